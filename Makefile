@@ -1,0 +1,71 @@
+# Rank and File — the README's two commands live here: `make demo` and `make test`.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+TOOLS := .tools
+UV := $(TOOLS)/bin/uv
+BIN := $(VENV)/bin
+RF := $(BIN)/rankandfile
+UV_VERSION := 0.13.8
+export UV_PYTHON_DOWNLOADS := never
+export UV_PROJECT_ENVIRONMENT := $(VENV)
+DEMO_MEMBERS ?= 50000
+HOST ?= 127.0.0.1
+PORT ?= 8000
+
+.PHONY: demo test install install-dev lint typecheck contracts pytest test-postgres browser-deps bench clean serve
+
+$(UV):
+	$(PYTHON) -m venv $(TOOLS)
+	$(TOOLS)/bin/pip install --quiet --disable-pip-version-check uv==$(UV_VERSION)
+
+## install: the runtime dependencies exactly as locked (uv.lock)
+install: $(UV)
+	$(UV) sync --frozen --no-dev --quiet --python $(PYTHON)
+
+## install-dev: runtime plus test and lint tools, as locked
+install-dev: $(UV)
+	$(UV) sync --frozen --extra dev --quiet --python $(PYTHON)
+
+## demo: install, migrate var/rankandfile.sqlite3, seed a demo party once, serve it
+demo: install
+	@mkdir -p var
+	$(RF) migrate --no-input -v 0
+	$(RF) demo_seed --members $(DEMO_MEMBERS) --if-empty
+	$(RF) demo_logins
+	$(RF) runserver $(HOST):$(PORT) --insecure
+
+## test: lint, type checks, import contracts and the whole test suite
+test: install-dev browser-deps lint typecheck contracts pytest
+
+lint:
+	$(BIN)/ruff check src tests bench
+	$(BIN)/ruff format --check src tests bench
+
+typecheck:
+	$(BIN)/mypy src
+
+contracts:
+	$(BIN)/lint-imports
+
+pytest:
+	RANKANDFILE_ENV=test $(BIN)/pytest -n 2 --dist loadgroup $(PYTEST_ARGS)
+
+## test-postgres: the same suite against PostgreSQL (DATABASE_URL or the local server)
+test-postgres: install-dev browser-deps
+	RANKANDFILE_ENV=test DATABASE_URL=$${DATABASE_URL:-postgres://postgres@127.0.0.1:5432/rankandfile} \
+		RANKANDFILE_REQUIRE_POSTGRES=1 $(BIN)/pytest -n 2 --dist loadgroup $(PYTEST_ARGS)
+
+## browser-deps: Debian's Chromium for the Playwright tests (skipped if present)
+browser-deps:
+	@if [ ! -x /usr/bin/chromium ]; then \
+		if [ "$$(id -u)" = 0 ]; then apt-get update -qq && apt-get install -y -qq chromium >/dev/null; \
+		else sudo apt-get update -qq && sudo apt-get install -y -qq chromium >/dev/null; fi; \
+	fi
+
+## bench: the benchmarks recorded in bench/RESULTS.md
+bench: install-dev
+	$(BIN)/python bench/run_all.py
+
+clean:
+	rm -rf $(VENV) $(TOOLS) var/*.sqlite3*

@@ -1,0 +1,72 @@
+"""The versioned JSON API under /api/v1/ (django-ninja; OpenAPI at /api/v1/openapi.json,
+interactive docs at /api/v1/docs). Each app contributes a router from its ``api`` module.
+Authentication: a personal API token (``Authorization: Bearer rf_...``) or the browser
+session (with CSRF)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.http import HttpRequest
+from ninja import NinjaAPI
+from ninja.security import APIKeyCookie, HttpBearer
+
+from rankandfile.core.errors import DomainError, NotFound, PermissionDenied
+from rankandfile.core.tokens import user_for_token
+
+
+class TokenAuth(HttpBearer):
+    def authenticate(self, request: HttpRequest, token: str) -> Any:
+        user = user_for_token(token)
+        if user is not None:
+            request.user = user
+        return user
+
+
+class SessionAuth(APIKeyCookie):
+    """The Django session cookie; unsafe methods need the CSRF token (ninja checks it)."""
+
+    param_name = "sessionid"
+
+    def authenticate(self, request: HttpRequest, key: str | None) -> Any:
+        user = getattr(request, "user", None)
+        if user is not None and user.is_authenticated:
+            return user
+        return None
+
+
+api = NinjaAPI(
+    title="Rank and File API",
+    version="1",
+    urls_namespace="api-v1",
+    auth=[TokenAuth(), SessionAuth()],
+    description="Members, ballots, conference, selections, accountability and campaigns. "
+    "Authenticate with a personal API token (create one on your account page) as "
+    "`Authorization: Bearer rf_...`, or with your browser session.",
+)
+
+
+@api.exception_handler(NotFound)
+def _not_found(request: HttpRequest, exc: NotFound) -> Any:
+    return api.create_response(request, {"detail": str(exc)}, status=404)
+
+
+@api.exception_handler(PermissionDenied)
+def _denied(request: HttpRequest, exc: PermissionDenied) -> Any:
+    return api.create_response(request, {"detail": str(exc)}, status=403)
+
+
+@api.exception_handler(DomainError)
+def _domain(request: HttpRequest, exc: DomainError) -> Any:
+    return api.create_response(request, {"detail": str(exc)}, status=400)
+
+
+def _register() -> None:
+    from rankandfile.core.api import router as core_router
+    from rankandfile.membership.api import router as membership_router
+
+    api.add_router("/account/", core_router)
+    api.add_router("/", membership_router)
+
+
+_register()

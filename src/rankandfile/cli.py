@@ -1,0 +1,27 @@
+"""The ``rankandfile`` command: Django's management commands for this project.
+
+``rankandfile demo_seed``, ``rankandfile membership_import FILE.csv``,
+``rankandfile audit_verify``, ``rankandfile count FILE --method ...``, and every standard
+command (``migrate``, ``runserver``, ``createsuperuser``...). ``rankandfile help`` lists all.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+
+
+def main(argv: list[str] | None = None) -> None:
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "rankandfile.settings")
+    from django.core.management import execute_from_command_line
+
+    from rankandfile.core import origin
+
+    args = ["rankandfile", *(sys.argv[1:] if argv is None else argv)]
+    # Audit entries written by commands are marked as coming from the command line.
+    with origin.context("cli"):
+        execute_from_command_line(args)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,25 @@
+"""Request context for the audit log: channel (web or api) and client address."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from django.http import HttpRequest, HttpResponse
+
+from rankandfile.core import origin
+
+
+def client_ip(request: HttpRequest) -> str | None:
+    """The client address. Behind a proxy set ``SECURE_PROXY_SSL_HEADER`` and trust
+    ``REMOTE_ADDR`` as rewritten by the proxy; ``X-Forwarded-For`` is never trusted."""
+    return request.META.get("REMOTE_ADDR") or None
+
+
+class RequestContextMiddleware:
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]):
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        channel = "api" if request.path.startswith("/api/") else "web"
+        with origin.context(channel, client_ip(request)):
+            return self.get_response(request)

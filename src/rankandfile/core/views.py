@@ -1,0 +1,51 @@
+"""Home page, account page (API tokens), health check."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.db import connection
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_POST
+
+from rankandfile.core import tokens
+from rankandfile.core.errors import PermissionDenied
+from rankandfile.membership import queries as membership_queries
+
+
+@login_required
+def home(request: HttpRequest) -> HttpResponse:
+    """A member's home: my branch, my CLP, my MP, my ballots, and my offices."""
+    context = membership_queries.home_for(request.user)
+    return render(request, "core/home.html", {"nav": "home", **context})
+
+
+@login_required
+def account(request: HttpRequest) -> HttpResponse:
+    issued = None
+    if request.method == "POST":
+        issued = tokens.api_token_create(actor=request.user, name=request.POST.get("name", ""))  # type: ignore[arg-type]
+        messages.success(request, f"Token “{issued.token.name}” created. Copy it now: it will not be shown again.")
+    return render(
+        request,
+        "core/account.html",
+        {"nav": "account", "issued": issued, "tokens": request.user.api_tokens.all()},  # type: ignore[union-attr]
+    )
+
+
+@login_required
+@require_POST
+def token_revoke(request: HttpRequest, token_id: int) -> HttpResponse:
+    try:
+        token = tokens.api_token_revoke(actor=request.user, token_id=token_id)  # type: ignore[arg-type]
+        messages.success(request, f"Token “{token.name}” revoked.")
+    except PermissionDenied as exc:
+        messages.error(request, str(exc))
+    return redirect("account")
+
+
+def healthz(request: HttpRequest) -> JsonResponse:
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT 1")
+    return JsonResponse({"status": "ok"})

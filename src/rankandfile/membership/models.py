@@ -1,0 +1,322 @@
+"""Party structure (regions, constituencies, CLPs, branches, affiliates, MPs), members with
+their membership history, and officer roles scoped to a unit."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+
+
+class Region(models.Model):
+    """An English region or a nation (Scotland, Wales, Northern Ireland)."""
+
+    name = models.CharField(max_length=100, unique=True)
+    slug = models.SlugField(max_length=100, unique=True)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Constituency(models.Model):
+    """A Westminster constituency (2010-2024 boundaries: 650 of them)."""
+
+    name = models.CharField(max_length=100, unique=True)
+    ons_code = models.CharField(max_length=9, unique=True)
+    region = models.ForeignKey(Region, on_delete=models.PROTECT, related_name="constituencies")
+    electorate = models.PositiveIntegerField(
+        null=True, blank=True, help_text="Registered parliamentary electors, where known."
+    )
+
+    class Meta:
+        ordering = ["name"]
+        verbose_name_plural = "constituencies"
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class CLP(models.Model):
+    """A constituency party: all members living in one constituency."""
+
+    constituency = models.OneToOneField(Constituency, on_delete=models.PROTECT, related_name="clp")
+    name = models.CharField(max_length=120, unique=True)
+    slug = models.SlugField(max_length=120, unique=True)
+
+    class Meta:
+        ordering = ["name"]
+        verbose_name = "constituency party"
+        verbose_name_plural = "constituency parties"
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Branch(models.Model):
+    """A ward branch: the smallest unit, in one CLP."""
+
+    clp = models.ForeignKey(CLP, on_delete=models.PROTECT, related_name="branches")
+    name = models.CharField(max_length=120)
+
+    class Meta:
+        ordering = ["clp__name", "name"]
+        verbose_name_plural = "branches"
+        constraints = [
+            models.UniqueConstraint(fields=["clp", "name"], name="branch_unique_name_in_clp")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.clp.name})"
+
+
+class Affiliate(models.Model):
+    """An affiliated organisation: a trade union or a socialist society."""
+
+    class Kind(models.TextChoices):
+        UNION = "union", "Trade union"
+        SOCIETY = "society", "Socialist society"
+
+    name = models.CharField(max_length=200, unique=True)
+    short_name = models.CharField(max_length=40, unique=True)
+    kind = models.CharField(max_length=10, choices=Kind.choices)
+    clps = models.ManyToManyField(
+        CLP, through="AffiliateCLP", related_name="affiliates", blank=True
+    )
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.short_name
+
+    def affiliated_membership(self, year: int) -> int | None:
+        row = self.years.filter(year=year).first()
+        return row.affiliated_members if row else None
+
+
+class AffiliationYear(models.Model):
+    """An affiliate's affiliated membership (members paying the levy) for one year."""
+
+    affiliate = models.ForeignKey(Affiliate, on_delete=models.CASCADE, related_name="years")
+    year = models.PositiveSmallIntegerField()
+    affiliated_members = models.PositiveIntegerField()
+
+    class Meta:
+        ordering = ["affiliate", "-year"]
+        constraints = [
+            models.UniqueConstraint(fields=["affiliate", "year"], name="affiliation_year_unique")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.affiliate} {self.year}: {self.affiliated_members}"
+
+
+class AffiliateCLP(models.Model):
+    """An affiliate's local affiliation to a CLP (it may then nominate in selections)."""
+
+    affiliate = models.ForeignKey(Affiliate, on_delete=models.CASCADE)
+    clp = models.ForeignKey(CLP, on_delete=models.CASCADE)
+    since = models.DateField(null=True, blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["affiliate", "clp"], name="affiliate_clp_unique")
+        ]
+
+
+class MP(models.Model):
+    """A member of parliament, identified by their MNIS id (the Parliament APIs' id).
+
+    ``party`` is the party as at the latest record; the accountability app keeps the full
+    history of parties at each division.
+    """
+
+    mnis_id = models.PositiveIntegerField(unique=True)
+    name = models.CharField(max_length=200)
+    constituency = models.ForeignKey(
+        Constituency, on_delete=models.PROTECT, related_name="mps", null=True, blank=True
+    )
+    party = models.CharField(max_length=100)
+    in_office = models.BooleanField(default=True)
+    left_party_on = models.DateField(
+        null=True, blank=True, help_text="Date the MP left our party, if they did."
+    )
+    left_party_note = models.CharField(max_length=300, blank=True)
+
+    class Meta:
+        ordering = ["name"]
+        verbose_name = "MP"
+        verbose_name_plural = "MPs"
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Gender(models.TextChoices):
+    WOMAN = "woman", "Woman"
+    MAN = "man", "Man"
+    NON_BINARY = "non_binary", "Non-binary"
+    SELF_DESCRIBED = "other", "Self-described"
+    UNDISCLOSED = "", "Not given"
+
+
+class Member(models.Model):
+    """A party member. ``clp`` is where they live; ``branch`` their ward branch in it."""
+
+    membership_number = models.CharField(max_length=20, unique=True)
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="member",
+    )
+    first_name = models.CharField(max_length=100)
+    last_name = models.CharField(max_length=100)
+    email = models.EmailField(blank=True, db_index=True)
+    address = models.TextField(blank=True)
+    postcode = models.CharField(max_length=8, blank=True)
+    clp = models.ForeignKey(CLP, on_delete=models.PROTECT, related_name="members")
+    branch = models.ForeignKey(
+        Branch, on_delete=models.PROTECT, related_name="members", null=True, blank=True
+    )
+    gender = models.CharField(max_length=12, choices=Gender.choices, blank=True, default="")
+    date_of_birth = models.DateField(null=True, blank=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["last_name", "first_name", "membership_number"]
+        indexes = [
+            models.Index(fields=["clp", "last_name"]),
+            models.Index(fields=["branch"]),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.first_name} {self.last_name} ({self.membership_number})"
+
+    @property
+    def full_name(self) -> str:
+        return f"{self.first_name} {self.last_name}"
+
+    def age_on(self, day: dt.date) -> int | None:
+        if self.date_of_birth is None:
+            return None
+        dob = self.date_of_birth
+        return day.year - dob.year - ((day.month, day.day) < (dob.month, dob.day))
+
+
+class Period(models.Model):
+    """A span of a member's history, half-open: ``[start, end)``.
+
+    ``end`` is the first day the status no longer applies (a member who lapsed on
+    1 March was not a member on 1 March); ``None`` means ongoing. Membership periods of one
+    member never overlap or touch (services merge them); suspension and arrears periods
+    sit inside the membership they affect.
+    """
+
+    class Kind(models.TextChoices):
+        MEMBERSHIP = "membership", "Membership"
+        SUSPENSION = "suspension", "Suspension"
+        ARREARS = "arrears", "Arrears"
+
+    class EndReason(models.TextChoices):
+        NONE = "", "—"
+        LAPSED = "lapsed", "Lapsed"
+        RESIGNED = "resigned", "Resigned"
+        EXPELLED = "expelled", "Expelled"
+        DIED = "died", "Died"
+        LIFTED = "lifted", "Suspension lifted"
+        PAID = "paid", "Arrears paid"
+
+    member = models.ForeignKey(Member, on_delete=models.CASCADE, related_name="periods")
+    kind = models.CharField(max_length=12, choices=Kind.choices)
+    start = models.DateField()
+    end = models.DateField(null=True, blank=True)
+    end_reason = models.CharField(max_length=10, choices=EndReason.choices, blank=True)
+    note = models.CharField(max_length=300, blank=True)
+
+    class Meta:
+        ordering = ["member", "start", "kind"]
+        indexes = [models.Index(fields=["kind", "start", "end"])]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(end__isnull=True) | Q(end__gt=models.F("start")),
+                name="period_end_after_start",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} {self.start} – {self.end or 'now'}"
+
+    def covers(self, day: dt.date) -> bool:
+        return self.start <= day and (self.end is None or day < self.end)
+
+
+class Role(models.Model):
+    """An office held by a login, scoped to one unit.
+
+    Scope rules (database-enforced): branch officers name a branch; CLP officers a CLP;
+    affiliate officers an affiliate; regional officers a region; national admins and
+    national scrutineers no unit; a scrutineer may instead be scoped to a CLP or region.
+    """
+
+    class Kind(models.TextChoices):
+        BRANCH_OFFICER = "branch_officer", "Branch officer"
+        CLP_CHAIR = "clp_chair", "CLP chair"
+        CLP_SECRETARY = "clp_secretary", "CLP secretary"
+        CLP_OFFICER = "clp_officer", "CLP officer"
+        AFFILIATE_OFFICER = "affiliate_officer", "Affiliate officer"
+        REGIONAL_OFFICER = "regional_officer", "Regional officer"
+        NATIONAL_ADMIN = "national_admin", "National admin (NEC)"
+        SCRUTINEER = "scrutineer", "Scrutineer"
+
+    CLP_KINDS = (Kind.CLP_CHAIR, Kind.CLP_SECRETARY, Kind.CLP_OFFICER)
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="roles")
+    kind = models.CharField(max_length=20, choices=Kind.choices)
+    title = models.CharField(max_length=100, blank=True)
+    region = models.ForeignKey(Region, null=True, blank=True, on_delete=models.CASCADE)
+    clp = models.ForeignKey(CLP, null=True, blank=True, on_delete=models.CASCADE)
+    branch = models.ForeignKey(Branch, null=True, blank=True, on_delete=models.CASCADE)
+    affiliate = models.ForeignKey(Affiliate, null=True, blank=True, on_delete=models.CASCADE)
+    start = models.DateField(default=dt.date.today)
+    end = models.DateField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["kind", "user"]
+        constraints = [
+            models.CheckConstraint(
+                name="role_scope_matches_kind",
+                condition=(
+                    Q(kind="branch_officer", branch__isnull=False, clp__isnull=True,
+                      region__isnull=True, affiliate__isnull=True)
+                    | Q(kind__in=["clp_chair", "clp_secretary", "clp_officer"],
+                        clp__isnull=False, branch__isnull=True, region__isnull=True,
+                        affiliate__isnull=True)
+                    | Q(kind="affiliate_officer", affiliate__isnull=False, clp__isnull=True,
+                        branch__isnull=True, region__isnull=True)
+                    | Q(kind="regional_officer", region__isnull=False, clp__isnull=True,
+                        branch__isnull=True, affiliate__isnull=True)
+                    | Q(kind="national_admin", region__isnull=True, clp__isnull=True,
+                        branch__isnull=True, affiliate__isnull=True)
+                    | Q(kind="scrutineer", branch__isnull=True, affiliate__isnull=True)
+                    & ~Q(region__isnull=False, clp__isnull=False)
+                ),
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()}: {self.scope_label}"
+
+    @property
+    def scope_label(self) -> str:
+        unit = self.branch or self.clp or self.affiliate or self.region
+        return str(unit) if unit else "national"
+
+    def active_on(self, day: dt.date) -> bool:
+        return self.start <= day and (self.end is None or day < self.end)

@@ -1,0 +1,11 @@
+from django.urls import path
+
+from rankandfile.membership import views
+
+app_name = "membership"
+
+urlpatterns = [
+    path("clps/", views.clp_list, name="clp_list"),
+    path("clps/<slug:slug>/members/", views.clp_members, name="clp_members"),
+    path("members/<int:member_id>/", views.member_detail, name="member_detail"),
+]

@@ -1,0 +1,12 @@
+from django.contrib import admin
+from django.urls import include, path
+
+from rankandfile.api import api
+
+urlpatterns = [
+    path("admin/", admin.site.urls),
+    path("accounts/", include("allauth.urls")),
+    path("api/v1/", api.urls),
+    path("", include("rankandfile.core.urls")),
+    path("", include("rankandfile.membership.urls")),
+]
