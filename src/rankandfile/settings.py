@@ -18,9 +18,7 @@ PROJECT_DIR = BASE_DIR.parent.parent
 VAR_DIR = Path(os.environ.get("RANKANDFILE_VAR_DIR", PROJECT_DIR / "var"))
 
 # pytest (8.2+) exports PYTEST_VERSION: test runs get the test profile by default.
-ENV = os.environ.get(
-    "RANKANDFILE_ENV", "test" if "PYTEST_VERSION" in os.environ else "development"
-)
+ENV = os.environ.get("RANKANDFILE_ENV", "test" if "PYTEST_VERSION" in os.environ else "development")
 if ENV not in {"development", "test", "production"}:
     raise ImproperlyConfigured(
         f"RANKANDFILE_ENV must be development, test or production, not {ENV!r}"
@@ -46,7 +44,7 @@ if not SECRET_KEY:
     if PRODUCTION:
         raise ImproperlyConfigured("SECRET_KEY must be set in the environment in production")
     # Development and tests only: a fixed, clearly-insecure key.
-    SECRET_KEY = "insecure-development-key-never-use-in-production-" + "x" * 20  # noqa: S105 - dev only
+    SECRET_KEY = "insecure-development-key-never-use-in-production-" + "x" * 20
 
 ALLOWED_HOSTS = env_list(
     "ALLOWED_HOSTS", "" if PRODUCTION else "127.0.0.1,localhost,testserver,[::1]"
@@ -251,4 +249,6 @@ LOGGING = {
 
 # --- Rank and File --------------------------------------------------------------------
 RANKANDFILE_SITE_NAME = os.environ.get("RANKANDFILE_SITE_NAME", "Rank and File")
-SHARED_DATA_DIR = Path(os.environ.get("RANKANDFILE_SHARED_DATA", PROJECT_DIR.parent / "shared" / "data"))
+SHARED_DATA_DIR = Path(
+    os.environ.get("RANKANDFILE_SHARED_DATA", PROJECT_DIR.parent / "shared" / "data")
+)

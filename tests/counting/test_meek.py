@@ -17,6 +17,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from rankandfile.counting.ballots import Candidate, RankedBallots
+from rankandfile.counting.blt import parse_blt
 from rankandfile.counting.errors import TooManySeatsError
 from rankandfile.counting.meek import SCALE, count_meek, meek_trace, to_decimal
 from rankandfile.counting.result import State
@@ -30,49 +31,8 @@ DUMPS = sorted(p.name for p in MEEK_DIR.glob(f"*{SUFFIX}")) if MEEK_DIR.is_dir()
 
 # --------------------------------------------------------------------------- helpers
 def load_blt(path: Path) -> tuple[RankedBallots, int]:
-    """Load a BLT file (switch to rankandfile.counting.blt.read_blt once it exists)."""
-    try:
-        from rankandfile.counting.blt import read_blt  # type: ignore[import-not-found]
-    except ImportError:  # pragma: no cover - until blt.py lands
-        return _mini_blt(path)
-    ballots = read_blt(path)
-    return ballots, _seats_of(path)
-
-
-def _seats_of(path: Path) -> int:
-    head = path.read_text(encoding="utf-8-sig").split()
-    return int(head[1])
-
-
-def _mini_blt(path: Path) -> tuple[RankedBallots, int]:
-    """Minimal private BLT reader for the reference files (no equal rankings)."""
-    lines = [ln.strip() for ln in path.read_text(encoding="utf-8-sig").splitlines()]
-    lines = [ln for ln in lines if ln]
-    n, seats = (int(x) for x in lines[0].split())
-    withdrawn: set[int] = set()
-    rows: list[list[int]] = []
-    weights: list[int] = []
-    i = 1
-    while True:
-        ln = lines[i]
-        i += 1
-        if ln.startswith("["):
-            words = ln.strip("[]").split()
-            if words[0] == "withdrawn":
-                withdrawn.update(int(x) - 1 for x in words[1:])
-            continue
-        nums = ln.split()
-        if nums[0].startswith("-"):
-            withdrawn.update(-int(x) - 1 for x in nums)
-            continue
-        if nums == ["0"]:
-            break
-        weights.append(int(nums[0]))
-        rows.append([int(x) - 1 for x in nums[1:-1]])
-    names = [lines[i + k].strip('"') for k in range(n)]
-    title = lines[i + n].strip('"') if len(lines) > i + n else ""
-    ballots = RankedBallots.build(names, rows, weights, title=title, withdrawn=withdrawn)
-    return ballots, seats
+    election = parse_blt(path)
+    return election.ballots, election.seats
 
 
 def _fixed(text: str) -> int:
@@ -157,7 +117,7 @@ def test_backwards_tiebreak_then_lot_is_seeded(droop_dir: Path) -> None:
     assert a.elected == b.elected
     assert a.ties == b.ties
     assert a.seed == 7
-    assert all("lot" in t.how or "round" in t.how for t in a.ties)
+    assert all("lot" in t.how or "stage" in t.how for t in a.ties)
     # Zero-vote write-ins can only be separated by lot; the elected set does not depend on it.
     c = count_meek(ballots, seats, seed=8)
     assert set(c.elected) == set(a.elected)
@@ -185,7 +145,7 @@ def test_backwards_uses_earlier_round() -> None:
     (tie,) = back.ties
     assert set(tie.tied) == {0, 1}
     assert tie.chosen == 1
-    assert "round" in tie.how
+    assert "stage" in tie.how
     fixed = count_meek(ballots, 2, tiebreak="order")
     assert set(fixed.elected_names) == {"D", "B"}
 
@@ -197,7 +157,7 @@ def test_rejects_bad_seats() -> None:
     with pytest.raises(TooManySeatsError):
         count_meek(ballots, 0)
     with pytest.raises(ValueError, match="tie-break"):
-        count_meek(ballots, 1, tiebreak="coin")  # type: ignore[arg-type]
+        count_meek(ballots, 1, tiebreak="coin")
 
 
 def test_withdrawn_candidate_gets_nothing(droop_dir: Path) -> None:

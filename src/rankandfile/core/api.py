@@ -32,7 +32,7 @@ class TokenCreatedOut(Schema):
 
 @router.get("/tokens", response=list[TokenOut], summary="My API tokens")
 def list_tokens(request: HttpRequest) -> list[TokenOut]:
-    return list(request.user.api_tokens.all())  # type: ignore[union-attr]
+    return list(request.user.api_tokens.all())  # type: ignore[union-attr,arg-type]
 
 
 @router.post("/tokens", response={201: TokenCreatedOut}, summary="Create an API token")

@@ -16,7 +16,6 @@ from django.utils import timezone
 from rankandfile.core import origin
 from rankandfile.core.models import AuditEntry, AuditHead, User
 
-
 context = origin.context
 
 

@@ -98,6 +98,9 @@ class AuditHead(models.Model):
     class Meta:
         constraints = [models.CheckConstraint(condition=models.Q(id=1), name="audithead_single")]
 
+    def __str__(self) -> str:
+        return f"audit head #{self.seq}"
+
 
 class AuditEntry(models.Model):
     """One administrative action: who did what to which object, when, and from where.

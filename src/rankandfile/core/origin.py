@@ -17,7 +17,10 @@ class Origin:
     ip_address: str | None = None
 
 
-_origin: contextvars.ContextVar[Origin] = contextvars.ContextVar("audit_origin", default=Origin())
+_DEFAULT = Origin()
+_origin: contextvars.ContextVar[Origin | None] = contextvars.ContextVar(
+    "audit_origin", default=None
+)
 
 
 @contextlib.contextmanager
@@ -31,4 +34,4 @@ def context(channel: str, ip_address: str | None = None) -> Iterator[None]:
 
 
 def current() -> Origin:
-    return _origin.get()
+    return _origin.get() or _DEFAULT

@@ -13,7 +13,7 @@ from rankandfile.core import audit
 from rankandfile.core.errors import PermissionDenied
 from rankandfile.core.models import ApiToken, User
 
-TOKEN_PREFIX = "rf"
+TOKEN_PREFIX = "rf"  # noqa: S105 - a public marker, not a secret
 
 
 @dataclass(frozen=True)

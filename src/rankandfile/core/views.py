@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from allauth.mfa.models import Authenticator
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.db import connection
@@ -10,8 +11,15 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
 from rankandfile.core import tokens
+from rankandfile.core.models import User
 from rankandfile.core.errors import PermissionDenied
 from rankandfile.membership import queries as membership_queries
+
+
+def _user(request: HttpRequest) -> User:
+    """The signed-in user (views using this are behind ``login_required``)."""
+    assert isinstance(request.user, User)
+    return request.user
 
 
 @login_required
@@ -25,8 +33,14 @@ def home(request: HttpRequest) -> HttpResponse:
 def account(request: HttpRequest) -> HttpResponse:
     issued = None
     if request.method == "POST":
-        issued = tokens.api_token_create(actor=request.user, name=request.POST.get("name", ""))  # type: ignore[arg-type]
-        messages.success(request, f"Token “{issued.token.name}” created. Copy it now: it will not be shown again.")
+        issued = tokens.api_token_create(
+            actor=request.user,  # type: ignore[arg-type]
+            name=request.POST.get("name", ""),
+        )
+        messages.success(
+            request,
+            f"Token “{issued.token.name}” created. Copy it now: it will not be shown again.",
+        )
     return render(
         request,
         "core/account.html",
@@ -38,7 +52,7 @@ def account(request: HttpRequest) -> HttpResponse:
 @require_POST
 def token_revoke(request: HttpRequest, token_id: int) -> HttpResponse:
     try:
-        token = tokens.api_token_revoke(actor=request.user, token_id=token_id)  # type: ignore[arg-type]
+        token = tokens.api_token_revoke(actor=_user(request), token_id=token_id)
         messages.success(request, f"Token “{token.name}” revoked.")
     except PermissionDenied as exc:
         messages.error(request, str(exc))

@@ -110,8 +110,7 @@ def select_top(
         for _ in range(room):
             pick = lot.choose(remaining)
             ties.append(
-                Tie(stage=stage, purpose=purpose, tied=tuple(remaining), chosen=pick,
-                    how=lot.how())
+                Tie(stage=stage, purpose=purpose, tied=tuple(remaining), chosen=pick, how=lot.how())
             )
             chosen.append(pick)
             remaining.remove(pick)
@@ -178,7 +177,7 @@ class ApprovalBallots:
                 if bad.any():
                     i, j = (int(x) for x in np.argwhere(bad)[0])
                     raise InvalidBallotError(
-                        f"ballot {i + 1} has the value {raw[i, j]!r} against {names[j]!r}; "
+                        f"ballot {i + 1} has the value {raw[i, j].item()!r} against {names[j]!r}; "
                         "marks must be 0 or 1"
                     )
             marks = raw.astype(np.bool_)
@@ -208,9 +207,7 @@ class ApprovalBallots:
                     else:
                         raise InvalidBallotError(f"ballot {b} has a mark {item!r}")
                     if marks[b - 1, j]:
-                        raise DuplicateRankingError(
-                            f"ballot {b} marks {names[j]!r} more than once"
-                        )
+                        raise DuplicateRankingError(f"ballot {b} marks {names[j]!r} more than once")
                     marks[b - 1, j] = True
 
         if weights is None:
@@ -309,8 +306,15 @@ class ApprovalResult:
     def to_ranked(self) -> RankedResult:
         """The same outcome as a single-stage :class:`RankedResult`, for uniform display."""
         return single_stage_result(
-            self.method, self.seats, self.candidates, self.votes, self.elected, self.ties,
-            self.seed, total=self.voters, note="approval votes",
+            self.method,
+            self.seats,
+            self.candidates,
+            self.votes,
+            self.elected,
+            self.ties,
+            self.seed,
+            total=self.voters,
+            note="approval votes",
         )
 
     def to_dict(self) -> dict[str, Any]:
@@ -403,9 +407,7 @@ def check_seats(seats: int, available: int) -> None:
     if seats < 1:
         raise TooManySeatsError(f"there must be at least one seat (got {seats})")
     if seats > available:
-        raise TooManySeatsError(
-            f"{seats} seats to fill but only {available} candidates standing"
-        )
+        raise TooManySeatsError(f"{seats} seats to fill but only {available} candidates standing")
 
 
 def count_approval(

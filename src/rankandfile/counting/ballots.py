@@ -128,7 +128,8 @@ class RankedBallots:
         _validate(arr, w, n)
         if skip_empty and arr.shape[0]:
             keep = (arr[:, 0] != PAD) & (w > 0)
-            arr, w = arr[keep], w[keep]
+            if not keep.all():
+                arr, w = arr[keep], w[keep]
         if arr.shape[0] == 0 or int(w.sum()) == 0:
             raise EmptyBallotSetError("there are no ballots to count")
         wd = frozenset(int(i) for i in withdrawn)
@@ -179,7 +180,8 @@ def _validate(arr: RankArray, w: IntArray, n: int) -> None:
     if (w < 0).any():
         i = int(np.argmax(w < 0))
         raise InvalidBallotError(f"ballot {i + 1} has a negative weight")
-    bad = (arr < PAD) | (arr >= n)
+    # One comparison: PAD..n-1 shift to 0..n; anything else wraps or exceeds n as unsigned.
+    bad = (arr + 1).view(np.uint32) > n
     if bad.any():
         i, j = (int(x) for x in np.argwhere(bad)[0])
         raise UnknownCandidateError(
@@ -193,13 +195,27 @@ def _validate(arr: RankArray, w: IntArray, n: int) -> None:
         i, j = (int(x) for x in np.argwhere(gap)[0])
         raise InvalidBallotError(f"ballot {i + 1} skips preference {j + 1}")
     if arr.shape[1] > 1:
-        s = np.sort(arr, axis=1)
+        if n <= 62:
+            # Fast path: a row has a duplicate iff the sum of its candidates' bits differs
+            # from their bitwise OR.
+            bit = np.left_shift(np.int64(1), np.maximum(arr, 0), dtype=np.int64)
+            bit[pad] = 0
+            dup_rows = bit.sum(axis=1) != np.bitwise_or.reduce(bit, axis=1)
+            if not dup_rows.any():
+                return
+            first = int(np.argmax(dup_rows))
+            rows = arr[first : first + 1]
+            offset = first
+        else:
+            rows, offset = arr, 0
+        s = np.sort(rows, axis=1)
         dup = (s[:, 1:] == s[:, :-1]) & (s[:, 1:] != PAD)
         if dup.any():
             i = int(np.argwhere(dup)[0][0])
             j = int(np.argwhere(dup)[0][1])
             raise DuplicateRankingError(
-                f"ballot {i + 1} ranks candidate number {int(s[i, j]) + 1} more than once"
+                f"ballot {offset + i + 1} ranks candidate number {int(s[i, j]) + 1} "
+                "more than once"
             )
 
 
@@ -207,7 +223,8 @@ def group_rows(arr: RankArray, w: IntArray) -> tuple[RankArray, IntArray]:
     """Merge identical rows, summing weights. Order: lexicographic by row.
 
     Rows are packed into a single integer key when they fit in 63 bits (fast path for up
-    to ~12 ranks of up to 30 candidates); otherwise a structured-row ``np.unique`` is used.
+    to ~12 ranks of up to 30 candidates): keys are sorted, runs summed, and the unique rows
+    decoded back from their keys. Otherwise a structured-row ``np.unique`` is used.
     """
     if arr.shape[0] <= 1:
         return np.ascontiguousarray(arr), w.copy()
@@ -215,13 +232,26 @@ def group_rows(arr: RankArray, w: IntArray) -> tuple[RankArray, IntArray]:
     width = arr.shape[1]
     bits = max(1, int(n_vals - 1).bit_length())
     if bits * width <= 62:
-        shifted = (arr.astype(np.int64) + 1)
-        key = np.zeros(arr.shape[0], dtype=np.int64)
-        for j in range(width):
-            key = (key << bits) | shifted[:, j]
-        uniq, first, inv = np.unique(key, return_index=True, return_inverse=True)
-        sums = np.bincount(inv.ravel(), weights=w, minlength=len(uniq)).astype(np.int64)
-        return np.ascontiguousarray(arr[first]), sums
+        key = arr[:, 0].astype(np.int64) + 1
+        for j in range(1, width):
+            key <<= bits
+            key += arr[:, j]
+            key += 1
+        if int(w.min()) == 1 and int(w.max()) == 1:
+            uniq, counts = np.unique(key, return_counts=True)
+            sums = counts.astype(np.int64)
+        else:
+            order = np.argsort(key)
+            ks = key[order]
+            starts = np.flatnonzero(np.concatenate(([True], ks[1:] != ks[:-1])))
+            uniq = ks[starts]
+            sums = np.add.reduceat(w[order].astype(np.int64), starts)
+        rows = np.empty((uniq.shape[0], width), dtype=np.int32)
+        mask = (1 << bits) - 1
+        for j in range(width - 1, -1, -1):
+            rows[:, j] = (uniq & mask) - 1
+            uniq = uniq >> bits
+        return rows, sums
     view = np.ascontiguousarray(arr).view(np.dtype((np.void, arr.dtype.itemsize * width)))
     _, first, inv = np.unique(view.ravel(), return_index=True, return_inverse=True)
     sums = np.bincount(inv.ravel(), weights=w, minlength=len(first)).astype(np.int64)

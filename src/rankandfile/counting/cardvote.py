@@ -266,10 +266,18 @@ def count_card_vote(
             eff = Fraction(0) if empty is EmptySection.RENORMALISE else s.share
             results.append(
                 SectionResult(
-                    name=s.name, share=s.share, effective_share=eff, for_votes=s.for_votes,
-                    against=s.against, abstain=s.abstain, voters=s.voters, cast=cast,
-                    for_fraction=None, against_fraction=None,
-                    for_part=Fraction(0), against_part=Fraction(0),
+                    name=s.name,
+                    share=s.share,
+                    effective_share=eff,
+                    for_votes=s.for_votes,
+                    against=s.against,
+                    abstain=s.abstain,
+                    voters=s.voters,
+                    cast=cast,
+                    for_fraction=None,
+                    against_fraction=None,
+                    for_part=Fraction(0),
+                    against_part=Fraction(0),
                 )
             )
             continue
@@ -278,9 +286,18 @@ def count_card_vote(
         af = Fraction(s.against) / Fraction(cast)
         results.append(
             SectionResult(
-                name=s.name, share=s.share, effective_share=eff, for_votes=s.for_votes,
-                against=s.against, abstain=s.abstain, voters=s.voters, cast=cast,
-                for_fraction=ff, against_fraction=af, for_part=eff * ff, against_part=eff * af,
+                name=s.name,
+                share=s.share,
+                effective_share=eff,
+                for_votes=s.for_votes,
+                against=s.against,
+                abstain=s.abstain,
+                voters=s.voters,
+                cast=cast,
+                for_fraction=ff,
+                against_fraction=af,
+                for_part=eff * ff,
+                against_part=eff * af,
             )
         )
 
@@ -327,7 +344,6 @@ def _explain(
             )
         else:
             parts.append(
-                f"No votes were cast in {who}; its share was counted as neither for nor "
-                "against."
+                f"No votes were cast in {who}; its share was counted as neither for nor against."
             )
     return " ".join(parts)

@@ -34,12 +34,15 @@ B.3. Defeat the hopeful candidate with the lowest vote; every hopeful candidate 
 
 C. Elect all remaining hopefuls if seats remain unfilled, otherwise defeat them.
 
-T. Ties. The PRF reference breaks ties in a fixed candidate order (``tiebreak="order"``:
-   the first tied candidate in ballot-file order is defeated). The project default
-   ``"backwards"`` looks back over the earlier rounds (most recent first) and defeats the
-   tied candidate with the fewest votes at the latest round where they differed; if they
-   were equal throughout, it draws lots with ``random.Random(seed)`` (``"lot"`` draws lots
-   at once). The seed actually used is recorded in the result.
+T. Ties are broken by :class:`rankandfile.counting.tiebreak.TieBreaker`. The PRF
+   reference uses a fixed candidate order (``tiebreak="order"``: the first tied candidate
+   in ballot-file order, or in ``lot_order``, is defeated), which the golden tests use.
+   The project default ``"backwards"`` compares the tied candidates' votes at the end of
+   the *earlier* rounds (most recent first; the current round is skipped because within it
+   the tied differ by less than the surplus) and defeats the one with fewest votes at the
+   latest round where they differed; if they were equal throughout it draws lots with
+   ``random.Random(seed)``. ``"forwards"`` and ``"lot"`` are also accepted. The seed
+   actually used is recorded in the result.
 
 Two safety refinements that never change a PRF count in practice: keep factors are capped
 at 1 (step B.2.f can only exceed 1 for a candidate below the quota, which the PRF rule never
@@ -67,12 +70,10 @@ sums use a precomputed sort of the ballot cells (exact int64 ``reduceat``, not f
 
 from __future__ import annotations
 
-import random
-import secrets
 from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import Decimal
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Literal
 
 import numpy as np
 import numpy.typing as npt
@@ -80,13 +81,13 @@ import numpy.typing as npt
 from rankandfile.counting.ballots import PAD, RankedBallots
 from rankandfile.counting.errors import TooManySeatsError
 from rankandfile.counting.result import RankedResult, Stage, State, Tie
+from rankandfile.counting.tiebreak import TieBreaker
 
 if TYPE_CHECKING:
     from rankandfile.counting.quotas import SeatConstraint
 
 __all__ = [
     "OMEGA",
-    "LocalTieBreaker",
     "PLACES",
     "SCALE",
     "MeekAction",
@@ -104,8 +105,7 @@ OMEGA = SCALE // 10**6
 """Iteration limit 0.000001 in fixed-point units."""
 METHOD = "meek-prf"
 
-TieBreak = Literal["backwards", "lot", "order"]
-_TIEBREAKS = ("backwards", "lot", "order")
+TieBreak = Literal["backwards", "forwards", "lot", "order"]
 
 I64 = npt.NDArray[np.int64]
 
@@ -210,64 +210,6 @@ def _first_preferences(ballots: RankedBallots, active: Sequence[bool]) -> list[i
     return votes
 
 
-class LocalTieBreaker:
-    """Tie-breaking shared by the Meek and constrained counts.
-
-    Kept local until :mod:`rankandfile.counting.tiebreak` can be called instead; same
-    semantics: ``"backwards"`` (earlier stages, most recent first, then lot), ``"lot"``
-    (``random.Random(seed)``) or ``"order"`` (fixed candidate order, PRF rule T).
-    """
-
-    def __init__(
-        self, method: str, seed: int | None, order: Sequence[int] | None = None
-    ) -> None:
-        if method not in _TIEBREAKS:
-            raise ValueError(f"unknown tie-break {method!r}; use one of {', '.join(_TIEBREAKS)}")
-        self.method = method
-        self.used_seed: int | None = seed
-        self._rng: random.Random | None = None
-        self.order = list(order) if order is not None else None
-
-    def _lot(self, tied: Sequence[int]) -> int:
-        if self._rng is None:
-            if self.used_seed is None:
-                self.used_seed = secrets.randbelow(2**32)
-            self._rng = random.Random(self.used_seed)  # noqa: S311 - a drawing of lots, not crypto
-        return self._rng.choice(sorted(tied))
-
-    def choose(
-        self,
-        tied: Sequence[int],
-        history: Sequence[tuple[int, Sequence[Any]]],
-        *,
-        lowest: bool = True,
-        label: str = "round",
-    ) -> tuple[int, str]:
-        """Choose among ``tied`` (the one to defeat if ``lowest``, else the one to favour).
-
-        ``history`` lists ``(stage or round number, votes)`` of the *earlier* stages.
-        """
-        if len(tied) == 1:
-            return tied[0], "only candidate"
-        if self.method == "order":
-            rank = {c: i for i, c in enumerate(self.order)} if self.order else {}
-            chosen = min(tied, key=lambda c: (rank.get(c, len(rank) + c), c))
-            return chosen, "first in tie order (PRF rule T)"
-        cands = sorted(tied)
-        if self.method == "backwards":
-            for number, votes in reversed(history):
-                pick = min if lowest else max
-                best = pick(votes[c] for c in cands)
-                narrowed = [c for c in cands if votes[c] == best]
-                if len(narrowed) < len(cands):
-                    cands = narrowed
-                    if len(cands) == 1:
-                        word = "fewest" if lowest else "most"
-                        return cands[0], f"{word} votes at {label} {number}"
-        chosen = self._lot(cands)
-        return chosen, f"by lot (seed {self.used_seed})"
-
-
 class _MeekCount:
     def __init__(
         self,
@@ -275,7 +217,7 @@ class _MeekCount:
         seats: int,
         tiebreak: str,
         seed: int | None,
-        tie_order: Sequence[int] | None,
+        lot_order: Sequence[int] | None,
         constraint: SeatConstraint | None,
     ) -> None:
         n = ballots.n_candidates
@@ -287,8 +229,9 @@ class _MeekCount:
         self.ballots = ballots
         self.n = n
         self.seats = seats
-        self.ties_broken: list[Tie] = []
-        self.tb = LocalTieBreaker(tiebreak, seed, tie_order)
+        if tiebreak == "order":  # PRF rule T: a fixed order, by default the ballot file's
+            tiebreak, lot_order = "lot", list(lot_order if lot_order is not None else range(n))
+        self.tb = TieBreaker(tiebreak, seed=seed, lot_order=lot_order, n_candidates=n)
         self.constraint = constraint
         self.dist = _Distributor(ballots)
         self.nballots = ballots.total * SCALE
@@ -305,7 +248,7 @@ class _MeekCount:
         self.actions: list[MeekAction] = []
         self.elected: list[int] = []
         self.excluded: list[int] = []
-        self.history: list[tuple[int, list[int]]] = []
+        self.history: list[list[int]] = []
         self.iterations = 0
 
     # ------------------------------------------------------------------ helpers
@@ -362,16 +305,16 @@ class _MeekCount:
         while self.seats_left() > 0:
             hopeful = frozenset(self.hopeful())
             elected = frozenset(self.elected)
-            out = con.must_exclude(hopeful, elected, self.seats_left()) & hopeful
-            if out:
-                for c in sorted(out):
-                    self.defeat(c, f"Excluded by quota: {self.name(c)}")
-                continue
             deem = con.must_elect(hopeful, elected, self.seats_left()) & hopeful
             if deem:
                 for c in sorted(deem):
                     self.deemed.add(c)
                     self.elect(c, f"Deemed elected by quota: {self.name(c)}")
+                continue
+            out = con.must_exclude(hopeful, elected, self.seats_left()) & hopeful
+            if out:
+                for c in sorted(out):
+                    self.defeat(c, f"Excluded by quota: {self.name(c)}")
                 continue
             break
 
@@ -451,15 +394,13 @@ class _MeekCount:
             hopeful = [c for c in hopeful if c not in prot] or hopeful
         low = min(self.votes[c] for c in hopeful)
         tied = [c for c in hopeful if self.votes[c] <= low + self.surplus]
-        chosen, how = self.tb.choose(tied, self.history[:-1])  # earlier rounds only
+        # Earlier rounds only: the current votes of the tied differ by less than the surplus.
+        chosen = self.tb.choose(tied, self.history[:-1], stage=len(self.actions) + 1,
+                                purpose="exclude", lowest=True)
         if len(tied) > 1:
             names = ", ".join(self.name(c) for c in tied)
             self.log("tie", tuple(tied), f"Break tie (defeat low candidate): [{names}] -> "
                      f"{self.name(chosen)}")
-            self.ties_broken.append(
-                Tie(stage=len(self.actions) - 1, purpose="exclude", tied=tuple(tied),
-                    chosen=chosen, how=how)
-            )
         s = to_decimal(self.surplus)
         why = f"surplus {s} < omega" if status == "omega" else f"stable surplus {s}"
         self.defeat(chosen, f"Defeat ({why}): {self.name(chosen)}{spared}")
@@ -469,12 +410,12 @@ class _MeekCount:
         self.votes = _first_preferences(self.ballots, active)
         self.quota = self.nballots // (self.seats + 1) + 1
         self.log("begin", (), "Begin Count")
-        self.history.append((0, list(self.votes)))
+        self.history.append(list(self.votes))
         self.apply_constraint()
         while len(self.hopeful()) > self.seats_left() > 0:
             self.round += 1
             status = self.iterate()
-            self.history.append((self.round, list(self.votes)))
+            self.history.append(list(self.votes))
             if status != "elected":
                 self.defeat_low(status)
             self.apply_constraint()
@@ -508,9 +449,9 @@ class _MeekCount:
                     note=f"Round {a.round}: {a.message}; surplus {to_decimal(a.surplus)}",
                 )
             )
-        for t in self.ties_broken:
-            # the tie action is followed by the defeat it decided
-            ties.append(Tie(stage=index_of[t.stage + 1], purpose=t.purpose, tied=t.tied,
+        for t in self.tb.ties:
+            # ``t.stage`` is the index of the defeat action the tie decided
+            ties.append(Tie(stage=index_of[t.stage], purpose=t.purpose, tied=t.tied,
                             chosen=t.chosen, how=t.how))
         notes = [
             "PR Foundation Reference Meek Rule (Hill, Wichmann & Woodall, Algorithm 123): "
@@ -530,7 +471,7 @@ class _MeekCount:
             quota=to_decimal(self.quota),
             ties=tuple(ties),
             excluded=tuple(self.excluded),
-            seed=self.tb.used_seed,
+            seed=self.tb.seed,
             notes=tuple(notes),
         )
 
@@ -541,16 +482,16 @@ def meek_trace(
     *,
     tiebreak: TieBreak = "backwards",
     seed: int | None = None,
-    tie_order: Sequence[int] | None = None,
+    lot_order: Sequence[int] | None = None,
     constraint: SeatConstraint | None = None,
 ) -> MeekTrace:
     """Count by Meek STV (PRF reference rule) and return every reported action.
 
-    ``tie_order`` (for ``tiebreak="order"``) lists candidate indices, first defeated first;
-    by default the ballot-file order. ``constraint`` is a group-quota hook (see
+    ``lot_order`` (candidate indices, first chosen first) replaces drawing lots; with
+    ``tiebreak="order"`` it is the PRF fixed order, by default the ballot-file order. ``constraint`` is a group-quota hook (see
     :mod:`rankandfile.counting.quotas`).
     """
-    count = _MeekCount(ballots, seats, tiebreak, seed, tie_order, constraint)
+    count = _MeekCount(ballots, seats, tiebreak, seed, lot_order, constraint)
     count.run()
     return MeekTrace(actions=tuple(count.actions), result=count.result(),
                      iterations=count.iterations)
@@ -562,7 +503,7 @@ def count_meek(
     *,
     tiebreak: TieBreak = "backwards",
     seed: int | None = None,
-    tie_order: Sequence[int] | None = None,
+    lot_order: Sequence[int] | None = None,
     constraint: SeatConstraint | None = None,
 ) -> RankedResult:
     """Count ``ballots`` for ``seats`` by Meek STV (Hill, Wichmann & Woodall, Algorithm 123,
@@ -571,7 +512,7 @@ def count_meek(
     Votes in the result are exact 9-place :class:`~decimal.Decimal` values. See the module
     docstring for the rule and the tie-breaking options.
     """
-    return meek_trace(ballots, seats, tiebreak=tiebreak, seed=seed, tie_order=tie_order,
+    return meek_trace(ballots, seats, tiebreak=tiebreak, seed=seed, lot_order=lot_order,
                       constraint=constraint).result
 
 

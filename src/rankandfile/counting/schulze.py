@@ -124,24 +124,35 @@ class SchulzeResult:
         """A single-stage :class:`RankedResult` (votes = pairwise wins) for uniform display."""
         n = len(self.candidates)
         wins = tuple(
-            sum(1 for j in range(n) if self.pairwise[i][j] > self.pairwise[j][i])
-            for i in range(n)
+            sum(1 for j in range(n) if self.pairwise[i][j] > self.pairwise[j][i]) for i in range(n)
         )
         states = tuple(
-            State.ELECTED if i in self.elected
-            else State.WITHDRAWN if i in self.withdrawn
+            State.ELECTED
+            if i in self.elected
+            else State.WITHDRAWN
+            if i in self.withdrawn
             else State.EXCLUDED
             for i in range(n)
         )
         stage = Stage(
-            number=1, action="schulze", subjects=self.elected, votes=wins, states=states,
+            number=1,
+            action="schulze",
+            subjects=self.elected,
+            votes=wins,
+            states=states,
             note="votes = pairwise contests won",
         )
         return RankedResult(
-            method=self.method, seats=self.seats, candidates=self.candidates,
-            elected=self.elected, stages=(stage,), total_votes=self.total_votes,
-            ties=self.ties, excluded=tuple(reversed(self.ranking[self.seats:])),
-            seed=self.seed, notes=self.notes,
+            method=self.method,
+            seats=self.seats,
+            candidates=self.candidates,
+            elected=self.elected,
+            stages=(stage,),
+            total_votes=self.total_votes,
+            ties=self.ties,
+            excluded=tuple(reversed(self.ranking[self.seats :])),
+            seed=self.seed,
+            notes=self.notes,
         )
 
     def to_dict(self) -> dict[str, Any]:
@@ -149,8 +160,9 @@ class SchulzeResult:
         return {
             "method": self.method,
             "seats": self.seats,
-            "candidates": [{"name": c.name, "attributes": dict(c.attributes)}
-                           for c in self.candidates],
+            "candidates": [
+                {"name": c.name, "attributes": dict(c.attributes)} for c in self.candidates
+            ],
             "withdrawn": [names[i] for i in sorted(self.withdrawn)],
             "total_votes": self.total_votes,
             "pairwise": [list(r) for r in self.pairwise],
@@ -162,8 +174,13 @@ class SchulzeResult:
             "seed": self.seed,
             "notes": list(self.notes),
             "ties": [
-                {"stage": t.stage, "purpose": t.purpose, "tied": [names[i] for i in t.tied],
-                 "chosen": names[t.chosen], "how": t.how}
+                {
+                    "stage": t.stage,
+                    "purpose": t.purpose,
+                    "tied": [names[i] for i in t.tied],
+                    "chosen": names[t.chosen],
+                    "how": t.how,
+                }
                 for t in self.ties
             ],
         }
@@ -204,8 +221,7 @@ def count_schulze(
         else:
             pick = lot.choose(top)
             ties.append(
-                Tie(stage=1, purpose=f"place {place}", tied=tuple(top), chosen=pick,
-                    how=lot.how())
+                Tie(stage=1, purpose=f"place {place}", tied=tuple(top), chosen=pick, how=lot.how())
             )
         ranking.append(pick)
         remaining.remove(pick)

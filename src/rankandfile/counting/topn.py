@@ -275,8 +275,7 @@ def count_priorities(
     for s in sections:
         if len(s.votes) != len(tops):
             raise InvalidBallotError(
-                f"section {s.name!r} has votes for {len(s.votes)} topics but there are "
-                f"{len(tops)}"
+                f"section {s.name!r} has votes for {len(s.votes)} topics but there are {len(tops)}"
             )
         chosen, tie = _top_n(s, tops, n, lot, tie_rule)
         if tie is not None:
@@ -289,8 +288,9 @@ def count_priorities(
                 f"only {k} topic{'s' if k != 1 else ''} received votes in section "
                 f"{s.name!r}; {'all of them are' if k != 1 else 'it is'} prioritised"
             )
-        out.append(SectionPriorities(name=s.name, votes=s.votes, voters=s.voters,
-                                     prioritised=chosen))
+        out.append(
+            SectionPriorities(name=s.name, votes=s.votes, voters=s.voters, prioritised=chosen)
+        )
     debated = tuple(i for i in range(len(tops)) if any(i in s.prioritised for s in out))
     return PrioritiesResult(
         topics=tops,

@@ -84,7 +84,7 @@ class Affiliate(models.Model):
     name = models.CharField(max_length=200, unique=True)
     short_name = models.CharField(max_length=40, unique=True)
     kind = models.CharField(max_length=10, choices=Kind.choices)
-    clps = models.ManyToManyField(
+    clps: models.ManyToManyField[CLP, AffiliateCLP] = models.ManyToManyField(
         CLP, through="AffiliateCLP", related_name="affiliates", blank=True
     )
 
@@ -127,6 +127,9 @@ class AffiliateCLP(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["affiliate", "clp"], name="affiliate_clp_unique")
         ]
+
+    def __str__(self) -> str:
+        return f"{self.affiliate} → {self.clp}"
 
 
 class MP(models.Model):
@@ -277,7 +280,9 @@ class Role(models.Model):
 
     CLP_KINDS = (Kind.CLP_CHAIR, Kind.CLP_SECRETARY, Kind.CLP_OFFICER)
 
-    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="roles")
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="roles"
+    )
     kind = models.CharField(max_length=20, choices=Kind.choices)
     title = models.CharField(max_length=100, blank=True)
     region = models.ForeignKey(Region, null=True, blank=True, on_delete=models.CASCADE)
@@ -293,17 +298,41 @@ class Role(models.Model):
             models.CheckConstraint(
                 name="role_scope_matches_kind",
                 condition=(
-                    Q(kind="branch_officer", branch__isnull=False, clp__isnull=True,
-                      region__isnull=True, affiliate__isnull=True)
-                    | Q(kind__in=["clp_chair", "clp_secretary", "clp_officer"],
-                        clp__isnull=False, branch__isnull=True, region__isnull=True,
-                        affiliate__isnull=True)
-                    | Q(kind="affiliate_officer", affiliate__isnull=False, clp__isnull=True,
-                        branch__isnull=True, region__isnull=True)
-                    | Q(kind="regional_officer", region__isnull=False, clp__isnull=True,
-                        branch__isnull=True, affiliate__isnull=True)
-                    | Q(kind="national_admin", region__isnull=True, clp__isnull=True,
-                        branch__isnull=True, affiliate__isnull=True)
+                    Q(
+                        kind="branch_officer",
+                        branch__isnull=False,
+                        clp__isnull=True,
+                        region__isnull=True,
+                        affiliate__isnull=True,
+                    )
+                    | Q(
+                        kind__in=["clp_chair", "clp_secretary", "clp_officer"],
+                        clp__isnull=False,
+                        branch__isnull=True,
+                        region__isnull=True,
+                        affiliate__isnull=True,
+                    )
+                    | Q(
+                        kind="affiliate_officer",
+                        affiliate__isnull=False,
+                        clp__isnull=True,
+                        branch__isnull=True,
+                        region__isnull=True,
+                    )
+                    | Q(
+                        kind="regional_officer",
+                        region__isnull=False,
+                        clp__isnull=True,
+                        branch__isnull=True,
+                        affiliate__isnull=True,
+                    )
+                    | Q(
+                        kind="national_admin",
+                        region__isnull=True,
+                        clp__isnull=True,
+                        branch__isnull=True,
+                        affiliate__isnull=True,
+                    )
                     | Q(kind="scrutineer", branch__isnull=True, affiliate__isnull=True)
                     & ~Q(region__isnull=False, clp__isnull=False)
                 ),

@@ -58,7 +58,9 @@ def officer_clp_ids(user: AnyUser) -> set[int]:
 
 def officer_branch_ids(user: AnyUser) -> set[int]:
     return {
-        r.branch_id for r in active_roles(user) if r.kind == Role.Kind.BRANCH_OFFICER and r.branch_id
+        r.branch_id
+        for r in active_roles(user)
+        if r.kind == Role.Kind.BRANCH_OFFICER and r.branch_id
     }
 
 
@@ -104,8 +106,7 @@ def managed_clps(user: AnyUser) -> QuerySet[CLP]:
     if is_national_admin(user):
         return qs
     return qs.filter(
-        Q(pk__in=officer_clp_ids(user))
-        | Q(constituency__region_id__in=officer_region_ids(user))
+        Q(pk__in=officer_clp_ids(user)) | Q(constituency__region_id__in=officer_region_ids(user))
     )
 
 

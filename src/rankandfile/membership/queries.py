@@ -1,19 +1,93 @@
-"""Reads for membership pages and the API."""
+"""Reads for membership pages and the API.
+
+Every function here returns data for one page or endpoint in a fixed number of queries,
+whatever the number of rows; the tests pin the counts (``django_assert_num_queries``).
+Visibility is decided by :mod:`rankandfile.membership.permissions` before these are
+called: the functions take already-authorised objects or ids.
+"""
 
 from __future__ import annotations
 
+import datetime as dt
+from dataclasses import dataclass
 from typing import Any
 
-from django.db.models import Q, QuerySet
+from django.db.models import Case, Exists, OuterRef, Q, QuerySet, Value, When
 
+from rankandfile.core.models import AuditEntry
 from rankandfile.membership import permissions
-from rankandfile.membership.models import MP, Member, Period
+from rankandfile.membership.models import CLP, MP, Branch, Member, Period, Role
+
+# --- Standing ---------------------------------------------------------------------------
+# The codes a members list can be filtered by, in display order. "lapsed" covers everyone
+# without a membership period covering the day (lapsed, resigned, expelled, never joined).
+STANDING_GOOD = "good"
+STANDING_ARREARS = "arrears"
+STANDING_SUSPENDED = "suspended"
+STANDING_LAPSED = "lapsed"
+STANDING_CHOICES: tuple[tuple[str, str], ...] = (
+    (STANDING_GOOD, "Member in good standing"),
+    (STANDING_ARREARS, "In arrears"),
+    (STANDING_SUSPENDED, "Suspended"),
+    (STANDING_LAPSED, "Lapsed / not a member"),
+)
+STANDING_LABELS = dict(STANDING_CHOICES)
 
 
+def _covering(kind: str, day: dt.date) -> Exists:
+    """``EXISTS`` a period of ``kind`` of the outer member covering ``day`` (half-open)."""
+    return Exists(
+        Period.objects.filter(member=OuterRef("pk"), kind=kind, start__lte=day).filter(
+            Q(end__isnull=True) | Q(end__gt=day)
+        )
+    )
+
+
+def with_standing(qs: QuerySet[Member], on: dt.date | None = None) -> QuerySet[Member]:
+    """Annotate ``standing`` (one of the ``STANDING_*`` codes) on ``day``.
+
+    Computed in the database by correlated ``EXISTS`` subqueries on :class:`Period`, so a
+    page of members needs no further query. Suspension outranks arrears: a suspended
+    member in arrears is shown as suspended.
+    """
+    day = on or permissions.today()
+    return qs.annotate(
+        standing=Case(
+            When(~_covering(Period.Kind.MEMBERSHIP, day), then=Value(STANDING_LAPSED)),
+            When(_covering(Period.Kind.SUSPENSION, day), then=Value(STANDING_SUSPENDED)),
+            When(_covering(Period.Kind.ARREARS, day), then=Value(STANDING_ARREARS)),
+            default=Value(STANDING_GOOD),
+        )
+    )
+
+
+def standing_filter(standing: str, on: dt.date | None = None) -> Q:
+    """A ``Q`` selecting members with ``standing`` on the day (unknown codes select all)."""
+    day = on or permissions.today()
+    member = _covering(Period.Kind.MEMBERSHIP, day)
+    suspended = _covering(Period.Kind.SUSPENSION, day)
+    arrears = _covering(Period.Kind.ARREARS, day)
+    if standing == STANDING_GOOD:
+        return Q(member) & ~Q(suspended) & ~Q(arrears)
+    if standing == STANDING_ARREARS:
+        return Q(member) & ~Q(suspended) & Q(arrears)
+    if standing == STANDING_SUSPENDED:
+        return Q(member) & Q(suspended)
+    if standing == STANDING_LAPSED:
+        return ~Q(member)
+    return Q()
+
+
+# --- Home -------------------------------------------------------------------------------
 def home_for(user: Any) -> dict[str, Any]:
-    """Everything the member's home page shows, in a fixed number of queries."""
+    """Everything the member's home page shows, in a fixed number of queries.
+
+    Queries: the member with CLP, constituency, region and branch (1), their history (1),
+    their MP (1) and the user's roles (1, shared with the navigation).
+    """
     member = (
         Member.objects.select_related("clp__constituency__region", "branch")
+        .prefetch_related("periods")
         .filter(user=user)
         .first()
     )
@@ -30,19 +104,24 @@ def home_for(user: Any) -> dict[str, Any]:
         "member": member,
         "mp": mp,
         "status": status,
-        "roles": permissions.active_roles(user),
+        "roles": role_summary(permissions.active_roles(user)),
         "ballots": [],
     }
 
 
+@dataclass(frozen=True)
 class Status:
-    def __init__(self, label: str, continuous_since: Any = None):
-        self.label = label
-        self.continuous_since = continuous_since
+    """A member's standing on one day, for display."""
+
+    label: str
+    continuous_since: dt.date | None = None
+    code: str = STANDING_LAPSED
 
 
-def member_status(member: Member, on: Any = None) -> Status:
-    """The member's standing today: member, suspended, in arrears, lapsed or expelled."""
+def member_status(member: Member, on: dt.date | None = None) -> Status:
+    """The member's standing on ``on`` (today by default): in good standing, in arrears,
+    suspended, lapsed, expelled or never a member. Uses ``member.periods.all()``, so a
+    prefetched history costs no query."""
     day = on or permissions.today()
     periods = list(member.periods.all())
     current = [p for p in periods if p.covers(day)]
@@ -57,13 +136,26 @@ def member_status(member: Member, on: Any = None) -> Status:
         return Status("Lapsed" if ended else "Not a member")
     since = next(p.start for p in current if p.kind == Period.Kind.MEMBERSHIP)
     if Period.Kind.SUSPENSION in kinds:
-        return Status("Suspended", since)
+        return Status("Suspended", since, STANDING_SUSPENDED)
     if Period.Kind.ARREARS in kinds:
-        return Status("In arrears", since)
-    return Status("Member in good standing", since)
+        return Status("In arrears", since, STANDING_ARREARS)
+    return Status("Member in good standing", since, STANDING_GOOD)
 
 
-def clp_members(clp_id: int, *, search: str = "", branch_id: int | None = None) -> QuerySet[Member]:
+# --- CLP members list -------------------------------------------------------------------
+def clp_members(
+    clp_id: int,
+    *,
+    search: str = "",
+    branch_id: int | None = None,
+    standing: str = "",
+    on: dt.date | None = None,
+) -> QuerySet[Member]:
+    """A CLP's members, searched and filtered, with ``standing`` annotated.
+
+    ``search`` matches every word (at most four) against names (substring), membership
+    number and email (exact) and postcode (prefix). ``standing`` is a ``STANDING_*`` code.
+    """
     qs = Member.objects.filter(clp_id=clp_id).select_related("branch")
     if branch_id:
         qs = qs.filter(branch_id=branch_id)
@@ -76,4 +168,42 @@ def clp_members(clp_id: int, *, search: str = "", branch_id: int | None = None) 
                 | Q(email__iexact=word)
                 | Q(postcode__istartswith=word)
             )
-    return qs.order_by("last_name", "first_name", "membership_number")
+    if standing in STANDING_LABELS:
+        qs = qs.filter(standing_filter(standing, on))
+    return with_standing(qs, on).order_by("last_name", "first_name", "membership_number")
+
+
+def clp_branches(clp: CLP) -> list[Branch]:
+    """The CLP's branches, for the filter (one query)."""
+    return list(Branch.objects.filter(clp=clp).only("pk", "name", "clp_id").order_by("name"))
+
+
+# --- One member -------------------------------------------------------------------------
+def member_history(member: Member) -> list[Period]:
+    """The member's periods, oldest first."""
+    return list(member.periods.order_by("start", "kind"))
+
+
+def member_audit_trail(member: Member, limit: int = 50) -> list[AuditEntry]:
+    """The newest audit entries about the member record (for officers who manage it)."""
+    return list(
+        AuditEntry.objects.filter(object_type=member._meta.label_lower, object_id=str(member.pk))
+        .order_by("-seq")
+        .only("seq", "at", "actor_label", "action", "channel", "data")[:limit]
+    )
+
+
+def role_summary(roles: list[Role]) -> list[Role]:
+    """Roles ordered for display: national first, then region, CLP, branch, affiliate."""
+    order = {
+        Role.Kind.NATIONAL_ADMIN: 0,
+        Role.Kind.SCRUTINEER: 1,
+        Role.Kind.REGIONAL_OFFICER: 2,
+        Role.Kind.CLP_SECRETARY: 3,
+        Role.Kind.CLP_CHAIR: 4,
+        Role.Kind.CLP_OFFICER: 5,
+        Role.Kind.BRANCH_OFFICER: 6,
+        Role.Kind.AFFILIATE_OFFICER: 7,
+    }
+    return sorted(roles, key=lambda r: (order.get(r.kind, 9), r.scope_label))
+

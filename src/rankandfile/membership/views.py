@@ -1,4 +1,8 @@
-"""Membership pages: CLPs an officer manages, a CLP's members, a member's record."""
+"""Membership pages: CLPs an officer manages, a CLP's members, a member's record.
+
+Views are thin: permissions decide what is visible (404 when not), queries assemble the
+page. The CLP members page serves the full page and, for htmx requests, only the rows.
+"""
 
 from __future__ import annotations
 
@@ -6,44 +10,90 @@ from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
+from django.utils.cache import patch_vary_headers
 
 from rankandfile.core.errors import NotFound
 from rankandfile.membership import permissions, queries
 
+MEMBERS_PER_PAGE = 50
+
+
+def _int_or_none(value: str | None) -> int | None:
+    try:
+        return int(value) if value else None
+    except ValueError:
+        return None
+
 
 @login_required
 def clp_list(request: HttpRequest) -> HttpResponse:
-    clps = permissions.managed_clps(request.user)
+    clps = permissions.managed_clps(request.user).order_by("name")
     page = Paginator(clps, 50).get_page(request.GET.get("page"))
     return render(request, "membership/clp_list.html", {"nav": "clps", "page": page})
 
 
 @login_required
 def clp_members(request: HttpRequest, slug: str) -> HttpResponse:
+    """A CLP's members for its officers: search, filter by branch and standing, paginate.
+
+    Works without JavaScript (a GET form and plain links); with htmx the form searches
+    as the officer types and only ``_member_rows.html`` is sent back.
+    """
     try:
         clp = permissions.access_managed_clp(request.user, slug)
     except NotFound as exc:
         raise Http404(str(exc)) from exc
-    search = request.GET.get("q", "").strip()
-    members = queries.clp_members(clp.pk, search=search)
-    page = Paginator(members, 50).get_page(request.GET.get("page"))
-    template = "membership/_member_rows.html" if request.htmx else "membership/clp_members.html"  # type: ignore[attr-defined]
-    return render(request, template, {"nav": "clps", "clp": clp, "page": page, "q": search})
+    search = request.GET.get("q", "").strip()[:100]
+    branches = queries.clp_branches(clp)
+    branch_id = _int_or_none(request.GET.get("branch"))
+    if branch_id not in {b.pk for b in branches}:
+        branch_id = None
+    standing = request.GET.get("status", "")
+    if standing not in queries.STANDING_LABELS:
+        standing = ""
+    members = queries.clp_members(clp.pk, search=search, branch_id=branch_id, standing=standing)
+    page = Paginator(members, MEMBERS_PER_PAGE).get_page(request.GET.get("page"))
+    htmx = getattr(request, "htmx", None)
+    partial = bool(htmx) and not htmx.history_restore_request  # type: ignore[union-attr]
+    template = "membership/_member_rows.html" if partial else "membership/clp_members.html"
+    response = render(
+        request,
+        template,
+        {
+            "nav": "clps",
+            "clp": clp,
+            "page": page,
+            "q": search,
+            "branches": branches,
+            "branch_id": branch_id,
+            "status": standing,
+            "status_choices": queries.STANDING_CHOICES,
+            "filtered": bool(search or branch_id or standing),
+        },
+    )
+    # The same URL answers with a fragment or a page: caches must tell them apart.
+    patch_vary_headers(response, ("HX-Request",))
+    return response
 
 
 @login_required
 def member_detail(request: HttpRequest, member_id: int) -> HttpResponse:
+    """One member's record and history: the member themself, or an officer who may see it."""
     try:
         member = permissions.access_member(request.user, member_id)
     except NotFound as exc:
         raise Http404(str(exc)) from exc
+    can_manage = permissions.can_manage_member(request.user, member)
+    me = permissions.own_member(request.user)
     return render(
         request,
         "membership/member_detail.html",
         {
+            "nav": "home" if me is not None and me.pk == member.pk else "clps",
             "member": member,
-            "periods": member.periods.all(),
+            "periods": queries.member_history(member),
             "status": queries.member_status(member),
-            "can_manage": permissions.can_manage_member(request.user, member),
+            "can_manage": can_manage,
+            "audit_trail": queries.member_audit_trail(member) if can_manage else [],
         },
     )

@@ -1,0 +1,696 @@
+"""Group quotas ("at least K of the seats go to women") on multi-seat ranked counts.
+
+A *group minimum* says that at least ``minimums[g]`` of the elected must have
+``candidate.attributes[attribute] == g`` (e.g. ``attribute="gender"``,
+``minimums={"woman": 2}``). Candidates without the attribute belong to no group. The
+constrained count is the ordinary count (Scottish STV, Meek STV or sequential AV) with
+three interventions, applied by a :class:`SeatConstraint` hook. Notation, at any moment:
+
+* ``seats_left`` = seats still to fill;
+* ``need[g]`` = ``max(0, minimums[g] - elected members of g)``; ``N`` = sum of ``need[g]``;
+* a group is *needed* while ``need[g] > 0``.
+
+The rule (invariant: ``N <= seats_left`` throughout):
+
+1. **Excluded by quota.** A hopeful candidate whose election would make some group
+   minimum unreachable is excluded instead of elected: that is a candidate outside every
+   needed group when ``N >= seats_left`` (electing her would leave ``seats_left - 1 < N``
+   seats for the groups that still need them). At the start of each stage (STV: before
+   each transfer; Meek: before each round; AV: before each seat's race) all such hopefuls
+   are excluded at once and their ballots pass on as in an ordinary exclusion; a
+   candidate who reaches the quota at a moment when she may not be elected is excluded
+   at that point instead of elected (if several reach the quota together they are
+   considered in order of votes, highest first).
+2. **Protected.** A hopeful of a needed group whose hopefuls number no more than the
+   group's need (``hopeful[g] <= need[g]``) must all be elected, so she is never excluded
+   as the lowest candidate: the lowest *unprotected* hopeful is excluded instead.
+3. **Deemed elected.** When the remaining seats require it — every remaining seat is
+   reserved for a needed group (``N == seats_left``) — the hopefuls of each needed group
+   with ``hopeful[g] == need[g]`` are deemed elected without reaching the quota. They
+   keep the votes they hold and have no surplus (Meek: keep factor stays 1).
+
+At each check deemed elections (3) are made before exclusions (1), and both are repeated
+until neither applies. Everything else is the unconstrained rule: candidates reaching the quota are elected,
+surpluses are transferred, the lowest is excluded, and the last vacancies are filled by
+the continuing candidates. If no intervention ever happens the constrained count is
+identical, stage by stage, to the unconstrained one.
+
+Feasibility is checked before the count (:class:`~rankandfile.counting.errors.QuotaError`):
+minimums must be non-negative integers summing to at most the seats, and every group
+must have at least its minimum of (non-withdrawn) candidates. Rules 1-3 then guarantee the
+minimums are met.
+
+Methods (``count_with_quota(method=...)``):
+
+* ``"scottish-stv"``: :func:`count_scottish_constrained`, the rules of The Scottish Local
+  Government Elections Order 2007, Schedule 1, rules 45-52 (Weighted Inclusive Gregory,
+  Droop quota, transfer values truncated to 5 places), with the hook. Without a
+  constraint it reproduces Droop's Scottish counts; the production Scottish count lives
+  in :mod:`rankandfile.counting.stv_scottish`.
+* ``"meek"``: :func:`rankandfile.counting.meek.count_meek` with the hook.
+* ``"av-multi"``: :func:`count_av_multi`, sequential (repeated) alternative vote, the
+  "preferential block": each seat is an AV race among the hopefuls (majority of
+  continuing votes, lowest excluded, ties backwards then lot); the winner is elected and
+  removed and the next race starts from all remaining hopefuls.
+
+Hook call points for another count (see :class:`SeatConstraint`): call ``must_elect``
+then ``must_exclude`` until neither returns anyone, at the start of the count and after
+every stage; ask ``may_elect`` for each candidate reaching the quota (highest first) and
+exclude her if refused; remove ``protected`` hopefuls from the candidates for exclusion
+as lowest.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from decimal import Decimal
+from typing import Literal, Protocol
+
+import numpy as np
+import numpy.typing as npt
+
+from rankandfile.counting.av import first_continuing, sum_by_candidate
+from rankandfile.counting.ballots import PAD, Candidate, IntArray, RankArray, RankedBallots
+from rankandfile.counting.errors import CountingError, QuotaError, TooManySeatsError
+from rankandfile.counting.meek import count_meek
+from rankandfile.counting.result import RankedResult, Stage, State
+from rankandfile.counting.stv_scottish import SCALE as SCOT_SCALE
+from rankandfile.counting.stv_scottish import scottish_quota
+from rankandfile.counting.tiebreak import TieBreaker
+
+__all__ = [
+    "GroupMinimums",
+    "SeatConstraint",
+    "count_av_multi",
+    "count_scottish_constrained",
+    "count_with_quota",
+]
+
+Method = Literal["scottish-stv", "meek", "av-multi"]
+I64 = npt.NDArray[np.int64]
+
+
+class SeatConstraint(Protocol):
+    """Hook a count calls to enforce a constraint on the elected set.
+
+    Arguments are candidate indices; ``seats_left`` counts seats still to fill.
+    """
+
+    def must_exclude(
+        self, hopeful: frozenset[int], elected: frozenset[int], seats_left: int
+    ) -> frozenset[int]:
+        """Hopefuls to exclude now ("excluded by quota")."""
+        ...
+
+    def must_elect(
+        self, hopeful: frozenset[int], elected: frozenset[int], seats_left: int
+    ) -> frozenset[int]:
+        """Hopefuls to deem elected now."""
+        ...
+
+    def may_elect(self, candidate: int, elected: frozenset[int], seats_left: int) -> bool:
+        """Whether ``candidate`` (who has reached the quota) may take a seat now."""
+        ...
+
+    def protected(
+        self, hopeful: frozenset[int], elected: frozenset[int], seats_left: int
+    ) -> frozenset[int]:
+        """Hopefuls who must not be excluded as the lowest candidate."""
+        ...
+
+
+class GroupMinimums:
+    """Minimum seats per group of a candidate attribute (see the module docstring)."""
+
+    def __init__(
+        self,
+        candidates: Sequence[Candidate],
+        seats: int,
+        minimums: Mapping[str, int],
+        *,
+        attribute: str = "gender",
+        withdrawn: frozenset[int] = frozenset(),
+    ) -> None:
+        self.attribute = attribute
+        self.minimums = {g: m for g, m in minimums.items() if m}
+        for g, m in minimums.items():
+            if not isinstance(m, int) or isinstance(m, bool) or m < 0:
+                raise QuotaError(f"the minimum for {attribute} {g!r} must be a whole number >= 0")
+        total = sum(self.minimums.values())
+        if total > seats:
+            raise QuotaError(
+                f"the group minimums add up to {total} but only {seats} seats are to be filled"
+            )
+        self.group: list[str | None] = [c.attribute(attribute) for c in candidates]
+        for g, m in self.minimums.items():
+            standing = sum(
+                1 for i, cg in enumerate(self.group) if cg == g and i not in withdrawn
+            )
+            if standing < m:
+                raise QuotaError(
+                    f"at least {m} seats must go to {attribute} {g!r} but only {standing} "
+                    f"such candidate{'s are' if standing != 1 else ' is'} standing"
+                )
+
+    def needs(self, elected: frozenset[int]) -> dict[str, int]:
+        got: dict[str, int] = {}
+        for c in elected:
+            g = self.group[c]
+            if g is not None:
+                got[g] = got.get(g, 0) + 1
+        return {g: max(0, m - got.get(g, 0)) for g, m in self.minimums.items()}
+
+    def _needed(self, elected: frozenset[int]) -> tuple[dict[str, int], int]:
+        need = {g: k for g, k in self.needs(elected).items() if k}
+        return need, sum(need.values())
+
+    def must_exclude(
+        self, hopeful: frozenset[int], elected: frozenset[int], seats_left: int
+    ) -> frozenset[int]:
+        need, total = self._needed(elected)
+        if seats_left <= 0 or total < seats_left:
+            return frozenset()
+        return frozenset(c for c in hopeful if self.group[c] not in need)
+
+    def must_elect(
+        self, hopeful: frozenset[int], elected: frozenset[int], seats_left: int
+    ) -> frozenset[int]:
+        need, total = self._needed(elected)
+        if seats_left <= 0 or total != seats_left:
+            return frozenset()
+        out: set[int] = set()
+        for g, k in need.items():
+            members = [c for c in hopeful if self.group[c] == g]
+            if len(members) <= k:
+                out.update(members)
+        return frozenset(out)
+
+    def may_elect(self, candidate: int, elected: frozenset[int], seats_left: int) -> bool:
+        need, total = self._needed(elected)
+        if self.group[candidate] in need:
+            return True
+        return total <= seats_left - 1
+
+    def protected(
+        self, hopeful: frozenset[int], elected: frozenset[int], seats_left: int
+    ) -> frozenset[int]:
+        need, _ = self._needed(elected)
+        out: set[int] = set()
+        for g, k in need.items():
+            members = [c for c in hopeful if self.group[c] == g]
+            if len(members) <= k:
+                out.update(members)
+        return frozenset(out)
+
+    def satisfied(self, elected: Sequence[int]) -> bool:
+        return not any(self.needs(frozenset(elected)).values())
+
+
+# ---------------------------------------------------------------------------- shared
+def _check_seats(ballots: RankedBallots, seats: int) -> None:
+    eligible = ballots.n_candidates - len(ballots.withdrawn)
+    if seats < 1 or seats > eligible:
+        raise TooManySeatsError(f"{seats} seats cannot be filled from {eligible} candidates")
+
+
+class _Papers:
+    """Grouped ballot papers with a current position and value (Scottish STV / AV)."""
+
+    def __init__(self, ballots: RankedBallots, unit: int) -> None:
+        self.ranks = np.asarray(ballots.rankings, dtype=np.int64)
+        self.weights = np.asarray(ballots.weights, dtype=np.int64)
+        g, self.width = self.ranks.shape
+        self.n = ballots.n_candidates
+        self.pos = np.full(g, -1, dtype=np.int64)
+        self.value = np.full(g, unit, dtype=np.int64)
+
+    def holder(self) -> I64:
+        ok = self.pos < self.width
+        out = np.full(self.pos.shape, PAD, dtype=np.int64)
+        idx = np.nonzero(ok)[0]
+        out[idx] = self.ranks[idx, self.pos[idx]]
+        return out
+
+    def advance(self, rows: I64, continuing: Sequence[bool]) -> None:
+        """Move ``rows`` to their next continuing preference (or exhaust them)."""
+        if rows.size == 0:
+            return
+        cont = np.zeros(self.n + 1, dtype=bool)
+        cont[: self.n] = np.asarray(continuing, dtype=bool)
+        mask = cont[self.ranks[rows]] & (np.arange(self.width)[None, :] > self.pos[rows, None])
+        has = mask.any(axis=1)
+        self.pos[rows] = np.where(has, np.argmax(mask, axis=1), self.width)
+
+    def votes(self) -> list[int]:
+        h = self.holder()
+        live = h >= 0
+        out = np.zeros(self.n, dtype=np.int64)
+        np.add.at(out, h[live], (self.value * self.weights)[live])
+        return [int(v) for v in out]
+
+
+# ---------------------------------------------------------------------------- STV
+def count_scottish_constrained(
+    ballots: RankedBallots,
+    seats: int,
+    *,
+    constraint: SeatConstraint | None = None,
+    tiebreak: str = "backwards",
+    seed: int | None = None,
+    lot_order: Sequence[int] | None = None,
+) -> RankedResult:
+    """Scottish STV (SSI 2007/42, Schedule 1, rules 45-52) with an optional constraint hook.
+
+    Stage for stage the same count as
+    :func:`rankandfile.counting.stv_scottish.count_scottish_stv` (quota rule 46, election at
+    the quota rule 47, largest surplus first by Weighted Inclusive Gregory with values
+    truncated to 5 places rules 48-49, exclusion of the lowest rules 50-51, last vacancies
+    rule 52; one stage per transfer, nil surpluses included) -- the tests check this on
+    every reference election -- plus the hook calls marked ``HOOK`` below, which are the
+    integration points for that module.
+    """
+    n = ballots.n_candidates
+    _check_seats(ballots, seats)
+    tb = TieBreaker(tiebreak, seed=seed, lot_order=lot_order, n_candidates=n)
+    rankings = ballots.rankings
+    mult = ballots.weights.astype(np.int64)
+    total_ballots = int(mult.sum())
+    quota = scottish_quota(total_ballots, seats) * SCOT_SCALE
+    names = ballots.names
+
+    state = [State.WITHDRAWN if i in ballots.withdrawn else State.HOPEFUL for i in range(n)]
+    cont = np.zeros(n + 1, dtype=bool)
+    for c in range(n):
+        cont[c + 1] = state[c] is State.HOPEFUL
+    cur = first_continuing(rankings, cont)
+    value = np.full(rankings.shape[0], SCOT_SCALE, dtype=np.int64)
+    votes = sum_by_candidate(cur, value * mult, n)
+    nt = total_ballots * SCOT_SCALE - int(votes.sum())
+
+    elected: list[int] = []
+    pending: list[int] = []
+    excluded: list[int] = []
+    history: list[IntArray] = []
+    stages: list[Stage] = []
+    quota_notes: list[str] = []
+
+    def hopefuls() -> list[int]:
+        return [c for c in range(n) if state[c] is State.HOPEFUL]
+
+    def seats_left() -> int:
+        return seats - len(elected)
+
+    def elect_quota_holders() -> list[int]:
+        """Rule 47. HOOK: ``may_elect`` vetoes a seat; the refused stay hopeful and are
+        excluded by quota at the next stage (``must_exclude`` always includes them)."""
+        new = [c for c in range(n) if state[c] is State.HOPEFUL and votes[c] >= quota]
+        new.sort(key=lambda c: (-int(votes[c]), c))
+        out: list[int] = []
+        for c in new:
+            if constraint is not None and not constraint.may_elect(
+                c, frozenset(elected), seats_left()
+            ):
+                continue
+            state[c] = State.ELECTED
+            cont[c + 1] = False
+            elected.append(c)
+            pending.append(c)
+            out.append(c)
+        return out
+
+    def complete() -> bool:
+        left = seats_left()
+        return left <= 0 or len(hopefuls()) <= left
+
+    def record(number: int, action: str, subjects: tuple[int, ...],
+               before: IntArray | None, note: str) -> None:
+        stages.append(Stage(
+            number=number,
+            action=action,
+            subjects=subjects,
+            votes=tuple(_dec5(int(v)) for v in votes),
+            states=tuple(state),
+            non_transferable=_dec5(nt),
+            quota=_dec5(quota),
+            transfers=None if before is None else tuple(_dec5(int(v)) for v in votes - before),
+            note=note,
+        ))
+
+    def exclude(cands: Sequence[int]) -> None:
+        nonlocal nt
+        for c in cands:
+            state[c] = State.EXCLUDED
+            cont[c + 1] = False
+            excluded.append(c)
+        rows = np.flatnonzero(np.isin(cur, np.asarray(cands, dtype=np.int64)))
+        nt += _move(rows, rankings, cont, cur, value, mult, votes, n) if rows.size else 0
+        for c in cands:
+            votes[c] = 0
+
+    def finish() -> None:
+        pending.clear()
+        rest = hopefuls()
+        left = seats_left()
+        if 0 < left and len(rest) <= left:
+            rest.sort(key=lambda c: (-int(votes[c]), c))
+            for c in rest:
+                state[c] = State.ELECTED
+                elected.append(c)
+            return
+        for c in rest:
+            state[c] = State.EXCLUDED
+
+    new = elect_quota_holders()
+    history.append(votes.copy())
+    record(1, "first", tuple(new), None, _elected(names, new))
+    stage_no = 1
+    while True:
+        # HOOK (start of every stage): exclusions by quota, then elections deemed by quota.
+        if constraint is not None and seats_left() > 0:
+            hop, el = frozenset(hopefuls()), frozenset(elected)
+            out = sorted(constraint.must_exclude(hop, el, seats_left()) & hop)
+            deem = sorted(constraint.must_elect(hop, el, seats_left()) & hop)
+            if out or deem:
+                stage_no += 1
+                before = votes.copy()
+                if deem:
+                    out = []
+                    for c in deem:
+                        state[c] = State.ELECTED
+                        cont[c + 1] = False
+                        elected.append(c)
+                    action, subjects = "elect", tuple(deem)
+                    note = "deemed elected by quota: " + ", ".join(names[c] for c in deem)
+                else:
+                    exclude(out)
+                    action, subjects = "exclude", tuple(out)
+                    note = "excluded by quota: " + ", ".join(names[c] for c in out)
+                quota_notes.append(note)
+                if complete():
+                    history.append(votes.copy())
+                    finish()
+                    record(stage_no, action, subjects, before, note)
+                    break
+                extra = _elected(names, elect_quota_holders())
+                history.append(votes.copy())
+                record(stage_no, action, subjects, before, f"{note}; {extra}" if extra else note)
+                continue
+        if complete():
+            finish()
+            last = stages[-1]
+            stages[-1] = Stage(
+                number=last.number, action=last.action, subjects=last.subjects,
+                votes=last.votes, states=tuple(state), non_transferable=last.non_transferable,
+                quota=last.quota, transfers=last.transfers, note=last.note,
+            )
+            break
+        stage_no += 1
+        before = votes.copy()
+        if pending:
+            top = max(int(votes[c]) for c in pending)
+            tied = [c for c in pending if votes[c] == top]
+            c = tb.choose(tied, history, stage=stage_no, purpose="surplus", lowest=False)
+            pending.remove(c)
+            surplus = int(votes[c]) - quota
+            rows = np.flatnonzero(cur == c)
+            if rows.size:
+                value[rows] = value[rows] * surplus // int(votes[c])
+                nt += _move(rows, rankings, cont, cur, value, mult, votes, n)
+            votes[c] = quota
+            action, subjects = "surplus", (c,)
+            note = f"surplus of {names[c]} ({_dec5(surplus)}) transferred"
+        else:
+            hop = hopefuls()
+            spared = ""
+            if constraint is not None:  # HOOK: the protected are never excluded as lowest
+                prot = constraint.protected(frozenset(hop), frozenset(elected), seats_left())
+                low_all = min(int(votes[c]) for c in hop)
+                saved = [c for c in hop if c in prot and votes[c] == low_all]
+                if saved:
+                    spared = " (protected by quota: " + ", ".join(names[c] for c in saved) + ")"
+                    quota_notes.append(spared.strip(" ()"))
+                hop = [c for c in hop if c not in prot] or hop
+            low = min(int(votes[c]) for c in hop)
+            tied = [c for c in hop if votes[c] == low]
+            c = tb.choose(tied, history, stage=stage_no, purpose="exclude", lowest=True)
+            exclude([c])
+            action, subjects = "exclude", (c,)
+            note = f"{names[c]} excluded{spared}"
+            if complete():
+                history.append(votes.copy())
+                finish()
+                record(stage_no, action, subjects, before, note)
+                break
+        extra = _elected(names, elect_quota_holders())
+        history.append(votes.copy())
+        record(stage_no, action, subjects, before, f"{note}; {extra}" if extra else note)
+
+    return RankedResult(
+        method="scottish-stv",
+        seats=seats,
+        candidates=ballots.candidates,
+        elected=tuple(elected),
+        stages=tuple(stages),
+        total_votes=_dec5(total_ballots * SCOT_SCALE),
+        quota=_dec5(quota),
+        ties=tuple(tb.ties),
+        excluded=tuple(excluded),
+        seed=tb.seed,
+        notes=tuple(quota_notes),
+    )
+
+
+def _dec5(v: int) -> Decimal:
+    return Decimal(v).scaleb(-5)
+
+
+def _elected(names: Sequence[str], new: Sequence[int]) -> str:
+    return "elected: " + ", ".join(names[c] for c in new) if new else ""
+
+
+def _move(
+    rows: IntArray,
+    rankings: RankArray,
+    cont: npt.NDArray[np.bool_],
+    cur: IntArray,
+    value: IntArray,
+    mult: IntArray,
+    votes: IntArray,
+    n: int,
+) -> int:
+    """Pass groups ``rows`` on to their next continuing preference at their current value;
+    return the value that became non-transferable."""
+    new_cur = first_continuing(rankings[rows], cont)
+    cur[rows] = new_cur
+    amounts = value[rows] * mult[rows]
+    gained = sum_by_candidate(new_cur, amounts, n)
+    votes += gained
+    return int(amounts.sum()) - int(gained.sum())
+
+
+# ---------------------------------------------------------------------------- AV
+def count_av_multi(
+    ballots: RankedBallots,
+    seats: int,
+    *,
+    constraint: SeatConstraint | None = None,
+    tiebreak: str = "backwards",
+    seed: int | None = None,
+    lot_order: Sequence[int] | None = None,
+) -> RankedResult:
+    """Sequential alternative vote ("preferential block"), with an optional constraint.
+
+    For each seat: an AV race among the hopefuls. A candidate with more than half of the
+    continuing (non-exhausted) votes wins; otherwise the lowest is excluded from the race
+    (ties: fewest votes at the latest earlier round of the race where they differed, then
+    lot) and her ballots go to their next hopeful preference. The winner is elected and
+    removed; candidates excluded from a race stand again in the next one. Votes are whole
+    ballots; ``quota`` in each stage is the majority of continuing votes.
+    """
+    _check_seats(ballots, seats)
+    n = ballots.n_candidates
+    tb = TieBreaker(tiebreak, seed=seed, lot_order=lot_order, n_candidates=n)
+    names = ballots.names
+    state = [State.WITHDRAWN if i in ballots.withdrawn else State.HOPEFUL for i in range(n)]
+    elected: list[int] = []
+    excluded: list[int] = []
+    stages: list[Stage] = []
+    notes: list[str] = []
+    total = ballots.total
+
+    def seats_left() -> int:
+        return seats - len(elected)
+
+    def hopefuls() -> list[int]:
+        return [i for i in range(n) if state[i] is State.HOPEFUL]
+
+    def record(action: str, subjects: tuple[int, ...], votes: Sequence[int], quota: int | None,
+               note: str, states: Sequence[State] | None = None) -> None:
+        stages.append(
+            Stage(
+                number=len(stages),
+                action=action,
+                subjects=subjects,
+                votes=tuple(votes),
+                states=tuple(states if states is not None else state),
+                non_transferable=total - sum(votes),
+                quota=quota,
+                note=note,
+            )
+        )
+
+    def tally() -> list[int]:
+        """First preferences among the hopefuls (for stages outside a race)."""
+        papers = _Papers(ballots, 1)
+        papers.advance(np.arange(papers.pos.size, dtype=np.int64),
+                       [s is State.HOPEFUL for s in state])
+        return papers.votes()
+
+    def apply_constraint() -> None:
+        if constraint is None:
+            return
+        while seats_left() > 0:
+            hop, el = frozenset(hopefuls()), frozenset(elected)
+            deem = constraint.must_elect(hop, el, seats_left()) & hop
+            if deem:
+                for c in sorted(deem):
+                    state[c] = State.ELECTED
+                    elected.append(c)
+                msg = "deemed elected by quota: " + ", ".join(names[c] for c in sorted(deem))
+                notes.append(msg)
+                record("elect", tuple(sorted(deem)), tally(), None, msg)
+                continue
+            out = constraint.must_exclude(hop, el, seats_left()) & hop
+            if out:
+                for c in sorted(out):
+                    state[c] = State.EXCLUDED
+                    excluded.append(c)
+                msg = "excluded by quota: " + ", ".join(names[c] for c in sorted(out))
+                notes.append(msg)
+                record("exclude", tuple(sorted(out)), tally(), None, msg)
+                continue
+            break
+
+    race = 0
+    while True:
+        apply_constraint()
+        if seats_left() <= 0:
+            break
+        hop = hopefuls()
+        if len(hop) <= seats_left():
+            votes = tally()
+            for c in hop:
+                state[c] = State.ELECTED
+                elected.append(c)
+            record("elect", tuple(hop), votes, None, "remaining candidates elected")
+            break
+        race += 1
+        in_race = [s is State.HOPEFUL for s in state]
+        papers = _Papers(ballots, 1)
+        papers.advance(np.arange(papers.pos.size, dtype=np.int64), in_race)
+        history: list[list[int]] = []
+        rnd = 0
+        while True:
+            rnd += 1
+            votes = papers.votes()
+            live = sum(votes)
+            majority = live // 2 + 1
+            racing = [c for c in range(n) if in_race[c]]
+            race_states = [
+                s if not (s is State.HOPEFUL and not in_race[i]) else State.EXCLUDED
+                for i, s in enumerate(state)
+            ]
+            leader = max(racing, key=lambda c: votes[c])
+            if 2 * votes[leader] > live or len(racing) == 1:
+                state[leader] = State.ELECTED
+                elected.append(leader)
+                race_states[leader] = State.ELECTED
+                record("elect", (leader,), votes, majority,
+                       f"seat {race} round {rnd}: {names[leader]} elected", race_states)
+                break
+            low = min(votes[c] for c in racing)
+            tied = [c for c in racing if votes[c] == low]
+            loser = tb.choose(tied, [*history, votes], stage=len(stages), purpose="exclude",
+                              lowest=True)
+            in_race[loser] = False
+            race_states[loser] = State.EXCLUDED
+            record("exclude", (loser,), votes, majority,
+                   f"seat {race} round {rnd}: {names[loser]} excluded from this race",
+                   race_states)
+            history.append(votes)
+            h = papers.holder()
+            papers.advance(np.nonzero(h == loser)[0], in_race)
+    for c in hopefuls():
+        state[c] = State.EXCLUDED
+        excluded.append(c)
+    last = [int(x) for x in stages[-1].votes] if stages else [0] * n
+    record("end", (), last, None, "count complete")
+    return RankedResult(
+        method="av-multi",
+        seats=seats,
+        candidates=ballots.candidates,
+        elected=tuple(elected),
+        stages=tuple(stages),
+        total_votes=total,
+        quota=None,
+        ties=tuple(tb.ties),
+        excluded=tuple(excluded),
+        seed=tb.seed,
+        notes=tuple(notes),
+    )
+
+
+# ---------------------------------------------------------------------------- entry
+def count_with_quota(
+    ballots: RankedBallots,
+    seats: int,
+    *,
+    method: Method,
+    minimums: Mapping[str, int],
+    attribute: str = "gender",
+    tiebreak: str = "backwards",
+    seed: int | None = None,
+    lot_order: Sequence[int] | None = None,
+) -> RankedResult:
+    """Count ``ballots`` for ``seats`` by ``method`` subject to group minimums.
+
+    ``minimums`` maps attribute values to the least number of seats they must receive,
+    e.g. ``{"woman": 2}`` with ``attribute="gender"``. Raises
+    :class:`~rankandfile.counting.errors.QuotaError` when the minimums cannot be met. The
+    rule is stated in the module docstring; the result's ``notes`` record every exclusion,
+    protection and election made by quota.
+    """
+    _check_seats(ballots, seats)
+    constraint = GroupMinimums(
+        ballots.candidates, seats, minimums, attribute=attribute, withdrawn=ballots.withdrawn
+    )
+    if method == "meek":
+        result = count_meek(ballots, seats, tiebreak=tiebreak, seed=seed, lot_order=lot_order,
+                            constraint=constraint)
+    elif method == "scottish-stv":
+        result = count_scottish_constrained(
+            ballots, seats, constraint=constraint, tiebreak=tiebreak, seed=seed,
+            lot_order=lot_order,
+        )
+    elif method == "av-multi":
+        result = count_av_multi(ballots, seats, constraint=constraint, tiebreak=tiebreak,
+                                seed=seed, lot_order=lot_order)
+    else:
+        raise CountingError(f"unknown counting method {method!r} for a quota count")
+    if not constraint.satisfied(result.elected):  # pragma: no cover - guaranteed by the rule
+        raise QuotaError("internal error: the count did not meet the group minimums")
+    rule = ", ".join(f"at least {m} {g}" for g, m in sorted(constraint.minimums.items()))
+    note = f"group minimums by {attribute}: {rule or 'none'}"
+    return RankedResult(
+        method=f"{result.method}+quota",
+        seats=result.seats,
+        candidates=result.candidates,
+        elected=result.elected,
+        stages=result.stages,
+        total_votes=result.total_votes,
+        quota=result.quota,
+        ties=result.ties,
+        excluded=result.excluded,
+        seed=result.seed,
+        notes=(*result.notes, note),
+    )

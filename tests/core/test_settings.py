@@ -1,0 +1,83 @@
+"""Configuration comes from the environment; production passes ``check --deploy``."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+
+import pytest
+
+SECRET = "test-" + "k3y" * 20
+
+
+def _run(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
+    base = {k: v for k, v in os.environ.items() if not k.startswith(("PYTEST", "DATABASE_URL"))}
+    base.pop("RANKANDFILE_ENV", None)
+    return subprocess.run(
+        [sys.executable, "-m", "rankandfile.cli", *args],
+        env={**base, **env},
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+
+
+def test_production_settings_pass_check_deploy_with_no_warnings(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    result = _run(
+        {
+            "RANKANDFILE_ENV": "production",
+            "SECRET_KEY": SECRET,
+            "ALLOWED_HOSTS": "party.example.org",
+            "RANKANDFILE_VAR_DIR": str(tmp_path),
+        },
+        "check",
+        "--deploy",
+        "--fail-level",
+        "WARNING",
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "no issues" in result.stdout
+
+
+def test_production_refuses_to_start_without_a_secret_key(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    result = _run({"RANKANDFILE_ENV": "production", "RANKANDFILE_VAR_DIR": str(tmp_path)}, "check")
+    assert result.returncode != 0
+    assert "SECRET_KEY must be set" in result.stderr
+
+
+def test_unknown_profile_is_refused(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    result = _run({"RANKANDFILE_ENV": "staging", "RANKANDFILE_VAR_DIR": str(tmp_path)}, "check")
+    assert result.returncode != 0
+    assert "RANKANDFILE_ENV must be development, test or production" in result.stderr
+
+
+@pytest.mark.parametrize(
+    ("url", "engine"),
+    [
+        ("postgres://u@db.example.org:5432/party", "django.db.backends.postgresql"),
+        ("sqlite:////tmp/x.sqlite3", "django.db.backends.sqlite3"),
+    ],
+)
+def test_database_url_selects_the_engine(url: str, engine: str, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    result = _run(
+        {"DATABASE_URL": url, "RANKANDFILE_VAR_DIR": str(tmp_path)},
+        "shell",
+        "--no-imports",
+        "-c",
+        "from django.conf import settings; print(settings.DATABASES['default']['ENGINE'])",
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip().splitlines()[-1] == engine
+
+
+def test_default_database_is_sqlite_under_var(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    result = _run(
+        {"RANKANDFILE_VAR_DIR": str(tmp_path)},
+        "shell",
+        "--no-imports",
+        "-c",
+        "from django.conf import settings; print(settings.DATABASES['default']['NAME'])",
+    )
+    assert result.stdout.strip().splitlines()[-1] == str(tmp_path / "rankandfile.sqlite3")
