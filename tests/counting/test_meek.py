@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import time
 from decimal import Decimal
+from fractions import Fraction
 from pathlib import Path
 
 import numpy as np
@@ -92,7 +93,9 @@ def test_sc_ties_recorded(droop_dir: Path) -> None:
     ballots, seats = load_blt(droop_dir / "blt" / "SC.blt")
     result = count_meek(ballots, seats, tiebreak="order")
     assert [ballots.candidates[t.chosen].name for t in result.ties] == [
-        "Write-In 2", "Write-In 1", "Steve Greenfield",
+        "Write-In 2",
+        "Write-In 1",
+        "Steve Greenfield",
     ]
     for t in result.ties:
         assert result.stages[t.stage].action == "exclude"
@@ -195,9 +198,13 @@ def test_votes_conserved_each_stage(e: tuple[RankedBallots, int]) -> None:
     assert len(set(res.elected)) == seats
     for s in res.stages:
         assert all(v >= 0 for v in s.votes)
+        # keeps are rounded up: nothing is lost to rounding, the rest is non-transferable
+        assert s.residual == 0
+        assert sum(s.votes) + s.non_transferable + s.residual == ballots.total
     # every round-end distribution conserves value exactly
     last = res.stages[-1]
-    assert sum(last.votes[c] for c in res.elected) + last.non_transferable == res.total_votes
+    won = sum(Fraction(last.votes[c]) for c in res.elected)
+    assert won + Fraction(last.non_transferable) == res.total_votes
 
 
 @given(elections())

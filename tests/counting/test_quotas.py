@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from fractions import Fraction
 from pathlib import Path
 
 import pytest
@@ -12,12 +13,7 @@ from rankandfile.counting.ballots import Candidate, RankedBallots
 from rankandfile.counting.blt import parse_blt
 from rankandfile.counting.errors import QuotaError
 from rankandfile.counting.meek import count_meek
-from rankandfile.counting.quotas import (
-    GroupMinimums,
-    count_av_multi,
-    count_scottish_constrained,
-    count_with_quota,
-)
+from rankandfile.counting.quotas import GroupMinimums, count_av_multi, count_with_quota
 from rankandfile.counting.result import RankedResult, State
 from rankandfile.counting.stv_scottish import count_scottish_stv
 
@@ -70,8 +66,12 @@ def test_hand_worked_man_excluded_by_quota(method: str) -> None:
     res = count_with_quota(HAND, 2, method=method, minimums={"woman": 1})  # type: ignore[arg-type]
     first_man = "B" if method == "av-multi" else "A"
     assert res.elected_names == (first_man, "E")
-    quota_stage = next(s for s in res.stages if "excluded by quota" in s.note.lower())
-    excluded_men = {HAND.candidates[c].name for c in quota_stage.subjects}
+    excluded_men = {
+        HAND.candidates[c].name
+        for s in res.stages
+        if "excluded by quota" in s.note.lower()
+        for c in s.subjects
+    }
     assert excluded_men == {"A", "B", "C"} - {first_man}
     assert all(HAND.index(m) in res.excluded for m in excluded_men)
     assert res.method.endswith("+quota")
@@ -91,7 +91,8 @@ def test_hand_worked_scottish_stage_values() -> None:
     assert excl.votes == (40, 0, 0, 6, 8)
     assert excl.non_transferable == 46
     assert [(s.action, s.subjects) for s in res.stages[2:]] == [
-        ("surplus", (0,)), ("exclude", (3,)),
+        ("surplus", (0,)),
+        ("exclude", (3,)),
     ]
     assert res.stages[-1].votes[4] == 14
     assert res.stages[-1].states[4] is State.ELECTED
@@ -109,7 +110,8 @@ ONE_WOMAN = RankedBallots.build(
 @pytest.mark.parametrize("method", METHODS)
 def test_hand_worked_woman_deemed_elected(method: str) -> None:
     res = count_with_quota(ONE_WOMAN, 2, method=method, minimums={"woman": 1})  # type: ignore[arg-type]
-    assert set(res.elected_names) == {"A", "D"}
+    # sequential AV gives the first seat to B (C's transfers), STV to A (quota at once)
+    assert res.elected_names == ("B" if method == "av-multi" else "A", "D")
     deemed = next(s for s in res.stages if "deemed elected by quota" in s.note.lower())
     assert deemed.subjects == (3,)
     assert deemed.states[3] is State.ELECTED
@@ -152,9 +154,7 @@ def test_quota_errors() -> None:
 
 
 def test_withdrawn_candidates_do_not_count_towards_feasibility() -> None:
-    ballots = RankedBallots.build(
-        people("A:m B:w C:w"), [[0, 1, 2]], withdrawn=[1]
-    )
+    ballots = RankedBallots.build(people("A:m B:w C:w"), [[0, 1, 2]], withdrawn=[1])
     with pytest.raises(QuotaError):
         count_with_quota(ballots, 2, method="meek", minimums={"woman": 2})
 
@@ -175,17 +175,26 @@ def test_group_minimums_hook() -> None:
 
 # --------------------------------------------------------------------------- reference
 def _files(droop_dir: Path) -> list[Path]:
-    return sorted((droop_dir / "blt").glob("*.blt"))
+    # eq1/eq2 use equal rankings ("b=c"), which the ballot model does not support
+    return sorted(p for p in (droop_dir / "blt").glob("*.blt") if not p.name.startswith("eq"))
 
 
-def test_scottish_loop_matches_stv_scottish(droop_dir: Path) -> None:
-    """Without a constraint the hookable loop is the production count, stage for stage."""
+def test_empty_quota_is_the_production_count(droop_dir: Path) -> None:
+    """With no minimum the quota count is the statutory count, stage for stage (one
+    Scottish STV implementation: the hook calls change nothing when nothing binds)."""
     checked = 0
     for path in _files(droop_dir):
         election = parse_blt(path)
         ballots = election.ballots
-        ref = count_scottish_stv(ballots, election.seats, lot_order=election.tie_order)
-        mine = count_scottish_constrained(ballots, election.seats, lot_order=election.tie_order)
+        ref = count_scottish_stv(ballots, election.seats, seed=11, lot_order=election.tie_order)
+        mine = count_with_quota(
+            ballots,
+            election.seats,
+            method="scottish-stv",
+            minimums={},
+            seed=11,
+            lot_order=election.tie_order,
+        )
         assert mine.elected == ref.elected, path.name
         assert len(mine.stages) == len(ref.stages), path.name
         for a, b in zip(mine.stages, ref.stages, strict=True):
@@ -193,6 +202,7 @@ def test_scottish_loop_matches_stv_scottish(droop_dir: Path) -> None:
             assert a.votes == b.votes, f"{path.name} stage {a.number}"
             assert a.states == b.states, f"{path.name} stage {a.number}"
             assert a.non_transferable == b.non_transferable, f"{path.name} stage {a.number}"
+            assert a.residual == b.residual, f"{path.name} stage {a.number}"
             assert a.quota == b.quota
         assert mine.ties == ref.ties, path.name
         checked += 1
@@ -210,8 +220,9 @@ def _glasgow_with_genders(droop_dir: Path) -> list[tuple[str, RankedBallots, int
             Candidate(c.name, {"gender": "woman" if i % 2 == 0 else "man"})
             for i, c in enumerate(b.candidates)
         ]
-        ballots = RankedBallots.build(cands, b.rankings, b.weights, title=b.title,
-                                      withdrawn=b.withdrawn)
+        ballots = RankedBallots.build(
+            cands, b.rankings, b.weights, title=b.title, withdrawn=b.withdrawn
+        )
         out.append((path.stem, ballots, election.seats))
     return out
 
@@ -223,8 +234,13 @@ def test_glasgow_two_women_of_four(droop_dir: Path, method: str) -> None:
     binding = 0
     for name, ballots, seats in wards:
         plain = unconstrained(method, ballots, seats, seed=1)
-        res = count_with_quota(ballots, seats, method=method, minimums={"woman": 2},  # type: ignore[arg-type]
-                               seed=1)
+        res = count_with_quota(
+            ballots,
+            seats,
+            method=method,
+            minimums={"woman": 2},  # type: ignore[arg-type]
+            seed=1,
+        )
         assert women(res) >= 2, name
         assert len(set(res.elected)) == seats
         if women(plain) >= 2 and not quota_acted(res):
@@ -244,8 +260,7 @@ def test_glasgow_two_women_of_four(droop_dir: Path, method: str) -> None:
 def gendered_elections(draw: st.DrawFn) -> tuple[RankedBallots, int, dict[str, int]]:
     n = draw(st.integers(3, 7))
     seats = draw(st.integers(2, n - 1))
-    genders = draw(st.lists(st.sampled_from(["woman", "man", "other"]), min_size=n,
-                            max_size=n))
+    genders = draw(st.lists(st.sampled_from(["woman", "man", "other"]), min_size=n, max_size=n))
     cands = [Candidate(f"C{i}", {"gender": g}) for i, g in enumerate(genders)]
     perms = st.permutations(list(range(n))).flatmap(
         lambda p: st.integers(1, n).map(lambda k: p[:k])
@@ -272,13 +287,14 @@ def _satisfies(result: RankedResult, minimums: dict[str, int]) -> bool:
 
 def _conserved(result: RankedResult, total: int) -> None:
     for s in result.stages:
-        kept = sum(s.votes) + s.non_transferable
-        assert 0 <= total - kept  # type: ignore[operator]
+        kept = sum(Fraction(v) for v in s.votes) + Fraction(s.non_transferable)
+        assert kept + Fraction(s.residual) == total
+        assert s.residual >= 0
         if result.method.startswith("av-multi"):
-            assert kept == total
+            assert s.residual == 0
         elif result.method.startswith("scottish"):
             # only the truncation residual of surplus transfers (< 1e-5 a ballot group) is lost
-            assert total - kept < len(result.stages) * 1  # type: ignore[operator]
+            assert s.residual < len(result.stages)
 
 
 @pytest.mark.parametrize("method", METHODS)
@@ -292,10 +308,9 @@ def test_quota_always_satisfied_when_feasible(
     assert len(res.elected) == seats
     assert len(set(res.elected)) == seats
     assert _satisfies(res, minimums)
-    if method != "meek":
-        _conserved(res, ballots.total)
+    _conserved(res, ballots.total)
     for s in res.stages:
-        assert all(v >= 0 for v in s.votes)  # type: ignore[operator]
+        assert all(v >= 0 for v in s.votes)
 
 
 @pytest.mark.parametrize("method", METHODS)

@@ -11,8 +11,8 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
 from rankandfile.core import tokens
-from rankandfile.core.models import User
 from rankandfile.core.errors import PermissionDenied
+from rankandfile.core.models import User
 from rankandfile.membership import queries as membership_queries
 
 
@@ -31,12 +31,14 @@ def home(request: HttpRequest) -> HttpResponse:
 
 @login_required
 def account(request: HttpRequest) -> HttpResponse:
+    """The account page: two-factor status, and personal API tokens (create, revoke).
+
+    A new token's secret is shown once, in this response only; it is never stored.
+    """
+    user = _user(request)
     issued = None
     if request.method == "POST":
-        issued = tokens.api_token_create(
-            actor=request.user,  # type: ignore[arg-type]
-            name=request.POST.get("name", ""),
-        )
+        issued = tokens.api_token_create(actor=user, name=request.POST.get("name", ""))
         messages.success(
             request,
             f"Token “{issued.token.name}” created. Copy it now: it will not be shown again.",
@@ -44,7 +46,14 @@ def account(request: HttpRequest) -> HttpResponse:
     return render(
         request,
         "core/account.html",
-        {"nav": "account", "issued": issued, "tokens": request.user.api_tokens.all()},  # type: ignore[union-attr]
+        {
+            "nav": "account",
+            "issued": issued,
+            "tokens": list(user.api_tokens.all()),
+            "mfa_enabled": Authenticator.objects.filter(
+                user=user, type=Authenticator.Type.TOTP
+            ).exists(),
+        },
     )
 
 

@@ -56,7 +56,7 @@ def first_continuing(rankings: RankArray, continuing: BoolArray) -> IntArray:
     j = mask.argmax(axis=1)
     rows = np.arange(m)
     has = mask[rows, j]
-    out = rankings[rows, j].astype(np.int64)
+    out: IntArray = rankings[rows, j].astype(np.int64)
     out[~has] = PAD
     return out
 
@@ -113,7 +113,8 @@ def count_av(
     excluded: list[int] = []
     elected: int | None = None
     stage_no = 1
-    action, subjects = "first", ()
+    action = "first"
+    subjects: tuple[int, ...] = ()
     transfers: IntArray | None = None
     notes: list[str] = []
 
@@ -140,20 +141,24 @@ def count_av(
             elected = leaders[0]
         elif len(live) == 1:
             elected = int(live[0])
-            notes.append("the last continuing candidate is elected without a majority "
-                         "(no continuing votes)" if top == 0 else
-                         "the last continuing candidate is elected")
-        stages.append(Stage(
-            number=stage_no,
-            action=action,
-            subjects=subjects,
-            votes=tuple(int(v) for v in votes),
-            states=states(),
-            non_transferable=nt,
-            quota=needed,
-            transfers=None if transfers is None else tuple(int(t) for t in transfers),
-            note="" if elected is None else f"{ballots.candidates[elected].name} is elected",
-        ))
+            notes.append(
+                "the last continuing candidate is elected without a majority (no continuing votes)"
+                if top == 0
+                else "the last continuing candidate is elected"
+            )
+        stages.append(
+            Stage(
+                number=stage_no,
+                action=action,
+                subjects=subjects,
+                votes=tuple(int(v) for v in votes),
+                states=states(),
+                non_transferable=nt,
+                quota=needed,
+                transfers=None if transfers is None else tuple(int(t) for t in transfers),
+                note="" if elected is None else f"{ballots.candidates[elected].name} is elected",
+            )
+        )
         if elected is not None:
             break
 

@@ -125,7 +125,21 @@ class RankedBallots:
             raise InvalidBallotError(
                 f"{arr.shape[0]} ballots but {w.shape[0] if w.ndim else 0} weights"
             )
-        _validate(arr, w, n)
+        if group and arr.shape[0] > 1024:
+            # Fast path for large sets: check weights and the range of values, group, then
+            # check gaps and duplicates on the (few) distinct rows only. Any fault found is
+            # re-checked on the original rows so the error names the original ballot.
+            if (w < 0).any() or int(arr.min()) < PAD or int(arr.max()) >= n:
+                _validate(arr, w, n)
+            orig_arr, orig_w = arr, w
+            arr, w = group_rows(arr, w)
+            if not _rows_valid(arr, n):
+                _validate(orig_arr, orig_w, n)
+                raise InvalidBallotError("a ballot skips a preference or repeats a candidate")
+            grouped = True
+        else:
+            _validate(arr, w, n)
+            grouped = False
         if skip_empty and arr.shape[0]:
             keep = (arr[:, 0] != PAD) & (w > 0)
             if not keep.all():
@@ -136,7 +150,7 @@ class RankedBallots:
         for i in wd:
             if not 0 <= i < n:
                 raise UnknownCandidateError(f"withdrawn candidate number {i + 1} is not standing")
-        if group:
+        if group and not grouped:
             arr, w = group_rows(arr, w)
         arr.setflags(write=False)
         w.setflags(write=False)
@@ -170,8 +184,9 @@ class RankedBallots:
     def first_preferences(self) -> IntArray:
         """Votes per candidate counting first preferences only."""
         first = self.rankings[:, 0]
-        return np.bincount(first[first != PAD], weights=self.weights[first != PAD],
-                           minlength=self.n_candidates).astype(np.int64)
+        return np.bincount(
+            first[first != PAD], weights=self.weights[first != PAD], minlength=self.n_candidates
+        ).astype(np.int64)
 
 
 def _validate(arr: RankArray, w: IntArray, n: int) -> None:
@@ -180,8 +195,7 @@ def _validate(arr: RankArray, w: IntArray, n: int) -> None:
     if (w < 0).any():
         i = int(np.argmax(w < 0))
         raise InvalidBallotError(f"ballot {i + 1} has a negative weight")
-    # One comparison: PAD..n-1 shift to 0..n; anything else wraps or exceeds n as unsigned.
-    bad = (arr + 1).view(np.uint32) > n
+    bad = (arr < PAD) | (arr >= n)
     if bad.any():
         i, j = (int(x) for x in np.argwhere(bad)[0])
         raise UnknownCandidateError(
@@ -195,35 +209,37 @@ def _validate(arr: RankArray, w: IntArray, n: int) -> None:
         i, j = (int(x) for x in np.argwhere(gap)[0])
         raise InvalidBallotError(f"ballot {i + 1} skips preference {j + 1}")
     if arr.shape[1] > 1:
-        if n <= 62:
-            # Fast path: a row has a duplicate iff the sum of its candidates' bits differs
-            # from their bitwise OR.
-            bit = np.left_shift(np.int64(1), np.maximum(arr, 0), dtype=np.int64)
-            bit[pad] = 0
-            dup_rows = bit.sum(axis=1) != np.bitwise_or.reduce(bit, axis=1)
-            if not dup_rows.any():
-                return
-            first = int(np.argmax(dup_rows))
-            rows = arr[first : first + 1]
-            offset = first
-        else:
-            rows, offset = arr, 0
-        s = np.sort(rows, axis=1)
+        s = np.sort(arr, axis=1)
         dup = (s[:, 1:] == s[:, :-1]) & (s[:, 1:] != PAD)
         if dup.any():
             i = int(np.argwhere(dup)[0][0])
             j = int(np.argwhere(dup)[0][1])
             raise DuplicateRankingError(
-                f"ballot {offset + i + 1} ranks candidate number {int(s[i, j]) + 1} "
-                "more than once"
+                f"ballot {i + 1} ranks candidate number {int(s[i, j]) + 1} more than once"
             )
+
+
+def _rows_valid(arr: RankArray, n: int) -> bool:
+    """True when no row has a gap or a repeated candidate (values already in range)."""
+    if arr.shape[1] < 2 or arr.shape[0] == 0:
+        return True
+    pad = arr == PAD
+    if (pad[:, :-1] & ~pad[:, 1:]).any():
+        return False
+    if n > 62:
+        s = np.sort(arr, axis=1)
+        return not ((s[:, 1:] == s[:, :-1]) & (s[:, 1:] != PAD)).any()
+    # A row repeats a candidate iff the sum of its candidates' bits differs from their OR.
+    bit = np.left_shift(np.int64(1), np.maximum(arr, 0), dtype=np.int64)
+    bit[pad] = 0
+    return bool((bit.sum(axis=1) == np.bitwise_or.reduce(bit, axis=1)).all())
 
 
 def group_rows(arr: RankArray, w: IntArray) -> tuple[RankArray, IntArray]:
     """Merge identical rows, summing weights. Order: lexicographic by row.
 
     Rows are packed into a single integer key when they fit in 63 bits (fast path for up
-    to ~12 ranks of up to 30 candidates): keys are sorted, runs summed, and the unique rows
+    to ~12 ranks of up to 30 candidates): keys are sorted, runs summed, and the distinct rows
     decoded back from their keys. Otherwise a structured-row ``np.unique`` is used.
     """
     if arr.shape[0] <= 1:
@@ -232,12 +248,10 @@ def group_rows(arr: RankArray, w: IntArray) -> tuple[RankArray, IntArray]:
     width = arr.shape[1]
     bits = max(1, int(n_vals - 1).bit_length())
     if bits * width <= 62:
-        key = arr[:, 0].astype(np.int64) + 1
-        for j in range(1, width):
-            key <<= bits
-            key += arr[:, j]
-            key += 1
-        if int(w.min()) == 1 and int(w.max()) == 1:
+        place = np.left_shift(np.int64(1), bits * np.arange(width - 1, -1, -1, dtype=np.int64))
+        # key = sum((arr[:, j] + 1) << place_j): one integer matrix-vector product.
+        key = arr @ place + int(place.sum())
+        if w.size and int(w.min()) == 1 and int(w.max()) == 1:
             uniq, counts = np.unique(key, return_counts=True)
             sums = counts.astype(np.int64)
         else:

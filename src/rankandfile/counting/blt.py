@@ -194,12 +194,14 @@ def _parse(text: str, name: str | None, group: bool) -> BltElection:
     start_pos, first_line = lines.pos, lines.line + 1
     m = _END_RE.search(text, start_pos - 1)  # start_pos - 1 is the previous line's "\n"
     if m is None:
-        raise err("no closing '0' line after the ballots", None)
+        last_line = text.count("\n") + (0 if text.endswith("\n") else 1)
+        raise err("no closing '0' line after the ballots", last_line)
     section = text[start_pos : m.start() + 1]
     end_line = first_line + section.count("\n")
     ids: list[str] = []
+    line_no: IntArray | None = None
     if nicks is None and _NUMERIC_RE.fullmatch(section):
-        rankings, weights = _parse_numeric(section, n, first_line, err)
+        rankings, weights, line_no = _parse_numeric(section, n, first_line, err)
     else:
         rankings, weights, ids = _parse_lines(section, n, first_line, nicks, err)
     if rankings.shape[0] == 0 or int(weights.sum()) == 0:
@@ -226,77 +228,100 @@ def _parse(text: str, name: str | None, group: bool) -> BltElection:
         ballots = RankedBallots.build(
             cands, rankings, weights, title=title, withdrawn=withdrawn, group=group
         )
-    except CountingError as exc:  # pragma: no cover - checked above, kept as a safety net
-        raise err(str(exc), None) from exc
-    return BltElection(ballots=ballots, seats=seats, tie_order=tie_order,
-                       options=tuple(options), ballot_ids=tuple(ids))
+    except CountingError as exc:
+        # The fast reader leaves repeated candidates to RankedBallots; find the line.
+        if line_no is not None:
+            _check_duplicates(rankings, line_no, err)
+        raise err(str(exc), None) from exc  # pragma: no cover - safety net
+    return BltElection(
+        ballots=ballots,
+        seats=seats,
+        tie_order=tie_order,
+        options=tuple(options),
+        ballot_ids=tuple(ids),
+    )
 
 
 def _parse_numeric(
     section: str, n: int, first_line: int, err: _ErrFactory
-) -> tuple[RankArray, IntArray]:
-    """Vectorised parse of a ballot section made only of digits and white space."""
+) -> tuple[RankArray, IntArray, IntArray]:
+    """Vectorised parse of a ballot section made only of digits and white space.
+
+    Works on the bytes: token boundaries from a digit mask, token values one digit position
+    at a time, lines from the newline positions, then the rankings matrix one preference
+    column at a time. No Python loop runs per ballot or per token.
+    """
     b = np.frombuffer(section.encode("ascii"), dtype=np.uint8)
-    empty = np.empty((0, 1), dtype=np.int32), np.empty(0, dtype=np.int64)
-    if b.size == 0:
-        return empty
+    empty = (
+        np.empty((0, 1), dtype=np.int32),
+        np.empty(0, dtype=np.int64),
+        np.empty(0, dtype=np.int64),
+    )
     digit = (b - np.uint8(48)) < 10  # uint8 wrap-around: one comparison
     edges = np.diff(digit.view(np.int8), prepend=np.int8(0), append=np.int8(0))
     starts = np.flatnonzero(edges == 1)
     if starts.size == 0:
         return empty
     lengths = np.flatnonzero(edges == -1) - starts
-    line_of_byte = np.cumsum(b == 10, dtype=np.int32)
-    tok_line = line_of_byte[starts]  # 0-based line within the section
+    del edges, digit
+    # Lines: index of the first token at or after each line start.
+    line_starts = np.concatenate(([0], np.flatnonzero(b == 10) + 1))
+    tok_at = np.searchsorted(starts, line_starts)
+    counts_all = np.diff(np.append(tok_at, starts.size))
+    used = np.flatnonzero(counts_all)
+    line_first = tok_at[used]
+    counts = counts_all[used]
+    line_no = first_line + used.astype(np.int64)
+
     max_len = int(lengths.max())
     if max_len > 15:
         t = int(np.argmax(lengths > 15))
-        raise err("number too large", first_line + int(tok_line[t]))
+        bad_line = int(np.searchsorted(line_starts, starts[t], side="right")) - 1
+        raise err("number too large", first_line + bad_line)
     # Token values, one digit position at a time (tokens are short).
     tokens = (b[starts] - np.uint8(48)).astype(np.int64)
     for k in range(1, max_len):
         longer = np.flatnonzero(lengths > k)
         tokens[longer] = tokens[longer] * 10 + (b[starts[longer] + k] - np.uint8(48))
 
-    # Group tokens by line.
-    new_line = np.empty(tok_line.size, dtype=bool)
-    new_line[0] = True
-    np.not_equal(tok_line[1:], tok_line[:-1], out=new_line[1:])
-    line_first = np.flatnonzero(new_line)
-    counts = np.diff(np.append(line_first, tok_line.size))
-    line_no = first_line + tok_line[line_first].astype(np.int64)
-    line_last = line_first + counts - 1
     bad = counts < 2
     if bad.any():
         raise err("a ballot line needs a weight and a closing 0", int(line_no[np.argmax(bad)]))
-    bad = tokens[line_last] != 0
+    bad = tokens[line_first + counts - 1] != 0
     if bad.any():
         raise err("a ballot line must end with 0", int(line_no[np.argmax(bad)]))
     weights = tokens[line_first]
-    row_of_tok = np.repeat(np.arange(line_first.size), counts)
-    col = np.arange(tokens.size) - line_first[row_of_tok] - 1
-    is_pref = (col >= 0) & (col < (counts - 2)[row_of_tok])
-    prefs = tokens[is_pref]
-    bad = (prefs < 1) | (prefs > n)
-    if bad.any():
-        k = int(np.argmax(bad))
-        row = int(row_of_tok[is_pref][k])
-        v = int(prefs[k])
-        what = "0 before the end of a ballot" if v == 0 else f"candidate number {v}"
-        raise err(f"{what}: preferences must be candidate numbers 1 to {n}", int(line_no[row]))
-    width = max(int(counts.max()) - 2, 1)
-    rankings = np.full((line_first.size, width), PAD, dtype=np.int32)
-    rankings[row_of_tok[is_pref], col[is_pref]] = (prefs - 1).astype(np.int32)
-    _check_duplicates(rankings, line_no, err)
-    return rankings, weights
+    n_prefs = counts - 2
+    width = max(int(n_prefs.max()), 1)
+    rankings = np.empty((line_first.size, width), dtype=np.int32)
+    last = tokens.size - 1
+    for j in range(width):
+        has = n_prefs > j
+        vals = tokens[np.minimum(line_first + (1 + j), last)] - 1
+        bad = has & ((vals < 0) | (vals >= n))
+        if bad.any():
+            r = int(np.argmax(bad))
+            v = int(vals[r]) + 1
+            what = "0 before the end of a ballot" if v == 0 else f"candidate number {v}"
+            raise err(f"{what}: preferences must be candidate numbers 1 to {n}", int(line_no[r]))
+        rankings[:, j] = np.where(has, vals, PAD)
+    return rankings, weights, line_no
 
 
-def _check_duplicates(rankings: RankArray, line_no: npt.NDArray[np.int64],
-                      err: _ErrFactory) -> None:
+def _check_duplicates(
+    rankings: RankArray, line_no: npt.NDArray[np.int64], err: _ErrFactory
+) -> None:
     if rankings.shape[1] < 2:
         return
-    s = np.sort(rankings, axis=1)
-    dup = ((s[:, 1:] == s[:, :-1]) & (s[:, 1:] != PAD)).any(axis=1)
+    pad = rankings == PAD
+    if rankings.shape[1] <= 62 and int(rankings.max()) <= 62:
+        # A row repeats a candidate iff the sum of its candidates' bits differs from the OR.
+        bit = np.left_shift(np.int64(1), np.maximum(rankings, 0), dtype=np.int64)
+        bit[pad] = 0
+        dup = bit.sum(axis=1) != np.bitwise_or.reduce(bit, axis=1)
+    else:
+        s = np.sort(rankings, axis=1)
+        dup = ((s[:, 1:] == s[:, :-1]) & (s[:, 1:] != PAD)).any(axis=1)
     if dup.any():
         r = int(np.argmax(dup))
         raise err("a ballot ranks the same candidate twice", int(line_no[r]))
@@ -357,9 +382,7 @@ def _parse_lines(
     return arr, np.asarray(weights, dtype=np.int64), ids
 
 
-def _string_lines(
-    rest: str, end_line: int, err: _ErrFactory
-) -> list[tuple[list[str], int, bool]]:
+def _string_lines(rest: str, end_line: int, err: _ErrFactory) -> list[tuple[list[str], int, bool]]:
     """Each non-blank line after the ballots: its quoted strings (or the whole line when it
     is not quoted), its line number and whether it was quoted. ``rest`` starts at the end
     of the ``0`` line."""

@@ -49,6 +49,14 @@ at 1 (step B.2.f can only exceed 1 for a candidate below the quota, which the PR
 elects), and if more hopefuls reach the quota than there are seats left the highest are
 elected (impossible with a Droop quota rounded up, handled for robustness).
 
+Residual: the PRF rule (and Droop's dump) calls *residual* the value no candidate keeps
+after a distribution. Because every keep is rounded *up*, nothing is lost to rounding: the
+kept values plus the weight left at the end of each ballot are exactly the ballots, so
+that value is the weight of exhausted ballots, reported as each stage's
+``non_transferable``; the stage's ``residual`` field (value lost to rounding) is then 0.
+(The opening report gives first preferences only, as Droop does, so ballots ranking only
+withdrawn candidates appear there as residual until the first distribution.)
+
 The result has one :class:`~rankandfile.counting.result.Stage` per action, in the order
 Droop reports them: ``begin``, then per round the ``elect`` of each candidate reaching
 the quota and the ``defeat`` of the lowest, then ``elect``/``defeat`` of the remaining
@@ -73,12 +81,12 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import Decimal
-from typing import TYPE_CHECKING, Literal
+from typing import TYPE_CHECKING, Final, Literal
 
 import numpy as np
 import numpy.typing as npt
 
-from rankandfile.counting.ballots import PAD, RankedBallots
+from rankandfile.counting.ballots import RankedBallots
 from rankandfile.counting.errors import TooManySeatsError
 from rankandfile.counting.result import RankedResult, Stage, State, Tie
 from rankandfile.counting.tiebreak import TieBreaker
@@ -98,10 +106,10 @@ __all__ = [
     "to_decimal",
 ]
 
-PLACES = 9
-SCALE = 10**PLACES
+PLACES: Final[int] = 9
+SCALE: Final[int] = 10**9
 """One vote in fixed-point units."""
-OMEGA = SCALE // 10**6
+OMEGA: Final[int] = SCALE // 10**6
 """Iteration limit 0.000001 in fixed-point units."""
 METHOD = "meek-prf"
 
@@ -171,7 +179,7 @@ class _Distributor:
         """Return each candidate's vote and the residual for keep factors ``kf``."""
         kf_ext = np.zeros(self.n + 1, dtype=np.int64)
         kf_ext[: self.n] = np.asarray(kf, dtype=np.int64)
-        kfm = kf_ext[self.ranks]  # PAD (-1) picks the trailing 0
+        kfm = kf_ext[self.ranks]  # padding (PAD == -1) picks the trailing 0
         g, width = self.ranks.shape
         keeps = np.zeros((g, width), dtype=np.int64)
         w = np.full(g, SCALE, dtype=np.int64)
@@ -395,12 +403,16 @@ class _MeekCount:
         low = min(self.votes[c] for c in hopeful)
         tied = [c for c in hopeful if self.votes[c] <= low + self.surplus]
         # Earlier rounds only: the current votes of the tied differ by less than the surplus.
-        chosen = self.tb.choose(tied, self.history[:-1], stage=len(self.actions) + 1,
-                                purpose="exclude", lowest=True)
+        chosen = self.tb.choose(
+            tied, self.history[:-1], stage=len(self.actions) + 1, purpose="exclude", lowest=True
+        )
         if len(tied) > 1:
             names = ", ".join(self.name(c) for c in tied)
-            self.log("tie", tuple(tied), f"Break tie (defeat low candidate): [{names}] -> "
-                     f"{self.name(chosen)}")
+            self.log(
+                "tie",
+                tuple(tied),
+                f"Break tie (defeat low candidate): [{names}] -> {self.name(chosen)}",
+            )
         s = to_decimal(self.surplus)
         why = f"surplus {s} < omega" if status == "omega" else f"stable surplus {s}"
         self.defeat(chosen, f"Defeat ({why}): {self.name(chosen)}{spared}")
@@ -447,20 +459,30 @@ class _MeekCount:
                     non_transferable=to_decimal(a.residual),
                     quota=to_decimal(a.quota),
                     note=f"Round {a.round}: {a.message}; surplus {to_decimal(a.surplus)}",
+                    residual=to_decimal(self.nballots - a.votes_total - a.residual),
                 )
             )
         for t in self.tb.ties:
             # ``t.stage`` is the index of the defeat action the tie decided
-            ties.append(Tie(stage=index_of[t.stage], purpose=t.purpose, tied=t.tied,
-                            chosen=t.chosen, how=t.how))
+            ties.append(
+                Tie(
+                    stage=index_of[t.stage],
+                    purpose=t.purpose,
+                    tied=t.tied,
+                    chosen=t.chosen,
+                    how=t.how,
+                )
+            )
         notes = [
             "PR Foundation Reference Meek Rule (Hill, Wichmann & Woodall, Algorithm 123): "
             "fixed-point 9 places, omega 0.000001",
             f"{self.iterations} iterations over {self.round} rounds",
         ]
         if self.deemed:
-            notes.append("deemed elected by quota: " + ", ".join(
-                self.name(c) for c in self.elected if c in self.deemed))
+            notes.append(
+                "deemed elected by quota: "
+                + ", ".join(self.name(c) for c in self.elected if c in self.deemed)
+            )
         return RankedResult(
             method=METHOD,
             seats=self.seats,
@@ -480,7 +502,7 @@ def meek_trace(
     ballots: RankedBallots,
     seats: int,
     *,
-    tiebreak: TieBreak = "backwards",
+    tiebreak: TieBreak | str = "backwards",
     seed: int | None = None,
     lot_order: Sequence[int] | None = None,
     constraint: SeatConstraint | None = None,
@@ -488,20 +510,21 @@ def meek_trace(
     """Count by Meek STV (PRF reference rule) and return every reported action.
 
     ``lot_order`` (candidate indices, first chosen first) replaces drawing lots; with
-    ``tiebreak="order"`` it is the PRF fixed order, by default the ballot-file order. ``constraint`` is a group-quota hook (see
-    :mod:`rankandfile.counting.quotas`).
+    ``tiebreak="order"`` it is the PRF fixed order, by default the ballot-file order.
+    ``constraint`` is a group-quota hook (see :mod:`rankandfile.counting.quotas`).
     """
     count = _MeekCount(ballots, seats, tiebreak, seed, lot_order, constraint)
     count.run()
-    return MeekTrace(actions=tuple(count.actions), result=count.result(),
-                     iterations=count.iterations)
+    return MeekTrace(
+        actions=tuple(count.actions), result=count.result(), iterations=count.iterations
+    )
 
 
 def count_meek(
     ballots: RankedBallots,
     seats: int,
     *,
-    tiebreak: TieBreak = "backwards",
+    tiebreak: TieBreak | str = "backwards",
     seed: int | None = None,
     lot_order: Sequence[int] | None = None,
     constraint: SeatConstraint | None = None,
@@ -512,8 +535,6 @@ def count_meek(
     Votes in the result are exact 9-place :class:`~decimal.Decimal` values. See the module
     docstring for the rule and the tie-breaking options.
     """
-    return meek_trace(ballots, seats, tiebreak=tiebreak, seed=seed, lot_order=lot_order,
-                      constraint=constraint).result
-
-
-_ = PAD  # PAD (-1) is relied on by the distributor's trailing-zero keep factor
+    return meek_trace(
+        ballots, seats, tiebreak=tiebreak, seed=seed, lot_order=lot_order, constraint=constraint
+    ).result

@@ -30,10 +30,10 @@ The rule (invariant: ``N <= seats_left`` throughout):
    keep the votes they hold and have no surplus (Meek: keep factor stays 1).
 
 At each check deemed elections (3) are made before exclusions (1), and both are repeated
-until neither applies. Everything else is the unconstrained rule: candidates reaching the quota are elected,
-surpluses are transferred, the lowest is excluded, and the last vacancies are filled by
-the continuing candidates. If no intervention ever happens the constrained count is
-identical, stage by stage, to the unconstrained one.
+until neither applies. Everything else is the unconstrained rule: candidates reaching the
+quota are elected, surpluses are transferred, the lowest is excluded, and the last
+vacancies are filled by the continuing candidates. If no intervention ever happens the
+constrained count is identical, stage by stage, to the unconstrained one.
 
 Feasibility is checked before the count (:class:`~rankandfile.counting.errors.QuotaError`):
 minimums must be non-negative integers summing to at most the seats, and every group
@@ -42,11 +42,10 @@ minimums are met.
 
 Methods (``count_with_quota(method=...)``):
 
-* ``"scottish-stv"``: :func:`count_scottish_constrained`, the rules of The Scottish Local
-  Government Elections Order 2007, Schedule 1, rules 45-52 (Weighted Inclusive Gregory,
-  Droop quota, transfer values truncated to 5 places), with the hook. Without a
-  constraint it reproduces Droop's Scottish counts; the production Scottish count lives
-  in :mod:`rankandfile.counting.stv_scottish`.
+* ``"scottish-stv"``: :func:`rankandfile.counting.stv_scottish.count_scottish_stv` with
+  the hook (The Scottish Local Government Elections Order 2007, Schedule 1, rules 45-52:
+  Weighted Inclusive Gregory, Droop quota, transfer values truncated to 5 places). Each
+  exclusion or deemed election by quota is a stage of its own.
 * ``"meek"``: :func:`rankandfile.counting.meek.count_meek` with the hook.
 * ``"av-multi"``: :func:`count_av_multi`, sequential (repeated) alternative vote, the
   "preferential block": each seat is an AV race among the hopefuls (majority of
@@ -63,26 +62,22 @@ as lowest.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from decimal import Decimal
 from typing import Literal, Protocol
 
 import numpy as np
 import numpy.typing as npt
 
-from rankandfile.counting.av import first_continuing, sum_by_candidate
-from rankandfile.counting.ballots import PAD, Candidate, IntArray, RankArray, RankedBallots
+from rankandfile.counting.ballots import PAD, Candidate, RankedBallots
 from rankandfile.counting.errors import CountingError, QuotaError, TooManySeatsError
 from rankandfile.counting.meek import count_meek
 from rankandfile.counting.result import RankedResult, Stage, State
-from rankandfile.counting.stv_scottish import SCALE as SCOT_SCALE
-from rankandfile.counting.stv_scottish import scottish_quota
+from rankandfile.counting.stv_scottish import count_scottish_stv
 from rankandfile.counting.tiebreak import TieBreaker
 
 __all__ = [
     "GroupMinimums",
     "SeatConstraint",
     "count_av_multi",
-    "count_scottish_constrained",
     "count_with_quota",
 ]
 
@@ -143,9 +138,7 @@ class GroupMinimums:
             )
         self.group: list[str | None] = [c.attribute(attribute) for c in candidates]
         for g, m in self.minimums.items():
-            standing = sum(
-                1 for i, cg in enumerate(self.group) if cg == g and i not in withdrawn
-            )
+            standing = sum(1 for i, cg in enumerate(self.group) if cg == g and i not in withdrawn)
             if standing < m:
                 raise QuotaError(
                     f"at least {m} seats must go to {attribute} {g!r} but only {standing} "
@@ -249,245 +242,6 @@ class _Papers:
         return [int(v) for v in out]
 
 
-# ---------------------------------------------------------------------------- STV
-def count_scottish_constrained(
-    ballots: RankedBallots,
-    seats: int,
-    *,
-    constraint: SeatConstraint | None = None,
-    tiebreak: str = "backwards",
-    seed: int | None = None,
-    lot_order: Sequence[int] | None = None,
-) -> RankedResult:
-    """Scottish STV (SSI 2007/42, Schedule 1, rules 45-52) with an optional constraint hook.
-
-    Stage for stage the same count as
-    :func:`rankandfile.counting.stv_scottish.count_scottish_stv` (quota rule 46, election at
-    the quota rule 47, largest surplus first by Weighted Inclusive Gregory with values
-    truncated to 5 places rules 48-49, exclusion of the lowest rules 50-51, last vacancies
-    rule 52; one stage per transfer, nil surpluses included) -- the tests check this on
-    every reference election -- plus the hook calls marked ``HOOK`` below, which are the
-    integration points for that module.
-    """
-    n = ballots.n_candidates
-    _check_seats(ballots, seats)
-    tb = TieBreaker(tiebreak, seed=seed, lot_order=lot_order, n_candidates=n)
-    rankings = ballots.rankings
-    mult = ballots.weights.astype(np.int64)
-    total_ballots = int(mult.sum())
-    quota = scottish_quota(total_ballots, seats) * SCOT_SCALE
-    names = ballots.names
-
-    state = [State.WITHDRAWN if i in ballots.withdrawn else State.HOPEFUL for i in range(n)]
-    cont = np.zeros(n + 1, dtype=bool)
-    for c in range(n):
-        cont[c + 1] = state[c] is State.HOPEFUL
-    cur = first_continuing(rankings, cont)
-    value = np.full(rankings.shape[0], SCOT_SCALE, dtype=np.int64)
-    votes = sum_by_candidate(cur, value * mult, n)
-    nt = total_ballots * SCOT_SCALE - int(votes.sum())
-
-    elected: list[int] = []
-    pending: list[int] = []
-    excluded: list[int] = []
-    history: list[IntArray] = []
-    stages: list[Stage] = []
-    quota_notes: list[str] = []
-
-    def hopefuls() -> list[int]:
-        return [c for c in range(n) if state[c] is State.HOPEFUL]
-
-    def seats_left() -> int:
-        return seats - len(elected)
-
-    def elect_quota_holders() -> list[int]:
-        """Rule 47. HOOK: ``may_elect`` vetoes a seat; the refused stay hopeful and are
-        excluded by quota at the next stage (``must_exclude`` always includes them)."""
-        new = [c for c in range(n) if state[c] is State.HOPEFUL and votes[c] >= quota]
-        new.sort(key=lambda c: (-int(votes[c]), c))
-        out: list[int] = []
-        for c in new:
-            if constraint is not None and not constraint.may_elect(
-                c, frozenset(elected), seats_left()
-            ):
-                continue
-            state[c] = State.ELECTED
-            cont[c + 1] = False
-            elected.append(c)
-            pending.append(c)
-            out.append(c)
-        return out
-
-    def complete() -> bool:
-        left = seats_left()
-        return left <= 0 or len(hopefuls()) <= left
-
-    def record(number: int, action: str, subjects: tuple[int, ...],
-               before: IntArray | None, note: str) -> None:
-        stages.append(Stage(
-            number=number,
-            action=action,
-            subjects=subjects,
-            votes=tuple(_dec5(int(v)) for v in votes),
-            states=tuple(state),
-            non_transferable=_dec5(nt),
-            quota=_dec5(quota),
-            transfers=None if before is None else tuple(_dec5(int(v)) for v in votes - before),
-            note=note,
-        ))
-
-    def exclude(cands: Sequence[int]) -> None:
-        nonlocal nt
-        for c in cands:
-            state[c] = State.EXCLUDED
-            cont[c + 1] = False
-            excluded.append(c)
-        rows = np.flatnonzero(np.isin(cur, np.asarray(cands, dtype=np.int64)))
-        nt += _move(rows, rankings, cont, cur, value, mult, votes, n) if rows.size else 0
-        for c in cands:
-            votes[c] = 0
-
-    def finish() -> None:
-        pending.clear()
-        rest = hopefuls()
-        left = seats_left()
-        if 0 < left and len(rest) <= left:
-            rest.sort(key=lambda c: (-int(votes[c]), c))
-            for c in rest:
-                state[c] = State.ELECTED
-                elected.append(c)
-            return
-        for c in rest:
-            state[c] = State.EXCLUDED
-
-    new = elect_quota_holders()
-    history.append(votes.copy())
-    record(1, "first", tuple(new), None, _elected(names, new))
-    stage_no = 1
-    while True:
-        # HOOK (start of every stage): exclusions by quota, then elections deemed by quota.
-        if constraint is not None and seats_left() > 0:
-            hop, el = frozenset(hopefuls()), frozenset(elected)
-            out = sorted(constraint.must_exclude(hop, el, seats_left()) & hop)
-            deem = sorted(constraint.must_elect(hop, el, seats_left()) & hop)
-            if out or deem:
-                stage_no += 1
-                before = votes.copy()
-                if deem:
-                    out = []
-                    for c in deem:
-                        state[c] = State.ELECTED
-                        cont[c + 1] = False
-                        elected.append(c)
-                    action, subjects = "elect", tuple(deem)
-                    note = "deemed elected by quota: " + ", ".join(names[c] for c in deem)
-                else:
-                    exclude(out)
-                    action, subjects = "exclude", tuple(out)
-                    note = "excluded by quota: " + ", ".join(names[c] for c in out)
-                quota_notes.append(note)
-                if complete():
-                    history.append(votes.copy())
-                    finish()
-                    record(stage_no, action, subjects, before, note)
-                    break
-                extra = _elected(names, elect_quota_holders())
-                history.append(votes.copy())
-                record(stage_no, action, subjects, before, f"{note}; {extra}" if extra else note)
-                continue
-        if complete():
-            finish()
-            last = stages[-1]
-            stages[-1] = Stage(
-                number=last.number, action=last.action, subjects=last.subjects,
-                votes=last.votes, states=tuple(state), non_transferable=last.non_transferable,
-                quota=last.quota, transfers=last.transfers, note=last.note,
-            )
-            break
-        stage_no += 1
-        before = votes.copy()
-        if pending:
-            top = max(int(votes[c]) for c in pending)
-            tied = [c for c in pending if votes[c] == top]
-            c = tb.choose(tied, history, stage=stage_no, purpose="surplus", lowest=False)
-            pending.remove(c)
-            surplus = int(votes[c]) - quota
-            rows = np.flatnonzero(cur == c)
-            if rows.size:
-                value[rows] = value[rows] * surplus // int(votes[c])
-                nt += _move(rows, rankings, cont, cur, value, mult, votes, n)
-            votes[c] = quota
-            action, subjects = "surplus", (c,)
-            note = f"surplus of {names[c]} ({_dec5(surplus)}) transferred"
-        else:
-            hop = hopefuls()
-            spared = ""
-            if constraint is not None:  # HOOK: the protected are never excluded as lowest
-                prot = constraint.protected(frozenset(hop), frozenset(elected), seats_left())
-                low_all = min(int(votes[c]) for c in hop)
-                saved = [c for c in hop if c in prot and votes[c] == low_all]
-                if saved:
-                    spared = " (protected by quota: " + ", ".join(names[c] for c in saved) + ")"
-                    quota_notes.append(spared.strip(" ()"))
-                hop = [c for c in hop if c not in prot] or hop
-            low = min(int(votes[c]) for c in hop)
-            tied = [c for c in hop if votes[c] == low]
-            c = tb.choose(tied, history, stage=stage_no, purpose="exclude", lowest=True)
-            exclude([c])
-            action, subjects = "exclude", (c,)
-            note = f"{names[c]} excluded{spared}"
-            if complete():
-                history.append(votes.copy())
-                finish()
-                record(stage_no, action, subjects, before, note)
-                break
-        extra = _elected(names, elect_quota_holders())
-        history.append(votes.copy())
-        record(stage_no, action, subjects, before, f"{note}; {extra}" if extra else note)
-
-    return RankedResult(
-        method="scottish-stv",
-        seats=seats,
-        candidates=ballots.candidates,
-        elected=tuple(elected),
-        stages=tuple(stages),
-        total_votes=_dec5(total_ballots * SCOT_SCALE),
-        quota=_dec5(quota),
-        ties=tuple(tb.ties),
-        excluded=tuple(excluded),
-        seed=tb.seed,
-        notes=tuple(quota_notes),
-    )
-
-
-def _dec5(v: int) -> Decimal:
-    return Decimal(v).scaleb(-5)
-
-
-def _elected(names: Sequence[str], new: Sequence[int]) -> str:
-    return "elected: " + ", ".join(names[c] for c in new) if new else ""
-
-
-def _move(
-    rows: IntArray,
-    rankings: RankArray,
-    cont: npt.NDArray[np.bool_],
-    cur: IntArray,
-    value: IntArray,
-    mult: IntArray,
-    votes: IntArray,
-    n: int,
-) -> int:
-    """Pass groups ``rows`` on to their next continuing preference at their current value;
-    return the value that became non-transferable."""
-    new_cur = first_continuing(rankings[rows], cont)
-    cur[rows] = new_cur
-    amounts = value[rows] * mult[rows]
-    gained = sum_by_candidate(new_cur, amounts, n)
-    votes += gained
-    return int(amounts.sum()) - int(gained.sum())
-
-
 # ---------------------------------------------------------------------------- AV
 def count_av_multi(
     ballots: RankedBallots,
@@ -524,8 +278,14 @@ def count_av_multi(
     def hopefuls() -> list[int]:
         return [i for i in range(n) if state[i] is State.HOPEFUL]
 
-    def record(action: str, subjects: tuple[int, ...], votes: Sequence[int], quota: int | None,
-               note: str, states: Sequence[State] | None = None) -> None:
+    def record(
+        action: str,
+        subjects: tuple[int, ...],
+        votes: Sequence[int],
+        quota: int | None,
+        note: str,
+        states: Sequence[State] | None = None,
+    ) -> None:
         stages.append(
             Stage(
                 number=len(stages),
@@ -542,8 +302,9 @@ def count_av_multi(
     def tally() -> list[int]:
         """First preferences among the hopefuls (for stages outside a race)."""
         papers = _Papers(ballots, 1)
-        papers.advance(np.arange(papers.pos.size, dtype=np.int64),
-                       [s is State.HOPEFUL for s in state])
+        papers.advance(
+            np.arange(papers.pos.size, dtype=np.int64), [s is State.HOPEFUL for s in state]
+        )
         return papers.votes()
 
     def apply_constraint() -> None:
@@ -605,18 +366,30 @@ def count_av_multi(
                 state[leader] = State.ELECTED
                 elected.append(leader)
                 race_states[leader] = State.ELECTED
-                record("elect", (leader,), votes, majority,
-                       f"seat {race} round {rnd}: {names[leader]} elected", race_states)
+                record(
+                    "elect",
+                    (leader,),
+                    votes,
+                    majority,
+                    f"seat {race} round {rnd}: {names[leader]} elected",
+                    race_states,
+                )
                 break
             low = min(votes[c] for c in racing)
             tied = [c for c in racing if votes[c] == low]
-            loser = tb.choose(tied, [*history, votes], stage=len(stages), purpose="exclude",
-                              lowest=True)
+            loser = tb.choose(
+                tied, [*history, votes], stage=len(stages), purpose="exclude", lowest=True
+            )
             in_race[loser] = False
             race_states[loser] = State.EXCLUDED
-            record("exclude", (loser,), votes, majority,
-                   f"seat {race} round {rnd}: {names[loser]} excluded from this race",
-                   race_states)
+            record(
+                "exclude",
+                (loser,),
+                votes,
+                majority,
+                f"seat {race} round {rnd}: {names[loser]} excluded from this race",
+                race_states,
+            )
             history.append(votes)
             h = papers.holder()
             papers.advance(np.nonzero(h == loser)[0], in_race)
@@ -665,16 +438,22 @@ def count_with_quota(
         ballots.candidates, seats, minimums, attribute=attribute, withdrawn=ballots.withdrawn
     )
     if method == "meek":
-        result = count_meek(ballots, seats, tiebreak=tiebreak, seed=seed, lot_order=lot_order,
-                            constraint=constraint)
+        result = count_meek(
+            ballots, seats, tiebreak=tiebreak, seed=seed, lot_order=lot_order, constraint=constraint
+        )
     elif method == "scottish-stv":
-        result = count_scottish_constrained(
-            ballots, seats, constraint=constraint, tiebreak=tiebreak, seed=seed,
+        result = count_scottish_stv(
+            ballots,
+            seats,
+            constraint=constraint,
+            tiebreak=tiebreak,
+            seed=seed,
             lot_order=lot_order,
         )
     elif method == "av-multi":
-        result = count_av_multi(ballots, seats, constraint=constraint, tiebreak=tiebreak,
-                                seed=seed, lot_order=lot_order)
+        result = count_av_multi(
+            ballots, seats, constraint=constraint, tiebreak=tiebreak, seed=seed, lot_order=lot_order
+        )
     else:
         raise CountingError(f"unknown counting method {method!r} for a quota count")
     if not constraint.satisfied(result.elected):  # pragma: no cover - guaranteed by the rule

@@ -43,6 +43,11 @@ class Stage:
     ``votes`` holds each candidate's total after the stage; ``transfers`` (when given) the
     change this stage made to each candidate. ``subjects`` are the candidates the action was
     about (the surplus transferred, the candidates excluded, the elected).
+
+    ``non_transferable`` is the value of ballots with no continuing preference left;
+    ``residual`` the value lost to truncation or rounding (Scottish STV truncates each
+    transfer value to 5 places; Droop reports the loss as "residual"). At every stage
+    ``sum(votes) + non_transferable + residual == total_votes``.
     """
 
     number: int
@@ -54,6 +59,7 @@ class Stage:
     quota: Num | None = None
     transfers: tuple[Num, ...] | None = None
     note: str = ""
+    residual: Num = 0
 
 
 @dataclass(frozen=True)
@@ -109,6 +115,7 @@ class RankedResult:
                     "votes": {names[i]: jsonable(v) for i, v in enumerate(s.votes)},
                     "states": {names[i]: st.value for i, st in enumerate(s.states)},
                     "non_transferable": jsonable(s.non_transferable),
+                    "residual": jsonable(s.residual),
                     "quota": jsonable(s.quota),
                     "transfers": None
                     if s.transfers is None

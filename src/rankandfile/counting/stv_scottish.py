@@ -29,7 +29,8 @@ integers, which is precisely "five decimal places, remainder ignored". Values in
 result are :class:`~decimal.Decimal` with five places. Because each ballot's transfer
 value is truncated, a surplus transfer passes on slightly less than the surplus; the lost
 fraction is not counted as non-transferable (it is the *residual*, reported in each
-stage's note), so at every stage ``sum(votes) + non_transferable + residual == ballots``.
+stage's ``residual`` field), so at every stage
+``sum(votes) + non_transferable + residual == ballots``.
 
 Stage structure mirrors the reference program Droop (v0.11, rule ``scotland``), whose
 dumps this module reproduces value for value: stage 1 is the first preferences; every later
@@ -48,7 +49,9 @@ transferred.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import replace
 from decimal import Decimal
+from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -57,6 +60,9 @@ from rankandfile.counting.ballots import IntArray, RankArray, RankedBallots
 from rankandfile.counting.errors import TooManySeatsError
 from rankandfile.counting.result import RankedResult, Stage, State
 from rankandfile.counting.tiebreak import TieBreaker
+
+if TYPE_CHECKING:
+    from rankandfile.counting.quotas import SeatConstraint
 
 PLACES = 5
 SCALE = 10**PLACES
@@ -83,6 +89,7 @@ def count_scottish_stv(
     tiebreak: str = "backwards",
     seed: int | None = None,
     lot_order: Sequence[int] | None = None,
+    constraint: SeatConstraint | None = None,
 ) -> RankedResult:
     """Count ``ballots`` for ``seats`` seats under Scottish STV (SSI 2007/42 Sch. 1 r. 45-52).
 
@@ -92,6 +99,13 @@ def count_scottish_stv(
     :mod:`~rankandfile.counting.tiebreak`). Withdrawn candidates are skipped on every
     ballot. Raises :class:`TooManySeatsError` if ``seats < 1`` or there are fewer
     candidates standing than seats.
+
+    ``constraint`` is an optional seat constraint (a group quota, see
+    :mod:`rankandfile.counting.quotas`): at the start of every stage the candidates it
+    requires are deemed elected or excluded "by quota" (one stage each time), a candidate
+    reaching the quota is elected only if the constraint allows it (otherwise she stays
+    hopeful and is excluded by quota at the next stage), and candidates it protects are
+    never excluded as the lowest. Without a constraint the count is the statutory one.
     """
     n = ballots.n_candidates
     standing = [c for c in range(n) if c not in ballots.withdrawn]
@@ -104,6 +118,7 @@ def count_scottish_stv(
             f"{seats} seats to fill but only {len(standing)} candidates standing"
         )
     tb = TieBreaker(tiebreak, seed=seed, lot_order=lot_order, n_candidates=n)
+    names = ballots.names
 
     rankings = ballots.rankings
     mult = ballots.weights.astype(np.int64)
@@ -129,50 +144,127 @@ def count_scottish_stv(
     excluded: list[int] = []
     history: list[IntArray] = []
     stages: list[Stage] = []
+    quota_notes: list[str] = []
 
-    def n_hopeful() -> int:
-        return sum(1 for s in state if s is State.HOPEFUL)
+    def hopefuls() -> list[int]:
+        return [c for c in range(n) if state[c] is State.HOPEFUL]
+
+    def seats_left() -> int:
+        return seats - len(elected)
 
     def elect_quota_holders() -> list[int]:
-        """Rule 47: every hopeful candidate at or above the quota is deemed elected."""
+        """Rule 47: every hopeful candidate at or above the quota is deemed elected.
+
+        With a constraint, ``may_elect`` can refuse a seat: the refused candidate stays
+        hopeful and is excluded by quota at the start of the next stage (``must_exclude``
+        then always includes her)."""
         new = [c for c in range(n) if state[c] is State.HOPEFUL and votes[c] >= quota]
         new.sort(key=lambda c: (-int(votes[c]), c))
+        out: list[int] = []
         for c in new:
+            if constraint is not None and not constraint.may_elect(
+                c, frozenset(elected), seats_left()
+            ):
+                continue
             state[c] = State.ELECTED
             cont[c + 1] = False
             elected.append(c)
             pending.append(c)
-        return new
+            out.append(c)
+        return out
 
     def complete() -> bool:
-        left = seats - len(elected)
-        return left <= 0 or n_hopeful() <= left
+        left = seats_left()
+        return left <= 0 or len(hopefuls()) <= left
 
-    def record(number: int, action: str, subjects: tuple[int, ...],
-               before: IntArray | None, note: str) -> None:
-        residual = total_ballots * SCALE - int(votes.sum()) - nt
-        text = f"residual {to_decimal(residual)}"
-        stages.append(Stage(
-            number=number,
-            action=action,
-            subjects=subjects,
-            votes=tuple(to_decimal(int(v)) for v in votes),
-            states=tuple(state),
-            non_transferable=to_decimal(nt),
-            quota=to_decimal(quota),
-            transfers=None if before is None
-            else tuple(to_decimal(int(v)) for v in votes - before),
-            note=f"{note}; {text}" if note else text,
-        ))
+    def record(
+        number: int, action: str, subjects: tuple[int, ...], before: IntArray | None, note: str
+    ) -> None:
+        stages.append(
+            Stage(
+                number=number,
+                action=action,
+                subjects=subjects,
+                votes=tuple(to_decimal(int(v)) for v in votes),
+                states=tuple(state),
+                non_transferable=to_decimal(nt),
+                quota=to_decimal(quota),
+                transfers=None
+                if before is None
+                else tuple(to_decimal(int(v)) for v in votes - before),
+                note=note,
+                residual=to_decimal(total_ballots * SCALE - int(votes.sum()) - nt),
+            )
+        )
+
+    def exclude(cands: Sequence[int]) -> None:
+        """Rule 50: exclude ``cands``; their ballots pass on at the value received."""
+        nonlocal nt
+        for c in cands:
+            state[c] = State.EXCLUDED
+            cont[c + 1] = False
+            excluded.append(c)
+        if len(cands) == 1:
+            rows = np.flatnonzero(cur == cands[0])
+        else:
+            rows = np.flatnonzero(np.isin(cur, np.asarray(cands, dtype=np.int64)))
+        nt += _move(rows, rankings, cont, cur, value, mult, votes, n) if rows.size else 0
+        for c in cands:
+            votes[c] = 0
+
+    def end_stage(
+        number: int, action: str, subjects: tuple[int, ...], before: IntArray, note: str
+    ) -> bool:
+        """Record an exclusion or election stage; return whether the count is over."""
+        if complete():
+            # Droop checks for completion straight after an exclusion (rule 52), before
+            # rule 47; candidates at the quota are then elected by rule 52 below.
+            history.append(votes.copy())
+            filled = _finish(state, elected, pending, seats, votes)
+            record(number, action, subjects, before, note + _rule52_note(names, filled))
+            return True
+        extra = _elected_note(names, elect_quota_holders())
+        history.append(votes.copy())
+        record(number, action, subjects, before, f"{note}; {extra}" if extra else note)
+        return False
 
     # ---- Stage 1: first preferences (rule 45), then rule 47.
     new = elect_quota_holders()
     history.append(votes.copy())
-    done = complete()
-    record(1, "first", tuple(new), None, _elected_note(ballots, new))
+    record(1, "first", tuple(new), None, _elected_note(names, new))
     stage_no = 1
 
-    while not done:
+    while True:
+        if constraint is not None and seats_left() > 0:
+            # Quota hook, at the start of every stage: deemed elections, else exclusions.
+            hop, el = frozenset(hopefuls()), frozenset(elected)
+            deem = sorted(constraint.must_elect(hop, el, seats_left()) & hop)
+            out = [] if deem else sorted(constraint.must_exclude(hop, el, seats_left()) & hop)
+            if deem or out:
+                stage_no += 1
+                before = votes.copy()
+                if deem:
+                    for c in deem:
+                        state[c] = State.ELECTED
+                        cont[c + 1] = False
+                        elected.append(c)
+                    action, subjects = "elect", tuple(deem)
+                    note = "deemed elected by quota: " + ", ".join(names[c] for c in deem)
+                else:
+                    exclude(out)
+                    action, subjects = "exclude", tuple(out)
+                    note = "excluded by quota: " + ", ".join(names[c] for c in out)
+                quota_notes.append(note)
+                if end_stage(stage_no, action, subjects, before, note):
+                    break
+                continue
+        if complete():
+            filled = _finish(state, elected, pending, seats, votes)
+            last = stages[-1]
+            extra = _rule52_note(names, filled)
+            note = f"{last.note}{extra}" if last.note else extra.removeprefix("; ")
+            stages[-1] = replace(last, states=tuple(state), note=note)
+            break
         stage_no += 1
         before = votes.copy()
         if pending:
@@ -186,48 +278,31 @@ def count_scottish_stv(
             if rows.size:
                 # Rule 48(3): value when received x surplus / total, 5 places, truncated.
                 value[rows] = value[rows] * surplus // int(votes[c])
-                nt_delta = _move(rows, rankings, cont, cur, value, mult, votes, n)
-            else:
-                nt_delta = 0
-            nt += nt_delta
+                nt += _move(rows, rankings, cont, cur, value, mult, votes, n)
             votes[c] = quota
-            action, subjects = "surplus", (c,)
-            note = (f"surplus of {ballots.candidates[c].name} ({to_decimal(surplus)}) "
-                    "transferred")
+            note = f"surplus of {names[c]} ({to_decimal(surplus)}) transferred"
+            extra = _elected_note(names, elect_quota_holders())
+            history.append(votes.copy())
+            record(stage_no, "surplus", (c,), before, f"{note}; {extra}" if extra else note)
         else:
             # Rules 50-51: exclude the lowest continuing candidate.
-            hopeful = [c for c in range(n) if state[c] is State.HOPEFUL]
-            low = min(int(votes[c]) for c in hopeful)
-            tied = [c for c in hopeful if votes[c] == low]
+            candidates = hopefuls()
+            spared = ""
+            if constraint is not None:
+                # Quota hook: a protected candidate is never excluded as the lowest.
+                prot = constraint.protected(frozenset(candidates), frozenset(elected), seats_left())
+                low_all = min(int(votes[c]) for c in candidates)
+                saved = [c for c in candidates if c in prot and votes[c] == low_all]
+                if saved:
+                    spared = " (protected by quota: " + ", ".join(names[c] for c in saved) + ")"
+                    quota_notes.append(spared.strip(" ()"))
+                candidates = [c for c in candidates if c not in prot] or candidates
+            low = min(int(votes[c]) for c in candidates)
+            tied = [c for c in candidates if votes[c] == low]
             c = tb.choose(tied, history, stage=stage_no, purpose="exclude", lowest=True)
-            state[c] = State.EXCLUDED
-            cont[c + 1] = False
-            excluded.append(c)
-            rows = np.flatnonzero(cur == c)
-            nt += _move(rows, rankings, cont, cur, value, mult, votes, n) if rows.size else 0
-            votes[c] = 0
-            action, subjects = "exclude", (c,)
-            note = f"{ballots.candidates[c].name} excluded"
-            if complete():
-                # Droop checks for completion straight after an exclusion (rule 52), before
-                # rule 47; candidates at the quota are then elected by rule 52 below.
-                history.append(votes.copy())
-                _finish(state, elected, pending, seats, votes)
-                record(stage_no, action, subjects, before, note)
+            exclude([c])
+            if end_stage(stage_no, "exclude", (c,), before, f"{names[c]} excluded{spared}"):
                 break
-        new = elect_quota_holders()
-        history.append(votes.copy())
-        done = complete()
-        extra = _elected_note(ballots, new)
-        record(stage_no, action, subjects, before, f"{note}; {extra}" if extra else note)
-    else:
-        _finish(state, elected, pending, seats, votes)
-        last = stages[-1]
-        stages[-1] = Stage(
-            number=last.number, action=last.action, subjects=last.subjects, votes=last.votes,
-            states=tuple(state), non_transferable=last.non_transferable, quota=last.quota,
-            transfers=last.transfers, note=last.note,
-        )
 
     return RankedResult(
         method="scottish-stv",
@@ -240,7 +315,10 @@ def count_scottish_stv(
         ties=tuple(tb.ties),
         excluded=tuple(excluded),
         seed=tb.seed,
-        notes=(f"quota {quota_whole} = floor({total_ballots} / {seats + 1}) + 1 (rule 46)",),
+        notes=(
+            f"quota {quota_whole} = floor({total_ballots} / {seats + 1}) + 1 (rule 46)",
+            *quota_notes,
+        ),
     )
 
 
@@ -264,23 +342,31 @@ def _move(
     return int(amounts.sum()) - int(gained.sum())
 
 
-def _finish(state: list[State], elected: list[int], pending: list[int], seats: int,
-            votes: IntArray) -> None:
+def _finish(
+    state: list[State], elected: list[int], pending: list[int], seats: int, votes: IntArray
+) -> list[int]:
     """End of count: rule 52 (fill the last vacancies), then mark the rest not elected."""
     pending.clear()
     hopeful = [c for c in range(len(state)) if state[c] is State.HOPEFUL]
     left = seats - len(elected)
-    if 0 < left and len(hopeful) <= left:
+    if left > 0 and len(hopeful) <= left:
         hopeful.sort(key=lambda c: (-int(votes[c]), c))
         for c in hopeful:
             state[c] = State.ELECTED
             elected.append(c)
-        return
+        return hopeful
     for c in hopeful:
         state[c] = State.EXCLUDED
+    return []
 
 
-def _elected_note(ballots: RankedBallots, new: list[int]) -> str:
+def _rule52_note(names: Sequence[str], filled: list[int]) -> str:
+    if not filled:
+        return ""
+    return "; deemed elected (rule 52): " + ", ".join(names[c] for c in filled)
+
+
+def _elected_note(names: Sequence[str], new: list[int]) -> str:
     if not new:
         return ""
-    return "elected: " + ", ".join(ballots.candidates[c].name for c in new)
+    return "elected: " + ", ".join(names[c] for c in new)

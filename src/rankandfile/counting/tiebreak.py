@@ -69,7 +69,10 @@ class TieBreaker:
             raise CountingError(f"the tie-break seed must be an integer, not {seed!r}")
         self.method: str = method
         self.seed: int | None = seed
-        self._rng: random.Random | None = None if seed is None else random.Random(seed)
+        # Lots must be reproducible from the recorded seed, not secret: a seeded PRNG is right.
+        self._rng: random.Random | None = (
+            None if seed is None else random.Random(seed)  # noqa: S311
+        )
         self._lot_rank: dict[int, int] | None = None
         if lot_order is not None:
             order = [int(c) for c in lot_order]
@@ -84,7 +87,7 @@ class TieBreaker:
     def choose(
         self,
         tied: Sequence[int],
-        history: Sequence[Sequence[Any]],
+        history: Sequence[Any],
         *,
         stage: int,
         purpose: str,
@@ -121,8 +124,9 @@ class TieBreaker:
             chosen, how = self._lot(remaining)
         else:
             chosen = remaining[0]
-        self.ties.append(Tie(stage=stage, purpose=purpose, tied=tuple(cands), chosen=chosen,
-                             how=how))
+        self.ties.append(
+            Tie(stage=stage, purpose=purpose, tied=tuple(cands), chosen=chosen, how=how)
+        )
         return chosen
 
     def _lot(self, remaining: list[int]) -> tuple[int, str]:
@@ -133,6 +137,6 @@ class TieBreaker:
             return chosen, "by lot (predetermined lot order)"
         if self._rng is None:
             self.seed = secrets.randbits(31)
-            self._rng = random.Random(self.seed)
+            self._rng = random.Random(self.seed)  # noqa: S311
         chosen = self._rng.choice(sorted(remaining))
         return chosen, f"by lot (seed {self.seed})"

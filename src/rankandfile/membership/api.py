@@ -1,9 +1,17 @@
-"""API: my membership record; a CLP's members for its officers."""
+"""API: my membership record; one member's record; a CLP's members for its officers.
 
-from __future__ import annotations
+Every endpoint goes through :mod:`rankandfile.membership.permissions`, exactly as the
+pages do: a record or CLP the caller may not see is a 404, never a 403, so ids and slugs
+cannot be probed.
+
+No ``from __future__ import annotations`` here: django-ninja builds its query-parameter
+models from the evaluated annotations, and a string ``Standing`` would not resolve.
+"""
 
 import datetime as dt
+from typing import Literal
 
+from django.db.models import QuerySet
 from django.http import HttpRequest
 from ninja import Router, Schema
 from ninja.pagination import PageNumberPagination, paginate
@@ -13,6 +21,12 @@ from rankandfile.membership import permissions, queries
 from rankandfile.membership.models import Member
 
 router = Router(tags=["members"])
+
+Standing = Literal["good", "arrears", "suspended", "lapsed"]
+
+
+class ErrorOut(Schema):
+    detail: str
 
 
 class MemberOut(Schema):
@@ -26,6 +40,7 @@ class MemberOut(Schema):
     branch: str | None
     gender: str
     date_of_birth: dt.date | None
+    standing: Standing
 
     @staticmethod
     def resolve_clp(obj: Member) -> str:
@@ -35,8 +50,17 @@ class MemberOut(Schema):
     def resolve_branch(obj: Member) -> str | None:
         return obj.branch.name if obj.branch else None
 
+    @staticmethod
+    def resolve_standing(obj: Member) -> str:
+        annotated: str | None = getattr(obj, "standing", None)
+        return annotated or queries.member_status(obj).code
 
-@router.get("/members/me", response=MemberOut, summary="My membership record")
+
+@router.get(
+    "/members/me",
+    response={200: MemberOut, 404: ErrorOut},
+    summary="My membership record",
+)
 def my_record(request: HttpRequest) -> Member:
     member = permissions.own_member(request.user)
     if member is None:
@@ -44,13 +68,30 @@ def my_record(request: HttpRequest) -> Member:
     return member
 
 
-@router.get("/clps/{slug}/members", response=list[MemberOut], summary="A CLP's members (officers)")
+@router.get(
+    "/clps/{slug}/members",
+    response=list[MemberOut],
+    summary="A CLP's members (its officers, regional officers, national admins)",
+)
 @paginate(PageNumberPagination, page_size=100)
-def clp_members(request: HttpRequest, slug: str, q: str = "") -> object:
+def clp_members(
+    request: HttpRequest,
+    slug: str,
+    q: str = "",
+    branch: int | None = None,
+    status: Standing | None = None,
+) -> QuerySet[Member]:
+    """Search (``q``), filter by branch id and by standing today; 100 a page."""
     clp = permissions.access_managed_clp(request.user, slug)
-    return queries.clp_members(clp.pk, search=q).select_related("clp")
+    return queries.clp_members(
+        clp.pk, search=q[:100], branch_id=branch, standing=status or ""
+    ).select_related("clp")
 
 
-@router.get("/members/{member_id}", response=MemberOut, summary="One member's record")
+@router.get(
+    "/members/{member_id}",
+    response={200: MemberOut, 404: ErrorOut},
+    summary="One member's record (if you may see it)",
+)
 def member(request: HttpRequest, member_id: int) -> Member:
     return permissions.access_member(request.user, member_id)

@@ -201,7 +201,7 @@ def is_eligible(history: History, rule: EligibilityRule) -> Decision:
         if p.end is not None and p.end <= p.start:
             reasons.append(
                 f"ignored a {p.kind} period from {format_date(p.start)} to {format_date(p.end)}: "
-                "it ends before it starts"
+                "it does not end after it starts"
             )
         else:
             valid.append(p)
@@ -398,7 +398,7 @@ def electorate(rule: EligibilityRule) -> QuerySet[Member]:
 
 def electorate_ids(rule: EligibilityRule) -> list[int]:
     """Primary keys of :func:`electorate`, ascending."""
-    return sorted(electorate(rule).values_list("pk", flat=True))
+    return list(electorate(rule).order_by("pk").values_list("pk", flat=True))
 
 
 def electorate_digest(ids: Iterable[int]) -> str:
@@ -409,7 +409,5 @@ def electorate_digest(ids: Iterable[int]) -> str:
     holding the list of ids can recompute it, e.g. ``sort -n -u ids | sha256sum``. The
     empty electorate digests to SHA-256 of the empty string.
     """
-    h = hashlib.sha256()
-    for pk in sorted({int(i) for i in ids}):
-        h.update(f"{pk}\n".encode("ascii"))
-    return h.hexdigest()
+    text = "".join(f"{pk}\n" for pk in sorted({int(i) for i in ids}))
+    return hashlib.sha256(text.encode("ascii")).hexdigest()

@@ -195,7 +195,7 @@ def member_audit_trail(member: Member, limit: int = 50) -> list[AuditEntry]:
 
 def role_summary(roles: list[Role]) -> list[Role]:
     """Roles ordered for display: national first, then region, CLP, branch, affiliate."""
-    order = {
+    order: dict[str, int] = {
         Role.Kind.NATIONAL_ADMIN: 0,
         Role.Kind.SCRUTINEER: 1,
         Role.Kind.REGIONAL_OFFICER: 2,
@@ -206,4 +206,3 @@ def role_summary(roles: list[Role]) -> list[Role]:
         Role.Kind.AFFILIATE_OFFICER: 7,
     }
     return sorted(roles, key=lambda r: (order.get(r.kind, 9), r.scope_label))
-

@@ -133,8 +133,32 @@ def structure_load(
     skipped with a warning, unless ``require_mps`` (an explicitly named file must exist).
 
     Side effects: one audit entry ``membership.structure.load`` with the counts, written
-    only when something changed. Raises :class:`StructureError` (nothing written) for an
-    unreadable or malformed file.
+    only when something changed (a re-run that changes nothing leaves no trace). Raises
+    :class:`StructureError` (nothing written) for an unreadable or malformed file.
+    """
+    result = apply_structure(
+        mps_path=mps_path, require_mps=require_mps, constituencies_path=constituencies_path
+    )
+    if result.changed:
+        audit.record(
+            actor=actor,
+            action="membership.structure.load",
+            data=result.summary(),
+            label="party structure",
+        )
+    return result
+
+
+def apply_structure(
+    *,
+    mps_path: Path | None = None,
+    require_mps: bool = False,
+    constituencies_path: Path = CONSTITUENCIES_CSV,
+) -> StructureResult:
+    """The writes of :func:`structure_load` without its transaction and audit entry.
+
+    For services that load the structure as one step of a larger audited action (the demo
+    seed); they must call it inside their transaction and record the result themselves.
     """
     result = StructureResult()
     rows = _read_csv(constituencies_path, {"name", "ons_code", "region"})
@@ -156,7 +180,9 @@ def structure_load(
         region = regions[row["region"]]
         con = existing.get(row["ons_code"])
         if con is None:
-            to_create.append(Constituency(name=row["name"], ons_code=row["ons_code"], region=region))
+            to_create.append(
+                Constituency(name=row["name"], ons_code=row["ons_code"], region_id=region.pk)
+            )
         elif con.name != row["name"] or con.region_id != region.pk:
             con.name = row["name"]
             con.region = region
@@ -169,7 +195,7 @@ def structure_load(
     by_name = {c.name: c for c in Constituency.objects.all()}
     with_clp = set(CLP.objects.values_list("constituency_id", flat=True))
     new_clps = [
-        CLP(constituency=con, name=clp_name(con.name), slug=clp_slug(con.name))
+        CLP(constituency_id=con.pk, name=clp_name(con.name), slug=clp_slug(con.name))
         for con in sorted(by_name.values(), key=lambda c: c.name)
         if con.pk not in with_clp
     ]
@@ -184,14 +210,6 @@ def structure_load(
     else:
         result.mps_skipped = True
         result.warnings.append(f"MP data not found at {path}: MPs skipped")
-
-    if result.changed:
-        audit.record(
-            actor=actor,
-            action="membership.structure.load",
-            data=result.summary(),
-            label="party structure",
-        )
     return result
 
 

@@ -8,4 +8,5 @@ urlpatterns = [
     path("clps/", views.clp_list, name="clp_list"),
     path("clps/<slug:slug>/members/", views.clp_members, name="clp_members"),
     path("members/<int:member_id>/", views.member_detail, name="member_detail"),
+    path("members/import/", views.member_import, name="member_import"),
 ]

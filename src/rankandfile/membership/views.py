@@ -97,3 +97,61 @@ def member_detail(request: HttpRequest, member_id: int) -> HttpResponse:
             "audit_trail": queries.member_audit_trail(member) if can_manage else [],
         },
     )
+
+
+# Shown on the page; the command line (--errors-csv) lists every rejected row.
+IMPORT_ERRORS_SHOWN = 500
+
+
+@login_required
+def member_import(request: HttpRequest) -> HttpResponse:
+    """Upload a membership export (docs/membership-import.md): national admins for the
+    whole party or one CLP, CLP and regional officers for a CLP they manage. Others: 403.
+
+    The importer checks permission again, writes (unless a dry run) in one transaction and
+    audits the import; this view only shows its report.
+    """
+    # Imported here so this view could be appended without reorganising the module.
+    from django.core.exceptions import PermissionDenied as Forbidden
+
+    from rankandfile.core.errors import PermissionDenied
+    from rankandfile.membership import importer
+    from rankandfile.membership.forms import MemberImportForm, max_upload_bytes
+
+    if not permissions.can_import_members(request.user):
+        raise Forbidden("you may not import members")
+    report = None
+    if request.method == "POST":
+        form = MemberImportForm(request.user, request.POST, request.FILES)
+        if form.is_valid():
+            upload = form.cleaned_data["file"]
+            try:
+                report = importer.import_members(
+                    actor=request.user,  # type: ignore[arg-type]
+                    source=upload,
+                    scope_clp=form.cleaned_data["clp"],
+                    dry_run=form.cleaned_data["dry_run"],
+                    skip_invalid=form.cleaned_data["skip_invalid"],
+                    create_branches=form.cleaned_data["create_branches"],
+                    filename=upload.name,
+                )
+            except importer.ImportFileError as exc:
+                form.add_error("file", f"Nothing was imported: {exc}.")
+            except PermissionDenied as exc:
+                raise Forbidden(str(exc)) from exc
+    else:
+        form = MemberImportForm(request.user)
+    errors = report.errors[:IMPORT_ERRORS_SHOWN] if report else []
+    return render(
+        request,
+        "membership/import.html",
+        {
+            "nav": "clps",
+            "form": form,
+            "report": report,
+            "errors": errors,
+            "errors_hidden": bool(report and report.rejected > len(errors)),
+            "max_upload": max_upload_bytes(),
+        },
+        status=400 if request.method == "POST" and not form.is_valid() else 200,
+    )

@@ -1,0 +1,475 @@
+"""Write services for membership histories: join, lapse, rejoin, suspend, arrears, expel,
+and the wholesale replacement used by importers.
+
+Every service is keyword-only, runs in one transaction, locks the member row (so two
+officers editing one history are serialised), checks the actor's permission, writes an
+audit entry (``core.audit.record``) and raises :class:`DomainError` with a message an
+officer can act on. ``actor=None`` means a system or CLI action: no permission check, the
+audit log records "system".
+
+The invariants kept here are what ``membership.eligibility.electorate`` relies on
+(domain.md, "Structure": eligibility is "six months' continuous membership at the freeze
+date, not in arrears, not suspended"):
+
+- periods are half-open ``[start, end)`` with ``end > start``;
+- a member's membership periods never overlap or touch: a rejoin on the day of a lapse
+  reopens the lapsed period (the membership was continuous);
+- suspension and arrears periods lie inside one membership period.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Any
+
+from django.db import transaction
+
+from rankandfile.core import audit
+from rankandfile.core.errors import DomainError, PermissionDenied
+from rankandfile.core.models import User
+from rankandfile.membership import permissions
+from rankandfile.membership.eligibility import format_date
+from rankandfile.membership.models import Member, Period
+
+MEMBERSHIP = Period.Kind.MEMBERSHIP
+SUSPENSION = Period.Kind.SUSPENSION
+ARREARS = Period.Kind.ARREARS
+
+#: End reasons a lapse may give (expulsion has its own service).
+LAPSE_REASONS = (Period.EndReason.LAPSED, Period.EndReason.RESIGNED, Period.EndReason.DIED)
+
+
+# --- helpers ------------------------------------------------------------------------------
+def _lock(actor: User | None, member: Member) -> Member:
+    """Re-read and lock the member row, then check the actor may manage it."""
+    locked = (
+        Member.objects.select_for_update(of=("self",))
+        .select_related("clp__constituency")
+        .get(pk=member.pk)
+    )
+    if actor is not None and not permissions.can_manage_member(actor, locked):
+        raise PermissionDenied(
+            f"you may not change the membership record of {locked.full_name}: only officers "
+            f"of {locked.clp.name} CLP, its regional officers and national admins may"
+        )
+    return locked
+
+
+def _periods(member: Member, kind: str) -> list[Period]:
+    return list(Period.objects.filter(member=member, kind=kind).order_by("start"))
+
+
+def _membership_on(member: Member, on: dt.date) -> Period | None:
+    return next((p for p in _periods(member, MEMBERSHIP) if p.covers(on)), None)
+
+
+def _iso(day: dt.date | None) -> str | None:
+    return day.isoformat() if day is not None else None
+
+
+def _record(actor: User | None, action: str, member: Member, **data: Any) -> None:
+    audit.record(actor=actor, action=action, target=member, data=data)
+
+
+def _end_membership(
+    actor: User | None, member: Member, on: dt.date, reason: str, note: str, action: str
+) -> Period:
+    """Close the open membership period on ``on``; truncate suspension/arrears with it."""
+    current = next((p for p in _periods(member, MEMBERSHIP) if p.end is None), None)
+    if current is None:
+        raise DomainError(
+            f"{member.full_name} has no current membership to end: record a join or a rejoin "
+            "first, or correct the history"
+        )
+    if on <= current.start:
+        raise DomainError(
+            f"{member.full_name}'s membership began on {format_date(current.start)}: it can "
+            f"only end after that day, not on {format_date(on)}"
+        )
+    inner = list(
+        Period.objects.filter(member=member, kind__in=[SUSPENSION, ARREARS], start__gte=on)
+    )
+    if inner:
+        first = min(inner, key=lambda p: p.start)
+        raise DomainError(
+            f"{member.full_name} has a {first.kind} starting {format_date(first.start)}, on or "
+            f"after {format_date(on)}: correct it before ending the membership"
+        )
+    truncated = []
+    for p in Period.objects.filter(member=member, kind__in=[SUSPENSION, ARREARS], start__lt=on):
+        if p.end is None or p.end > on:
+            truncated.append({"kind": p.kind, "start": _iso(p.start), "end": _iso(p.end)})
+            p.end = on
+            p.save(update_fields=["end"])
+    current.end = on
+    current.end_reason = reason
+    if note:
+        current.note = note[:300]
+    current.save(update_fields=["end", "end_reason", "note"])
+    _record(
+        actor,
+        action,
+        member,
+        on=_iso(on),
+        reason=reason,
+        note=note,
+        period=current.pk,
+        truncated=truncated,
+    )
+    return current
+
+
+# --- services -----------------------------------------------------------------------------
+@transaction.atomic
+def member_join(*, actor: User | None, member: Member, on: dt.date) -> Period:
+    """Record a first membership starting ``on`` (open-ended).
+
+    Refused if the member already has any membership history: use :func:`member_rejoin`.
+    Returns the new membership period.
+    """
+    member = _lock(actor, member)
+    existing = _periods(member, MEMBERSHIP)
+    if existing:
+        raise DomainError(
+            f"{member.full_name} already has a membership history (first joined "
+            f"{format_date(existing[0].start)}): record a rejoin instead"
+        )
+    period = Period.objects.create(member=member, kind=MEMBERSHIP, start=on)
+    _record(actor, "member.join", member, on=_iso(on), period=period.pk)
+    return period
+
+
+@transaction.atomic
+def member_lapse(
+    *, actor: User | None, member: Member, on: dt.date, reason: str = Period.EndReason.LAPSED
+) -> Period:
+    """End the current membership: ``on`` is the first day the person is not a member.
+
+    ``reason`` is one of lapsed, resigned, died (expulsion: :func:`member_expel`).
+    Suspension and arrears periods still running on ``on`` end with the membership.
+    Returns the closed membership period.
+    """
+    if reason not in LAPSE_REASONS:
+        raise DomainError(
+            f"a lapse's reason must be one of {', '.join(LAPSE_REASONS)}, not {reason!r}"
+            + (": use expel for an expulsion" if reason == Period.EndReason.EXPELLED else "")
+        )
+    member = _lock(actor, member)
+    return _end_membership(actor, member, on, reason, "", "member.lapse")
+
+
+@transaction.atomic
+def member_rejoin(*, actor: User | None, member: Member, on: dt.date) -> Period:
+    """Record a rejoin on ``on`` after a lapse.
+
+    A rejoin on the very day of the lapse reopens the lapsed period: membership was
+    continuous. An expelled member may be readmitted only by a national admin (or the
+    system). Returns the membership period now open.
+    """
+    member = _lock(actor, member)
+    history = _periods(member, MEMBERSHIP)
+    if not history:
+        raise DomainError(f"{member.full_name} has never been a member: record a join instead")
+    last = history[-1]
+    if last.end is None:
+        raise DomainError(
+            f"{member.full_name} is already a member (since {format_date(last.start)})"
+        )
+    if on < last.end:
+        raise DomainError(
+            f"{member.full_name}'s membership ended on {format_date(last.end)}: a rejoin "
+            f"must be on or after that day, not {format_date(on)}"
+        )
+    if (
+        last.end_reason == Period.EndReason.EXPELLED
+        and actor is not None
+        and not permissions.is_national_admin(actor)
+    ):
+        raise PermissionDenied(
+            f"{member.full_name} was expelled on {format_date(last.end)}: only a national "
+            "admin may readmit an expelled member"
+        )
+    if on == last.end:
+        lapsed_on, last.end, last.end_reason = last.end, None, Period.EndReason.NONE
+        last.save(update_fields=["end", "end_reason"])
+        _record(
+            actor,
+            "member.rejoin",
+            member,
+            on=_iso(on),
+            period=last.pk,
+            continuous=True,
+            lapsed_on=_iso(lapsed_on),
+        )
+        return last
+    period = Period.objects.create(member=member, kind=MEMBERSHIP, start=on)
+    _record(
+        actor,
+        "member.rejoin",
+        member,
+        on=_iso(on),
+        period=period.pk,
+        continuous=False,
+        lapsed_on=_iso(last.end),
+    )
+    return period
+
+
+def _open_status(
+    actor: User | None,
+    member: Member,
+    kind: str,
+    on: dt.date,
+    until: dt.date | None,
+    note: str,
+    action: str,
+) -> Period:
+    word, a_word = (
+        ("suspension", "a suspension")
+        if kind == SUSPENSION
+        else ("arrears period", "an arrears period")
+    )
+    if until is not None and until <= on:
+        raise DomainError(
+            f"the {word} must end after it starts: {format_date(until)} is not after "
+            f"{format_date(on)}"
+        )
+    membership = _membership_on(member, on)
+    if membership is None:
+        raise DomainError(
+            f"{member.full_name} is not a member on {format_date(on)}: {a_word} can only "
+            "apply during membership"
+        )
+    if membership.end is not None and (until is None or until > membership.end):
+        raise DomainError(
+            f"{member.full_name}'s membership ends on {format_date(membership.end)}: the "
+            f"{word} must end by then"
+        )
+    clash = [
+        p
+        for p in _periods(member, kind)
+        if (p.end is None or p.end > on) and (until is None or p.start < until)
+    ]
+    if clash:
+        p = clash[0]
+        span = f"from {format_date(p.start)}" + (
+            f" until {format_date(p.end)}" if p.end else " (open-ended)"
+        )
+        raise DomainError(
+            f"{member.full_name} already has {a_word} {span} overlapping this one: "
+            "end or correct it first"
+        )
+    period = Period.objects.create(
+        member=member, kind=kind, start=on, end=until, note=(note or "")[:300]
+    )
+    _record(actor, action, member, on=_iso(on), until=_iso(until), note=note, period=period.pk)
+    return period
+
+
+def _close_status(
+    actor: User | None, member: Member, kind: str, on: dt.date, reason: str, action: str
+) -> Period:
+    word = "suspended" if kind == SUSPENSION else "in arrears"
+    current = next(
+        (p for p in _periods(member, kind) if p.start < on and (p.end is None or p.end > on)),
+        None,
+    )
+    if current is None:
+        starting = next((p for p in _periods(member, kind) if p.start == on), None)
+        hint = (
+            f": the period starts on {format_date(on)}; delete it by correcting the history"
+            if starting
+            else ""
+        )
+        raise DomainError(
+            f"{member.full_name} is not {word} up to {format_date(on)}, so there is "
+            f"nothing to end{hint}"
+        )
+    previous_end = current.end
+    current.end = on
+    current.end_reason = reason
+    current.save(update_fields=["end", "end_reason"])
+    _record(actor, action, member, on=_iso(on), period=current.pk, previous_end=_iso(previous_end))
+    return current
+
+
+@transaction.atomic
+def member_suspend(
+    *,
+    actor: User | None,
+    member: Member,
+    on: dt.date,
+    until: dt.date | None = None,
+    note: str,
+) -> Period:
+    """Suspend a member from ``on`` until ``until`` (exclusive; ``None``: until lifted).
+
+    The member must be a member on ``on`` and, if their membership has an end, the
+    suspension must end by then; suspensions of one member never overlap. ``note``
+    records the grounds or the decision's reference. Returns the suspension period.
+    """
+    member = _lock(actor, member)
+    return _open_status(actor, member, SUSPENSION, on, until, note, "member.suspend")
+
+
+@transaction.atomic
+def member_lift_suspension(*, actor: User | None, member: Member, on: dt.date) -> Period:
+    """Lift the suspension running up to ``on``: from ``on`` the member is not suspended.
+
+    Returns the suspension period, now ended on ``on``.
+    """
+    member = _lock(actor, member)
+    return _close_status(
+        actor, member, SUSPENSION, on, Period.EndReason.LIFTED, "member.lift_suspension"
+    )
+
+
+@transaction.atomic
+def member_arrears_start(
+    *, actor: User | None, member: Member, on: dt.date, note: str = ""
+) -> Period:
+    """Record that a member is in arrears from ``on`` (until cleared).
+
+    Returns the arrears period.
+    """
+    member = _lock(actor, member)
+    return _open_status(actor, member, ARREARS, on, None, note, "member.arrears_start")
+
+
+@transaction.atomic
+def member_arrears_clear(*, actor: User | None, member: Member, on: dt.date) -> Period:
+    """Record the arrears paid: from ``on`` the member is not in arrears.
+
+    Returns the arrears period, now ended on ``on``.
+    """
+    member = _lock(actor, member)
+    return _close_status(actor, member, ARREARS, on, Period.EndReason.PAID, "member.arrears_clear")
+
+
+@transaction.atomic
+def member_expel(*, actor: User | None, member: Member, on: dt.date, note: str = "") -> Period:
+    """Expel a member: membership ends on ``on`` with reason "expelled".
+
+    Expulsion is a national decision, so only national admins (or the system) may record
+    it, whatever their other roles. Suspension and arrears still running end with the
+    membership. A later rejoin needs a national admin. Returns the closed membership.
+    """
+    member = _lock(actor, member)
+    if actor is not None and not permissions.is_national_admin(actor):
+        raise PermissionDenied(
+            "only a national admin may record an expulsion (a CLP may suspend, not expel)"
+        )
+    return _end_membership(actor, member, on, Period.EndReason.EXPELLED, note, "member.expel")
+
+
+# --- wholesale replacement (importers) ----------------------------------------------------
+@dataclass(frozen=True)
+class PeriodSpec:
+    """One period of a history as an importer supplies it; ``end`` is exclusive."""
+
+    kind: str
+    start: dt.date
+    end: dt.date | None = None
+    end_reason: str = ""
+    note: str = ""
+
+
+def _merge_specs(specs: list[PeriodSpec]) -> list[PeriodSpec]:
+    """Merge overlapping or touching periods of one kind; the merged period keeps the end
+    reason of whichever input ends last, and the first input's note."""
+    out: list[PeriodSpec] = []
+    for s in sorted(specs, key=lambda s: s.start):
+        if out and (out[-1].end is None or s.start <= out[-1].end):
+            last = out[-1]
+            if last.end is None or s.end is None:
+                end, reason = None, ""
+            elif s.end > last.end:
+                end, reason = s.end, s.end_reason
+            else:
+                end, reason = last.end, last.end_reason
+            out[-1] = PeriodSpec(last.kind, last.start, end, reason, last.note or s.note)
+        else:
+            out.append(s)
+    return out
+
+
+def normalise_history(periods: Iterable[PeriodSpec]) -> list[PeriodSpec]:
+    """Validate and normalise a whole history (pure; no database).
+
+    Rejects unknown kinds, unknown end reasons, and periods whose end is not after their
+    start; merges overlapping or touching periods of the same kind (so membership periods
+    never touch); requires every suspension and arrears period to lie inside one
+    membership period. Raises :class:`DomainError` listing every problem.
+    """
+    problems: list[str] = []
+    by_kind: dict[str, list[PeriodSpec]] = {MEMBERSHIP: [], SUSPENSION: [], ARREARS: []}
+    for n, p in enumerate(periods, start=1):
+        if p.kind not in by_kind:
+            problems.append(f"period {n}: unknown kind {p.kind!r}")
+            continue
+        if p.end_reason not in Period.EndReason.values:
+            problems.append(f"period {n}: unknown end reason {p.end_reason!r}")
+            continue
+        if p.end is not None and p.end <= p.start:
+            problems.append(
+                f"period {n} ({p.kind}): ends {format_date(p.end)}, not after it starts "
+                f"{format_date(p.start)}"
+            )
+            continue
+        by_kind[p.kind].append(p)
+    merged = {kind: _merge_specs(specs) for kind, specs in by_kind.items()}
+    for kind in (SUSPENSION, ARREARS):
+        for s in merged[kind]:
+            inside = any(
+                m.start <= s.start and (m.end is None or (s.end is not None and s.end <= m.end))
+                for m in merged[MEMBERSHIP]
+            )
+            if not inside:
+                until = f" until {format_date(s.end)}" if s.end else " (open-ended)"
+                problems.append(
+                    f"{kind} from {format_date(s.start)}{until} is not inside a membership period"
+                )
+    if problems:
+        raise DomainError("the history cannot be stored: " + "; ".join(problems))
+    return sorted((p for specs in merged.values() for p in specs), key=lambda p: (p.start, p.kind))
+
+
+@transaction.atomic
+def member_replace_history(
+    *, actor: User | None, member: Member, periods: Iterable[PeriodSpec]
+) -> Member:
+    """Replace a member's whole history with ``periods``, normalised by
+    :func:`normalise_history` (used by importers; the audit entry keeps the old and new
+    histories). Returns the member.
+    """
+    member = _lock(actor, member)
+    new = normalise_history(periods)
+    old = [
+        {"kind": p.kind, "start": _iso(p.start), "end": _iso(p.end), "end_reason": p.end_reason}
+        for p in Period.objects.filter(member=member).order_by("start", "kind")
+    ]
+    Period.objects.filter(member=member).delete()
+    Period.objects.bulk_create(
+        Period(
+            member=member,
+            kind=p.kind,
+            start=p.start,
+            end=p.end,
+            end_reason=p.end_reason,
+            note=p.note[:300],
+        )
+        for p in new
+    )
+    _record(
+        actor,
+        "member.replace_history",
+        member,
+        before=old,
+        after=[
+            {"kind": p.kind, "start": _iso(p.start), "end": _iso(p.end), "end_reason": p.end_reason}
+            for p in new
+        ],
+    )
+    return member

@@ -1,0 +1,99 @@
+"""Browser fixtures: Debian's Chromium driven by Playwright against ``live_server``.
+
+Chromium is part of the test contract (``make browser-deps`` installs it): when it is
+missing these tests fail, they never skip. Playwright's own browser download is not used.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+CHROMIUM = Path(os.environ.get("RANKANDFILE_CHROMIUM", "/usr/bin/chromium"))
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking"]
+TIMEOUT_MS = 10_000
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Any]:
+    """Chromium, for one test module.
+
+    Playwright's sync API runs an event loop in this thread, and Django refuses ORM calls
+    from a thread with a running loop unless ``DJANGO_ALLOW_ASYNC_UNSAFE`` is set. It is
+    set only while the browser runs (module scope, so it is restored before other tests:
+    it must never reach the subprocesses that run ``check --deploy``).
+    """
+    if not CHROMIUM.exists():
+        pytest.fail(
+            f"Chromium not found at {CHROMIUM}: run `make browser-deps` "
+            "(apt-get install chromium). Browser tests never skip.",
+            pytrace=False,
+        )
+    from playwright.sync_api import sync_playwright
+
+    previous = os.environ.get("DJANGO_ALLOW_ASYNC_UNSAFE")
+    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
+    try:
+        with sync_playwright() as playwright:
+            browser = playwright.chromium.launch(
+                executable_path=str(CHROMIUM), args=CHROMIUM_ARGS, headless=True
+            )
+            yield browser
+            browser.close()
+    finally:
+        if previous is None:
+            os.environ.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
+        else:
+            os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = previous
+
+
+@pytest.fixture
+def new_page(browser: Any) -> Iterator[Any]:
+    """A factory for pages in fresh contexts (own cookies); all closed after the test."""
+    contexts: list[Any] = []
+
+    def make(**context_options: Any) -> Any:
+        context = browser.new_context(locale="en-GB", **context_options)
+        context.set_default_timeout(TIMEOUT_MS)
+        contexts.append(context)
+        return context.new_page()
+
+    yield make
+    for context in contexts:
+        context.close()
+
+
+@pytest.fixture
+def page(new_page: Any) -> Any:
+    return new_page()
+
+
+@pytest.fixture
+def crowd(party: Any) -> None:
+    """60 more members of Northtown, so its list has two pages of 50."""
+    from tests.membership import factories as f
+
+    for n in range(60):
+        f.MemberFactory(
+            clp=party.northtown,
+            branch=party.hillside,
+            first_name="Crowd",
+            last_name=f"Zed{n:03d}",
+            joined=dt.date(2020, 1, 1),
+        )
+
+
+def log_in(page: Any, base_url: str, email: str, password: str | None = None) -> None:
+    """Sign in through the real login form, as a person would."""
+    from tests.conftest import PASSWORD
+
+    page.goto(f"{base_url}/accounts/login/")
+    page.get_by_label("Email").fill(email)
+    page.get_by_label("Password", exact=True).fill(password or PASSWORD)
+    page.get_by_role("button", name="Sign in").click()
+    page.wait_for_url(f"{base_url}/")

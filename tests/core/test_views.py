@@ -1,0 +1,200 @@
+"""Home page, account page (API tokens) and health check."""
+
+from __future__ import annotations
+
+import pytest
+from django.test import Client
+
+from rankandfile.core.models import ApiToken
+from rankandfile.membership.models import Period, Role
+from tests.conftest import Party
+from tests.membership import factories as f
+
+# Session, user, member (with CLP, constituency, region, branch), member's history, MP and
+# roles (shared by the page and the navigation); officers add one: "manages any CLP?".
+HOME_QUERIES = 6
+
+
+# --- Home -------------------------------------------------------------------------------
+def test_home_shows_my_branch_clp_mp_ballots_and_standing(party: Party, client: Client) -> None:
+    client.force_login(party.member)
+    html = client.get("/").content.decode()
+    assert "Welcome, Mary" in html
+    assert "Riverside" in html  # my branch
+    assert "Northtown" in html and "North" in html  # my CLP and its region
+    assert "Ada Lovelace" in html  # my MP
+    assert "No ballots are open to you right now." in html
+    assert "Member in good standing" in html
+    assert "1 March 2015" in html  # continuously a member since
+    assert f'href="/members/{party.me.pk}/"' in html
+
+
+def test_home_shows_an_mp_who_left_the_party(party: Party, client: Client) -> None:
+    import datetime as dt
+
+    party.mp.left_party_on = dt.date(2019, 2, 18)
+    party.mp.party = "Independent"
+    party.mp.save()
+    client.force_login(party.member)
+    html = client.get("/").content.decode()
+    assert "left our party on 18 February 2019" in html
+
+
+def test_home_without_an_mp(party: Party, client: Client) -> None:
+    party.mp.delete()
+    client.force_login(party.member)
+    assert "No MP recorded for Northtown." in client.get("/").content.decode()
+
+
+def test_home_shows_suspension(party: Party, client: Client) -> None:
+    import datetime as dt
+
+    Period.objects.create(member=party.me, kind=Period.Kind.SUSPENSION, start=dt.date(2024, 1, 1))
+    client.force_login(party.member)
+    assert "Suspended" in client.get("/").content.decode()
+
+
+def test_home_lists_my_offices_with_links(party: Party, client: Client) -> None:
+    client.force_login(party.clp_secretary)
+    html = client.get("/").content.decode()
+    assert "not linked to a membership record" in html
+    assert "CLP secretary — Northtown" in html
+    assert 'href="/clps/northtown/members/"' in html
+
+
+def test_home_for_a_national_admin_links_to_admin(party: Party, client: Client) -> None:
+    client.force_login(party.national_admin)
+    html = client.get("/").content.decode()
+    assert 'href="/admin/"' in html
+    assert 'href="/clps/"' in html
+
+
+def test_home_for_a_member_has_no_officer_navigation(party: Party, client: Client) -> None:
+    client.force_login(party.member)
+    html = client.get("/").content.decode()
+    assert 'href="/clps/"' not in html
+    assert 'href="/admin/"' not in html
+    assert "My offices" not in html
+
+
+@pytest.mark.parametrize(
+    ("extra_roles", "queries"), [(0, HOME_QUERIES), (1, HOME_QUERIES + 1), (8, HOME_QUERIES + 1)]
+)
+def test_home_query_count_is_fixed(
+    party: Party,
+    client: Client,
+    django_assert_num_queries: object,
+    extra_roles: int,
+    queries: int,
+) -> None:
+    # A member holding many offices costs no more queries than one holding one.
+    for _ in range(extra_roles):
+        f.RoleFactory(user=party.member, kind=Role.Kind.CLP_OFFICER, clp=f.CLPFactory())
+    f.PeriodFactory.create_batch(5, member=party.me, kind=Period.Kind.ARREARS)
+    client.force_login(party.member)
+    with django_assert_num_queries(queries):  # type: ignore[operator]
+        response = client.get("/")
+    assert response.status_code == 200
+
+
+def test_home_query_count_for_an_officer_without_a_record(
+    party: Party, client: Client, django_assert_num_queries: object
+) -> None:
+    client.force_login(party.regional_officer)
+    # No member record: no history or MP query; one for "manages any CLP?".
+    with django_assert_num_queries(HOME_QUERIES - 2 + 1):  # type: ignore[operator]
+        assert client.get("/").status_code == 200
+
+
+def test_home_has_skip_link_first_and_main_landmark(party: Party, client: Client) -> None:
+    client.force_login(party.member)
+    html = client.get("/").content.decode()
+    body = html[html.index("<body") :]
+    first_link = body.index("<a ")
+    assert body[first_link:].startswith('<a class="skip-link" href="#main"')
+    assert '<main id="main"' in html
+    assert '<html lang="en-GB">' in html
+    assert 'name="viewport"' in html
+
+
+# --- Account page and tokens ------------------------------------------------------------
+def test_account_page_creates_a_token_shown_once(party: Party, client: Client) -> None:
+    client.force_login(party.member)
+    response = client.post("/account/", {"name": "branch spreadsheet"})
+    assert response.status_code == 200
+    token = ApiToken.objects.get(user=party.member)
+    html = response.content.decode()
+    secret = html.split('id="new-token"')[1].split('value="')[1].split('"')[0]
+    assert secret.startswith(f"rf_{token.prefix}_")
+    assert token.digest not in html and secret.split("_", 2)[2] != token.digest
+    # The secret is never shown again.
+    assert secret not in client.get("/account/").content.decode()
+    # ...and it works against the API.
+    api = Client().get("/api/v1/members/me", HTTP_AUTHORIZATION=f"Bearer {secret}")
+    assert api.status_code == 200
+
+
+def test_account_page_token_name_defaults(party: Party, client: Client) -> None:
+    client.force_login(party.member)
+    client.post("/account/", {"name": "   "})
+    assert ApiToken.objects.get(user=party.member).name == "API token"
+
+
+def test_account_page_revokes_own_token(party: Party, client: Client) -> None:
+    from rankandfile.core.tokens import api_token_create
+
+    issued = api_token_create(actor=party.member, name="laptop")
+    client.force_login(party.member)
+    response = client.post(f"/account/tokens/{issued.token.pk}/revoke/", follow=True)
+    assert "revoked" in response.content.decode()
+    issued.token.refresh_from_db()
+    assert issued.token.revoked_at is not None
+    assert (
+        Client().get("/api/v1/members/me", HTTP_AUTHORIZATION=f"Bearer {issued.secret}").status_code
+        == 401
+    )
+
+
+def test_account_page_cannot_revoke_another_users_token(party: Party, client: Client) -> None:
+    from rankandfile.core.tokens import api_token_create
+
+    issued = api_token_create(actor=party.clp_secretary, name="theirs")
+    client.force_login(party.member)
+    response = client.post(f"/account/tokens/{issued.token.pk}/revoke/", follow=True)
+    assert "no such token" in response.content.decode()
+    issued.token.refresh_from_db()
+    assert issued.token.revoked_at is None
+
+
+def test_token_revoke_needs_post(party: Party, client: Client) -> None:
+    from rankandfile.core.tokens import api_token_create
+
+    issued = api_token_create(actor=party.member, name="laptop")
+    client.force_login(party.member)
+    assert client.get(f"/account/tokens/{issued.token.pk}/revoke/").status_code == 405
+
+
+def test_account_page_needs_csrf(party: Party) -> None:
+    client = Client(enforce_csrf_checks=True)
+    client.force_login(party.member)
+    assert client.post("/account/", {"name": "x"}).status_code == 403
+    assert not ApiToken.objects.exists()
+
+
+def test_account_page_lists_tokens_and_their_state(party: Party, client: Client) -> None:
+    from rankandfile.core.tokens import api_token_create, api_token_revoke
+
+    api_token_create(actor=party.member, name="kept")
+    gone = api_token_create(actor=party.member, name="gone")
+    api_token_revoke(actor=party.member, token_id=gone.token.pk)
+    client.force_login(party.member)
+    html = client.get("/account/").content.decode()
+    assert "kept" in html and "gone" in html
+    assert html.count("Revoked</span>") == 1
+    assert html.count(">Revoke<") == 1
+
+
+def test_healthz(db: None, client: Client) -> None:
+    response = client.get("/healthz")
+    assert response.status_code == 200
+    assert response.json() == {"status": "ok"}
