@@ -62,11 +62,13 @@ def _domain(request: HttpRequest, exc: DomainError) -> Any:
 
 
 def _register() -> None:
+    from rankandfile.ballots.api import router as ballots_router
     from rankandfile.core.api import router as core_router
     from rankandfile.membership.api import router as membership_router
 
     api.add_router("/account/", core_router)
     api.add_router("/", membership_router)
+    api.add_router("/", ballots_router)
 
 
 _register()

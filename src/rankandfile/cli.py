@@ -12,6 +12,12 @@ import sys
 
 
 def main(argv: list[str] | None = None) -> None:
+    args_in = sys.argv[1:] if argv is None else argv
+    if args_in and args_in[0] == "count":
+        # Counting needs no database or settings: dispatched before Django starts.
+        from rankandfile.reports.count_command import main as count_main
+
+        sys.exit(count_main(args_in[1:]))
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "rankandfile.settings")
     from django.core.management import execute_from_command_line
 

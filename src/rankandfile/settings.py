@@ -68,11 +68,11 @@ INSTALLED_APPS = [
     "ninja",
     "rankandfile.core",
     "rankandfile.membership",
+    "rankandfile.ballots",
 ]
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
-    "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -83,6 +83,10 @@ MIDDLEWARE = [
     "django_htmx.middleware.HtmxMiddleware",
     "rankandfile.core.middleware.RequestContextMiddleware",
 ]
+
+if PRODUCTION:
+    # Serve collected static files from the WSGI app (after SecurityMiddleware).
+    MIDDLEWARE.insert(1, "whitenoise.middleware.WhiteNoiseMiddleware")
 
 ROOT_URLCONF = "rankandfile.urls"
 WSGI_APPLICATION = "rankandfile.wsgi.application"
@@ -129,6 +133,8 @@ AUTH_USER_MODEL = "core.User"
 AUTHENTICATION_BACKENDS = [
     "django.contrib.auth.backends.ModelBackend",
     "allauth.account.auth_backends.AuthenticationBackend",
+    # National admins (NEC) hold every model permission in the Django admin, by role.
+    "rankandfile.membership.auth_backends.NationalAdminBackend",
 ]
 ACCOUNT_LOGIN_METHODS = {"email"}
 ACCOUNT_SIGNUP_FIELDS = ["email*", "password1*", "password2*"]

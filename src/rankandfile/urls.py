@@ -9,4 +9,5 @@ urlpatterns = [
     path("api/v1/", api.urls),
     path("", include("rankandfile.core.urls")),
     path("", include("rankandfile.membership.urls")),
+    path("", include("rankandfile.ballots.urls")),
 ]

@@ -12,7 +12,7 @@ SECRET = "test-" + "k3y" * 20
 
 
 def _run(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
-    base = {k: v for k, v in os.environ.items() if not k.startswith(("PYTEST", "DATABASE_URL"))}
+    base = {k: v for k, v in os.environ.items() if not k.startswith(("PYTEST", "DATABASE_URL", "DJANGO_"))}
     base.pop("RANKANDFILE_ENV", None)
     return subprocess.run(
         [sys.executable, "-m", "rankandfile.cli", *args],

@@ -64,3 +64,28 @@ class AuditEntryAdmin(admin.ModelAdmin[AuditEntry]):
 
     def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False
+
+
+class AuditedAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
+    """A ModelAdmin whose saves and deletes are written to the audit log."""
+
+    def save_model(self, request: HttpRequest, obj: Any, form: Any, change: bool) -> None:
+        from rankandfile.core import audit
+
+        super().save_model(request, obj, form, change)
+        audit.record(
+            actor=request.user,  # type: ignore[arg-type]
+            action=f"admin.{obj._meta.label_lower}.{'change' if change else 'add'}",
+            target=obj,
+            data={"fields": sorted(form.changed_data)} if form is not None else {},
+        )
+
+    def delete_model(self, request: HttpRequest, obj: Any) -> None:
+        from rankandfile.core import audit
+
+        audit.record(
+            actor=request.user,  # type: ignore[arg-type]
+            action=f"admin.{obj._meta.label_lower}.delete",
+            target=obj,
+        )
+        super().delete_model(request, obj)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 
 from django.http import HttpRequest
-from ninja import Router, Schema
+from ninja import Router, Schema, Status
 
 from rankandfile.core import tokens
 
@@ -36,9 +36,9 @@ def list_tokens(request: HttpRequest) -> list[TokenOut]:
 
 
 @router.post("/tokens", response={201: TokenCreatedOut}, summary="Create an API token")
-def create_token(request: HttpRequest, payload: TokenCreateIn) -> tuple[int, TokenCreatedOut]:
+def create_token(request: HttpRequest, payload: TokenCreateIn) -> Status[TokenCreatedOut]:
     issued = tokens.api_token_create(actor=request.user, name=payload.name)  # type: ignore[arg-type]
-    return 201, TokenCreatedOut(token=TokenOut.from_orm(issued.token), secret=issued.secret)
+    return Status(201, TokenCreatedOut(token=TokenOut.from_orm(issued.token), secret=issued.secret))
 
 
 @router.delete("/tokens/{token_id}", response=TokenOut, summary="Revoke one of my API tokens")

@@ -5,6 +5,8 @@ Layout, one item per line::
     4 2                      number of candidates, number of seats
     -3                       optional: withdrawn candidates, as negative numbers
     [tie 3 2 1]              optional Droop-style options: [withdrawn ...], [tie ...], [nick ...]
+    [gender woman man - man] optional (this project): a candidate attribute, one value per
+                             candidate in order ("-" for none); [gender ...] and [group ...]
     3 1 2 4 0                ballot lines: weight, preferences (candidate numbers from 1), 0
     (b17) 1 2 0              ... optionally preceded by a ballot id in parentheses
     0                        end of ballots
@@ -44,6 +46,9 @@ _ErrFactory = Callable[[str, int | None], MalformedFileError]
 _END_RE = re.compile(r"\n[ \t]*0[ \t]*(?=\r?\n|\r?$)")
 _NUMERIC_RE = re.compile(r"[0-9 \t\r\n]*")
 _QUOTED_RE = re.compile(r'\s*"((?:[^"]|"")*)"')
+
+ATTRIBUTE_OPTIONS = ("gender", "group")
+"""Option lines giving each candidate an attribute, one value per candidate in order."""
 
 
 @dataclass(frozen=True)
@@ -149,6 +154,7 @@ def _parse(text: str, name: str | None, group: bool) -> BltElection:
     tie_order: tuple[int, ...] | None = None
     nicks: dict[str, int] | None = None
     options: list[str] = []
+    attributes: dict[str, list[str | None]] = {}
 
     def cand_number(tok: str, lno: int) -> int:
         if not tok.isdigit() or not 1 <= int(tok) <= n:
@@ -186,6 +192,10 @@ def _parse(text: str, name: str | None, group: bool) -> BltElection:
                 if len(args) != n or len(set(args)) != n:
                     raise err(f"the [nick] option needs {n} different nicknames", lno)
                 nicks = {a: i for i, a in enumerate(args)}
+            elif key in ATTRIBUTE_OPTIONS:
+                if len(args) != n:
+                    raise err(f"the [{key}] option needs {n} values, one per candidate", lno)
+                attributes[key] = [None if a == "-" else a for a in args]
             continue
         lines.push_back()
         break
@@ -220,6 +230,10 @@ def _parse(text: str, name: str | None, group: bool) -> BltElection:
         if any(c.name == cname for c in cands):
             raise err(f"candidate name {cname!r} is listed twice", lno)
         attrs = {"description": " ".join(strings[1:])} if len(strings) > 1 else {}
+        for key, values in attributes.items():
+            value = values[i]
+            if value is not None:
+                attrs[key] = value
         cands.append(Candidate(cname, attrs))
     title = items[n][0][0] if len(items) > n else ""
     # Anything after the title (Droop's "source" and "comment" strings, or notes such as
@@ -419,7 +433,8 @@ def write_blt(
     """The BLT text for ``ballots`` (grouped rows, one line per group).
 
     Withdrawn candidates are written as a ``-n`` line; ``tie_order`` as a ``[tie ...]``
-    option. Names and title are quoted with inner quotes doubled.
+    option; candidates' ``gender`` and ``group`` attributes as ``[gender ...]`` and
+    ``[group ...]`` options. Names and title are quoted with inner quotes doubled.
     """
     if seats < 1:
         raise CountingError("a BLT file needs at least one seat")
@@ -428,6 +443,12 @@ def write_blt(
         out.append(" ".join(f"-{i + 1}" for i in sorted(ballots.withdrawn)))
     if tie_order is not None:
         out.append("[tie " + " ".join(str(int(i) + 1) for i in tie_order) + "]")
+    for key in ATTRIBUTE_OPTIONS:
+        values = [c.attribute(key) for c in ballots.candidates]
+        if any(v is not None for v in values):
+            if any(v is not None and (not v or any(ch.isspace() for ch in v)) for v in values):
+                raise InvalidBallotError(f"a BLT [{key}] value cannot be empty or contain spaces")
+            out.append(f"[{key} " + " ".join("-" if v is None else v for v in values) + "]")
     plus1 = ballots.rankings.astype(np.int64) + 1
     for row, w in zip(plus1.tolist(), ballots.weights.tolist(), strict=True):
         prefs = " ".join(str(c) for c in row if c)

@@ -53,9 +53,12 @@ Residual: the PRF rule (and Droop's dump) calls *residual* the value no candidat
 after a distribution. Because every keep is rounded *up*, nothing is lost to rounding: the
 kept values plus the weight left at the end of each ballot are exactly the ballots, so
 that value is the weight of exhausted ballots, reported as each stage's
-``non_transferable``; the stage's ``residual`` field (value lost to rounding) is then 0.
-(The opening report gives first preferences only, as Droop does, so ballots ranking only
-withdrawn candidates appear there as residual until the first distribution.)
+``non_transferable`` (as in the reference dumps). A stage's ``residual`` field is whatever
+is then unaccounted for, ``ballots - votes - non_transferable``: 0 after a distribution,
+but a candidate defeated since the last distribution (or when the count ends) has her
+votes set to 0 at once while her ballots are only redistributed by the next
+distribution, so until then they are counted as residual. (Likewise, the opening report
+gives first preferences only, as Droop does.)
 
 The result has one :class:`~rankandfile.counting.result.Stage` per action, in the order
 Droop reports them: ``begin``, then per round the ``elect`` of each candidate reaching

@@ -7,6 +7,7 @@ Never floats.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal
 from enum import StrEnum
@@ -126,9 +127,75 @@ class RankedResult:
             ],
         }
 
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> RankedResult:
+        """Rebuild a result from :meth:`to_dict` output (e.g. after a JSON round trip).
+
+        Values come back exactly: ints as ints, ``"1300.00000"`` as :class:`Decimal` with
+        the same places, ``"1/3"`` as :class:`Fraction`.
+        """
+        cands = tuple(Candidate(c["name"], c.get("attributes") or {}) for c in data["candidates"])
+        index = {c.name: i for i, c in enumerate(cands)}
+
+        def idx(names: Any) -> tuple[int, ...]:
+            return tuple(index[nm] for nm in names)
+
+        def per_candidate(values: Mapping[str, Any]) -> tuple[Num, ...]:
+            return tuple(from_jsonable(values[c.name]) for c in cands)
+
+        stages = tuple(
+            Stage(
+                number=int(s["number"]),
+                action=s["action"],
+                subjects=idx(s["subjects"]),
+                votes=per_candidate(s["votes"]),
+                states=tuple(State(s["states"][c.name]) for c in cands),
+                non_transferable=from_jsonable(s["non_transferable"]),
+                quota=None if s.get("quota") is None else from_jsonable(s["quota"]),
+                transfers=None if s.get("transfers") is None else per_candidate(s["transfers"]),
+                note=s.get("note", ""),
+                residual=from_jsonable(s.get("residual", 0)),
+            )
+            for s in data["stages"]
+        )
+        ties = tuple(
+            Tie(
+                stage=int(t["stage"]),
+                purpose=t["purpose"],
+                tied=idx(t["tied"]),
+                chosen=index[t["chosen"]],
+                how=t["how"],
+            )
+            for t in data.get("ties", ())
+        )
+        return cls(
+            method=data["method"],
+            seats=int(data["seats"]),
+            candidates=cands,
+            elected=idx(data["elected"]),
+            stages=stages,
+            total_votes=from_jsonable(data["total_votes"]),
+            quota=None if data.get("quota") is None else from_jsonable(data["quota"]),
+            ties=ties,
+            excluded=idx(data.get("excluded", ())),
+            seed=data.get("seed"),
+            notes=tuple(data.get("notes", ())),
+        )
+
 
 def jsonable(v: Num | None) -> int | str | None:
     """Exact JSON form of a vote value: ints stay ints; others become strings."""
     if v is None or isinstance(v, int):
         return v
     return str(v)
+
+
+def from_jsonable(v: int | str) -> Num:
+    """Inverse of :func:`jsonable` for a vote value."""
+    if isinstance(v, bool):
+        raise TypeError(f"not a vote value: {v!r}")
+    if isinstance(v, int):
+        return v
+    if "/" in v:
+        return Fraction(v)
+    return Decimal(v)

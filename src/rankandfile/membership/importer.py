@@ -60,6 +60,7 @@ from rankandfile.membership.models import CLP, Branch, Constituency, Gender, Mem
 
 BATCH_SIZE = 5000
 AUDIT_ACTION = "membership.import"
+_IMPORT_LOCK = 0x52414E4B_494D5054  # PostgreSQL advisory lock key ("RANKIMPT")
 
 # --- Columns ------------------------------------------------------------------------------
 REQUIRED_COLUMNS = ("membership_number", "first_name", "last_name")
@@ -328,6 +329,11 @@ def import_members(
             progress=progress,
         )
         with transaction.atomic():
+            if not dry_run and connection.vendor == "postgresql":
+                # One import at a time: two could both see a number as new and collide on
+                # the unique key. (SQLite's write transactions are serialised already.)
+                with connection.cursor() as cursor:
+                    cursor.execute("SELECT pg_advisory_xact_lock(%s)", [_IMPORT_LOCK])
             importer.run(binary)
             if importer.writing and not dry_run and (skip_invalid or not report.errors):
                 report.committed = True

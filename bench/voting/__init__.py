@@ -1,0 +1,1 @@
+"""Helpers for bench/bench_voting.py: the HTTP load generator and the gunicorn wrapper."""

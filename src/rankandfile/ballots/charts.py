@@ -1,0 +1,83 @@
+"""Charts of a stored result, as PNG (matplotlib, no display needed).
+
+Ranked counts: each candidate's votes at every stage (a line per candidate), so the
+transfers are visible at a glance. One-round counts (approval, yes/no): a bar per option.
+The chart is drawn from ``Ballot.result`` alone and is the same for every viewer, so the
+view may cache it by the papers' digest.
+"""
+
+from __future__ import annotations
+
+import io
+from decimal import Decimal, InvalidOperation
+from fractions import Fraction
+from typing import Any
+
+import matplotlib
+
+matplotlib.use("Agg")  # before pyplot: render to files, never to a screen
+
+from matplotlib.figure import Figure
+
+_COLOURS = ["#a3001b", "#1f4e79", "#0b6b2f", "#8a4b00", "#5b2a86", "#00707a", "#4a4a4a"]
+
+
+def _number(value: Any) -> float:
+    """Display only: exact values become floats for plotting, never for deciding."""
+    if value is None:
+        return 0.0
+    if isinstance(value, int | float):
+        return float(value)
+    text = str(value)
+    try:
+        return float(Fraction(text)) if "/" in text else float(Decimal(text))
+    except (InvalidOperation, ValueError, ZeroDivisionError):
+        return 0.0
+
+
+def result_chart_png(result: dict[str, Any] | None, title: str = "") -> bytes:
+    """A PNG chart of ``result`` (``Ballot.result``); an empty chart when there is none."""
+    figure = Figure(figsize=(8, 4.5), dpi=100)
+    axes = figure.subplots()
+    result = result or {}
+    stages = result.get("stages") or []
+    if stages:
+        names = [c["name"] for c in result.get("candidates", [])]
+        numbers = [s["number"] for s in stages]
+        for i, name in enumerate(names):
+            values = [_number(s["votes"].get(name)) for s in stages]
+            axes.plot(
+                numbers,
+                values,
+                marker="o",
+                color=_COLOURS[i % len(_COLOURS)],
+                linestyle="-" if i < len(_COLOURS) else "--",
+                label=name,
+            )
+        quota = result.get("quota")
+        if quota is not None:
+            axes.axhline(_number(quota), color="#1b1b1b", linestyle=":", label="Quota")
+        axes.set_xlabel("Stage")
+        axes.set_ylabel("Votes")
+        axes.set_xticks(numbers)
+        axes.legend(loc="best", fontsize="small")
+    elif result.get("kind") == "yesno":
+        labels = ["Yes", "No", "Abstain"]
+        values = [_number(result.get(k.lower())) for k in labels]
+        axes.bar(labels, values, color=[_COLOURS[2], _COLOURS[0], _COLOURS[6]])
+        axes.set_ylabel("Votes")
+    elif result.get("candidates") and "votes" in result["candidates"][0]:
+        names = [c["name"] for c in result["candidates"]]
+        values = [_number(c["votes"]) for c in result["candidates"]]
+        colours = [_COLOURS[2] if c.get("elected") else _COLOURS[6] for c in result["candidates"]]
+        axes.barh(names[::-1], values[::-1], color=colours[::-1])
+        axes.set_xlabel("Votes")
+    else:
+        axes.text(0.5, 0.5, "No votes to chart", ha="center", va="center")
+        axes.set_axis_off()
+    if title:
+        axes.set_title(title)
+    figure.tight_layout()
+    out = io.BytesIO()
+    figure.savefig(out, format="png")
+    return out.getvalue()

@@ -1,0 +1,246 @@
+"""Secret ballots.
+
+Secrecy by construction: :class:`VoteRecord` (that a member voted) and :class:`Paper`
+(how someone voted) share no key, no foreign key, no timestamp and no sequential id —
+both use random UUID primary keys and the only time kept is the ballot's own. A paper's
+``tracking_code`` is random and shown once to the voter; nothing stores which voter
+received it. ``tests/ballots/test_secrecy.py`` walks the schema and the admin to prove
+there is no path from a member to their paper.
+"""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+
+from rankandfile.membership.models import CLP, Branch, Member, Region
+
+
+class Method(models.TextChoices):
+    """Counting methods offered for ballots (names as in ``rankandfile.counting``)."""
+
+    AV = "av", "Alternative vote (eliminating ballot)"
+    SCOTTISH_STV = "scottish-stv", "Single transferable vote (Scottish rules)"
+    MEEK = "meek", "Single transferable vote (Meek)"
+    PLURALITY = "plurality", "First past the post"
+    BLOCK = "block", "Block vote (several seats)"
+    APPROVAL = "approval", "Approval"
+    SCHULZE = "schulze", "Schulze (Condorcet)"
+    YESNO = "yesno", "Yes / No / Abstain"
+
+
+RANKED_METHODS = {Method.AV, Method.SCOTTISH_STV, Method.MEEK, Method.SCHULZE, Method.PLURALITY}
+MARK_METHODS = {Method.APPROVAL, Method.BLOCK}
+QUOTA_METHODS = {Method.SCOTTISH_STV, Method.MEEK, Method.AV}
+
+
+class Threshold(models.TextChoices):
+    SIMPLE = "simple", "Simple majority of those voting"
+    TWO_THIRDS = "two_thirds", "Two-thirds of those voting"
+    TWO_THIRDS_PRESENT = "two_thirds_present", "Two-thirds of all votes including abstentions"
+
+
+class Visibility(models.TextChoices):
+    OFFICERS = "officers", "Officers and scrutineers only"
+    ELECTORATE = "electorate", "The electorate"
+    PUBLIC = "public", "Everyone"
+
+
+class Ballot(models.Model):
+    """One ballot: question or positions, options, method, electorate rule, timetable."""
+
+    class State(models.TextChoices):
+        DRAFT = "draft", "Draft"
+        OPEN = "open", "Open"
+        CLOSED = "closed", "Closed (count pending)"
+        COUNTED = "counted", "Counted"
+        DECLARED = "declared", "Declared"
+
+    title = models.CharField(max_length=200)
+    description = models.TextField(blank=True)
+    method = models.CharField(max_length=20, choices=Method.choices)
+    seats = models.PositiveSmallIntegerField(default=1)
+    quota_attribute = models.CharField(max_length=20, default="gender", blank=True)
+    quota_minimums = models.JSONField(
+        default=dict, blank=True, help_text='e.g. {"woman": 2}: at least 2 seats for women.'
+    )
+    threshold = models.CharField(
+        max_length=20, choices=Threshold.choices, default=Threshold.SIMPLE, blank=True
+    )
+    # Who runs it (permissions) and who may vote (the eligibility rule).
+    scope_kind = models.CharField(
+        max_length=10,
+        choices=[
+            ("party", "Whole party"),
+            ("region", "Region"),
+            ("clp", "CLP"),
+            ("branch", "Branch"),
+        ],
+        default="clp",
+    )
+    region = models.ForeignKey(Region, null=True, blank=True, on_delete=models.PROTECT)
+    clp = models.ForeignKey(CLP, null=True, blank=True, on_delete=models.PROTECT)
+    branch = models.ForeignKey(Branch, null=True, blank=True, on_delete=models.PROTECT)
+    freeze_date = models.DateField()
+    months_required = models.PositiveSmallIntegerField(default=6)
+    exclude_suspended = models.BooleanField(default=True)
+    exclude_arrears = models.BooleanField(default=True)
+    min_age = models.PositiveSmallIntegerField(null=True, blank=True)
+    max_age = models.PositiveSmallIntegerField(null=True, blank=True)
+    opens_at = models.DateTimeField()
+    closes_at = models.DateTimeField()
+    results_visibility = models.CharField(
+        max_length=12, choices=Visibility.choices, default=Visibility.ELECTORATE
+    )
+    state = models.CharField(max_length=10, choices=State.choices, default=State.DRAFT)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    # Frozen at opening.
+    frozen_at = models.DateTimeField(null=True, blank=True)
+    electorate_size = models.PositiveIntegerField(null=True, blank=True)
+    electorate_digest = models.CharField(max_length=64, blank=True)
+    # Recorded so any tie broken by lot can be replayed.
+    seed = models.BigIntegerField(null=True, blank=True)
+    # Set by the count.
+    counted_at = models.DateTimeField(null=True, blank=True)
+    turnout = models.PositiveIntegerField(null=True, blank=True)
+    result = models.JSONField(null=True, blank=True)
+    papers_blt = models.TextField(blank=True)
+    papers_csv = models.TextField(blank=True)
+    papers_digest = models.CharField(max_length=64, blank=True)
+    declared_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-opens_at"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(closes_at__gt=models.F("opens_at")), name="ballot_closes_after_opening"
+            ),
+            models.CheckConstraint(condition=Q(seats__gte=1), name="ballot_seats_positive"),
+            models.CheckConstraint(
+                name="ballot_scope_matches_kind",
+                condition=Q(
+                    scope_kind="party", region__isnull=True, clp__isnull=True, branch__isnull=True
+                )
+                | Q(
+                    scope_kind="region", region__isnull=False, clp__isnull=True, branch__isnull=True
+                )
+                | Q(scope_kind="clp", clp__isnull=False, region__isnull=True, branch__isnull=True)
+                | Q(
+                    scope_kind="branch", branch__isnull=False, region__isnull=True, clp__isnull=True
+                ),
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.title
+
+    @property
+    def scope_id(self) -> int | None:
+        return {
+            "party": None,
+            "region": self.region_id,
+            "clp": self.clp_id,
+            "branch": self.branch_id,
+        }[self.scope_kind]
+
+    @property
+    def scope_label(self) -> str:
+        unit: Any = {"party": None, "region": self.region, "clp": self.clp, "branch": self.branch}[
+            self.scope_kind
+        ]
+        return str(unit) if unit is not None else "Whole party"
+
+    @property
+    def is_ranked(self) -> bool:
+        return self.method in RANKED_METHODS
+
+
+class Option(models.Model):
+    """A candidate or an option on the ballot paper, in the order printed."""
+
+    ballot = models.ForeignKey(Ballot, on_delete=models.CASCADE, related_name="options")
+    position = models.PositiveSmallIntegerField()
+    name = models.CharField(max_length=200)
+    description = models.TextField(blank=True)
+    gender = models.CharField(max_length=12, blank=True)
+
+    class Meta:
+        ordering = ["ballot", "position"]
+        constraints = [
+            models.UniqueConstraint(fields=["ballot", "name"], name="option_unique_name"),
+            models.UniqueConstraint(fields=["ballot", "position"], name="option_unique_position"),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Elector(models.Model):
+    """A member on the frozen electorate of one ballot, with their invitation.
+
+    ``token_digest`` is the SHA-256 of the one-time ballot link's secret; the secret itself
+    exists only in the email. It is cleared when the member votes.
+    """
+
+    ballot = models.ForeignKey(Ballot, on_delete=models.CASCADE, related_name="electors")
+    member = models.ForeignKey(Member, on_delete=models.PROTECT, related_name="electorships")
+    token_digest = models.CharField(max_length=64, null=True, blank=True, unique=True)
+    invited_at = models.DateTimeField(null=True, blank=True)
+    reminded_at = models.DateTimeField(null=True, blank=True)
+    send_attempts = models.PositiveSmallIntegerField(default=0)
+    last_send_error = models.CharField(max_length=300, blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["ballot", "member"], name="elector_once_per_ballot")
+        ]
+        indexes = [models.Index(fields=["ballot", "invited_at"])]
+
+    def __str__(self) -> str:
+        return f"{self.member} on {self.ballot}"
+
+
+class VoteRecord(models.Model):
+    """That a member voted — and nothing about how. One per member per ballot: the unique
+    constraint is what makes a second, simultaneous submission fail. Random primary key,
+    no timestamp, so records carry no order that could be matched to papers."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    ballot = models.ForeignKey(Ballot, on_delete=models.CASCADE, related_name="vote_records")
+    member = models.ForeignKey(Member, on_delete=models.PROTECT, related_name="+")
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["ballot", "member"], name="one_vote_per_member")
+        ]
+
+    def __str__(self) -> str:
+        return f"vote recorded on {self.ballot_id}"
+
+
+class Paper(models.Model):
+    """How someone voted — and nothing about who. Random primary key, no timestamp.
+
+    ``choice`` holds option positions: a ranking (most preferred first) for ranked methods,
+    the marked options for approval/block, or ``"yes"``/``"no"``/``"abstain"``.
+    """
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    ballot = models.ForeignKey(Ballot, on_delete=models.CASCADE, related_name="papers")
+    tracking_code = models.CharField(max_length=20)
+    choice = models.JSONField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["ballot", "tracking_code"], name="paper_unique_code")
+        ]
+
+    def __str__(self) -> str:
+        return f"paper {self.tracking_code}"

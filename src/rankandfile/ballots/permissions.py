@@ -1,0 +1,144 @@
+"""Who may run, scrutinise, vote in and see the results of a ballot.
+
+- Manage (set up, open, invite, close, declare): the officers of the ballot's unit —
+  national admins for party-wide ballots, regional officers for a region, CLP officers for
+  a CLP or one of its branches (and anyone above them).
+- Scrutinise (turnout while open, electorate digest, audit trail, recount): scrutineers
+  whose scope covers the ballot (national scrutineers cover everything). Scrutineers never
+  see how anyone voted — nobody can.
+- Vote: a member on the frozen electorate, while the ballot is open, once.
+- See results: managers and scrutineers once counted; after declaration, whoever the
+  ballot's visibility names (electorate or public).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.db.models import Q, QuerySet
+
+from rankandfile.ballots.models import Ballot, Elector, Visibility
+from rankandfile.core.errors import NotFound
+from rankandfile.membership import permissions as mp
+from rankandfile.membership.models import CLP, Branch, Region, Role
+
+AnyUser = Any
+
+
+def can_manage_scope(
+    user: AnyUser,
+    scope_kind: str,
+    *,
+    region: Region | None = None,
+    clp: CLP | None = None,
+    branch: Branch | None = None,
+) -> bool:
+    if mp.is_national_admin(user):
+        return True
+    if scope_kind == "party":
+        return False
+    if scope_kind == "region":
+        return region is not None and region.pk in mp.officer_region_ids(user)
+    if scope_kind == "branch" and branch is not None:
+        clp = branch.clp
+    return clp is not None and mp.can_manage_clp(user, clp)
+
+
+def can_manage_ballot(user: AnyUser, ballot: Ballot) -> bool:
+    return can_manage_scope(
+        user, ballot.scope_kind, region=ballot.region, clp=ballot.clp, branch=ballot.branch
+    )
+
+
+def _scrutineer_roles(user: AnyUser) -> list[Role]:
+    return [r for r in mp.active_roles(user) if r.kind == Role.Kind.SCRUTINEER]
+
+
+def can_scrutinise(user: AnyUser, ballot: Ballot) -> bool:
+    for role in _scrutineer_roles(user):
+        if role.region_id is None and role.clp_id is None:
+            return True
+        if role.clp_id is not None and role.clp_id == _ballot_clp_id(ballot):
+            return True
+        if role.region_id is not None and role.region_id == _ballot_region_id(ballot):
+            return True
+    return False
+
+
+def _ballot_clp_id(ballot: Ballot) -> int | None:
+    if ballot.scope_kind == "clp":
+        return ballot.clp_id
+    if ballot.scope_kind == "branch" and ballot.branch is not None:
+        return ballot.branch.clp_id
+    return None
+
+
+def _ballot_region_id(ballot: Ballot) -> int | None:
+    if ballot.scope_kind == "region":
+        return ballot.region_id
+    if ballot.scope_kind == "clp" and ballot.clp is not None:
+        return ballot.clp.constituency.region_id
+    if ballot.scope_kind == "branch" and ballot.branch is not None:
+        return ballot.branch.clp.constituency.region_id
+    return None
+
+
+def elector_for(user: AnyUser, ballot: Ballot) -> Elector | None:
+    member = mp.own_member(user)
+    if member is None:
+        return None
+    return Elector.objects.filter(ballot=ballot, member=member).first()
+
+
+def can_view_result(user: AnyUser, ballot: Ballot) -> bool:
+    if ballot.state not in (Ballot.State.COUNTED, Ballot.State.DECLARED):
+        return False
+    if can_manage_ballot(user, ballot) or can_scrutinise(user, ballot):
+        return True
+    if ballot.state != Ballot.State.DECLARED:
+        return False
+    if ballot.results_visibility == Visibility.PUBLIC:
+        return True
+    if ballot.results_visibility == Visibility.ELECTORATE:
+        return elector_for(user, ballot) is not None
+    return False
+
+
+def visible_ballots(user: AnyUser) -> QuerySet[Ballot]:
+    """Ballots the user may open: as an elector, a manager, a scrutineer, or public results."""
+    qs = Ballot.objects.select_related("region", "clp__constituency", "branch__clp")
+    if mp.is_national_admin(user) or any(
+        r.region_id is None and r.clp_id is None for r in _scrutineer_roles(user)
+    ):
+        return qs
+    cond = Q(state=Ballot.State.DECLARED, results_visibility=Visibility.PUBLIC)
+    member = mp.own_member(user)
+    if member is not None:
+        cond |= Q(electors__member=member)
+    clps = mp.officer_clp_ids(user) | {r.clp_id for r in _scrutineer_roles(user) if r.clp_id}
+    regions = mp.officer_region_ids(user) | {
+        r.region_id for r in _scrutineer_roles(user) if r.region_id
+    }
+    if clps:
+        cond |= Q(clp_id__in=clps) | Q(branch__clp_id__in=clps)
+    if regions:
+        cond |= (
+            Q(region_id__in=regions)
+            | Q(clp__constituency__region_id__in=regions)
+            | Q(branch__clp__constituency__region_id__in=regions)
+        )
+    return qs.filter(cond).distinct()
+
+
+def access_ballot(user: AnyUser, ballot_id: int) -> Ballot:
+    ballot = visible_ballots(user).filter(pk=ballot_id).first()
+    if ballot is None:
+        raise NotFound("no such ballot among those you may see")
+    return ballot
+
+
+def access_managed_ballot(user: AnyUser, ballot_id: int) -> Ballot:
+    ballot = access_ballot(user, ballot_id)
+    if not can_manage_ballot(user, ballot):
+        raise NotFound("no such ballot among those you manage")
+    return ballot

@@ -1,0 +1,393 @@
+"""Reads for ballot pages: lists, the paper, the result sheet, scrutiny.
+
+Visibility is decided by :mod:`rankandfile.ballots.permissions` before these are called
+(they take already-authorised ballots), except the list functions, which start from
+``permissions.visible_ballots``. Each returns its data in a fixed number of queries; the
+tests pin the counts of the pages built on them.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from fractions import Fraction
+from typing import Any
+
+from django.db.models import Exists, OuterRef, Q, QuerySet
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.html import format_html
+from django.utils.safestring import SafeString
+
+from rankandfile.ballots import invitations, permissions
+from rankandfile.ballots.models import Ballot, Elector, Option, Visibility, VoteRecord
+from rankandfile.core import audit
+from rankandfile.core.models import AuditEntry
+from rankandfile.membership import permissions as mp
+from rankandfile.membership.models import CLP, Branch, Member, Region
+
+LIST_LIMIT = 100
+RECENT_RESULTS_DAYS = 60
+
+
+def percent(part: int, whole: int | None) -> str:
+    """``"45.00%"`` with exact arithmetic (display only); ``"–"`` without a denominator."""
+    if not whole:
+        return "–"
+    scaled = round(Fraction(part, whole) * 10000)
+    return f"{scaled // 100}.{scaled % 100:02d}%"
+
+
+# --- Scopes an officer may run ballots for ----------------------------------------------
+@dataclass(frozen=True)
+class Scope:
+    value: str  # "party", "region:3", "clp:12", "branch:40"
+    label: str
+    kind: str
+    unit: Region | CLP | Branch | None = None
+
+
+def manageable_scopes(user: Any) -> list[Scope]:
+    """Every unit the user may run a ballot for (see ``permissions.can_manage_scope``):
+    the party and every region for national admins; their regions, and the CLPs and
+    branches under their offices, for the others. Three queries at most."""
+    scopes: list[Scope] = []
+    if not can_create_ballots(user):
+        return scopes
+    national = mp.is_national_admin(user)
+    if national:
+        scopes.append(Scope("party", "Whole party", "party"))
+        regions = list(Region.objects.order_by("name"))
+    else:
+        regions = list(Region.objects.filter(pk__in=mp.officer_region_ids(user)).order_by("name"))
+    scopes += [Scope(f"region:{r.pk}", f"Region: {r.name}", "region", r) for r in regions]
+    clps = list(mp.managed_clps(user).order_by("name"))
+    # Branch ballots are for CLP and regional officers; a national admin's list would run
+    # to thousands, and the party, regions and CLPs cover what national ballots need.
+    branches = [] if national else list(Branch.objects.filter(clp__in=clps).order_by("name"))
+    by_clp: dict[int, list[Branch]] = {}
+    for branch in branches:
+        by_clp.setdefault(branch.clp_id, []).append(branch)
+    for clp in clps:
+        scopes.append(Scope(f"clp:{clp.pk}", f"CLP: {clp.name}", "clp", clp))
+        scopes += [
+            Scope(f"branch:{b.pk}", f"Branch: {b.name} ({clp.name})", "branch", b)
+            for b in by_clp.get(clp.pk, [])
+        ]
+    return scopes
+
+
+def can_create_ballots(user: Any) -> bool:
+    """Whether the user runs ballots anywhere (no query beyond the roles)."""
+    return bool(
+        mp.is_national_admin(user) or mp.officer_region_ids(user) or mp.officer_clp_ids(user)
+    )
+
+
+# --- Lists ------------------------------------------------------------------------------
+@dataclass
+class BallotRow:
+    ballot: Ballot
+    is_elector: bool = False
+    voted: bool = False
+    can_manage: bool = False
+    can_scrutinise: bool = False
+    can_see_result: bool = False
+
+    @property
+    def open_now(self) -> bool:
+        now = timezone.now()
+        b = self.ballot
+        return b.state == Ballot.State.OPEN and b.opens_at <= now < b.closes_at
+
+
+@dataclass
+class MyBallots:
+    to_vote: list[BallotRow] = field(default_factory=list)
+    managed: list[BallotRow] = field(default_factory=list)
+    results: list[BallotRow] = field(default_factory=list)
+    truncated: bool = False
+
+
+def _result_visible(user: Any, row: BallotRow) -> bool:
+    """``permissions.can_view_result`` with the elector check already answered, so a list
+    of ballots costs no query per ballot. Kept in step with it by the tests."""
+    ballot = row.ballot
+    if ballot.state not in (Ballot.State.COUNTED, Ballot.State.DECLARED):
+        return False
+    if row.can_manage or row.can_scrutinise:
+        return True
+    if ballot.state != Ballot.State.DECLARED:
+        return False
+    if ballot.results_visibility == Visibility.PUBLIC:
+        return True
+    return ballot.results_visibility == Visibility.ELECTORATE and row.is_elector
+
+
+def my_ballots(user: Any) -> MyBallots:
+    """The "My ballots" page: ballots I can vote in (and whether I have), ballots I
+    manage or scrutinise, and results I can see. Queries: the ballots (1), my elector
+    and vote records among them (2), plus the roles and member shared with navigation."""
+    ballots = list(permissions.visible_ballots(user).order_by("-opens_at", "-pk")[: LIST_LIMIT + 1])
+    out = MyBallots(truncated=len(ballots) > LIST_LIMIT)
+    ballots = ballots[:LIST_LIMIT]
+    member = mp.own_member(user)
+    ids = [b.pk for b in ballots]
+    elector_of: set[int] = set()
+    voted_in: set[int] = set()
+    if member is not None and ids:
+        elector_of = set(
+            Elector.objects.filter(member=member, ballot_id__in=ids).values_list(
+                "ballot_id", flat=True
+            )
+        )
+        voted_in = set(
+            VoteRecord.objects.filter(member=member, ballot_id__in=ids).values_list(
+                "ballot_id", flat=True
+            )
+        )
+    for ballot in ballots:
+        row = BallotRow(
+            ballot=ballot,
+            is_elector=ballot.pk in elector_of,
+            voted=ballot.pk in voted_in,
+            can_manage=permissions.can_manage_ballot(user, ballot),
+            can_scrutinise=permissions.can_scrutinise(user, ballot),
+        )
+        row.can_see_result = _result_visible(user, row)
+        if row.is_elector and ballot.state == Ballot.State.OPEN:
+            out.to_vote.append(row)
+        if row.can_manage or row.can_scrutinise:
+            out.managed.append(row)
+        if row.can_see_result:
+            out.results.append(row)
+    return out
+
+
+@dataclass(frozen=True)
+class HomeBallot:
+    """One line of the home page's "My ballots" card; renders itself as a link."""
+
+    ballot_id: int
+    title: str
+    state: str
+    closes_at: dt.datetime
+    voted: bool
+
+    def __str__(self) -> str:
+        return self.title
+
+    def __html__(self) -> SafeString:
+        if self.state == Ballot.State.OPEN:
+            status = (
+                "you have voted"
+                if self.voted
+                else f"open until {timezone.localtime(self.closes_at):%H:%M on %-d %B}"
+            )
+            url = reverse("ballots:vote", args=[self.ballot_id])
+        else:
+            status = "result declared"
+            url = reverse("ballots:result", args=[self.ballot_id])
+        return format_html('<a href="{}">{}</a> — {}', url, self.title, status)
+
+
+def home_ballots(user: Any) -> list[HomeBallot]:
+    """For the home page: open ballots I am on the electorate of, and results declared in
+    the last :data:`RECENT_RESULTS_DAYS` days that I may see. One query (none without a
+    member record)."""
+    member = mp.own_member(user)
+    if member is None:
+        return []
+    since = timezone.now() - dt.timedelta(days=RECENT_RESULTS_DAYS)
+    rows = (
+        Ballot.objects.filter(electors__member=member)
+        .filter(
+            Q(state=Ballot.State.OPEN)
+            | Q(
+                state=Ballot.State.DECLARED,
+                declared_at__gte=since,
+                results_visibility__in=[Visibility.ELECTORATE, Visibility.PUBLIC],
+            )
+        )
+        .annotate(voted=Exists(VoteRecord.objects.filter(ballot=OuterRef("pk"), member=member)))
+        .order_by("closes_at")
+        .values_list("pk", "title", "state", "closes_at", "voted")[:20]
+    )
+    return [HomeBallot(*row) for row in rows]
+
+
+# --- One ballot -------------------------------------------------------------------------
+def ballot_options(ballot: Ballot) -> list[Option]:
+    return list(ballot.options.order_by("position"))
+
+
+def token_elector(elector_id: int, ballot_id: int) -> Elector | None:
+    """The elector a ballot-link session names, if it belongs to this ballot."""
+    return (
+        Elector.objects.select_related("ballot", "member")
+        .filter(pk=elector_id, ballot_id=ballot_id)
+        .first()
+    )
+
+
+def votes_so_far(ballot: Ballot) -> int:
+    return VoteRecord.objects.filter(ballot=ballot).count()
+
+
+def invitation_progress(ballot: Ballot, *, sending: bool = False) -> dict[str, Any]:
+    """``invitations.invitation_progress`` plus what the page needs: the share sent and
+    whether to keep polling (``sending``: asked for, or some sent and some still to go)."""
+    progress: dict[str, Any] = dict(invitations.invitation_progress(ballot))
+    total = progress.get("electorate", 0)
+    progress["percent"] = percent(progress.get("invited", 0), total)
+    progress["voted_percent"] = percent(progress.get("voted", 0), total)
+    progress["sending"] = bool(progress.get("pending")) and (
+        sending or bool(progress.get("invited") or progress.get("failed"))
+    )
+    return progress
+
+
+def member_by_number(number: str) -> Member | None:
+    return Member.objects.filter(membership_number=number.strip().upper()).first()
+
+
+def on_electorate(ballot: Ballot, member: Member) -> bool:
+    return Elector.objects.filter(ballot=ballot, member=member).exists()
+
+
+def audit_trail(ballot: Ballot) -> QuerySet[AuditEntry]:
+    return audit.history(ballot).select_related("actor")
+
+
+# --- The result sheet -------------------------------------------------------------------
+@dataclass
+class StageCell:
+    votes: str
+    transfer: str = ""
+    state: str = ""
+
+
+@dataclass
+class ResultView:
+    """Everything the result page, the declaration and the PDF show about the count."""
+
+    kind: str
+    method_label: str
+    outcome_lines: list[str]
+    elected: list[str]
+    turnout: int
+    electorate: int | None
+    turnout_percent: str
+    stage_headers: list[str] = field(default_factory=list)
+    stage_rows: list[tuple[str, list[StageCell]]] = field(default_factory=list)
+    extra_rows: list[tuple[str, list[str]]] = field(default_factory=list)
+    tallies: list[tuple[str, str, str, bool]] = field(default_factory=list)  # name, n, %, won
+    notes: list[str] = field(default_factory=list)
+    ties: list[str] = field(default_factory=list)
+    quota: str = ""
+    carried: bool | None = None
+
+
+def _num(value: Any) -> str:
+    if value is None:
+        return ""
+    return str(value)
+
+
+def _signed(value: Any) -> str:
+    text = _num(value)
+    if not text or text.lstrip("-").strip("0.") == "":
+        return ""
+    return text if text.startswith("-") else f"+{text}"
+
+
+_ACTIONS = {
+    "first": "First preferences",
+    "elect": "Elected",
+    "surplus": "Surplus of",
+    "exclude": "Excluded",
+    "end": "End",
+}
+
+
+def result_view(ballot: Ballot) -> ResultView:
+    """The stored result as a sheet: outcome in words, stage table (candidates down,
+    stages across, with transfers), tallies for one-round methods. No query."""
+    result: dict[str, Any] = ballot.result or {}
+    kind = result.get("kind", "empty")
+    turnout = ballot.turnout or 0
+    view = ResultView(
+        kind=kind,
+        method_label=ballot.get_method_display(),
+        outcome_lines=[],
+        elected=list(result.get("elected", [])),
+        turnout=turnout,
+        electorate=ballot.electorate_size,
+        turnout_percent=percent(turnout, ballot.electorate_size),
+        notes=list(result.get("notes", [])),
+        ties=[
+            f"Stage {t['stage']}: {', '.join(t['tied'])} tied ({t['purpose']}); "
+            f"{t['chosen']} chosen {t['how']}"
+            for t in result.get("ties", [])
+        ],
+        quota=_num(result.get("quota")),
+    )
+    if kind == "empty":
+        view.outcome_lines = [result.get("note", "No votes were cast.").capitalize() + "."]
+        return view
+    if kind == "yesno":
+        view.carried = bool(result.get("carried"))
+        view.outcome_lines = [
+            f"{'Carried' if view.carried else 'Lost'}: {result.get('achieved_percent') or '–'} "
+            f"in favour ({result['threshold']['description']}).",
+            str(result.get("explanation", "")),
+        ]
+        voting = int(result.get("present") or 0)
+        for key, label in (("yes", "Yes"), ("no", "No"), ("abstain", "Abstain")):
+            n = int(result.get(key) or 0)
+            view.tallies.append((label, str(n), percent(n, voting), False))
+        return view
+    elected = view.elected
+    seats = result.get("seats", ballot.seats)
+    noun = "Elected" if seats == 1 or len(elected) == 1 else "Elected, in order of election"
+    view.outcome_lines = [f"{noun}: {', '.join(elected) if elected else 'nobody'}."]
+    stages = result.get("stages") or []
+    if stages:
+        names = [c["name"] for c in result.get("candidates", [])]
+        for stage in stages:
+            action = _ACTIONS.get(stage.get("action", ""), str(stage.get("action", "")).title())
+            subjects = ", ".join(stage.get("subjects", []))
+            header = f"Stage {stage['number']}: {action}"
+            if subjects and stage.get("action") != "first":
+                header += f" {subjects}"
+            view.stage_headers.append(header)
+        for name in names:
+            cells = [
+                StageCell(
+                    votes=_num(s["votes"].get(name)),
+                    transfer=_signed((s.get("transfers") or {}).get(name))
+                    if s.get("number", 1) > 1
+                    else "",
+                    state=s["states"].get(name, ""),
+                )
+                for s in stages
+            ]
+            view.stage_rows.append((name, cells))
+        view.extra_rows.append(
+            ("Non-transferable", [_num(s.get("non_transferable")) for s in stages])
+        )
+        if any(str(s.get("residual") or "0").strip("0.") for s in stages):
+            view.extra_rows.append(("Lost to rounding", [_num(s.get("residual")) for s in stages]))
+        if any(s.get("quota") is not None for s in stages):
+            view.extra_rows.append(("Quota", [_num(s.get("quota")) for s in stages]))
+    elif result.get("candidates") and "votes" in result["candidates"][0]:
+        for c in result["candidates"]:
+            view.tallies.append(
+                (c["name"], str(c["votes"]), str(c.get("percent", "")), bool(c.get("elected")))
+            )
+    elif result.get("ranking"):
+        view.tallies = [
+            (name, str(place), "", name in elected)
+            for place, name in enumerate(result["ranking"], start=1)
+        ]
+    return view

@@ -1,0 +1,351 @@
+"""Ballot use cases: set up, open (freeze the electorate), cast, close and count, declare.
+
+Every administrative action writes an audit entry. Casting a vote does not: the audit log
+records who did what, and a vote is nobody's business but the voter's (the turnout record
+is :class:`VoteRecord`).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import secrets
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from rankandfile.ballots import permissions
+from rankandfile.ballots.models import (
+    MARK_METHODS,
+    QUOTA_METHODS,
+    Ballot,
+    Elector,
+    Method,
+    Option,
+    Paper,
+    Threshold,
+    VoteRecord,
+)
+from rankandfile.core import audit
+from rankandfile.core.errors import DomainError, PermissionDenied
+from rankandfile.core.models import User
+from rankandfile.counting.methods import METHODS as COUNTING_METHODS
+from rankandfile.membership.eligibility import EligibilityRule, electorate, electorate_digest
+
+# Unambiguous alphabet for tracking codes (no 0/O, 1/I/L).
+_CODE_ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"
+_CODE_LENGTH = 10
+
+
+class AlreadyVoted(DomainError):
+    """The member's vote is already recorded for this ballot."""
+
+
+class BallotNotOpen(DomainError):
+    """The ballot is not open for voting."""
+
+
+class InvalidChoice(DomainError):
+    """The ballot paper is filled in wrongly; the message says how."""
+
+
+# --- helpers ----------------------------------------------------------------------------
+def token_digest(secret: str) -> str:
+    return hashlib.sha256(secret.encode()).hexdigest()
+
+
+def new_tracking_code() -> str:
+    return "".join(secrets.choice(_CODE_ALPHABET) for _ in range(_CODE_LENGTH))
+
+
+def rule_for(ballot: Ballot) -> EligibilityRule:
+    return EligibilityRule(
+        freeze_date=ballot.freeze_date,
+        months=ballot.months_required,
+        exclude_suspended=ballot.exclude_suspended,
+        exclude_arrears=ballot.exclude_arrears,
+        scope_kind=ballot.scope_kind,  # type: ignore[arg-type]
+        scope_id=ballot.scope_id,
+        min_age=ballot.min_age,
+        max_age=ballot.max_age,
+    )
+
+
+def _require_manager(actor: User | None, ballot: Ballot) -> None:
+    if actor is not None and not permissions.can_manage_ballot(actor, ballot):
+        raise PermissionDenied("only the officers running this ballot may do that")
+
+
+# --- set-up -----------------------------------------------------------------------------
+def _takes_quotas(method: str) -> bool:
+    info = COUNTING_METHODS.get(method)
+    return method in QUOTA_METHODS and info is not None and info.quotas
+
+
+@dataclass(frozen=True)
+class OptionSpec:
+    name: str
+    description: str = ""
+    gender: str = ""
+
+
+def setup_problems(ballot: Ballot, options: Sequence[Option | OptionSpec]) -> list[str]:
+    """Every reason the ballot cannot open yet, in words an officer can act on."""
+    problems: list[str] = []
+    names = [o.name.strip() for o in options]
+    if ballot.method == Method.YESNO:
+        if options:
+            problems.append("a yes/no ballot has no candidates: put the question in the title")
+    else:
+        if len(names) < 2:
+            problems.append("add at least two candidates or options")
+        seen: set[str] = set()
+        for name in names:
+            key = name.casefold()
+            if not name:
+                problems.append("a candidate has no name")
+            elif key in seen:
+                problems.append(f"{name!r} is listed twice")
+            seen.add(key)
+        if ballot.seats > len(names) and names:
+            problems.append(
+                f"{ballot.seats} seats but only {len(names)} candidates: reduce the seats"
+            )
+    if ballot.method in (Method.AV, Method.PLURALITY) and ballot.seats != 1:
+        problems.append(
+            f"{Method(ballot.method).label} elects one person: use STV or block vote for "
+            f"{ballot.seats} seats"
+        )
+    if ballot.quota_minimums:
+        # The counting registry says which methods take quotas (STV, Scottish and Meek):
+        # a set-up it would refuse must not get past opening to fail at the count.
+        if not _takes_quotas(ballot.method):
+            problems.append(f"quotas apply to STV counts, not to {Method(ballot.method).label}")
+        total = 0
+        for group, minimum in ballot.quota_minimums.items():
+            if not isinstance(minimum, int) or minimum < 0:
+                problems.append(f"the quota for {group!r} must be a whole number of seats")
+                continue
+            total += minimum
+            standing = sum(1 for o in options if o.gender == group)
+            if standing < minimum:
+                problems.append(
+                    f"at least {minimum} seats must go to {group} candidates but only "
+                    f"{standing} are standing"
+                )
+        if total > ballot.seats:
+            problems.append(f"the quotas add up to {total} seats but only {ballot.seats} are open")
+    if ballot.closes_at <= ballot.opens_at:
+        problems.append("the ballot must close after it opens")
+    if ballot.freeze_date > timezone.localdate(ballot.opens_at):
+        problems.append("the freeze date must not be after the opening date")
+    if (
+        ballot.min_age is not None
+        and ballot.max_age is not None
+        and ballot.min_age > ballot.max_age
+    ):
+        problems.append("the minimum age is above the maximum age")
+    return problems
+
+
+@transaction.atomic
+def ballot_create(
+    *,
+    actor: User,
+    title: str,
+    method: str,
+    opens_at: dt.datetime,
+    closes_at: dt.datetime,
+    freeze_date: dt.date,
+    scope_kind: str = "clp",
+    region: Any = None,
+    clp: Any = None,
+    branch: Any = None,
+    options: Sequence[OptionSpec] = (),
+    seats: int = 1,
+    description: str = "",
+    months_required: int = 6,
+    exclude_suspended: bool = True,
+    exclude_arrears: bool = True,
+    min_age: int | None = None,
+    max_age: int | None = None,
+    quota_minimums: dict[str, int] | None = None,
+    quota_attribute: str = "gender",
+    threshold: str = Threshold.SIMPLE,
+    results_visibility: str = "electorate",
+) -> Ballot:
+    """Create a draft ballot with its options. Checks the actor may run ballots for the
+    scope; the set-up rules are checked again, all together, when the ballot opens."""
+    if not permissions.can_manage_scope(actor, scope_kind, region=region, clp=clp, branch=branch):
+        raise PermissionDenied("you may not run ballots for that part of the party")
+    if method not in Method.values:
+        raise DomainError(f"unknown method {method!r}")
+    if closes_at <= opens_at:
+        raise DomainError("the ballot must close after it opens")
+    ballot = Ballot.objects.create(
+        title=title.strip(),
+        description=description,
+        method=method,
+        seats=seats,
+        opens_at=opens_at,
+        closes_at=closes_at,
+        freeze_date=freeze_date,
+        scope_kind=scope_kind,
+        region=region if scope_kind == "region" else None,
+        clp=clp if scope_kind == "clp" else None,
+        branch=branch if scope_kind == "branch" else None,
+        months_required=months_required,
+        exclude_suspended=exclude_suspended,
+        exclude_arrears=exclude_arrears,
+        min_age=min_age,
+        max_age=max_age,
+        quota_minimums=quota_minimums or {},
+        quota_attribute=quota_attribute,
+        threshold=threshold,
+        results_visibility=results_visibility,
+        created_by=actor,
+        seed=secrets.randbelow(2**62),
+    )
+    seen: set[str] = set()
+    for position, spec in enumerate(options):
+        if spec.name.strip().casefold() in seen:
+            raise DomainError(f"{spec.name.strip()!r} is listed twice")
+        seen.add(spec.name.strip().casefold())
+        Option.objects.create(
+            ballot=ballot,
+            position=position,
+            name=spec.name.strip(),
+            description=spec.description,
+            gender=spec.gender,
+        )
+    audit.record(
+        actor=actor,
+        action="ballots.ballot.create",
+        target=ballot,
+        data={"method": method, "seats": seats, "options": [o.name for o in options]},
+    )
+    return ballot
+
+
+@transaction.atomic
+def ballot_open(*, actor: User | None, ballot: Ballot) -> Ballot:
+    """Check the set-up, freeze the electorate and open the ballot.
+
+    The electorate is computed once, here, by the eligibility rule; its size and digest
+    are stored and later membership changes do not alter it. Schedules the count at the
+    closing time (after commit) where the task backend can defer tasks.
+    """
+    ballot = Ballot.objects.select_for_update().get(pk=ballot.pk)
+    _require_manager(actor, ballot)
+    if ballot.state != Ballot.State.DRAFT:
+        raise DomainError(f"the ballot is already {ballot.get_state_display().lower()}")
+    problems = setup_problems(ballot, list(ballot.options.all()))
+    if problems:
+        raise DomainError("cannot open the ballot: " + "; ".join(problems))
+    member_ids = list(electorate(rule_for(ballot)).order_by("pk").values_list("pk", flat=True))
+    Elector.objects.bulk_create(
+        (Elector(ballot=ballot, member_id=pk) for pk in member_ids), batch_size=5000
+    )
+    ballot.electorate_size = len(member_ids)
+    ballot.electorate_digest = electorate_digest(member_ids)
+    ballot.frozen_at = timezone.now()
+    ballot.state = Ballot.State.OPEN
+    ballot.save(update_fields=["electorate_size", "electorate_digest", "frozen_at", "state"])
+    audit.record(
+        actor=actor,
+        action="ballots.ballot.open",
+        target=ballot,
+        data={"electorate_size": ballot.electorate_size, "digest": ballot.electorate_digest},
+    )
+    # The count runs at closing time: a deferred task where the backend supports one,
+    # otherwise ``ballots_close_due`` (see ``ballots.tasks``). Imported here because the
+    # tasks module imports this one.
+    from rankandfile.ballots.tasks import schedule_close
+
+    schedule_close(ballot)
+    return ballot
+
+
+# --- casting ----------------------------------------------------------------------------
+def validate_choice(ballot: Ballot, choice: Any, n_options: int) -> Any:
+    """Check a filled-in paper; return its canonical form or raise :class:`InvalidChoice`.
+
+    Ranked: a list of option positions, most preferred first, no repeats (gaps are
+    impossible in this form — the form layer reports gaps in numbered preferences).
+    Marks (approval, block): a list of marked positions, at most ``seats`` for block.
+    Yes/no: ``"yes"``, ``"no"`` or ``"abstain"``.
+    """
+    if ballot.method == Method.YESNO:
+        if choice not in ("yes", "no", "abstain"):
+            raise InvalidChoice("choose yes, no or abstain")
+        return choice
+    if not isinstance(choice, list) or not all(isinstance(c, int) for c in choice):
+        raise InvalidChoice("the paper is not filled in")
+    if not choice:
+        raise InvalidChoice("mark at least one candidate (or choose to abstain by not voting)")
+    for c in choice:
+        if not 0 <= c < n_options:
+            raise InvalidChoice("the paper names a candidate who is not standing")
+    if len(set(choice)) != len(choice):
+        raise InvalidChoice("a candidate is marked more than once")
+    if ballot.method in MARK_METHODS:
+        if ballot.method == Method.BLOCK and len(choice) > ballot.seats:
+            raise InvalidChoice(f"mark at most {ballot.seats} candidates")
+        return sorted(choice)
+    if ballot.method == Method.PLURALITY and len(choice) > 1:
+        raise InvalidChoice("mark one candidate only")
+    return list(choice)
+
+
+@dataclass(frozen=True)
+class Receipt:
+    tracking_code: str
+
+
+def ballot_cast(*, ballot: Ballot, elector: Elector, choice: Any) -> Receipt:
+    """Record one vote. Exactly one of two simultaneous submissions by the same member
+    succeeds: the unique constraint on :class:`VoteRecord` rejects the other, which gets
+    :class:`AlreadyVoted`. The paper and the record are written in one transaction, so an
+    acknowledged vote is never lost and an unacknowledged one never counted.
+    """
+    now = timezone.now()
+    if ballot.state != Ballot.State.OPEN or not (ballot.opens_at <= now < ballot.closes_at):
+        raise BallotNotOpen("this ballot is not open for voting")
+    if elector.ballot_id != ballot.pk:
+        raise PermissionDenied("you are not on the electorate of this ballot")
+    canonical = validate_choice(ballot, choice, ballot.options.count())
+    try:
+        with transaction.atomic():
+            VoteRecord.objects.create(ballot=ballot, member_id=elector.member_id)
+            for _ in range(5):
+                code = new_tracking_code()
+                try:
+                    with transaction.atomic():
+                        Paper.objects.create(ballot=ballot, tracking_code=code, choice=canonical)
+                    break
+                except IntegrityError:
+                    continue  # a tracking-code collision: draw again
+            else:  # pragma: no cover - 31^10 codes make this practically impossible
+                raise DomainError("could not issue a tracking code; please try again")
+            Elector.objects.filter(pk=elector.pk).update(token_digest=None)
+    except IntegrityError as exc:
+        raise AlreadyVoted("your vote is already recorded for this ballot") from exc
+    return Receipt(tracking_code=code)
+
+
+def has_voted(ballot: Ballot, member_id: int) -> bool:
+    return VoteRecord.objects.filter(ballot=ballot, member_id=member_id).exists()
+
+
+def elector_by_token(secret: str) -> Elector | None:
+    """The elector a one-time ballot link belongs to (``None`` if unknown or used)."""
+    if not secret:
+        return None
+    return (
+        Elector.objects.select_related("ballot", "member")
+        .filter(token_digest=token_digest(secret))
+        .first()
+    )

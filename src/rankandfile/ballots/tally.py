@@ -1,0 +1,258 @@
+"""Closing, counting, publishing and declaring a ballot.
+
+The count is run on the published papers themselves: at close the papers are shuffled,
+written out as BLT (ranked and approval methods) or CSV (yes/no) with each paper's
+tracking code, digested with SHA-256, and that text is what the counting library reads.
+So ``rankandfile count papers.blt --method <method> --seats <seats> --seed <seed>`` on the
+download reproduces the declared result exactly, and a recount can never differ from the
+count unless the stored papers were altered.
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import io
+import json
+import random
+import secrets
+from dataclasses import dataclass
+from typing import Any
+
+from django.db import transaction
+from django.utils import timezone
+
+from rankandfile.ballots.models import Ballot, Method, Option, Paper, Threshold
+from rankandfile.ballots.services import _require_manager
+from rankandfile.core import audit
+from rankandfile.core.errors import DomainError
+from rankandfile.core.models import User
+from rankandfile.counting import yesno
+from rankandfile.counting.blt import parse_blt
+from rankandfile.counting.methods import count as count_ranked
+
+_THRESHOLDS = {
+    Threshold.SIMPLE: yesno.SIMPLE_MAJORITY,
+    Threshold.TWO_THIRDS: yesno.TWO_THIRDS,
+    Threshold.TWO_THIRDS_PRESENT: yesno.TWO_THIRDS_OF_PRESENT,
+}
+
+
+def _quote(text: str) -> str:
+    return '"' + text.replace('"', '""') + '"'
+
+
+def papers_blt(ballot: Ballot, options: list[Option], papers: list[Paper]) -> str:
+    """The anonymised papers as BLT, one line per paper: ``(CODE) 1 p2 p3 ... 0``."""
+    lines = [f"{len(options)} {ballot.seats}"]
+    for paper in papers:
+        prefs = " ".join(str(p + 1) for p in paper.choice)
+        lines.append(f"({paper.tracking_code}) 1 {prefs} 0")
+    lines.append("0")
+    lines.extend(_quote(o.name) for o in options)
+    lines.append(_quote(ballot.title))
+    return "\n".join(lines) + "\n"
+
+
+def papers_csv(ballot: Ballot, options: list[Option], papers: list[Paper]) -> str:
+    """The anonymised papers as CSV: tracking code, then each option's preference (ranked),
+    mark (approval, block: 1 or blank) or the answer (yes/no)."""
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    if ballot.method == Method.YESNO:
+        writer.writerow(["tracking_code", "vote"])
+        for paper in papers:
+            writer.writerow([paper.tracking_code, paper.choice])
+        return out.getvalue()
+    writer.writerow(["tracking_code", *(o.name for o in options)])
+    ranked = ballot.is_ranked
+    for paper in papers:
+        row = [""] * len(options)
+        for rank, position in enumerate(paper.choice, start=1):
+            row[position] = str(rank) if ranked else "1"
+        writer.writerow([paper.tracking_code, *row])
+    return out.getvalue()
+
+
+def digest(text: str) -> str:
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def count_published(
+    ballot: Ballot, options: list[Option], blt: str, csv_text: str
+) -> dict[str, Any]:
+    """Count the published papers; return the JSON-ready result."""
+    if ballot.method == Method.YESNO:
+        votes = [row["vote"] for row in csv.DictReader(io.StringIO(csv_text))]
+        answer = yesno.count_yes_no(
+            votes.count("yes"),
+            votes.count("no"),
+            votes.count("abstain"),
+            threshold=_THRESHOLDS[Threshold(ballot.threshold or Threshold.SIMPLE)],
+        )
+        return {"kind": "yesno", **answer.to_dict()}
+    if not blt.strip() or blt.count("\n") <= len(options) + 2:
+        return {"kind": "empty", "method": ballot.method, "note": "no votes were cast"}
+    election = parse_blt(blt)
+    ballots = election.ballots
+    if any(o.gender for o in options):
+        from dataclasses import replace
+
+        ballots = replace(
+            ballots,
+            candidates=tuple(
+                type(c)(c.name, {**dict(c.attributes), "gender": o.gender})
+                for c, o in zip(ballots.candidates, options, strict=True)
+            ),
+        )
+    result = count_ranked(
+        ballot.method,
+        ballots,
+        seats=ballot.seats,
+        quotas=ballot.quota_minimums or None,
+        quota_attribute=ballot.quota_attribute or "gender",
+        seed=ballot.seed,
+    )
+    return {"kind": "ranked", **result.to_dict()}
+
+
+@transaction.atomic
+def ballot_close(*, actor: User | None, ballot: Ballot, now: Any = None) -> Ballot:
+    """Close an open ballot whose closing time has passed, then count it."""
+    ballot = Ballot.objects.select_for_update().get(pk=ballot.pk)
+    now = now or timezone.now()
+    if ballot.state != Ballot.State.OPEN:
+        return ballot
+    if now < ballot.closes_at:
+        raise DomainError(
+            f"the ballot closes at {timezone.localtime(ballot.closes_at):%H:%M on %d %B %Y}"
+        )
+    ballot.state = Ballot.State.CLOSED
+    ballot.save(update_fields=["state"])
+    audit.record(actor=actor, action="ballots.ballot.close", target=ballot)
+    return ballot_count(actor=actor, ballot=ballot)
+
+
+@transaction.atomic
+def ballot_count(*, actor: User | None, ballot: Ballot) -> Ballot:
+    """Shuffle and publish the papers, digest them, and count the published text."""
+    ballot = Ballot.objects.select_for_update().get(pk=ballot.pk)
+    if ballot.state != Ballot.State.CLOSED:
+        raise DomainError("only a closed ballot can be counted")
+    options = list(ballot.options.order_by("position"))
+    papers = list(Paper.objects.filter(ballot=ballot))
+    random.SystemRandom().shuffle(papers)  # published order says nothing about voting order
+    blt = papers_blt(ballot, options, papers) if ballot.method != Method.YESNO else ""
+    csv_text = papers_csv(ballot, options, papers)
+    ballot.papers_blt = blt
+    ballot.papers_csv = csv_text
+    ballot.papers_digest = digest(blt if blt else csv_text)
+    ballot.result = count_published(ballot, options, blt, csv_text)
+    ballot.turnout = len(papers)
+    ballot.counted_at = timezone.now()
+    ballot.state = Ballot.State.COUNTED
+    ballot.save()
+    audit.record(
+        actor=actor,
+        action="ballots.ballot.count",
+        target=ballot,
+        data={"turnout": ballot.turnout, "papers_digest": ballot.papers_digest},
+    )
+    return ballot
+
+
+@dataclass(frozen=True)
+class Recount:
+    """The outcome of a recount.
+
+    ``result`` is the count of the papers stored now; ``matches`` says it equals the
+    declared result. ``published_match``: the published text still has its SHA-256;
+    ``papers_match``: the stored papers, written out in the published order, give that
+    same text (no paper altered, added or removed since the count). ``digest_matches`` is
+    both.
+    """
+
+    result: dict[str, Any]
+    matches: bool
+    digest_matches: bool
+    published_match: bool = True
+    papers_match: bool = True
+
+
+def _published_order(ballot: Ballot) -> list[Paper]:
+    """The stored papers in the order of the published CSV (which lists every method's
+    papers by tracking code); papers missing from it (added later) go last."""
+    stored = {p.tracking_code: p for p in Paper.objects.filter(ballot=ballot)}
+    codes = [row[0] for row in csv.reader(io.StringIO(ballot.papers_csv)) if row][1:]
+    papers = [stored.pop(code) for code in codes if code in stored]
+    papers.extend(sorted(stored.values(), key=lambda p: p.tracking_code))
+    return papers
+
+
+@transaction.atomic
+def ballot_recount(*, actor: User | None, ballot: Ballot) -> Recount:
+    """Re-run the count on the stored papers and compare with the published papers and
+    the declared result: any paper altered, added or removed since the count, or any edit
+    to the published text, shows as a digest mismatch (and usually a different result)."""
+    if ballot.state not in (Ballot.State.COUNTED, Ballot.State.DECLARED):
+        raise DomainError("the ballot has not been counted yet")
+    options = list(ballot.options.order_by("position"))
+    published = ballot.papers_blt if ballot.method != Method.YESNO else ballot.papers_csv
+    papers = _published_order(ballot)
+    blt = papers_blt(ballot, options, papers) if ballot.method != Method.YESNO else ""
+    csv_text = papers_csv(ballot, options, papers)
+    result = count_published(ballot, options, blt, csv_text)
+    published_match = digest(published) == ballot.papers_digest
+    papers_match = digest(blt if blt else csv_text) == ballot.papers_digest
+    outcome = Recount(
+        result=result,
+        matches=json.dumps(result, sort_keys=True) == json.dumps(ballot.result, sort_keys=True),
+        digest_matches=published_match and papers_match,
+        published_match=published_match,
+        papers_match=papers_match,
+    )
+    audit.record(
+        actor=actor,
+        action="ballots.ballot.recount",
+        target=ballot,
+        data={
+            "matches": outcome.matches,
+            "digest_matches": outcome.digest_matches,
+            "published_match": published_match,
+            "papers_match": papers_match,
+        },
+    )
+    return outcome
+
+
+@transaction.atomic
+def ballot_declare(*, actor: User, ballot: Ballot) -> Ballot:
+    ballot = Ballot.objects.select_for_update().get(pk=ballot.pk)
+    _require_manager(actor, ballot)
+    if ballot.state != Ballot.State.COUNTED:
+        raise DomainError("only a counted ballot can be declared")
+    ballot.state = Ballot.State.DECLARED
+    ballot.declared_at = timezone.now()
+    ballot.save(update_fields=["state", "declared_at"])
+    audit.record(actor=actor, action="ballots.ballot.declare", target=ballot)
+    return ballot
+
+
+def lookup_code(ballot: Ballot, code: str) -> Paper | None:
+    """A voter checks their paper is among the published ones (after the count)."""
+    if ballot.state not in (Ballot.State.COUNTED, Ballot.State.DECLARED):
+        return None
+    return Paper.objects.filter(ballot=ballot, tracking_code=code.strip().upper()).first()
+
+
+def close_due(now: Any = None) -> list[Ballot]:
+    """Close and count every open ballot whose closing time has passed."""
+    now = now or timezone.now()
+    closed = []
+    for ballot in Ballot.objects.filter(state=Ballot.State.OPEN, closes_at__lte=now):
+        closed.append(ballot_close(actor=None, ballot=ballot, now=now))
+    return closed
+
+
+def new_seed() -> int:
+    return secrets.randbelow(2**62)
