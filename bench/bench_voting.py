@@ -68,7 +68,7 @@ sys.path.insert(0, str(BENCH))
 
 import bench_eligibility as be  # noqa: E402 - bench/ is put on the path just above
 from voting.loadgen import Job, Outcome, Run, Voter, percentile, schedule  # noqa: E402
-from voting.server import Gunicorn, free_port  # noqa: E402
+from voting.server import Gunicorn, cpu_seconds, free_port  # noqa: E402
 
 CANDIDATES = ["Ash", "Bell", "Carr", "Dunn", "Ekwe", "Ford", "Gill", "Hale"]
 CODE_ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"
@@ -388,12 +388,50 @@ def run_load(args: argparse.Namespace) -> None:
         boot_s = server.wait_ready(probe, probe_tokens[0])
         warm_up(run, probe_tokens, ballot.pk)
         log(f"gunicorn ready in {boot_s:.1f} s on port {port}; {len(jobs):,} requests to send")
+        cpu_before = cpu_snapshot(server, args.server, args.db)
         run.run(during=killer if args.mode == "kill" else None)
+        cpu = cpu_used(cpu_before, cpu_snapshot(server, args.server, args.db))
         wall = max(o.done for o in run.outcomes)
         retries = retry_failed(run, run.outcomes)
     finally:
         server.stop()
-    report_load(args, ballot, run, retries, kill, wall, load_s, open_s, boot_s)
+    report_load(args, ballot, run, retries, kill, wall, load_s, open_s, boot_s, cpu)
+
+
+def pg_backends(server: str, db: str) -> list[int]:
+    import psycopg
+
+    with psycopg.connect(f"{server}/postgres", autocommit=True) as conn:
+        rows = conn.execute(
+            "SELECT pid FROM pg_stat_activity WHERE datname = %s AND pid <> pg_backend_pid()",
+            [db],
+        ).fetchall()
+    return [r[0] for r in rows]
+
+
+def cpu_snapshot(server: Gunicorn, pg_server: str, db: str) -> dict[str, Any]:
+    """CPU seconds so far of gunicorn (master and workers), of the benchmark database's
+    PostgreSQL backends, of this process (the load generator), and of the whole machine."""
+    with open("/proc/stat") as f:
+        ticks = [int(x) for x in f.readline().split()[1:]]
+    idle = ticks[3] + ticks[4]
+    return {
+        "server": cpu_seconds(server.pids()),
+        "database": cpu_seconds(pg_backends(pg_server, db)),
+        "generator": time.process_time(),
+        "machine_busy": (sum(ticks) - idle) / os.sysconf("SC_CLK_TCK"),
+    }
+
+
+def cpu_used(before: dict[str, Any], after: dict[str, Any]) -> dict[str, float]:
+    """CPU seconds used between two snapshots (processes that died in between are lost:
+    meaningful for ``load``, not for ``kill``)."""
+    out = {}
+    for key in ("server", "database"):
+        out[key] = sum(v - before[key].get(pid, 0.0) for pid, v in after[key].items())
+    out["generator"] = after["generator"] - before["generator"]
+    out["machine_busy"] = after["machine_busy"] - before["machine_busy"]
+    return out
 
 
 def report_load(
@@ -406,6 +444,7 @@ def report_load(
     load_s: float,
     open_s: float,
     boot_s: float,
+    cpu: dict[str, float],
 ) -> None:
     from django.db import connection
 
@@ -516,6 +555,21 @@ def report_load(
         f"| duplicates: simultaneous pairs | | {len(pairs)} pairs, {pairs_ok} got one 201 "
         f"+ one 409 |"
     )
+    n_answers = sum(1 for o in outcomes if o.status is not None)
+    if n_answers and args.mode == "load":
+        per = {k: 1000 * v / n_answers for k, v in cpu.items()}
+        own = per["server"] + per["database"] + per["generator"]
+        print(
+            f"| CPU a request: gunicorn / PostgreSQL backends / load generator | | "
+            f"{per['server']:.1f} / {per['database']:.1f} / {per['generator']:.1f} ms "
+            f"(sum {own:.1f} ms: at most {os.cpu_count() or 1:d} x 1000 / {own:.1f} = "
+            f"{(os.cpu_count() or 1) * 1000 / own:.0f} requests/s on idle cores) |"
+        )
+        others = cpu["machine_busy"] - cpu["server"] - cpu["database"] - cpu["generator"]
+        print(
+            f"| CPU used by other work on the machine during the run | 0 | "
+            f"{others:.0f} core-seconds of {(os.cpu_count() or 1) * wall:.0f} available |"
+        )
     print(f"| papers / vote records in the database | | {n_papers:,} / {n_records:,} |")
     if kill:
         print(

@@ -41,6 +41,20 @@ def children_of(pid: int) -> list[int]:
     return out
 
 
+def cpu_seconds(pids: list[int]) -> dict[int, float]:
+    """User + system CPU seconds consumed so far by each live process in ``pids``."""
+    tick = os.sysconf("SC_CLK_TCK")
+    out = {}
+    for pid in pids:
+        try:
+            stat = Path(f"/proc/{pid}/stat").read_text()
+        except OSError:
+            continue
+        fields = stat[stat.rindex(")") + 2 :].split()
+        out[pid] = (int(fields[11]) + int(fields[12])) / tick
+    return out
+
+
 def alive(pid: int) -> bool:
     try:
         stat = Path(f"/proc/{pid}/stat").read_text()
@@ -82,6 +96,8 @@ class Gunicorn:
             "10",
             "--log-level",
             "warning",
+            "--config",
+            str(Path(__file__).with_name("gunicorn_conf.py")),
         ]
         if self.preload:
             cmd.append("--preload")

@@ -69,9 +69,7 @@ class SinkHandler:
     async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
         message = email.message_from_bytes(envelope.content, policy=email.policy.default)
         with self.lock:
-            self.messages.append(
-                Delivered(envelope.mail_from, list(envelope.rcpt_tos), message)
-            )
+            self.messages.append(Delivered(envelope.mail_from, list(envelope.rcpt_tos), message))
         return "250 Message accepted for delivery"
 
     def to(self, address: str) -> list[Delivered]:

@@ -14,7 +14,7 @@ from django.test import Client
 from django.utils import timezone
 
 from rankandfile.ballots import services, tally
-from rankandfile.ballots.models import Ballot, Elector, Method, Paper, VoteRecord, Visibility
+from rankandfile.ballots.models import Ballot, Elector, Method, Paper, Visibility, VoteRecord
 from rankandfile.core.models import AuditEntry, User
 from rankandfile.membership.models import Role
 from tests.ballots.factories import BallotFactory
@@ -118,7 +118,9 @@ def test_vote_page_has_numbered_boxes_with_labels(ballot: Ballot, member: Client
     for position, name in enumerate(CANDIDATES):
         assert f'name="pref_{position}" id="id_pref_{position}" min="1" max="3"' in html
         assert f'<label for="id_pref_{position}">{name}</label>' in html
-    assert response["Cache-Control"].startswith("no-store") or "no-store" in response["Cache-Control"]
+    assert (
+        response["Cache-Control"].startswith("no-store") or "no-store" in response["Cache-Control"]
+    )
 
 
 def test_confirm_then_cast_then_receipt(ballot: Ballot, member: Client, party: Party) -> None:
@@ -153,7 +155,10 @@ def test_change_goes_back_to_the_filled_in_paper(ballot: Ballot, member: Client)
     response = member.post(vote_url(ballot), {**prefs(Bo=1, Ada=2), "action": "change"})
     html = response.content.decode()
     assert "Number the candidates" in html
-    assert 'id="id_pref_1" min="1" max="3" inputmode="numeric" class="pref"\n            value="1"' in html
+    assert (
+        'id="id_pref_1" min="1" max="3" inputmode="numeric" class="pref"\n            value="1"'
+        in html
+    )
     assert 'value="2"' in html
     assert not VoteRecord.objects.exists()
 
@@ -222,7 +227,6 @@ def test_simultaneous_second_submission_gets_already_voted(
 
 def test_vote_page_before_opening_and_after_closing(party: Party, member: Client) -> None:
     draft = make_ballot(party, open_=False)
-    html = member.get(vote_url(draft)).content.decode()
     assert member.get(vote_url(draft)).status_code == 404  # not on any electorate yet
     ballot = make_ballot(party, title="Later")
     Ballot.objects.filter(pk=ballot.pk).update(
@@ -231,6 +235,8 @@ def test_vote_page_before_opening_and_after_closing(party: Party, member: Client
     )
     html = member.get(vote_url(ballot)).content.decode()
     assert "Voting has not started yet" in html
+    Ballot.objects.filter(pk=ballot.pk).update(opens_at=timezone.now() - dt.timedelta(hours=1))
+    cast(ballot, party.neighbour, [0])
     ballot = close_now(ballot)
     html = member.get(vote_url(ballot)).content.decode()
     assert "Voting closed at" in html
@@ -505,7 +511,7 @@ def create_data(party: Party, **overrides: str) -> dict[str, str]:
 
 
 def test_officer_sets_up_opens_invites_closes_and_declares(
-    party: Party, client: Client, mailoutbox: list[Any]
+    party: Party, client: Client, mailoutbox: list[Any], django_capture_on_commit_callbacks: Any
 ) -> None:
     login(client, party.clp_secretary)
     form = client.get("/ballots/new/").content.decode()
@@ -531,13 +537,15 @@ def test_officer_sets_up_opens_invites_closes_and_declares(
     assert ballot.state == Ballot.State.OPEN and ballot.electorate_size == 3
     assert "Send invitations" in html and "Close and count" not in html
 
-    response = client.post(f"/ballots/{ballot.pk}/invite/", follow=True)
+    with django_capture_on_commit_callbacks(execute=True):  # the sending tasks run on commit
+        response = client.post(f"/ballots/{ballot.pk}/invite/", follow=True)
     assert "3 invitations queued." in response.content.decode()
     assert len(mailoutbox) == 3
     progress = client.get(f"/ballots/{ballot.pk}/progress/").content.decode()
     assert "<dt>Invited</dt><dd>3 (100.00%)" in progress
     assert "hx-trigger" not in progress  # nothing left to send: no polling
-    response = client.post(f"/ballots/{ballot.pk}/remind/", follow=True)
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(f"/ballots/{ballot.pk}/remind/", follow=True)
     assert "3 reminders queued." in response.content.decode()
 
     # Too early to close.
@@ -551,7 +559,9 @@ def test_officer_sets_up_opens_invites_closes_and_declares(
     response = client.post(f"/ballots/{ballot.pk}/declare/", follow=True)
     assert response.redirect_chain[-1][0] == f"/ballots/{ballot.pk}/result/"
     assert "Elected: Bo Brown." in response.content.decode()
-    actions = list(AuditEntry.objects.filter(object_id=str(ballot.pk)).values_list("action", flat=True))
+    actions = list(
+        AuditEntry.objects.filter(object_id=str(ballot.pk)).values_list("action", flat=True)
+    )
     assert actions[:3] == ["ballots.ballot.create", "ballots.ballot.open", "ballots.ballot.invite"]
     assert "ballots.ballot.declare" in actions
 
@@ -683,7 +693,9 @@ def test_recount_matches(party: Party, client: Client) -> None:
 
 def test_recount_reports_altered_papers(party: Party, client: Client) -> None:
     ballot, _ = counted(party)
-    Ballot.objects.filter(pk=ballot.pk).update(papers_blt=ballot.papers_blt.replace(" 1 3 0", " 3 1 0"))
+    Ballot.objects.filter(pk=ballot.pk).update(
+        papers_blt=ballot.papers_blt.replace(" 1 3 0", " 3 1 0")
+    )
     login(client, party.clp_secretary)
     response = client.post(f"/ballots/{ballot.pk}/recount/", follow=True)
     assert "Recount does NOT match" in response.content.decode()
@@ -701,7 +713,7 @@ def test_my_ballots_for_a_member(party: Party, member: Client) -> None:
     cast(voted, party.me, [0])
     make_ballot(party, title="Still to vote")
     declared, _ = counted(party, declared=True, title="Declared one")
-    pending, _ = counted(party, title="Counted not declared")
+    counted(party, title="Counted not declared")
     html = member.get("/ballots/").content.decode()
     assert re.search(r"Voted already</a> —\s*<span class=\"badge ok\">you have voted", html)
     assert re.search(r"Still to vote</a> —\s*<span class=\"badge warn\">not voted yet", html)
@@ -725,7 +737,9 @@ def test_my_ballots_for_officers(party: Party, client: Client) -> None:
     assert f'href="/ballots/{ballot.pk}/manage/"' not in html
 
 
-def test_ballot_link_leads_each_role_to_its_page(ballot: Ballot, party: Party, client: Client) -> None:
+def test_ballot_link_leads_each_role_to_its_page(
+    ballot: Ballot, party: Party, client: Client
+) -> None:
     login(client, party.member)
     assert client.get(f"/ballots/{ballot.pk}/")["Location"] == vote_url(ballot)
     login(client, party.clp_secretary)
@@ -737,8 +751,8 @@ def test_ballot_link_leads_each_role_to_its_page(ballot: Ballot, party: Party, c
 
 
 # --- query counts -----------------------------------------------------------------------
-VOTE_PAGE_QUERIES = 9
-RESULT_PAGE_QUERIES = 11
+VOTE_PAGE_QUERIES = 8  # session, user, roles, member, ballot, elector, voted?, options
+RESULT_PAGE_QUERIES = 7  # session, user, roles, member, ballot, elector, options
 
 
 @pytest.mark.parametrize("candidates", [3, 12])
@@ -784,5 +798,16 @@ def test_admin_shows_ballots_and_electors_but_never_tokens_or_papers(
     assert "papers_blt" not in html
     elector = Elector.objects.get(ballot=ballot, member=party.me)
     html = client.get(f"/admin/ballots/elector/{elector.pk}/change/").content.decode()
-    assert digest is not None and digest not in html and "token" not in html.lower()
+    assert digest is not None and digest not in html and "token_digest" not in html
     assert client.get("/admin/ballots/elector/").status_code == 200
+
+
+# --- home -------------------------------------------------------------------------------
+def test_home_links_my_open_ballots_and_recent_results(party: Party, member: Client) -> None:
+    ballot = make_ballot(party, title="Open one")
+    declared, _ = counted(party, declared=True, title="Declared one")
+    html = member.get("/").content.decode()
+    assert f'<a href="/ballots/{ballot.pk}/vote/">Open one</a> — open until' in html
+    assert f'<a href="/ballots/{declared.pk}/result/">Declared one</a> — result declared' in html
+    cast(ballot, party.me, [0])
+    assert "Open one</a> — you have voted" in member.get("/").content.decode()

@@ -259,3 +259,27 @@ def test_one_million_ballots() -> None:
     assert np.array_equal(back.rankings, expected.rankings)
     assert np.array_equal(back.weights, expected.weights * 10)
     assert elapsed < 5, f"reading 1M ballots took {elapsed:.1f}s"
+
+
+def test_gender_and_group_options_give_candidates_attributes() -> None:
+    text = (
+        "3 2\n[gender woman man -]\n[group CLP CLP affiliate]\n"
+        '1 1 2 0\n1 3 0\n0\n"A"\n"B"\n"C"\n"t"\n'
+    )
+    e = parse_blt(text)
+    a, b, c = e.ballots.candidates
+    assert (a.attribute("gender"), b.attribute("gender"), c.attribute("gender")) == (
+        "woman",
+        "man",
+        None,
+    )
+    assert c.attribute("group") == "affiliate"
+    assert "[gender woman man -]" in e.options
+    again = parse_blt(write_blt(e.ballots, seats=2))
+    assert again.ballots.candidates == e.ballots.candidates
+
+
+def test_attribute_option_needs_one_value_per_candidate() -> None:
+    with pytest.raises(MalformedFileError, match="needs 3 values") as info:
+        parse_blt('3 1\n[gender woman man]\n1 1 0\n0\n"A"\n"B"\n"C"\n"t"\n')
+    assert info.value.line == 2

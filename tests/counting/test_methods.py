@@ -82,8 +82,8 @@ def test_count_is_the_method_itself() -> None:
     assert isinstance(count("schulze", BALLOTS), SchulzeResult)
     approval = count("approval", BALLOTS, seats=2)
     assert isinstance(approval, ApprovalResult)
-    # a ranked ballot approves every candidate it ranks: Bob is on 40 + 30 + 20 + 5 ballots
-    assert approval.votes == (48, 95, 50, 8)
+    # a ranked ballot approves every candidate it ranks: Ann is on 40 + 20 + 8 ballots
+    assert approval.votes == (68, 95, 50, 8)
 
 
 def test_x_mark_ballots_for_plurality_and_approval_only() -> None:

@@ -156,3 +156,10 @@ def test_progress_is_shown_for_big_files(party: None, tmp_path: Path, monkeypatc
     assert "20 rows read" in err and "40 rows read" in err
     _, err = command(str(path), "-v", "0")
     assert err == ""
+
+
+def test_dry_run_of_a_bad_file_exits_one(party: None) -> None:
+    with pytest.raises(CommandError) as excinfo:
+        command(str(FIXTURES / "bad_rows.csv"), "--dry-run")
+    assert excinfo.value.returncode == 1
+    assert "as it stands the whole file would be rejected" in str(excinfo.value)

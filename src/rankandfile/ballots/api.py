@@ -202,6 +202,22 @@ def ballot_detail(request: HttpRequest, ballot_id: int) -> dict[str, Any]:
 
 
 # --- casting ------------------------------------------------------------------------------
+def _own_elector(request: HttpRequest, ballot_id: int) -> Elector | None:
+    """The caller's entry on the ballot's frozen electorate, with the ballot, in one query.
+
+    Being on the electorate makes a ballot visible (see ``permissions.visible_ballots``),
+    so for an elector this is :func:`permissions.access_ballot` followed by
+    :func:`permissions.elector_for` without their four queries: casting is the one
+    request that arrives by the hundred a second. Everyone else falls back to
+    ``access_ballot`` (404 for a ballot they may not see, else 403).
+    """
+    return (
+        Elector.objects.select_related("ballot")
+        .filter(ballot_id=ballot_id, member__user_id=request.user.pk)
+        .first()
+    )
+
+
 @router.post(
     "/ballots/{ballot_id}/vote",
     response={201: ReceiptOut, 400: ErrorOut, 403: ErrorOut, 404: ErrorOut, 409: ErrorOut},
@@ -216,10 +232,11 @@ def cast_vote(request: HttpRequest, ballot_id: int, payload: VoteIn) -> Status[A
     403: you may see the ballot but are not on its electorate; 404: no such ballot among
     those you may see; 409: your vote is already recorded (a retry never casts twice).
     """
-    ballot = permissions.access_ballot(request.user, ballot_id)
-    elector = permissions.elector_for(request.user, ballot)
+    elector = _own_elector(request, ballot_id)
     if elector is None:
+        permissions.access_ballot(request.user, ballot_id)  # 404 unless the ballot is visible
         raise PermissionDenied("you are not on the electorate of this ballot")
+    ballot = elector.ballot
     try:
         receipt = services.ballot_cast(ballot=ballot, elector=elector, choice=payload.choice)
     except services.AlreadyVoted as exc:

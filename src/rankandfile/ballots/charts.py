@@ -1,7 +1,8 @@
 """Charts of a stored result, as PNG (matplotlib, no display needed).
 
-Ranked counts: each candidate's votes at every stage (a line per candidate), so the
-transfers are visible at a glance. One-round counts (approval, yes/no): a bar per option.
+Ranked counts: :func:`rankandfile.reports.charts.chart_png` (each candidate's votes at
+every stage, with the quota), on the result rebuilt from its stored JSON. One-round counts
+(approval, yes/no), which that chart does not cover: a bar per option, drawn here.
 The chart is drawn from ``Ballot.result`` alone and is the same for every viewer, so the
 view may cache it by the papers' digest.
 """
@@ -37,6 +38,12 @@ def _number(value: Any) -> float:
 
 def result_chart_png(result: dict[str, Any] | None, title: str = "") -> bytes:
     """A PNG chart of ``result`` (``Ballot.result``); an empty chart when there is none."""
+    if result and result.get("stages"):
+        from rankandfile.counting.result import RankedResult
+        from rankandfile.reports.charts import chart_png
+
+        data = {k: v for k, v in result.items() if k != "kind"}
+        return chart_png(RankedResult.from_dict(data), title=title)
     figure = Figure(figsize=(8, 4.5), dpi=100)
     axes = figure.subplots()
     result = result or {}

@@ -23,7 +23,6 @@ from rankandfile.ballots.models import MARK_METHODS, Ballot, Method, Option, Thr
 from rankandfile.ballots.services import OptionSpec
 
 _NUMBER_WORDS = {2: "two", 3: "three", 4: "four", 5: "five", 6: "six"}
-_ORDINALS = {1: "first", 2: "second", 3: "third"}
 
 
 def _count_words(n: int) -> str:
@@ -112,17 +111,17 @@ class RankedPaperForm(PaperForm):
         cleaned = super().clean() or {}
         if any(name.startswith("pref_") for name in self.errors):
             return cleaned  # a number is unreadable: report that first
-        given: dict[Option, int] = {}
+        given: list[tuple[Option, int]] = []
         for option in self.options:
             number = cleaned.get(f"pref_{option.position}")
             if number is not None:
-                given[option] = number
+                given.append((option, number))
         if not given:
             raise forms.ValidationError(
                 "Give at least a first preference: write 1 next to the candidate you most want."
             )
         holders: dict[int, list[Option]] = defaultdict(list)
-        for option, number in given.items():
+        for option, number in given:
             holders[number].append(option)
         for number, options in sorted(holders.items()):
             if len(options) > 1:

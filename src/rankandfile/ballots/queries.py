@@ -191,11 +191,11 @@ class HomeBallot:
         return format_html('<a href="{}">{}</a> — {}', url, self.title, status)
 
 
-def home_ballots(user: Any) -> list[HomeBallot]:
+def home_ballots(user: Any, member: Member | None = None) -> list[HomeBallot]:
     """For the home page: open ballots I am on the electorate of, and results declared in
     the last :data:`RECENT_RESULTS_DAYS` days that I may see. One query (none without a
-    member record)."""
-    member = mp.own_member(user)
+    member record); pass ``member`` if already loaded."""
+    member = member or mp.own_member(user)
     if member is None:
         return []
     since = timezone.now() - dt.timedelta(days=RECENT_RESULTS_DAYS)

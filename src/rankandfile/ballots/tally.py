@@ -91,7 +91,8 @@ def count_published(
             threshold=_THRESHOLDS[Threshold(ballot.threshold or Threshold.SIMPLE)],
         )
         return {"kind": "yesno", **answer.to_dict()}
-    if not blt.strip() or blt.count("\n") <= len(options) + 2:
+    # Paper lines are the ones starting "(CODE)"; the parser refuses a file without any.
+    if not any(line.startswith("(") for line in blt.splitlines()[1:]):
         return {"kind": "empty", "method": ballot.method, "note": "no votes were cast"}
     election = parse_blt(blt)
     ballots = election.ballots
@@ -194,6 +195,7 @@ def ballot_recount(*, actor: User | None, ballot: Ballot) -> Recount:
     """Re-run the count on the stored papers and compare with the published papers and
     the declared result: any paper altered, added or removed since the count, or any edit
     to the published text, shows as a digest mismatch (and usually a different result)."""
+    ballot = Ballot.objects.get(pk=ballot.pk)  # what is stored now, not the caller's copy
     if ballot.state not in (Ballot.State.COUNTED, Ballot.State.DECLARED):
         raise DomainError("the ballot has not been counted yet")
     options = list(ballot.options.order_by("position"))

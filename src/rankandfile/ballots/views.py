@@ -34,9 +34,7 @@ from django.utils.cache import patch_cache_control, patch_vary_headers
 from django.views.decorators.http import require_POST
 
 from rankandfile.ballots import forms, invitations, permissions, queries, services, tally
-from rankandfile.ballots.charts import result_chart_png
 from rankandfile.ballots.models import Ballot, Elector, Method
-from rankandfile.ballots.pdf import declaration_pdf
 from rankandfile.core.errors import DomainError, NotFound
 from rankandfile.membership.eligibility import explain, format_date
 
@@ -347,6 +345,13 @@ def vote(request: HttpRequest, ballot_id: int) -> HttpResponse:
 
 
 # --- results ----------------------------------------------------------------------------
+def result_chart_png(result: Any, title: str = "") -> bytes:
+    # matplotlib takes seconds to import: only when a chart is drawn, not at start-up.
+    from rankandfile.ballots.charts import result_chart_png as draw
+
+    return draw(result, title=title)
+
+
 def _result_context(ballot: Ballot) -> dict[str, Any]:
     view = queries.result_view(ballot)
     return {
@@ -420,6 +425,8 @@ def declaration(request: HttpRequest, ballot_id: int) -> HttpResponse:
     """The declaration of result as a PDF download."""
     ballot = _with_result(request, ballot_id)
     context = _result_context(ballot)
+    from rankandfile.ballots.pdf import declaration_pdf  # WeasyPrint: slow to import
+
     pdf = declaration_pdf(context, chart_png=result_chart_png(ballot.result))
     response = HttpResponse(pdf, content_type="application/pdf")
     response["Content-Disposition"] = f'attachment; filename="declaration-{ballot.pk}.pdf"'

@@ -70,14 +70,18 @@ def read_blt(source: Source) -> RankedBallots:
     return parse_blt(source).ballots
 
 
-def parse_blt(source: Source, *, group: bool = True) -> BltElection:
+def parse_blt(
+    source: Source, *, group: bool = True, on_phase: Callable[[str], None] | None = None
+) -> BltElection:
     """Read a BLT file with its seats and options. See the module docstring for the format.
 
     ``source`` is a path (``str`` without a newline, or ``PathLike``), the file's text
     (``str`` containing a newline) or its bytes. ``group`` merges identical ballots.
+    ``on_phase`` (for progress displays) is called with a description of each phase as it
+    starts: reading is under way when ``parse_blt`` is called; then ``"grouping N ballots"``.
     """
     text, name = _load(source)
-    return _parse(text, name, group)
+    return _parse(text, name, group, on_phase)
 
 
 # ---------------------------------------------------------------------------- loading
@@ -132,7 +136,9 @@ class _Lines:
         self.line -= 1
 
 
-def _parse(text: str, name: str | None, group: bool) -> BltElection:
+def _parse(
+    text: str, name: str | None, group: bool, on_phase: Callable[[str], None] | None = None
+) -> BltElection:
     def err(msg: str, line: int | None) -> MalformedFileError:
         return MalformedFileError(msg, line=line, source=name)
 
@@ -238,6 +244,8 @@ def _parse(text: str, name: str | None, group: bool) -> BltElection:
     title = items[n][0][0] if len(items) > n else ""
     # Anything after the title (Droop's "source" and "comment" strings, or notes such as
     # those at the end of the ERS test files) is ignored, as Droop ignores it.
+    if on_phase is not None:
+        on_phase(f"{'grouping' if group else 'checking'} {int(weights.sum()):,} ballots")
     try:
         ballots = RankedBallots.build(
             cands, rankings, weights, title=title, withdrawn=withdrawn, group=group

@@ -185,12 +185,17 @@ class ImportReport:
 
     @property
     def outcome(self) -> str:
-        """``imported``, ``dry_run`` or ``rejected`` (bad rows and no ``skip_invalid``)."""
+        """``imported``, ``dry_run``, or ``rejected`` (bad rows and no ``skip_invalid``)."""
         if self.committed:
             return "imported"
-        if self.errors and not self.skip_invalid:
-            return "rejected"
-        return "dry_run"
+        if self.dry_run:
+            return "dry_run"
+        return "rejected"
+
+    @property
+    def would_reject_file(self) -> bool:
+        """Bad rows and no ``skip_invalid``: the file is (or, dry, would be) refused whole."""
+        return bool(self.errors) and not self.skip_invalid
 
     def counts(self) -> dict[str, int]:
         return {
@@ -219,6 +224,12 @@ class ImportReport:
                 f"row{'s' if self.rejected != 1 else ''} could not be imported. Fix them, "
                 f"or import only the good rows with the skip-invalid option. "
                 f"The file would have given {c}."
+            )
+        if self.would_reject_file:
+            return (
+                f"Dry run: nothing was written. {self.rejected:,} "
+                f"row{'s' if self.rejected != 1 else ''} could not be imported, so as it "
+                f"stands the whole file would be rejected. The good rows would give {c}."
             )
         return f"Dry run: nothing was written. The file would give {c}."
 

@@ -115,29 +115,43 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 class Progress:
-    """Phase timings on stderr: ``reading ward.blt (5.1 MB)... 0.42 s``."""
+    """Phase timings on stderr: ``reading ward.blt (5.1 MB)... 0.42 s``.
+
+    :meth:`start` ends the phase under way (printing its time) and begins the next;
+    :meth:`done` ends the last one.
+    """
 
     def __init__(self, stream: TextIO, enabled: bool) -> None:
         self.stream = stream
         self.enabled = enabled
+        self._since: float | None = None
 
     def say(self, text: str) -> None:
+        self.done()
         if self.enabled:
             print(text, file=self.stream, flush=True)
 
+    def start(self, text: str) -> None:
+        self.done()
+        if self.enabled:
+            print(f"{text}...", end="", file=self.stream, flush=True)
+            self._since = time.perf_counter()
+
+    def done(self, outcome: str = "") -> None:
+        if self._since is not None:
+            took = time.perf_counter() - self._since
+            print(f" {outcome or f'{took:.2f} s'}", file=self.stream, flush=True)
+            self._since = None
+
     @contextmanager
     def phase(self, text: str) -> Iterator[None]:
-        if not self.enabled:
-            yield
-            return
-        print(f"{text}...", end="", file=self.stream, flush=True)
-        start = time.perf_counter()
+        self.start(text)
         try:
             yield
         except BaseException:
-            print(" failed", file=self.stream, flush=True)
+            self.done("failed")
             raise
-        print(f" {time.perf_counter() - start:.2f} s", file=self.stream, flush=True)
+        self.done()
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -185,7 +199,7 @@ def _run(argv: list[str]) -> int:
         if is_csv:
             ballots = read_csv(path)
         else:
-            election = parse_blt(path)
+            election = parse_blt(path, on_phase=progress.start)
             ballots, seats_in_file, lot_order = (
                 election.ballots,
                 election.seats,

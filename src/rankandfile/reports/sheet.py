@@ -173,6 +173,11 @@ class Sheet:
     has_residual: bool
 
     @property
+    def quota_label(self) -> str:
+        """AV's per-stage "quota" is the majority of the continuing votes."""
+        return "Majority" if self.method.startswith("av") else "Quota"
+
+    @property
     def quota_varies(self) -> bool:
         return not self.quota and any(c.quota for c in self.columns)
 
@@ -433,7 +438,7 @@ def _render_block(
         out.append(line("Residual", "", [col.residual for col, _, _ in group]))
     out.append(line("Total", "", [Cell("", col.total) for col, _, _ in group]))
     if sheet.quota_varies:
-        out.append(line("Quota", "", [Cell("", col.quota) for col, _, _ in group]))
+        out.append(line(sheet.quota_label, "", [Cell("", col.quota) for col, _, _ in group]))
     return out
 
 
@@ -443,8 +448,8 @@ def render_csv(result: AnyResult | Sheet) -> str:
 
     The header names each stage (``"Stage 2: Surplus of Smith"``); a ``Result`` column
     follows the name. Rows for the non-transferable votes, the residual, the total and
-    the quota follow the candidates. Values are exact (as in the JSON); a candidate out of
-    the count has an empty cell.
+    the quota (``Majority`` for AV) follow the candidates. Values are exact (as in the
+    JSON); a candidate out of the count has an empty cell (``0`` at their exclusion).
     """
     sheet = result if isinstance(result, Sheet) else build_sheet(result)
     buf = io.StringIO()
@@ -457,7 +462,7 @@ def render_csv(result: AnyResult | Sheet) -> str:
     w.writerow(["Non-transferable", "", *(c.non_transferable.total for c in sheet.columns)])
     w.writerow(["Residual", "", *(c.residual.total for c in sheet.columns)])
     w.writerow(["Total", "", *(c.total for c in sheet.columns)])
-    w.writerow(["Quota", "", *(c.quota for c in sheet.columns)])
+    w.writerow([sheet.quota_label, "", *(c.quota for c in sheet.columns)])
     return buf.getvalue()
 
 

@@ -106,7 +106,7 @@ class Command(BaseCommand):
                 csv.writer(out).writerows(importer.iter_errors_csv(report))
         elapsed = time.monotonic() - started
         summary = f"{report.summary()} ({elapsed:.1f} s, sha256 {report.sha256[:12]}…)"
-        if report.outcome == "rejected":
+        if report.would_reject_file:  # rejected, or a dry run that would be
             raise CommandError(summary, returncode=1)
         if report.errors:  # imported (or would import) with rows skipped
             self.stdout.write(self.style.WARNING(summary))
