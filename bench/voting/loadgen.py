@@ -79,7 +79,9 @@ class Run:
     jobs: list[Job]
     connections: int = 64
     timeout: float = 30.0
+    deadline: float = float("inf")  # seconds after t0: later jobs are skipped, not sent
     t0: float = 0.0
+    skipped: list[Job] = field(default_factory=list)
     outcomes: list[Outcome] = field(default_factory=list)
     acknowledged: list[int] = field(default_factory=list)  # voters with a 201
     _next: int = 0
@@ -137,6 +139,9 @@ class Run:
         conn = self._connect()
         rng = random.Random()
         while (job := self._take()) is not None:
+            if time.perf_counter() - self.t0 > self.deadline:
+                self.skipped.append(job)  # the server fell too far behind: stop, bounded
+                continue
             delay = self.t0 + job.at - time.perf_counter()
             if delay > 0:
                 time.sleep(delay)

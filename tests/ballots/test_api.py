@@ -321,6 +321,16 @@ def test_yes_no_ballot(party: Party, auth: str) -> None:
     assert Paper.objects.get(ballot=ballot).choice == "abstain"
 
 
+def test_casting_takes_a_bounded_number_of_queries(party: Party, ballot: Ballot) -> None:
+    # Casting is the hot path under load (bench/bench_voting.py): token, elector with its
+    # ballot, the paper's checks and the one transaction, and nothing per-role or per-ballot.
+    client = bearer(party, "member")
+    with CaptureQueriesContext(connection) as ctx:
+        response = post(client, f"{API}/ballots/{ballot.pk}/vote", {"choice": [0]})
+    assert response.status_code == 201
+    assert len(ctx.captured_queries) <= 11, [q["sql"][:60] for q in ctx.captured_queries]
+
+
 def test_token_vote_needs_no_csrf(party: Party, ballot: Ballot) -> None:
     client = bearer(party, "member")
     response = client.post(

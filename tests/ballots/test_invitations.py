@@ -370,3 +370,12 @@ def test_vote_url_without_the_web_layer_uses_the_agreed_path(settings: Any) -> N
     settings.RANKANDFILE_BASE_URL = ""
     url = invitations.vote_url("abc")
     assert url == "http://127.0.0.1:8000/ballots/vote/abc/"
+
+
+def test_progress_does_not_count_those_who_voted_as_pending() -> None:
+    ballot = open_ballot()
+    with time_machine.travel(DURING, tick=False):
+        services.ballot_cast(ballot=ballot, elector=electors(ballot)[0], choice=[0])
+    progress = invitations.invitation_progress(ballot)
+    assert (progress["pending"], progress["voted"], progress["invited"]) == (2, 1, 0)
+    assert invitations.ballot_invite(actor=None, ballot=ballot).queued == 2

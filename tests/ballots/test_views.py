@@ -437,8 +437,25 @@ def test_yes_no_result_gives_the_exact_percentage(party: Party, member: Client) 
     tally.ballot_declare(actor=party.clp_secretary, ballot=ballot)
     html = member.get(f"/ballots/{ballot.pk}/result/").content.decode()
     assert "Carried: 66.67% in favour" in html
+    chart = member.get(f"/ballots/{ballot.pk}/result/chart.png")
+    assert chart.content.startswith(b"\x89PNG")
     assert f'href="/ballots/{ballot.pk}/papers.csv"' in html
     assert "papers.blt" not in html
+
+
+def test_approval_result_shows_each_candidates_votes(party: Party, member: Client) -> None:
+    ballot = make_ballot(party, method=Method.APPROVAL, title="Approval")
+    cast(ballot, party.me, [0, 1])
+    cast(ballot, party.neighbour, [1])
+    ballot = close_now(ballot)
+    tally.ballot_declare(actor=party.clp_secretary, ballot=ballot)
+    html = member.get(f"/ballots/{ballot.pk}/result/").content.decode()
+    assert "Elected: Bo Brown." in html
+    assert re.search(
+        r"Bo Brown <span class=\"badge ok\">elected</span></th><td class=\"num\">2</td>", html
+    )
+    chart = member.get(f"/ballots/{ballot.pk}/result/chart.png")
+    assert chart.content.startswith(b"\x89PNG")
 
 
 def test_paper_downloads_match_the_digests_on_the_page(party: Party, member: Client) -> None:

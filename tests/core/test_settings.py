@@ -12,7 +12,8 @@ SECRET = "test-" + "k3y" * 20
 
 
 def _run(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
-    base = {k: v for k, v in os.environ.items() if not k.startswith(("PYTEST", "DATABASE_URL", "DJANGO_"))}
+    dropped = ("PYTEST", "DATABASE_URL", "DJANGO_")
+    base = {k: v for k, v in os.environ.items() if not k.startswith(dropped)}
     base.pop("RANKANDFILE_ENV", None)
     return subprocess.run(
         [sys.executable, "-m", "rankandfile.cli", *args],

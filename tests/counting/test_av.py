@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import time
-
 import numpy as np
 import pytest
 
@@ -137,18 +135,15 @@ def test_first_continuing() -> None:
     assert first_continuing(rk, cont).tolist() == [PAD, PAD, PAD]
 
 
-def test_performance_one_million_ballots_eight_candidates() -> None:
+def test_one_million_ballots_eight_candidates() -> None:
+    """A leadership-sized count completes and conserves votes (speed: bench/)."""
     rng = np.random.default_rng(11)
     pop = np.log(rng.gamma(2.0, 1.0, 8))
     arr = np.argsort(-(pop + rng.gumbel(size=(1_000_000, 8))), axis=1).astype(np.int32)
     lengths = rng.integers(1, 9, 1_000_000)
     arr[np.arange(8)[None, :] >= lengths[:, None]] = PAD
-    best = float("inf")
-    for _ in range(3):
-        t = time.perf_counter()
-        b = RankedBallots.build([f"C{i}" for i in range(8)], arr)
-        r = count_av(b)
-        best = min(best, time.perf_counter() - t)
+    b = RankedBallots.build([f"C{i}" for i in range(8)], arr)
+    r = count_av(b)
     assert r.total_votes == 1_000_000
-    # Target 0.3 s on an idle machine; the bound leaves room for a loaded CI runner.
-    assert best < 1.0, f"AV 1M/8 took {best:.2f}s"
+    for stage in r.stages:
+        assert sum(stage.votes) + stage.non_transferable == 1_000_000

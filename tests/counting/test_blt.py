@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 from pathlib import Path
 
 import numpy as np
@@ -62,15 +61,12 @@ def test_doubled_quotes_and_description(scotland_2022_dir: Path) -> None:
     assert b.candidates[2].attribute("description") == "Independent"
 
 
-def test_all_scotland_2022_files_read_fast(scotland_2022_dir: Path) -> None:
+def test_all_scotland_2022_files_read(scotland_2022_dir: Path) -> None:
     files = sorted(scotland_2022_dir.glob("*.blt"))
     assert len(files) == 347
-    t = time.perf_counter()
     elections = [parse_blt(f) for f in files]
-    elapsed = time.perf_counter() - t
     assert all(3 <= e.ballots.n_candidates <= 14 for e in elections)
     assert all(1 <= e.seats <= 5 for e in elections)
-    assert elapsed < 10, f"reading 347 files took {elapsed:.1f}s"
 
 
 def test_droop_reference_files(droop_dir: Path) -> None:
@@ -251,14 +247,11 @@ def test_one_million_ballots() -> None:
     head, rest = write_blt(b, seats=3).split("\n", 1)
     section, tail = rest.split("\n0\n", 1)
     text = head + "\n" + "\n".join([section] * 10) + "\n0\n" + tail  # 1,000,000 lines
-    t = time.perf_counter()
-    back = read_blt(text)
-    elapsed = time.perf_counter() - t
+    back = read_blt(text)  # speed is measured in bench/, never asserted here
     assert back.total == 1_000_000
     expected = RankedBallots.build(b.names, arr)
     assert np.array_equal(back.rankings, expected.rankings)
     assert np.array_equal(back.weights, expected.weights * 10)
-    assert elapsed < 5, f"reading 1M ballots took {elapsed:.1f}s"
 
 
 def test_gender_and_group_options_give_candidates_attributes() -> None:

@@ -7,7 +7,6 @@ keep factor.
 
 from __future__ import annotations
 
-import time
 from decimal import Decimal
 from fractions import Fraction
 from pathlib import Path
@@ -235,10 +234,10 @@ def synthetic(n_ballots: int, n_cands: int, rng_seed: int = 2024) -> RankedBallo
     return RankedBallots.build(cands, order)
 
 
-def test_performance_100k_12_5() -> None:
+def test_large_count_100k_12_5() -> None:
+    """A national-scale count completes and conserves votes (speed: bench/)."""
     ballots = synthetic(100_000, 12)
-    t0 = time.perf_counter()
     res = count_meek(ballots, 5, seed=1)
-    elapsed = time.perf_counter() - t0
     assert len(res.elected) == 5
-    assert elapsed < 5.0, f"Meek 100k/12/5 took {elapsed:.2f}s"
+    for stage in res.stages:
+        assert sum(stage.votes) + stage.non_transferable + stage.residual == 100_000

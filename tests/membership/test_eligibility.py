@@ -16,6 +16,7 @@ from rankandfile.membership.eligibility import (
     EligibilityRule,
     History,
     HistoryPeriod,
+    _electorate,
     age_on,
     electorate,
     electorate_digest,
@@ -583,6 +584,9 @@ def test_electorate_edge_cases_in_sql(django_assert_num_queries) -> None:  # typ
     ]:
         expected = sorted(m.pk for m in everyone if explain(m, variant).eligible)
         assert electorate_ids(variant) == expected, variant
+        for correlated in (True, False):
+            found = _electorate(variant, correlated=correlated).values_list("pk", flat=True)
+            assert sorted(found) == expected, (variant, correlated)
     assert electorate_ids(EligibilityRule(freeze_date=FREEZE, max_age=26)) == [on_cutoff.pk]
     assert electorate_ids(EligibilityRule(freeze_date=FREEZE, min_age=27)) == [ended_after.pk]
     assert {suspended.pk, arrears.pk, after_cutoff.pk, ended_on_freeze.pk}.isdisjoint(
@@ -748,5 +752,20 @@ def test_sql_electorate_equals_pure_rule(scenario: dict) -> None:  # type: ignor
             # explain() over the stored (normalised) history gives the same answer.
             assert explain(m, rule).eligible == (m.pk in expected)
         assert electorate_ids(rule) == sorted(expected)
-        assert set(electorate(rule).values_list("pk", flat=True)) <= set(raw)
+        # Both SQL formulations (EXISTS for PostgreSQL, IN for SQLite) on this database.
+        for correlated in (True, False):
+            found = _electorate(rule, correlated=correlated).values_list("pk", flat=True)
+            assert sorted(found) == sorted(expected)
         transaction.set_rollback(True)
+
+
+@pytest.mark.django_db
+def test_electorate_uses_the_formulation_suited_to_the_database() -> None:
+    from django.db import connection
+
+    sql = str(electorate(EligibilityRule(freeze_date=FREEZE)).query)
+    if connection.vendor == "sqlite":
+        assert "EXISTS" not in sql
+        assert " IN (SELECT" in sql
+    else:
+        assert "EXISTS" in sql

@@ -106,6 +106,7 @@ def test_progress_on_request_only(capsys: pytest.CaptureFixture[str], small_blt:
     code, _, err = run(capsys, small_blt, "--progress")
     assert code == 0
     assert "reading small.blt (" in err
+    assert "grouping 100 ballots..." in err
     assert "100 ballots, 7 distinct, 5 candidates" in err
     assert "counting (scottish-stv, 3 seats)..." in err
     code, _, err = run(capsys, small_blt)  # stderr is not a terminal here

@@ -47,28 +47,7 @@ def result_chart_png(result: dict[str, Any] | None, title: str = "") -> bytes:
     figure = Figure(figsize=(8, 4.5), dpi=100)
     axes = figure.subplots()
     result = result or {}
-    stages = result.get("stages") or []
-    if stages:
-        names = [c["name"] for c in result.get("candidates", [])]
-        numbers = [s["number"] for s in stages]
-        for i, name in enumerate(names):
-            values = [_number(s["votes"].get(name)) for s in stages]
-            axes.plot(
-                numbers,
-                values,
-                marker="o",
-                color=_COLOURS[i % len(_COLOURS)],
-                linestyle="-" if i < len(_COLOURS) else "--",
-                label=name,
-            )
-        quota = result.get("quota")
-        if quota is not None:
-            axes.axhline(_number(quota), color="#1b1b1b", linestyle=":", label="Quota")
-        axes.set_xlabel("Stage")
-        axes.set_ylabel("Votes")
-        axes.set_xticks(numbers)
-        axes.legend(loc="best", fontsize="small")
-    elif result.get("kind") == "yesno":
+    if result.get("kind") == "yesno":
         labels = ["Yes", "No", "Abstain"]
         values = [_number(result.get(k.lower())) for k in labels]
         axes.bar(labels, values, color=[_COLOURS[2], _COLOURS[0], _COLOURS[6]])

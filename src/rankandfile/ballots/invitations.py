@@ -153,16 +153,18 @@ def invitation_failures(ballot: Ballot) -> QuerySet[Elector]:
 
 def invitation_progress(ballot: Ballot) -> dict[str, int]:
     """Counts for the ballot page: the electorate, how many were sent their invitation,
-    how many failed for good, how many are still waiting to be sent one, how many were
-    reminded, how many have voted, and how many have no email address. One query for the
-    electors, one for the votes."""
-    electors = Elector.objects.filter(ballot=ballot)
+    how many failed for good, how many are still waiting to be sent one (not invited, not
+    failed, not voted, with an address), how many were reminded, how many have voted, and
+    how many have no email address. One query for the electors, one for the votes."""
+    electors = Elector.objects.filter(ballot=ballot).annotate(
+        voted=Exists(VoteRecord.objects.filter(ballot=ballot, member_id=OuterRef("member_id")))
+    )
     no_email = Q(member__email="")
     agg = electors.aggregate(
         electorate=_count(Q()),
         invited=_count(Q(invited_at__isnull=False)),
         failed=_count(~Q(last_send_error="")),
-        pending=_count(Q(invited_at__isnull=True, last_send_error="") & ~no_email),
+        pending=_count(Q(invited_at__isnull=True, last_send_error="", voted=False) & ~no_email),
         reminded=_count(Q(reminded_at__isnull=False)),
         no_email=_count(no_email),
     )

@@ -35,7 +35,7 @@ class Method(models.TextChoices):
 
 RANKED_METHODS = {Method.AV, Method.SCOTTISH_STV, Method.MEEK, Method.SCHULZE, Method.PLURALITY}
 MARK_METHODS = {Method.APPROVAL, Method.BLOCK}
-QUOTA_METHODS = {Method.SCOTTISH_STV, Method.MEEK, Method.AV}
+QUOTA_METHODS = {Method.SCOTTISH_STV, Method.MEEK}
 
 
 class Threshold(models.TextChoices):

@@ -166,7 +166,10 @@ def my_ballots(user: Any) -> MyBallots:
 
 @dataclass(frozen=True)
 class HomeBallot:
-    """One line of the home page's "My ballots" card; renders itself as a link."""
+    """One line of the home page's "My ballots" card; renders itself as a link.
+
+    ``str()`` gives safe HTML, because the home template prints ``{{ b }}`` and Django's
+    templates call ``str()`` before escaping (``__html__`` alone would be bypassed)."""
 
     ballot_id: int
     title: str
@@ -175,7 +178,7 @@ class HomeBallot:
     voted: bool
 
     def __str__(self) -> str:
-        return self.title
+        return self.__html__()
 
     def __html__(self) -> SafeString:
         if self.state == Ballot.State.OPEN:

@@ -78,7 +78,7 @@ class PeriodInline(admin.TabularInline):  # type: ignore[type-arg]
     model = Period
     extra = 0
     can_delete = False
-    fields = ["kind", "start", "end", "end_reason", "note"]
+    fields = ("kind", "start", "end", "end_reason", "note")
     readonly_fields = fields
 
     def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:

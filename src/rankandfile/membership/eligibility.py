@@ -28,7 +28,8 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Literal
 
-from django.db.models import Q, QuerySet
+from django.db import connections, router
+from django.db.models import Exists, OuterRef, Q, QuerySet
 
 from rankandfile.membership.models import Member, Period
 from rankandfile.membership.periods import Span, merge, months_before
@@ -358,28 +359,43 @@ def electorate(rule: EligibilityRule) -> QuerySet[Member]:
     Apply ``.values_list("pk", flat=True)`` or ``.count()`` for large electorates; add an
     ``order_by`` if the order matters (none is applied, for speed).
     """
+    vendor = connections[router.db_for_read(Member)].vendor
+    return _electorate(rule, correlated=vendor != "sqlite")
+
+
+def _electorate(rule: EligibilityRule, *, correlated: bool) -> QuerySet[Member]:
+    """:func:`electorate` written as correlated EXISTS / NOT EXISTS subqueries or as
+    uncorrelated IN / NOT IN ones; both give the same set.
+
+    PostgreSQL plans EXISTS as merge or hash semi- and anti-joins over the partial
+    indexes of migration 0002 (index-only), or as an index probe per member for a small
+    scope; NOT IN would build the whole suspended and in-arrears sets even for one CLP.
+    SQLite runs a correlated subquery per member and, without statistics (no ANALYZE),
+    picks the (kind, start, end) index for it: a range scan per member, quadratic. As IN,
+    it builds each set once.
+    """
     freeze = rule.freeze_date
     judged = rule.judged_on
-    # Uncorrelated IN / NOT IN subqueries rather than correlated EXISTS: PostgreSQL plans
-    # both as a semi-join (and NOT IN over the few suspended or in-arrears members as a
-    # hashed subplan), while SQLite, with no statistics (no ANALYZE) would run a
-    # correlated EXISTS as a range scan of the (kind, start, end) index per member:
-    # quadratic. As IN, SQLite builds each set once.
-    qs = Member.objects.order_by().filter(
-        pk__in=Period.objects.filter(kind=Period.Kind.MEMBERSHIP, start__lte=rule.cutoff)
-        .filter(Q(end__isnull=True) | Q(end__gt=freeze))
-        .values("member_id")
-    )
+    spans = {
+        Period.Kind.MEMBERSHIP: Period.objects.filter(
+            kind=Period.Kind.MEMBERSHIP, start__lte=rule.cutoff
+        ).filter(Q(end__isnull=True) | Q(end__gt=freeze)),
+    }
     for kind, excluded in (
         (Period.Kind.SUSPENSION, rule.exclude_suspended),
         (Period.Kind.ARREARS, rule.exclude_arrears),
     ):
         if excluded:
-            qs = qs.exclude(
-                pk__in=Period.objects.filter(kind=kind, start__lte=judged)
-                .filter(Q(end__isnull=True) | Q(end__gt=judged))
-                .values("member_id")
+            spans[kind] = Period.objects.filter(kind=kind, start__lte=judged).filter(
+                Q(end__isnull=True) | Q(end__gt=judged)
             )
+    qs = Member.objects.order_by()
+    for kind, periods in spans.items():
+        if correlated:
+            cond = Q(Exists(periods.filter(member_id=OuterRef("pk"))))
+        else:
+            cond = Q(pk__in=periods.values("member_id"))
+        qs = qs.filter(cond) if kind == Period.Kind.MEMBERSHIP else qs.exclude(cond)
     scope_id = rule.scope_id or 0  # set for every scope but the party (checked by the rule)
     if rule.scope_kind == "region":
         qs = qs.filter(clp__constituency__region_id=scope_id)
