@@ -13,7 +13,8 @@ DEMO_MEMBERS ?= 50000
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: demo test install install-dev lint typecheck contracts pytest test-postgres browser-deps bench clean serve
+.PHONY: demo test install install-dev lint typecheck contracts pytest test-postgres browser-deps \
+	bench bench-deps bench-counting bench-eligibility bench-import bench-voting clean
 
 $(UV):
 	$(PYTHON) -m venv $(TOOLS)
@@ -63,9 +64,23 @@ browser-deps:
 		else sudo apt-get update -qq && sudo apt-get install -y -qq chromium >/dev/null; fi; \
 	fi
 
-## bench: the benchmarks recorded in bench/RESULTS.md
-bench: install-dev
-	$(BIN)/python bench/run_all.py
+## bench: every benchmark recorded in bench/RESULTS.md (needs the local PostgreSQL)
+bench: bench-counting bench-eligibility bench-import bench-voting
+
+bench-deps: $(UV)
+	$(UV) sync --frozen --extra dev --extra bench --quiet --python $(PYTHON)
+
+bench-counting: bench-deps
+	$(BIN)/python bench/bench_counting.py --timeout 120 --json bench/out/counting.json
+
+bench-eligibility: bench-deps
+	$(BIN)/python bench/bench_eligibility.py
+
+bench-import: bench-deps
+	$(BIN)/python bench/bench_import.py
+
+bench-voting: bench-deps
+	$(BIN)/python bench/bench_voting.py
 
 clean:
 	rm -rf $(VENV) $(TOOLS) var/*.sqlite3*

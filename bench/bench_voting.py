@@ -190,9 +190,10 @@ def open_ballot(ballot: Any) -> tuple[Any, float]:
     return ballot, time.perf_counter() - t0
 
 
-def issue_tokens(ballot: Any, n: int, seed: int) -> tuple[list[int], list[str]]:
+def issue_tokens(ballot: Any, n: int, seed: int) -> tuple[list[int], list[str], str]:
     """``n`` random electors without a login get one, with an API token; returns their
-    member ids and token strings (``rf_<prefix>_<secret>``, as core.tokens issues)."""
+    member ids, token strings (``rf_<prefix>_<secret>``, as core.tokens issues) and the
+    tag that marks this batch's logins."""
     from django.db import connection
     from django.utils import timezone
 
@@ -206,7 +207,7 @@ def issue_tokens(ballot: Any, n: int, seed: int) -> tuple[list[int], list[str]]:
         candidates = [r[0] for r in cursor.fetchall()]
     members = rng.sample(candidates, n)
     now = timezone.now()
-    tag = f"b{ballot.pk}"
+    tag = secrets.token_hex(3)
     emails = [f"voter-{tag}-{i}@bench.invalid" for i in range(n)]
     secrets_ = [secrets.token_urlsafe(32) for _ in range(n)]
     prefixes = [f"{tag}v{i}"[:12] for i in range(n)]
@@ -240,7 +241,7 @@ def issue_tokens(ballot: Any, n: int, seed: int) -> tuple[list[int], list[str]]:
                 copy.write_row((uid, "bench", prefix, digest, now))
         cursor.execute("ANALYZE core_user, core_apitoken, membership_member")
     tokens = [f"rf_{p}_{s}" for p, s in zip(prefixes, secrets_, strict=True)]
-    return members, tokens
+    return members, tokens, tag
 
 
 def random_ranking(rng: random.Random) -> list[int]:
@@ -333,11 +334,22 @@ def run_load(args: argparse.Namespace) -> None:
     url, load_s = prepare(args)
     from django.db import connections
 
-    ballot = create_ballot(f"Bench ballot ({args.mode})")
-    ballot, open_s = open_ballot(ballot)
+    from rankandfile.ballots.models import Ballot, Paper, VoteRecord
+
+    reusable = (
+        Ballot.objects.filter(state=Ballot.State.OPEN, title__startswith="Bench ballot")
+        .order_by("-pk")
+        .first()
+        if args.reuse
+        else None
+    )
+    if reusable is not None:  # --reuse: its electors who have no login yet vote this time
+        ballot, open_s = reusable, float("nan")
+    else:
+        ballot, open_s = open_ballot(create_ballot(f"Bench ballot ({args.mode})"))
     log(f"ballot {ballot.pk} opened: {ballot.electorate_size:,} electors in {open_s:.1f} s")
     n_probe = 100
-    _members, tokens = issue_tokens(ballot, args.voters + n_probe, args.seed + ballot.pk)
+    _members, tokens, tag = issue_tokens(ballot, args.voters + n_probe, args.seed + ballot.pk)
     probe_tokens = tokens[args.voters :]
     rng = random.Random(args.seed)
     voters = [
@@ -348,6 +360,10 @@ def run_load(args: argparse.Namespace) -> None:
     jobs = schedule(n_votes, args.rate, args.dup_rate, args.twin_share, rng)
     if n_votes > len(voters):
         raise SystemExit("not enough voters for the rate and duration: raise --voters")
+    before = {
+        "papers": Paper.objects.filter(ballot=ballot).count(),
+        "records": VoteRecord.objects.filter(ballot=ballot).count(),
+    }
     connections.close_all()
 
     OUT.mkdir(parents=True, exist_ok=True)
@@ -396,7 +412,7 @@ def run_load(args: argparse.Namespace) -> None:
         retries = retry_failed(run, run.outcomes)
     finally:
         server.stop()
-    report_load(args, ballot, run, retries, kill, wall, load_s, open_s, boot_s, cpu)
+    report_load(args, ballot, run, retries, kill, wall, load_s, open_s, boot_s, cpu, before, tag)
 
 
 def pg_backends(server: str, db: str) -> list[int]:
@@ -446,6 +462,8 @@ def report_load(
     open_s: float,
     boot_s: float,
     cpu: dict[str, float],
+    before: dict[str, int],
+    tag: str,
 ) -> None:
     from django.db import connection
 
@@ -467,11 +485,16 @@ def report_load(
     in_flight_voters = {o.voter for o in in_flight}
     other = Counter(o.status for o in outcomes if o.status not in (201, 409, None))
 
-    papers = dict(Paper.objects.filter(ballot=ballot).values_list("tracking_code", "id"))
-    n_papers = Paper.objects.filter(ballot=ballot).count()
-    n_records = VoteRecord.objects.filter(ballot=ballot).count()
-    recorded = set(VoteRecord.objects.filter(ballot=ballot).values_list("member_id", flat=True))
-    member_of_voter = issued_members(ballot, len(run.voters))
+    papers = set(Paper.objects.filter(ballot=ballot).values_list("tracking_code", flat=True))
+    # With --reuse the ballot may hold earlier runs' votes: count only this run's.
+    n_papers = Paper.objects.filter(ballot=ballot).count() - before["papers"]
+    n_records = VoteRecord.objects.filter(ballot=ballot).count() - before["records"]
+    member_of_voter = issued_members(tag, len(run.voters))
+    recorded = set(
+        VoteRecord.objects.filter(
+            ballot=ballot, member_id__in=list(member_of_voter.values())
+        ).values_list("member_id", flat=True)
+    )
     expected_members = {member_of_voter[v] for v in acked_voters | unacked_counted}
     before_kill = [o for o in outcomes if o.status == 201 and o.done < kill.get("at", 1e9)]
 
@@ -509,6 +532,7 @@ def report_load(
         cursor.execute("SHOW server_version")
         pg = cursor.fetchone()[0].split()[0]
     load1, _, _ = os.getloadavg()
+    frozen = "ballot reused" if open_s != open_s else f"frozen in {open_s:.1f} s"  # nan: reused
 
     print()
     print(
@@ -518,7 +542,7 @@ def report_load(
         f"{platform.machine()}, {os.cpu_count()} cores shared by server, database and load "
         f"generator ({args.connections} keep-alive connections, open loop); load average "
         f"{load1:.1f} at the end. Electorate {ballot.electorate_size:,} of "
-        f"{args.members:,} members (frozen in {open_s:.1f} s); data loaded in {load_s:.0f} s."
+        f"{args.members:,} members ({frozen}); data loaded in {load_s:.0f} s."
     )
     print()
     print("| | target | measured |")
@@ -602,11 +626,11 @@ def report_load(
         sys.exit(1)
 
 
-def issued_members(ballot: Any, n: int) -> dict[int, int]:
+def issued_members(batch: str, n: int) -> dict[int, int]:
     """Voter index -> member id, read back from the logins issue_tokens created."""
     from rankandfile.membership.models import Member
 
-    tag = f"voter-b{ballot.pk}-"
+    tag = f"voter-{batch}-"
     out = {}
     for mid, email in Member.objects.filter(user__email__startswith=tag).values_list(
         "pk", "user__email"

@@ -16,7 +16,17 @@ import pytest
 
 CHROMIUM = Path(os.environ.get("RANKANDFILE_CHROMIUM", "/usr/bin/chromium"))
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking"]
-TIMEOUT_MS = 10_000
+TIMEOUT_MS = 30_000
+
+
+def _warm_up(base_url: str) -> None:
+    """Load the URL map and templates once with a generous timeout, so the first page a
+    test opens is not slowed past Playwright's timeout on a busy machine."""
+    import urllib.request
+
+    for path in ("/healthz", "/accounts/login/"):
+        with urllib.request.urlopen(f"{base_url}{path}", timeout=120) as response:  # noqa: S310 - loopback test server
+            response.read()
 
 
 @pytest.fixture(scope="module")
@@ -52,9 +62,15 @@ def browser() -> Iterator[Any]:
             os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = previous
 
 
+_warmed: set[str] = set()
+
+
 @pytest.fixture
-def new_page(browser: Any) -> Iterator[Any]:
+def new_page(browser: Any, live_server: Any, transactional_db: None) -> Iterator[Any]:
     """A factory for pages in fresh contexts (own cookies); all closed after the test."""
+    if live_server.url not in _warmed:
+        _warm_up(live_server.url)
+        _warmed.add(live_server.url)
     contexts: list[Any] = []
 
     def make(**context_options: Any) -> Any:

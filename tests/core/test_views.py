@@ -12,7 +12,7 @@ from tests.membership import factories as f
 
 # Session, user, member (with CLP, constituency, region, branch), member's history, MP and
 # roles (shared by the page and the navigation); officers add one: "manages any CLP?".
-HOME_QUERIES = 6
+HOME_QUERIES = 7
 
 
 # --- Home -------------------------------------------------------------------------------
@@ -101,8 +101,8 @@ def test_home_query_count_for_an_officer_without_a_record(
     party: Party, client: Client, django_assert_num_queries: object
 ) -> None:
     client.force_login(party.regional_officer)
-    # No member record: no history or MP query; one for "manages any CLP?".
-    with django_assert_num_queries(HOME_QUERIES - 2 + 1):  # type: ignore[operator]
+    # No member record: no history, MP or ballots query; one for "manages any CLP?".
+    with django_assert_num_queries(HOME_QUERIES - 3 + 1):  # type: ignore[operator]
         assert client.get("/").status_code == 200
 
 

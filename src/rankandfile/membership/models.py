@@ -196,7 +196,9 @@ class Member(models.Model):
         ordering = ["last_name", "first_name", "membership_number"]
         indexes = [
             models.Index(fields=["clp", "last_name"]),
-            models.Index(fields=["branch"]),
+            # Lists a CLP's (and so a region's) member ids from the index alone
+            # (membership.eligibility.electorate; migration 0002).
+            models.Index(fields=["clp", "id"], name="member_clp_id_cover"),
         ]
 
     def __str__(self) -> str:
@@ -245,7 +247,19 @@ class Period(models.Model):
 
     class Meta:
         ordering = ["member", "start", "kind"]
-        indexes = [models.Index(fields=["kind", "start", "end"])]
+        # Partial indexes for the electorate query (membership.eligibility; migration 0002).
+        indexes = [
+            models.Index(
+                condition=Q(kind="membership"),
+                fields=["member", "start", "end"],
+                name="period_membership_by_member",
+            ),
+            models.Index(
+                condition=Q(kind__in=["suspension", "arrears"]),
+                fields=["member", "kind", "start", "end"],
+                name="period_status_by_member",
+            ),
+        ]
         constraints = [
             models.CheckConstraint(
                 condition=Q(end__isnull=True) | Q(end__gt=models.F("start")),

@@ -29,7 +29,11 @@ def _int_or_none(value: str | None) -> int | None:
 def clp_list(request: HttpRequest) -> HttpResponse:
     clps = permissions.managed_clps(request.user).order_by("name")
     page = Paginator(clps, 50).get_page(request.GET.get("page"))
-    return render(request, "membership/clp_list.html", {"nav": "clps", "page": page})
+    return render(
+        request,
+        "membership/clp_list.html",
+        {"nav": "clps", "page": page, "can_import": permissions.can_import_members(request.user)},
+    )
 
 
 @login_required

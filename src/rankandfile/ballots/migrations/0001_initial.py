@@ -11,7 +11,7 @@ class Migration(migrations.Migration):
     initial = True
 
     dependencies = [
-        ('membership', '0003_remove_member_member_clp_id_cover_and_more'),
+        ('membership', '0002_eligibility_indexes'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
