@@ -326,7 +326,8 @@ def main() -> None:
     if args.sqlite:
         OUT.mkdir(parents=True, exist_ok=True)
         path = OUT / "bench_eligibility.sqlite3"
-        path.unlink(missing_ok=True)
+        for suffix in ("", "-wal", "-shm"):
+            Path(f"{path}{suffix}").unlink(missing_ok=True)
         url = f"sqlite:///{path}"
     else:
         recreate_pg(args.server, args.db)
@@ -335,7 +336,8 @@ def main() -> None:
         run(args, url)
     finally:
         if args.sqlite and not args.keep:
-            (OUT / "bench_eligibility.sqlite3").unlink(missing_ok=True)
+            for suffix in ("", "-wal", "-shm"):
+                (OUT / f"bench_eligibility.sqlite3{suffix}").unlink(missing_ok=True)
         elif not args.sqlite and not args.keep:
             from django.db import connections
 

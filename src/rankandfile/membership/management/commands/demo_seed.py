@@ -5,8 +5,10 @@ from __future__ import annotations
 import time
 from typing import Any
 
+from django.conf import settings
 from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.utils.module_loading import import_string
 
 from rankandfile.membership import demo
 from rankandfile.membership.models import Member
@@ -60,5 +62,9 @@ class Command(BaseCommand):
                 f"{result.logins_created} demo logins created"
             )
         )
+        # Later parts of the product (ballots, ...) add their demo data on top.
+        for path in getattr(settings, "RANKANDFILE_DEMO_SEEDERS", []):
+            summary = import_string(path)(options["seed"])
+            self.stdout.write(summary)
         if options["verbosity"] >= 2:
             call_command("demo_logins", stdout=self.stdout)
