@@ -66,8 +66,8 @@ def post(client: Client, url: str, body: dict[str, Any]) -> Any:
     headers: dict[str, str] = {}
     if "HTTP_AUTHORIZATION" not in client.defaults:
         client.get("/account/")
-        headers["HTTP_X_CSRFTOKEN"] = client.cookies["csrftoken"].value
-    return client.post(url, body, content_type="application/json", **headers)
+        headers["X-CSRFToken"] = client.cookies["csrftoken"].value
+    return client.post(url, body, content_type="application/json", headers=headers)
 
 
 def make_ballot(party: Party, *, method: str = "av", opened: bool = True, **kwargs: Any) -> Ballot:

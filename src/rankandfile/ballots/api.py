@@ -213,7 +213,7 @@ def _own_elector(request: HttpRequest, ballot_id: int) -> Elector | None:
     """
     return (
         Elector.objects.select_related("ballot")
-        .filter(ballot_id=ballot_id, member__user_id=request.user.pk)
+        .filter(ballot_id=ballot_id, member__user_id=int(request.user.pk or 0))
         .first()
     )
 

@@ -25,6 +25,17 @@ from rankandfile.membership.models import CLP
 SECRETARY = "secretary@demo.rankandfile.org"
 ADMIN = "admin@demo.rankandfile.org"
 DEMO_MEMBER = "member@demo.rankandfile.org"
+_STAND_INS = (
+    "Amina Okafor",
+    "Brian Walsh",
+    "Chloe Davies",
+    "Dev Patel",
+    "Erin Murphy",
+    "Farah Hussain",
+    "Gareth Jones",
+    "Hannah Clarke",
+    "Imran Shah",
+)
 
 
 def _cast_some(ballot: Ballot, share: float, rng: random.Random, ranked: bool) -> int:
@@ -54,7 +65,13 @@ def seed(seed: int) -> str:
     now = timezone.now()
     today = timezone.localdate()
     people = list(clp.members.exclude(user__isnull=False).order_by("membership_number")[:9])
-    names = [(f"{m.first_name} {m.last_name}", m.gender) for m in people]
+    names = [f"{m.first_name} {m.last_name}" for m in people]
+    # A tiny demo party may not have nine members in Streatham: fill up with stand-ins.
+    for stand_in in _STAND_INS:
+        if len(names) >= 9:
+            break
+        if stand_in not in names:
+            names.append(stand_in)
 
     delegates = services.ballot_create(
         actor=secretary,
@@ -65,7 +82,7 @@ def seed(seed: int) -> str:
         quota_minimums={"woman": 1},
         options=[
             OptionSpec(name=n, gender="woman" if i % 2 == 0 else "man")
-            for i, (n, _) in enumerate(names[:5])
+            for i, n in enumerate(names[:5])
         ],
         opens_at=now - dt.timedelta(days=1),
         closes_at=now + dt.timedelta(days=6),
@@ -81,7 +98,7 @@ def seed(seed: int) -> str:
         title="Chair of Streatham CLP",
         description="Annual election of the CLP chair, counted as an eliminating ballot.",
         method=Method.AV,
-        options=[OptionSpec(name=n) for n, _ in names[5:9]],
+        options=[OptionSpec(name=n) for n in names[5:9]],
         opens_at=now - dt.timedelta(days=30),
         closes_at=now + dt.timedelta(days=1),
         freeze_date=today - dt.timedelta(days=45),
