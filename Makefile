@@ -80,7 +80,9 @@ bench-import: bench-deps
 	$(BIN)/python bench/bench_import.py
 
 bench-voting: bench-deps
-	$(BIN)/python bench/bench_voting.py
+	$(BIN)/python bench/bench_voting.py load
+	$(BIN)/python bench/bench_voting.py kill
+	$(BIN)/python bench/bench_voting.py timings
 
 clean:
 	rm -rf $(VENV) $(TOOLS) var/*.sqlite3*
