@@ -722,7 +722,7 @@ def run_timings(args: argparse.Namespace) -> None:
     print("|---|---:|---:|")
     print(
         f"| `services.ballot_open` (freeze the electorate: eligibility query, "
-        f"bulk insert of electors, digest) | {ballot.electorate_size:,} electors | "
+        f"INSERT ... SELECT of the electors, digest) | {ballot.electorate_size:,} electors | "
         f"{open_s:.1f} s |"
     )
     print(

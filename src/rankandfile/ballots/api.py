@@ -14,7 +14,7 @@ from the evaluated annotations.
 import datetime as dt
 from typing import Any
 
-from django.db.models import QuerySet
+from django.db.models import Count, OuterRef, QuerySet, Subquery
 from django.http import HttpRequest, HttpResponse
 from django.utils import timezone
 from ninja import Router, Schema, Status
@@ -211,11 +211,22 @@ def _own_elector(request: HttpRequest, ballot_id: int) -> Elector | None:
     request that arrives by the hundred a second. Everyone else falls back to
     ``access_ballot`` (404 for a ballot they may not see, else 403).
     """
-    return (
+    # At most one row (one member per login, one elector per member and ballot): a slice,
+    # not ``first()``, which would add an ORDER BY.
+    # The ballot's number of options comes in the same query (``n_options``).
+    n_options = (
+        Option.objects.filter(ballot_id=OuterRef("ballot_id"))
+        .order_by()
+        .values("ballot_id")
+        .annotate(n=Count("pk"))
+        .values("n")
+    )
+    found = (
         Elector.objects.select_related("ballot")
         .filter(ballot_id=ballot_id, member__user_id=int(request.user.pk or 0))
-        .first()
+        .annotate(n_options=Subquery(n_options))[:1]
     )
+    return next(iter(found), None)
 
 
 @router.post(
@@ -238,7 +249,12 @@ def cast_vote(request: HttpRequest, ballot_id: int, payload: VoteIn) -> Status[A
         raise PermissionDenied("you are not on the electorate of this ballot")
     ballot = elector.ballot
     try:
-        receipt = services.ballot_cast(ballot=ballot, elector=elector, choice=payload.choice)
+        receipt = services.ballot_cast(
+            ballot=ballot,
+            elector=elector,
+            choice=payload.choice,
+            n_options=getattr(elector, "n_options", None) or 0,
+        )
     except services.AlreadyVoted as exc:
         return Status(409, {"detail": str(exc)})
     return Status(

@@ -14,7 +14,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connections, router, transaction
 from django.utils import timezone
 
 from rankandfile.ballots import permissions
@@ -33,7 +33,7 @@ from rankandfile.core import audit
 from rankandfile.core.errors import DomainError, PermissionDenied
 from rankandfile.core.models import User
 from rankandfile.counting.methods import METHODS as COUNTING_METHODS
-from rankandfile.membership.eligibility import EligibilityRule, electorate, electorate_digest
+from rankandfile.membership.eligibility import EligibilityRule, electorate
 
 # Unambiguous alphabet for tracking codes (no 0/O, 1/I/L).
 _CODE_ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"
@@ -230,6 +230,47 @@ def ballot_create(
     return ballot
 
 
+def _freeze_electorate(ballot: Ballot) -> tuple[int, str]:
+    """Write the ballot's electors in the database with one ``INSERT ... SELECT`` from the
+    eligibility query (no member ids travel to Python and back), then read the frozen ids
+    back in order for the size and the digest (:func:`electorate_digest`'s definition:
+    the unique constraint on (ballot, member) makes them distinct, the ORDER BY sorts
+    them, so they are hashed as they stream)."""
+    # ``values("pk")`` selects the member id AS "pk" (SQLite and PostgreSQL alike).
+    sql, params = electorate(rule_for(ballot)).values("pk").query.sql_with_params()
+    connection = connections[router.db_for_write(Elector)]
+    qn = connection.ops.quote_name
+    meta = Elector._meta
+    column = {f.name: f.column for f in meta.concrete_fields}
+    columns = ", ".join(
+        qn(column[name]) for name in ("ballot", "member", "send_attempts", "last_send_error")
+    )
+    insert = (
+        f"INSERT INTO {qn(meta.db_table)} ({columns}) "  # noqa: S608 - the ORM's own SQL
+        f"SELECT %s, eligible.{qn('pk')}, 0, '' FROM ({sql}) eligible"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(insert, [ballot.pk, *params])
+    size = 0
+    sha = hashlib.sha256()
+    frozen = (
+        Elector.objects.filter(ballot=ballot)
+        .order_by("member_id")
+        .values_list("member_id", flat=True)
+        .iterator(chunk_size=20_000)
+    )
+    chunk: list[str] = []
+    for member_id in frozen:
+        chunk.append(f"{member_id}\n")
+        if len(chunk) >= 20_000:
+            sha.update("".join(chunk).encode("ascii"))
+            size += len(chunk)
+            chunk.clear()
+    sha.update("".join(chunk).encode("ascii"))
+    size += len(chunk)
+    return size, sha.hexdigest()
+
+
 @transaction.atomic
 def ballot_open(*, actor: User | None, ballot: Ballot) -> Ballot:
     """Check the set-up, freeze the electorate and open the ballot.
@@ -245,12 +286,7 @@ def ballot_open(*, actor: User | None, ballot: Ballot) -> Ballot:
     problems = setup_problems(ballot, list(ballot.options.all()))
     if problems:
         raise DomainError("cannot open the ballot: " + "; ".join(problems))
-    member_ids = list(electorate(rule_for(ballot)).order_by("pk").values_list("pk", flat=True))
-    Elector.objects.bulk_create(
-        (Elector(ballot=ballot, member_id=pk) for pk in member_ids), batch_size=5000
-    )
-    ballot.electorate_size = len(member_ids)
-    ballot.electorate_digest = electorate_digest(member_ids)
+    ballot.electorate_size, ballot.electorate_digest = _freeze_electorate(ballot)
     ballot.frozen_at = timezone.now()
     ballot.state = Ballot.State.OPEN
     ballot.save(update_fields=["electorate_size", "electorate_digest", "frozen_at", "state"])
@@ -305,35 +341,51 @@ class Receipt:
     tracking_code: str
 
 
-def ballot_cast(*, ballot: Ballot, elector: Elector, choice: Any) -> Receipt:
+class _CodeTaken(Exception):
+    """The drawn tracking code is already on a paper of this ballot (draw again)."""
+
+
+def ballot_cast(
+    *, ballot: Ballot, elector: Elector, choice: Any, n_options: int | None = None
+) -> Receipt:
     """Record one vote. Exactly one of two simultaneous submissions by the same member
     succeeds: the unique constraint on :class:`VoteRecord` rejects the other, which gets
     :class:`AlreadyVoted`. The paper and the record are written in one transaction, so an
     acknowledged vote is never lost and an unacknowledged one never counted.
+
+    The tracking code is drawn without a savepoint around the paper: on a collision with
+    an existing code (31^10 codes: practically impossible) the whole transaction is rolled
+    back and tried again with a new code. ``n_options``: the ballot's number of options
+    when the caller has it already (the API reads it with the elector), saving a query.
     """
     now = timezone.now()
     if ballot.state != Ballot.State.OPEN or not (ballot.opens_at <= now < ballot.closes_at):
         raise BallotNotOpen("this ballot is not open for voting")
     if elector.ballot_id != ballot.pk:
         raise PermissionDenied("you are not on the electorate of this ballot")
-    canonical = validate_choice(ballot, choice, ballot.options.count())
-    try:
-        with transaction.atomic():
-            VoteRecord.objects.create(ballot=ballot, member_id=elector.member_id)
-            for _ in range(5):
-                code = new_tracking_code()
+    if n_options is None:
+        n_options = ballot.options.count()
+    canonical = validate_choice(ballot, choice, n_options)
+    for _ in range(5):
+        code = new_tracking_code()
+        try:
+            with transaction.atomic():
                 try:
-                    with transaction.atomic():
-                        Paper.objects.create(ballot=ballot, tracking_code=code, choice=canonical)
-                    break
-                except IntegrityError:
-                    continue  # a tracking-code collision: draw again
-            else:  # pragma: no cover - 31^10 codes make this practically impossible
-                raise DomainError("could not issue a tracking code; please try again")
-            Elector.objects.filter(pk=elector.pk).update(token_digest=None)
-    except IntegrityError as exc:
-        raise AlreadyVoted("your vote is already recorded for this ballot") from exc
-    return Receipt(tracking_code=code)
+                    VoteRecord.objects.create(ballot=ballot, member_id=elector.member_id)
+                except IntegrityError as exc:
+                    raise AlreadyVoted("your vote is already recorded for this ballot") from exc
+                try:
+                    Paper.objects.create(ballot=ballot, tracking_code=code, choice=canonical)
+                except IntegrityError as exc:
+                    raise _CodeTaken from exc
+                # The one-time link dies with the vote (a no-op without an invitation).
+                Elector.objects.filter(pk=elector.pk, token_digest__isnull=False).update(
+                    token_digest=None
+                )
+        except _CodeTaken:  # pragma: no cover - practically impossible
+            continue
+        return Receipt(tracking_code=code)
+    raise DomainError("could not issue a tracking code; please try again")  # pragma: no cover
 
 
 def has_voted(ballot: Ballot, member_id: int) -> bool:

@@ -14,11 +14,13 @@ import csv
 import hashlib
 import io
 import json
-import random
+import os
 import secrets
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
+import numpy as np
 from django.db import transaction
 from django.utils import timezone
 
@@ -38,15 +40,38 @@ _THRESHOLDS = {
 }
 
 
+class PaperRow(NamedTuple):
+    """A paper as the count needs it (no model instance: half a million of them are slow)."""
+
+    tracking_code: str
+    choice: Any
+
+
+AnyPaper = Paper | PaperRow
+
+
+def _paper_rows(ballot: Ballot) -> list[PaperRow]:
+    rows = Paper.objects.filter(ballot=ballot).values_list("tracking_code", "choice")
+    return list(map(PaperRow._make, rows.iterator(chunk_size=20_000)))
+
+
+def _shuffled(papers: list[PaperRow]) -> list[PaperRow]:
+    """The papers in a uniformly random order from the operating system's CSPRNG: sorted
+    by a random 64-bit key each (ties, about n^2 / 2^65 likely, keep their order)."""
+    keys = np.frombuffer(os.urandom(8 * len(papers)), dtype=np.uint64)
+    return [papers[i] for i in np.argsort(keys, kind="stable").tolist()]
+
+
 def _quote(text: str) -> str:
     return '"' + text.replace('"', '""') + '"'
 
 
-def papers_blt(ballot: Ballot, options: list[Option], papers: list[Paper]) -> str:
+def papers_blt(ballot: Ballot, options: list[Option], papers: Sequence[AnyPaper]) -> str:
     """The anonymised papers as BLT, one line per paper: ``(CODE) 1 p2 p3 ... 0``."""
     lines = [f"{len(options)} {ballot.seats}"]
+    number = [str(p + 1) for p in range(len(options))]
     for paper in papers:
-        prefs = " ".join(str(p + 1) for p in paper.choice)
+        prefs = " ".join([number[p] for p in paper.choice])
         lines.append(f"({paper.tracking_code}) 1 {prefs} 0")
     lines.append("0")
     lines.extend(_quote(o.name) for o in options)
@@ -54,7 +79,7 @@ def papers_blt(ballot: Ballot, options: list[Option], papers: list[Paper]) -> st
     return "\n".join(lines) + "\n"
 
 
-def papers_csv(ballot: Ballot, options: list[Option], papers: list[Paper]) -> str:
+def papers_csv(ballot: Ballot, options: list[Option], papers: Sequence[AnyPaper]) -> str:
     """The anonymised papers as CSV: tracking code, then each option's preference (ranked),
     mark (approval, block: 1 or blank) or the answer (yes/no)."""
     out = io.StringIO()
@@ -141,8 +166,8 @@ def ballot_count(*, actor: User | None, ballot: Ballot) -> Ballot:
     if ballot.state != Ballot.State.CLOSED:
         raise DomainError("only a closed ballot can be counted")
     options = list(ballot.options.order_by("position"))
-    papers = list(Paper.objects.filter(ballot=ballot))
-    random.SystemRandom().shuffle(papers)  # published order says nothing about voting order
+    # The published order says nothing about the voting order.
+    papers = _shuffled(_paper_rows(ballot))
     blt = papers_blt(ballot, options, papers) if ballot.method != Method.YESNO else ""
     csv_text = papers_csv(ballot, options, papers)
     ballot.papers_blt = blt
@@ -180,10 +205,10 @@ class Recount:
     papers_match: bool = True
 
 
-def _published_order(ballot: Ballot) -> list[Paper]:
+def _published_order(ballot: Ballot) -> list[PaperRow]:
     """The stored papers in the order of the published CSV (which lists every method's
     papers by tracking code); papers missing from it (added later) go last."""
-    stored = {p.tracking_code: p for p in Paper.objects.filter(ballot=ballot)}
+    stored = {p.tracking_code: p for p in _paper_rows(ballot)}
     codes = [row[0] for row in csv.reader(io.StringIO(ballot.papers_csv)) if row][1:]
     papers = [stored.pop(code) for code in codes if code in stored]
     papers.extend(sorted(stored.values(), key=lambda p: p.tracking_code))

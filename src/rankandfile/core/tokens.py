@@ -14,6 +14,9 @@ from rankandfile.core.errors import PermissionDenied
 from rankandfile.core.models import ApiToken, User
 
 TOKEN_PREFIX = "rf"  # noqa: S105 - a public marker, not a secret
+LAST_USED_RESOLUTION = 300
+"""Seconds: ``last_used_at`` is written at most this often per token (it is for showing
+the owner roughly when a token was last used, not an access log)."""
 
 
 @dataclass(frozen=True)
@@ -55,12 +58,17 @@ def user_for_token(raw: str) -> User | None:
     parts = raw.strip().split("_", 2)
     if len(parts) != 3 or parts[0] != TOKEN_PREFIX:
         return None
-    token = ApiToken.objects.select_related("user").filter(prefix=parts[1]).first()
+    # The prefix is unique: a slice rather than ``first()``, which would add an ORDER BY
+    # (this runs on every API request).
+    token = next(iter(ApiToken.objects.select_related("user").filter(prefix=parts[1])[:1]), None)
     if token is None or token.revoked_at is not None or not token.user.is_active:
         return None
     if not secrets.compare_digest(token.digest, _digest(parts[2])):
         return None
     now = timezone.now()
-    if token.last_used_at is None or (now - token.last_used_at).total_seconds() > 60:
-        ApiToken.objects.filter(pk=token.pk).update(last_used_at=now)
+    last = token.last_used_at
+    if last is None or (now - last).total_seconds() > LAST_USED_RESOLUTION:
+        # At most one write per token every few minutes, and a conditional one: of
+        # simultaneous first uses only one updates the row.
+        ApiToken.objects.filter(pk=token.pk, last_used_at=last).update(last_used_at=now)
     return token.user
