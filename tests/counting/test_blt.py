@@ -231,7 +231,7 @@ def test_round_trip_property(case: tuple[RankedBallots, int]) -> None:
 def test_fast_and_line_readers_agree(case: tuple[RankedBallots, int]) -> None:
     b, seats = case
     text = write_blt(b, seats=seats)
-    # A ballot id on the first line sends the whole section through the line reader.
+    # A ballot id on the first line must not change what the section parses to.
     lines = text.split("\n")
     k = 1 + (1 if b.withdrawn else 0)
     lines[k] = "(id) " + lines[k]

@@ -20,8 +20,8 @@ from django.utils import timezone
 from ninja import Router, Schema, Status
 from pydantic import StrictInt, StrictStr
 
-from rankandfile.ballots import permissions, services, tally
-from rankandfile.ballots.models import Ballot, Elector, Method, Option, VoteRecord
+from rankandfile.ballots import permissions, queries, services, tally
+from rankandfile.ballots.models import Ballot, Elector, Method, Option
 from rankandfile.core.errors import DomainError, NotFound, PermissionDenied
 from rankandfile.membership import permissions as mp
 
@@ -119,21 +119,7 @@ def _flags(request: HttpRequest, ballots: list[Ballot]) -> list[dict[str, Any]]:
     """Each ballot with the caller's flags, in two queries however many ballots there are
     (plus the caller's member record and roles, loaded once)."""
     user = request.user
-    member = mp.own_member(user)
-    ids = [b.pk for b in ballots]
-    elector_of: set[int] = set()
-    voted_in: set[int] = set()
-    if member is not None and ids:
-        elector_of = set(
-            Elector.objects.filter(ballot_id__in=ids, member=member).values_list(
-                "ballot_id", flat=True
-            )
-        )
-        voted_in = set(
-            VoteRecord.objects.filter(ballot_id__in=ids, member=member).values_list(
-                "ballot_id", flat=True
-            )
-        )
+    elector_of, voted_in = queries.participation(mp.own_member(user), [b.pk for b in ballots])
     now = timezone.now()
     rows = []
     for ballot in ballots:

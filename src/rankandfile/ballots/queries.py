@@ -124,6 +124,24 @@ def _result_visible(user: Any, row: BallotRow) -> bool:
     return ballot.results_visibility == Visibility.ELECTORATE and row.is_elector
 
 
+def participation(member: Member | None, ballot_ids: list[int]) -> tuple[set[int], set[int]]:
+    """Of ``ballot_ids``, those the member is an elector in and those they voted in
+    (two queries, however many ballots)."""
+    if member is None or not ballot_ids:
+        return set(), set()
+    elector_of = set(
+        Elector.objects.filter(member=member, ballot_id__in=ballot_ids).values_list(
+            "ballot_id", flat=True
+        )
+    )
+    voted_in = set(
+        VoteRecord.objects.filter(member=member, ballot_id__in=ballot_ids).values_list(
+            "ballot_id", flat=True
+        )
+    )
+    return elector_of, voted_in
+
+
 def my_ballots(user: Any) -> MyBallots:
     """The "My ballots" page: ballots I can vote in (and whether I have), ballots I
     manage or scrutinise, and results I can see. Queries: the ballots (1), my elector
@@ -132,20 +150,7 @@ def my_ballots(user: Any) -> MyBallots:
     out = MyBallots(truncated=len(ballots) > LIST_LIMIT)
     ballots = ballots[:LIST_LIMIT]
     member = mp.own_member(user)
-    ids = [b.pk for b in ballots]
-    elector_of: set[int] = set()
-    voted_in: set[int] = set()
-    if member is not None and ids:
-        elector_of = set(
-            Elector.objects.filter(member=member, ballot_id__in=ids).values_list(
-                "ballot_id", flat=True
-            )
-        )
-        voted_in = set(
-            VoteRecord.objects.filter(member=member, ballot_id__in=ids).values_list(
-                "ballot_id", flat=True
-            )
-        )
+    elector_of, voted_in = participation(member, [b.pk for b in ballots])
     for ballot in ballots:
         row = BallotRow(
             ballot=ballot,
