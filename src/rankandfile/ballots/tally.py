@@ -15,7 +15,6 @@ import hashlib
 import io
 import json
 import os
-import secrets
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, NamedTuple
@@ -279,7 +278,3 @@ def close_due(now: Any = None) -> list[Ballot]:
     for ballot in Ballot.objects.filter(state=Ballot.State.OPEN, closes_at__lte=now):
         closed.append(ballot_close(actor=None, ballot=ballot, now=now))
     return closed
-
-
-def new_seed() -> int:
-    return secrets.randbelow(2**62)
