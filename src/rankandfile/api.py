@@ -62,13 +62,21 @@ def _domain(request: HttpRequest, exc: DomainError) -> Any:
 
 
 def _register() -> None:
+    from rankandfile.accountability.api import router as accountability_router
     from rankandfile.ballots.api import router as ballots_router
+    from rankandfile.campaigns.api import router as campaigns_router
+    from rankandfile.conference.api import router as conference_router
     from rankandfile.core.api import router as core_router
     from rankandfile.membership.api import router as membership_router
+    from rankandfile.selections.api import router as selections_router
 
     api.add_router("/account/", core_router)
     api.add_router("/", membership_router)
     api.add_router("/", ballots_router)
+    api.add_router("/", conference_router)
+    api.add_router("/", accountability_router)
+    api.add_router("/", selections_router)
+    api.add_router("/", campaigns_router)
 
 
 _register()

@@ -69,6 +69,10 @@ INSTALLED_APPS = [
     "rankandfile.core",
     "rankandfile.membership",
     "rankandfile.ballots",
+    "rankandfile.conference",
+    "rankandfile.accountability",
+    "rankandfile.selections",
+    "rankandfile.campaigns",
 ]
 
 MIDDLEWARE = [
@@ -257,7 +261,15 @@ LOGGING = {
 RANKANDFILE_SITE_NAME = os.environ.get("RANKANDFILE_SITE_NAME", "Rank and File")
 # Each later part of the product adds demo data to `rankandfile demo_seed` here:
 # a dotted path to ``seed(seed: int) -> str`` (a one-line summary).
-RANKANDFILE_DEMO_SEEDERS = ["rankandfile.ballots.demo.seed"]
+RANKANDFILE_DEMO_SEEDERS = [
+    "rankandfile.ballots.demo.seed",
+    # Order matters: the programme (conference) is what accountability scores against;
+    # selections show the scorecards; campaigns use the MPs' party history.
+    "rankandfile.conference.demo.seed",
+    "rankandfile.accountability.demo.seed",
+    "rankandfile.selections.demo.seed",
+    "rankandfile.campaigns.demo.seed",
+]
 # The public address used in emailed links (ballot invitations, confirmations).
 RANKANDFILE_BASE_URL = os.environ.get("RANKANDFILE_BASE_URL", "http://127.0.0.1:8000").rstrip("/")
 BALLOT_EMAILS_PER_SECOND = float(os.environ.get("BALLOT_EMAILS_PER_SECOND", "20"))

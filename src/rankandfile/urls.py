@@ -10,4 +10,8 @@ urlpatterns = [
     path("", include("rankandfile.core.urls")),
     path("", include("rankandfile.membership.urls")),
     path("", include("rankandfile.ballots.urls")),
+    path("", include("rankandfile.conference.urls")),
+    path("", include("rankandfile.accountability.urls")),
+    path("", include("rankandfile.selections.urls")),
+    path("", include("rankandfile.campaigns.urls")),
 ]

@@ -291,8 +291,12 @@ class Role(models.Model):
         REGIONAL_OFFICER = "regional_officer", "Regional officer"
         NATIONAL_ADMIN = "national_admin", "National admin (NEC)"
         SCRUTINEER = "scrutineer", "Scrutineer"
+        CAC = "cac", "Conference arrangements committee (CAC)"
+        POLICY_OFFICER = "policy_officer", "Policy officer (accountability links)"
 
     CLP_KINDS = (Kind.CLP_CHAIR, Kind.CLP_SECRETARY, Kind.CLP_OFFICER)
+    # National offices that name no unit.
+    NATIONAL_KINDS = (Kind.NATIONAL_ADMIN, Kind.CAC, Kind.POLICY_OFFICER)
 
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="roles"
@@ -341,7 +345,7 @@ class Role(models.Model):
                         affiliate__isnull=True,
                     )
                     | Q(
-                        kind="national_admin",
+                        kind__in=["national_admin", "cac", "policy_officer"],
                         region__isnull=True,
                         clp__isnull=True,
                         branch__isnull=True,

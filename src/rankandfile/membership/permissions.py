@@ -48,6 +48,16 @@ def is_national_admin(user: AnyUser) -> bool:
     return any(r.kind == Role.Kind.NATIONAL_ADMIN for r in active_roles(user))
 
 
+def is_cac(user: AnyUser) -> bool:
+    """A member of the conference arrangements committee (conference business)."""
+    return any(r.kind == Role.Kind.CAC for r in active_roles(user))
+
+
+def is_policy_officer(user: AnyUser) -> bool:
+    """Maintains the links between Commons divisions and policies (accountability)."""
+    return any(r.kind == Role.Kind.POLICY_OFFICER for r in active_roles(user))
+
+
 def is_scrutineer(user: AnyUser) -> bool:
     return any(r.kind == Role.Kind.SCRUTINEER for r in active_roles(user))
 

@@ -1,0 +1,7 @@
+"""JSON API for accountability (mounted under /api/v1/ by rankandfile.api)."""
+
+from __future__ import annotations
+
+from ninja import Router
+
+router = Router(tags=["accountability"])

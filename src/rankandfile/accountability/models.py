@@ -1,0 +1,3 @@
+"""Accountability: models."""
+
+from __future__ import annotations

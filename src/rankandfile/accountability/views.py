@@ -1,0 +1,10 @@
+"""Pages for accountability."""
+
+from __future__ import annotations
+
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import render
+
+
+def index(request: HttpRequest) -> HttpResponse:
+    return render(request, "accountability/index.html", {"nav": "accountability"})

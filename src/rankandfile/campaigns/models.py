@@ -1,0 +1,3 @@
+"""Campaigns: models."""
+
+from __future__ import annotations

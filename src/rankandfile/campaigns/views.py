@@ -1,0 +1,10 @@
+"""Pages for campaigns."""
+
+from __future__ import annotations
+
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import render
+
+
+def index(request: HttpRequest) -> HttpResponse:
+    return render(request, "campaigns/index.html", {"nav": "campaigns"})

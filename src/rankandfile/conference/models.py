@@ -1,0 +1,3 @@
+"""Conference: models."""
+
+from __future__ import annotations

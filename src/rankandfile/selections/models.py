@@ -1,0 +1,3 @@
+"""Selections: models."""
+
+from __future__ import annotations
