@@ -1,0 +1,153 @@
+"""The parameters of the rule book that the software obeys (pure Python, no Django).
+
+Every number the party's rules fix — motion limits, delegate entitlement, card-vote
+section shares, the programme threshold, the selection rules — is a field here, read from
+the rule-book version in force on a date (``rankandfile.conference.rulebook``), never a
+constant in code. A rule change carried at conference produces a new rule-book version
+with new parameters, so behaviour changes from the date it takes effect.
+
+Defaults are the rules described in docs/rules and ../shared/domain.md (Labour Party rule
+book, 2022 onwards, with the demo party's reform of mandatory open selection).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from fractions import Fraction
+from typing import Any
+
+
+class SelectionMode:
+    """How a sitting MP's reselection is decided (Chapter 5 of the rule book)."""
+
+    #: Open selection only if a majority of branches and affiliates combined want it.
+    TRIGGER_PRE_2018 = "trigger_pre_2018"
+    #: Open selection if at least one third of the branches, or one third of the
+    #: affiliates, that voted want it (2018 rule change).
+    TRIGGER_2018 = "trigger_2018"
+    #: Open selection if more than 50% of a college weighted 50% branches / 50%
+    #: affiliates want it (2021 rule change).
+    TRIGGER_2021 = "trigger_2021"
+    #: No trigger: every sitting MP faces a full, open selection.
+    MANDATORY_OPEN = "mandatory_open"
+
+    ALL = (TRIGGER_PRE_2018, TRIGGER_2018, TRIGGER_2021, MANDATORY_OPEN)
+    LABELS: Mapping[str, str] = {
+        TRIGGER_PRE_2018: "Trigger ballot: majority of branches and affiliates (before 2018)",
+        TRIGGER_2018: "Trigger ballot: one third of branches or of affiliates (2018)",
+        TRIGGER_2021: "Trigger ballot: over 50% of a 50/50 branch/affiliate college (2021)",
+        MANDATORY_OPEN: "Mandatory open selection: every sitting MP faces a full selection",
+    }
+
+
+def _fraction(value: Any) -> Fraction:
+    if isinstance(value, Fraction):
+        return value
+    if isinstance(value, int):
+        return Fraction(value)
+    if isinstance(value, str):
+        return Fraction(value.strip())
+    raise ValueError(f"expected a fraction such as '2/3', got {value!r}")
+
+
+@dataclass(frozen=True)
+class RuleParameters:
+    """The rule book's numbers. Fractions are exact; JSON stores them as "p/q" strings."""
+
+    # Submissions to conference.
+    motion_max_words: int = 250
+    motion_title_max_words: int = 10
+    #: Each CLP and each affiliate may submit this many items in all (motion *or* rule change).
+    submissions_per_organisation: int = 1
+    #: The "contemporary" test: the motion's issue arose after the policy document.
+    contemporary_test: bool = False
+    #: CLP rule changes are debated at the conference after the one they were submitted to.
+    clp_rule_change_delay_years: int = 1
+    #: No proposal on a point conference decided within this many years.
+    three_year_rule_years: int = 3
+
+    # Priorities ballot and card vote.
+    priorities_topics_per_section: int = 6
+    #: Each section's share of the card vote; the shares add up to 1.
+    card_vote_section_shares: Mapping[str, Fraction] = field(
+        default_factory=lambda: {"clp": Fraction(1, 2), "affiliate": Fraction(1, 2)}
+    )
+    #: Share of the card vote needed for a motion to enter the programme.
+    programme_threshold: Fraction = Fraction(2, 3)
+
+    # Delegate entitlement of a CLP.
+    delegate_base_members: int = 749
+    delegate_members_per_additional: int = 250
+    delegate_max: int = 6
+    women_delegate_min_women_members: int = 100
+    youth_delegate_min_young_members: int = 30
+    youth_age_under: int = 27
+    #: At least every n-th delegate is a woman (2: every second).
+    delegate_woman_every: int = 2
+
+    # Selections of parliamentary candidates.
+    selection_mode: str = SelectionMode.MANDATORY_OPEN
+    candidate_min_membership_months: int = 12
+    candidate_requires_trade_union: bool = True
+    shortlist_min_women_share: Fraction = Fraction(1, 2)
+    shortlist_min_bame: int = 1
+    selection_electorate_months: int = 6
+    selection_appeal_days: int = 7
+
+    def __post_init__(self) -> None:
+        if self.selection_mode not in SelectionMode.ALL:
+            raise ValueError(f"unknown selection mode {self.selection_mode!r}")
+        shares = self.card_vote_section_shares
+        if sum(shares.values(), Fraction(0)) != 1:
+            raise ValueError("card-vote section shares must add up to 1")
+        if not Fraction(0) < self.programme_threshold <= 1:
+            raise ValueError("the programme threshold must be a share between 0 and 1")
+        for f in dataclasses.fields(self):
+            value = getattr(self, f.name)
+            if isinstance(value, int) and not isinstance(value, bool) and value < 0:
+                raise ValueError(f"{f.name} cannot be negative")
+
+    # JSON round trip -------------------------------------------------------------------
+
+    def to_json(self) -> dict[str, Any]:
+        out: dict[str, Any] = {}
+        for f in dataclasses.fields(self):
+            value = getattr(self, f.name)
+            if isinstance(value, Fraction):
+                value = f"{value.numerator}/{value.denominator}"
+            elif isinstance(value, Mapping):
+                value = {k: f"{v.numerator}/{v.denominator}" for k, v in value.items()}
+            out[f.name] = value
+        return out
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any]) -> RuleParameters:
+        """Build from stored JSON; unknown keys are an error, missing keys take defaults."""
+        names = {f.name: f for f in dataclasses.fields(cls)}
+        unknown = sorted(set(data) - set(names))
+        if unknown:
+            raise ValueError(f"unknown rule-book parameters: {', '.join(unknown)}")
+        kwargs: dict[str, Any] = {}
+        defaults = cls()
+        for key, value in data.items():
+            current = getattr(defaults, key)
+            if isinstance(current, Fraction):
+                kwargs[key] = _fraction(value)
+            elif isinstance(current, Mapping):
+                kwargs[key] = {str(k): _fraction(v) for k, v in dict(value).items()}
+            elif isinstance(current, bool):
+                if not isinstance(value, bool):
+                    raise ValueError(f"{key} must be true or false")
+                kwargs[key] = value
+            elif isinstance(current, int):
+                if isinstance(value, bool) or not isinstance(value, int):
+                    raise ValueError(f"{key} must be a whole number")
+                kwargs[key] = value
+            else:
+                kwargs[key] = str(value)
+        return cls(**kwargs)
+
+    def replace(self, **changes: Any) -> RuleParameters:
+        return dataclasses.replace(self, **changes)
