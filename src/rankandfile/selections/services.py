@@ -495,6 +495,7 @@ def application_withdraw(*, actor: User, application: Application) -> Applicatio
 @transaction.atomic
 def application_mark_sitting_mp(*, actor: User, application: Application) -> Application:
     """The officers confirm an applicant is the sitting MP (S4: shortlisted automatically)."""
+    application = Application.objects.select_related("selection__sitting_mp").get(pk=application.pk)
     selection = application.selection
     _require_manager(actor, selection)
     if selection.sitting_mp is None:
@@ -645,6 +646,7 @@ def nomination_record(
     if affiliate is not None and not permissions.can_act_for_affiliate(actor, selection, affiliate):
         raise PermissionDenied("only this affiliate's officers may nominate for it")
     _require_stage(selection, Stage.NOMINATIONS)
+    application = Application.objects.get(pk=application.pk)  # the caller's copy may be stale
     if application.selection_id != selection.pk or not application.on_shortlist:
         raise DomainError(f"{application.name} is not on this selection's shortlist")
     unit: dict[str, Any] = {"branch": branch} if branch else {"affiliate": affiliate}
