@@ -10,6 +10,7 @@ Cross-app contract (other apps rely on these names):
 from __future__ import annotations
 
 import datetime as dt
+from typing import Any
 
 from django.db import models
 from django.db.models import Q
@@ -74,6 +75,16 @@ class RuleClause(models.Model):
     heading = models.CharField(max_length=200, blank=True)
     text = models.TextField()
     position = models.PositiveIntegerField(help_text="Order within the rule book.")
+    #: Where this wording came from: the rule change carried (null: older than the software).
+    agenda_item = models.ForeignKey(
+        "AgendaItem", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    origin = models.CharField(
+        max_length=300, blank=True, help_text='e.g. "Rule change carried at the 2018 conference"'
+    )
+    since_year = models.PositiveSmallIntegerField(
+        null=True, blank=True, help_text="Conference year this wording was decided."
+    )
 
     class Meta:
         ordering = ["version", "position"]
@@ -150,6 +161,12 @@ class ProgrammeEntry(models.Model):
     supersedes = models.ForeignKey(
         "self", null=True, blank=True, on_delete=models.PROTECT, related_name="superseded_by"
     )
+    #: The vote that put it there (null for entries loaded from before the software).
+    agenda_item = models.ForeignKey(
+        "AgendaItem", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    #: The card-vote figures as announced (exact shares and display percentages).
+    figures = models.JSONField(default=dict, blank=True)
 
     objects = ProgrammeEntryQuerySet.as_manager()
 
@@ -159,3 +176,402 @@ class ProgrammeEntry(models.Model):
 
     def __str__(self) -> str:
         return f"{self.reference} {self.title}"
+
+
+# --- The conference year: deadlines, topics, submissions -------------------------------
+class ConferenceDates(models.Model):
+    """Deadlines and the census date of a conference (one row per conference).
+
+    Kept apart from :class:`Conference` so the cross-app contract model stays small.
+    """
+
+    conference = models.OneToOneField(Conference, on_delete=models.CASCADE, related_name="dates")
+    motions_deadline = models.DateTimeField()
+    rule_changes_deadline = models.DateTimeField()
+    amendments_deadline = models.DateTimeField()
+    delegates_deadline = models.DateTimeField()
+    census_date = models.DateField(
+        help_text="Membership on this day decides each CLP's delegate entitlement and weight."
+    )
+    agenda_published_at = models.DateTimeField(null=True, blank=True)
+    priorities_opened_at = models.DateTimeField(null=True, blank=True)
+    priorities_closed_at = models.DateTimeField(null=True, blank=True)
+    priorities_result = models.JSONField(default=dict, blank=True)
+
+    def __str__(self) -> str:
+        return f"Deadlines of {self.conference}"
+
+
+class Topic(models.Model):
+    """A subject heading the CAC groups submissions under (the priorities ballot's options)."""
+
+    conference = models.ForeignKey(Conference, on_delete=models.CASCADE, related_name="topics")
+    name = models.CharField(max_length=120)
+    position = models.PositiveIntegerField(default=0)
+    debated = models.BooleanField(default=False)
+    prioritised_by = models.CharField(
+        max_length=60, blank=True, help_text="Sections that prioritised it, e.g. 'clp, affiliate'."
+    )
+
+    class Meta:
+        ordering = ["conference", "position", "name"]
+        constraints = [
+            models.UniqueConstraint(fields=["conference", "name"], name="topic_unique_name")
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Submission(models.Model):
+    """A motion or a rule change submitted by a CLP or an affiliate.
+
+    Exactly one of ``clp`` and ``affiliate`` is set (database constraint). A rule change
+    names the clause it amends and the proposed new text; ``debate_year`` is the year of
+    the conference that debates it (a CLP rule change waits ``clp_rule_change_delay_years``).
+    """
+
+    class Kind(models.TextChoices):
+        MOTION = "motion", "Motion"
+        RULE_CHANGE = "rule_change", "Rule change"
+
+    class Status(models.TextChoices):
+        SUBMITTED = "submitted", "Submitted, awaiting the CAC"
+        IN_ORDER = "in_order", "In order"
+        OUT_OF_ORDER = "out_of_order", "Ruled out of order"
+        COMPOSITED = "composited", "Composited"
+        WITHDRAWN = "withdrawn", "Withdrawn"
+
+    conference = models.ForeignKey(Conference, on_delete=models.PROTECT, related_name="submissions")
+    reference = models.CharField(max_length=20, blank=True)
+    kind = models.CharField(max_length=12, choices=Kind.choices)
+    clp = models.ForeignKey(
+        "membership.CLP", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    affiliate = models.ForeignKey(
+        "membership.Affiliate", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    title = models.CharField(max_length=200)
+    text = models.TextField()
+    clause_number = models.CharField(max_length=30, blank=True)
+    parameter_changes = models.JSONField(default=dict, blank=True)
+    debate_year = models.PositiveSmallIntegerField()
+    supersedes = models.ForeignKey(
+        ProgrammeEntry,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="superseding_submissions",
+        help_text="The programme entry this motion would replace if adopted.",
+    )
+    meeting_date = models.DateField()
+    meeting_for = models.PositiveIntegerField()
+    meeting_against = models.PositiveIntegerField()
+    meeting_abstain = models.PositiveIntegerField(default=0)
+    submitted_by = models.ForeignKey(
+        "core.User", null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    submitted_at = models.DateTimeField()
+    status = models.CharField(max_length=14, choices=Status.choices, default=Status.SUBMITTED)
+    ruling_reason = models.TextField(blank=True)
+    ruled_by = models.ForeignKey(
+        "core.User", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    ruled_at = models.DateTimeField(null=True, blank=True)
+    topic = models.ForeignKey(
+        Topic, null=True, blank=True, on_delete=models.SET_NULL, related_name="submissions"
+    )
+    composite = models.ForeignKey(
+        "Composite",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="originals",
+    )
+
+    class Meta:
+        ordering = ["conference", "reference", "pk"]
+        constraints = [
+            models.CheckConstraint(
+                name="submission_one_organisation",
+                condition=Q(clp__isnull=False, affiliate__isnull=True)
+                | Q(clp__isnull=True, affiliate__isnull=False),
+            ),
+            models.CheckConstraint(
+                name="submission_rule_change_names_clause",
+                condition=Q(kind="motion") | ~Q(clause_number=""),
+            ),
+        ]
+        indexes = [models.Index(fields=["debate_year", "kind", "status"])]
+
+    def __str__(self) -> str:
+        return f"{self.reference or '—'} {self.title}"
+
+    @property
+    def organisation(self) -> Any:
+        return self.clp if self.clp_id else self.affiliate
+
+    @property
+    def organisation_name(self) -> str:
+        org = self.organisation
+        return str(org) if org is not None else ""
+
+
+class Composite(models.Model):
+    """A composite motion merged from the in-order motions on a prioritised topic."""
+
+    class Status(models.TextChoices):
+        DRAFT = "draft", "Draft (being agreed)"
+        AGREED = "agreed", "Agreed by every mover"
+
+    conference = models.ForeignKey(Conference, on_delete=models.PROTECT, related_name="composites")
+    topic = models.ForeignKey(Topic, on_delete=models.PROTECT, related_name="composites")
+    number = models.PositiveSmallIntegerField()
+    title = models.CharField(max_length=200)
+    text = models.TextField()
+    status = models.CharField(max_length=8, choices=Status.choices, default=Status.DRAFT)
+    drafted_by = models.ForeignKey(
+        "core.User", null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["conference", "number"]
+        constraints = [
+            models.UniqueConstraint(fields=["conference", "number"], name="composite_unique_number")
+        ]
+
+    def __str__(self) -> str:
+        return f"Composite {self.number}: {self.title}"
+
+
+class CompositeSignoff(models.Model):
+    """A sponsoring organisation's agreement to the composite's final wording."""
+
+    composite = models.ForeignKey(Composite, on_delete=models.CASCADE, related_name="signoffs")
+    submission = models.ForeignKey(Submission, on_delete=models.CASCADE, related_name="+")
+    signed_by = models.ForeignKey(
+        "core.User", null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    signed_at = models.DateTimeField()
+    text_digest = models.CharField(max_length=64, help_text="SHA-256 of the wording agreed.")
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["composite", "submission"], name="signoff_unique")
+        ]
+
+
+# --- Delegates ---------------------------------------------------------------------------
+class Delegate(models.Model):
+    """A CLP's delegate to a conference (a member of that CLP)."""
+
+    class Kind(models.TextChoices):
+        GENERAL = "general", "Delegate"
+        WOMAN = "woman", "Women's delegate"
+        YOUTH = "youth", "Youth delegate"
+
+    class Method(models.TextChoices):
+        BALLOT = "ballot", "Elected by ballot"
+        MEETING = "meeting", "Elected at a meeting"
+
+    conference = models.ForeignKey(Conference, on_delete=models.CASCADE, related_name="delegates")
+    clp = models.ForeignKey("membership.CLP", on_delete=models.PROTECT, related_name="+")
+    member = models.ForeignKey("membership.Member", on_delete=models.PROTECT, related_name="+")
+    kind = models.CharField(max_length=8, choices=Kind.choices, default=Kind.GENERAL)
+    method = models.CharField(max_length=8, choices=Method.choices, default=Method.MEETING)
+    ballot = models.ForeignKey(
+        "ballots.Ballot", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    meeting_date = models.DateField(null=True, blank=True)
+    registered_by = models.ForeignKey(
+        "core.User", null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    registered_at = models.DateTimeField()
+    credential = models.CharField(max_length=12, help_text="Number printed on the pass.")
+    checked_in_at = models.DateTimeField(null=True, blank=True)
+    checked_in_by = models.ForeignKey(
+        "core.User", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["conference", "clp", "pk"]
+        constraints = [
+            models.UniqueConstraint(fields=["conference", "member"], name="delegate_once"),
+            models.UniqueConstraint(
+                fields=["conference", "credential"], name="delegate_credential"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.member} ({self.clp})"
+
+
+class AffiliateDelegation(models.Model):
+    """An affiliate's delegation: it casts the affiliated membership in a card vote."""
+
+    conference = models.ForeignKey(Conference, on_delete=models.CASCADE, related_name="delegations")
+    affiliate = models.ForeignKey(
+        "membership.Affiliate", on_delete=models.PROTECT, related_name="+"
+    )
+    affiliated_members = models.PositiveIntegerField()
+    size = models.PositiveSmallIntegerField(default=1, help_text="People in the delegation.")
+    leader = models.ForeignKey(
+        "core.User",
+        on_delete=models.PROTECT,
+        related_name="+",
+        help_text="Casts the delegation's card vote.",
+    )
+    registered_at = models.DateTimeField()
+    checked_in_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["conference", "affiliate"]
+        constraints = [
+            models.UniqueConstraint(fields=["conference", "affiliate"], name="delegation_once")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.affiliate} delegation"
+
+
+class PriorityChoice(models.Model):
+    """One delegation's priorities-ballot vote: up to N topics."""
+
+    conference = models.ForeignKey(Conference, on_delete=models.CASCADE, related_name="+")
+    section = models.CharField(max_length=10)
+    clp = models.ForeignKey("membership.CLP", null=True, blank=True, on_delete=models.CASCADE)
+    affiliate = models.ForeignKey(
+        "membership.Affiliate", null=True, blank=True, on_delete=models.CASCADE
+    )
+    topics = models.ManyToManyField(Topic, related_name="+")
+    cast_by = models.ForeignKey("core.User", null=True, on_delete=models.SET_NULL, related_name="+")
+    cast_at = models.DateTimeField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["conference", "clp"],
+                condition=Q(clp__isnull=False),
+                name="priority_clp_once",
+            ),
+            models.UniqueConstraint(
+                fields=["conference", "affiliate"],
+                condition=Q(affiliate__isnull=False),
+                name="priority_affiliate_once",
+            ),
+        ]
+
+
+# --- The floor ---------------------------------------------------------------------------
+class FloorSession(models.Model):
+    """A session of conference (e.g. "Tuesday morning")."""
+
+    conference = models.ForeignKey(Conference, on_delete=models.CASCADE, related_name="sessions")
+    title = models.CharField(max_length=120)
+    starts_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["conference", "starts_at"]
+
+    def __str__(self) -> str:
+        return self.title
+
+
+class AgendaItem(models.Model):
+    """An item of business and its vote (show of hands or card vote).
+
+    ``for_share`` is the exact combined share for, as "p/q" (card votes); ``result`` the
+    full card-vote result (``counting.cardvote.CardVoteResult.to_dict()``).
+    """
+
+    class Method(models.TextChoices):
+        HANDS = "hands", "Show of hands"
+        CARD = "card", "Card vote"
+
+    class State(models.TextChoices):
+        PENDING = "pending", "Not yet taken"
+        OPEN = "open", "Voting open"
+        CLOSED = "closed", "Decided"
+
+    class Outcome(models.TextChoices):
+        NONE = "", "—"
+        CARRIED = "carried", "Carried"
+        LOST = "lost", "Lost"
+        REFERRED_BACK = "referred_back", "Referred back"
+        REMITTED = "remitted", "Remitted to the NEC"
+        WITHDRAWN = "withdrawn", "Withdrawn"
+
+    session = models.ForeignKey(FloorSession, on_delete=models.CASCADE, related_name="items")
+    position = models.PositiveIntegerField(default=0)
+    title = models.CharField(max_length=200)
+    submission = models.ForeignKey(
+        Submission, null=True, blank=True, on_delete=models.PROTECT, related_name="items"
+    )
+    composite = models.ForeignKey(
+        Composite, null=True, blank=True, on_delete=models.PROTECT, related_name="items"
+    )
+    method = models.CharField(max_length=5, choices=Method.choices, default=Method.CARD)
+    state = models.CharField(max_length=7, choices=State.choices, default=State.PENDING)
+    outcome = models.CharField(max_length=14, choices=Outcome.choices, blank=True, default="")
+    opened_at = models.DateTimeField(null=True, blank=True)
+    closed_at = models.DateTimeField(null=True, blank=True)
+    for_share = models.CharField(max_length=80, blank=True)
+    result = models.JSONField(default=dict, blank=True)
+    note = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["session__starts_at", "position", "pk"]
+        constraints = [
+            models.CheckConstraint(
+                name="item_not_both_motion_and_composite",
+                condition=Q(submission__isnull=True) | Q(composite__isnull=True),
+            )
+        ]
+
+    def __str__(self) -> str:
+        return self.title
+
+
+class Card(models.Model):
+    """One voter's card in a card vote, frozen when the vote opens.
+
+    A CLP delegate's card carries the CLP's membership (``unit_weight``) shared among the
+    CLP's delegates present (``unit_present``); an affiliate delegation's card its
+    affiliated membership (``unit_present`` = 1). ``choice`` is blank until cast.
+    """
+
+    class Choice(models.TextChoices):
+        NONE = "", "Not yet voted"
+        FOR = "for", "For"
+        AGAINST = "against", "Against"
+        ABSTAIN = "abstain", "Abstain"
+
+    item = models.ForeignKey(AgendaItem, on_delete=models.CASCADE, related_name="cards")
+    section = models.CharField(max_length=10)
+    unit_id = models.PositiveIntegerField(help_text="The CLP's or affiliate's id.")
+    unit_name = models.CharField(max_length=200)
+    unit_weight = models.PositiveIntegerField()
+    unit_present = models.PositiveIntegerField()
+    user = models.ForeignKey("core.User", on_delete=models.PROTECT, related_name="+")
+    delegate = models.ForeignKey(Delegate, null=True, blank=True, on_delete=models.PROTECT)
+    delegation = models.ForeignKey(
+        AffiliateDelegation, null=True, blank=True, on_delete=models.PROTECT
+    )
+    choice = models.CharField(max_length=8, choices=Choice.choices, blank=True, default="")
+    cast_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["item", "delegate"],
+                condition=Q(delegate__isnull=False),
+                name="card_delegate",
+            ),
+            models.UniqueConstraint(
+                fields=["item", "delegation"],
+                condition=Q(delegation__isnull=False),
+                name="card_delegation",
+            ),
+        ]
+        indexes = [models.Index(fields=["item", "user"])]

@@ -6,4 +6,53 @@ app_name = "conference"
 
 urlpatterns = [
     path("conference/", views.index, name="index"),
+    path("conference/new/", views.conference_new, name="new"),
+    path("conference/word-count/", views.word_count, name="word_count"),
+    path("conference/rules/", views.rule_book, name="rule_book"),
+    path("conference/rules/v<int:number>/", views.rule_book, name="rule_book_version"),
+    path(
+        "conference/rules/v<int:number>.<str:fmt>",
+        views.rule_book_download,
+        name="rule_book_download",
+    ),
+    path("conference/programme/", views.programme, name="programme"),
+    path(
+        "conference/programme/download.<str:fmt>",
+        views.programme_download,
+        name="programme_download",
+    ),
+    path("conference/programme/entries/<int:pk>/", views.programme_entry, name="programme_entry"),
+    path("conference/<int:year>/", views.detail, name="detail"),
+    path("conference/<int:year>/submit/", views.submit, name="submit"),
+    path("conference/<int:year>/submissions/<int:pk>/", views.submission, name="submission"),
+    path(
+        "conference/<int:year>/submissions/<int:pk>/withdraw/",
+        views.submission_withdraw,
+        name="withdraw",
+    ),
+    path("conference/<int:year>/submissions/<int:pk>/rule/", views.rule, name="rule"),
+    path("conference/<int:year>/arrangements/", views.arrangements, name="arrangements"),
+    path("conference/<int:year>/arrangements/topics/", views.topic_new, name="topic_new"),
+    path(
+        "conference/<int:year>/arrangements/publish/", views.agenda_publish, name="agenda_publish"
+    ),
+    path("conference/<int:year>/delegates/", views.delegates, name="delegates"),
+    path("conference/<int:year>/delegates/<int:pk>/check-in/", views.check_in, name="check_in"),
+    path("conference/<int:year>/delegations/", views.delegation, name="delegation"),
+    path(
+        "conference/<int:year>/delegations/<int:pk>/check-in/",
+        views.delegation_check_in,
+        name="delegation_check_in",
+    ),
+    path("conference/<int:year>/priorities/", views.priorities, name="priorities"),
+    path(
+        "conference/<int:year>/topics/<int:topic_id>/composite/",
+        views.composite_new,
+        name="composite_new",
+    ),
+    path("conference/<int:year>/composites/<int:number>/", views.composite, name="composite"),
+    path("conference/<int:year>/floor/", views.floor, name="floor"),
+    path("conference/<int:year>/floor/<int:pk>/", views.item, name="item"),
+    path("conference/<int:year>/floor/<int:pk>/action/", views.item_action, name="item_action"),
+    path("conference/<int:year>/floor/<int:pk>/board/", views.board, name="board"),
 ]

@@ -1,0 +1,237 @@
+"""Pure rules of conference procedure (no Django): word counts, delegate entitlement,
+gender balance, word-level diffs and the provenance of a composite's wording.
+
+Every function takes the rule-book numbers it needs as a :class:`RuleParameters`, never a
+constant. Rule clauses are cited as in docs/rules/conference.md.
+"""
+
+from __future__ import annotations
+
+import difflib
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+
+from rankandfile.conference.rules import RuleParameters
+
+_WORD = re.compile(r"[\w'’-]+", re.UNICODE)
+_SENTENCE = re.compile(r"(?<=[.!?;:])\s+|\n+")
+
+
+def words(text: str) -> list[str]:
+    """The words of ``text``: runs of letters, digits, apostrophes and hyphens."""
+    return _WORD.findall(text)
+
+
+def word_count(text: str) -> int:
+    """Number of words as clause 3.II.2 counts them ("NHS", "2019" and "co-operative"
+    are one word each; punctuation is not a word)."""
+    return len(words(text))
+
+
+# --- Delegates (clauses 3.III.1 and 3.III.2) --------------------------------------------
+@dataclass(frozen=True)
+class Entitlement:
+    """A CLP's delegate entitlement at the census date and the arithmetic behind it."""
+
+    members: int
+    women: int
+    young: int
+    general: int
+    capped: bool
+    woman_delegate: bool
+    youth_delegate: bool
+    min_women_general: int
+
+    @property
+    def total(self) -> int:
+        return self.general + int(self.woman_delegate) + int(self.youth_delegate)
+
+    def explain(self, p: RuleParameters) -> str:
+        parts = []
+        if self.members == 0:
+            return "No members at the census date: no delegates."
+        extra = self.general - 1
+        base = f"{self.members:,} members: 1 delegate for the first {p.delegate_base_members:,}"
+        if self.capped:
+            base += f", capped at {p.delegate_max}"
+        elif extra:
+            base += f" and {extra} for the further {self.members - p.delegate_base_members:,}"
+        parts.append(base)
+        parts.append(
+            f"{self.women:,} women members: "
+            + ("a women's delegate" if self.woman_delegate else "no women's delegate")
+            + f" (needs {p.women_delegate_min_women_members})"
+        )
+        parts.append(
+            f"{self.young:,} members under {p.youth_age_under}: "
+            + ("a youth delegate" if self.youth_delegate else "no youth delegate")
+            + f" (needs {p.youth_delegate_min_young_members})"
+        )
+        parts.append(f"at least {self.min_women_general} of the general delegates must be women")
+        return "; ".join(parts) + "."
+
+
+def entitlement(*, members: int, women: int, young: int, p: RuleParameters) -> Entitlement:
+    """Clause 3.III.1: one delegate for the first ``delegate_base_members`` members or part,
+    one more for each further ``delegate_members_per_additional`` or part, capped at
+    ``delegate_max`` (0: no cap); plus a woman delegate with at least
+    ``women_delegate_min_women_members`` women and a youth delegate with at least
+    ``youth_delegate_min_young_members`` members under ``youth_age_under``.
+    Clause 3.III.2: at least one in every ``delegate_woman_every`` general delegates is a
+    woman (rounded up)."""
+    if members < 0 or women < 0 or young < 0:
+        raise ValueError("member counts cannot be negative")
+    if members == 0:
+        general = 0
+    else:
+        over = max(0, members - p.delegate_base_members)
+        per = max(1, p.delegate_members_per_additional)
+        general = 1 + -(-over // per)
+    capped = bool(p.delegate_max) and general > p.delegate_max
+    if capped:
+        general = p.delegate_max
+    every = max(1, p.delegate_woman_every)
+    return Entitlement(
+        members=members,
+        women=women,
+        young=young,
+        general=general,
+        capped=capped,
+        woman_delegate=members > 0 and women >= p.women_delegate_min_women_members,
+        youth_delegate=members > 0 and young >= p.youth_delegate_min_young_members,
+        min_women_general=-(-general // every),
+    )
+
+
+def delegation_problems(
+    ent: Entitlement,
+    delegates: Sequence[tuple[str, bool, bool]],
+) -> list[str]:
+    """Check a CLP's delegation ``(kind, is_woman, is_young)`` against its entitlement.
+
+    Returns every problem in words (an empty list: the delegation is valid)."""
+    problems: list[str] = []
+    general = [d for d in delegates if d[0] == "general"]
+    women_d = [d for d in delegates if d[0] == "woman"]
+    youth_d = [d for d in delegates if d[0] == "youth"]
+    if len(general) > ent.general:
+        problems.append(
+            f"{len(general)} delegates, but the CLP is entitled to {ent.general} (clause 3.III.1)"
+        )
+    if women_d and not ent.woman_delegate:
+        problems.append("the CLP is not entitled to a women's delegate (clause 3.III.1)")
+    if len(women_d) > 1:
+        problems.append("only one women's delegate is allowed (clause 3.III.1)")
+    if any(not w for _, w, _ in women_d):
+        problems.append("the women's delegate must be a woman (clause 3.III.1)")
+    if youth_d and not ent.youth_delegate:
+        problems.append("the CLP is not entitled to a youth delegate (clause 3.III.1)")
+    if len(youth_d) > 1:
+        problems.append("only one youth delegate is allowed (clause 3.III.1)")
+    if any(not y for _, _, y in youth_d):
+        problems.append("the youth delegate must be under the youth age (clause 3.III.1)")
+    return problems
+
+
+def gender_balance_problem(ent: Entitlement, women_general: int, general: int) -> str | None:
+    """Clause 3.III.2 once the delegation is complete: enough women among the general
+    delegates (judged on the full entitlement, so a partial delegation is not refused
+    while places remain for women)."""
+    places_left = ent.general - general
+    if women_general + places_left < ent.min_women_general:
+        return (
+            f"at least {ent.min_women_general} of the {ent.general} delegates must be women "
+            f"(clause 3.III.2); {women_general} of {general} elected are women and only "
+            f"{places_left} place{'s' if places_left != 1 else ''} remain"
+        )
+    return None
+
+
+# --- Diffs --------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class Segment:
+    op: str  # "same" | "ins" | "del"
+    text: str
+
+
+def word_diff(old: str, new: str) -> list[Segment]:
+    """A word-level diff of two texts for display (<del>/<ins>)."""
+    a = re.findall(r"\S+\s*", old)
+    b = re.findall(r"\S+\s*", new)
+    out: list[Segment] = []
+    sm = difflib.SequenceMatcher(a=[w.strip() for w in a], b=[w.strip() for w in b], autojunk=False)
+    for tag, i1, i2, j1, j2 in sm.get_opcodes():
+        if tag == "equal":
+            out.append(Segment("same", "".join(b[j1:j2])))
+            continue
+        if tag in ("delete", "replace"):
+            out.append(Segment("del", "".join(a[i1:i2])))
+        if tag in ("insert", "replace"):
+            out.append(Segment("ins", "".join(b[j1:j2])))
+    return out
+
+
+# --- Compositing (appendix 6, clause A6.2) -----------------------------------------------
+@dataclass(frozen=True)
+class SentenceOrigin:
+    """One sentence of a composite: the original it comes from, the share of its words
+    found there in order, and the words that appear in no original (new wording)."""
+
+    sentence: str
+    source: str | None
+    matched: int
+    total: int
+    new_words: tuple[str, ...]
+    tokens: tuple[tuple[str, bool], ...]  # (word, is_new) for display
+
+    @property
+    def verbatim(self) -> bool:
+        return self.total > 0 and self.matched == self.total
+
+
+def sentences(text: str) -> list[str]:
+    return [s.strip() for s in _SENTENCE.split(text) if s and s.strip()]
+
+
+def _norm(w: str) -> str:
+    return w.lower().replace("’", "'")
+
+
+def provenance(composite: str, originals: Mapping[str, str]) -> list[SentenceOrigin]:
+    """Trace each sentence of a composite to the original motion it was taken from.
+
+    The source of a sentence is the original with which it shares the longest run of
+    words in order (difflib over word lists). A word is *new* when it occurs in none of
+    the originals: the compositing rule (clause A6.2) allows only the originals' wording,
+    so new words are flagged for the movers to see before they sign off.
+    """
+    vocab: set[str] = set()
+    src_words: dict[str, list[str]] = {}
+    for label, text in originals.items():
+        ws = [_norm(w) for w in words(text)]
+        src_words[label] = ws
+        vocab.update(ws)
+    out: list[SentenceOrigin] = []
+    for sent in sentences(composite):
+        ws = words(sent)
+        normed = [_norm(w) for w in ws]
+        best: str | None = None
+        best_matched = 0
+        for label, sw in src_words.items():
+            sm = difflib.SequenceMatcher(a=normed, b=sw, autojunk=False)
+            matched = sum(block.size for block in sm.get_matching_blocks())
+            if matched > best_matched:
+                best, best_matched = label, matched
+        tokens = tuple((w, _norm(w) not in vocab) for w in ws)
+        out.append(
+            SentenceOrigin(
+                sentence=sent,
+                source=best,
+                matched=best_matched,
+                total=len(ws),
+                new_words=tuple(w for w, new in tokens if new),
+                tokens=tokens,
+            )
+        )
+    return out

@@ -1,0 +1,412 @@
+"""Reads for conference pages and the API (query counts pinned in tests)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import defaultdict
+from dataclasses import dataclass, field
+from fractions import Fraction
+from typing import Any
+
+from django.db.models import Count, Exists, OuterRef, Prefetch, Q, QuerySet
+
+from rankandfile.conference import procedure
+from rankandfile.conference.models import (
+    AgendaItem,
+    Card,
+    Composite,
+    CompositeSignoff,
+    Conference,
+    Delegate,
+    FloorSession,
+    ProgrammeEntry,
+    ProgrammeVersion,
+    RuleBookVersion,
+    RuleClause,
+    Submission,
+    Topic,
+)
+from rankandfile.conference.rulebook import parameters_in_force
+from rankandfile.conference.rules import RuleParameters
+from rankandfile.counting.cardvote import CardVoteResult, Section, count_card_vote
+from rankandfile.counting.yesno import SIMPLE_MAJORITY, percent_str
+from rankandfile.membership.models import Gender, Member, Period
+
+SECTION_LABELS = {"clp": "Constituency parties", "affiliate": "Affiliates"}
+
+
+# --- Conferences -----------------------------------------------------------------------
+def current_conference(*, today: dt.date | None = None) -> Conference | None:
+    """This year's conference if there is one, else the latest."""
+    from django.utils import timezone
+
+    day = today or timezone.localdate()
+    return (
+        Conference.objects.select_related("dates").filter(year=day.year).first()
+        or Conference.objects.select_related("dates").order_by("-year").first()
+    )
+
+
+def conference_by_year(year: int) -> Conference | None:
+    return Conference.objects.select_related("dates").filter(year=year).first()
+
+
+def conference_parameters(conference: Conference) -> RuleParameters:
+    """The rules in force when the conference opens (its decisions are judged by them)."""
+    return parameters_in_force(on=conference.starts_on)
+
+
+# --- Membership at the census date (delegates, card-vote weights) ----------------------
+def _youth_cutoff(census: dt.date, age: int) -> dt.date:
+    try:
+        return census.replace(year=census.year - age)
+    except ValueError:  # 29 February
+        return census.replace(year=census.year - age, day=28)
+
+
+def clp_membership(
+    census: dt.date, p: RuleParameters, clp_ids: list[int] | None = None
+) -> dict[int, tuple[int, int, int]]:
+    """``{clp_id: (members, women, under_youth_age)}`` on the census date, one query.
+
+    A member counts if a membership period covers the census date (half-open periods).
+    """
+    on = Period.objects.filter(
+        member=OuterRef("pk"), kind=Period.Kind.MEMBERSHIP, start__lte=census
+    ).filter(Q(end__isnull=True) | Q(end__gt=census))
+    qs = Member.objects.filter(Exists(on))
+    if clp_ids is not None:
+        qs = qs.filter(clp_id__in=clp_ids)
+    cutoff = _youth_cutoff(census, p.youth_age_under)
+    rows = qs.values("clp_id").annotate(
+        n=Count("id"),
+        women=Count("id", filter=Q(gender=Gender.WOMAN)),
+        young=Count("id", filter=Q(date_of_birth__gt=cutoff)),
+    )
+    return {r["clp_id"]: (r["n"], r["women"], r["young"]) for r in rows}
+
+
+def clp_entitlement(conference: Conference, clp_id: int) -> procedure.Entitlement:
+    p = conference_parameters(conference)
+    m, w, y = clp_membership(conference.dates.census_date, p, [clp_id]).get(clp_id, (0, 0, 0))
+    return procedure.entitlement(members=m, women=w, young=y, p=p)
+
+
+# --- Card votes --------------------------------------------------------------------------
+@dataclass(frozen=True)
+class Tally:
+    result: CardVoteResult | None
+    cards: int
+    cast: int
+    by_section: dict[str, tuple[int, int]]  # section -> (cast, cards)
+
+    @property
+    def for_percent(self) -> str | None:
+        r = self.result
+        return None if r is None or r.for_share is None else percent_str(r.for_share)
+
+    @property
+    def against_percent(self) -> str | None:
+        r = self.result
+        return None if r is None or r.against_share is None else percent_str(r.against_share)
+
+
+def card_tally(item: AgendaItem, p: RuleParameters) -> Tally:
+    """The live tally of a card vote in one aggregate query.
+
+    Clause 3.IV.1: each CLP's membership is shared equally among its delegates present
+    (``unit_weight / unit_present`` per card), each affiliate casts its affiliated
+    membership; the sections are scaled to their shares (``counting.cardvote``). Exact
+    Fractions throughout; rounding only in display.
+    """
+    rows = (
+        Card.objects.filter(item=item)
+        .values("section", "unit_id", "unit_weight", "unit_present", "choice")
+        .annotate(n=Count("id"))
+        .order_by()
+    )
+    sums: dict[str, dict[str, Fraction]] = defaultdict(
+        lambda: {"for": Fraction(0), "against": Fraction(0), "abstain": Fraction(0)}
+    )
+    cards: dict[str, int] = defaultdict(int)
+    cast: dict[str, int] = defaultdict(int)
+    for r in rows:
+        sec = r["section"]
+        cards[sec] += r["n"]
+        if not r["choice"]:
+            continue
+        cast[sec] += r["n"]
+        sums[sec][r["choice"]] += Fraction(r["unit_weight"] * r["n"], r["unit_present"])
+    shares = p.card_vote_section_shares
+    total_cast = sum(cast.values())
+    result = None
+    if total_cast:
+        sections = [
+            Section(
+                name=name,
+                share=share,
+                for_votes=sums[name]["for"],
+                against=sums[name]["against"],
+                abstain=sums[name]["abstain"],
+                voters=cast.get(name, 0),
+            )
+            for name, share in shares.items()
+        ]
+        result = count_card_vote(sections, threshold=SIMPLE_MAJORITY)
+    return Tally(
+        result=result,
+        cards=sum(cards.values()),
+        cast=total_cast,
+        by_section={s: (cast.get(s, 0), cards.get(s, 0)) for s in shares},
+    )
+
+
+def my_cards(user: Any, item: AgendaItem) -> list[Card]:
+    if not getattr(user, "is_authenticated", False):
+        return []
+    return list(Card.objects.filter(item=item, user=user).order_by("section", "unit_name"))
+
+
+def open_items_with_my_cards(user: Any, conference: Conference) -> list[AgendaItem]:
+    if not getattr(user, "is_authenticated", False):
+        return []
+    return list(
+        AgendaItem.objects.filter(
+            session__conference=conference, state=AgendaItem.State.OPEN, cards__user=user
+        )
+        .distinct()
+        .select_related("session")
+    )
+
+
+# --- Agenda, submissions, compositing ---------------------------------------------------
+def agenda(conference: Conference) -> list[FloorSession]:
+    return list(
+        FloorSession.objects.filter(conference=conference).prefetch_related(
+            Prefetch(
+                "items",
+                queryset=AgendaItem.objects.select_related("submission", "composite").order_by(
+                    "position", "pk"
+                ),
+            )
+        )
+    )
+
+
+def submissions_by_topic(qs: QuerySet[Submission]) -> list[tuple[str, list[Submission]]]:
+    groups: dict[str, list[Submission]] = defaultdict(list)
+    for s in qs.select_related("clp", "affiliate", "topic", "composite").order_by(
+        "topic__position", "topic__name", "kind", "reference"
+    ):
+        if s.kind == Submission.Kind.RULE_CHANGE:
+            key = "Rule changes"
+        else:
+            key = s.topic.name if s.topic else "Not yet assigned to a topic"
+        groups[key].append(s)
+    return list(groups.items())
+
+
+@dataclass
+class CompositeView:
+    composite: Composite
+    originals: list[Submission]
+    origins: list[procedure.SentenceOrigin]
+    signed: dict[int, CompositeSignoff] = field(default_factory=dict)
+
+    @property
+    def new_words(self) -> list[str]:
+        return [w for o in self.origins for w in o.new_words]
+
+    @property
+    def unsigned(self) -> list[Submission]:
+        return [s for s in self.originals if s.pk not in self.signed]
+
+
+def composite_view(composite: Composite) -> CompositeView:
+    originals = list(
+        Submission.objects.filter(
+            Q(composite=composite) | Q(topic=composite.topic, kind=Submission.Kind.MOTION)
+        )
+        .filter(status__in=[Submission.Status.IN_ORDER, Submission.Status.COMPOSITED])
+        .filter(Q(composite__isnull=True) | Q(composite=composite))
+        .select_related("clp", "affiliate")
+        .order_by("reference")
+    )
+    sources = {s.reference: s.text for s in originals}
+    signed = {
+        so.submission_id: so
+        for so in CompositeSignoff.objects.filter(composite=composite).select_related("signed_by")
+    }
+    return CompositeView(
+        composite=composite,
+        originals=originals,
+        origins=procedure.provenance(composite.text, sources),
+        signed=signed,
+    )
+
+
+def topics_with_counts(conference: Conference) -> list[Topic]:
+    return list(
+        Topic.objects.filter(conference=conference).annotate(
+            motions=Count(
+                "submissions",
+                filter=Q(
+                    submissions__status__in=[
+                        Submission.Status.IN_ORDER,
+                        Submission.Status.COMPOSITED,
+                    ]
+                ),
+            )
+        )
+    )
+
+
+def delegates_of(conference: Conference, clp_id: int | None = None) -> QuerySet[Delegate]:
+    qs = Delegate.objects.filter(conference=conference).select_related("member", "clp")
+    if clp_id is not None:
+        qs = qs.filter(clp_id=clp_id)
+    return qs.order_by("clp__name", "kind", "member__last_name")
+
+
+# --- Programme ------------------------------------------------------------------------------
+def programme_versions() -> list[ProgrammeVersion]:
+    return list(ProgrammeVersion.objects.select_related("conference").order_by("-number"))
+
+
+def programme_entries(version: ProgrammeVersion | None) -> list[ProgrammeEntry]:
+    qs = ProgrammeEntry.objects.select_related(
+        "conference",
+        "added_in",
+        "removed_in",
+        "supersedes",
+        "agenda_item__composite",
+        "agenda_item__submission",
+    )
+    qs = qs.in_version(version) if version is not None else qs.current()
+    return list(qs.order_by("topic", "reference"))
+
+
+def programme_by_topic(entries: list[ProgrammeEntry]) -> list[tuple[str, list[ProgrammeEntry]]]:
+    groups: dict[str, list[ProgrammeEntry]] = defaultdict(list)
+    for e in entries:
+        groups[e.topic].append(e)
+    return sorted(groups.items())
+
+
+@dataclass(frozen=True)
+class ProgrammeComparison:
+    old: ProgrammeVersion
+    new: ProgrammeVersion
+    added: list[ProgrammeEntry]
+    removed: list[ProgrammeEntry]
+    kept: int
+
+
+def programme_compare(old: ProgrammeVersion, new: ProgrammeVersion) -> ProgrammeComparison:
+    a = {e.pk: e for e in programme_entries(old)}
+    b = {e.pk: e for e in programme_entries(new)}
+    return ProgrammeComparison(
+        old=old,
+        new=new,
+        added=[e for k, e in b.items() if k not in a],
+        removed=[e for k, e in a.items() if k not in b],
+        kept=len(set(a) & set(b)),
+    )
+
+
+def programme_json(version: ProgrammeVersion | None) -> dict[str, Any]:
+    entries = programme_entries(version)
+    return {
+        "version": version.number if version else None,
+        "published_on": version.published_on.isoformat() if version else None,
+        "entries": [
+            {
+                "reference": e.reference,
+                "title": e.title,
+                "topic": e.topic,
+                "text": e.text,
+                "conference": e.conference.year,
+                "added_in": e.added_in.number,
+                "supersedes": e.supersedes.reference if e.supersedes else None,
+                "figures": e.figures,
+            }
+            for e in entries
+        ],
+    }
+
+
+# --- Rule book ----------------------------------------------------------------------------
+def rule_book_versions() -> list[RuleBookVersion]:
+    return list(RuleBookVersion.objects.select_related("adopted_by").order_by("-number"))
+
+
+def clauses(version: RuleBookVersion) -> list[RuleClause]:
+    return list(version.clauses.select_related("agenda_item").order_by("position"))
+
+
+@dataclass(frozen=True)
+class ClauseChange:
+    number: str
+    heading: str
+    status: str  # "added" | "removed" | "changed" | "same"
+    segments: list[procedure.Segment]
+    new: RuleClause | None
+
+
+@dataclass(frozen=True)
+class ParameterChange:
+    name: str
+    old: str
+    new: str
+
+
+def rule_book_compare(
+    old: RuleBookVersion, new: RuleBookVersion
+) -> tuple[list[ClauseChange], list[ParameterChange]]:
+    a = {c.number: c for c in clauses(old)}
+    b = {c.number: c for c in clauses(new)}
+    changes: list[ClauseChange] = []
+    order = [c for c in b] + [c for c in a if c not in b]
+    for num in order:
+        oc, nc = a.get(num), b.get(num)
+        if oc is None and nc is not None:
+            changes.append(
+                ClauseChange(num, nc.heading, "added", [procedure.Segment("ins", nc.text)], nc)
+            )
+        elif nc is None and oc is not None:
+            changes.append(
+                ClauseChange(num, oc.heading, "removed", [procedure.Segment("del", oc.text)], None)
+            )
+        elif oc is not None and nc is not None:
+            status = "same" if oc.text == nc.text else "changed"
+            changes.append(
+                ClauseChange(num, nc.heading, status, procedure.word_diff(oc.text, nc.text), nc)
+            )
+    pa, pb = old.parameters, new.parameters
+    params = [
+        ParameterChange(k, str(pa.get(k, "—")), str(pb.get(k, "—")))
+        for k in sorted(set(pa) | set(pb))
+        if pa.get(k) != pb.get(k)
+    ]
+    return changes, params
+
+
+def rule_book_json(version: RuleBookVersion) -> dict[str, Any]:
+    return {
+        "version": version.number,
+        "title": version.title,
+        "effective_from": version.effective_from.isoformat(),
+        "adopted_by": version.adopted_by.year if version.adopted_by else None,
+        "parameters": version.parameters,
+        "clauses": [
+            {
+                "number": c.number,
+                "chapter": c.chapter,
+                "heading": c.heading,
+                "text": c.text,
+                "origin": c.origin,
+                "since_year": c.since_year,
+            }
+            for c in clauses(version)
+        ],
+    }
