@@ -1,10 +1,705 @@
-"""Pages for campaigns."""
+"""Campaign pages: public campaign pages and the petition, officers' management and
+exports, events with RSVPs and .ics files, volunteers, the pledge register, the recall
+tracker.
+
+The signing path is anonymous and lean: no session is written, one transaction, and the
+confirmation email goes out from a task after the commit. Emailed links (confirm,
+withdraw, cancel a reply) open a page with a button: the change happens on POST, so a
+mail scanner that follows links changes nothing.
+"""
 
 from __future__ import annotations
 
-from django.http import HttpRequest, HttpResponse
-from django.shortcuts import render
+import csv
+from typing import Any
+from urllib.parse import quote
+
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.http import Http404, HttpRequest, HttpResponse, StreamingHttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.cache import patch_cache_control
+from django.views.decorators.http import require_POST
+
+from rankandfile.campaigns import forms, ics, permissions, queries, services
+from rankandfile.campaigns.models import Campaign, CampaignEvent, Pledge
+from rankandfile.core.errors import DomainError, NotFound
+from rankandfile.core.middleware import client_ip
+from rankandfile.membership.models import Constituency
 
 
+# --- helpers ----------------------------------------------------------------------------
+def _campaign(request: HttpRequest, slug: str) -> Campaign:
+    try:
+        return permissions.access_campaign(request.user, slug)
+    except NotFound as exc:
+        raise Http404(str(exc)) from exc
+
+
+def _managed(request: HttpRequest, slug: str) -> Campaign:
+    try:
+        return permissions.access_managed_campaign(request.user, slug)
+    except NotFound as exc:
+        raise Http404(str(exc)) from exc
+
+
+def _no_store(response: HttpResponse) -> HttpResponse:
+    patch_cache_control(response, no_store=True, private=True)
+    response["Referrer-Policy"] = "no-referrer"
+    return response
+
+
+def _base_url() -> str:
+    return str(getattr(settings, "RANKANDFILE_BASE_URL", "") or "").rstrip("/")
+
+
+def share_links(campaign: Campaign) -> dict[str, str]:
+    """Plain share links: no third-party script is loaded."""
+    url = _base_url() + reverse("campaigns:detail", args=[campaign.slug])
+    text = f"{campaign.title}: {campaign.demand}"
+    u, t = quote(url, safe=""), quote(text, safe="")
+    both = quote(f"{text} {url}", safe="")
+    return {
+        "url": url,
+        "email": f"mailto:?subject={quote(campaign.title, safe='')}&body={both}",
+        "whatsapp": f"https://wa.me/?text={both}",
+        "x": f"https://x.com/intent/post?text={t}&url={u}",
+        "facebook": f"https://www.facebook.com/sharer/sharer.php?u={u}",
+    }
+
+
+def ip_limit() -> tuple[int, int]:
+    return (
+        int(getattr(settings, "CAMPAIGN_SIGNS_PER_IP", 30)),
+        int(getattr(settings, "CAMPAIGN_IP_WINDOW", 600)),
+    )
+
+
+# --- the public side --------------------------------------------------------------------------
 def index(request: HttpRequest) -> HttpResponse:
-    return render(request, "campaigns/index.html", {"nav": "campaigns"})
+    return render(
+        request,
+        "campaigns/index.html",
+        {
+            "nav": "campaigns",
+            "campaigns": queries.public_campaigns(),
+            "mine": permissions.visible_campaigns(request.user).filter(state=Campaign.State.DRAFT),
+            "can_create": permissions.campaign_clps(request.user).exists()
+            if request.user.is_authenticated
+            else False,
+        },
+    )
+
+
+def _detail_context(request: HttpRequest, campaign: Campaign, form: Any = None) -> dict[str, Any]:
+    return {
+        "nav": "campaigns",
+        "campaign": campaign,
+        "progress": queries.progress(campaign),
+        "supporters": queries.recent_supporters(campaign),
+        "share": share_links(campaign),
+        "events": queries.upcoming_events(campaign)[:5],
+        "pledges": queries.pledge_register(campaign.constituency_id)[:5],
+        "form": form if form is not None else forms.SignForm(),
+        "can_manage": permissions.can_manage_campaign(request.user, campaign),
+    }
+
+
+def campaign_detail(request: HttpRequest, slug: str) -> HttpResponse:
+    campaign = _campaign(request, slug)
+    if request.htmx and request.GET.get("part") == "progress":  # type: ignore[attr-defined]
+        return render(
+            request,
+            "campaigns/_progress.html",
+            {"campaign": campaign, "progress": queries.progress(campaign)},
+        )
+    return render(request, "campaigns/detail.html", _detail_context(request, campaign))
+
+
+@require_POST
+def campaign_sign(request: HttpRequest, slug: str) -> HttpResponse:
+    """The petition's form target (§2): honeypot, per-address rate limit, validation,
+    one signature per email; always "check your email" on success."""
+    campaign = _campaign(request, slug)
+    form = forms.SignForm(request.POST)
+    if form.is_bot:
+        # Look like success to the bot; store nothing.
+        return redirect("campaigns:signed", campaign.slug)
+    limit, window = ip_limit()
+    if not services.allow(f"campaigns:ip:{client_ip(request)}", limit, window):
+        form.is_valid()
+        form.add_error(
+            None,
+            "Too many signatures from your connection in the last few minutes. "
+            "Please wait a while and try again.",
+        )
+        return render(
+            request, "campaigns/detail.html", _detail_context(request, campaign, form), status=429
+        )
+    if not campaign.accepts_signatures:
+        form.is_valid()
+        form.add_error(None, "This petition is not open for signatures.")
+        return render(
+            request, "campaigns/detail.html", _detail_context(request, campaign, form), status=409
+        )
+    if not form.is_valid():
+        return render(
+            request, "campaigns/detail.html", _detail_context(request, campaign, form), status=400
+        )
+    try:
+        result = services.signature_sign(campaign=campaign, data=form.cleaned_data["signature"])
+    except DomainError as exc:
+        form.add_error(None, str(exc))
+        return render(
+            request, "campaigns/detail.html", _detail_context(request, campaign, form), status=409
+        )
+    url = reverse("campaigns:signed", args=[campaign.slug])
+    if result.kind == "throttled":
+        url += "?again=1"
+    return redirect(url)
+
+
+def campaign_signed(request: HttpRequest, slug: str) -> HttpResponse:
+    campaign = _campaign(request, slug)
+    return render(
+        request,
+        "campaigns/signed.html",
+        {
+            "nav": "campaigns",
+            "campaign": campaign,
+            "again": request.GET.get("again") == "1",
+            "share": share_links(campaign),
+        },
+    )
+
+
+def signature_confirm(request: HttpRequest, secret: str) -> HttpResponse:
+    """GET: a button; POST: count the signature. Replays are told it already counts."""
+    context: dict[str, Any] = {"nav": "campaigns", "secret": secret}
+    if request.method == "POST":
+        try:
+            result = services.signature_confirm(secret=secret)
+        except DomainError as exc:
+            context["error"] = str(exc)
+            return _no_store(render(request, "campaigns/confirm.html", context, status=410))
+        context.update(result=result, share=share_links(result.campaign))
+        return _no_store(render(request, "campaigns/confirmed.html", context))
+    return _no_store(render(request, "campaigns/confirm.html", context))
+
+
+def signature_withdraw(request: HttpRequest, secret: str) -> HttpResponse:
+    """GET: what will be deleted and a button; POST: withdraw and delete (§2)."""
+    context: dict[str, Any] = {"nav": "campaigns", "secret": secret}
+    try:
+        signature = services.signature_for_withdrawal(secret)
+    except DomainError as exc:
+        context["error"] = str(exc)
+        return _no_store(render(request, "campaigns/withdraw.html", context, status=410))
+    if request.method == "POST":
+        campaign = services.signature_withdraw(secret=secret)
+        context["withdrawn"] = campaign
+        return _no_store(render(request, "campaigns/withdraw.html", context))
+    context["signature"] = signature
+    return _no_store(render(request, "campaigns/withdraw.html", context))
+
+
+# --- officers ---------------------------------------------------------------------------------
+def _campaign_kwargs(data: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "title": data["title"],
+        "demand": data["demand"],
+        "story": data.get("story", ""),
+        "mp": data.get("mp"),
+        "event_kind": data.get("event_kind") or "",
+        "event_date": data.get("event_date"),
+        "event_note": data.get("event_note", ""),
+        "target": data.get("target"),
+        "data_use": data.get("data_use", ""),
+        "retention_until": data.get("retention_until"),
+    }
+
+
+@login_required
+def campaign_create(request: HttpRequest) -> HttpResponse:
+    if not permissions.campaign_clps(request.user).exists():
+        raise Http404("you do not run campaigns")
+    form = forms.CampaignForm(request.user, request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        kwargs = _campaign_kwargs(form.cleaned_data)
+        mp = kwargs["mp"]
+        if mp is not None and not kwargs["event_kind"]:
+            # Tie the campaign to the MP's latest recorded party change, if any.
+            events = queries.mp_events(mp)
+            if events:
+                latest = max(events, key=lambda e: e.date)
+                kwargs.update(
+                    event_kind=latest.kind,
+                    event_date=latest.date,
+                    event_note=kwargs["event_note"] or latest.note,
+                    event_source=latest.source,
+                )
+        try:
+            campaign = services.campaign_create(
+                actor=request.user, clp=form.cleaned_data["clp"], **kwargs
+            )
+        except DomainError as exc:
+            form.add_error(None, str(exc))
+        else:
+            messages.success(request, "Campaign created as a draft. Check it, then launch it.")
+            return redirect("campaigns:manage", campaign.slug)
+    return render(
+        request, "campaigns/form.html", {"nav": "campaigns", "form": form, "creating": True}
+    )
+
+
+@login_required
+def campaign_edit(request: HttpRequest, slug: str) -> HttpResponse:
+    campaign = _managed(request, slug)
+    initial = {name: getattr(campaign, name) for name in services.EDITABLE}
+    form = forms.CampaignForm(
+        request.user, request.POST or None, campaign=campaign, initial=initial
+    )
+    if request.method == "POST" and form.is_valid():
+        kwargs = _campaign_kwargs(form.cleaned_data)
+        try:
+            services.campaign_update(actor=request.user, campaign=campaign, **kwargs)
+        except DomainError as exc:
+            form.add_error(None, str(exc))
+        else:
+            messages.success(request, "Campaign saved.")
+            return redirect("campaigns:manage", campaign.slug)
+    return render(
+        request,
+        "campaigns/form.html",
+        {
+            "nav": "campaigns",
+            "form": form,
+            "campaign": campaign,
+            "mp_events": queries.mp_events(campaign.mp) if campaign.mp else [],
+        },
+    )
+
+
+@login_required
+def campaign_manage(request: HttpRequest, slug: str) -> HttpResponse:
+    campaign = _managed(request, slug)
+    return render(
+        request,
+        "campaigns/manage.html",
+        {
+            "nav": "campaigns",
+            "campaign": campaign,
+            "progress": queries.progress(campaign),
+            "counts": queries.signature_counts(campaign),
+            "events": queries.events_with_rsvps(campaign),
+            "volunteers": queries.volunteers(campaign),
+            "hand_in_form": forms.HandInForm(),
+            "today": timezone.localdate(),
+        },
+    )
+
+
+@login_required
+@require_POST
+def campaign_action(request: HttpRequest, slug: str, action: str) -> HttpResponse:
+    campaign = _managed(request, slug)
+    try:
+        if action == "launch":
+            services.campaign_launch(actor=request.user, campaign=campaign)
+            messages.success(request, "Launched: the campaign page is public and open for signing.")
+        elif action == "hand-in":
+            form = forms.HandInForm(request.POST)
+            if not form.is_valid():
+                raise DomainError("Say to whom the petition was handed in.")
+            services.campaign_hand_in(
+                actor=request.user,
+                campaign=campaign,
+                handed_in_to=form.cleaned_data["handed_in_to"],
+            )
+            messages.success(request, "Recorded as handed in; signing has stopped.")
+        elif action == "close":
+            services.campaign_close(actor=request.user, campaign=campaign)
+            messages.success(request, "Campaign closed.")
+        elif action == "purge":
+            report = services.campaign_purge(actor=request.user, campaign=campaign)
+            messages.success(
+                request,
+                f"Deleted {report.signatures} signatures, {report.rsvps} replies and "
+                f"{report.volunteers} volunteers' details; the counts are kept.",
+            )
+        else:
+            raise Http404("no such action")
+    except DomainError as exc:
+        messages.error(request, str(exc))
+    return redirect("campaigns:manage", campaign.slug)
+
+
+EXPORT_COLUMNS = ["first_name", "last_name", "email", "postcode", "town", "confirmed_at"]
+
+
+def _csv_safe(value: Any) -> str:
+    """Neutralise spreadsheet formulas (CSV injection): prefix a quote to values that a
+    spreadsheet would evaluate."""
+    text = "" if value is None else str(value)
+    if text and text[0] in ("=", "+", "-", "@", "\t", "\r"):
+        return "'" + text
+    return text
+
+
+class _Echo:
+    def write(self, value: str) -> str:
+        return value
+
+
+@login_required
+def export_csv(request: HttpRequest, slug: str) -> StreamingHttpResponse:
+    """Confirmed signatures as CSV, for the campaign's officers only (§2)."""
+    campaign = _managed(request, slug)
+    writer = csv.writer(_Echo())
+
+    def rows() -> Any:
+        yield writer.writerow(EXPORT_COLUMNS)
+        for sig in queries.confirmed_signatures(campaign).iterator(chunk_size=2000):
+            yield writer.writerow(
+                [
+                    _csv_safe(sig.first_name),
+                    _csv_safe(sig.last_name),
+                    _csv_safe(sig.email),
+                    sig.postcode,
+                    _csv_safe(sig.town),
+                    timezone.localtime(sig.confirmed_at).isoformat(timespec="seconds")
+                    if sig.confirmed_at
+                    else "",
+                ]
+            )
+
+    response = StreamingHttpResponse(rows(), content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="{campaign.slug}-signatures.csv"'
+    patch_cache_control(response, no_store=True, private=True)
+    return response
+
+
+@login_required
+def export_pdf(request: HttpRequest, slug: str) -> HttpResponse:
+    """A printable petition for handing in: names and postcodes (no emails)."""
+    from rankandfile.campaigns import pdf
+
+    campaign = _managed(request, slug)
+    content = pdf.petition_pdf(
+        {
+            "campaign": campaign,
+            "signatures": queries.confirmed_signatures(campaign).only(
+                "first_name", "last_name", "postcode", "town", "confirmed_at"
+            ),
+            "progress": queries.progress(campaign),
+            "printed": timezone.localtime(),
+        }
+    )
+    response = HttpResponse(content, content_type="application/pdf")
+    response["Content-Disposition"] = f'attachment; filename="{campaign.slug}-petition.pdf"'
+    patch_cache_control(response, no_store=True, private=True)
+    return response
+
+
+# --- events -----------------------------------------------------------------------------------
+@login_required
+def event_create(request: HttpRequest, slug: str) -> HttpResponse:
+    campaign = _managed(request, slug)
+    form = forms.EventForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            event = services.event_create(
+                actor=request.user, campaign=campaign, **form.cleaned_data
+            )
+        except DomainError as exc:
+            form.add_error(None, str(exc))
+        else:
+            messages.success(request, "Event added.")
+            return redirect("campaigns:event", campaign.slug, event.pk)
+    return render(
+        request,
+        "campaigns/event_form.html",
+        {"nav": "campaigns", "campaign": campaign, "form": form},
+    )
+
+
+def _event(request: HttpRequest, slug: str, event_id: int) -> tuple[Campaign, CampaignEvent]:
+    campaign = _campaign(request, slug)
+    try:
+        return campaign, permissions.access_event(request.user, campaign, event_id)
+    except NotFound as exc:
+        raise Http404(str(exc)) from exc
+
+
+def event_detail(request: HttpRequest, slug: str, event_id: int) -> HttpResponse:
+    campaign, event = _event(request, slug, event_id)
+    initial: dict[str, str] = {}
+    if request.user.is_authenticated:
+        member = getattr(request.user, "member", None)
+        initial = {
+            "name": member.full_name if member else "",
+            "email": request.user.email,  # type: ignore[union-attr]
+        }
+    form = forms.RsvpForm(request.POST or None, initial=initial)
+    status = 200
+    if request.method == "POST":
+        if form.data.get(forms.HONEYPOT, "").strip():
+            return redirect("campaigns:event", campaign.slug, event.pk)
+        limit, window = ip_limit()
+        if not services.allow(f"campaigns:rsvp-ip:{client_ip(request)}", limit, window):
+            form.is_valid()
+            form.add_error(
+                None, "Too many replies from your connection; please wait and try again."
+            )
+            status = 429
+        elif form.is_valid():
+            try:
+                result = services.rsvp_create(
+                    event=event,
+                    name=form.cleaned_data["name"],
+                    email=form.cleaned_data["email"],
+                    user=request.user if request.user.is_authenticated else None,  # type: ignore[arg-type]
+                )
+            except DomainError as exc:
+                form.add_error(None, str(exc))
+                status = 409
+            else:
+                messages.success(
+                    request,
+                    "Your place is booked: we have emailed you the details and a calendar file."
+                    if result.created
+                    else "You had already replied to this event with that email address.",
+                )
+                return redirect("campaigns:event", campaign.slug, event.pk)
+        else:
+            status = 400
+    return render(
+        request,
+        "campaigns/event.html",
+        {
+            "nav": "campaigns",
+            "campaign": campaign,
+            "event": event,
+            "form": form,
+            "can_manage": permissions.can_manage_campaign(request.user, campaign),
+            "rsvps": event.rsvps.all()
+            if permissions.can_see_personal_data(request.user, campaign)
+            else None,
+            "started": event.starts_at <= timezone.now(),
+        },
+        status=status,
+    )
+
+
+def event_ics(request: HttpRequest, slug: str, event_id: int) -> HttpResponse:
+    campaign, event = _event(request, slug, event_id)
+    url = _base_url() + reverse("campaigns:event", args=[campaign.slug, event.pk])
+    response = HttpResponse(
+        ics.event_ics(event, url=url), content_type="text/calendar; charset=utf-8"
+    )
+    response["Content-Disposition"] = f'attachment; filename="event-{event.pk}.ics"'
+    return response
+
+
+@login_required
+@require_POST
+def event_cancel(request: HttpRequest, slug: str, event_id: int) -> HttpResponse:
+    campaign = _managed(request, slug)
+    try:
+        event = permissions.access_event(request.user, campaign, event_id)
+    except NotFound as exc:
+        raise Http404(str(exc)) from exc
+    services.event_cancel(actor=request.user, event=event)
+    messages.success(request, "Event cancelled.")
+    return redirect("campaigns:event", campaign.slug, event.pk)
+
+
+def rsvp_cancel(request: HttpRequest, secret: str) -> HttpResponse:
+    context: dict[str, Any] = {"nav": "campaigns"}
+    if request.method == "POST":
+        try:
+            context["event"] = services.rsvp_cancel(secret=secret)
+        except DomainError as exc:
+            context["error"] = str(exc)
+            return _no_store(render(request, "campaigns/rsvp_cancel.html", context, status=410))
+        context["done"] = True
+    return _no_store(render(request, "campaigns/rsvp_cancel.html", context))
+
+
+@login_required
+def volunteer(request: HttpRequest, slug: str) -> HttpResponse:
+    campaign = _campaign(request, slug)
+    form = forms.VolunteerForm(request.POST or None)
+    if request.method == "POST":
+        if request.POST.get("withdraw"):
+            services.volunteer_withdraw(actor=request.user, campaign=campaign)  # type: ignore[arg-type]
+            messages.success(request, "You are no longer listed as a volunteer.")
+            return redirect("campaigns:detail", campaign.slug)
+        if form.is_valid():
+            try:
+                services.volunteer_signup(
+                    actor=request.user,  # type: ignore[arg-type]
+                    campaign=campaign,
+                    activities=form.cleaned_data["activities"],
+                    availability=form.cleaned_data["availability"],
+                )
+            except DomainError as exc:
+                form.add_error(None, str(exc))
+            else:
+                messages.success(request, "Thank you: the campaign's organisers will be in touch.")
+                return redirect("campaigns:detail", campaign.slug)
+    return render(
+        request,
+        "campaigns/volunteer.html",
+        {"nav": "campaigns", "campaign": campaign, "form": form},
+    )
+
+
+# --- pledges ----------------------------------------------------------------------------------
+def pledges(request: HttpRequest) -> HttpResponse:
+    constituency_id = request.GET.get("constituency")
+    selected = None
+    if constituency_id and constituency_id.isdigit():
+        selected = Constituency.objects.filter(pk=int(constituency_id)).first()
+    register = queries.pledge_register(selected.pk if selected else None)
+    return render(
+        request,
+        "campaigns/pledges.html",
+        {
+            "nav": "campaigns",
+            "pledges": register,
+            "selected": selected,
+            "constituencies": Constituency.objects.filter(pledges__isnull=False).distinct(),
+            "can_record": request.user.is_authenticated
+            and permissions.recordable_constituencies(request.user).exists(),
+        },
+    )
+
+
+@login_required
+def pledge_create(request: HttpRequest) -> HttpResponse:
+    if not permissions.recordable_constituencies(request.user).exists():
+        raise Http404("you do not record pledges")
+    form = forms.PledgeForm(request.user, request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        constituency = data["constituency"]
+        mp = (
+            constituency.mps.filter(in_office=True).first()
+            if data["role"] == Pledge.Role.MP
+            else None
+        )
+        try:
+            pledge = services.pledge_record(actor=request.user, mp=mp, **data)
+        except DomainError as exc:
+            form.add_error(None, str(exc))
+        else:
+            messages.success(request, "Pledge added to the register.")
+            return redirect(f"{reverse('campaigns:pledges')}?constituency={pledge.constituency_id}")
+    return render(request, "campaigns/pledge_form.html", {"nav": "campaigns", "form": form})
+
+
+@login_required
+def pledge_status(request: HttpRequest, pledge_id: int) -> HttpResponse:
+    try:
+        pledge = permissions.access_recordable_pledge(request.user, pledge_id)
+    except NotFound as exc:
+        raise Http404(str(exc)) from exc
+    form = forms.PledgeStatusForm(
+        request.POST or None,
+        initial={
+            "status": pledge.status,
+            "left_party_on": pledge.left_party_on,
+            "event_kind": pledge.event_kind,
+        },
+    )
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.pledge_set_status(actor=request.user, pledge=pledge, **form.cleaned_data)
+        except DomainError as exc:
+            form.add_error(None, str(exc))
+        else:
+            messages.success(request, "Pledge status recorded.")
+            return redirect(f"{reverse('campaigns:pledges')}?constituency={pledge.constituency_id}")
+    events = queries.mp_events(pledge.mp) if pledge.mp else []
+    return render(
+        request,
+        "campaigns/pledge_status.html",
+        {"nav": "campaigns", "form": form, "pledge": pledge, "mp_events": events},
+    )
+
+
+# --- recall petitions ----------------------------------------------------------------------
+def recalls(request: HttpRequest) -> HttpResponse:
+    today = timezone.localdate()
+    return render(
+        request,
+        "campaigns/recalls.html",
+        {
+            "nav": "campaigns",
+            "statuses": [queries.recall_status(p, today) for p in queries.recall_petitions()],
+            "can_record": request.user.is_authenticated
+            and permissions.recordable_constituencies(request.user).exists(),
+        },
+    )
+
+
+def recall_detail(request: HttpRequest, petition_id: int) -> HttpResponse:
+    try:
+        petition = permissions.access_recall(request.user, petition_id)
+    except NotFound as exc:
+        raise Http404(str(exc)) from exc
+    can_record = permissions.can_record_for(request.user, petition.constituency)
+    form = forms.RecallCountForm(request.POST or None)
+    status = 200
+    if request.method == "POST":
+        if not can_record:
+            raise Http404("no such recall petition among those you record")
+        if form.is_valid():
+            try:
+                services.recall_add_count(
+                    actor=request.user, petition=petition, **form.cleaned_data
+                )  # type: ignore[arg-type]
+            except DomainError as exc:
+                form.add_error(None, str(exc))
+                status = 400
+            else:
+                messages.success(request, "Count recorded.")
+                return redirect("campaigns:recall", petition.pk)
+        else:
+            status = 400
+    return render(
+        request,
+        "campaigns/recall.html",
+        {
+            "nav": "campaigns",
+            "status": queries.recall_status(petition),
+            "petition": petition,
+            "form": form,
+            "can_record": can_record,
+        },
+        status=status,
+    )
+
+
+@login_required
+def recall_create(request: HttpRequest) -> HttpResponse:
+    if not permissions.recordable_constituencies(request.user).exists():
+        raise Http404("you do not record recall petitions")
+    form = forms.RecallForm(request.user, request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        data = dict(form.cleaned_data)
+        data["signing_places"] = form.places()
+        constituency = data["constituency"]
+        mp = constituency.mps.filter(in_office=True).first()
+        try:
+            petition = services.recall_record(actor=request.user, mp=mp, **data)
+        except DomainError as exc:
+            form.add_error(None, str(exc))
+        else:
+            messages.success(request, "Recall petition recorded.")
+            return redirect("campaigns:recall", petition.pk)
+    return render(request, "campaigns/recall_form.html", {"nav": "campaigns", "form": form})

@@ -1,0 +1,327 @@
+"""Forms for campaign pages. Field limits give a clear message (never a truncation);
+the services check everything again."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django import forms
+from django.utils import timezone
+
+from rankandfile.campaigns import permissions, services
+from rankandfile.campaigns.models import (
+    DEMAND_MAX,
+    NAME_MAX,
+    STATEMENT_MAX,
+    STORY_MAX,
+    TITLE_MAX,
+    TOWN_MAX,
+    CampaignEvent,
+    PartyEvent,
+    Pledge,
+    RecallPetition,
+    Volunteer,
+)
+from rankandfile.campaigns.validation import Invalid, clean_text, normalise_email
+from rankandfile.membership.models import CLP, MP, Constituency
+
+HONEYPOT = "website"
+
+
+class ErrorSummaryMixin:
+    """``error_summary``: (message, field id) pairs for the summary at the top of a form."""
+
+    def error_summary(self) -> list[tuple[str, str]]:
+        form: Any = self
+        out: list[tuple[str, str]] = []
+        for name, errors in form.errors.items():
+            target = form[name].auto_id if name in form.fields else "main"
+            out += [(str(e), target) for e in errors]
+        return out
+
+
+def _limit_message(label: str, limit: int) -> dict[str, str]:
+    return {"max_length": f"Your {label} is too long: at most {limit} characters."}
+
+
+class SignForm(ErrorSummaryMixin, forms.Form):
+    first_name = forms.CharField(
+        label="First name",
+        max_length=NAME_MAX,
+        error_messages={
+            "required": "Enter your first name.",
+            **_limit_message("first name", NAME_MAX),
+        },
+        widget=forms.TextInput(attrs={"autocomplete": "given-name"}),
+    )
+    last_name = forms.CharField(
+        label="Last name",
+        max_length=NAME_MAX,
+        error_messages={
+            "required": "Enter your last name.",
+            **_limit_message("last name", NAME_MAX),
+        },
+        widget=forms.TextInput(attrs={"autocomplete": "family-name"}),
+    )
+    email = forms.CharField(
+        label="Email address",
+        max_length=254,
+        error_messages={
+            "required": "Enter your email address.",
+            **_limit_message("email address", 254),
+        },
+        widget=forms.EmailInput(attrs={"autocomplete": "email", "spellcheck": "false"}),
+        help_text="We email you a link to confirm your signature.",
+    )
+    postcode = forms.CharField(
+        label="Postcode",
+        max_length=10,
+        error_messages={
+            "required": "Enter your postcode.",
+            "max_length": "Enter a UK postcode, like SW16 1AA.",
+        },
+        widget=forms.TextInput(attrs={"autocomplete": "postal-code", "size": 9}),
+    )
+    town = forms.CharField(
+        label="Town or area (optional)",
+        max_length=TOWN_MAX,
+        required=False,
+        error_messages=_limit_message("town", TOWN_MAX),
+        widget=forms.TextInput(attrs={"autocomplete": "address-level2"}),
+    )
+    lives_in_constituency = forms.BooleanField(label="I live in this constituency", required=False)
+    show_publicly = forms.BooleanField(
+        label="Show my first name and town among recent supporters", required=False
+    )
+    consent = forms.BooleanField(
+        label="I agree to the use of my data described above", required=False
+    )
+    # Honeypot: hidden from people (CSS and aria-hidden), filled in by naive bots.
+    website = forms.CharField(label="Leave this empty", required=False, max_length=200)
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean()
+        if self.errors:
+            return data
+        raw = services.SignatureInput(
+            first_name=data.get("first_name", ""),
+            last_name=data.get("last_name", ""),
+            email=data.get("email", ""),
+            postcode=data.get("postcode", ""),
+            town=data.get("town", ""),
+            lives_in_constituency=bool(data.get("lives_in_constituency")),
+            consent=bool(data.get("consent")),
+            show_publicly=bool(data.get("show_publicly")),
+        )
+        cleaned, errors = services.check_signature_input(raw)
+        for name, message in errors.items():
+            self.add_error(name, message)
+        data["signature"] = cleaned
+        return data
+
+    @property
+    def is_bot(self) -> bool:
+        return bool(self.data.get(HONEYPOT, "").strip())
+
+
+class CampaignForm(ErrorSummaryMixin, forms.Form):
+    clp = forms.ModelChoiceField(queryset=CLP.objects.none(), label="Constituency party")
+    title = forms.CharField(max_length=TITLE_MAX, error_messages=_limit_message("title", TITLE_MAX))
+    demand = forms.CharField(
+        max_length=DEMAND_MAX,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        help_text="One sentence: what you ask for.",
+        error_messages=_limit_message("demand", DEMAND_MAX),
+    )
+    story = forms.CharField(
+        required=False,
+        max_length=STORY_MAX,
+        widget=forms.Textarea(attrs={"rows": 8}),
+        error_messages=_limit_message("story", STORY_MAX),
+    )
+    mp = forms.ModelChoiceField(
+        queryset=MP.objects.none(),
+        required=False,
+        label="MP",
+        help_text="Leave the event blank to take it from the Accountability records.",
+    )
+    event_kind = forms.ChoiceField(
+        choices=PartyEvent.choices, required=False, label="What the MP did"
+    )
+    event_date = forms.DateField(
+        required=False, label="Date", widget=forms.DateInput(attrs={"type": "date"})
+    )
+    event_note = forms.CharField(required=False, max_length=300, label="Note on the event")
+    target = forms.IntegerField(
+        required=False,
+        min_value=1,
+        label="Target (signatures)",
+        help_text="Blank: 10% of the constituency's electorate.",
+    )
+    data_use = forms.CharField(
+        required=False,
+        max_length=2000,
+        widget=forms.Textarea(attrs={"rows": 4}),
+        label="How signers' data will be used",
+        help_text="Shown beside the consent box. Blank: the standard wording.",
+    )
+    retention_until = forms.DateField(
+        required=False,
+        label="Delete signers' data after",
+        widget=forms.DateInput(attrs={"type": "date"}),
+        help_text="Blank: a year from today.",
+    )
+
+    def __init__(self, user: Any, *args: Any, campaign: Any = None, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        clps = permissions.campaign_clps(user)
+        self.fields["clp"].queryset = clps  # type: ignore[attr-defined]
+        self.fields["mp"].queryset = MP.objects.filter(  # type: ignore[attr-defined]
+            constituency__clp__in=clps
+        ).order_by("name")
+        if campaign is not None:
+            del self.fields["clp"]
+            self.fields["mp"].queryset = MP.objects.filter(  # type: ignore[attr-defined]
+                constituency=campaign.constituency
+            )
+            self.fields["retention_until"].required = True
+
+
+class HandInForm(forms.Form):
+    handed_in_to = forms.CharField(max_length=200, label="Handed in to")
+
+
+class EventForm(ErrorSummaryMixin, forms.Form):
+    kind = forms.ChoiceField(choices=CampaignEvent.Kind.choices)
+    title = forms.CharField(max_length=TITLE_MAX, error_messages=_limit_message("title", TITLE_MAX))
+    starts_at = forms.DateTimeField(
+        label="Starts", widget=forms.DateTimeInput(attrs={"type": "datetime-local"})
+    )
+    ends_at = forms.DateTimeField(
+        label="Ends", widget=forms.DateTimeInput(attrs={"type": "datetime-local"})
+    )
+    location = forms.CharField(max_length=200)
+    description = forms.CharField(
+        required=False, max_length=STORY_MAX, widget=forms.Textarea(attrs={"rows": 4})
+    )
+    capacity = forms.IntegerField(required=False, min_value=1, help_text="Blank: no limit.")
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean()
+        starts, ends = data.get("starts_at"), data.get("ends_at")
+        if starts and ends and ends <= starts:
+            self.add_error("ends_at", "The event must end after it starts.")
+        if starts and starts < timezone.now():
+            self.add_error("starts_at", "The event cannot start in the past.")
+        return data
+
+
+class RsvpForm(ErrorSummaryMixin, forms.Form):
+    name = forms.CharField(
+        max_length=NAME_MAX,
+        error_messages={"required": "Enter your name.", **_limit_message("name", NAME_MAX)},
+    )
+    email = forms.CharField(
+        max_length=254,
+        label="Email address",
+        widget=forms.EmailInput(attrs={"autocomplete": "email"}),
+    )
+    website = forms.CharField(label="Leave this empty", required=False, max_length=200)
+
+    def clean_name(self) -> str:
+        try:
+            return clean_text(self.cleaned_data["name"], label="name", max_length=NAME_MAX)
+        except Invalid as exc:
+            raise forms.ValidationError(str(exc)) from exc
+
+    def clean_email(self) -> str:
+        try:
+            return normalise_email(self.cleaned_data["email"])
+        except Invalid as exc:
+            raise forms.ValidationError(str(exc)) from exc
+
+
+class VolunteerForm(forms.Form):
+    activities = forms.MultipleChoiceField(
+        choices=Volunteer.Activity.choices,
+        widget=forms.CheckboxSelectMultiple,
+        label="How I can help",
+        error_messages={"required": "Choose at least one way to help."},
+    )
+    availability = forms.CharField(required=False, max_length=300, label="When I'm free (optional)")
+
+
+class PledgeForm(ErrorSummaryMixin, forms.Form):
+    constituency = forms.ModelChoiceField(queryset=Constituency.objects.none())
+    name = forms.CharField(max_length=200)
+    role = forms.ChoiceField(choices=Pledge.Role.choices)
+    statement = forms.CharField(
+        max_length=STATEMENT_MAX,
+        widget=forms.Textarea(attrs={"rows": 4}),
+        error_messages=_limit_message("statement", STATEMENT_MAX),
+    )
+    pledged_on = forms.DateField(
+        widget=forms.DateInput(attrs={"type": "date"}), label="Date of the pledge"
+    )
+
+    def __init__(self, user: Any, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["constituency"].queryset = permissions.recordable_constituencies(user)  # type: ignore[attr-defined]
+
+
+class PledgeStatusForm(forms.Form):
+    status = forms.ChoiceField(choices=Pledge.Status.choices)
+    left_party_on = forms.DateField(
+        required=False, widget=forms.DateInput(attrs={"type": "date"}), label="Left the party on"
+    )
+    event_kind = forms.ChoiceField(
+        choices=PartyEvent.choices, required=False, label="What they did"
+    )
+    note = forms.CharField(required=False, max_length=500)
+
+
+class RecallForm(ErrorSummaryMixin, forms.Form):
+    constituency = forms.ModelChoiceField(queryset=Constituency.objects.none())
+    mp_name = forms.CharField(max_length=200, label="MP")
+    ground = forms.ChoiceField(
+        choices=RecallPetition.Ground.choices, help_text="Recall of MPs Act 2015, section 1."
+    )
+    ground_detail = forms.CharField(required=False, max_length=500, label="Details")
+    opens_on = forms.DateField(widget=forms.DateInput(attrs={"type": "date"}), label="Opens on")
+    closes_on = forms.DateField(
+        required=False,
+        widget=forms.DateInput(attrs={"type": "date"}),
+        label="Closes on",
+        help_text=(
+            "Blank: six weeks after opening (s.9). Enter the petition officer's date if it differs."
+        ),
+    )
+    signing_places = forms.CharField(
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 5}),
+        help_text="One per line; at most ten (s.7).",
+    )
+    electorate_at_close = forms.IntegerField(
+        required=False, min_value=1, label="Electorate on the closing day"
+    )
+
+    def __init__(self, user: Any, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["constituency"].queryset = permissions.recordable_constituencies(user)  # type: ignore[attr-defined]
+
+    def places(self) -> list[str]:
+        return [
+            p.strip() for p in self.cleaned_data.get("signing_places", "").splitlines() if p.strip()
+        ]
+
+
+class RecallCountForm(forms.Form):
+    published_on = forms.DateField(widget=forms.DateInput(attrs={"type": "date"}))
+    signatures = forms.IntegerField(min_value=0)
+    electorate = forms.IntegerField(
+        required=False, min_value=1, help_text="The register size stated with the count, if any."
+    )
+    is_final = forms.BooleanField(required=False, label="This is the final count (after the close)")
+    source = forms.CharField(
+        required=False, max_length=300, help_text="Where it was published (a link)."
+    )

@@ -1,0 +1,103 @@
+"""Who may run campaigns and see their personal data.
+
+- Run a campaign (create, edit, launch, hand in, close, events, export signatures, see
+  volunteers and RSVPs): the CLP officers (chair, secretary, officer) of the campaign's
+  constituency party, and national admins. Regional officers do not: personal data of
+  signers is seen by the campaign's own officers only (``docs/rules/campaigns.md`` §2).
+- See a campaign: anyone once it is launched; a draft only its officers.
+- Record pledges and recall petitions: CLP officers of the constituency's party, national
+  admins.
+- Volunteer: any logged-in member.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.db.models import Q, QuerySet
+
+from rankandfile.campaigns.models import Campaign, CampaignEvent, Pledge, RecallPetition
+from rankandfile.core.errors import NotFound
+from rankandfile.membership import permissions as mp
+from rankandfile.membership.models import CLP, Constituency
+
+AnyUser = Any
+
+
+def can_run_campaigns_in(user: AnyUser, clp: CLP) -> bool:
+    return mp.is_national_admin(user) or clp.pk in mp.officer_clp_ids(user)
+
+
+def can_manage_campaign(user: AnyUser, campaign: Campaign) -> bool:
+    """The campaign's officers: they also see signers' personal data."""
+    return mp.is_national_admin(user) or campaign.clp_id in mp.officer_clp_ids(user)
+
+
+can_see_personal_data = can_manage_campaign
+
+
+def campaign_clps(user: AnyUser) -> QuerySet[CLP]:
+    """Constituency parties in which the user may open a campaign."""
+    qs = CLP.objects.select_related("constituency")
+    if mp.is_national_admin(user):
+        return qs
+    return qs.filter(pk__in=mp.officer_clp_ids(user))
+
+
+def can_record_for(user: AnyUser, constituency: Constituency) -> bool:
+    """Pledges and recall petitions of a constituency."""
+    if mp.is_national_admin(user):
+        return True
+    return CLP.objects.filter(constituency=constituency, pk__in=mp.officer_clp_ids(user)).exists()
+
+
+def recordable_constituencies(user: AnyUser) -> QuerySet[Constituency]:
+    qs = Constituency.objects.all()
+    if mp.is_national_admin(user):
+        return qs
+    return qs.filter(clp__pk__in=mp.officer_clp_ids(user))
+
+
+def visible_campaigns(user: AnyUser) -> QuerySet[Campaign]:
+    """Launched campaigns, plus drafts of the campaigns the user runs."""
+    qs = Campaign.objects.select_related("constituency", "clp", "mp")
+    if mp.is_national_admin(user):
+        return qs
+    return qs.filter(~Q(state=Campaign.State.DRAFT) | Q(clp_id__in=mp.officer_clp_ids(user)))
+
+
+def access_campaign(user: AnyUser, slug: str) -> Campaign:
+    campaign = visible_campaigns(user).filter(slug=slug).first()
+    if campaign is None:
+        raise NotFound("no such campaign")
+    return campaign
+
+
+def access_managed_campaign(user: AnyUser, slug: str) -> Campaign:
+    campaign = access_campaign(user, slug)
+    if not can_manage_campaign(user, campaign):
+        raise NotFound("no such campaign among those you run")
+    return campaign
+
+
+def access_event(user: AnyUser, campaign: Campaign, event_id: int) -> CampaignEvent:
+    event = CampaignEvent.objects.filter(campaign=campaign, pk=event_id).first()
+    if event is None:
+        raise NotFound("no such event")
+    return event
+
+
+def access_recordable_pledge(user: AnyUser, pledge_id: int) -> Pledge:
+    pledge = Pledge.objects.select_related("constituency").filter(pk=pledge_id).first()
+    if pledge is None or not can_record_for(user, pledge.constituency):
+        raise NotFound("no such pledge among those you record")
+    return pledge
+
+
+def access_recall(user: AnyUser, petition_id: int) -> RecallPetition:
+    petition = (
+        RecallPetition.objects.select_related("constituency", "mp").filter(pk=petition_id).first()
+    )
+    if petition is None:
+        raise NotFound("no such recall petition")
+    return petition

@@ -1,0 +1,107 @@
+"""Background tasks for campaigns (django-tasks): the petition's and events' emails.
+
+A task makes the emailed secrets itself and stores only their digests
+(:func:`services.signature_issue_links`), so no secret ever sits in the task queue; the
+signing request commits and answers without waiting for SMTP.
+"""
+
+from __future__ import annotations
+
+import logging
+import smtplib
+
+from django.core.mail import EmailMessage
+from django.template.loader import render_to_string
+from django.urls import reverse
+from django_tasks import task
+
+from rankandfile.campaigns import ics, services
+from rankandfile.campaigns.models import Rsvp, Signature
+from rankandfile.core import audit
+
+logger = logging.getLogger(__name__)
+
+
+def absolute(path: str) -> str:
+    from django.conf import settings
+
+    base = str(getattr(settings, "RANKANDFILE_BASE_URL", "") or "http://127.0.0.1:8000")
+    return base.rstrip("/") + path
+
+
+def _one_line(text: str) -> str:
+    return " ".join(text.split())
+
+
+@task()
+def send_signature_email(signature_id: int, kind: str) -> str:
+    """``confirm``: the double opt-in link (and the withdraw link); ``already``: the
+    address has already signed (a withdraw link only)."""
+    with audit.context("task"):
+        sig = Signature.objects.select_related("campaign").filter(pk=signature_id).first()
+        if sig is None:
+            return "gone"
+        links = services.signature_issue_links(sig.pk, confirm=(kind == "confirm"))
+        if links is None:
+            return "gone"
+        campaign = sig.campaign
+        context = {
+            "signature": sig,
+            "campaign": campaign,
+            "confirm_url": absolute(reverse("campaigns:confirm", args=[links.confirm]))
+            if links.confirm
+            else "",
+            "withdraw_url": absolute(reverse("campaigns:withdraw", args=[links.withdraw])),
+            "campaign_url": absolute(reverse("campaigns:detail", args=[campaign.slug])),
+        }
+        template = "confirm" if kind == "confirm" else "already"
+        subject = (
+            f"Confirm your signature: {_one_line(campaign.title)}"
+            if kind == "confirm"
+            else f"You have already signed: {_one_line(campaign.title)}"
+        )
+        body = render_to_string(f"campaigns/email/{template}.txt", context)
+        return _send(EmailMessage(subject=subject, body=body, to=[sig.email]))
+
+
+@task()
+def send_rsvp_email(rsvp_id: int, kind: str, cancel_secret: str) -> str:
+    """``rsvp``: the reply's acknowledgement with the .ics file and a cancel link;
+    ``reminder``: the day before. The reminder carries a fresh cancel link."""
+    with audit.context("task"):
+        rsvp = Rsvp.objects.select_related("event__campaign").filter(pk=rsvp_id).first()
+        if rsvp is None:
+            return "gone"
+        if not cancel_secret:
+            import secrets
+
+            cancel_secret = secrets.token_urlsafe(32)
+            Rsvp.objects.filter(pk=rsvp.pk).update(
+                cancel_digest=services.token_digest(cancel_secret)
+            )
+        event = rsvp.event
+        context = {
+            "rsvp": rsvp,
+            "event": event,
+            "campaign": event.campaign,
+            "cancel_url": absolute(reverse("campaigns:rsvp_cancel", args=[cancel_secret])),
+            "event_url": absolute(reverse("campaigns:event", args=[event.campaign.slug, event.pk])),
+        }
+        subject = (
+            f"You're coming: {_one_line(event.title)}"
+            if kind == "rsvp"
+            else f"Reminder: {_one_line(event.title)}"
+        )
+        body = render_to_string("campaigns/email/rsvp.txt", {**context, "kind": kind})
+        message = EmailMessage(subject=subject, body=body, to=[rsvp.email])
+        message.attach("event.ics", ics.event_ics(event, url=context["event_url"]), "text/calendar")
+        return _send(message)
+
+
+def _send(message: EmailMessage) -> str:
+    try:
+        message.send(fail_silently=False)
+    except (smtplib.SMTPException, OSError) as exc:
+        logger.warning("campaign email to a signer failed: %s", type(exc).__name__)
+        return "failed"
+    return "sent"
