@@ -246,9 +246,11 @@ def test_application_window_and_duplicates(party: Party, selection: Selection) -
     with pytest.raises(DomainError, match="already applied"):
         apply(selection, who)
     late = applicant(party, "Lou", "Late")
-    with time_machine.travel(selection.applications_close + dt.timedelta(days=1)):
-        with pytest.raises(DomainError, match="applications are open from"):
-            apply(selection, late)
+    with (
+        time_machine.travel(selection.applications_close + dt.timedelta(days=1)),
+        pytest.raises(DomainError, match="applications are open from"),
+    ):
+        apply(selection, late)
 
 
 def test_applications_keep_private_data_out_of_the_audit_log(
@@ -389,7 +391,7 @@ def test_declaration_from_the_av_count(
     party: Party, selection: Selection, three_applications: list[Application]
 ) -> None:
     ballot = _to_ballot(party, selection, three_applications)
-    ann, bob, _ = three_applications
+    _ann, bob, _ = three_applications
     electors = list(Elector.objects.filter(ballot=ballot).order_by("member_id"))
     # Bob 3 first preferences, Ann 2 (the applicants are Northtown members too).
     for i, elector in enumerate(electors[:5]):
@@ -412,9 +414,11 @@ def test_declare_with_no_votes_is_refused(
     party: Party, selection: Selection, three_applications: list[Application]
 ) -> None:
     ballot = _to_ballot(party, selection, three_applications)
-    with time_machine.travel(ballot.closes_at + dt.timedelta(minutes=1)):
-        with pytest.raises(DomainError, match="nobody was elected"):
-            services.selection_declare(actor=party.clp_secretary, selection=selection)
+    with (
+        time_machine.travel(ballot.closes_at + dt.timedelta(minutes=1)),
+        pytest.raises(DomainError, match="nobody was elected"),
+    ):
+        services.selection_declare(actor=party.clp_secretary, selection=selection)
     assert Selection.objects.get(pk=selection.pk).stage == Stage.BALLOT
 
 
