@@ -84,7 +84,9 @@ def access_round(user: AnyUser, round_id: int) -> SelectionRound:
 def can_apply(user: AnyUser, selection: Selection) -> bool:
     """A member (with a login) while applications are open; eligibility is checked by the
     service with reasons."""
-    return mp.own_member(user) is not None and selection.stage == "applications"
+    if mp.own_member(user) is None or selection.stage != "applications":
+        return False
+    return selection.applications_open <= mp.today() <= selection.applications_close
 
 
 def can_act_for_branch(user: AnyUser, selection: Selection, branch: Branch) -> bool:

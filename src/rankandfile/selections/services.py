@@ -802,7 +802,7 @@ def current_deadline(selection: Selection) -> tuple[str, str, dt.date] | None:
 @transaction.atomic
 def reminders_send(*, days_ahead: int = 3, today: dt.date | None = None) -> int:
     """S5: email the CLP officers of every selection whose current stage ends within
-    ``days_ahead`` days (or is overdue). Each stage's deadline is reminded once; returns
+    ``days_ahead`` days (or ended in the last week). Each stage's deadline is reminded once; returns
     the number of reminders sent."""
     day = today or timezone.localdate()
     sent = 0
@@ -814,7 +814,9 @@ def reminders_send(*, days_ahead: int = 3, today: dt.date | None = None) -> int:
         if due is None:
             continue
         stage, label, last = due
-        if (last - day).days > days_ahead:
+        # Due within ``days_ahead`` days, or overdue by at most a week (a deadline long
+        # past is the officers' known business, not news).
+        if not -7 <= (last - day).days <= days_ahead:
             continue
         if ReminderSent.objects.filter(selection=selection, stage=stage, due=last).exists():
             continue
