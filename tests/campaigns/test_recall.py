@@ -63,7 +63,7 @@ def test_signing_places_at_most_ten_named_and_distinct() -> None:
 
 
 def test_bad_numbers_are_refused() -> None:
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match="electorate must be a positive"):
         recall.assess(signatures=1, electorate=0)
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match="cannot be negative"):
         recall.assess(signatures=-1, electorate=10)
