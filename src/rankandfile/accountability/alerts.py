@@ -1,0 +1,119 @@
+"""Alert digests (rule L1): when a newly imported division is linked to a policy and an MP
+voted against the policy in it, members of that MP's constituency party who opted in get
+one email listing every such vote since their last digest.
+
+"Newly imported": the division was first imported at most ``ALERT_WINDOW_DAYS`` before
+the link was made (old divisions linked later are history, not news). Each (member, link)
+is sent at most once (``AlertSent``); a link is marked ``alerted_at`` once handled.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import defaultdict
+
+from django.conf import settings
+from django.core.mail import EmailMessage, get_connection
+from django.db import transaction
+from django.template.loader import render_to_string
+from django.urls import reverse
+from django.utils import timezone
+
+from rankandfile.accountability.models import AlertPreference, AlertSent, MPVote, PolicyDivision
+from rankandfile.accountability.scoring import Outcome, outcome
+from rankandfile.core import audit
+
+ALERT_WINDOW_DAYS = 30
+
+
+def _base_url() -> str:
+    return str(getattr(settings, "RANKANDFILE_BASE_URL", "")).rstrip("/")
+
+
+@transaction.atomic
+def send_digests() -> int:
+    """Send the pending digests; return how many emails went out."""
+    now = timezone.now()
+    pending = list(
+        PolicyDivision.objects.select_for_update(skip_locked=True)
+        .filter(alerted_at__isnull=True)
+        .select_related("division", "policy")
+    )
+    if not pending:
+        return 0
+    fresh = [
+        lk
+        for lk in pending
+        if lk.created_at - lk.division.imported_at <= dt.timedelta(days=ALERT_WINDOW_DAYS)
+    ]
+    # (MP, link) pairs where the MP voted against the policy.
+    against: dict[int, list[tuple[PolicyDivision, MPVote]]] = defaultdict(list)
+    by_division: dict[int, list[PolicyDivision]] = defaultdict(list)
+    for lk in fresh:
+        by_division[lk.division_id].append(lk)
+    votes = MPVote.objects.filter(division_id__in=list(by_division)).select_related(
+        "mp__constituency", "division"
+    )
+    for vote in votes:
+        if vote.source != vote.division.primary_source:
+            continue
+        for lk in by_division[vote.division_id]:
+            if outcome(vote.position, lk.aye_supports) == Outcome.AGAINST:
+                against[vote.mp.constituency_id or 0].append((lk, vote))
+    against.pop(0, None)
+    prefs = AlertPreference.objects.filter(
+        enabled=True, member__clp__constituency_id__in=list(against)
+    ).select_related("member__clp")
+    already = set(AlertSent.objects.filter(link__in=fresh).values_list("member_id", "link_id"))
+    messages: list[EmailMessage] = []
+    sent_rows: list[AlertSent] = []
+    for pref in prefs:
+        member = pref.member
+        if not member.email:
+            continue
+        items = [
+            (lk, vote)
+            for lk, vote in against[member.clp.constituency_id]
+            if (member.pk, lk.pk) not in already
+        ]
+        if not items:
+            continue
+        context = {
+            "member": member,
+            "items": [
+                {
+                    "mp": vote.mp,
+                    "policy": lk.policy,
+                    "division": lk.division,
+                    "vote": vote.position_label,
+                    "supports": lk.direction_label,
+                    "justification": lk.justification,
+                    "policy_url": _base_url()
+                    + reverse("accountability:policy", kwargs={"slug": lk.policy.slug}),
+                    "mp_url": _base_url()
+                    + reverse("accountability:mp", kwargs={"mnis_id": vote.mp.mnis_id}),
+                }
+                for lk, vote in items
+            ],
+            "preferences_url": _base_url() + reverse("accountability:alerts"),
+        }
+        mp_name = items[0][1].mp.name
+        messages.append(
+            EmailMessage(
+                subject=f"How {mp_name} voted: {len(items)} vote(s) against party policy",
+                body=render_to_string("accountability/email/digest.txt", context),
+                to=[member.email],
+            )
+        )
+        sent_rows.extend(AlertSent(member=member, link=lk, sent_at=now) for lk, _ in items)
+    PolicyDivision.objects.filter(pk__in=[lk.pk for lk in pending]).update(alerted_at=now)
+    AlertSent.objects.bulk_create(sent_rows, ignore_conflicts=True)
+    audit.record(
+        actor=None,
+        action="accountability.alert_digests",
+        data={"links": len(pending), "fresh": len(fresh), "emails": len(messages)},
+    )
+    if messages:
+        connection = get_connection()
+        transaction.on_commit(lambda: connection.send_messages(messages))
+    return len(messages)

@@ -1,0 +1,264 @@
+"""The batch recompute: every MP's score on every policy, into :class:`Score` rows (rule B1).
+
+Runs as a task after imports and link changes (``tasks.recompute_scores``); pages read
+the stored rows only. Vectorised: the votes on linked divisions become one
+(MPs × divisions) array of :class:`scoring.Position` codes and
+:func:`scoring.score_matrix` scores every pair at once.
+
+Which divisions count for an MP (rule A7, shared/domain.md "Only divisions during the
+MP's membership count"): those they sat for (a vote or an absence recorded) and, for an
+MP who has ever been in our party, only those while they were in it — their party on
+the day is the record's, corrected by their recorded party changes
+(:func:`parties.party_on`). The division's primary source is used: the Commons Votes
+export where we have it, else the MNIS history.
+"""
+
+from __future__ import annotations
+
+import io
+import time
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+import numpy as np
+from django.db import connection, transaction
+from django.utils import timezone
+
+from rankandfile.accountability import scoring
+from rankandfile.accountability.models import (
+    Division,
+    MPVote,
+    PartyChange,
+    Policy,
+    PolicyDivision,
+    Score,
+    ScoreRun,
+)
+from rankandfile.accountability.parties import canonical, is_ours, our_party_name
+from rankandfile.membership.models import MP
+
+
+@dataclass(frozen=True)
+class RecomputeResult:
+    mps: int
+    policies: int
+    divisions: int
+    scores: int
+    seconds: float
+
+
+@transaction.atomic
+def recompute_scores(
+    *, policy_ids: Iterable[int] | None = None, reason: str = "recompute"
+) -> RecomputeResult:
+    """Recompute and store the scores of every MP on the given policies (all if None).
+
+    Replaces those policies' :class:`Score` rows in one transaction, so a page never sees
+    a half-written set. Records a :class:`ScoreRun`.
+    """
+    started = time.perf_counter()
+    started_at = timezone.now()
+    policies = list(Policy.objects.order_by("pk").values_list("pk", flat=True))
+    if policy_ids is not None:
+        wanted = set(policy_ids)
+        policies = [p for p in policies if p in wanted]
+    pol_index = {p: i for i, p in enumerate(policies)}
+    links = list(
+        PolicyDivision.objects.filter(policy_id__in=policies).values_list(
+            "policy_id", "division_id", "aye_supports", "strength"
+        )
+    )
+    division_ids = sorted({lk[1] for lk in links})
+    div_index = {d: i for i, d in enumerate(division_ids)}
+    div_info = {
+        pk: (date, source)
+        for pk, date, source in Division.objects.filter(pk__in=division_ids).values_list(
+            "pk", "date", "primary_source"
+        )
+    }
+    mps = list(MP.objects.order_by("pk").values_list("pk", "party"))
+    mp_index = {pk: i for i, (pk, _) in enumerate(mps)}
+    n_mps, n_div = len(mps), len(division_ids)
+
+    positions = np.zeros((n_mps, n_div), dtype=np.int8)
+    party_names: list[str] = []
+    party_codes: dict[str, int] = {}
+
+    def code(name: str) -> int:
+        name = canonical(name)
+        if name not in party_codes:
+            party_codes[name] = len(party_names)
+            party_names.append(name)
+        return party_codes[name]
+
+    party_at = np.full((n_mps, n_div), -1, dtype=np.int32)
+    for mp_id, div_id, position, party in _votes(division_ids, div_info):
+        i, j = mp_index[mp_id], div_index[div_id]
+        positions[i, j] = position
+        party_at[i, j] = code(party)
+
+    # Correct the recorded party by the MPs' party changes (A7).
+    changes: dict[int, list[PartyChange]] = defaultdict(list)
+    for change in PartyChange.objects.order_by("date"):
+        changes[change.mp_id].append(change)
+    div_dates = np.array([div_info[d][0].toordinal() for d in division_ids], dtype=np.int64)
+    ever_ours = np.zeros(n_mps, dtype=bool)
+    for mp_id, mp_changes in changes.items():
+        i = mp_index.get(mp_id)
+        if i is None:
+            continue
+        ever_ours[i] |= any(is_ours(c.from_party) or is_ours(c.to_party) for c in mp_changes)
+        # Latest change first, so earlier changes overwrite the days before them.
+        for change in reversed(mp_changes):
+            before = (div_dates < change.date.toordinal()) & (positions[i] > 0)
+            party_at[i, before] = code(change.from_party)
+    ours = {c for name, c in party_codes.items() if is_ours(name)}
+    is_ours_at = np.isin(party_at, list(ours)) if ours else np.zeros_like(positions, dtype=bool)
+    # "Ever in our party" must not depend on which divisions this run loads: the MP's
+    # current party (membership.MP.party) or any recorded change to or from ours.
+    ever_ours |= np.array([is_ours(party) for _, party in mps], dtype=bool)
+    counted = (positions > 0) & (~ever_ours[:, None] | is_ours_at)
+    positions = np.where(counted, positions, scoring.Position.NOT_SITTING).astype(np.int8)
+
+    # Each MP's party for the comparison (A6): ours for an MP scored as one of ours (their
+    # counted divisions are all from their time in it), otherwise their current party.
+    ours_code = code(our_party_name())
+    mp_party = np.array(
+        [
+            ours_code if ever_ours[i] else (code(party) if party else -1)
+            for i, (_, party) in enumerate(mps)
+        ],
+        dtype=np.int64,
+    )
+
+    link_div = [div_index[lk[1]] for lk in links]
+    link_pol = [pol_index[lk[0]] for lk in links]
+    link_aye = [lk[2] for lk in links]
+    link_strong = [lk[3] == PolicyDivision.Strength.STRONG for lk in links]
+    twfy = scoring.score_matrix(
+        positions, link_div, link_pol, link_aye, link_strong, len(policies), mp_party, "twfy"
+    )
+    pw = scoring.score_matrix(
+        positions, link_div, link_pol, link_aye, link_strong, len(policies), None, "publicwhip"
+    )
+    written = _store(
+        mps=[pk for pk, _ in mps],
+        policies=policies,
+        twfy=twfy,
+        pw=pw,
+        mp_party=mp_party,
+        party_names=party_names,
+    )
+    seconds = time.perf_counter() - started
+    ScoreRun.objects.create(
+        reason=reason[:200],
+        started_at=started_at,
+        seconds=seconds,
+        mps=n_mps,
+        policies=len(policies),
+        divisions=n_div,
+        scores=written,
+    )
+    return RecomputeResult(n_mps, len(policies), n_div, written, seconds)
+
+
+def _votes(
+    division_ids: list[int], div_info: dict[int, tuple[object, str]]
+) -> Iterable[tuple[int, int, int, str]]:
+    """(mp, division, position, party) from each division's primary source."""
+    by_source: dict[str, list[int]] = defaultdict(list)
+    for d in division_ids:
+        by_source[div_info[d][1]].append(d)
+    for source, ids in by_source.items():
+        for start in range(0, len(ids), 500):
+            chunk = ids[start : start + 500]
+            yield from (
+                MPVote.objects.filter(division_id__in=chunk, source=source)
+                .values_list("mp_id", "division_id", "position", "party")
+                .iterator(chunk_size=20000)
+            )
+
+
+def _store(
+    *,
+    mps: list[int],
+    policies: list[int],
+    twfy: scoring.MatrixScores,
+    pw: scoring.MatrixScores,
+    mp_party: np.ndarray,
+    party_names: list[str],
+) -> int:
+    """Replace the policies' Score rows: one per (MP, policy) where anything counted."""
+    Score.objects.filter(policy_id__in=policies).delete()
+    sat = (twfy.possible > 0) | (twfy.strong_absences > 0) | (pw.possible > 0)
+    rows_i, cols_j = np.nonzero(sat)
+    now = timezone.now()
+    wordings = [w for _, w in scoring.BANDS]
+
+    def wording(band: int) -> str:
+        return wordings[band] if band >= 0 else scoring.NO_VOTES
+
+    def num(x: float) -> float | None:
+        return None if np.isnan(x) else float(x)
+
+    records = [
+        (
+            mps[i],
+            policies[j],
+            float(twfy.points[i, j]),
+            float(twfy.possible[i, j]),
+            num(twfy.distance[i, j]),
+            wording(int(twfy.band[i, j])),
+            int(twfy.strong_votes[i, j]),
+            int(twfy.strong_absences[i, j]),
+            num(pw.distance[i, j]),
+            wording(int(pw.band[i, j])),
+            party_names[mp_party[i]] if mp_party[i] >= 0 else "",
+            num(twfy.party_distance[i, j]),
+            bool(twfy.significant[i, j]),
+            now,
+        )
+        for i, j in zip(rows_i.tolist(), cols_j.tolist(), strict=True)
+    ]
+    columns = [
+        "mp_id",
+        "policy_id",
+        "points",
+        "possible",
+        "distance",
+        "wording",
+        "strong_votes",
+        "absences",
+        "pw_distance",
+        "pw_wording",
+        "party",
+        "party_distance",
+        "significant",
+        "computed_at",
+    ]
+    if connection.vendor == "postgresql" and len(records) > 1000:
+        _copy(columns, records)
+    else:
+        Score.objects.bulk_create(
+            [Score(**dict(zip(columns, r, strict=True))) for r in records], batch_size=2000
+        )
+    return len(records)
+
+
+def _copy(columns: list[str], records: list[tuple[object, ...]]) -> None:
+    """PostgreSQL COPY: hundreds of thousands of rows in a second."""
+    buffer = io.StringIO()
+    for r in records:
+        buffer.write(
+            "\t".join(
+                "\\N" if v is None else ("t" if v is True else "f" if v is False else str(v))
+                for v in r
+            )
+        )
+        buffer.write("\n")
+    with connection.cursor() as cursor:
+        raw = cursor.cursor  # the psycopg cursor under Django's wrapper
+        table = Score._meta.db_table
+        with raw.copy(f"COPY {table} ({', '.join(columns)}) FROM STDIN") as copy:
+            copy.write(buffer.getvalue())

@@ -1,0 +1,51 @@
+"""Forms for accountability pages."""
+
+from __future__ import annotations
+
+from django import forms
+
+from rankandfile.accountability.models import Division, PolicyDivision
+from rankandfile.accountability.services import MIN_JUSTIFICATION
+from rankandfile.conference.models import ProgrammeEntry
+
+
+class PolicyForm(forms.Form):
+    programme_entry = forms.ModelChoiceField(
+        queryset=ProgrammeEntry.objects.current().filter(accountability_policy__isnull=True),
+        required=False,
+        label="Programme entry",
+        help_text="Leave empty for a free-standing policy.",
+    )
+    title = forms.CharField(max_length=200, required=False, label="Title")
+    description = forms.CharField(widget=forms.Textarea(attrs={"rows": 4}), required=False)
+
+
+class LinkForm(forms.Form):
+    division = forms.ModelChoiceField(
+        queryset=Division.objects.order_by("-date", "-division_id"), label="Division"
+    )
+    aye_supports = forms.TypedChoiceField(
+        choices=[("1", "Voting Aye supports the policy"), ("0", "Voting No supports the policy")],
+        coerce=lambda v: v == "1",
+        widget=forms.RadioSelect,
+        label="Direction",
+    )
+    strength = forms.ChoiceField(
+        choices=PolicyDivision.Strength.choices, widget=forms.RadioSelect, label="Strength"
+    )
+    justification = forms.CharField(
+        widget=forms.Textarea(attrs={"rows": 4}),
+        min_length=MIN_JUSTIFICATION,
+        label="Justification (shown publicly)",
+        help_text="Why this division tests the policy, and why in this direction.",
+    )
+
+
+class RemoveLinkForm(forms.Form):
+    reason = forms.CharField(max_length=300, label="Why remove this division?")
+
+
+class AlertsForm(forms.Form):
+    enabled = forms.BooleanField(
+        required=False, label="Email me when my MP votes against the party's policy"
+    )

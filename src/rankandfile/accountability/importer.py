@@ -1,0 +1,890 @@
+"""Importing House of Commons divisions (rules I1-I7 in docs/rules/accountability.md).
+
+Three formats, detected from the content:
+
+- ``commons-csv``: the Commons Votes website's CSV export, exactly as downloaded: a header
+  block (Division Number, Date, title, Aye Count, Noes Count), then
+  ``Member,Party,Constituency,Vote,Proxy Member`` rows; CRLF; ``?`` for non-ASCII
+  letters. The file name carries the Commons Votes DivisionId (``Division664.csv``).
+- ``commons-json``: the Commons Votes API (``/data/division/{id}.json``): one division
+  object, or a list of them.
+- ``mnis-csv``: the MNIS-keyed history (``brexit_parliament.csv``), many divisions.
+
+Every division checks itself before anything is written (I2): rows against the published
+Aye/No counts (which exclude tellers), tellers on their side and two a side unless the
+division was deferred or by ballot (then none), no member twice, proxies only on votes.
+A run is atomic (I3): any problem in any file and nothing changes; the problems name the
+file and line (or JSON path). Re-importing the same content changes nothing (I4).
+CSV rows carry no MNIS id: they are matched to MPs by constituency and name, and
+unmatched rows are reported (I5). The Commons Votes export is authoritative; the MNIS
+history fills divisions it does not cover, and disagreements are reported by
+``queries.reconciliation`` (I6). Party changes are derived from the party each record
+prints (I7).
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import hashlib
+import io
+import json
+import re
+import unicodedata
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from django.db import transaction
+from django.utils import timezone
+
+from rankandfile.accountability import tasks
+from rankandfile.accountability.models import (
+    Division,
+    DivisionSource,
+    ImportRun,
+    MPVote,
+    PartyChange,
+    Source,
+)
+from rankandfile.accountability.parties import is_ours, our_party_name
+from rankandfile.accountability.scoring import Position
+from rankandfile.core import audit
+from rankandfile.core.errors import DomainError
+from rankandfile.core.models import User
+from rankandfile.membership.models import MP, Constituency
+
+CSV_COLUMNS = ["Member", "Party", "Constituency", "Vote", "Proxy Member"]
+CSV_VOTES = {
+    "Aye": (Position.AYE, False),
+    "No": (Position.NO, False),
+    "No Vote Recorded": (Position.ABSENT, False),
+    "Teller - Ayes": (Position.AYE, True),
+    "Teller - Noes": (Position.NO, True),
+}
+MNIS_COLUMNS = {"vote", "member_id", "vote_title", "vote_uin", "vote_date", "member"}
+MNIS_VOTES = {"aye": Position.AYE, "no": Position.NO, "na": Position.ABSENT}
+JSON_KEYS = ("DivisionId", "Date", "Title", "AyeCount", "NoCount", "Ayes", "Noes")
+TELLERS_A_SIDE = 2
+
+
+@dataclass(frozen=True)
+class Problem:
+    """A reason a file cannot be imported: where, and what is wrong."""
+
+    file: str
+    where: str  # "line 12", "Ayes[3]", or "" for the whole file
+    message: str
+
+    def __str__(self) -> str:
+        return (
+            f"{self.file}: {self.where}: {self.message}"
+            if self.where
+            else (f"{self.file}: {self.message}")
+        )
+
+
+class ImportFailed(DomainError):
+    """The run was refused; nothing was written. ``problems`` says exactly why."""
+
+    def __init__(self, problems: Sequence[Problem]) -> None:
+        self.problems = list(problems)
+        super().__init__(
+            f"{len(self.problems)} problem(s); nothing was imported:\n"
+            + "\n".join(str(p) for p in self.problems)
+        )
+
+
+@dataclass
+class ParsedVote:
+    where: str
+    name: str
+    constituency: str
+    mnis_id: int | None
+    party: str
+    position: Position
+    teller: bool = False
+    proxy: str = ""
+
+
+@dataclass
+class ParsedDivision:
+    file: str
+    fmt: str
+    source: str
+    division_id: int
+    number: int | None
+    date: dt.date
+    title: str
+    aye_count: int | None
+    no_count: int | None
+    is_deferred: bool
+    votes: list[ParsedVote] = field(default_factory=list)
+
+
+@dataclass
+class ImportReport:
+    files: list[str] = field(default_factory=list)
+    created: list[int] = field(default_factory=list)  # DivisionIds new to the database
+    updated: list[int] = field(default_factory=list)
+    unchanged: list[int] = field(default_factory=list)
+    votes_written: int = 0
+    mps_created: int = 0
+    party_changes_created: int = 0
+    unmatched: list[str] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+    dry_run: bool = False
+
+    @property
+    def changed(self) -> bool:
+        return bool(self.created or self.updated)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "files": self.files,
+            "created": self.created,
+            "updated": self.updated,
+            "unchanged": self.unchanged,
+            "votes_written": self.votes_written,
+            "mps_created": self.mps_created,
+            "party_changes_created": self.party_changes_created,
+            "unmatched": self.unmatched,
+            "warnings": self.warnings,
+            "dry_run": self.dry_run,
+        }
+
+    def summary(self) -> str:
+        verb = "would import" if self.dry_run else "imported"
+        return (
+            f"{verb} {len(self.files)} file(s): {len(self.created)} new division(s), "
+            f"{len(self.updated)} updated, {len(self.unchanged)} unchanged; "
+            f"{self.votes_written} votes written; {self.mps_created} MP(s) added; "
+            f"{self.party_changes_created} party change(s) found; "
+            f"{len(self.unmatched)} unmatched row(s)"
+        )
+
+
+# --- Reading files ----------------------------------------------------------------------
+def expand_paths(paths: Iterable[str | Path]) -> tuple[list[Path], list[Problem]]:
+    """Files named, plus the ``.csv``/``.json`` files in folders named (sorted)."""
+    files: list[Path] = []
+    problems: list[Problem] = []
+    for raw in paths:
+        path = Path(raw)
+        if path.is_dir():
+            # Data-package metadata (datapackage.json) describes the folder; it is no division.
+            found = sorted(
+                p
+                for p in path.iterdir()
+                if p.is_file()
+                and p.suffix.lower() in (".csv", ".json")
+                and p.name != "datapackage.json"
+            )
+            if not found:
+                problems.append(Problem(str(path), "", "folder has no .csv or .json files"))
+            files.extend(found)
+        elif path.is_file():
+            files.append(path)
+        else:
+            problems.append(Problem(str(path), "", "no such file or folder"))
+    return files, problems
+
+
+def detect(text: str) -> str | None:
+    """The format of a file's content: commons-csv, commons-json, mnis-csv, or None."""
+    stripped = text.lstrip("\ufeff \r\n\t")
+    if stripped.startswith(("{", "[")):
+        return "commons-json"
+    if stripped.startswith("Division Number:"):
+        return "commons-csv"
+    first = stripped.split("\n", 1)[0]
+    if {c.strip() for c in first.split(",")} >= MNIS_COLUMNS:
+        return "mnis-csv"
+    return None
+
+
+def read_files(paths: Iterable[str | Path]) -> tuple[list[ParsedDivision], list[Problem]]:
+    """Parse every file; return the divisions and every problem found (nothing written)."""
+    files, problems = expand_paths(paths)
+    divisions: list[ParsedDivision] = []
+    for path in files:
+        name = path.name
+        try:
+            text = path.read_bytes().decode("utf-8-sig")
+        except UnicodeDecodeError as exc:
+            problems.append(Problem(name, "", f"not UTF-8 text ({exc.reason} at byte {exc.start})"))
+            continue
+        fmt = detect(text)
+        if fmt == "commons-csv":
+            found, errs = parse_commons_csv(name, text)
+        elif fmt == "commons-json":
+            found, errs = parse_commons_json(name, text)
+        elif fmt == "mnis-csv":
+            found, errs = parse_mnis_csv(name, text)
+        else:
+            errs = [
+                Problem(
+                    name,
+                    "line 1",
+                    "not a Commons Votes CSV export (starts 'Division Number:'), Commons "
+                    "Votes API JSON, or MNIS history CSV (columns vote, member_id, "
+                    "vote_uin, ...)",
+                )
+            ]
+            found = []
+        problems.extend(errs)
+        divisions.extend(found)
+    seen: dict[tuple[int, str], str] = {}
+    for d in divisions:
+        key = (d.division_id, d.source)
+        if key in seen:
+            problems.append(
+                Problem(
+                    d.file,
+                    "",
+                    f"division {d.division_id} is also in {seen[key]} "
+                    f"(give each division once per source)",
+                )
+            )
+        seen[key] = d.file
+    return divisions, problems
+
+
+def _count_checks(d: ParsedDivision, problems: list[Problem]) -> None:
+    """I2: published counts (tellers excluded), tellers, duplicates, proxies."""
+    ayes = sum(1 for v in d.votes if v.position == Position.AYE and not v.teller)
+    noes = sum(1 for v in d.votes if v.position == Position.NO and not v.teller)
+    both = sum(1 for v in d.votes if v.position == Position.BOTH)
+    if d.aye_count is not None and ayes + both != d.aye_count:
+        problems.append(
+            Problem(
+                d.file, "", f"{ayes + both} Aye rows but the published Aye count is {d.aye_count}"
+            )
+        )
+    if d.no_count is not None and noes + both != d.no_count:
+        problems.append(
+            Problem(d.file, "", f"{noes + both} No rows but the published No count is {d.no_count}")
+        )
+    aye_tellers = sum(1 for v in d.votes if v.teller and v.position == Position.AYE)
+    no_tellers = sum(1 for v in d.votes if v.teller and v.position == Position.NO)
+    if d.is_deferred:
+        if aye_tellers or no_tellers:
+            problems.append(
+                Problem(d.file, "", "a deferred or ballot-paper division has no tellers")
+            )
+    elif (aye_tellers, no_tellers) != (TELLERS_A_SIDE, TELLERS_A_SIDE):
+        problems.append(
+            Problem(
+                d.file,
+                "",
+                f"tellers: {aye_tellers} for the Ayes and {no_tellers} for the Noes "
+                f"(expected {TELLERS_A_SIDE} a side, or none for a deferred/ballot division)",
+            )
+        )
+    for v in d.votes:
+        if v.proxy and v.position == Position.ABSENT:
+            problems.append(
+                Problem(d.file, v.where, f"proxy {v.proxy!r} given but no vote recorded")
+            )
+
+
+def _csv_int(value: str, label: str, name: str, line: int, problems: list[Problem]) -> int | None:
+    try:
+        return int(value.strip())
+    except ValueError:
+        problems.append(Problem(name, f"line {line}", f"{label} is not a number: {value!r}"))
+        return None
+
+
+def parse_commons_csv(name: str, text: str) -> tuple[list[ParsedDivision], list[Problem]]:
+    """Parse one Commons Votes CSV export (I1, I2)."""
+    problems: list[Problem] = []
+    lines = text.splitlines()
+    meta: dict[str, Any] = {}
+    title_lines: list[str] = []
+    header_at = None
+    for i, raw in enumerate(lines, start=1):
+        line = raw.strip()
+        if line.replace('"', "").startswith("Member,Party,Constituency"):
+            header_at = i
+            break
+        if not line or line == "Members recorded":
+            continue
+        key, sep, value = line.partition(":")
+        if sep and key in ("Division Number", "Aye Count", "Noes Count"):
+            meta[key] = _csv_int(value, key, name, i, problems)
+        elif sep and key == "Division Date":
+            try:
+                meta[key] = dt.datetime.strptime(value.strip(), "%d/%m/%Y").date()
+            except ValueError:
+                problems.append(Problem(name, f"line {i}", f"date is not DD/MM/YYYY: {value!r}"))
+        else:
+            title_lines.append(line)
+    if header_at is None:
+        return [], [Problem(name, "", "no 'Member,Party,Constituency,Vote,Proxy Member' header")]
+    header = next(csv.reader([lines[header_at - 1]]))
+    if [h.strip() for h in header] != CSV_COLUMNS:
+        problems.append(
+            Problem(name, f"line {header_at}", f"columns are {header}, expected {CSV_COLUMNS}")
+        )
+    for key in ("Division Number", "Division Date", "Aye Count", "Noes Count"):
+        if key not in meta:
+            problems.append(Problem(name, "", f"header block has no '{key}:' line"))
+    match = re.search(r"Division(\d+)", name)
+    if match is None:
+        problems.append(
+            Problem(
+                name,
+                "",
+                "cannot tell the Commons Votes DivisionId: keep the downloaded name "
+                "Division<id>.csv",
+            )
+        )
+    if problems:
+        return [], problems
+    assert match is not None
+    votes: list[ParsedVote] = []
+    seen: dict[tuple[str, str], int] = {}
+    reader = csv.reader(io.StringIO("\n".join(lines[header_at:])))
+    for offset, row in enumerate(reader, start=header_at + 1):
+        if not row or all(not c.strip() for c in row):
+            continue
+        where = f"line {offset}"
+        if len(row) != len(CSV_COLUMNS):
+            problems.append(Problem(name, where, f"{len(row)} fields, expected 5"))
+            continue
+        member, party, constituency, vote, proxy = (c.strip() for c in row)
+        if vote not in CSV_VOTES:
+            problems.append(
+                Problem(name, where, f"unknown vote {vote!r} (expected one of {sorted(CSV_VOTES)})")
+            )
+            continue
+        if not member or not constituency:
+            problems.append(Problem(name, where, "member or constituency is empty"))
+            continue
+        key = (member, constituency)
+        if key in seen:
+            problems.append(
+                Problem(name, where, f"{member} ({constituency}) also on line {seen[key]}")
+            )
+            continue
+        seen[key] = offset
+        position, teller = CSV_VOTES[vote]
+        votes.append(ParsedVote(where, member, constituency, None, party, position, teller, proxy))
+    division = ParsedDivision(
+        file=name,
+        fmt="commons-csv",
+        source=Source.COMMONS,
+        division_id=int(match.group(1)),
+        number=meta["Division Number"],
+        date=meta["Division Date"],
+        title=" ".join(title_lines)[:500] or f"Division {meta['Division Number']}",
+        aye_count=meta["Aye Count"],
+        no_count=meta["Noes Count"],
+        is_deferred=not any(v.teller for v in votes),
+        votes=votes,
+    )
+    _count_checks(division, problems)
+    return ([division] if not problems else []), problems
+
+
+def parse_commons_json(name: str, text: str) -> tuple[list[ParsedDivision], list[Problem]]:
+    """Parse Commons Votes API JSON: one division object or a list of them (I1, I2)."""
+    try:
+        data = json.loads(text)
+    except json.JSONDecodeError as exc:
+        return [], [Problem(name, f"line {exc.lineno}", f"not valid JSON: {exc.msg}")]
+    items = data if isinstance(data, list) else [data]
+    divisions: list[ParsedDivision] = []
+    problems: list[Problem] = []
+    for index, item in enumerate(items):
+        prefix = f"[{index}]" if isinstance(data, list) else ""
+        errs: list[Problem] = []
+        division = _json_division(name, prefix, item, errs)
+        if division is not None:
+            _count_checks(division, errs)
+        problems.extend(errs)
+        if division is not None and not errs:
+            divisions.append(division)
+    return divisions, problems
+
+
+def _json_division(
+    name: str, prefix: str, item: Any, problems: list[Problem]
+) -> ParsedDivision | None:
+    if not isinstance(item, dict):
+        problems.append(Problem(name, prefix or "top level", "expected a division object"))
+        return None
+    missing = [k for k in JSON_KEYS if k not in item]
+    if missing:
+        problems.append(Problem(name, prefix or "top level", f"missing keys: {', '.join(missing)}"))
+        return None
+    try:
+        division_id = int(item["DivisionId"])
+        date = dt.date.fromisoformat(str(item["Date"])[:10])
+        aye_count = int(item["AyeCount"])
+        no_count = int(item["NoCount"])
+        number = int(item["Number"]) if item.get("Number") is not None else None
+    except (TypeError, ValueError) as exc:
+        problems.append(Problem(name, prefix or "top level", f"bad division field: {exc}"))
+        return None
+    deferred_flag = bool(item.get("IsDeferred"))
+    aye_tellers = item.get("AyeTellers")
+    no_tellers = item.get("NoTellers")
+    if deferred_flag and (aye_tellers or no_tellers):
+        problems.append(Problem(name, f"{prefix}IsDeferred", "a deferred division lists tellers"))
+    by_id: dict[int, ParsedVote] = {}
+
+    def add(key: str, entries: Any, position: Position, teller: bool) -> None:
+        if entries is None:
+            return
+        if not isinstance(entries, list):
+            problems.append(Problem(name, f"{prefix}{key}", "expected a list of members"))
+            return
+        for i, entry in enumerate(entries):
+            where = f"{prefix}{key}[{i}]"
+            if not isinstance(entry, dict) or entry.get("MemberId") is None:
+                problems.append(Problem(name, where, "member entry without a MemberId"))
+                continue
+            try:
+                member_id = int(entry["MemberId"])
+            except (TypeError, ValueError):
+                problems.append(
+                    Problem(name, where, f"MemberId {entry['MemberId']!r} is not a number")
+                )
+                continue
+            vote = ParsedVote(
+                where,
+                str(entry.get("Name") or ""),
+                str(entry.get("MemberFrom") or ""),
+                member_id,
+                str(entry.get("Party") or ""),
+                position,
+                teller,
+                str(entry.get("ProxyName") or ""),
+            )
+            prior = by_id.get(member_id)
+            if prior is None:
+                by_id[member_id] = vote
+            elif {prior.position, position} == {Position.AYE, Position.NO} and not (
+                teller or prior.teller
+            ):
+                prior.position = Position.BOTH  # voted in both lobbies
+            elif teller and prior.position == position:
+                prior.teller = True
+            else:
+                problems.append(
+                    Problem(name, where, f"member {member_id} is also at {prior.where}")
+                )
+
+    add("Ayes", item.get("Ayes"), Position.AYE, False)
+    add("Noes", item.get("Noes"), Position.NO, False)
+    add("AyeTellers", aye_tellers, Position.AYE, True)
+    add("NoTellers", no_tellers, Position.NO, True)
+    add("NoVoteRecorded", item.get("NoVoteRecorded"), Position.ABSENT, False)
+    return ParsedDivision(
+        file=name,
+        fmt="commons-json",
+        source=Source.COMMONS,
+        division_id=division_id,
+        number=number,
+        date=date,
+        title=str(item.get("Title") or f"Division {division_id}")[:500],
+        aye_count=aye_count,
+        no_count=no_count,
+        is_deferred=deferred_flag or (not aye_tellers and not no_tellers),
+        votes=list(by_id.values()),
+    )
+
+
+UIN = re.compile(r"^CD:(\d{4}-\d{2}-\d{2}):(\d+)$")
+
+
+def parse_mnis_csv(name: str, text: str) -> tuple[list[ParsedDivision], list[Problem]]:
+    """Parse the MNIS-keyed history: one row per MP per division (I1, I2).
+
+    It publishes no totals, so the checks are structural: a known vote, a well-formed
+    ``vote_uin`` agreeing with ``vote_date``, one title per division, no MP twice.
+    Its party column is the party as at the file's date, not at each division.
+    """
+    problems: list[Problem] = []
+    reader = csv.DictReader(io.StringIO(text))
+    columns = set(reader.fieldnames or [])
+    if not columns >= MNIS_COLUMNS:
+        return [], [Problem(name, "line 1", f"missing columns: {sorted(MNIS_COLUMNS - columns)}")]
+    found: dict[int, ParsedDivision] = {}
+    seen: dict[tuple[int, int], int] = {}
+    for line, row in enumerate(reader, start=2):
+        where = f"line {line}"
+        match = UIN.match((row.get("vote_uin") or "").strip())
+        if match is None:
+            problems.append(
+                Problem(name, where, f"vote_uin {row.get('vote_uin')!r} is not CD:<date>:<id>")
+            )
+            continue
+        try:
+            date = dt.date.fromisoformat(match.group(1))
+        except ValueError:
+            problems.append(Problem(name, where, f"bad date in vote_uin {row['vote_uin']!r}"))
+            continue
+        if (row.get("vote_date") or "").strip() not in ("", match.group(1)):
+            problems.append(
+                Problem(name, where, f"vote_date {row['vote_date']!r} disagrees with vote_uin")
+            )
+            continue
+        vote = (row.get("vote") or "").strip().lower()
+        if vote not in MNIS_VOTES:
+            problems.append(Problem(name, where, f"unknown vote {row.get('vote')!r} (aye, no, NA)"))
+            continue
+        try:
+            member_id = int((row.get("member_id") or "").strip())
+        except ValueError:
+            problems.append(
+                Problem(name, where, f"member_id {row.get('member_id')!r} is not a number")
+            )
+            continue
+        division_id = int(match.group(2))
+        title = (row.get("vote_title") or "").strip()
+        d = found.get(division_id)
+        if d is None:
+            d = found[division_id] = ParsedDivision(
+                file=name,
+                fmt="mnis-csv",
+                source=Source.MNIS,
+                division_id=division_id,
+                number=None,
+                date=date,
+                title=title[:500] or f"Division {division_id}",
+                aye_count=None,
+                no_count=None,
+                is_deferred=False,
+            )
+        elif d.title != title[:500]:
+            problems.append(
+                Problem(
+                    name,
+                    where,
+                    f"title {title!r} differs from {d.title!r} for division {division_id}",
+                )
+            )
+            continue
+        if (division_id, member_id) in seen:
+            problems.append(
+                Problem(
+                    name,
+                    where,
+                    f"member {member_id} voted twice in division {division_id} "
+                    f"(also line {seen[division_id, member_id]})",
+                )
+            )
+            continue
+        seen[division_id, member_id] = line
+        d.votes.append(
+            ParsedVote(
+                where,
+                (row.get("member") or "").strip(),
+                (row.get("member_constituency") or "").strip(),
+                member_id,
+                (row.get("member_party") or "").strip(),
+                MNIS_VOTES[vote],
+            )
+        )
+    if not found and not problems:
+        problems.append(Problem(name, "", "no divisions in the file"))
+    return ([] if problems else sorted(found.values(), key=lambda d: d.date)), problems
+
+
+# --- Matching rows to MPs (I5) ---------------------------------------------------------
+_TITLES = {"mr", "mrs", "ms", "miss", "dr", "sir", "dame", "lady", "lord", "rt", "hon"}
+
+
+def _fold(text: str) -> str:
+    text = unicodedata.normalize("NFKD", text)
+    text = "".join(
+        c if c == "?" or ord(c) < 128 else "\x00" for c in text if not unicodedata.combining(c)
+    )
+    return text.lower()
+
+
+def _name_words(name: str) -> list[str]:
+    words = re.findall(r"[a-z0-9?\x00]+", _fold(name))
+    while words and words[0] in _TITLES:
+        words = words[1:]
+    return words
+
+
+def _pattern(words: list[str]) -> re.Pattern[str]:
+    # The CSV export prints non-ASCII letters as '?': match any one letter there.
+    return re.compile(
+        "^" + " ".join(re.escape(w).replace(r"\?", ".").replace("\x00", ".") for w in words) + "$"
+    )
+
+
+def _key(words: list[str]) -> str:
+    return " ".join(w.replace("\x00", "?") for w in words)
+
+
+class MPMatcher:
+    """Finds the MP for a row: by MNIS id, or by constituency and name (CSV export)."""
+
+    def __init__(self) -> None:
+        self.by_mnis: dict[int, MP] = {}
+        self.by_constituency: dict[str, list[MP]] = defaultdict(list)
+        self._cache: dict[tuple[str, str], MP | None] = {}
+        for mp in MP.objects.select_related("constituency"):
+            self.add(mp)
+        self.constituencies = {_key(_name_words(c.name)): c for c in Constituency.objects.all()}
+
+    def add(self, mp: MP) -> None:
+        self.by_mnis[mp.mnis_id] = mp
+        if mp.constituency is not None:
+            self.by_constituency[_key(_name_words(mp.constituency.name))].append(mp)
+
+    def constituency(self, name: str) -> Constituency | None:
+        return self.constituencies.get(_key(_name_words(name)))
+
+    def match(self, name: str, constituency: str) -> MP | None:
+        # The same members appear in every division of a run: match each pair once.
+        key = (name, constituency)
+        if key not in self._cache:
+            self._cache[key] = self._match(name, constituency)
+        return self._cache[key]
+
+    def _match(self, name: str, constituency: str) -> MP | None:
+        ckey = _key(_name_words(constituency))
+        candidates = self.by_constituency.get(ckey)
+        if candidates is None and "?" in ckey:
+            pattern = _pattern(_name_words(constituency))
+            candidates = [
+                mp for k, mps in self.by_constituency.items() if pattern.match(k) for mp in mps
+            ]
+        if not candidates:
+            return None
+        pattern = _pattern(_name_words(name))
+        named = [mp for mp in candidates if pattern.match(_key(_name_words(mp.name)))]
+        if len(named) == 1:
+            return named[0]
+        # Names vary ("Mr Chris Leslie", "Chris Leslie", "Dr Rosena Allin-Khan"):
+        # accept the constituency's only MP when the surname agrees.
+        if len(candidates) == 1:
+            surname = _name_words(name)[-1:]
+            theirs = _name_words(candidates[0].name)[-1:]
+            if surname and theirs and _pattern(surname).match(theirs[0]):
+                return candidates[0]
+        return None
+
+
+# --- Writing (I3, I4) ------------------------------------------------------------------
+def _digest(d: ParsedDivision, rows: list[tuple[int, int, bool, str, str]]) -> str:
+    payload = {
+        "meta": [d.number, d.date.isoformat(), d.title, d.aye_count, d.no_count, d.is_deferred],
+        "votes": sorted(rows),
+    }
+    return hashlib.sha256(json.dumps(payload, sort_keys=True).encode()).hexdigest()
+
+
+@transaction.atomic
+def import_paths(
+    *, actor: User | None, paths: Sequence[str | Path], dry_run: bool = False
+) -> ImportReport:
+    """Import divisions from files or folders (I1-I7). Atomic: raises :class:`ImportFailed`
+    with every problem and writes nothing if any file is bad. With ``dry_run``, checks and
+    reports what would change, then rolls back. Returns the report; the caller (or the
+    ``on_commit`` hook here) schedules the score recompute and alert digests."""
+    divisions, problems = read_files(paths)
+    if problems:
+        raise ImportFailed(problems)
+    report = ImportReport(files=sorted({d.file for d in divisions}), dry_run=dry_run)
+    matcher = MPMatcher()
+    now = timezone.now()
+    touched_mps: set[int] = set()
+    for d in sorted(divisions, key=lambda x: (x.date, x.division_id, x.source)):
+        rows: list[tuple[int, int, bool, str, str]] = []
+        for v in d.votes:
+            mp = _resolve_mp(v, d, matcher, report)
+            if mp is None:
+                continue
+            rows.append((mp.pk, int(v.position), v.teller, v.proxy[:200], v.party[:100]))
+        digest = _digest(d, rows)
+        division = Division.objects.filter(division_id=d.division_id).first()
+        existing = (
+            DivisionSource.objects.filter(division=division, source=d.source).first()
+            if division
+            else None
+        )
+        if existing is not None and existing.digest == digest:
+            report.unchanged.append(d.division_id)
+            continue
+        if division is None:
+            division = Division.objects.create(
+                division_id=d.division_id,
+                number=d.number,
+                date=d.date,
+                title=d.title,
+                aye_count=d.aye_count,
+                no_count=d.no_count,
+                is_deferred=d.is_deferred,
+                primary_source=d.source,
+                imported_at=now,
+            )
+            report.created.append(d.division_id)
+        else:
+            if d.source == Source.COMMONS:
+                if division.date != d.date:
+                    report.warnings.append(
+                        f"division {d.division_id}: date {d.date} replaces {division.date}"
+                    )
+                division.number = d.number
+                division.date = d.date
+                division.title = d.title
+                division.aye_count = d.aye_count
+                division.no_count = d.no_count
+                division.is_deferred = d.is_deferred
+                division.primary_source = Source.COMMONS
+                division.save()
+            elif division.date != d.date:
+                report.warnings.append(
+                    f"{d.file}: division {d.division_id} dated {d.date} in the MNIS history "
+                    f"but {division.date} in the Commons record"
+                )
+            report.updated.append(d.division_id)
+        MPVote.objects.filter(division=division, source=d.source).delete()
+        MPVote.objects.bulk_create(
+            [
+                MPVote(
+                    division=division,
+                    mp_id=mp_id,
+                    source=d.source,
+                    position=position,
+                    teller=teller,
+                    proxy_name=proxy,
+                    party=party,
+                )
+                for mp_id, position, teller, proxy, party in rows
+            ],
+            batch_size=2000,
+        )
+        DivisionSource.objects.update_or_create(
+            division=division,
+            source=d.source,
+            defaults={
+                "file_format": d.fmt,
+                "file_name": d.file[:300],
+                "digest": digest,
+                "rows": len(rows),
+                "imported_at": now,
+            },
+        )
+        report.votes_written += len(rows)
+        touched_mps.update(r[0] for r in rows)
+    report.party_changes_created = sync_party_changes(mp_ids=touched_mps)
+    run = ImportRun.objects.create(
+        actor=actor, at=now, files=[str(p) for p in paths], report=report.as_dict()
+    )
+    audit.record(
+        actor=actor,
+        action="accountability.import",
+        target=run,
+        data={k: v for k, v in report.as_dict().items() if k != "unmatched"}
+        | {"unmatched": len(report.unmatched)},
+        label=report.summary(),
+    )
+    if dry_run:
+        transaction.set_rollback(True)
+    elif report.changed:
+        new_ids = list(report.created)
+        transaction.on_commit(lambda: tasks.after_import(new_ids))
+    return report
+
+
+def _resolve_mp(
+    v: ParsedVote, d: ParsedDivision, matcher: MPMatcher, report: ImportReport
+) -> MP | None:
+    if v.mnis_id is not None:
+        mp = matcher.by_mnis.get(v.mnis_id)
+        if mp is None:
+            # An MP not in the structure (e.g. one who has since left the House).
+            mp = MP.objects.create(
+                mnis_id=v.mnis_id,
+                name=v.name[:200] or f"MP {v.mnis_id}",
+                constituency=matcher.constituency(v.constituency),
+                party=v.party[:100],
+                in_office=False,
+            )
+            matcher.add(mp)
+            report.mps_created += 1
+        return mp
+    mp = matcher.match(v.name, v.constituency)
+    if mp is None:
+        report.unmatched.append(
+            f"{d.file}: {v.where}: no MP matches {v.name!r} ({v.constituency}); row skipped"
+        )
+    return mp
+
+
+def sync_party_changes(*, mp_ids: Iterable[int]) -> int:
+    """I7: record party changes for these MPs. From the party records (``MP.left_party_on``,
+    kind "left_party") and from the Commons records (the party printed at consecutive
+    divisions differs and no recorded change explains it). Returns how many were added."""
+    ids = set(mp_ids) | set(
+        MP.objects.filter(left_party_on__isnull=False).values_list("pk", flat=True)
+    )
+    if not ids:
+        return 0
+    existing: dict[int, list[PartyChange]] = defaultdict(list)
+    for change in PartyChange.objects.filter(mp_id__in=ids):
+        existing[change.mp_id].append(change)
+    created: list[PartyChange] = []
+    ours = our_party_name()
+    for mp in MP.objects.filter(pk__in=ids, left_party_on__isnull=False):
+        assert mp.left_party_on is not None
+        if not any(c.date == mp.left_party_on for c in existing[mp.pk]):
+            change = PartyChange(
+                mp=mp,
+                date=mp.left_party_on,
+                kind=PartyChange.Kind.LEFT_PARTY,
+                from_party=ours,
+                to_party=mp.party if not is_ours(mp.party) else "Independent",
+                note=mp.left_party_note,
+                origin=PartyChange.Origin.MEMBERSHIP,
+            )
+            created.append(change)
+            existing[mp.pk].append(change)
+    rows = (
+        MPVote.objects.filter(mp_id__in=ids, source=Source.COMMONS)
+        .order_by("mp_id", "division__date", "division__division_id")
+        .values_list("mp_id", "division__date", "party")
+    )
+    prev: dict[int, tuple[dt.date, str]] = {}
+    for mp_id, date, party in rows:
+        before = prev.get(mp_id)
+        prev[mp_id] = (date, party)
+        if before is None or _same_party(before[1], party):
+            continue
+        if any(before[0] < c.date <= date for c in existing[mp_id]):
+            continue  # explained by a recorded change
+        if is_ours(before[1]):
+            kind = PartyChange.Kind.LEFT_PARTY
+        elif is_ours(party):
+            kind = PartyChange.Kind.REGAINED_WHIP
+        else:
+            kind = PartyChange.Kind.CHANGED_PARTY
+        change = PartyChange(
+            mp_id=mp_id,
+            date=date,
+            kind=kind,
+            from_party=before[1],
+            to_party=party,
+            note=f"party in the Commons records changed between {before[0]} and {date}",
+            origin=PartyChange.Origin.RECORD,
+        )
+        created.append(change)
+        existing[mp_id].append(change)
+    PartyChange.objects.bulk_create(created)
+    return len(created)
+
+
+def _same_party(a: str, b: str) -> bool:
+    return a == b or (is_ours(a) and is_ours(b))

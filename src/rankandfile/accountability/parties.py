@@ -1,0 +1,48 @@
+"""Which party names are "ours" (the party running this software), and an MP's party at a
+date from their recorded changes — no database access here.
+
+``settings.ACCOUNTABILITY_PARTY`` (default "Labour") is the party's name as the Commons
+records print it; ``settings.ACCOUNTABILITY_PARTY_ALIASES`` adds other printed forms
+(default "Labour (Co-op)": Labour and Co-operative MPs take the Labour whip).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+from typing import Protocol
+
+from django.conf import settings
+
+
+def our_party_name() -> str:
+    return str(getattr(settings, "ACCOUNTABILITY_PARTY", "Labour"))
+
+
+def our_party_names() -> frozenset[str]:
+    aliases = getattr(settings, "ACCOUNTABILITY_PARTY_ALIASES", ("Labour (Co-op)",))
+    return frozenset({our_party_name(), *aliases})
+
+
+def is_ours(party: str) -> bool:
+    return party.strip() in our_party_names()
+
+
+def canonical(party: str) -> str:
+    """One name per party for comparisons (aliases fold into our party's name)."""
+    return our_party_name() if is_ours(party) else party.strip()
+
+
+class Change(Protocol):
+    date: dt.date
+    from_party: str
+
+
+def party_on(recorded: str, day: dt.date, changes: Sequence[Change]) -> str:
+    """The MP's party on ``day``: the ``from_party`` of the first change after that day
+    (the records may print a later party, e.g. the MNIS history prints April 2019's),
+    otherwise the party the record prints. ``changes`` sorted by date."""
+    for change in changes:
+        if change.date > day:
+            return change.from_party
+    return recorded

@@ -1,0 +1,291 @@
+"""Reads for accountability pages and the API (stored results only; rule B1).
+
+Cross-app contract (selections and campaigns rely on these names):
+
+- :func:`mp_scorecard` ``(mp) -> list[ScoreLine]``;
+- :func:`party_changes` ``(mp) -> list[PartyChange]`` (the dataclass below, not the model).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import defaultdict
+from dataclasses import dataclass, field
+
+from django.db.models import Count, Q
+from django.urls import NoReverseMatch, reverse
+
+from rankandfile.accountability import models as m
+from rankandfile.accountability import scoring
+from rankandfile.accountability.parties import is_ours, party_on
+from rankandfile.membership.models import CLP, MP
+
+
+# --- Contract ---------------------------------------------------------------------------
+@dataclass(frozen=True)
+class ScoreLine:
+    """An MP's stored score on one policy (TheyWorkForYou method)."""
+
+    policy_title: str
+    policy_url: str
+    wording: str  # e.g. "consistently voted for"
+    agreement: float | None  # 0..1; None when no vote counted
+    divisions_counted: int  # strong divisions with a vote
+    absences: int  # strong divisions absent
+
+
+@dataclass(frozen=True)
+class PartyChange:
+    date: dt.date
+    kind: str  # "left_party" | "lost_whip" | "regained_whip" | "changed_party"
+    from_party: str
+    to_party: str
+    note: str
+
+
+def mp_scorecard(mp: MP) -> list[ScoreLine]:
+    """The MP's stored scores, one line per policy with anything counted, by title (1 query)."""
+    scores = m.Score.objects.filter(mp=mp).select_related("policy").order_by("policy__title")
+    return [
+        ScoreLine(
+            policy_title=s.policy.title,
+            policy_url=reverse("accountability:policy", kwargs={"slug": s.policy.slug}),
+            wording=s.wording,
+            agreement=s.agreement,
+            divisions_counted=s.strong_votes,
+            absences=s.absences,
+        )
+        for s in scores
+    ]
+
+
+def party_changes(mp: MP) -> list[PartyChange]:
+    """The MP's recorded party changes, oldest first (1 query)."""
+    return [
+        PartyChange(c.date, c.kind, c.from_party, c.to_party, c.note)
+        for c in m.PartyChange.objects.filter(mp=mp).order_by("date")
+    ]
+
+
+# --- MP page ----------------------------------------------------------------------------
+@dataclass(frozen=True)
+class Evidence:
+    """One division behind a score and how it counted."""
+
+    link: m.PolicyDivision
+    vote: m.MPVote | None
+    party_then: str
+    counted: scoring.CountedVote
+    excluded_reason: str  # why it does not count ("" if it does)
+    twfy_points: str  # "10 of 10", "—"
+
+
+@dataclass
+class PolicyEvidence:
+    policy: m.Policy
+    score: m.Score | None
+    evidence: list[Evidence] = field(default_factory=list)
+
+
+def mp_page(mp: MP) -> dict[str, object]:
+    """Everything the MP page shows: scores with their evidence, party history.
+
+    Queries: scores (1), links with divisions and policies (1), the MP's votes on those
+    divisions (1), party changes (1), the last score run (1).
+    """
+    scores = {s.policy_id: s for s in m.Score.objects.filter(mp=mp).select_related("policy")}
+    links = list(m.PolicyDivision.objects.select_related("division", "policy"))
+    division_ids = {lk.division_id for lk in links}
+    votes: dict[tuple[int, str], m.MPVote] = {
+        (v.division_id, v.source): v
+        for v in m.MPVote.objects.filter(mp=mp, division_id__in=division_ids)
+    }
+    changes = list(m.PartyChange.objects.filter(mp=mp).order_by("date"))
+    # As in the batch (A7): an MP ever in our party is scored only while in it.
+    ever_ours = is_ours(mp.party) or any(
+        is_ours(c.from_party) or is_ours(c.to_party) for c in changes
+    )
+    by_policy: dict[int, PolicyEvidence] = {}
+    rows: list[tuple[m.PolicyDivision, m.MPVote | None, str]] = []
+    for link in links:
+        vote = votes.get((link.division_id, link.division.primary_source))
+        party_then = party_on(vote.party, link.division.date, changes) if vote else ""
+        rows.append((link, vote, party_then))
+    for link, vote, party_then in rows:
+        if vote is None:
+            reason = "not an MP then"
+            position = scoring.Position.NOT_SITTING
+        elif ever_ours and not is_ours(party_then):
+            reason = f"not counted: {party_then} then, not a member of the party"
+            position = scoring.Position.NOT_SITTING
+        else:
+            reason = ""
+            position = scoring.Position(vote.position)
+        counted = scoring.count_vote(
+            "twfy", scoring.Vote(int(position), link.aye_supports, link.strong)
+        )
+        if not reason and not link.strong:
+            reason = "weak division: shown, not scored"
+        points = f"{counted.points:g} of {counted.possible:g}" if counted.possible else "—"
+        pe = by_policy.setdefault(
+            link.policy_id, PolicyEvidence(link.policy, scores.get(link.policy_id))
+        )
+        pe.evidence.append(Evidence(link, vote, party_then, counted, reason, points))
+    for policy_id, score in scores.items():
+        by_policy.setdefault(policy_id, PolicyEvidence(score.policy, score))
+    policies = sorted(by_policy.values(), key=lambda p: p.policy.title)
+    for pe in policies:
+        pe.evidence.sort(key=lambda e: (e.link.division.date, e.link.division.division_id))
+    return {
+        "mp": mp,
+        "policies": [p for p in policies if p.evidence or p.score],
+        "party_changes": party_changes(mp),
+        "last_run": m.ScoreRun.objects.first(),
+    }
+
+
+# --- Policy page ------------------------------------------------------------------------
+def policy_page(policy: m.Policy) -> dict[str, object]:
+    """A policy with its links (justifications) and every MP's stored score.
+
+    Queries: links with divisions (1), scores with MPs and constituencies (1)."""
+    links = list(policy.links.select_related("division", "created_by"))
+    scores = list(
+        m.Score.objects.filter(policy=policy)
+        .select_related("mp__constituency")
+        .order_by("distance", "mp__name")
+    )
+    bands: dict[str, int] = defaultdict(int)
+    for s in scores:
+        bands[s.wording] += 1
+    entry_url = None
+    if policy.programme_entry_id is not None:
+        try:
+            entry_url = reverse(
+                "conference:programme_entry", kwargs={"pk": policy.programme_entry_id}
+            )
+        except NoReverseMatch:  # the conference pages may not be installed yet
+            entry_url = None
+    return {
+        "policy": policy,
+        "entry_url": entry_url,
+        "links": links,
+        "scores": scores,
+        "bands": [(w, bands.get(w, 0)) for _, w in scoring.BANDS]
+        + [(scoring.NO_VOTES, bands.get(scoring.NO_VOTES, 0))],
+    }
+
+
+def policy_list() -> list[m.Policy]:
+    return list(
+        m.Policy.objects.select_related("programme_entry")
+        .annotate(n_links=Count("links", distinct=True))
+        .order_by("title")
+    )
+
+
+# --- CLP view, votes against the programme ---------------------------------------------
+def clp_view(clp: CLP) -> dict[str, object]:
+    """For officers: the CLP's MP, scores, significant differences, members opted in."""
+    mp = (
+        MP.objects.filter(constituency_id=clp.constituency_id).order_by("-in_office", "-pk").first()
+    )
+    scores = (
+        list(m.Score.objects.filter(mp=mp).select_related("policy").order_by("policy__title"))
+        if mp
+        else []
+    )
+    opted_in = m.AlertPreference.objects.filter(member__clp=clp, enabled=True).count()
+    return {
+        "clp": clp,
+        "mp": mp,
+        "scores": scores,
+        "significant": [s for s in scores if s.significant],
+        "opted_in": opted_in,
+        "party_changes": party_changes(mp) if mp else [],
+    }
+
+
+AGAINST_FROM = 0.6  # "generally voted against" and worse (A2)
+
+
+def votes_against_programme() -> list[m.Score]:
+    """Our MPs whose score on a programme policy is "generally against" or worse."""
+    return list(
+        m.Score.objects.filter(
+            policy__programme_entry__isnull=False,
+            distance__gt=AGAINST_FROM,
+        )
+        .filter(Q(party__in=_our_names()))
+        .select_related("mp__constituency", "policy__programme_entry")
+        .order_by("policy__title", "-distance", "mp__name")
+    )
+
+
+def _our_names() -> list[str]:
+    from rankandfile.accountability.parties import our_party_names
+
+    return sorted(our_party_names())
+
+
+# --- Reconciliation (I6) ---------------------------------------------------------------
+@dataclass(frozen=True)
+class Disagreement:
+    division: m.Division
+    mp: MP
+    commons: str
+    mnis: str
+
+
+@dataclass(frozen=True)
+class Reconciliation:
+    divisions_compared: int
+    disagreements: list[Disagreement]
+    totals: list[tuple[m.Division, dict[str, int], dict[str, int]]]
+
+
+def _side(position: int | None) -> str:
+    if position is None:
+        return "missing"
+    return {1: "aye", 2: "no", 3: "both", 4: "absent"}.get(position, "?")
+
+
+def reconciliation() -> Reconciliation:
+    """Compare the two sources on every division both cover: each MP's vote (tellers on
+    their side) and the totals. The Commons record is authoritative; these are reported,
+    never silently changed."""
+    both = list(m.Division.objects.annotate(n=Count("sources")).filter(n__gte=2).order_by("date"))
+    ids = [d.pk for d in both]
+    votes: dict[tuple[int, int], dict[str, int]] = defaultdict(dict)
+    mp_ids: set[int] = set()
+    for div_id, mp_id, source, position in m.MPVote.objects.filter(division_id__in=ids).values_list(
+        "division_id", "mp_id", "source", "position"
+    ):
+        votes[div_id, mp_id][source] = position
+        mp_ids.add(mp_id)
+    mps = MP.objects.in_bulk(mp_ids)
+    by_id = {d.pk: d for d in both}
+    disagreements: list[Disagreement] = []
+    totals: dict[int, tuple[dict[str, int], dict[str, int]]] = {
+        d: (defaultdict(int), defaultdict(int)) for d in ids
+    }
+    for (div_id, mp_id), sources in sorted(votes.items()):
+        c = _side(sources.get(m.Source.COMMONS))
+        n = _side(sources.get(m.Source.MNIS))
+        totals[div_id][0][c] += 1
+        totals[div_id][1][n] += 1
+        if c != n:
+            disagreements.append(Disagreement(by_id[div_id], mps[mp_id], c, n))
+    return Reconciliation(
+        divisions_compared=len(both),
+        disagreements=disagreements,
+        totals=[(by_id[d], dict(totals[d][0]), dict(totals[d][1])) for d in ids],
+    )
+
+
+def divisions_list(limit: int = 200) -> list[m.Division]:
+    return list(
+        m.Division.objects.annotate(n_links=Count("links")).order_by("-date", "-division_id")[
+            :limit
+        ]
+    )

@@ -1,0 +1,134 @@
+"""Scores on the real 2019 divisions, checked against hand-worked examples, and the
+cross-app contract (mp_scorecard, party_changes)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from rankandfile.accountability import batch, queries, services
+from rankandfile.accountability.models import Division, MPVote, Policy, Score, ScoreRun
+from rankandfile.membership.models import MP
+
+pytestmark = pytest.mark.django_db
+
+ABBOTT, HOEY, FLINT, UMUNNA, FIELD = 172, 210, 389, 4128, 478
+
+
+def link(policy: Policy, division_id: int, *, aye: bool = True, strength: str = "strong") -> None:
+    services.link_save(
+        actor=None,
+        policy=policy,
+        division=Division.objects.get(division_id=division_id),
+        aye_supports=aye,
+        strength=strength,
+        justification="The motion asked the House to support exactly this policy.",
+    )
+
+
+@pytest.fixture
+def policies(imported: Path, django_capture_on_commit_callbacks: Any) -> dict[str, Policy]:
+    with django_capture_on_commit_callbacks(execute=True):
+        public_vote = services.policy_create(actor=None, title="A confirmatory public vote")
+        link(public_vote, 661)  # Beckett, motion M, 27 March
+        link(public_vote, 668)  # Kyle, motion E, 1 April
+        customs = services.policy_create(actor=None, title="A customs union with the EU")
+        link(customs, 658)  # Clarke, motion J
+        link(customs, 666)  # Clarke, motion C
+        link(customs, 655, aye=False, strength="weak")  # Baron, motion B (no deal)
+        no_deal = services.policy_create(actor=None, title="Reject the withdrawal agreement")
+        link(no_deal, 562, aye=False)  # 15 January, MNIS history only
+    return {"public_vote": public_vote, "customs": customs, "deal": no_deal}
+
+
+def score(mnis_id: int, policy: Policy) -> Score | None:
+    return Score.objects.filter(mp__mnis_id=mnis_id, policy=policy).first()
+
+
+def test_hand_worked_public_vote(policies: dict[str, Policy]) -> None:
+    pv = policies["public_vote"]
+    # Diane Abbott: Aye on M and on E → 0 of 20 → distance 0: consistently for.
+    s = score(ABBOTT, pv)
+    assert s is not None
+    assert (s.points, s.possible, s.distance, s.wording) == (0, 20, 0.0, "consistently voted for")
+    # Kate Hoey: No on both → 20 of 20: consistently against.
+    s = score(HOEY, pv)
+    assert s is not None and (s.points, s.possible, s.wording) == (
+        20,
+        20,
+        "consistently voted against",
+    )
+    # Chuka Umunna left the party on 18 February: March votes do not count (A7).
+    assert score(UMUNNA, pv) is None
+    # Frank Field was never in the party here: every division counts. No, No.
+    s = score(FIELD, pv)
+    assert s is not None and s.wording == "consistently voted against"
+
+
+def test_hand_worked_customs_union_with_an_absence(policies: dict[str, Policy]) -> None:
+    s = score(FLINT, policies["customs"])
+    # Flint: no vote recorded on J, Aye on C → 0 of 10, one absence (still "consistently");
+    # the weak no-deal division (she voted No, with the policy) does not count for TWFY.
+    assert s is not None
+    assert (s.points, s.possible, s.strong_votes, s.absences) == (0, 10, 1, 1)
+    assert s.wording == "consistently voted for"
+    # Public Whip: J absent 25/50, C with 0/50, weak B with 0/10 → 25/110.
+    assert s.pw_distance == pytest.approx(25 / 110)
+
+
+def test_umunna_counts_only_while_in_the_party(policies: dict[str, Policy]) -> None:
+    # 15 January (MNIS history, which prints his April party): he was Labour then.
+    s = score(UMUNNA, policies["deal"])
+    assert s is not None and s.wording == "consistently voted for"  # voted No, rejecting
+    assert s.party == "Labour"
+
+
+def test_party_comparison_matches_a_direct_count(policies: dict[str, Policy]) -> None:
+    pv = policies["public_vote"]
+    abbott = score(ABBOTT, pv)
+    assert abbott is not None and abbott.party == "Labour"
+    others = Score.objects.filter(policy=pv, party="Labour").exclude(mp__mnis_id=ABBOTT)
+    distances = [s.distance for s in others if s.distance is not None]
+    assert abbott.party_distance == pytest.approx(sum(distances) / len(distances))
+    hoey = score(HOEY, pv)
+    assert hoey is not None and hoey.significant is True
+    assert abbott.significant is False
+
+
+def test_contract_mp_scorecard(policies: dict[str, Policy], django_assert_num_queries: Any) -> None:
+    mp = MP.objects.get(mnis_id=ABBOTT)
+    with django_assert_num_queries(1):
+        lines = queries.mp_scorecard(mp)
+    titles = [line.policy_title for line in lines]
+    assert titles == sorted(titles)
+    pv = next(line for line in lines if line.policy_title == "A confirmatory public vote")
+    assert pv.wording == "consistently voted for"
+    assert pv.agreement == 1.0
+    assert (pv.divisions_counted, pv.absences) == (2, 0)
+    assert pv.policy_url == f"/accountability/policies/{policies['public_vote'].slug}/"
+
+
+def test_link_change_recomputes(
+    policies: dict[str, Policy], django_capture_on_commit_callbacks: Any
+) -> None:
+    runs = ScoreRun.objects.count()
+    with django_capture_on_commit_callbacks(execute=True):
+        link(policies["public_vote"], 668, aye=False)  # flip the direction of motion E
+    assert ScoreRun.objects.count() == runs + 1
+    s = score(ABBOTT, policies["public_vote"])
+    assert s is not None and s.wording == "voted a mixture of for and against"
+
+
+def test_recompute_is_idempotent(policies: dict[str, Policy]) -> None:
+    before = sorted(Score.objects.values_list("mp_id", "policy_id", "distance", "wording"))
+    batch.recompute_scores()
+    after = sorted(Score.objects.values_list("mp_id", "policy_id", "distance", "wording"))
+    assert before == after
+
+
+def test_votes_use_the_primary_source(policies: dict[str, Policy]) -> None:
+    # Division 664 is in both sources; the tellers are absent in the MNIS copy only.
+    assert MPVote.objects.filter(division__division_id=664, source="mnis").exists()
+    assert Division.objects.get(division_id=664).primary_source == "commons"
