@@ -528,11 +528,18 @@ def priorities(request: HttpRequest, year: int) -> HttpResponse:
         return redirect("conference:priorities", year=year)
     from rankandfile.conference.models import PriorityChoice
 
-    voted = set(
-        PriorityChoice.objects.filter(conference=conf).values_list("clp_id", "affiliate_id")
+    voted_clps = set(
+        PriorityChoice.objects.filter(conference=conf, clp__isnull=False).values_list(
+            "clp_id", flat=True
+        )
     )
-    units = [(f"clp:{c.pk}", f"{c.name} CLP", (c.pk, None) in voted) for c in clps] + [
-        (f"affiliate:{a.pk}", a.name, (None, a.pk) in voted) for a in affs
+    voted_affs = set(
+        PriorityChoice.objects.filter(conference=conf, affiliate__isnull=False).values_list(
+            "affiliate_id", flat=True
+        )
+    )
+    units = [(f"clp:{c.pk}", f"{c.name} CLP", c.pk in voted_clps) for c in clps] + [
+        (f"affiliate:{a.pk}", a.name, a.pk in voted_affs) for a in affs
     ]
     return render(
         request,

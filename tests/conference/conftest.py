@@ -1,0 +1,66 @@
+"""Conference fixtures: the rule book loaded, a 2026 conference, a CAC login, the clock."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+import pytest
+import time_machine
+
+if TYPE_CHECKING:
+    from rankandfile.conference.models import Conference
+    from rankandfile.core.models import User
+    from tests.conftest import Party
+
+UTC = dt.UTC
+#: Before every deadline of the 2026 conference.
+SPRING = dt.datetime(2026, 6, 1, 12, 0, tzinfo=UTC)
+
+
+@pytest.fixture
+def clock() -> Iterator[Any]:
+    with time_machine.travel(SPRING, tick=False) as traveller:
+        yield traveller
+
+
+@dataclass
+class Conf:
+    party: Party
+    conference: Conference
+    cac: User
+
+
+@pytest.fixture
+def conf(party: Party, clock: Any) -> Conf:
+    from rankandfile.conference import services
+    from rankandfile.membership.models import Role
+    from tests.membership import factories as f
+
+    services.rule_book_load(actor=None)
+    cac = f.UserFactory(email="cac@example.org")
+    f.RoleFactory(user=cac, kind=Role.Kind.CAC)
+    f.AffiliationYearFactory(affiliate=party.affiliate, year=2026, affiliated_members=120_000)
+    conference = services.conference_create(
+        actor=cac,
+        year=2026,
+        title="Annual Conference 2026",
+        venue="Liverpool",
+        starts_on=dt.date(2026, 9, 27),
+        ends_on=dt.date(2026, 9, 30),
+        motions_deadline=dt.datetime(2026, 9, 10, 12, tzinfo=UTC),
+        rule_changes_deadline=dt.datetime(2026, 6, 20, 12, tzinfo=UTC),
+        amendments_deadline=dt.datetime(2026, 9, 1, 12, tzinfo=UTC),
+        delegates_deadline=dt.datetime(2026, 8, 31, 12, tzinfo=UTC),
+        census_date=dt.date(2026, 5, 31),
+    )
+    return Conf(party=party, conference=conference, cac=cac)
+
+
+def motion_text(words: int, seed: str = "conference") -> str:
+    """A motion of exactly ``words`` words."""
+    base = f"{seed} notes that members want public ownership".split()
+    out = [base[i % len(base)] for i in range(words)]
+    return " ".join(out) + "."
