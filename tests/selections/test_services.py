@@ -469,3 +469,25 @@ def test_membership_lapse_affects_candidate_eligibility(party: Party, selection:
                           start=timezone.localdate() - dt.timedelta(days=50))  # fmt: skip
     with pytest.raises(DomainError, match="12 months' continuous membership"):
         apply(selection, who)
+
+
+def test_reminders_for_recently_missed_deadlines_only(party: Party, selection: Selection) -> None:
+    mail.outbox.clear()
+    long_past = selection.applications_close + dt.timedelta(days=8)
+    assert services.reminders_send(today=long_past) == 0
+    missed = selection.applications_close + dt.timedelta(days=2)
+    assert services.reminders_send(today=missed) == 1
+    assert "was due" in mail.outbox[0].subject
+
+
+def test_reminders_query_count_does_not_grow_with_selections(
+    party: Party, django_assert_max_num_queries: object
+) -> None:
+    for _ in range(5):
+        clp = f.CLPFactory(constituency=f.ConstituencyFactory(region=party.north))
+        f.clp_officer(clp)
+    open_round(party, clps=list(services.CLP.objects.all()))
+    day = timezone.localdate() + dt.timedelta(days=8)
+    with django_assert_max_num_queries(8 + 5 * 8):  # type: ignore[operator]
+        sent = services.reminders_send(today=day)
+    assert sent == 6  # Northtown and the five new CLPs (Easton and Southport have no officer)

@@ -784,11 +784,14 @@ def selection_declare(*, actor: User, selection: Selection) -> Selection:
 
 
 # --- reminders (S5) ---------------------------------------------------------------------
-def _officer_emails(selection: Selection, today: dt.date) -> list[str]:
-    roles = Role.objects.filter(clp_id=selection.clp_id, kind__in=Role.CLP_KINDS).select_related(
-        "user"
-    )
-    return sorted({r.user.email for r in roles if r.active_on(today) and r.user.email})
+def _officer_emails(clp_ids: set[int], today: dt.date) -> dict[int, list[str]]:
+    """The CLP officers' email addresses, by CLP, in one query."""
+    roles = Role.objects.filter(clp_id__in=clp_ids, kind__in=Role.CLP_KINDS).select_related("user")
+    emails: dict[int, set[str]] = {}
+    for role in roles:
+        if role.active_on(today) and role.user.email and role.clp_id is not None:
+            emails.setdefault(role.clp_id, set()).add(role.user.email)
+    return {clp_id: sorted(found) for clp_id, found in emails.items()}
 
 
 def current_deadline(selection: Selection) -> tuple[str, str, dt.date] | None:
@@ -809,6 +812,7 @@ def reminders_send(*, days_ahead: int = 3, today: dt.date | None = None) -> int:
     open_selections = Selection.objects.exclude(
         stage__in=[Stage.DECLARED, Stage.RESELECTED]
     ).select_related("clp", "round")
+    due_now: list[tuple[Selection, str, str, dt.date]] = []
     for selection in open_selections:
         due = current_deadline(selection)
         if due is None:
@@ -816,11 +820,20 @@ def reminders_send(*, days_ahead: int = 3, today: dt.date | None = None) -> int:
         stage, label, last = due
         # Due within ``days_ahead`` days, or overdue by at most a week (a deadline long
         # past is the officers' known business, not news).
-        if not -7 <= (last - day).days <= days_ahead:
+        if -7 <= (last - day).days <= days_ahead:
+            due_now.append((selection, stage, label, last))
+    if not due_now:
+        return 0
+    already = set(
+        ReminderSent.objects.filter(selection__in=[d[0] for d in due_now]).values_list(
+            "selection_id", "stage", "due"
+        )
+    )
+    emails = _officer_emails({d[0].clp_id for d in due_now}, day)
+    for selection, stage, label, last in due_now:
+        if (selection.pk, stage, last) in already:
             continue
-        if ReminderSent.objects.filter(selection=selection, stage=stage, due=last).exists():
-            continue
-        recipients = _officer_emails(selection, day)
+        recipients = emails.get(selection.clp_id, [])
         if not recipients:
             continue
         link = settings.RANKANDFILE_BASE_URL + reverse(
