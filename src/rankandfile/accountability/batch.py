@@ -15,10 +15,11 @@ export where we have it, else the MNIS history.
 
 from __future__ import annotations
 
+import datetime as dt
 import io
 import time
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -105,9 +106,9 @@ def recompute_scores(
     div_dates = np.array([div_info[d][0].toordinal() for d in division_ids], dtype=np.int64)
     ever_ours = np.zeros(n_mps, dtype=bool)
     for mp_id, mp_changes in changes.items():
-        i = mp_index.get(mp_id)
-        if i is None:
+        if mp_id not in mp_index:
             continue
+        i = mp_index[mp_id]
         ever_ours[i] |= any(is_ours(c.from_party) or is_ours(c.to_party) for c in mp_changes)
         # Latest change first, so earlier changes overwrite the days before them.
         for change in reversed(mp_changes):
@@ -164,7 +165,7 @@ def recompute_scores(
 
 
 def _votes(
-    division_ids: list[int], div_info: dict[int, tuple[object, str]]
+    division_ids: list[int], div_info: Mapping[int, tuple[dt.date, str]]
 ) -> Iterable[tuple[int, int, int, str]]:
     """(mp, division, position, party) from each division's primary source."""
     by_source: dict[str, list[int]] = defaultdict(list)
@@ -246,7 +247,7 @@ def _store(
     return len(records)
 
 
-def _copy(columns: list[str], records: list[tuple[object, ...]]) -> None:
+def _copy(columns: list[str], records: Sequence[tuple[object, ...]]) -> None:
     """PostgreSQL COPY: hundreds of thousands of rows in a second."""
     buffer = io.StringIO()
     for r in records:

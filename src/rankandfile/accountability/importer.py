@@ -364,13 +364,13 @@ def parse_commons_csv(name: str, text: str) -> tuple[list[ParsedDivision], list[
         if not member or not constituency:
             problems.append(Problem(name, where, "member or constituency is empty"))
             continue
-        key = (member, constituency)
-        if key in seen:
+        who = (member, constituency)
+        if who in seen:
             problems.append(
-                Problem(name, where, f"{member} ({constituency}) also on line {seen[key]}")
+                Problem(name, where, f"{member} ({constituency}) also on line {seen[who]}")
             )
             continue
-        seen[key] = offset
+        seen[who] = offset
         position, teller = CSV_VOTES[vote]
         votes.append(ParsedVote(where, member, constituency, None, party, position, teller, proxy))
     division = ParsedDivision(

@@ -239,7 +239,10 @@ def alerts(request: HttpRequest) -> HttpResponse:
     if member is None:
         raise Http404("no membership record for this login")
     pref = AlertPreference.objects.filter(member=member).first()
-    form = forms.AlertsForm(request.POST or None, initial={"enabled": bool(pref and pref.enabled)})
+    form = forms.AlertsForm(
+        request.POST if request.method == "POST" else None,
+        initial={"enabled": bool(pref and pref.enabled)},
+    )
     if request.method == "POST" and form.is_valid():
         services.alerts_set(
             actor=request.user,  # type: ignore[arg-type]
