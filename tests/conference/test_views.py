@@ -1,0 +1,277 @@
+"""Pages: public pages render, permissions in both directions, forms end to end."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+
+import pytest
+from django.test import Client
+from django.urls import reverse
+
+from rankandfile.conference import services
+from rankandfile.conference.models import AgendaItem, Card, Delegate, Submission
+from tests.conference.conftest import Conf, motion_text
+from tests.conference.helpers import card_item, delegate
+from tests.conference.test_services import in_order_motion, submit
+
+
+def login(client: Client, user) -> Client:  # type: ignore[no-untyped-def]
+    client.force_login(user)
+    return client
+
+
+@pytest.mark.django_db
+def test_public_pages(client: Client, conf: Conf) -> None:
+    for name, kwargs in (
+        ("conference:index", {}),
+        ("conference:rule_book", {}),
+        ("conference:rule_book_version", {"number": 1}),
+        ("conference:programme", {}),
+        ("conference:detail", {"year": 2026}),
+    ):
+        r = client.get(reverse(name, kwargs=kwargs))
+        assert r.status_code == 200, name
+    r = client.get(reverse("conference:rule_book"))
+    assert "Rule book 2025" in r.text and "In force" in r.text and "every sitting Member" in r.text
+
+
+@pytest.mark.django_db
+def test_rule_book_compare_json_and_pdf(client: Client, conf: Conf) -> None:
+    r = client.get(reverse("conference:rule_book"), {"a": 1, "b": 2})
+    assert r.status_code == 200
+    assert "<del>4 </del><ins>10 </ins>" in r.text  # priorities per section, 2017 -> 2018
+    assert "priorities_topics_per_section" in r.text
+    assert client.get(reverse("conference:rule_book"), {"a": 1, "b": 99}).status_code == 404
+    r = client.get(reverse("conference:rule_book_download", args=[5, "json"]))
+    data = json.loads(r.content)
+    assert data["parameters"]["selection_mode"] == "mandatory_open" and len(data["clauses"]) == 15
+    r = client.get(reverse("conference:rule_book_download", args=[5, "pdf"]))
+    assert r["Content-Type"] == "application/pdf" and r.content.startswith(b"%PDF")
+
+
+@pytest.mark.django_db
+def test_programme_pages_and_downloads(client: Client, conf: Conf) -> None:
+    from tests.conference.test_cardvote import _cards
+
+    sub = in_order_motion(conf)
+    item = services.item_create(
+        actor=conf.cac, session=card_item(conf.conference, conf.cac).session, submission=sub
+    )
+    AgendaItem.objects.filter(pk=item.pk).update(state="open")
+    _cards(item, conf.cac, [("clp", 3, "for"), ("affiliate", 3, "for")])
+    services.item_close(actor=conf.cac, item=item)
+    r = client.get(reverse("conference:programme"))
+    assert sub.title in r.text
+    from rankandfile.conference.models import ProgrammeEntry
+
+    e = ProgrammeEntry.objects.get()
+    r = client.get(reverse("conference:programme_entry", args=[e.pk]))
+    assert "100.00% for" in r.text and sub.reference in r.text
+    assert client.get(reverse("conference:programme_entry", args=[e.pk + 100])).status_code == 404
+    data = json.loads(client.get(reverse("conference:programme_download", args=["json"])).content)
+    assert data["entries"][0]["reference"] == e.reference
+    assert client.get(reverse("conference:programme_download", args=["pdf"])).content.startswith(
+        b"%PDF"
+    )
+    assert client.get(reverse("conference:programme"), {"v": "9"}).status_code == 404
+    r = client.get(reverse("conference:programme"), {"a": "1", "b": "1"})
+    assert r.status_code == 200 and "0 added, 0 removed, 1 unchanged" in r.text
+
+
+@pytest.mark.django_db
+def test_arrangements_and_floor_are_for_the_cac(client: Client, conf: Conf) -> None:
+    p = conf.party
+    for user in (p.member, p.clp_secretary, p.affiliate_officer):
+        c = login(Client(), user)
+        assert c.get(reverse("conference:arrangements", args=[2026])).status_code == 404
+        assert c.get(reverse("conference:floor", args=[2026])).status_code == 404
+        assert c.get(reverse("conference:new")).status_code == 404
+    c = login(Client(), conf.cac)
+    assert c.get(reverse("conference:arrangements", args=[2026])).status_code == 200
+    assert c.get(reverse("conference:floor", args=[2026])).status_code == 200
+    assert client.get(reverse("conference:arrangements", args=[2026])).status_code == 302  # login
+
+
+@pytest.mark.django_db
+def test_submit_page_word_count_and_errors(conf: Conf) -> None:
+    c = login(Client(), conf.party.clp_secretary)
+    url = reverse("conference:submit", args=[2026])
+    assert c.get(url).status_code == 200
+    r = c.post(reverse("conference:word_count"), {"text": motion_text(260), "title": "Short"})
+    assert "260" in r.text and "over the limit" in r.text
+    form = {
+        "organisation": f"clp:{conf.party.northtown.pk}",
+        "kind": "motion",
+        "title": "Save our NHS",
+        "text": motion_text(260),
+        "meeting_date": "2026-05-12",
+        "meeting_for": 30,
+        "meeting_against": 2,
+    }
+    r = c.post(url, form)
+    assert r.status_code == 200 and "the motion has 260 words; the limit is 250" in r.text
+    assert not Submission.objects.exists()
+    form["text"] = motion_text(200)
+    r = c.post(url, form)
+    sub = Submission.objects.get()
+    assert r.status_code == 302 and r["Location"] == reverse(
+        "conference:submission", args=[2026, sub.pk]
+    )
+    # Someone else's CLP cannot be chosen.
+    form["organisation"] = f"clp:{conf.party.easton.pk}"
+    assert c.post(url, form).status_code == 200
+    assert Submission.objects.count() == 1
+    assert login(Client(), conf.party.member).get(url).status_code == 404
+
+
+@pytest.mark.django_db
+def test_submitter_sees_out_of_order_reason_others_do_not_before_agenda(conf: Conf) -> None:
+    sub = submit(conf)
+    c = login(Client(), conf.cac)
+    topic = services.topic_create(actor=conf.cac, conference=conf.conference, name="Health")
+    r = c.post(
+        reverse("conference:rule", args=[2026, sub.pk]), {"decision": "out_of_order", "reason": ""}
+    )
+    assert Submission.objects.get().status == "submitted"
+    r = c.post(
+        reverse("conference:rule", args=[2026, sub.pk]),
+        {"decision": "out_of_order", "reason": "Covered by the NPF report.", "topic": topic.pk},
+    )
+    assert r.status_code == 302
+    url = reverse("conference:submission", args=[2026, sub.pk])
+    assert "Covered by the NPF report." in login(Client(), conf.party.clp_chair).get(url).text
+    assert login(Client(), conf.party.member).get(url).status_code == 404
+    services.agenda_publish(actor=conf.cac, conference=conf.conference)
+    assert "Covered by the NPF report." in login(Client(), conf.party.member).get(url).text
+
+
+@pytest.mark.django_db
+def test_rule_change_page_shows_the_diff(conf: Conf) -> None:
+    p = conf.party
+    sub = submit(
+        conf,
+        actor=p.affiliate_officer,
+        clp=None,
+        affiliate=p.affiliate,
+        kind="rule_change",
+        clause_number="3.II.2",
+        text="A motion shall not exceed 300 words, and its title shall not exceed 10 words.",
+    )
+    r = login(Client(), p.affiliate_officer).get(
+        reverse("conference:submission", args=[2026, sub.pk])
+    )
+    assert "<del>250 </del><ins>300 </ins>" in r.text
+
+
+@pytest.mark.django_db
+def test_delegate_votes_from_the_phone_and_board_updates(
+    conf: Conf, django_assert_max_num_queries
+) -> None:  # type: ignore[no-untyped-def]
+    d = delegate(conf.conference, conf.cac, conf.party.northtown)
+    item = card_item(conf.conference, conf.cac)
+    cac = login(Client(), conf.cac)
+    r = cac.post(reverse("conference:item_action", args=[2026, item.pk]), {"action": "open"})
+    assert r.status_code == 302 and Card.objects.filter(item=item).count() == 1
+    phone = login(Client(), d.member.user)
+    page = phone.get(reverse("conference:item", args=[2026, item.pk]))
+    assert "You have not voted yet" in page.text
+    card = Card.objects.get(item=item)
+    # Someone else posting that card changes nothing.
+    login(Client(), conf.party.member).post(
+        reverse("conference:item", args=[2026, item.pk]), {"card": card.pk, "choice": "against"}
+    )
+    assert Card.objects.get(pk=card.pk).choice == ""
+    phone.post(reverse("conference:item", args=[2026, item.pk]), {"card": card.pk, "choice": "for"})
+    assert Card.objects.get(pk=card.pk).choice == "for"
+    board = Client()
+    with django_assert_max_num_queries(6):
+        r = board.get(reverse("conference:board", args=[2026, item.pk]), {"fragment": 1})
+    assert (
+        "1 of 1 cards cast" in r.text and "100.00%" in r.text and 'hx-trigger="every 1s"' in r.text
+    )
+    cac.post(reverse("conference:item_action", args=[2026, item.pk]), {"action": "close"})
+    r = board.get(reverse("conference:board", args=[2026, item.pk]))
+    assert "Final result: Carried" in r.text and "every 1s" not in r.text
+
+
+@pytest.mark.django_db
+def test_delegates_page_registers_and_checks_in(conf: Conf) -> None:
+    p = conf.party
+    p.me.gender = "woman"
+    p.me.save(update_fields=["gender"])
+    c = login(Client(), p.clp_secretary)
+    url = reverse("conference:delegates", args=[2026])
+    r = c.get(url)
+    assert "Northtown: 1 delegate" in r.text
+    r = c.post(
+        url,
+        {
+            "membership_number": p.southerner.membership_number,
+            "kind": "general",
+            "meeting_date": "2026-05-01",
+        },
+    )
+    assert "No member with that number among the members you manage" in r.text
+    r = c.post(
+        url,
+        {
+            "membership_number": p.me.membership_number,
+            "kind": "general",
+            "meeting_date": "2026-05-01",
+        },
+    )
+    assert r.status_code == 302
+    d = Delegate.objects.get()
+    assert (
+        login(Client(), p.member)
+        .post(reverse("conference:check_in", args=[2026, d.pk]))
+        .status_code
+        == 404
+    )
+    c.post(reverse("conference:check_in", args=[2026, d.pk]))
+    d.refresh_from_db()
+    assert d.checked_in_by == p.clp_secretary
+    assert login(Client(), p.member).get(url).status_code == 404
+
+
+@pytest.mark.django_db
+def test_composite_page_shows_provenance(conf: Conf) -> None:
+    a = in_order_motion(conf, text="Conference calls for rail in public ownership.")
+    comp = services.composite_create(
+        actor=conf.cac,
+        topic=a.topic,
+        title="Rail",
+        text="Conference calls for rail in public ownership now.",
+    )
+    r = Client().get(reverse("conference:composite", args=[2026, comp.number]))
+    assert r.status_code == 200 and "1 new word" in r.text and '<mark class="new-word"' in r.text
+    sec = login(Client(), conf.party.clp_secretary)
+    sec.post(
+        reverse("conference:composite", args=[2026, comp.number]),
+        {"action": "sign", "submission": a.pk},
+    )
+    comp.refresh_from_db()
+    assert comp.status == "agreed"
+
+
+@pytest.mark.django_db
+def test_conference_setup_form(conf: Conf) -> None:
+    c = login(Client(), conf.cac)
+    r = c.post(
+        reverse("conference:new"),
+        {
+            "year": 2027,
+            "title": "Annual Conference 2027",
+            "venue": "Brighton",
+            "starts_on": "2027-09-26",
+            "ends_on": "2027-09-29",
+            "motions_deadline": "2027-09-30T12:00",
+            "rule_changes_deadline": "2027-06-20T12:00",
+            "amendments_deadline": "2027-09-01T12:00",
+            "delegates_deadline": "2027-08-31T12:00",
+            "census_date": "2027-05-31",
+        },
+    )
+    assert "the deadline for motions must be before the conference opens" in r.text
+    _ = dt
