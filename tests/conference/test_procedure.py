@@ -50,7 +50,7 @@ def test_women_and_youth_delegates_thresholds() -> None:
     assert (ent.woman_delegate, ent.youth_delegate, ent.total) == (True, True, 3 + 2)
     ent = procedure.entitlement(members=1200, women=99, young=29, p=P)
     assert (ent.woman_delegate, ent.youth_delegate, ent.total) == (False, False, 3)
-    assert ent.min_women_general == 2
+    assert ent.min_women_general == 1
     assert "no women's delegate (needs 100)" in ent.explain(P)
 
 
@@ -61,17 +61,27 @@ def test_entitlement_rejects_negative_counts() -> None:
 
 def test_delegation_problems_and_gender_balance() -> None:
     ent = procedure.entitlement(members=1000, women=50, young=0, p=P)  # 3 general, no extras
-    assert ent.min_women_general == 2
+    assert ent.min_women_general == 1  # every second delegate: the 2nd of 3
     problems = procedure.delegation_problems(
         ent, [("general", False, False)] * 4 + [("woman", True, False), ("youth", False, False)]
     )
     assert any("4 delegates, but the CLP is entitled to 3" in p for p in problems)
     assert any("not entitled to a women's delegate" in p for p in problems)
     assert any("not entitled to a youth delegate" in p for p in problems)
-    # Two men among three places: the third must be a woman, but two women are needed.
-    msg = procedure.gender_balance_problem(ent, women_general=0, general=2)
-    assert msg is not None and "at least 2 of the 3 delegates must be women" in msg
-    assert procedure.gender_balance_problem(ent, women_general=1, general=2) is None
+    assert procedure.gender_balance_problem(ent, women_general=0, general=2) is None
+    msg = procedure.gender_balance_problem(ent, women_general=0, general=3)
+    assert msg is not None and "at least 1 of the 3 delegates must be women" in msg
+    six = procedure.entitlement(members=3000, women=0, young=0, p=P)
+    assert six.min_women_general == 3
+
+
+def test_single_delegate_alternates() -> None:
+    one = procedure.entitlement(members=300, women=0, young=0, p=P)
+    assert one.min_women_general == 0
+    assert procedure.gender_balance_problem(one, 0, 1) is None
+    msg = procedure.gender_balance_problem(one, 0, 1, single_after_man=True)
+    assert msg is not None and "every other year" in msg
+    assert procedure.gender_balance_problem(one, 1, 1, single_after_man=True) is None
 
 
 def test_word_diff_marks_changes() -> None:

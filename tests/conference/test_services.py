@@ -336,12 +336,33 @@ def test_delegate_rules(conf: Conf) -> None:
 @pytest.mark.django_db
 def test_gender_balance_refuses_a_delegation_that_cannot_reach_it(conf: Conf) -> None:
     p = conf.party
-    add_members(p.northtown, 997)  # 1,000 members: 3 general delegates, 2 must be women
+    add_members(p.northtown, 996)  # 1,000 with the first delegate: 3 general, 1 a woman
     delegate(conf.conference, p.clp_secretary, p.northtown, woman=False, checked_in=False)
-    with pytest.raises(DomainError, match="at least 2 of the 3 delegates must be women"):
+    delegate(conf.conference, p.clp_secretary, p.northtown, woman=False, checked_in=False)
+    with pytest.raises(DomainError, match="at least 1 of the 3 delegates must be women"):
         delegate(conf.conference, p.clp_secretary, p.northtown, woman=False, checked_in=False)
     delegate(conf.conference, p.clp_secretary, p.northtown, woman=True, checked_in=False)
-    assert Delegate.objects.count() == 2
+    assert Delegate.objects.count() == 3
+
+
+@pytest.mark.django_db
+def test_single_delegate_must_be_a_woman_after_a_man(conf: Conf) -> None:
+    """Clause 3.III.2: a one-delegate CLP sends a woman at least every other year."""
+    from rankandfile.conference.models import Conference
+
+    p = conf.party  # Easton: one delegate
+    Delegate.objects.create(
+        conference=Conference.objects.get(year=2025),
+        clp=p.easton,
+        member=p.eastoner,
+        registered_at=dt.datetime(2025, 8, 1, tzinfo=dt.UTC),
+        credential="00000001",
+    )
+    p.eastoner.gender = "man"
+    p.eastoner.save(update_fields=["gender"])
+    with pytest.raises(DomainError, match="every other year"):
+        delegate(conf.conference, conf.cac, p.easton, woman=False, checked_in=False)
+    assert delegate(conf.conference, conf.cac, p.easton, woman=True, checked_in=False).pk
 
 
 @pytest.mark.django_db

@@ -78,8 +78,9 @@ def entitlement(*, members: int, women: int, young: int, p: RuleParameters) -> E
     ``delegate_max`` (0: no cap); plus a woman delegate with at least
     ``women_delegate_min_women_members`` women and a youth delegate with at least
     ``youth_delegate_min_young_members`` members under ``youth_age_under``.
-    Clause 3.III.2: at least one in every ``delegate_woman_every`` general delegates is a
-    woman (rounded up)."""
+    Clause 3.III.2: at least every ``delegate_woman_every``-th general delegate is a woman
+    (the 2nd, 4th, 6th...: ``general // delegate_woman_every`` women); a CLP with a single
+    delegate sends a woman at least every other year (:func:`gender_balance_problem`)."""
     if members < 0 or women < 0 or young < 0:
         raise ValueError("member counts cannot be negative")
     if members == 0:
@@ -100,7 +101,7 @@ def entitlement(*, members: int, women: int, young: int, p: RuleParameters) -> E
         capped=capped,
         woman_delegate=members > 0 and women >= p.women_delegate_min_women_members,
         youth_delegate=members > 0 and young >= p.youth_delegate_min_young_members,
-        min_women_general=-(-general // every),
+        min_women_general=general // every,
     )
 
 
@@ -134,11 +135,19 @@ def delegation_problems(
     return problems
 
 
-def gender_balance_problem(ent: Entitlement, women_general: int, general: int) -> str | None:
-    """Clause 3.III.2 once the delegation is complete: enough women among the general
-    delegates (judged on the full entitlement, so a partial delegation is not refused
-    while places remain for women)."""
+def gender_balance_problem(
+    ent: Entitlement, women_general: int, general: int, *, single_after_man: bool = False
+) -> str | None:
+    """Clause 3.III.2: enough women among the general delegates, judged on the full
+    entitlement (a partial delegation is not refused while places remain for women).
+    ``single_after_man``: the CLP has one delegate and last year's was not a woman, so this
+    year's must be."""
     places_left = ent.general - general
+    if ent.general == 1 and single_after_man and women_general == 0 and places_left == 0:
+        return (
+            "a CLP with one delegate must send a woman at least every other year, and last "
+            "year's delegate was not a woman (clause 3.III.2)"
+        )
     if women_general + places_left < ent.min_women_general:
         return (
             f"at least {ent.min_women_general} of the {ent.general} delegates must be women "

@@ -453,6 +453,23 @@ def _is_young(member: Member, census: dt.date, p: RuleParameters) -> bool:
     return age is not None and age < p.youth_age_under
 
 
+def _last_single_delegate_not_woman(conference: Conference, clp: CLP) -> bool:
+    """Whether the CLP's general delegate at its previous conference was not a woman
+    (no delegate recorded: no requirement)."""
+    previous = (
+        Delegate.objects.filter(
+            clp=clp, kind=Delegate.Kind.GENERAL, conference__year__lt=conference.year
+        )
+        .select_related("member", "conference")
+        .order_by("-conference__year")
+    )
+    last = list(previous[:6])
+    if not last:
+        return False
+    year = last[0].conference.year
+    return not any(d.member.gender == Gender.WOMAN for d in last if d.conference.year == year)
+
+
 @transaction.atomic
 def delegate_register(
     *,
@@ -502,7 +519,13 @@ def delegate_register(
     new_row = (kind, member.gender == Gender.WOMAN, _is_young(member, census, p))
     problems = procedure.delegation_problems(ent, [*rows, new_row])
     general = [r for r in [*rows, new_row] if r[0] == Delegate.Kind.GENERAL]
-    balance = procedure.gender_balance_problem(ent, sum(1 for r in general if r[1]), len(general))
+    single_after_man = ent.general == 1 and _last_single_delegate_not_woman(conference, clp)
+    balance = procedure.gender_balance_problem(
+        ent,
+        sum(1 for r in general if r[1]),
+        len(general),
+        single_after_man=single_after_man,
+    )
     if balance:
         problems.append(balance)
     if problems:
