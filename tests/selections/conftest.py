@@ -78,12 +78,19 @@ def selection(party: Party) -> Selection:
 
 @pytest.fixture
 def three_applications(party: Party, selection: Selection) -> list[Application]:
-    """Ann (woman), Bob (BAME man), Cal (man)."""
-    return [
+    """Ann (woman), Bob (BAME man), Cal (man); then applications close (yesterday)."""
+    apps = [
         apply(selection, applicant(party, "Ann", "Archer"), woman=True),
         apply(selection, applicant(party, "Bob", "Baker"), bame=True),
         apply(selection, applicant(party, "Cal", "Cooper")),
     ]
+    today = timezone.localdate()
+    Selection.objects.filter(pk=selection.pk).update(
+        applications_open=today - dt.timedelta(days=10),
+        applications_close=today - dt.timedelta(days=1),
+    )
+    selection.refresh_from_db()
+    return apps
 
 
 def to_nominations(party: Party, selection: Selection, apps: list[Application]) -> Selection:

@@ -380,6 +380,12 @@ def test_ballot_is_av_with_the_rule_book_electorate(
     assert ballot.months_required == 6
     assert ballot.freeze_date == selection.round.freeze_date
     assert [o.name for o in ballot.options.order_by("position")] == ["Ann Archer", "Bob Baker"]
+    # The ballot paper points to the candidates' pages (statements, nominations, record).
+    assert ballot.description.endswith(f"/selections/{selection.pk}/")
+    ann = ballot.options.get(position=0)
+    assert ann.description.endswith(
+        f"/selections/{selection.pk}/candidates/{three_applications[0].pk}/"
+    )
     electors = set(Elector.objects.filter(ballot=ballot).values_list("member_id", flat=True))
     assert party.me.pk in electors and party.neighbour.pk in electors
     assert recent.pk not in electors  # too recent
@@ -491,3 +497,15 @@ def test_reminders_query_count_does_not_grow_with_selections(
     with django_assert_max_num_queries(8 + 5 * 8):  # type: ignore[operator]
         sent = services.reminders_send(today=day)
     assert sent == 6  # Northtown and the five new CLPs (Easton and Southport have no officer)
+
+
+def test_applications_stay_open_until_the_advertised_date(
+    party: Party, selection: Selection
+) -> None:
+    apply(selection, applicant(party, "Ann", "Archer"), woman=True)
+    apply(selection, applicant(party, "Bob", "Baker"))
+    with pytest.raises(DomainError, match="applications are open until"):
+        services.selection_advance(actor=party.clp_secretary, selection=selection)
+    with time_machine.travel(selection.applications_close + dt.timedelta(days=1)):
+        advanced = services.selection_advance(actor=party.clp_secretary, selection=selection)
+    assert advanced.stage == Stage.LONGLIST

@@ -582,8 +582,16 @@ def list_set(
 def _advance_problems(selection: Selection) -> list[str]:
     active = _active(selection)
     stage = selection.stage
-    if stage == Stage.APPLICATIONS and len(active) < 2:
-        return [f"{len(active)} application(s): members need a choice of at least two"]
+    if stage == Stage.APPLICATIONS:
+        problems = []
+        if timezone.localdate() <= selection.applications_close:
+            problems.append(
+                f"applications are open until {format_date(selection.applications_close)} "
+                "as the timetable promised members"
+            )
+        if len(active) < 2:
+            problems.append(f"{len(active)} application(s): members need a choice of two")
+        return problems
     if stage == Stage.LONGLIST and sum(a.on_longlist for a in active) < 2:
         return ["put at least two applicants on the longlist"]
     if stage == Stage.SHORTLIST:
@@ -714,8 +722,10 @@ def selection_ballot_open(
         title=f"{selection.clp.name}: selection of the parliamentary candidate",
         description=(
             "Number the candidates in order of preference. Counted as an eliminating ballot "
-            "(alternative vote). Read each candidate's statement, nominations and record "
-            "on the selection page."
+            "(alternative vote). Each candidate's statement, nominations and — for a sitting "
+            "MP — voting record: "
+            + settings.RANKANDFILE_BASE_URL
+            + reverse("selections:detail", kwargs={"selection_id": selection.pk})
         ),
         method=Method.AV,
         opens_at=opens_at,
@@ -724,7 +734,15 @@ def selection_ballot_open(
         scope_kind="clp",
         clp=selection.clp,
         options=[
-            ballot_services.OptionSpec(name=a.name, gender="woman" if a.is_woman else "")
+            ballot_services.OptionSpec(
+                name=a.name,
+                gender="woman" if a.is_woman else "",
+                description=settings.RANKANDFILE_BASE_URL
+                + reverse(
+                    "selections:candidate",
+                    kwargs={"selection_id": selection.pk, "application_id": a.pk},
+                ),
+            )
             for a in shortlist
         ],
         months_required=params.selection_electorate_months,
