@@ -399,3 +399,10 @@ def test_selection_page_query_count(
     )
     with django_assert_max_num_queries(8):
         queries.selection_page(selection, managers=True)
+
+
+def test_admin_is_read_only_for_national_admins(party: Party, selection: Selection) -> None:
+    admin = client_for(party.national_admin)
+    assert admin.get("/admin/selections/selection/").status_code == 200
+    assert admin.get("/admin/selections/selection/add/").status_code == 403
+    assert client_for(party.clp_secretary).get("/admin/selections/selection/").status_code == 302
