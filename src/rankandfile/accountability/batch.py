@@ -29,7 +29,7 @@ from django.utils import timezone
 from rankandfile.accountability import scoring
 from rankandfile.accountability.models import (
     Division,
-    MPVote,
+    PackedVotes,
     PartyChange,
     Policy,
     PolicyDivision,
@@ -82,7 +82,6 @@ def recompute_scores(
     mp_index = {pk: i for i, (pk, _) in enumerate(mps)}
     n_mps, n_div = len(mps), len(division_ids)
 
-    positions = np.zeros((n_mps, n_div), dtype=np.int8)
     party_names: list[str] = []
     party_codes: dict[str, int] = {}
 
@@ -93,11 +92,7 @@ def recompute_scores(
             party_names.append(name)
         return party_codes[name]
 
-    party_at = np.full((n_mps, n_div), -1, dtype=np.int32)
-    for mp_id, div_id, position, party in _votes(division_ids, div_info):
-        i, j = mp_index[mp_id], div_index[div_id]
-        positions[i, j] = position
-        party_at[i, j] = code(party)
+    positions, is_ours_at = _load_positions(division_ids, div_info, mps)
 
     # Correct the recorded party by the MPs' party changes (A7).
     changes: dict[int, list[PartyChange]] = defaultdict(list)
@@ -112,10 +107,8 @@ def recompute_scores(
         ever_ours[i] |= any(is_ours(c.from_party) or is_ours(c.to_party) for c in mp_changes)
         # Latest change first, so earlier changes overwrite the days before them.
         for change in reversed(mp_changes):
-            before = (div_dates < change.date.toordinal()) & (positions[i] > 0)
-            party_at[i, before] = code(change.from_party)
-    ours = {c for name, c in party_codes.items() if is_ours(name)}
-    is_ours_at = np.isin(party_at, list(ours)) if ours else np.zeros_like(positions, dtype=bool)
+            before = div_dates < change.date.toordinal()
+            is_ours_at[i, before] = is_ours(change.from_party)
     # "Ever in our party" must not depend on which divisions this run loads: the MP's
     # current party (membership.MP.party) or any recorded change to or from ours.
     ever_ours |= np.array([is_ours(party) for _, party in mps], dtype=bool)
@@ -164,21 +157,38 @@ def recompute_scores(
     return RecomputeResult(n_mps, len(policies), n_div, written, seconds)
 
 
-def _votes(
-    division_ids: list[int], div_info: Mapping[int, tuple[dt.date, str]]
-) -> Iterable[tuple[int, int, int, str]]:
-    """(mp, division, position, party) from each division's primary source."""
-    by_source: dict[str, list[int]] = defaultdict(list)
-    for d in division_ids:
-        by_source[div_info[d][1]].append(d)
-    for source, ids in by_source.items():
-        for start in range(0, len(ids), 500):
-            chunk = ids[start : start + 500]
-            yield from (
-                MPVote.objects.filter(division_id__in=chunk, source=source)
-                .values_list("mp_id", "division_id", "position", "party")
-                .iterator(chunk_size=20000)
-            )
+def _load_positions(
+    division_ids: list[int],
+    div_info: Mapping[int, tuple[dt.date, str]],
+    mps: Sequence[tuple[int, str]],
+) -> tuple[np.ndarray, np.ndarray]:
+    """(MPs × divisions) position codes and "record prints our party" flags, from the
+    packed votes of each division's primary source (one row per division)."""
+    n_mps, n_div = len(mps), len(division_ids)
+    positions = np.zeros((n_mps, n_div), dtype=np.int8)
+    ours = np.zeros((n_mps, n_div), dtype=bool)
+    if not n_div or not n_mps:
+        return positions, ours
+    ids = np.array([pk for pk, _ in mps], dtype=np.int64)
+    lookup = np.full(int(ids.max()) + 1, -1, dtype=np.int64)
+    lookup[ids] = np.arange(n_mps)
+    column = {d: j for j, d in enumerate(division_ids)}
+    for start in range(0, n_div, 1000):
+        chunk = division_ids[start : start + 1000]
+        rows = PackedVotes.objects.filter(division_id__in=chunk).values_list(
+            "division_id", "source", "mp_ids", "positions", "ours"
+        )
+        for div_id, source, mp_ids, pos, flags in rows:
+            if source != div_info[div_id][1]:
+                continue
+            m = np.frombuffer(bytes(mp_ids), dtype="<i4").astype(np.int64)
+            keep = m < len(lookup)
+            rows_i = lookup[m[keep]]
+            valid = rows_i >= 0
+            j = column[div_id]
+            positions[rows_i[valid], j] = np.frombuffer(bytes(pos), dtype="i1")[keep][valid]
+            ours[rows_i[valid], j] = np.frombuffer(bytes(flags), dtype="u1")[keep][valid] > 0
+    return positions, ours
 
 
 def _store(

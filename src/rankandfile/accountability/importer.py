@@ -37,6 +37,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 from django.db import transaction
 from django.utils import timezone
 
@@ -46,6 +47,7 @@ from rankandfile.accountability.models import (
     DivisionSource,
     ImportRun,
     MPVote,
+    PackedVotes,
     PartyChange,
     Source,
 )
@@ -766,6 +768,7 @@ def import_paths(
             ],
             batch_size=2000,
         )
+        pack_votes(division=division, source=d.source, rows=[(r[0], r[1], r[4]) for r in rows])
         DivisionSource.objects.update_or_create(
             division=division,
             source=d.source,
@@ -797,6 +800,26 @@ def import_paths(
         new_ids = list(report.created)
         transaction.on_commit(lambda: tasks.after_import(new_ids))
     return report
+
+
+def pack_votes(
+    *, division: Division, source: str, rows: Sequence[tuple[int, int, str]]
+) -> PackedVotes:
+    """Write the packed copy of one source's votes in a division: (mp id, position,
+    party as recorded) rows → arrays for the batch (see :class:`PackedVotes`)."""
+    ids = np.array([r[0] for r in rows], dtype="<i4")
+    positions = np.array([r[1] for r in rows], dtype="i1")
+    ours = np.array([is_ours(r[2]) for r in rows], dtype="u1")
+    packed, _ = PackedVotes.objects.update_or_create(
+        division=division,
+        source=source,
+        defaults={
+            "mp_ids": ids.tobytes(),
+            "positions": positions.tobytes(),
+            "ours": ours.tobytes(),
+        },
+    )
+    return packed
 
 
 def _resolve_mp(

@@ -113,6 +113,30 @@ class MPVote(models.Model):
         return label
 
 
+class PackedVotes(models.Model):
+    """One source's votes in one division, packed as arrays for the batch recompute.
+
+    A denormalised copy of the :class:`MPVote` rows written by the importer in the same
+    transaction: ``mp_ids`` (int32), ``positions`` (int8 :class:`scoring.Position` codes)
+    and ``ours`` (uint8: 1 where the record prints our party), all little-endian and in
+    the same order. The recompute reads one row per division instead of 650.
+    """
+
+    division = models.ForeignKey(Division, on_delete=models.CASCADE, related_name="packed")
+    source = models.CharField(max_length=10, choices=Source.choices)
+    mp_ids = models.BinaryField()
+    positions = models.BinaryField()
+    ours = models.BinaryField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["division", "source"], name="packed_votes_unique")
+        ]
+
+    def __str__(self) -> str:
+        return f"packed votes of {self.division_id} from {self.source}"
+
+
 class PartyChange(models.Model):
     """A change in an MP's party: left the party, lost or regained the whip, changed party.
 
