@@ -233,3 +233,21 @@ def test_recall_form(party: Party) -> None:
     petition = RecallPetition.objects.get()
     assert petition.closes_on == dt.date(2018, 9, 19)
     assert petition.signing_places == ["Ballymoney", "Ballymena", "Ballycastle"]
+
+
+# --- the API ----------------------------------------------------------------------------------
+def test_public_api_serves_figures_not_personal_data(party: Party, client: Client) -> None:
+    from tests.campaigns.factories import CampaignFactory
+
+    campaign = CampaignFactory(clp=party.northtown, slug="api", target=100, confirmed_count=42)
+    CampaignFactory(clp=party.easton, slug="hidden", state="draft")
+    peterborough(party)
+    PledgeFactory(constituency=party.northtown.constituency)
+    listed = client.get("/api/v1/campaigns").json()
+    assert [c["slug"] for c in listed] == ["api"]
+    assert listed[0]["confirmed"] == 42 and listed[0]["target"] == 100
+    assert client.get(f"/api/v1/campaigns/{campaign.slug}").status_code == 200
+    assert client.get("/api/v1/campaigns/hidden").status_code == 404
+    assert client.get("/api/v1/pledges").json()[0]["status"] == "in_force"
+    recall = client.get("/api/v1/recall-petitions").json()[0]
+    assert recall["closes_on"] == "2019-04-30" and recall["signatures"] is None

@@ -100,7 +100,7 @@ class SignForm(ErrorSummaryMixin, forms.Form):
     website = forms.CharField(label="Leave this empty", required=False, max_length=200)
 
     def clean(self) -> dict[str, Any]:
-        data = super().clean()
+        data = super().clean() or {}
         if self.errors:
             return data
         raw = services.SignatureInput(
@@ -207,7 +207,7 @@ class EventForm(ErrorSummaryMixin, forms.Form):
     capacity = forms.IntegerField(required=False, min_value=1, help_text="Blank: no limit.")
 
     def clean(self) -> dict[str, Any]:
-        data = super().clean()
+        data = super().clean() or {}
         starts, ends = data.get("starts_at"), data.get("ends_at")
         if starts and ends and ends <= starts:
             self.add_error("ends_at", "The event must end after it starts.")

@@ -208,7 +208,7 @@ class Rsvp(models.Model):
     reminded_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
-        ordering = ["event", "created_at"]
+        ordering = ["created_at", "pk"]
         constraints = [
             models.UniqueConstraint(fields=["event", "email"], name="rsvp_one_per_email")
         ]

@@ -56,7 +56,7 @@ def recent_supporters(campaign: Campaign, limit: int = 10) -> list[Supporter]:
         .order_by("-confirmed_at")
         .values_list("first_name", "town", "confirmed_at")[:limit]
     )
-    return [Supporter(*row) for row in rows]
+    return [Supporter(first, town, at) for first, town, at in rows if at is not None]
 
 
 def public_campaigns() -> QuerySet[Campaign]:

@@ -11,8 +11,9 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import os
 import secrets
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from functools import partial
 from typing import Any, Literal
@@ -62,8 +63,10 @@ def token_digest(secret: str) -> str:
     return hashlib.sha256(secret.encode()).hexdigest()
 
 
-def _setting(name: str, default: Any) -> Any:
-    return getattr(settings, name, default)
+def setting(name: str, default: Any) -> Any:
+    """A campaigns setting: the Django setting, else the environment variable of the same
+    name (so a deployment can tune rate limits without a code change), else ``default``."""
+    return getattr(settings, name, os.environ.get(name, default))
 
 
 def _check(fn: Any, *args: Any, **kwargs: Any) -> Any:
@@ -298,7 +301,7 @@ def check_signature_input(raw: SignatureInput) -> tuple[SignatureInput, dict[str
     """Normalise every field; return the cleaned input and a message per bad field."""
     errors: dict[str, str] = {}
     values: dict[str, Any] = {}
-    checks = {
+    checks: dict[str, Callable[[str], str]] = {
         "first_name": partial(clean_text, label="first name", max_length=NAME_MAX),
         "last_name": partial(clean_text, label="last name", max_length=NAME_MAX),
         "email": normalise_email,
@@ -332,8 +335,8 @@ def check_signature_input(raw: SignatureInput) -> tuple[SignatureInput, dict[str
 def email_limit() -> tuple[int, int]:
     """(emails, seconds): at most this many petition emails to one address per window."""
     return (
-        int(_setting("CAMPAIGN_EMAILS_PER_ADDRESS", 3)),
-        int(_setting("CAMPAIGN_EMAIL_WINDOW", 3600)),
+        int(setting("CAMPAIGN_EMAILS_PER_ADDRESS", 3)),
+        int(setting("CAMPAIGN_EMAIL_WINDOW", 3600)),
     )
 
 
@@ -380,7 +383,9 @@ def signature_sign(*, campaign: Campaign, data: SignatureInput, notify: bool = T
             if notify:
                 _queue_email(sig.pk, "confirm")
     except IntegrityError:
-        existing = Signature.objects.filter(campaign=campaign, email=data.email).first()
+        existing = next(
+            iter(Signature.objects.filter(campaign=campaign, email=data.email)[:1]), None
+        )
         if existing is None:  # withdrawn between the insert and this read
             raise DomainError("Please try again.") from None
         limit, window = email_limit()
@@ -446,9 +451,14 @@ def signature_confirm(*, secret: str) -> ConfirmResult:
     or duplicated confirmation finds it already confirmed and counts nothing."""
     digest = token_digest(secret)
     sig = (
-        Signature.objects.select_related("campaign__constituency")
-        .filter(confirm_digest=digest)
-        .first()
+        next(
+            iter(
+                Signature.objects.select_related("campaign__constituency").filter(
+                    confirm_digest=digest
+                )[:1]
+            ),
+            None,
+        )
         if secret
         else None
     )
@@ -543,7 +553,7 @@ def campaign_purge(*, actor: User | None, campaign: Campaign) -> PurgeReport:
 
 
 def unconfirmed_days() -> int:
-    return int(_setting("CAMPAIGN_UNCONFIRMED_DAYS", 30))
+    return int(setting("CAMPAIGN_UNCONFIRMED_DAYS", 30))
 
 
 def purge_expired(*, today: dt.date | None = None) -> PurgeReport:
@@ -637,7 +647,12 @@ class RsvpResult:
 
 
 def rsvp_create(
-    *, event: CampaignEvent, name: str, email: str, user: User | None = None
+    *,
+    event: CampaignEvent,
+    name: str,
+    email: str,
+    user: User | None = None,
+    notify: bool = True,
 ) -> RsvpResult:
     """Reply to an event, within its capacity (§3).
 
@@ -676,7 +691,8 @@ def rsvp_create(
                 cancel_digest=token_digest(secret),
                 created_at=now,
             )
-            transaction.on_commit(partial(_enqueue_rsvp, rsvp.pk, secret))
+            if notify:
+                transaction.on_commit(partial(_enqueue_rsvp, rsvp.pk, secret))
     except IntegrityError:
         existing = Rsvp.objects.filter(event=event, email=email).first()
         if existing is None:
@@ -713,7 +729,7 @@ def reminders_due(
 ) -> list[int]:
     """Replies to events starting in the next day (``within``) not yet reminded."""
     now = now or timezone.now()
-    within = within or dt.timedelta(hours=int(_setting("CAMPAIGN_REMINDER_HOURS", 24)))
+    within = within or dt.timedelta(hours=int(setting("CAMPAIGN_REMINDER_HOURS", 24)))
     return list(
         Rsvp.objects.filter(
             reminded_at__isnull=True,
@@ -748,10 +764,22 @@ def send_reminders(now: dt.datetime | None = None) -> int:
 # --- volunteers ------------------------------------------------------------------------------
 @transaction.atomic
 def volunteer_signup(
-    *, actor: User, campaign: Campaign, activities: Sequence[str], availability: str = ""
+    *,
+    actor: User,
+    campaign: Campaign,
+    activities: Sequence[str],
+    availability: str = "",
+    member: Member | None = None,
 ) -> Volunteer:
-    """A member offers to help (§3). Signing up again updates the offer."""
-    member = Member.objects.filter(user=actor).first() if actor.is_authenticated else None
+    """A member offers to help (§3). Signing up again updates the offer.
+
+    With ``member``, one of the campaign's officers records a member who offered in person
+    (at a stall or a meeting); otherwise the actor volunteers themselves.
+    """
+    if member is not None:
+        _require_manager(actor, campaign)
+    else:
+        member = Member.objects.filter(user=actor).first() if actor.is_authenticated else None
     if member is None:
         raise PermissionDenied("Only party members can volunteer: sign in with your member login.")
     if campaign.state not in (Campaign.State.LIVE, Campaign.State.HANDED_IN):

@@ -80,6 +80,7 @@ def send_rsvp_email(rsvp_id: int, kind: str, cancel_secret: str) -> str:
                 cancel_digest=services.token_digest(cancel_secret)
             )
         event = rsvp.event
+        event_url = absolute(reverse("campaigns:event", args=[event.campaign.slug, event.pk]))
         context = {
             "rsvp": rsvp,
             "event": event,
@@ -94,7 +95,7 @@ def send_rsvp_email(rsvp_id: int, kind: str, cancel_secret: str) -> str:
         )
         body = render_to_string("campaigns/email/rsvp.txt", {**context, "kind": kind})
         message = EmailMessage(subject=subject, body=body, to=[rsvp.email])
-        message.attach("event.ics", ics.event_ics(event, url=context["event_url"]), "text/calendar")
+        message.attach("event.ics", ics.event_ics(event, url=event_url), "text/calendar")
         return _send(message)
 
 

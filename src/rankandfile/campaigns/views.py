@@ -11,7 +11,7 @@ mail scanner that follows links changes nothing.
 from __future__ import annotations
 
 import csv
-from typing import Any
+from typing import Any, cast
 from urllib.parse import quote
 
 from django.conf import settings
@@ -28,6 +28,7 @@ from rankandfile.campaigns import forms, ics, permissions, queries, services
 from rankandfile.campaigns.models import Campaign, CampaignEvent, Pledge
 from rankandfile.core.errors import DomainError, NotFound
 from rankandfile.core.middleware import client_ip
+from rankandfile.core.models import User
 from rankandfile.membership.models import Constituency
 
 
@@ -44,6 +45,11 @@ def _managed(request: HttpRequest, slug: str) -> Campaign:
         return permissions.access_managed_campaign(request.user, slug)
     except NotFound as exc:
         raise Http404(str(exc)) from exc
+
+
+def _actor(request: HttpRequest) -> User:
+    """The logged-in user (views that call it are behind ``login_required``)."""
+    return cast(User, request.user)
 
 
 def _no_store(response: HttpResponse) -> HttpResponse:
@@ -72,9 +78,10 @@ def share_links(campaign: Campaign) -> dict[str, str]:
 
 
 def ip_limit() -> tuple[int, int]:
+    """(signatures or replies, seconds) per client address: default 30 per 10 minutes."""
     return (
-        int(getattr(settings, "CAMPAIGN_SIGNS_PER_IP", 30)),
-        int(getattr(settings, "CAMPAIGN_IP_WINDOW", 600)),
+        int(services.setting("CAMPAIGN_SIGNS_PER_IP", 30)),
+        int(services.setting("CAMPAIGN_IP_WINDOW", 600)),
     )
 
 
@@ -243,7 +250,7 @@ def campaign_create(request: HttpRequest) -> HttpResponse:
                 )
         try:
             campaign = services.campaign_create(
-                actor=request.user, clp=form.cleaned_data["clp"], **kwargs
+                actor=_actor(request), clp=form.cleaned_data["clp"], **kwargs
             )
         except DomainError as exc:
             form.add_error(None, str(exc))
@@ -265,7 +272,7 @@ def campaign_edit(request: HttpRequest, slug: str) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         kwargs = _campaign_kwargs(form.cleaned_data)
         try:
-            services.campaign_update(actor=request.user, campaign=campaign, **kwargs)
+            services.campaign_update(actor=_actor(request), campaign=campaign, **kwargs)
         except DomainError as exc:
             form.add_error(None, str(exc))
         else:
@@ -308,23 +315,23 @@ def campaign_action(request: HttpRequest, slug: str, action: str) -> HttpRespons
     campaign = _managed(request, slug)
     try:
         if action == "launch":
-            services.campaign_launch(actor=request.user, campaign=campaign)
+            services.campaign_launch(actor=_actor(request), campaign=campaign)
             messages.success(request, "Launched: the campaign page is public and open for signing.")
         elif action == "hand-in":
             form = forms.HandInForm(request.POST)
             if not form.is_valid():
                 raise DomainError("Say to whom the petition was handed in.")
             services.campaign_hand_in(
-                actor=request.user,
+                actor=_actor(request),
                 campaign=campaign,
                 handed_in_to=form.cleaned_data["handed_in_to"],
             )
             messages.success(request, "Recorded as handed in; signing has stopped.")
         elif action == "close":
-            services.campaign_close(actor=request.user, campaign=campaign)
+            services.campaign_close(actor=_actor(request), campaign=campaign)
             messages.success(request, "Campaign closed.")
         elif action == "purge":
-            report = services.campaign_purge(actor=request.user, campaign=campaign)
+            report = services.campaign_purge(actor=_actor(request), campaign=campaign)
             messages.success(
                 request,
                 f"Deleted {report.signatures} signatures, {report.rsvps} replies and "
@@ -412,7 +419,7 @@ def event_create(request: HttpRequest, slug: str) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         try:
             event = services.event_create(
-                actor=request.user, campaign=campaign, **form.cleaned_data
+                actor=_actor(request), campaign=campaign, **form.cleaned_data
             )
         except DomainError as exc:
             form.add_error(None, str(exc))
@@ -441,7 +448,7 @@ def event_detail(request: HttpRequest, slug: str, event_id: int) -> HttpResponse
         member = getattr(request.user, "member", None)
         initial = {
             "name": member.full_name if member else "",
-            "email": request.user.email,  # type: ignore[union-attr]
+            "email": request.user.email,
         }
     form = forms.RsvpForm(request.POST or None, initial=initial)
     status = 200
@@ -461,7 +468,7 @@ def event_detail(request: HttpRequest, slug: str, event_id: int) -> HttpResponse
                     event=event,
                     name=form.cleaned_data["name"],
                     email=form.cleaned_data["email"],
-                    user=request.user if request.user.is_authenticated else None,  # type: ignore[arg-type]
+                    user=request.user if request.user.is_authenticated else None,
                 )
             except DomainError as exc:
                 form.add_error(None, str(exc))
@@ -512,7 +519,7 @@ def event_cancel(request: HttpRequest, slug: str, event_id: int) -> HttpResponse
         event = permissions.access_event(request.user, campaign, event_id)
     except NotFound as exc:
         raise Http404(str(exc)) from exc
-    services.event_cancel(actor=request.user, event=event)
+    services.event_cancel(actor=_actor(request), event=event)
     messages.success(request, "Event cancelled.")
     return redirect("campaigns:event", campaign.slug, event.pk)
 
@@ -535,13 +542,13 @@ def volunteer(request: HttpRequest, slug: str) -> HttpResponse:
     form = forms.VolunteerForm(request.POST or None)
     if request.method == "POST":
         if request.POST.get("withdraw"):
-            services.volunteer_withdraw(actor=request.user, campaign=campaign)  # type: ignore[arg-type]
+            services.volunteer_withdraw(actor=_actor(request), campaign=campaign)
             messages.success(request, "You are no longer listed as a volunteer.")
             return redirect("campaigns:detail", campaign.slug)
         if form.is_valid():
             try:
                 services.volunteer_signup(
-                    actor=request.user,  # type: ignore[arg-type]
+                    actor=_actor(request),
                     campaign=campaign,
                     activities=form.cleaned_data["activities"],
                     availability=form.cleaned_data["availability"],
@@ -593,7 +600,7 @@ def pledge_create(request: HttpRequest) -> HttpResponse:
             else None
         )
         try:
-            pledge = services.pledge_record(actor=request.user, mp=mp, **data)
+            pledge = services.pledge_record(actor=_actor(request), mp=mp, **data)
         except DomainError as exc:
             form.add_error(None, str(exc))
         else:
@@ -618,7 +625,7 @@ def pledge_status(request: HttpRequest, pledge_id: int) -> HttpResponse:
     )
     if request.method == "POST" and form.is_valid():
         try:
-            services.pledge_set_status(actor=request.user, pledge=pledge, **form.cleaned_data)
+            services.pledge_set_status(actor=_actor(request), pledge=pledge, **form.cleaned_data)
         except DomainError as exc:
             form.add_error(None, str(exc))
         else:
@@ -661,8 +668,8 @@ def recall_detail(request: HttpRequest, petition_id: int) -> HttpResponse:
         if form.is_valid():
             try:
                 services.recall_add_count(
-                    actor=request.user, petition=petition, **form.cleaned_data
-                )  # type: ignore[arg-type]
+                    actor=_actor(request), petition=petition, **form.cleaned_data
+                )
             except DomainError as exc:
                 form.add_error(None, str(exc))
                 status = 400
@@ -696,7 +703,7 @@ def recall_create(request: HttpRequest) -> HttpResponse:
         constituency = data["constituency"]
         mp = constituency.mps.filter(in_office=True).first()
         try:
-            petition = services.recall_record(actor=request.user, mp=mp, **data)
+            petition = services.recall_record(actor=_actor(request), mp=mp, **data)
         except DomainError as exc:
             form.add_error(None, str(exc))
         else:
