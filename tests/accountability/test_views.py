@@ -244,3 +244,39 @@ def test_no_alert_for_an_old_division_or_a_vote_with_the_policy(
         _link(policy, 9303)  # voted with the policy
     assert mail.outbox == []
     assert Score.objects.filter(policy=policy, mp=party.mp).exists()
+
+
+def test_mp_policy_evidence_page_and_query_count(
+    client: Client, party: Any, voted: Policy, django_assert_max_num_queries: Any
+) -> None:
+    url = reverse(
+        "accountability:mp_policy", kwargs={"mnis_id": party.mp.mnis_id, "slug": voted.slug}
+    )
+    text = client.get(url).content.decode()
+    assert "voted against the policy" in text and "Test division 9101" in text
+    fragment = client.get(url, headers={"HX-Request": "true"}).content.decode()
+    assert "<html" not in fragment and "Test division 9102" in fragment
+    from rankandfile.accountability import queries
+
+    with django_assert_max_num_queries(6):
+        page = queries.mp_page(party.mp)
+    assert page["inline_evidence"] is True
+    assert [pe.policy for pe in page["policies"]] == [voted]  # type: ignore[attr-defined]
+
+
+def test_mp_page_links_to_evidence_beyond_the_inline_limit(
+    client: Client, party: Any, voted: Policy, monkeypatch: Any
+) -> None:
+    from rankandfile.accountability import queries
+
+    monkeypatch.setattr(queries, "INLINE_EVIDENCE_LIMIT", 1)
+    text = client.get(
+        reverse("accountability:mp", kwargs={"mnis_id": party.mp.mnis_id})
+    ).content.decode()
+    assert (
+        reverse(
+            "accountability:mp_policy", kwargs={"mnis_id": party.mp.mnis_id, "slug": voted.slug}
+        )
+        in text
+    )
+    assert "Test division 9101" not in text

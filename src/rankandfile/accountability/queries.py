@@ -87,31 +87,46 @@ class PolicyEvidence:
     evidence: list[Evidence] = field(default_factory=list)
 
 
-def mp_page(mp: MP) -> dict[str, object]:
-    """Everything the MP page shows: scores with their evidence, party history.
+INLINE_EVIDENCE_LIMIT = 150  # links: above this the MP page links to each policy's evidence
 
-    Queries: scores (1), links with divisions and policies (1), the MP's votes on those
-    divisions (1), party changes (1), the last score run (1).
+
+def mp_page(mp: MP, policy: m.Policy | None = None) -> dict[str, object]:
+    """Everything the MP page shows: stored scores with the votes behind them, party history.
+
+    With ``policy``, the evidence for that policy only (the MP × policy page). Without,
+    every policy's evidence inline while the party has at most
+    :data:`INLINE_EVIDENCE_LIMIT` links; beyond that the page lists the stored scores and
+    links to each policy's evidence (so the page stays fast with thousands of divisions).
+
+    Queries: scores (1), link count (0-1), links with divisions and policies (0-1), the
+    MP's votes on those divisions (0-1), party changes (1), the last score run (1).
     """
     scores = {s.policy_id: s for s in m.Score.objects.filter(mp=mp).select_related("policy")}
-    links = list(m.PolicyDivision.objects.select_related("division", "policy"))
-    division_ids = {lk.division_id for lk in links}
-    votes: dict[tuple[int, str], m.MPVote] = {
-        (v.division_id, v.source): v
-        for v in m.MPVote.objects.filter(mp=mp, division_id__in=division_ids)
-    }
     changes = list(m.PartyChange.objects.filter(mp=mp).order_by("date"))
+    link_qs = m.PolicyDivision.objects.select_related("division", "policy")
+    if policy is not None:
+        links = list(link_qs.filter(policy=policy))
+        inline = True
+    else:
+        inline = m.PolicyDivision.objects.count() <= INLINE_EVIDENCE_LIMIT
+        links = list(link_qs) if inline else []
+    division_ids = {lk.division_id for lk in links}
+    votes: dict[tuple[int, str], m.MPVote] = (
+        {
+            (v.division_id, v.source): v
+            for v in m.MPVote.objects.filter(mp=mp, division_id__in=division_ids)
+        }
+        if links
+        else {}
+    )
     # As in the batch (A7): an MP ever in our party is scored only while in it.
     ever_ours = is_ours(mp.party) or any(
         is_ours(c.from_party) or is_ours(c.to_party) for c in changes
     )
     by_policy: dict[int, PolicyEvidence] = {}
-    rows: list[tuple[m.PolicyDivision, m.MPVote | None, str]] = []
     for link in links:
         vote = votes.get((link.division_id, link.division.primary_source))
         party_then = party_on(vote.party, link.division.date, changes) if vote else ""
-        rows.append((link, vote, party_then))
-    for link, vote, party_then in rows:
         if vote is None:
             reason = "not an MP then"
             position = scoring.Position.NOT_SITTING
@@ -131,15 +146,21 @@ def mp_page(mp: MP) -> dict[str, object]:
             link.policy_id, PolicyEvidence(link.policy, scores.get(link.policy_id))
         )
         pe.evidence.append(Evidence(link, vote, party_then, counted, reason, points))
-    for policy_id, score in scores.items():
-        by_policy.setdefault(policy_id, PolicyEvidence(score.policy, score))
+    if policy is None:
+        for policy_id, score in scores.items():
+            by_policy.setdefault(policy_id, PolicyEvidence(score.policy, score))
+    elif policy.pk not in by_policy:
+        by_policy[policy.pk] = PolicyEvidence(policy, scores.get(policy.pk))
     policies = sorted(by_policy.values(), key=lambda p: p.policy.title)
     for pe in policies:
         pe.evidence.sort(key=lambda e: (e.link.division.date, e.link.division.division_id))
     return {
         "mp": mp,
-        "policies": [p for p in policies if p.evidence or p.score],
-        "party_changes": party_changes(mp),
+        "policies": policies,
+        "inline_evidence": inline,
+        "party_changes": [
+            PartyChange(c.date, c.kind, c.from_party, c.to_party, c.note) for c in changes
+        ],
         "last_run": m.ScoreRun.objects.first(),
     }
 

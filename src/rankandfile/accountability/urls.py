@@ -8,6 +8,11 @@ urlpatterns = [
     path("accountability/", views.index, name="index"),
     path("accountability/my-mp/", views.my_mp, name="my_mp"),
     path("accountability/mps/<int:mnis_id>/", views.mp_detail, name="mp"),
+    path(
+        "accountability/mps/<int:mnis_id>/policies/<slug:slug>/",
+        views.mp_policy,
+        name="mp_policy",
+    ),
     path("accountability/mps/<int:mnis_id>/chart.svg", views.mp_chart, name="mp_chart"),
     path("accountability/policies/new/", views.policy_new, name="policy_new"),
     path("accountability/policies/<slug:slug>/", views.policy_detail, name="policy"),

@@ -82,6 +82,23 @@ def mp_detail(request: HttpRequest, mnis_id: int) -> HttpResponse:
     return render(request, "accountability/mp.html", context)
 
 
+def mp_policy(request: HttpRequest, mnis_id: int, slug: str) -> HttpResponse:
+    """One MP's votes behind one policy's score (full page, or the fragment for htmx)."""
+    try:
+        mp = permissions.access_mp(mnis_id)
+        policy = permissions.access_policy(slug)
+    except NotFound as exc:
+        raise _404(exc) from exc
+    context = queries.mp_page(mp, policy) | {"nav": "accountability"}
+    template = (
+        "accountability/_evidence.html"
+        if getattr(request, "htmx", False)
+        else "accountability/mp_policy.html"
+    )
+    context["pe"] = context["policies"][0]  # type: ignore[index]
+    return render(request, template, context)
+
+
 def mp_chart(request: HttpRequest, mnis_id: int) -> HttpResponse:
     try:
         mp = permissions.access_mp(mnis_id)
