@@ -1,8 +1,450 @@
-"""Demo data for conference (registered in RANKANDFILE_DEMO_SEEDERS)."""
+"""Demo data for conference (registered in RANKANDFILE_DEMO_SEEDERS).
+
+Built through the services, deterministic from ``seed``:
+
+- the rule book, 2017-2025 (five versions) and the historic conferences;
+- the programme's history: votes of the 2019, 2023, 2024 and 2025 conferences (the Brexit
+  policies the accountability demo links to Commons divisions of 2019, public ownership,
+  the NHS, climate, housing, workers' rights), with superseded entries;
+- this year's conference, in progress: motions from demo CLPs and affiliates, rulings
+  (two out of order), topics, the published agenda, the priorities ballot, composites
+  (one still awaiting a mover's agreement), delegates checked in, a finished card vote
+  (into the programme), a show of hands, a reference back, and an **open card vote** in
+  which the demo member (member@demo.rankandfile.org, a Streatham delegate) can vote.
+
+The demo admin (admin@demo.rankandfile.org) is given the CAC role.
+"""
 
 from __future__ import annotations
+
+import datetime as dt
+import random
+
+from django.db.models import Count
+from django.utils import timezone
+
+from rankandfile.conference import services
+from rankandfile.conference.demo_texts import HISTORY, MOTIONS, OUT_OF_ORDER
+from rankandfile.conference.models import (
+    AgendaItem,
+    Card,
+    Composite,
+    Conference,
+    Delegate,
+    ProgrammeEntry,
+    Submission,
+    Topic,
+)
+from rankandfile.core.errors import DomainError
+from rankandfile.core.models import User
+from rankandfile.membership.models import CLP, Affiliate, Gender, Member, Role
+
+DOMAIN = "demo.rankandfile.org"
+OTHER_AFFILIATES = ("UNISON", "GMB", "CWU", "FBU", "Usdaw")
+N_CLPS = 24
 
 
 def seed(seed: int) -> str:
     """Add the demo conference data; return a one-line summary."""
-    return "conference: nothing yet"
+    rng = random.Random(seed)  # noqa: S311 - demo data, not security
+    versions = services.rule_book_load(actor=None)
+    admin = User.objects.filter(email=f"admin@{DOMAIN}").first()
+    streatham = CLP.objects.filter(constituency__name="Streatham").first()
+    if admin is None or streatham is None:
+        return f"conference: rule book ({versions} versions); demo logins missing, rest skipped"
+    Role.objects.get_or_create(
+        user=admin, kind=Role.Kind.CAC, defaults={"start": dt.date(2020, 1, 1)}
+    )
+    admin = User.objects.get(pk=admin.pk)  # fresh: no cached roles
+    today = timezone.localdate()
+    if Conference.objects.filter(year=today.year, dates__isnull=False).exists():
+        return "conference: already seeded"
+    entries = _history(admin)
+    summary = _current(admin, streatham, rng, today)
+    return (
+        f"conference: rule book {versions} versions; programme history {entries} votes; {summary}"
+    )
+
+
+def _history(admin: User) -> int:
+    by_title: dict[str, ProgrammeEntry] = {}
+    for year, title, topic, text, cf, ca, af, aa, supersedes in HISTORY:
+        conference = Conference.objects.get(year=year)
+        item = services.historic_vote_record(
+            actor=admin,
+            conference=conference,
+            title=title,
+            topic=topic,
+            text=text,
+            clp_for=cf,
+            clp_against=ca,
+            affiliate_for=af,
+            affiliate_against=aa,
+            supersedes=by_title.get(supersedes),
+        )
+        entry = ProgrammeEntry.objects.filter(agenda_item=item).first()
+        if entry is not None:
+            by_title[title] = entry
+    return len(HISTORY)
+
+
+def _officer(email: str, kind: str, **unit: object) -> User:
+    user, created = User.objects.get_or_create(email=email)
+    if created:
+        user.set_unusable_password()
+        user.save()
+    Role.objects.get_or_create(
+        user=user, kind=kind, defaults={"start": dt.date(2020, 1, 1), **unit}
+    )
+    return User.objects.get(pk=user.pk)
+
+
+def _member_login(member: Member) -> User:
+    if member.user_id:
+        return User.objects.get(pk=member.user_id)
+    user, _ = User.objects.get_or_create(email=f"{member.membership_number.lower()}@{DOMAIN}")
+    user.set_unusable_password()
+    user.save()
+    member.user = user
+    member.save(update_fields=["user"])
+    return user
+
+
+def _current(admin: User, streatham: CLP, rng: random.Random, today: dt.date) -> str:
+    tz = dt.UTC
+    starts = today - dt.timedelta(days=1)
+    opens = dt.datetime.combine(starts, dt.time(9), tzinfo=tz)
+    conf = services.conference_create(
+        actor=admin,
+        year=today.year,
+        title=f"Annual Conference {today.year}",
+        venue="Liverpool",
+        starts_on=starts,
+        ends_on=today + dt.timedelta(days=2),
+        motions_deadline=opens - dt.timedelta(days=18),
+        rule_changes_deadline=opens - dt.timedelta(days=100),
+        amendments_deadline=opens - dt.timedelta(days=30),
+        delegates_deadline=opens - dt.timedelta(days=25),
+        census_date=starts - dt.timedelta(days=120),
+    )
+    submitted = opens - dt.timedelta(days=40)
+    meeting = timezone.localdate(submitted) - dt.timedelta(days=9)
+
+    # CLPs submitting: Streatham and the biggest others (their secretaries submit).
+    clps = [streatham] + list(
+        CLP.objects.exclude(pk=streatham.pk)
+        .annotate(n=Count("members"))
+        .order_by("-n", "name")[: N_CLPS - 1]
+    )
+    secretaries = {streatham.pk: User.objects.get(email=f"secretary@{DOMAIN}")}
+    for clp in clps[1:]:
+        secretaries[clp.pk] = _officer(
+            f"secretary.{clp.slug}@{DOMAIN}", Role.Kind.CLP_SECRETARY, clp=clp
+        )
+    affiliates = [
+        a
+        for a in [
+            Affiliate.objects.filter(short_name="Unite").first(),
+            *Affiliate.objects.filter(short_name__in=OTHER_AFFILIATES).order_by("name"),
+        ]
+        if a
+    ]
+    aff_officers = {}
+    for aff in affiliates:
+        email = (
+            f"affiliate@{DOMAIN}"
+            if aff.short_name == "Unite"
+            else f"officer.{aff.short_name.lower()}@{DOMAIN}"
+        )
+        aff_officers[aff.pk] = _officer(email, Role.Kind.AFFILIATE_OFFICER, affiliate=aff)
+
+    # Motions: spread the texts over the organisations, each submits one item.
+    pool = [(topic, title, text) for topic, ms in MOTIONS.items() for title, text in ms]
+    orgs: list[tuple[str, object]] = [("clp", c) for c in clps] + [
+        ("affiliate", a) for a in affiliates
+    ]
+    subs: list[tuple[Submission, str | None, str]] = []
+    for i, (kind, org) in enumerate(orgs):
+        actor = secretaries[org.pk] if kind == "clp" else aff_officers[org.pk]  # type: ignore[attr-defined]
+        unit = {"clp": org} if kind == "clp" else {"affiliate": org}
+        if i == 3:  # a CLP rule change: debated next year (clause 3.II.3)
+            s = services.submission_create(
+                actor=actor,
+                conference=conf,
+                kind=Submission.Kind.RULE_CHANGE,
+                clause_number="A6.1",
+                title="Eight priorities per section",
+                text=(
+                    "The CAC shall group the motions in order into topics. The CLP section and the "
+                    "affiliated organisations section shall each select 8 topics for debate by a "
+                    "priorities ballot, each CLP delegation and each affiliate casting one vote. The "
+                    "topics chosen by either section shall be debated."
+                ),
+                parameter_changes={"priorities_topics_per_section": 8},
+                meeting_date=meeting - dt.timedelta(days=80),
+                meeting_for=31,
+                meeting_against=4,
+                now=submitted - dt.timedelta(days=70),
+                **unit,  # type: ignore[arg-type]
+            )
+            subs.append((s, None, ""))
+            continue
+        if i in (5, 9):
+            title, text, reason = OUT_OF_ORDER[0 if i == 5 else 1]
+            s = services.submission_create(
+                actor=actor,
+                conference=conf,
+                kind=Submission.Kind.MOTION,
+                title=title,
+                text=text,
+                meeting_date=meeting,
+                meeting_for=22,
+                meeting_against=1,
+                now=submitted,
+                **unit,
+            )  # type: ignore[arg-type]
+            subs.append((s, None, reason))
+            continue
+        topic, title, text = pool[i % len(pool)]
+        s = services.submission_create(
+            actor=actor,
+            conference=conf,
+            kind=Submission.Kind.MOTION,
+            title=title,
+            text=text,
+            meeting_date=meeting - dt.timedelta(days=rng.randint(0, 20)),
+            meeting_for=rng.randint(18, 60),
+            meeting_against=rng.randint(0, 9),
+            now=submitted,
+            **unit,  # type: ignore[arg-type]
+        )
+        subs.append((s, topic, ""))
+    # An affiliate rule change debated this year.
+    topics = {
+        name: services.topic_create(actor=admin, conference=conf, name=name) for name in MOTIONS
+    }
+    for s, topic_name, reason in subs:
+        if s.debate_year != conf.year:
+            continue
+        if reason:
+            services.submission_rule(actor=admin, submission=s, in_order=False, reason=reason)
+        else:
+            services.submission_rule(
+                actor=admin,
+                submission=s,
+                in_order=True,
+                topic=topics[topic_name] if topic_name else None,
+            )
+    services.agenda_publish(actor=admin, conference=conf, now=opens - dt.timedelta(days=10))
+
+    # Delegates: Streatham (the demo member among them) and each submitting CLP.
+    delegates = _delegates(admin, conf, clps, rng)
+    for aff in affiliates:
+        d = services.delegation_register(
+            actor=admin,
+            conference=conf,
+            affiliate=aff,
+            leader=aff_officers[aff.pk],
+            size=rng.randint(4, 40),
+        )
+        services.delegation_check_in(actor=admin, delegation=d)
+
+    # Priorities ballot.
+    services.priorities_open(actor=admin, conference=conf)
+    names = list(topics)
+    weights = [9, 8, 7, 7, 6, 5, 2, 3]
+    for clp in clps:
+        picks = _weighted_sample(names, weights, 5, rng)
+        try:
+            services.priorities_cast(
+                actor=secretaries[clp.pk],
+                conference=conf,
+                clp=clp,
+                topics=[topics[n] for n in picks],
+            )
+        except DomainError:
+            continue
+    for aff in affiliates:
+        picks = _weighted_sample(names, [6, 9, 8, 5, 9, 6, 3, 4], 4, rng)
+        services.priorities_cast(
+            actor=aff_officers[aff.pk],
+            conference=conf,
+            affiliate=aff,
+            topics=[topics[n] for n in picks],
+        )
+    services.priorities_close(actor=admin, conference=conf)
+
+    # Composites for the debated topics with two or more motions.
+    composites: list[Composite] = []
+    for name, topic in topics.items():
+        topic.refresh_from_db()
+        originals = list(
+            Submission.objects.filter(topic=topic, status=Submission.Status.IN_ORDER).order_by(
+                "reference"
+            )
+        )
+        if not topic.debated or len(originals) < 2:
+            continue
+        sentences = [s.text.split(". ") for s in originals]
+        body = [sentences[0][0].rstrip(".") + "."]
+        for k, sent in enumerate(sentences):
+            body.append(sent[min(1 + k % 2, len(sent) - 1)].rstrip(".") + ".")
+        c = services.composite_create(actor=admin, topic=topic, title=name, text=" ".join(body))
+        composites.append(c)
+    for k, c in enumerate(composites):
+        originals = list(
+            Submission.objects.filter(topic=c.topic, status=Submission.Status.IN_ORDER)
+        )
+        for j, s in enumerate(originals):
+            if k == len(composites) - 1 and j == len(originals) - 1 and len(composites) > 2:
+                break  # the last composite still awaits one mover
+            signer = secretaries.get(s.clp_id or -1) or aff_officers[s.affiliate_id or -1]
+            services.composite_sign(actor=signer, composite=c, submission=s)
+    agreed = [c for c in Composite.objects.filter(conference=conf, status=Composite.Status.AGREED)]
+
+    # The floor.
+    sun = services.session_create(
+        actor=admin,
+        conference=conf,
+        title="Sunday afternoon",
+        starts_at=dt.datetime.combine(starts, dt.time(14), tzinfo=tz),
+    )
+    mon = services.session_create(
+        actor=admin,
+        conference=conf,
+        title="Monday morning",
+        starts_at=dt.datetime.combine(today, dt.time(10), tzinfo=tz),
+    )
+    done = 0
+    if agreed:
+        item = services.item_create(actor=admin, session=sun, composite=agreed[0])
+        services.card_vote_open(actor=admin, item=item)
+        for card in Card.objects.filter(item=item):
+            choice = "for" if rng.random() < (0.86 if card.section == "clp" else 0.8) else "against"
+            services.card_cast(actor=card.user, card_id=card.pk, choice=choice)
+        services.item_close(actor=admin, item=item)
+        done += 1
+    if len(agreed) > 1:
+        item = services.item_create(
+            actor=admin, session=sun, composite=agreed[1], method=AgendaItem.Method.HANDS
+        )
+        services.item_close(
+            actor=admin,
+            item=item,
+            outcome=AgendaItem.Outcome.CARRIED,
+            note="Carried overwhelmingly on a show of hands.",
+        )
+        done += 1
+    singles = list(
+        Submission.objects.filter(
+            debate_year=conf.year,
+            status=Submission.Status.IN_ORDER,
+            kind=Submission.Kind.MOTION,
+            topic__debated=True,
+        )
+    )
+    if singles:
+        item = services.item_create(
+            actor=admin, session=sun, submission=singles[0], method=AgendaItem.Method.HANDS
+        )
+        services.item_close(
+            actor=admin,
+            item=item,
+            outcome=AgendaItem.Outcome.REMITTED,
+            note="Remitted to the NEC with the mover's agreement.",
+        )
+        done += 1
+    open_item = None
+    target = agreed[2] if len(agreed) > 2 else None
+    if target is not None:
+        open_item = services.item_create(actor=admin, session=mon, composite=target)
+    elif len(singles) > 1:
+        open_item = services.item_create(actor=admin, session=mon, submission=singles[1])
+    if open_item is not None:
+        services.card_vote_open(actor=admin, item=open_item)
+        demo_user = User.objects.filter(email=f"member@{DOMAIN}").first()
+        for card in Card.objects.filter(item=open_item).exclude(user=demo_user):
+            if rng.random() < 0.6:
+                services.card_cast(
+                    actor=card.user,
+                    card_id=card.pk,
+                    choice="for" if rng.random() < 0.7 else "against",
+                )
+    return (
+        f"{conf.title}: {len(subs)} submissions, {Topic.objects.filter(conference=conf, debated=True).count()} "
+        f"debated topics, {len(composites)} composites, {delegates} delegates, {done} items decided, "
+        f"{'a card vote open' if open_item else 'no open vote'}"
+    )
+
+
+def _weighted_sample(names: list[str], weights: list[int], k: int, rng: random.Random) -> list[str]:
+    pool = list(zip(names, weights, strict=True))
+    out: list[str] = []
+    while pool and len(out) < k:
+        total = sum(w for _, w in pool)
+        r = rng.uniform(0, total)
+        for i, (n, w) in enumerate(pool):
+            r -= w
+            if r <= 0:
+                out.append(n)
+                pool.pop(i)
+                break
+    return out
+
+
+def _delegates(admin: User, conf: Conference, clps: list[CLP], rng: random.Random) -> int:
+    """Each CLP elects its delegates at a meeting; all check in. Streatham's include the demo
+    member (Alex Morgan) and the secretary (Jo Adeyemi)."""
+    meeting = conf.dates.census_date + dt.timedelta(days=30)
+    n = 0
+    for clp in clps:
+        ent = services.queries.clp_entitlement(conf, clp.pk)
+        wanted = min(ent.general, 3)
+        members = list(
+            Member.objects.filter(
+                clp=clp,
+                periods__kind="membership",
+                periods__start__lte=conf.dates.census_date,
+                periods__end__isnull=True,
+            )
+            .order_by("membership_number")
+            .distinct()[:40]
+        )
+        if clp.constituency.name == "Streatham":
+            first = [m for m in members if m.membership_number in ("L0000001", "L0000002")]
+            members = first + [m for m in members if m not in first]
+        women = [m for m in members if m.gender == Gender.WOMAN]
+        others = [m for m in members if m.gender != Gender.WOMAN]
+        chosen: list[Member] = []
+        if clp.constituency.name == "Streatham":
+            chosen = members[:1]  # the demo member; the secretary becomes the women's delegate
+        while len(chosen) < wanted and (women or others):
+            need_woman = sum(1 for m in chosen if m.gender == Gender.WOMAN) < (len(chosen) + 1) // 2
+            src = women if (need_woman and women) or not others else others
+            m = src.pop(0)
+            if m not in chosen:
+                chosen.append(m)
+        extra: list[tuple[Member, str]] = []
+        rest = [m for m in members if m not in chosen]
+        if ent.woman_delegate:
+            w = next((m for m in rest if m.gender == Gender.WOMAN), None)
+            if w is not None:
+                extra.append((w, Delegate.Kind.WOMAN))
+                rest.remove(w)
+        if ent.youth_delegate:
+            cutoff = conf.dates.census_date.replace(year=conf.dates.census_date.year - 27)
+            y = next((m for m in rest if m.date_of_birth and m.date_of_birth > cutoff), None)
+            if y is not None:
+                extra.append((y, Delegate.Kind.YOUTH))
+        plan = [(m, Delegate.Kind.GENERAL) for m in chosen[: max(wanted, 1)]] + extra
+        for m, kind in plan:
+            try:
+                d = services.delegate_register(
+                    actor=admin, conference=conf, member=m, kind=kind, meeting_date=meeting
+                )
+            except DomainError:
+                continue
+            _member_login(m)
+            services.delegate_check_in(actor=admin, delegate=d)
+            n += 1
+    return n

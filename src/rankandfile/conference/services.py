@@ -1310,3 +1310,100 @@ def for_percent_display(item: AgendaItem) -> str:
     if not item.for_share:
         return ""
     return percent_str(Fraction(item.for_share))
+
+
+@transaction.atomic
+def historic_vote_record(
+    *,
+    actor: User | None,
+    conference: Conference,
+    title: str,
+    topic: str,
+    text: str,
+    clp_for: int,
+    clp_against: int,
+    affiliate_for: int,
+    affiliate_against: int,
+    mover: str = "",
+    supersedes: ProgrammeEntry | None = None,
+) -> AgendaItem:
+    """Record a card vote taken before the software (from the CAC's published report):
+    the section totals are counted exactly as a live vote would be, and a motion carried
+    with at least the programme threshold enters the programme of that conference's year.
+    Used to load a party's programme history."""
+    from rankandfile.counting.cardvote import Section, count_card_vote
+    from rankandfile.counting.yesno import SIMPLE_MAJORITY
+
+    p = parameters_in_force(on=conference.starts_on)
+    shares = p.card_vote_section_shares
+    result = count_card_vote(
+        [
+            Section("clp", shares["clp"], clp_for, clp_against),
+            Section("affiliate", shares["affiliate"], affiliate_for, affiliate_against),
+        ],
+        threshold=SIMPLE_MAJORITY,
+    )
+    session = FloorSession.objects.filter(
+        conference=conference
+    ).first() or FloorSession.objects.create(
+        conference=conference,
+        title="Policy debates",
+        starts_at=dt.datetime.combine(conference.starts_on, dt.time(14), tzinfo=dt.UTC),
+    )
+    pos = (AgendaItem.objects.filter(session=session).aggregate(m=Max("position"))["m"] or 0) + 1
+    fs = result.for_share
+    assert fs is not None
+    item = AgendaItem.objects.create(
+        session=session,
+        position=pos,
+        title=title[:200],
+        method=AgendaItem.Method.CARD,
+        state=AgendaItem.State.CLOSED,
+        outcome=AgendaItem.Outcome.CARRIED if result.carried else AgendaItem.Outcome.LOST,
+        closed_at=dt.datetime.combine(conference.ends_on, dt.time(12), tzinfo=dt.UTC),
+        for_share=f"{fs.numerator}/{fs.denominator}",
+        result=result.to_dict(),
+        note=f"Moved by {mover}. Recorded from the published card-vote report."
+        if mover
+        else "Recorded from the published card-vote report.",
+    )
+    audit.record(
+        actor=actor,
+        action="conference.historic_vote_record",
+        target=item,
+        data={"for_share": item.for_share},
+    )
+    if result.carried and fs >= p.programme_threshold:
+        version = _programme_version_for(conference, conference.ends_on)
+        seq = ProgrammeEntry.objects.filter(conference=conference).count() + 1
+        entry = ProgrammeEntry.objects.create(
+            reference=f"{conference.year}/{seq:02d}",
+            title=title[:200],
+            topic=topic,
+            text=text,
+            conference=conference,
+            added_in=version,
+            supersedes=supersedes,
+            agenda_item=item,
+            figures={
+                "method": "card vote",
+                "for_share": item.for_share,
+                "for_percent": result.to_dict()["for_percent"],
+                "against_percent": result.to_dict()["against_percent"],
+                "sections": [
+                    {
+                        "name": s["name"],
+                        "for_percent": s["for_percent"],
+                        "against_percent": s["against_percent"],
+                        "for": s["for"],
+                        "against": s["against"],
+                    }
+                    for s in result.to_dict()["sections"]
+                ],
+            },
+        )
+        if supersedes is not None and supersedes.removed_in_id is None:
+            supersedes.removed_in = version
+            supersedes.save(update_fields=["removed_in"])
+        audit.record(actor=actor, action="conference.programme_add", target=entry)
+    return item
