@@ -190,16 +190,21 @@ def _run(selection: Selection, target: str, admin: User, rng: random.Random) -> 
 
 
 def _votes(ballot: Ballot, rng: random.Random, share: float) -> int:
+    """Votes from ``share`` of the electorate: no candidate near a majority of first
+    preferences, so the count runs over several stages; later preferences lean to
+    candidates close in popularity."""
     n = ballot.options.count()
-    popularity = [rng.random() + 0.3 for _ in range(n)]
+    weights = sorted((rng.uniform(0.6, 1.0) for _ in range(n)), reverse=True)
     cast = 0
     electors = Elector.objects.filter(ballot=ballot).exclude(member__user__email=DEMO_MEMBER)
     for elector in electors.order_by("member_id"):
         if rng.random() >= share:
             continue
-        order = sorted(range(n), key=lambda i: -popularity[i] * rng.random())
-        ballot_services.ballot_cast(ballot=ballot, elector=elector,
-                                    choice=order[: rng.randint(1, n)])  # fmt: skip
+        first = rng.choices(range(n), weights=weights)[0]
+        rest = sorted((i for i in range(n) if i != first),
+                      key=lambda i: abs(i - first) + rng.random() * 2)  # fmt: skip
+        choice = [first, *rest[: rng.randint(0, n - 1)]]
+        ballot_services.ballot_cast(ballot=ballot, elector=elector, choice=choice)
         cast += 1
     return cast
 
