@@ -190,19 +190,24 @@ def _run(selection: Selection, target: str, admin: User, rng: random.Random) -> 
 
 
 def _votes(ballot: Ballot, rng: random.Random, share: float) -> int:
-    """Votes from ``share`` of the electorate: no candidate near a majority of first
-    preferences, so the count runs over several stages; later preferences lean to
-    candidates close in popularity."""
+    """Votes from ``share`` of the electorate. First preferences follow a fixed cycle in
+    which no candidate comes near a majority (so the count runs over several stages);
+    later preferences lean to the candidates next in the cycle."""
     n = ballot.options.count()
-    weights = sorted((rng.uniform(0.6, 1.0) for _ in range(n)), reverse=True)
+    order = list(range(n))
+    rng.shuffle(order)
+    cycle = [0, 1, 2, 0, 1, 3, 0, 1, 2, 3] if n == 4 else list(range(n))
     cast = 0
     electors = Elector.objects.filter(ballot=ballot).exclude(member__user__email=DEMO_MEMBER)
     for elector in electors.order_by("member_id"):
         if rng.random() >= share:
             continue
-        first = rng.choices(range(n), weights=weights)[0]
-        rest = sorted((i for i in range(n) if i != first),
-                      key=lambda i: abs(i - first) + rng.random() * 2)  # fmt: skip
+        first = order[cycle[cast % len(cycle)] % n]
+        place = order.index(first)
+        rest = sorted(
+            (i for i in range(n) if i != first),
+            key=lambda i: abs(order.index(i) - place) + rng.random() * 2,
+        )
         choice = [first, *rest[: rng.randint(0, n - 1)]]
         ballot_services.ballot_cast(ballot=ballot, elector=elector, choice=choice)
         cast += 1
