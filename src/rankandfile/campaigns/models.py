@@ -128,7 +128,9 @@ class Signature(models.Model):
     withdraw_digest = models.CharField(max_length=64, blank=True, db_index=True)
     created_at = models.DateTimeField()
     confirmed_at = models.DateTimeField(null=True, blank=True)
-    emails_sent = models.PositiveSmallIntegerField(default=0)
+    emails_sent = models.PositiveSmallIntegerField(
+        default=0, help_text="Emails claimed for this signature (capped per address)."
+    )
 
     class Meta:
         ordering = ["campaign", "-confirmed_at"]
@@ -345,3 +347,18 @@ class RecallCount(models.Model):
 
     def __str__(self) -> str:
         return f"{self.signatures} on {self.published_on}"
+
+
+class RateWindow(models.Model):
+    """One fixed-window counter of the public forms' rate limits
+    (:func:`rankandfile.campaigns.services.allow`).
+
+    ``key`` is a digest of what is limited (a client address) and the window, so no
+    address is stored; rows are deleted once their window has passed."""
+
+    key = models.CharField(max_length=64, primary_key=True)
+    count = models.PositiveIntegerField(default=0)
+    expires_at = models.DateTimeField(db_index=True)
+
+    def __str__(self) -> str:
+        return f"{self.key[:8]}…: {self.count}"

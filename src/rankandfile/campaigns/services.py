@@ -13,14 +13,14 @@ import datetime as dt
 import hashlib
 import os
 import secrets
+import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from functools import partial
 from typing import Any, Literal
 
 from django.conf import settings
-from django.core.cache import cache
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.db.models import F, Q
 from django.utils import timezone
 from django.utils.text import slugify
@@ -37,6 +37,7 @@ from rankandfile.campaigns.models import (
     CampaignEvent,
     PartyEvent,
     Pledge,
+    RateWindow,
     RecallCount,
     RecallPetition,
     Rsvp,
@@ -332,25 +333,38 @@ def check_signature_input(raw: SignatureInput) -> tuple[SignatureInput, dict[str
     )
 
 
-def email_limit() -> tuple[int, int]:
-    """(emails, seconds): at most this many petition emails to one address per window."""
-    return (
-        int(setting("CAMPAIGN_EMAILS_PER_ADDRESS", 3)),
-        int(setting("CAMPAIGN_EMAIL_WINDOW", 3600)),
-    )
+def emails_per_address() -> int:
+    """At most this many petition emails to one address for one signature (default 3)."""
+    return int(setting("CAMPAIGN_EMAILS_PER_ADDRESS", 3))
 
 
 def allow(key: str, limit: int, window: int) -> bool:
-    """A fixed-window counter in the shared cache (like allauth's rate limits)."""
+    """Count one more event for ``key`` in the current fixed window of ``window`` seconds;
+    whether it is within ``limit``.
+
+    One atomic statement (``INSERT ... ON CONFLICT DO UPDATE ... RETURNING``, PostgreSQL
+    and SQLite 3.35+), in its own transaction: concurrent requests each get their own
+    count, and a refused request still counts. ``limit`` 0 or less disables the limit."""
     if limit <= 0:
         return True
-    cache.add(key, 0, window)
-    try:
-        count = cache.incr(key)
-    except ValueError:  # expired between add and incr
-        cache.set(key, 1, window)
-        count = 1
-    return count <= limit
+    now = time.time()
+    index = int(now // window)
+    digest = hashlib.sha256(f"{key}|{window}|{index}".encode()).hexdigest()
+    expires = dt.datetime.fromtimestamp((index + 1) * window, tz=dt.UTC)
+    table = connection.ops.quote_name(RateWindow._meta.db_table)
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute(
+            f"INSERT INTO {table} (key, count, expires_at) VALUES (%s, 1, %s) "  # noqa: S608 - the table name is ours
+            f"ON CONFLICT (key) DO UPDATE SET count = {table}.count + 1 RETURNING count",
+            [digest, expires],
+        )
+        row = cursor.fetchone()
+    return bool(row) and int(row[0]) <= limit
+
+
+def purge_rate_windows(now: dt.datetime | None = None) -> int:
+    deleted, _ = RateWindow.objects.filter(expires_at__lte=now or timezone.now()).delete()
+    return deleted
 
 
 def signature_sign(*, campaign: Campaign, data: SignatureInput, notify: bool = True) -> SignResult:
@@ -360,7 +374,7 @@ def signature_sign(*, campaign: Campaign, data: SignatureInput, notify: bool = T
     campaign (a database constraint): signing again with the same address creates
     nothing; an unconfirmed signer is sent their link again, a confirmed one is told they
     have already signed — by email, so this page never reveals who has signed. At most
-    ``CAMPAIGN_EMAILS_PER_ADDRESS`` emails per address per window.
+    ``CAMPAIGN_EMAILS_PER_ADDRESS`` emails per signature.
     """
     if not campaign.accepts_signatures:
         raise DomainError("This petition is not open for signatures.")
@@ -378,6 +392,7 @@ def signature_sign(*, campaign: Campaign, data: SignatureInput, notify: bool = T
                 consent=data.consent,
                 show_publicly=data.show_publicly,
                 created_at=now,
+                emails_sent=1 if notify else 0,
             )
             kind: SignKind = "new"
             if notify:
@@ -388,17 +403,22 @@ def signature_sign(*, campaign: Campaign, data: SignatureInput, notify: bool = T
         )
         if existing is None:  # withdrawn between the insert and this read
             raise DomainError("Please try again.") from None
-        limit, window = email_limit()
-        if not allow(f"campaigns:email:{campaign.pk}:{data.email}", limit, window):
+        # At most CAMPAIGN_EMAILS_PER_ADDRESS emails to one address for one signature,
+        # counted on the row (no extra write when signing for the first time).
+        if existing.emails_sent >= emails_per_address():
             return SignResult("throttled", existing.pk)
         kind = "already_signed" if existing.confirmed_at else "resent"
         if notify:
+            # Counted now (conditionally), so simultaneous duplicates cannot all send.
+            claimed = Signature.objects.filter(
+                pk=existing.pk, emails_sent__lt=emails_per_address()
+            ).update(emails_sent=F("emails_sent") + 1)
+            if not claimed:
+                return SignResult("throttled", existing.pk)
             transaction.on_commit(
                 partial(_enqueue, existing.pk, "already" if existing.confirmed_at else "confirm")
             )
         return SignResult(kind, existing.pk)
-    limit, window = email_limit()
-    allow(f"campaigns:email:{campaign.pk}:{data.email}", limit, window)
     return SignResult(kind, sig.pk)
 
 
@@ -423,10 +443,7 @@ def signature_issue_links(signature_id: int, *, confirm: bool = True) -> Signatu
     stored, so older links stop working. ``None`` if the signature is gone."""
     confirm_secret = secrets.token_urlsafe(32)
     withdraw_secret = secrets.token_urlsafe(32)
-    fields: dict[str, Any] = {
-        "withdraw_digest": token_digest(withdraw_secret),
-        "emails_sent": F("emails_sent") + 1,
-    }
+    fields: dict[str, Any] = {"withdraw_digest": token_digest(withdraw_secret)}
     if confirm:
         fields["confirm_digest"] = token_digest(confirm_secret)
     updated = Signature.objects.filter(pk=signature_id).update(**fields)
@@ -583,6 +600,7 @@ def purge_expired(*, today: dt.date | None = None) -> PurgeReport:
                 action="campaigns.signature.purge_unconfirmed",
                 data={"deleted": stale, "older_than_days": unconfirmed_days()},
             )
+    purge_rate_windows()
     return PurgeReport(totals[0], totals[1], totals[2], totals[3], stale)
 
 

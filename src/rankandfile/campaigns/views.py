@@ -164,7 +164,7 @@ def campaign_sign(request: HttpRequest, slug: str) -> HttpResponse:
             request, "campaigns/detail.html", _detail_context(request, campaign, form), status=409
         )
     url = reverse("campaigns:signed", args=[campaign.slug])
-    if result.kind == "throttled":
+    if result.kind == "throttled":  # past the emails allowed for this address
         url += "?again=1"
     return redirect(url)
 
