@@ -74,12 +74,24 @@ def test_selection_page_shows_timetable_and_mp_record(
         divisions_counted: int
         absences: int
 
+    @dataclass(frozen=True)
+    class Change:
+        date: dt.date
+        kind: str
+        from_party: str
+        to_party: str
+        note: str
+
     class FakeAccountability:
         @staticmethod
         def mp_scorecard(mp: Any) -> list[Line]:
             assert mp == party.mp
             return [Line("Public ownership of rail", "/conference/programme/1/",
                          "consistently voted for", 0.97, 12, 0)]  # fmt: skip
+
+        @staticmethod
+        def party_changes(mp: Any) -> list[Change]:
+            return [Change(dt.date(2019, 2, 18), "lost_whip", "Labour", "Independent", "")]
 
     monkeypatch.setattr(
         queries, "_accountability", lambda name: getattr(FakeAccountability, name, None)
@@ -89,7 +101,15 @@ def test_selection_page_shows_timetable_and_mp_record(
     assert "The sitting MP's record: Ada Lovelace" in html
     assert "Public ownership of rail" in html and "consistently voted for" in html
     assert "97%" in html
+    assert "18 February 2019: Lost the whip (Labour → Independent)" in html
     assert "Apply to be the candidate" in html
+
+
+def test_mp_record_from_the_real_accountability_queries(party: Party, selection: Selection) -> None:
+    """The accountability app's contract (no monkeypatch): an MP with no stored scores."""
+    html = client_for(party.member).get(f"/selections/{selection.pk}/").content.decode()
+    assert "No votes on programme policies are recorded for Ada Lovelace." in html
+    assert f"/{party.mp.mnis_id}/" in html  # the link to the MP's page
 
 
 def test_mp_record_says_when_scorecard_is_not_available(

@@ -61,11 +61,19 @@ def _accountability(name: str) -> Any:
     return getattr(module, name, None)
 
 
+CHANGE_LABELS = {
+    "left_party": "Left the party",
+    "lost_whip": "Lost the whip",
+    "regained_whip": "Regained the whip",
+    "changed_party": "Changed party",
+}
+
+
 @dataclass
 class MPRecord:
     mp: MP
     scorecard: list[Any] | None  # accountability ScoreLine objects; None: not available
-    party_changes: list[Any] = field(default_factory=list)
+    party_changes: list[tuple[Any, str]] = field(default_factory=list)  # (change, label)
     url: str = ""
 
 
@@ -78,7 +86,10 @@ def mp_record(mp: MP | None) -> MPRecord | None:
     return MPRecord(
         mp=mp,
         scorecard=list(scorecard_fn(mp)) if scorecard_fn else None,
-        party_changes=list(changes_fn(mp)) if changes_fn else [],
+        party_changes=[
+            (c, CHANGE_LABELS.get(c.kind, c.kind.replace("_", " ").capitalize()))
+            for c in (changes_fn(mp) if changes_fn else [])
+        ],
         url=_mp_url(mp),
     )
 
