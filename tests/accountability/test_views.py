@@ -214,25 +214,29 @@ def test_no_alert_for_an_old_division_or_a_vote_with_the_policy(
     party: Any, tmp_path: Path, django_capture_on_commit_callbacks: Any
 ) -> None:
     AlertPreference.objects.create(member=party.me, enabled=True)
-    with time_machine.travel(dt.datetime(2026, 1, 1, tzinfo=dt.UTC)):
-        with django_capture_on_commit_callbacks(execute=True):
-            importer.import_paths(
-                actor=None,
-                paths=[
-                    write_json(
-                        tmp_path,
-                        "old.json",
-                        [
-                            division_json(9301, noes=[member_entry(party.mp)]),
-                            division_json(9302, ayes=[member_entry(party.mp)]),
-                        ],
-                    )
-                ],
-            )
-    with time_machine.travel(dt.datetime(2026, 3, 1, tzinfo=dt.UTC)):
-        with django_capture_on_commit_callbacks(execute=True):
-            policy = services.policy_create(actor=None, title="Rent controls")
-            _link(policy, 9301)  # imported two months ago: history, not news
+    with (
+        time_machine.travel(dt.datetime(2026, 1, 1, tzinfo=dt.UTC)),
+        django_capture_on_commit_callbacks(execute=True),
+    ):
+        importer.import_paths(
+            actor=None,
+            paths=[
+                write_json(
+                    tmp_path,
+                    "old.json",
+                    [
+                        division_json(9301, noes=[member_entry(party.mp)]),
+                        division_json(9302, ayes=[member_entry(party.mp)]),
+                    ],
+                )
+            ],
+        )
+    with (
+        time_machine.travel(dt.datetime(2026, 3, 1, tzinfo=dt.UTC)),
+        django_capture_on_commit_callbacks(execute=True),
+    ):
+        policy = services.policy_create(actor=None, title="Rent controls")
+        _link(policy, 9301)  # imported two months ago: history, not news
     assert mail.outbox == []
     with django_capture_on_commit_callbacks(execute=True):
         importer.import_paths(
@@ -280,3 +284,45 @@ def test_mp_page_links_to_evidence_beyond_the_inline_limit(
         in text
     )
     assert "Test division 9101" not in text
+
+
+def test_api_scorecard_and_policies(client: Client, party: Any, voted: Policy) -> None:
+    assert client.get(f"/api/v1/accountability/mps/{party.mp.mnis_id}").status_code == 401
+    c = login(client, party.member)
+    data = c.get(f"/api/v1/accountability/mps/{party.mp.mnis_id}").json()
+    assert data["name"] == party.mp.name
+    (line,) = data["scores"]
+    assert (line["wording"], line["agreement"], line["divisions_counted"]) == (
+        "consistently voted against",
+        0.0,
+        2,
+    )
+    assert c.get("/api/v1/accountability/mps/1").status_code == 404
+    (policy,) = c.get("/api/v1/accountability/policies").json()
+    assert [lk["division_id"] for lk in policy["links"]] == [9101, 9102]
+    assert policy["links"][0]["supports"] == "Aye"
+
+
+def test_officer_records_a_party_change(
+    client: Client, party: Any, officer: Any, voted: Policy, django_capture_on_commit_callbacks: Any
+) -> None:
+    url = reverse("accountability:mp", kwargs={"mnis_id": party.mp.mnis_id})
+    form = {
+        "date": "2026-11-05",
+        "kind": "lost_whip",
+        "from_party": "Labour",
+        "to_party": "Independent",
+        "note": "whip suspended",
+    }
+    assert login(Client(), party.member).post(url, form).status_code == 403
+    assert not party.mp.party_changes.exists()
+    with django_capture_on_commit_callbacks(execute=True):
+        response = login(client, officer).post(url, form)
+    assert response.status_code == 302
+    from rankandfile.accountability import queries
+
+    (change,) = queries.party_changes(party.mp)
+    assert (change.kind, change.note) == ("lost_whip", "whip suspended")
+    # The second division (9 November) was after losing the whip: it no longer counts.
+    score = Score.objects.get(mp=party.mp, policy=voted)
+    assert (score.strong_votes, score.points) == (1, 10)

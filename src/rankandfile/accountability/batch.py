@@ -105,10 +105,10 @@ def recompute_scores(
             continue
         i = mp_index[mp_id]
         ever_ours[i] |= any(is_ours(c.from_party) or is_ours(c.to_party) for c in mp_changes)
-        # Latest change first, so earlier changes overwrite the days before them.
-        for change in reversed(mp_changes):
-            before = div_dates < change.date.toordinal()
-            is_ours_at[i, before] = is_ours(change.from_party)
+        # Recorded changes take precedence over the printed party (parties.party_on).
+        is_ours_at[i, :] = is_ours(mp_changes[0].from_party)
+        for change in mp_changes:
+            is_ours_at[i, div_dates >= change.date.toordinal()] = is_ours(change.to_party)
     # "Ever in our party" must not depend on which divisions this run loads: the MP's
     # current party (membership.MP.party) or any recorded change to or from ours.
     ever_ours |= np.array([is_ours(party) for _, party in mps], dtype=bool)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django import forms
 
-from rankandfile.accountability.models import Division, PolicyDivision
+from rankandfile.accountability.models import Division, PartyChange, PolicyDivision
 from rankandfile.accountability.services import MIN_JUSTIFICATION
 from rankandfile.conference.models import ProgrammeEntry
 
@@ -49,3 +49,13 @@ class AlertsForm(forms.Form):
     enabled = forms.BooleanField(
         required=False, label="Email me when my MP votes against the party's policy"
     )
+
+
+class PartyChangeForm(forms.Form):
+    date = forms.DateField(
+        widget=forms.DateInput(attrs={"type": "date"}), label="Date (first day in the new party)"
+    )
+    kind = forms.ChoiceField(choices=PartyChange.Kind.choices, label="What happened")
+    from_party = forms.CharField(max_length=100, label="Party before")
+    to_party = forms.CharField(max_length=100, label="Party after")
+    note = forms.CharField(max_length=300, required=False, label="Note (shown publicly)")

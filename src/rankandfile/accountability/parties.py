@@ -36,13 +36,21 @@ def canonical(party: str) -> str:
 class Change(Protocol):
     date: dt.date
     from_party: str
+    to_party: str
 
 
 def party_on(recorded: str, day: dt.date, changes: Sequence[Change]) -> str:
-    """The MP's party on ``day``: the ``from_party`` of the first change after that day
-    (the records may print a later party, e.g. the MNIS history prints April 2019's),
-    otherwise the party the record prints. ``changes`` sorted by date."""
+    """The MP's party on ``day`` (rule A7). Recorded changes take precedence over the
+    party a record prints (the MNIS history prints April 2019's party for January's
+    votes; a record may lag a lost whip): the ``to_party`` of the latest change on or
+    before the day, else the ``from_party`` of the first change; with no changes, the
+    record's party. ``changes`` sorted by date."""
+    if not changes:
+        return recorded
+    party = changes[0].from_party
     for change in changes:
-        if change.date > day:
-            return change.from_party
-    return recorded
+        if change.date <= day:
+            party = change.to_party
+        else:
+            break
+    return party

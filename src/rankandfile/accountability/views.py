@@ -73,13 +73,33 @@ def mp_detail(request: HttpRequest, mnis_id: int) -> HttpResponse:
         mp = permissions.access_mp(mnis_id)
     except NotFound as exc:
         raise _404(exc) from exc
+    can_manage = permissions.can_manage_policies(request.user)
+    form = None
+    if can_manage:
+        form = forms.PartyChangeForm(request.POST if request.method == "POST" else None)
+        if request.method == "POST" and form.is_valid():
+            try:
+                services.party_change_record(
+                    actor=request.user,  # type: ignore[arg-type]
+                    mp=mp,
+                    **form.cleaned_data,
+                )
+            except DomainError as exc:
+                form.add_error(None, str(exc))
+            else:
+                messages.success(request, "Party change recorded; scores recomputed.")
+                return redirect("accountability:mp", mnis_id=mp.mnis_id)
+    elif request.method == "POST":
+        raise DjangoPermissionDenied
     context = queries.mp_page(mp)
     member = member_permissions.own_member(request.user)
     context |= {
         "nav": "accountability",
         "is_my_mp": member is not None and member.clp.constituency_id == mp.constituency_id,
+        "party_form": form,
     }
-    return render(request, "accountability/mp.html", context)
+    status = 400 if form is not None and form.errors else 200
+    return render(request, "accountability/mp.html", context, status=status)
 
 
 def mp_policy(request: HttpRequest, mnis_id: int, slug: str) -> HttpResponse:
