@@ -426,3 +426,27 @@ def test_admin_is_read_only_for_national_admins(party: Party, selection: Selecti
     assert admin.get("/admin/selections/selection/").status_code == 200
     assert admin.get("/admin/selections/selection/add/").status_code == 403
     assert client_for(party.clp_secretary).get("/admin/selections/selection/").status_code == 302
+
+
+def test_trigger_decision_by_htmx_updates_the_panel(
+    party: Party, trigger_selection: Selection
+) -> None:
+    client = client_for(party.clp_secretary)
+    url = f"/selections/{trigger_selection.pk}/manage/branch/"
+    ok = client.post(
+        url,
+        {"branch": party.riverside.pk, "members_present": 12, "votes_for": 7, "votes_against": 5},
+        HTTP_HX_REQUEST="true",
+    )
+    html = ok.content.decode()
+    assert ok.status_code == 200
+    assert 'id="trigger-panel"' in html
+    assert "Riverside&#x27;s decision recorded: wants an open selection." in html
+    assert "1 of 1 branch that voted — 100% — wants an open selection" in html
+    bad = client.post(
+        url,
+        {"branch": party.hillside.pk, "members_present": 3, "votes_for": 7, "votes_against": 5},
+        HTTP_HX_REQUEST="true",
+    )
+    assert "more votes than the 3 members present" in bad.content.decode()
+    assert trigger_selection.trigger_decisions.count() == 1

@@ -420,12 +420,21 @@ def manage_action(request: HttpRequest, selection_id: int, action: str) -> HttpR
     selection = (
         _managed(request, selection_id) if managers_only else _selection(request, selection_id)
     )
+    error = False
     try:
         message = handler(request, selection)
     except DomainError as exc:
-        messages.error(request, str(exc))
+        message, error = str(exc), True
     except ValidationError as exc:
-        messages.error(request, " ".join(exc.messages))
-    else:
-        messages.success(request, message)
+        message, error = " ".join(exc.messages), True
+    if getattr(request, "htmx", False):
+        # htmx (trigger decisions): answer with the page itself, the outcome in the panel
+        # the form replaces (its status region announces it); no redirect, no flash.
+        # Refusals too are answered 200 because htmx does not swap error responses; the
+        # database is unchanged all the same.
+        selection = _selection(request, selection_id)
+        context = _manage_context(request, selection)
+        context.update({"flash": message, "flash_error": error})
+        return render(request, "selections/manage.html", context)
+    (messages.error if error else messages.success)(request, message)
     return redirect("selections:manage", selection_id=selection.pk)
