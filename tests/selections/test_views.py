@@ -197,6 +197,7 @@ def test_candidates_cannot_see_each_others_private_data(
     party: Party, selection: Selection, three_applications: list[Application]
 ) -> None:
     ann, bob, _ = three_applications
+    selection = to_nominations(party, selection, three_applications)  # Ann and Bob shortlisted
     bob_user = bob.member.user
     # Bob sees his own private data ...
     own = client_for(bob_user).get(f"/selections/{selection.pk}/candidates/{bob.pk}/")
@@ -450,3 +451,26 @@ def test_trigger_decision_by_htmx_updates_the_panel(
     )
     assert "more votes than the 3 members present" in bad.content.decode()
     assert trigger_selection.trigger_decisions.count() == 1
+
+
+def test_applicants_are_not_published_while_applications_are_open(
+    party: Party, selection: Selection
+) -> None:
+    from tests.selections.conftest import applicant, apply
+
+    ann = apply(selection, applicant(party, "Ann", "Archer"), woman=True)
+    member = client_for(party.member)
+    html = member.get(f"/selections/{selection.pk}/").content.decode()
+    assert "Ann Archer" not in html and "The panel publishes the longlist" in html
+    assert member.get(f"/selections/{selection.pk}/candidates/{ann.pk}/").status_code == 404
+    # Ann sees her own application; the officers see it.
+    assert (
+        client_for(ann.member.user)
+        .get(f"/selections/{selection.pk}/candidates/{ann.pk}/")
+        .status_code
+        == 200
+    )
+    assert (
+        "Ann Archer"
+        in client_for(party.clp_secretary).get(f"/selections/{selection.pk}/").content.decode()
+    )

@@ -11,7 +11,6 @@ from django.db.models import Count, Prefetch, QuerySet
 from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
 
-from rankandfile.ballots.models import Ballot
 from rankandfile.ballots.queries import ResultView, result_view
 from rankandfile.conference.rulebook import parameters_in_force
 from rankandfile.membership.models import MP
@@ -116,20 +115,22 @@ def _applications(selection: Selection) -> QuerySet[Application]:
     )
 
 
-STAGES_AFTER_SHORTLIST = {Stage.NOMINATIONS, Stage.HUSTINGS, Stage.BALLOT, Stage.DECLARED}
-
-
 def candidates(selection: Selection, *, managers: bool) -> list[CandidateRow]:
-    """Managers see every application; others the longlist once drawn, then the shortlist
-    (before a list is drawn, members see who applied)."""
+    """Managers see every application. Members see nobody while applications are open
+    (who applied is the panel's business), then the longlist once drawn, then the
+    shortlist once drawn (and only it from nominations on)."""
     apps = list(_applications(selection).exclude(status=Application.Status.WITHDRAWN))
     if not managers:
-        if selection.stage in (Stage.LONGLIST,) and any(a.on_longlist for a in apps):
-            apps = [a for a in apps if a.on_longlist]
-        elif selection.stage in STAGES_AFTER_SHORTLIST or (
-            selection.stage == Stage.SHORTLIST and any(a.on_shortlist for a in apps)
-        ):
-            apps = [a for a in apps if a.on_shortlist]
+        longlisted = [a for a in apps if a.on_longlist]
+        shortlisted = [a for a in apps if a.on_shortlist]
+        if selection.stage in (Stage.TRIGGER, Stage.APPLICATIONS, Stage.RESELECTED):
+            apps = []
+        elif selection.stage == Stage.LONGLIST:
+            apps = longlisted
+        elif selection.stage == Stage.SHORTLIST:
+            apps = shortlisted or longlisted
+        else:
+            apps = shortlisted
     return [CandidateRow(a, [n.unit_name for n in a.nominations.all()]) for a in apps]
 
 
@@ -245,8 +246,3 @@ def rule_comparisons(rnd: SelectionRound) -> list[Comparison]:
         votes = [d.as_vote() for d in decisions]
         out.append(Comparison(selection, decisions, triggers.compare_all(votes)))
     return out
-
-
-def ballot_state(selection: Selection) -> str:
-    ballot: Ballot | None = selection.ballot
-    return ballot.get_state_display() if ballot is not None else ""
