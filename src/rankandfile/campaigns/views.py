@@ -130,7 +130,10 @@ def campaign_detail(request: HttpRequest, slug: str) -> HttpResponse:
 def campaign_sign(request: HttpRequest, slug: str) -> HttpResponse:
     """The petition's form target (§2): honeypot, per-address rate limit, validation,
     one signature per email; always "check your email" on success."""
-    campaign = _campaign(request, slug)
+    try:
+        campaign = permissions.signable_campaign(slug)
+    except NotFound as exc:
+        raise Http404(str(exc)) from exc
     form = forms.SignForm(request.POST)
     if form.is_bot:
         # Look like success to the bot; store nothing.
