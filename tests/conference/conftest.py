@@ -64,3 +64,7 @@ def motion_text(words: int, seed: str = "conference") -> str:
     base = f"{seed} notes that members want public ownership".split()
     out = [base[i % len(base)] for i in range(words)]
     return " ".join(out) + "."
+
+
+# The Playwright fixtures (Chromium, live server pages) for test_browser_*.py here.
+from tests.browser.conftest import browser, new_page, page  # noqa: E402, F401 - re-exported fixtures

@@ -19,11 +19,12 @@ from __future__ import annotations
 
 import datetime as dt
 import random
+from typing import Any
 
 from django.db.models import Count
 from django.utils import timezone
 
-from rankandfile.conference import services
+from rankandfile.conference import queries, services
 from rankandfile.conference.demo_texts import HISTORY, MOTIONS, OUT_OF_ORDER
 from rankandfile.conference.models import (
     AgendaItem,
@@ -131,11 +132,12 @@ def _current(admin: User, streatham: CLP, rng: random.Random, today: dt.date) ->
     meeting = timezone.localdate(submitted) - dt.timedelta(days=9)
 
     # CLPs submitting: Streatham and the biggest others (their secretaries submit).
-    clps = [streatham] + list(
-        CLP.objects.exclude(pk=streatham.pk)
+    clps = [
+        streatham,
+        *CLP.objects.exclude(pk=streatham.pk)
         .annotate(n=Count("members"))
-        .order_by("-n", "name")[: N_CLPS - 1]
-    )
+        .order_by("-n", "name")[: N_CLPS - 1],
+    ]
     secretaries = {streatham.pk: User.objects.get(email=f"secretary@{DOMAIN}")}
     for clp in clps[1:]:
         secretaries[clp.pk] = _officer(
@@ -160,13 +162,13 @@ def _current(admin: User, streatham: CLP, rng: random.Random, today: dt.date) ->
 
     # Motions: spread the texts over the organisations, each submits one item.
     pool = [(topic, title, text) for topic, ms in MOTIONS.items() for title, text in ms]
-    orgs: list[tuple[str, object]] = [("clp", c) for c in clps] + [
+    orgs: list[tuple[str, Any]] = [("clp", c) for c in clps] + [
         ("affiliate", a) for a in affiliates
     ]
     subs: list[tuple[Submission, str | None, str]] = []
     for i, (kind, org) in enumerate(orgs):
-        actor = secretaries[org.pk] if kind == "clp" else aff_officers[org.pk]  # type: ignore[attr-defined]
-        unit = {"clp": org} if kind == "clp" else {"affiliate": org}
+        actor = secretaries[org.pk] if kind == "clp" else aff_officers[org.pk]
+        unit: dict[str, Any] = {"clp": org} if kind == "clp" else {"affiliate": org}
         if i == 3:  # a CLP rule change: debated next year (clause 3.II.3)
             s = services.submission_create(
                 actor=actor,
@@ -177,7 +179,8 @@ def _current(admin: User, streatham: CLP, rng: random.Random, today: dt.date) ->
                 text=(
                     "The CAC shall group the motions in order into topics. The CLP section and the "
                     "affiliated organisations section shall each select 8 topics for debate by a "
-                    "priorities ballot, each CLP delegation and each affiliate casting one vote. The "
+                    "priorities ballot, each CLP delegation and each affiliate casting one vote. "
+                    "The "
                     "topics chosen by either section shall be debated."
                 ),
                 parameter_changes={"priorities_topics_per_section": 8},
@@ -185,7 +188,7 @@ def _current(admin: User, streatham: CLP, rng: random.Random, today: dt.date) ->
                 meeting_for=31,
                 meeting_against=4,
                 now=submitted - dt.timedelta(days=70),
-                **unit,  # type: ignore[arg-type]
+                **unit,
             )
             subs.append((s, None, ""))
             continue
@@ -202,10 +205,10 @@ def _current(admin: User, streatham: CLP, rng: random.Random, today: dt.date) ->
                 meeting_against=1,
                 now=submitted,
                 **unit,
-            )  # type: ignore[arg-type]
+            )
             subs.append((s, None, reason))
             continue
-        topic, title, text = pool[i % len(pool)]
+        topic_name, title, text = pool[i % len(pool)]
         s = services.submission_create(
             actor=actor,
             conference=conf,
@@ -216,14 +219,13 @@ def _current(admin: User, streatham: CLP, rng: random.Random, today: dt.date) ->
             meeting_for=rng.randint(18, 60),
             meeting_against=rng.randint(0, 9),
             now=submitted,
-            **unit,  # type: ignore[arg-type]
+            **unit,
         )
-        subs.append((s, topic, ""))
-    # An affiliate rule change debated this year.
+        subs.append((s, topic_name, ""))
     topics = {
         name: services.topic_create(actor=admin, conference=conf, name=name) for name in MOTIONS
     }
-    for s, topic_name, reason in subs:
+    for s, topic_or_none, reason in subs:
         if s.debate_year != conf.year:
             continue
         if reason:
@@ -233,7 +235,7 @@ def _current(admin: User, streatham: CLP, rng: random.Random, today: dt.date) ->
                 actor=admin,
                 submission=s,
                 in_order=True,
-                topic=topics[topic_name] if topic_name else None,
+                topic=topics[topic_or_none] if topic_or_none else None,
             )
     services.agenda_publish(actor=admin, conference=conf, now=opens - dt.timedelta(days=10))
 
@@ -276,20 +278,20 @@ def _current(admin: User, streatham: CLP, rng: random.Random, today: dt.date) ->
 
     # Composites for the debated topics with two or more motions.
     composites: list[Composite] = []
-    for name, topic in topics.items():
-        topic.refresh_from_db()
+    for name, topic_obj in topics.items():
+        topic_obj.refresh_from_db()
         originals = list(
-            Submission.objects.filter(topic=topic, status=Submission.Status.IN_ORDER).order_by(
+            Submission.objects.filter(topic=topic_obj, status=Submission.Status.IN_ORDER).order_by(
                 "reference"
             )
         )
-        if not topic.debated or len(originals) < 2:
+        if not topic_obj.debated or len(originals) < 2:
             continue
         sentences = [s.text.split(". ") for s in originals]
         body = [sentences[0][0].rstrip(".") + "."]
         for k, sent in enumerate(sentences):
             body.append(sent[min(1 + k % 2, len(sent) - 1)].rstrip(".") + ".")
-        c = services.composite_create(actor=admin, topic=topic, title=name, text=" ".join(body))
+        c = services.composite_create(actor=admin, topic=topic_obj, title=name, text=" ".join(body))
         composites.append(c)
     for k, c in enumerate(composites):
         originals = list(
@@ -300,7 +302,7 @@ def _current(admin: User, streatham: CLP, rng: random.Random, today: dt.date) ->
                 break  # the last composite still awaits one mover
             signer = secretaries.get(s.clp_id or -1) or aff_officers[s.affiliate_id or -1]
             services.composite_sign(actor=signer, composite=c, submission=s)
-    agreed = [c for c in Composite.objects.filter(conference=conf, status=Composite.Status.AGREED)]
+    agreed = list(Composite.objects.filter(conference=conf, status=Composite.Status.AGREED))
 
     # The floor.
     sun = services.session_create(
@@ -370,9 +372,10 @@ def _current(admin: User, streatham: CLP, rng: random.Random, today: dt.date) ->
                     card_id=card.pk,
                     choice="for" if rng.random() < 0.7 else "against",
                 )
+    debated = Topic.objects.filter(conference=conf, debated=True).count()
     return (
-        f"{conf.title}: {len(subs)} submissions, {Topic.objects.filter(conference=conf, debated=True).count()} "
-        f"debated topics, {len(composites)} composites, {delegates} delegates, {done} items decided, "
+        f"{conf.title}: {len(subs)} submissions, {debated} debated topics, "
+        f"{len(composites)} composites, {delegates} delegates, {done} items decided, "
         f"{'a card vote open' if open_item else 'no open vote'}"
     )
 
@@ -398,7 +401,7 @@ def _delegates(admin: User, conf: Conference, clps: list[CLP], rng: random.Rando
     meeting = conf.dates.census_date + dt.timedelta(days=30)
     n = 0
     for clp in clps:
-        ent = services.queries.clp_entitlement(conf, clp.pk)
+        ent = queries.clp_entitlement(conf, clp.pk)
         wanted = min(ent.general, 3)
         members = list(
             Member.objects.filter(

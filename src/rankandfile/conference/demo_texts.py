@@ -1,3 +1,4 @@
+# ruff: noqa: E501 - data tables: one row per line reads better than wrapped text
 """Texts of the demo conference: the programme's history and this year's motions.
 
 Paraphrased in the style of real conference motions; not quotations.

@@ -361,6 +361,9 @@ class CompositeSignoff(models.Model):
             models.UniqueConstraint(fields=["composite", "submission"], name="signoff_unique")
         ]
 
+    def __str__(self) -> str:
+        return f"Agreement to composite {self.composite_id} for submission {self.submission_id}"
+
 
 # --- Delegates ---------------------------------------------------------------------------
 class Delegate(models.Model):
@@ -461,6 +464,9 @@ class PriorityChoice(models.Model):
                 name="priority_affiliate_once",
             ),
         ]
+
+    def __str__(self) -> str:
+        return f"Priorities of {self.clp_id or self.affiliate_id} ({self.section})"
 
 
 # --- The floor ---------------------------------------------------------------------------
@@ -575,3 +581,6 @@ class Card(models.Model):
             ),
         ]
         indexes = [models.Index(fields=["item", "user"])]
+
+    def __str__(self) -> str:
+        return f"Card of {self.unit_name} in item {self.item_id}"

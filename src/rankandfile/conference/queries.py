@@ -193,11 +193,18 @@ def agenda(conference: Conference) -> list[FloorSession]:
     )
 
 
-def submissions_by_topic(qs: QuerySet[Submission]) -> list[tuple[str, list[Submission]]]:
+def submissions_by_topic(
+    subs: QuerySet[Submission] | list[Submission],
+) -> list[tuple[str, list[Submission]]]:
+    """Group submissions under their topic (rule changes together), keeping the order."""
+    if not isinstance(subs, list):
+        subs = list(
+            subs.select_related("clp", "affiliate", "topic").order_by(
+                "topic__position", "topic__name", "kind", "reference"
+            )
+        )
     groups: dict[str, list[Submission]] = defaultdict(list)
-    for s in qs.select_related("clp", "affiliate", "topic", "composite").order_by(
-        "topic__position", "topic__name", "kind", "reference"
-    ):
+    for s in subs:
         if s.kind == Submission.Kind.RULE_CHANGE:
             key = "Rule changes"
         else:
@@ -274,14 +281,8 @@ def programme_versions() -> list[ProgrammeVersion]:
 
 
 def programme_entries(version: ProgrammeVersion | None) -> list[ProgrammeEntry]:
-    qs = ProgrammeEntry.objects.select_related(
-        "conference",
-        "added_in",
-        "removed_in",
-        "supersedes",
-        "agenda_item__composite",
-        "agenda_item__submission",
-    )
+    """Entries of a version (None: in force), with what the list and downloads show."""
+    qs = ProgrammeEntry.objects.select_related("conference", "added_in", "supersedes")
     qs = qs.in_version(version) if version is not None else qs.current()
     return list(qs.order_by("topic", "reference"))
 
@@ -366,7 +367,7 @@ def rule_book_compare(
     a = {c.number: c for c in clauses(old)}
     b = {c.number: c for c in clauses(new)}
     changes: list[ClauseChange] = []
-    order = [c for c in b] + [c for c in a if c not in b]
+    order = [*b, *(c for c in a if c not in b)]
     for num in order:
         oc, nc = a.get(num), b.get(num)
         if oc is None and nc is not None:

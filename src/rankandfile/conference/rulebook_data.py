@@ -1,3 +1,4 @@
+# ruff: noqa: E501 - data tables: one row per line reads better than wrapped text
 """The rule book the software ships with: numbered clauses and parameters, by version.
 
 Paraphrased from the Labour Party rule book (chapters 3 "Party conference", 5 "Selections",

@@ -975,7 +975,7 @@ def card_vote_open(*, actor: User, item: AgendaItem, now: dt.datetime | None = N
     not change the weights mid-vote. Returns the number of cards."""
     _require_manager(actor)
     item = (
-        AgendaItem.objects.select_for_update()
+        AgendaItem.objects.select_for_update(of=("self",))
         .select_related("session__conference__dates")
         .get(pk=item.pk)
     )
@@ -1084,7 +1084,7 @@ def item_close(
     """
     _require_manager(actor)
     item = (
-        AgendaItem.objects.select_for_update()
+        AgendaItem.objects.select_for_update(of=("self",))
         .select_related("session__conference__dates", "submission", "composite")
         .get(pk=item.pk)
     )
@@ -1293,7 +1293,8 @@ def rule_book_publish(
                 text=found.submission.text,
                 position=c.position,
                 agenda_item=found,
-                origin=f"Rule change {found.submission.reference} ({found.submission.organisation_name}) "
+                origin=f"Rule change {found.submission.reference} "
+                f"({found.submission.organisation_name}) "
                 f"carried at the {conference.year} conference" + (f", {pct} for" if pct else ""),
                 since_year=conference.year,
             )

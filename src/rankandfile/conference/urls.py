@@ -24,6 +24,7 @@ urlpatterns = [
     path("conference/programme/entries/<int:pk>/", views.programme_entry, name="programme_entry"),
     path("conference/<int:year>/", views.detail, name="detail"),
     path("conference/<int:year>/submit/", views.submit, name="submit"),
+    path("conference/<int:year>/submissions/", views.submissions, name="submissions"),
     path("conference/<int:year>/submissions/<int:pk>/", views.submission, name="submission"),
     path(
         "conference/<int:year>/submissions/<int:pk>/withdraw/",

@@ -109,6 +109,8 @@ def conference_new(request: HttpRequest) -> HttpResponse:
 
 
 def detail(request: HttpRequest, year: int) -> HttpResponse:
+    """The conference's agenda: sessions and items, topics, composites. Submissions are
+    listed on their own paged page (a conference may have hundreds)."""
     conf = _conference(year)
     subs = permissions.visible_submissions(request.user, conf)
     return render(
@@ -119,11 +121,48 @@ def detail(request: HttpRequest, year: int) -> HttpResponse:
             conference=conf,
             dates=conf.dates,
             sessions=queries.agenda(conf),
-            groups=queries.submissions_by_topic(subs),
             topics=queries.topics_with_counts(conf),
             composites=Composite.objects.filter(conference=conf).select_related("topic"),
             params=queries.conference_parameters(conf),
             can_submit=permissions.can_submit(request.user),
+            visible_count=subs.count(),
+        ),
+    )
+
+
+SUBMISSIONS_PER_PAGE = 100
+
+
+def submissions(request: HttpRequest, year: int) -> HttpResponse:
+    """Submissions the user may see, by topic (``?topic=<id>``, ``?topic=rules``), paged."""
+    from django.core.paginator import Paginator
+
+    conf = _conference(year)
+    qs = permissions.visible_submissions(request.user, conf)
+    topic = request.GET.get("topic", "")
+    if topic == "rules":
+        qs = qs.filter(kind=Submission.Kind.RULE_CHANGE)
+    elif topic == "none":
+        qs = qs.filter(kind=Submission.Kind.MOTION, topic__isnull=True)
+    elif topic.isdigit():
+        qs = qs.filter(topic_id=int(topic))
+    page = Paginator(
+        qs.select_related("clp", "affiliate", "topic").order_by(
+            "topic__position", "topic__name", "kind", "reference"
+        ),
+        SUBMISSIONS_PER_PAGE,
+    ).get_page(request.GET.get("page"))
+    return render(
+        request,
+        "conference/submissions.html",
+        _ctx(
+            request,
+            conference=conf,
+            page=page,
+            groups=queries.submissions_by_topic(list(page.object_list)),
+            topics=queries.topics_with_counts(conf),
+            topic=topic,
+            submission_base=reverse("conference:detail", args=[year]) + "submissions/",
         ),
     )
 
@@ -307,7 +346,8 @@ def rule(request: HttpRequest, year: int, pk: int) -> HttpResponse:
             )
             messages.success(
                 request,
-                f"{sub.reference} ruled {'in order' if d['decision'] == 'in_order' else 'out of order'}.",
+                f"{sub.reference} ruled "
+                f"{'in order' if d['decision'] == 'in_order' else 'out of order'}.",
             )
         except DomainError as exc:
             messages.error(request, f"{sub.reference}: {exc}")
@@ -830,6 +870,7 @@ def programme(request: HttpRequest) -> HttpResponse:
             versions=versions,
             groups=queries.programme_by_topic(entries),
             count=len(entries),
+            entry_base=reverse("conference:programme") + "entries/",
             cmp=cmp,
             latest=versions[0] if versions else None,
         ),

@@ -1,0 +1,38 @@
+"""The demo conference builds through the services on a small demo party."""
+
+from __future__ import annotations
+
+import pytest
+
+from rankandfile.conference import demo
+from rankandfile.conference.models import AgendaItem, Card, Delegate, ProgrammeEntry, Submission
+from rankandfile.membership import demo as membership_demo
+from rankandfile.membership.models import Role
+
+
+@pytest.mark.django_db
+def test_demo_conference() -> None:
+    membership_demo.demo_seed(members=3000, seed=3)
+    summary = demo.seed(3)
+    assert "a card vote open" in summary, summary
+    current = ProgrammeEntry.objects.current()
+    brexit = set(current.filter(topic="Brexit and Europe").values_list("title", flat=True))
+    for phrase in (
+        "A public vote on any Brexit deal",
+        "A permanent customs union with the EU",
+        "No no-deal Brexit",
+        "Close alignment with the single market",
+    ):
+        assert any(phrase in t for t in brexit), phrase
+    assert ProgrammeEntry.objects.filter(removed_in__isnull=False).count() == 2  # superseded
+    d = Delegate.objects.get(member__membership_number="L0000001")
+    assert d.checked_in_at is not None and d.clp.constituency.name == "Streatham"
+    item = AgendaItem.objects.get(state=AgendaItem.State.OPEN)
+    card = Card.objects.get(item=item, user=d.member.user)
+    assert card.choice == ""
+    assert Submission.objects.filter(status=Submission.Status.OUT_OF_ORDER).count() == 2
+    assert Submission.objects.filter(debate_year=item.session.conference.year + 1).count() == 1
+    assert Role.objects.filter(
+        user__email="admin@demo.rankandfile.org", kind=Role.Kind.CAC
+    ).exists()
+    assert demo.seed(3) == "conference: already seeded"
