@@ -235,6 +235,7 @@ def run(args: argparse.Namespace, url: str) -> None:
     for _ in range(args.repeat):
         result = batch.recompute_scores(reason="bench")
         full.append(result.seconds)
+        print(f"# recompute: {result.seconds:.2f} s, {result.scores} scores", file=sys.stderr)
     n_scores = Score.objects.count()
 
     pos = data["pos"]
@@ -269,6 +270,7 @@ def run(args: argparse.Namespace, url: str) -> None:
                 method,
             )
     naive = (time.perf_counter() - t0) / len(pairs) * len(pos) * len(data["policies"])
+    print(f"# pure {statistics.median(pure):.2f} s, naive {naive:.1f} s", file=sys.stderr)
 
     client = Client()
     ids = [m.mnis_id for m in data["mps"]]
