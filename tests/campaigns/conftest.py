@@ -56,3 +56,7 @@ def links(to: str) -> dict[str, str]:
             )
             return found
     raise AssertionError(f"no email to {to}")
+
+
+# Browser fixtures for tests/campaigns/test_browser_*.py (defined in tests/browser/).
+from tests.browser.conftest import browser, new_page, page  # noqa: E402, F401

@@ -34,6 +34,8 @@ def test_sign_confirm_counts_once(client: Client, campaign: Campaign) -> None:
     page = client.get(f"/campaigns/confirm/{secrets['confirm']}/")
     assert page.status_code == 200 and b"Confirm my signature" in page.content
     assert count(campaign) == 0  # a GET (a mail scanner) changes nothing
+    # The secret in the address is not sent to other sites, nor cached.
+    assert page["Referrer-Policy"] == "same-origin" and "no-store" in page["Cache-Control"]
 
     done = client.post(f"/campaigns/confirm/{secrets['confirm']}/")
     assert done.status_code == 200 and b"Thank you, Ruth" in done.content

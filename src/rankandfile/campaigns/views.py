@@ -54,7 +54,9 @@ def _actor(request: HttpRequest) -> User:
 
 def _no_store(response: HttpResponse) -> HttpResponse:
     patch_cache_control(response, no_store=True, private=True)
-    response["Referrer-Policy"] = "no-referrer"
+    # "same-origin" (not "no-referrer"): the secret in the address never leaves the site,
+    # and the page's own form still sends an Origin header that CSRF checking accepts.
+    response["Referrer-Policy"] = "same-origin"
     return response
 
 
