@@ -197,7 +197,8 @@ def load(args: argparse.Namespace) -> dict[str, Any]:
                       for n in range(args.links_per_policy)}  # fmt: skip
             for k in chosen:
                 links.append(
-                    PolicyDivision(policy=policy, division=divs[k], aye_supports=bool(rng.integers(2)),
+                    PolicyDivision(policy=policy, division=divs[k],
+                                   aye_supports=bool(rng.integers(2)),
                                    strength="strong" if rng.random() < 0.7 else "weak",
                                    justification="Synthetic benchmark link.", alerted_at=now)
                 )  # fmt: skip
@@ -291,14 +292,17 @@ def run(args: argparse.Namespace, url: str) -> None:
           f"load average {avg[0]:.1f} / {avg[1]:.1f} / {avg[2]:.1f}; PostgreSQL; "
           f"Python {platform.python_version()}")  # fmt: skip
     print()
-    print(f"{args.mps} MPs × {args.divisions:,} divisions ({args.mps * args.divisions:,} vote rows) "
-          f"× {args.policies} policies, {len(links):,} links; {n_scores:,} score rows written.")  # fmt: skip
+    rows = args.mps * args.divisions
+    print(f"{args.mps} MPs × {args.divisions:,} divisions ({rows:,} vote rows) "
+          f"× {args.policies} policies, {len(links):,} links; "
+          f"{n_scores:,} score rows written.")  # fmt: skip
     print()
     print("| what | time |")
     print("|---|---|")
     print(f"| full recompute (`batch.recompute_scores`: read packed votes, both methods, party "
           f"comparison, replace all Score rows), median of {args.repeat} | "
-          f"{statistics.median(full):.2f} s (runs: {', '.join(f'{t:.2f}' for t in full)}) |")  # fmt: skip
+          f"{statistics.median(full):.2f} s "
+          f"(runs: {', '.join(f'{t:.2f}' for t in full)}) |")  # fmt: skip
     print(
         f"| pure `scoring.score_matrix`, both methods, median | {statistics.median(pure):.2f} s |"
     )

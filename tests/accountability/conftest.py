@@ -10,7 +10,7 @@ import pytest
 from django.conf import settings
 
 # Browser fixtures for tests/accountability/test_browser_*.py.
-from tests.browser.conftest import browser, new_page, page  # noqa: E402, F401 - fixtures
+from tests.browser.conftest import browser, new_page, page  # noqa: F401 - fixtures
 
 FIXTURES = Path(__file__).parent / "fixtures"
 
