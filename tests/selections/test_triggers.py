@@ -233,3 +233,12 @@ def test_percent_rounding() -> None:
     assert t.percent(Fraction(2, 3)) == "66.7%"
     assert t.percent(Fraction(7, 16)) == "43.8%"
     assert t.percent(Fraction(1)) == "100%"
+
+
+@settings(deadline=None)
+@given(st.integers(0, 30), st.integers(0, 30), st.integers(0, 10), st.integers(0, 10),
+       st.integers(0, 5))  # fmt: skip
+def test_pre_2018_matches_its_definition(by: int, bn: int, ay: int, an: int, ab: int) -> None:
+    outcome = t.decide(t.TRIGGER_PRE_2018, votes(by, bn, ay, an, branch_abstain=ab))
+    voted = by + bn + ay + an
+    assert outcome.open_selection is (voted > 0 and 2 * (by + ay) > voted)

@@ -474,3 +474,15 @@ def test_applicants_are_not_published_while_applications_are_open(
         "Ann Archer"
         in client_for(party.clp_secretary).get(f"/selections/{selection.pk}/").content.decode()
     )
+
+
+def test_api_detail_query_count_does_not_grow_with_candidates(
+    party: Party,
+    selection: Selection,
+    three_applications: list[Application],
+    django_assert_max_num_queries: Any,
+) -> None:
+    issued = api_token_create(actor=party.clp_secretary, name="t")
+    client = Client(HTTP_AUTHORIZATION=f"Bearer {issued.secret}")
+    with django_assert_max_num_queries(7):  # N+1 would add a query per candidate
+        assert client.get(f"/api/v1/selections/{selection.pk}/").status_code == 200
