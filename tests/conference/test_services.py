@@ -587,3 +587,35 @@ def test_carried_rule_change_makes_a_new_rule_book_that_the_software_obeys(conf:
             actor=conf.cac, conference=conf.conference, effective_from=dt.date(2026, 11, 1)
         )
     assert RuleBookVersion.objects.count() == 6
+
+
+@pytest.mark.django_db
+def test_delegates_from_a_declared_ballot(conf: Conf) -> None:
+    from tests.ballots.factories import BallotFactory
+
+    p = conf.party
+    p.me.gender = "woman"
+    p.me.save(update_fields=["gender"])
+    name = f"{p.me.first_name} {p.me.last_name} ({p.me.membership_number})"
+    ballot = BallotFactory(clp=p.northtown, options=[name, "Someone Else (RF999999)"])
+    with pytest.raises(DomainError, match="not been declared"):
+        services.delegates_from_ballot(
+            actor=p.clp_secretary, conference=conf.conference, clp=p.northtown, ballot=ballot
+        )
+    ballot.state, ballot.result = "declared", {"elected": [name]}
+    ballot.save(update_fields=["state", "result"])
+    with pytest.raises(DomainError, match="not a ballot of this CLP"):
+        services.delegates_from_ballot(
+            actor=conf.cac, conference=conf.conference, clp=p.easton, ballot=ballot
+        )
+    (d,) = services.delegates_from_ballot(
+        actor=p.clp_secretary, conference=conf.conference, clp=p.northtown, ballot=ballot
+    )
+    assert d.member == p.me and d.method == Delegate.Method.BALLOT and d.ballot == ballot
+    ballot.result = {"elected": ["No Number Here"]}
+    ballot.save(update_fields=["result"])
+    Delegate.objects.all().delete()
+    with pytest.raises(DomainError, match="membership number in brackets"):
+        services.delegates_from_ballot(
+            actor=p.clp_secretary, conference=conf.conference, clp=p.northtown, ballot=ballot
+        )

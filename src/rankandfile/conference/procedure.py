@@ -217,9 +217,11 @@ def provenance(composite: str, originals: Mapping[str, str]) -> list[SentenceOri
     """
     vocab: set[str] = set()
     src_words: dict[str, list[str]] = {}
+    src_sets: dict[str, set[str]] = {}
     for label, text in originals.items():
         ws = [_norm(w) for w in words(text)]
         src_words[label] = ws
+        src_sets[label] = set(ws)
         vocab.update(ws)
     out: list[SentenceOrigin] = []
     for sent in sentences(composite):
@@ -227,7 +229,12 @@ def provenance(composite: str, originals: Mapping[str, str]) -> list[SentenceOri
         normed = [_norm(w) for w in ws]
         best: str | None = None
         best_matched = 0
-        for label, sw in src_words.items():
+        # Only the originals sharing the most words can hold the longest run in order:
+        # compare those three (difflib is the costly part with dozens of originals).
+        wanted = set(normed)
+        shortlist = sorted(src_words, key=lambda k: -len(wanted & src_sets[k]))[:3]
+        for label in shortlist:
+            sw = src_words[label]
             sm = difflib.SequenceMatcher(a=normed, b=sw, autojunk=False)
             matched = sum(block.size for block in sm.get_matching_blocks())
             if matched > best_matched:

@@ -406,6 +406,27 @@ def delegates(request: HttpRequest, year: int) -> HttpResponse:
         )
         for c in clps
     ]
+    if request.method == "POST" and request.POST.get("action") == "ballot":
+        from rankandfile.ballots.models import Ballot
+
+        ballot = Ballot.objects.filter(
+            pk=request.POST.get("ballot") or 0, clp_id__in=[c.pk for c in clps]
+        ).first()
+        if ballot is None or ballot.clp is None:
+            messages.error(request, "Choose a ballot of your CLP.")
+        else:
+            try:
+                done = services.delegates_from_ballot(
+                    actor=_actor(request), conference=conf, clp=ballot.clp, ballot=ballot
+                )
+                messages.success(
+                    request,
+                    f"{len(done)} delegate{'s' if len(done) != 1 else ''} "
+                    f"registered from {ballot.title}.",
+                )
+            except DomainError as exc:
+                messages.error(request, str(exc))
+        return redirect("conference:delegates", year=year)
     form = forms.DelegateForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         d = form.cleaned_data
@@ -450,6 +471,7 @@ def delegates(request: HttpRequest, year: int) -> HttpResponse:
             entitlements=[(c, e, e.explain(p)) for c, e in entitlements],
             form=form,
             delegates=listing[:500],
+            ballots=_declared_ballots(clps),
             q=q,
             manager=manager,
             delegations=AffiliateDelegation.objects.filter(conference=conf).select_related(
@@ -458,6 +480,16 @@ def delegates(request: HttpRequest, year: int) -> HttpResponse:
             if manager
             else [],
         ),
+    )
+
+
+def _declared_ballots(clps: list[CLP]) -> list[Any]:
+    from rankandfile.ballots.models import Ballot
+
+    return list(
+        Ballot.objects.filter(clp__in=clps, state=Ballot.State.DECLARED).order_by("-declared_at")[
+            :20
+        ]
     )
 
 
