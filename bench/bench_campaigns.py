@@ -351,6 +351,8 @@ def report(
     from rankandfile.campaigns.models import Signature
 
     outcomes = run.outcomes
+    n_signers = int(args.rate * args.duration)
+    skipped = sum(1 for j in run.skipped if j.kind == "vote")
     everything = outcomes + retries
     acked = {o.voter for o in everything if o.status == 201}
     firsts = [o for o in outcomes if o.job.kind == "vote"]
@@ -395,6 +397,7 @@ def report(
         "one email task per accepted, unthrottled submission": tasks == accepted - throttled,
         "every simultaneous pair: both accepted, one row": twin_ok == len(twins),
         f"page p95 under 100 ms while signing ({page_p95:.0f} ms)": page_p95 < 100,
+        "every scheduled signature sent (none skipped)": not run.skipped,
         f"sustained {args.rate:.0f}/s (mean over the seconds of the run)": (
             bool(seconds) and sum(seconds) / len(seconds) >= args.rate * 0.98
         ),
@@ -413,7 +416,11 @@ def report(
         f"--workers {args.workers} --threads {args.threads}`"
     )
     table = [
-        ("new signers scheduled", f"{len(firsts):,} at {args.rate:g}/s for {args.duration:g} s"),
+        ("new signers scheduled", f"{n_signers:,} at {args.rate:g}/s for {args.duration:g} s"),
+        (
+            "first signatures sent / skipped (server past the deadline)",
+            f"{len(firsts):,} / {skipped:,}",
+        ),
         (
             "duplicates sent (re-submissions + simultaneous pairs)",
             f"{len(dups):,} ({len(twins):,} pairs)",
