@@ -277,3 +277,17 @@ def test_conference_setup_form(conf: Conf) -> None:
     )
     assert "the deadline for motions must be before the conference opens" in r.text
     _ = dt
+
+
+@pytest.mark.django_db
+def test_compositing_editor_live_check(conf: Conf) -> None:
+    a = in_order_motion(conf, text="Conference calls for rail in public ownership.")
+    url = reverse("conference:provenance", args=[2026, a.topic_id])
+    assert login(Client(), conf.party.clp_secretary).post(url, {"text": "x"}).status_code == 404
+    r = login(Client(), conf.cac).post(
+        url, {"text": "Conference calls for buses in public ownership."}
+    )
+    assert r.status_code == 200 and "1 new word" in r.text and "buses" in r.text
+    assert f"from {a.reference}" in r.text
+    r = login(Client(), conf.cac).get(reverse("conference:composite_new", args=[2026, a.topic_id]))
+    assert r.status_code == 200 and 'hx-post="' in r.text

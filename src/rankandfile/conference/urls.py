@@ -52,6 +52,11 @@ urlpatterns = [
         name="composite_new",
     ),
     path("conference/<int:year>/composites/<int:number>/", views.composite, name="composite"),
+    path(
+        "conference/<int:year>/topics/<int:topic_id>/provenance/",
+        views.provenance,
+        name="provenance",
+    ),
     path("conference/<int:year>/floor/", views.floor, name="floor"),
     path("conference/<int:year>/floor/<int:pk>/", views.item, name="item"),
     path("conference/<int:year>/floor/<int:pk>/action/", views.item_action, name="item_action"),

@@ -653,6 +653,31 @@ def composite_new(request: HttpRequest, year: int, topic_id: int) -> HttpRespons
     )
 
 
+@login_required
+@require_POST
+def provenance(request: HttpRequest, year: int, topic_id: int) -> HttpResponse:
+    """The compositing editor's live check (htmx): each sentence's original, new words."""
+    conf = _conference(year)
+    _require_manager(request)
+    topic = Topic.objects.filter(conference=conf, pk=topic_id).first()
+    if topic is None:
+        raise Http404("no such topic")
+    sources = {
+        s.reference: s.text
+        for s in Submission.objects.filter(
+            topic=topic,
+            kind=Submission.Kind.MOTION,
+            status__in=[Submission.Status.IN_ORDER, Submission.Status.COMPOSITED],
+        )
+    }
+    origins = procedure.provenance(request.POST.get("text", ""), sources)
+    return render(
+        request,
+        "conference/_provenance.html",
+        {"origins": origins, "new_words": [w for o in origins for w in o.new_words]},
+    )
+
+
 def composite(request: HttpRequest, year: int, number: int) -> HttpResponse:
     conf = _conference(year)
     try:
