@@ -60,6 +60,11 @@ def parse_args() -> argparse.Namespace:
     p.add_argument("--pages", type=int, default=200)
     p.add_argument("--naive-sample", type=int, default=2000)
     p.add_argument("--keep", action="store_true")
+    p.add_argument(
+        "--no-vote-rows",
+        action="store_true",
+        help="skip the MPVote rows (the recompute and the MP page read only the packed votes)",
+    )
     p.add_argument("--seed", type=int, default=2019)
     return p.parse_args()
 
@@ -161,7 +166,7 @@ def load(args: argparse.Namespace) -> dict[str, Any]:
     ours_flags = np.array([is_ours(p) for p in party_of], dtype=np.uint8)
     t0 = time.perf_counter()
     with transaction.atomic():
-        for k0 in range(0, args.divisions, 1000):
+        for k0 in range(0, 0 if args.no_vote_rows else args.divisions, 1000):
             copy_rows(
                 MPVote._meta.db_table,
                 ["division_id", "mp_id", "source", "position", "teller", "proxy_name", "party"],

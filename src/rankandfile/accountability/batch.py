@@ -16,11 +16,11 @@ export where we have it, else the MNIS history.
 from __future__ import annotations
 
 import datetime as dt
-import io
 import time
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 from django.db import connection, transaction
@@ -207,31 +207,6 @@ def _store(
     now = timezone.now()
     wordings = [w for _, w in scoring.BANDS]
 
-    def wording(band: int) -> str:
-        return wordings[band] if band >= 0 else scoring.NO_VOTES
-
-    def num(x: float) -> float | None:
-        return None if np.isnan(x) else float(x)
-
-    records = [
-        (
-            mps[i],
-            policies[j],
-            float(twfy.points[i, j]),
-            float(twfy.possible[i, j]),
-            num(twfy.distance[i, j]),
-            wording(int(twfy.band[i, j])),
-            int(twfy.strong_votes[i, j]),
-            int(twfy.strong_absences[i, j]),
-            num(pw.distance[i, j]),
-            wording(int(pw.band[i, j])),
-            party_names[mp_party[i]] if mp_party[i] >= 0 else "",
-            num(twfy.party_distance[i, j]),
-            bool(twfy.significant[i, j]),
-            now,
-        )
-        for i, j in zip(rows_i.tolist(), cols_j.tolist(), strict=True)
-    ]
     columns = [
         "mp_id",
         "policy_id",
@@ -248,28 +223,62 @@ def _store(
         "significant",
         "computed_at",
     ]
-    if connection.vendor == "postgresql" and len(records) > 1000:
-        _copy(columns, records)
+    mp_arr = np.asarray(mps, dtype=np.int64)
+    pol_arr = np.asarray(policies, dtype=np.int64)
+    party_of = np.array([party_names[c] if c >= 0 else "" for c in mp_party], dtype=object)
+    wording_arr = np.array([*wordings, scoring.NO_VOTES], dtype=object)  # index -1: no votes
+    # Columnar: each column a list of Python values for the (MP, policy) pairs.
+    data = {
+        "mp_id": mp_arr[rows_i].tolist(),
+        "policy_id": pol_arr[cols_j].tolist(),
+        "points": twfy.points[rows_i, cols_j].tolist(),
+        "possible": twfy.possible[rows_i, cols_j].tolist(),
+        "distance": _nullable(twfy.distance[rows_i, cols_j]),
+        "wording": wording_arr[twfy.band[rows_i, cols_j].astype(np.int64)].tolist(),
+        "strong_votes": twfy.strong_votes[rows_i, cols_j].tolist(),
+        "absences": twfy.strong_absences[rows_i, cols_j].tolist(),
+        "pw_distance": _nullable(pw.distance[rows_i, cols_j]),
+        "pw_wording": wording_arr[pw.band[rows_i, cols_j].astype(np.int64)].tolist(),
+        "party": party_of[rows_i].tolist(),
+        "party_distance": _nullable(twfy.party_distance[rows_i, cols_j]),
+        "significant": twfy.significant[rows_i, cols_j].tolist(),
+        "computed_at": [now] * len(rows_i),
+    }
+    n = len(rows_i)
+    if connection.vendor == "postgresql" and n > 1000:
+        _copy(columns, data)
     else:
         Score.objects.bulk_create(
-            [Score(**dict(zip(columns, r, strict=True))) for r in records], batch_size=2000
+            [Score(**{c: data[c][k] for c in columns}) for k in range(n)], batch_size=2000
         )
-    return len(records)
+    return n
 
 
-def _copy(columns: list[str], records: Sequence[tuple[object, ...]]) -> None:
-    """PostgreSQL COPY: hundreds of thousands of rows in a second."""
-    buffer = io.StringIO()
-    for r in records:
-        buffer.write(
-            "\t".join(
-                "\\N" if v is None else ("t" if v is True else "f" if v is False else str(v))
-                for v in r
-            )
-        )
-        buffer.write("\n")
+def _nullable(values: np.ndarray) -> list[float | None]:
+    """NaN (nothing counted) becomes None (SQL NULL)."""
+    out: list[float | None] = values.tolist()
+    if np.isnan(values).any():
+        for k in np.flatnonzero(np.isnan(values)).tolist():
+            out[k] = None
+    return out
+
+
+def _copy(columns: list[str], data: Mapping[str, list[Any]]) -> None:
+    """PostgreSQL COPY in text format, built column by column (no per-value branching)."""
+
+    def text(column: str) -> list[str]:
+        values = data[column]
+        if column == "significant":
+            return ["t" if v else "f" for v in values]
+        if column == "computed_at":
+            return [values[0].isoformat()] * len(values) if values else []
+        if column in ("wording", "pw_wording", "party"):
+            return [v.replace("\\", "\\\\").replace("\t", " ") for v in values]
+        return ["\\N" if v is None else str(v) for v in values]
+
+    body = "\n".join(map("\t".join, zip(*(text(c) for c in columns), strict=True)))
     with connection.cursor() as cursor:
         raw = cursor.cursor  # the psycopg cursor under Django's wrapper
         table = Score._meta.db_table
         with raw.copy(f"COPY {table} ({', '.join(columns)}) FROM STDIN") as copy:
-            copy.write(buffer.getvalue())
+            copy.write(body + "\n")

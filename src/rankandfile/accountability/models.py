@@ -243,8 +243,19 @@ class PolicyDivision(models.Model):
 class Score(models.Model):
     """An MP's stored score on one policy (written only by the batch recompute)."""
 
-    mp = models.ForeignKey("membership.MP", on_delete=models.CASCADE, related_name="+")
-    policy = models.ForeignKey(Policy, on_delete=models.CASCADE, related_name="scores")
+    # Derived rows, replaced wholesale by the batch in one transaction: no database FK
+    # constraints (their per-row checks dominated the bulk write); deletes still cascade
+    # through the ORM. The unique (mp, policy) index serves the MP lookups.
+    mp = models.ForeignKey(
+        "membership.MP",
+        on_delete=models.CASCADE,
+        related_name="+",
+        db_constraint=False,
+        db_index=False,
+    )
+    policy = models.ForeignKey(
+        Policy, on_delete=models.CASCADE, related_name="scores", db_constraint=False
+    )
     # TheyWorkForYou method (A1-A3)
     points = models.FloatField()
     possible = models.FloatField()
@@ -263,7 +274,6 @@ class Score(models.Model):
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["mp", "policy"], name="score_unique")]
-        indexes = [models.Index(fields=["policy", "distance"], name="score_by_policy")]
 
     def __str__(self) -> str:
         return f"{self.mp_id} on {self.policy_id}: {self.wording}"

@@ -278,35 +278,32 @@ def score_matrix(
     index, whether aye supports the policy, whether the link is strong. ``party`` gives
     each MP's party code (for A6; -1 for none). Same results as :func:`score_votes`.
     """
-    pos = np.asarray(positions)
-    ld = np.asarray(link_division, dtype=np.int64)
-    lp = np.asarray(link_policy, dtype=np.int64)
-    aye = np.asarray(link_aye_supports, dtype=bool)
-    strong = np.asarray(link_strong, dtype=bool)
+    pos = np.asarray(positions, dtype=np.int8)
     n_mps = pos.shape[0]
-    sub = pos[:, ld] if len(ld) else np.zeros((n_mps, 0), dtype=np.int8)  # (MPs, links)
-    is_aye = sub == Position.AYE
-    is_no = sub == Position.NO
-    with_ = np.where(aye, is_aye, is_no)
-    against = np.where(aye, is_no, is_aye)
-    both = sub == Position.BOTH
-    absent = sub == Position.ABSENT
-    if method == "twfy":
-        w = strong.astype(np.float64)
-        pts = (against * 10.0 + both * 5.0) * w
-        poss = (with_ | against | both) * 10.0 * w
-    else:
-        scale = np.where(strong, 5.0, 1.0)
-        pts = (against * 10.0 + both * 5.0) * scale + absent * np.where(strong, 25.0, 1.0)
-        poss = (with_ | against | both) * 10.0 * scale + absent * np.where(strong, 50.0, 2.0)
-    # Sum link columns into policy columns with an indicator matrix (links × policies).
-    indicator = np.zeros((len(ld), n_policies), dtype=np.float64)
-    if len(ld):
-        indicator[np.arange(len(ld)), lp] = 1.0
-    points = pts @ indicator
-    possible = poss @ indicator
-    strong_votes = (((with_ | against | both) & strong) @ indicator).astype(np.int32)
-    strong_absences = ((absent & strong) @ indicator).astype(np.int32)
+    # Links sorted by policy, so each policy's links are one run of columns.
+    lp = np.asarray(link_policy, dtype=np.int64)
+    order = np.argsort(lp, kind="stable")
+    lp = lp[order]
+    ld = np.asarray(link_division, dtype=np.int64)[order]
+    aye = np.asarray(link_aye_supports, dtype=bool)[order]
+    strong = np.asarray(link_strong, dtype=bool)[order]
+    # One lookup per (MP, link): key = position + 5·aye_supports + 10·strong (0..19).
+    link_key = (aye.astype(np.int8) * 5 + strong.astype(np.int8) * 10)[None, :]
+    key = pos[:, ld] + link_key if len(ld) else np.zeros((n_mps, 0), dtype=np.int8)
+    tables = _tables(method)
+    starts = np.flatnonzero(np.r_[True, lp[1:] != lp[:-1]]) if len(lp) else lp
+    columns = lp[starts]
+
+    def by_policy(table: npt.NDArray[np.int32]) -> npt.NDArray[np.int32]:
+        out = np.zeros((n_mps, n_policies), dtype=np.int32)
+        if len(starts):
+            out[:, columns] = np.add.reduceat(table[key], starts, axis=1, dtype=np.int32)
+        return out
+
+    points = by_policy(tables[0]).astype(np.float64)
+    possible = by_policy(tables[1]).astype(np.float64)
+    strong_votes = by_policy(tables[2])
+    strong_absences = by_policy(tables[3])
     with np.errstate(invalid="ignore", divide="ignore"):
         distance = np.where(possible > 0, points / np.where(possible > 0, possible, 1), np.nan)
     band = _bands(distance, strong_absences, strong_votes + strong_absences, method)
@@ -321,6 +318,32 @@ def score_matrix(
         party_distance=party_distance,
         significant=significant,
     )
+
+
+def _tables(method: Method) -> tuple[npt.NDArray[np.int32], ...]:
+    """Lookup tables indexed by position + 5·aye_supports + 10·strong: points, possible
+    points, strong vote (0/1), strong absence (0/1) — the same numbers as
+    :func:`count_vote`, for the batch."""
+    points = np.zeros(20, dtype=np.int32)
+    possible = np.zeros(20, dtype=np.int32)
+    strong_vote = np.zeros(20, dtype=np.int32)
+    strong_absent = np.zeros(20, dtype=np.int32)
+    for aye in (False, True):
+        for is_strong in (False, True):
+            for position in Position:
+                k = int(position) + 5 * aye + 10 * is_strong
+                counted = count_vote(method, Vote(int(position), aye, is_strong))
+                points[k] = int(counted.points)
+                possible[k] = int(counted.possible)
+                if is_strong and counted.outcome in (
+                    Outcome.WITH,
+                    Outcome.AGAINST,
+                    Outcome.ABSTAIN,
+                ):
+                    strong_vote[k] = 1
+                if is_strong and counted.outcome == Outcome.ABSENT:
+                    strong_absent[k] = 1
+    return points, possible, strong_vote, strong_absent
 
 
 def _bands(
