@@ -17,7 +17,8 @@
 4. Start gunicorn (``-k gthread``; ``--workers``/``--threads``) with the production
    profile (``RANKANDFILE_ENV=production``, a random ``SECRET_KEY``,
    ``ALLOWED_HOSTS=127.0.0.1``, ``SECURE_SSL_REDIRECT=0``: no TLS on loopback) on a free
-   port of 127.0.0.1, and warm it up.
+   port of 127.0.0.1, and warm it up. ``rankandfile.wsgi:application`` is what production
+   serves: token votes take its lean path (``ballots.fastvote``), everything else Django.
 5. Send ``--rate`` votes a second for ``--duration`` seconds, each a different member's
    first vote (``POST /api/v1/ballots/{id}/vote`` with the member's token, a random
    ranking), plus about ``--dup-rate`` duplicate submissions: retries of an acknowledged
@@ -188,6 +189,26 @@ def open_ballot(ballot: Any) -> tuple[Any, float]:
     t0 = time.perf_counter()
     ballot = services.ballot_open(actor=admin_user(), ballot=ballot)
     return ballot, time.perf_counter() - t0
+
+
+class CpuClock:
+    """CPU seconds of this process and of its PostgreSQL backend (Django's connection)
+    since ``start()``: figures that other work on the machine does not inflate much, unlike
+    the wall-clock time."""
+
+    def start(self) -> CpuClock:
+        from django.db import connection
+
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_backend_pid()")
+            self.backend = cursor.fetchone()[0]
+        self.app0 = time.process_time()
+        self.db0 = cpu_seconds([self.backend]).get(self.backend, 0.0)
+        return self
+
+    def read(self) -> tuple[float, float]:
+        app = time.process_time() - self.app0
+        return app, cpu_seconds([self.backend]).get(self.backend, 0.0) - self.db0
 
 
 def issue_tokens(ballot: Any, n: int, seed: int) -> tuple[list[int], list[str], str]:
@@ -679,8 +700,10 @@ def run_timings(args: argparse.Namespace) -> None:
     from rankandfile.ballots.models import Ballot
 
     ballot = create_ballot("Bench: freeze and count", hours_open=1)
+    clock = CpuClock().start()
     ballot, open_s = open_ballot(ballot)
-    log(f"froze {ballot.electorate_size:,} electors in {open_s:.1f} s")
+    open_cpu = clock.read()
+    log(f"froze {ballot.electorate_size:,} electors in {open_s:.1f} s (CPU {open_cpu})")
     parts = freeze_breakdown(ballot)
     log(f"breakdown: {parts}")
 
@@ -699,14 +722,19 @@ def run_timings(args: argparse.Namespace) -> None:
     papers_s = time.perf_counter() - t0
     log(f"loaded {args.papers:,} papers in {papers_s:.1f} s")
 
+    clock = CpuClock().start()
     t0 = time.perf_counter()
     ballot = tally.ballot_close(
         actor=None, ballot=ballot, now=ballot.closes_at + dt.timedelta(seconds=1)
     )
     close_s = time.perf_counter() - t0
+    close_cpu = clock.read()
+    clock = CpuClock().start()
     t0 = time.perf_counter()
     recount = tally.ballot_recount(actor=None, ballot=ballot)
     recount_s = time.perf_counter() - t0
+    recount_cpu = clock.read()
+    load1, _, _ = os.getloadavg()
     ballot = Ballot.objects.get(pk=ballot.pk)
     result = ballot.result or {}
     with connection.cursor() as cursor:
@@ -715,32 +743,40 @@ def run_timings(args: argparse.Namespace) -> None:
     print()
     print(
         f"PostgreSQL {pg}; {args.members:,} members; {platform.machine()}, "
-        f"{os.cpu_count()} cores; data loaded in {load_s:.0f} s; {timezone.now():%Y-%m-%d}."
+        f"{os.cpu_count()} cores; data loaded in {load_s:.0f} s; {timezone.now():%Y-%m-%d}; "
+        f"load average {load1:.1f} after the recount. CPU: this process (Python) + its "
+        "PostgreSQL backend, in seconds; the wall-clock time grows with other work on the "
+        "machine, the CPU much less."
     )
     print()
-    print("| operation | size | time |")
-    print("|---|---:|---:|")
+    print("| operation | size | time | CPU: Python + PostgreSQL |")
+    print("|---|---:|---:|---:|")
+
+    def cpu(pair: tuple[float, float]) -> str:
+        return f"{pair[0]:.1f} + {pair[1]:.1f} s"
+
     print(
         f"| `services.ballot_open` (freeze the electorate: eligibility query, "
         f"INSERT ... SELECT of the electors, digest) | {ballot.electorate_size:,} electors | "
-        f"{open_s:.1f} s |"
+        f"{open_s:.1f} s | {cpu(open_cpu)} |"
     )
     print(
         f"| of which: the eligibility query, fetching the ids and their digest | | "
-        f"{parts['ids_and_digest']:.1f} s |"
+        f"{parts['ids_and_digest']:.1f} s | |"
     )
     print(
         f"| for comparison: the same electors written by one `INSERT ... SELECT` (sketch "
         f"in this script, not the service) | {parts['rows']:,} electors | "
-        f"{parts['insert_select']:.1f} s |"
+        f"{parts['insert_select']:.1f} s | |"
     )
     print(
         f"| `tally.ballot_close` (load, shuffle, publish BLT + CSV, SHA-256, parse, AV count) "
-        f"| {ballot.turnout:,} papers, {len(result.get('stages', []))} stages | {close_s:.1f} s |"
+        f"| {ballot.turnout:,} papers, {len(result.get('stages', []))} stages | {close_s:.1f} s "
+        f"| {cpu(close_cpu)} |"
     )
     print(
         f"| `tally.ballot_recount` (count the published BLT again, compare) | "
-        f"{ballot.turnout:,} papers | {recount_s:.1f} s |"
+        f"{ballot.turnout:,} papers | {recount_s:.1f} s | {cpu(recount_cpu)} |"
     )
     print()
     print(

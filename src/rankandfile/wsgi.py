@@ -1,8 +1,17 @@
-"""WSGI entry point for production servers (gunicorn rankandfile.wsgi)."""
+"""WSGI entry point for production servers (gunicorn rankandfile.wsgi).
+
+Token-authenticated votes (``POST /api/v1/ballots/{id}/vote`` with a bearer token) take
+the lean path of :mod:`rankandfile.ballots.fastvote`; every other request, and every vote
+that path does not answer, goes to Django (docs/decisions/0003-fast-vote-path.md).
+"""
 
 import os
 
 from django.core.wsgi import get_wsgi_application
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "rankandfile.settings")
-application = get_wsgi_application()
+django_application = get_wsgi_application()
+
+from rankandfile.ballots.fastvote import FastVoteMiddleware  # noqa: E402 - after setup
+
+application = FastVoteMiddleware(django_application)

@@ -189,9 +189,16 @@ class Elector(models.Model):
     exists only in the email. It is cleared when the member votes.
     """
 
-    ballot = models.ForeignKey(Ballot, on_delete=models.CASCADE, related_name="electors")
+    # No index of its own on ``ballot``: the unique (ballot, member) index serves every
+    # lookup by ballot, and each index is one more write per elector when a million are
+    # frozen at once.
+    ballot = models.ForeignKey(
+        Ballot, on_delete=models.CASCADE, related_name="electors", db_index=False
+    )
     member = models.ForeignKey(Member, on_delete=models.PROTECT, related_name="electorships")
-    token_digest = models.CharField(max_length=64, null=True, blank=True, unique=True)
+    # Unique where set (a partial index): at freezing every elector has none, so the
+    # index is not written a million times with NULLs.
+    token_digest = models.CharField(max_length=64, null=True, blank=True)  # noqa: DJ001 - NULL: no link
     invited_at = models.DateTimeField(null=True, blank=True)
     reminded_at = models.DateTimeField(null=True, blank=True)
     send_attempts = models.PositiveSmallIntegerField(default=0)
@@ -199,7 +206,12 @@ class Elector(models.Model):
 
     class Meta:
         constraints = [
-            models.UniqueConstraint(fields=["ballot", "member"], name="elector_once_per_ballot")
+            models.UniqueConstraint(fields=["ballot", "member"], name="elector_once_per_ballot"),
+            models.UniqueConstraint(
+                fields=["token_digest"],
+                condition=Q(token_digest__isnull=False),
+                name="elector_unique_link",
+            ),
         ]
         indexes = [models.Index(fields=["ballot", "invited_at"])]
 
@@ -213,7 +225,10 @@ class VoteRecord(models.Model):
     no timestamp, so records carry no order that could be matched to papers."""
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
-    ballot = models.ForeignKey(Ballot, on_delete=models.CASCADE, related_name="vote_records")
+    # Looked up by (ballot, member): the unique index serves lookups by ballot too.
+    ballot = models.ForeignKey(
+        Ballot, on_delete=models.CASCADE, related_name="vote_records", db_index=False
+    )
     member = models.ForeignKey(Member, on_delete=models.PROTECT, related_name="+")
 
     class Meta:
@@ -233,7 +248,10 @@ class Paper(models.Model):
     """
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
-    ballot = models.ForeignKey(Ballot, on_delete=models.CASCADE, related_name="papers")
+    # The unique (ballot, tracking_code) index serves lookups by ballot.
+    ballot = models.ForeignKey(
+        Ballot, on_delete=models.CASCADE, related_name="papers", db_index=False
+    )
     tracking_code = models.CharField(max_length=20)
     choice = models.JSONField()
 

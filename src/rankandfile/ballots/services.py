@@ -232,10 +232,14 @@ def ballot_create(
 
 def _freeze_electorate(ballot: Ballot) -> tuple[int, str]:
     """Write the ballot's electors in the database with one ``INSERT ... SELECT`` from the
-    eligibility query (no member ids travel to Python and back), then read the frozen ids
-    back in order for the size and the digest (:func:`electorate_digest`'s definition:
-    the unique constraint on (ballot, member) makes them distinct, the ORDER BY sorts
-    them, so they are hashed as they stream)."""
+    eligibility query (no member ids travel to Python and back), and return their number
+    and digest (:func:`membership.eligibility.electorate_digest`'s definition: the SHA-256
+    of the member ids in ascending order, each followed by a newline; the unique
+    constraint on (ballot, member) makes them distinct).
+
+    On PostgreSQL the digest is computed in the same statement from the inserted rows
+    (``string_agg`` in member order, ``sha256``); elsewhere the frozen ids are read back
+    in order and hashed as they stream. Both give the same digest (tested)."""
     # ``values("pk")`` selects the member id AS "pk" (SQLite and PostgreSQL alike).
     sql, params = electorate(rule_for(ballot)).values("pk").query.sql_with_params()
     connection = connections[router.db_for_write(Elector)]
@@ -249,8 +253,25 @@ def _freeze_electorate(ballot: Ballot) -> tuple[int, str]:
         f"INSERT INTO {qn(meta.db_table)} ({columns}) "  # noqa: S608 - the ORM's own SQL
         f"SELECT %s, eligible.{qn('pk')}, 0, '' FROM ({sql}) eligible"
     )
+    if connection.vendor == "postgresql":
+        member = qn(column["member"])
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"WITH frozen AS ({insert} RETURNING {member}) "  # noqa: S608 - as above
+                f"SELECT COUNT(*), encode(sha256(convert_to(COALESCE(string_agg("
+                f"{member}::text || E'\\n', '' ORDER BY {member}), ''), 'UTF8')), 'hex') "
+                "FROM frozen",
+                [ballot.pk, *params],
+            )
+            size, digest = cursor.fetchone()
+        return int(size), str(digest)
     with connection.cursor() as cursor:
         cursor.execute(insert, [ballot.pk, *params])
+    return _digest_frozen(ballot)
+
+
+def _digest_frozen(ballot: Ballot) -> tuple[int, str]:
+    """The number and digest of a ballot's frozen electors, read back in member order."""
     size = 0
     sha = hashlib.sha256()
     frozen = (
