@@ -291,3 +291,15 @@ def test_compositing_editor_live_check(conf: Conf) -> None:
     assert f"from {a.reference}" in r.text
     r = login(Client(), conf.cac).get(reverse("conference:composite_new", args=[2026, a.topic_id]))
     assert r.status_code == 200 and 'hx-post="' in r.text
+
+
+@pytest.mark.django_db
+def test_submissions_page_filters_and_respects_visibility(conf: Conf) -> None:
+    sub = in_order_motion(conf, topic_name="Housing")
+    url = reverse("conference:submissions", args=[2026])
+    assert sub.title not in Client().get(url).text  # agenda not yet published
+    assert sub.title in login(Client(), conf.party.clp_chair).get(url).text  # own CLP's
+    services.agenda_publish(actor=conf.cac, conference=conf.conference)
+    r = Client().get(url, {"topic": sub.topic_id})
+    assert sub.title in r.text and "1 submission" in r.text
+    assert sub.title not in Client().get(url, {"topic": "rules"}).text
