@@ -192,10 +192,23 @@ class Elector(models.Model):
     # No index of its own on ``ballot``: the unique (ballot, member) index serves every
     # lookup by ballot, and each index is one more write per elector when a million are
     # frozen at once.
+    #
+    # No database-level foreign-key checks either (docs/decisions/0004-electorate-without-
+    # fk-checks.md): the electorate is written once, by one INSERT ... SELECT from the
+    # member table inside the transaction that opens the ballot, so every row references
+    # an existing ballot and member by construction; PostgreSQL's per-row checks (which
+    # lock every member row) were two thirds of the time to freeze a million electors.
+    # Deletion is still governed by Django (CASCADE with the ballot, PROTECT for members).
     ballot = models.ForeignKey(
-        Ballot, on_delete=models.CASCADE, related_name="electors", db_index=False
+        Ballot,
+        on_delete=models.CASCADE,
+        related_name="electors",
+        db_index=False,
+        db_constraint=False,
     )
-    member = models.ForeignKey(Member, on_delete=models.PROTECT, related_name="electorships")
+    member = models.ForeignKey(
+        Member, on_delete=models.PROTECT, related_name="electorships", db_constraint=False
+    )
     # Unique where set (a partial index): at freezing every elector has none, so the
     # index is not written a million times with NULLs.
     token_digest = models.CharField(max_length=64, null=True, blank=True)  # noqa: DJ001 - NULL: no link
