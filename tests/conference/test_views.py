@@ -303,3 +303,26 @@ def test_submissions_page_filters_and_respects_visibility(conf: Conf) -> None:
     r = Client().get(url, {"topic": sub.topic_id})
     assert sub.title in r.text and "1 submission" in r.text
     assert sub.title not in Client().get(url, {"topic": "rules"}).text
+
+
+@pytest.mark.django_db
+def test_historic_votes_link_to_their_conference_and_vote(conf: Conf) -> None:
+    from rankandfile.conference.models import Conference, ProgrammeEntry
+
+    item = services.historic_vote_record(
+        actor=None, conference=Conference.objects.get(year=2019), title="No no-deal Brexit",
+        topic="Brexit and Europe", text="Conference opposes leaving without a deal.",
+        clp_for=372_118, clp_against=27_330, affiliate_for=2_240_915, affiliate_against=81_022,
+    )  # fmt: skip
+    entry = ProgrammeEntry.objects.get(agenda_item=item)
+    assert entry.figures["for_percent"] == "94.83%"  # 50 x 372118/399448 + 50 x 2240915/2321937
+    c = Client()
+    page = c.get(reverse("conference:programme_entry", args=[entry.pk])).text
+    for url in (
+        reverse("conference:detail", args=[2019]),
+        reverse("conference:item", args=[2019, item.pk]),
+    ):
+        assert url in page
+        assert c.get(url).status_code == 200
+    assert "Final result: Carried" in c.get(reverse("conference:item", args=[2019, item.pk])).text
+    assert c.get(reverse("conference:submit", args=[2019])).status_code in (302, 404)

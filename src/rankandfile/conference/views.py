@@ -45,9 +45,11 @@ from rankandfile.membership import permissions as mp
 from rankandfile.membership.models import CLP, Affiliate, Member
 
 
-def _conference(year: int) -> Conference:
+def _conference(year: int, *, set_up: bool = True) -> Conference:
+    """The conference of ``year``. Conferences from before the software (loaded with the
+    rule book's history) have no deadlines: only their public record pages show them."""
     conf = queries.conference_by_year(year)
-    if conf is None or not hasattr(conf, "dates"):
+    if conf is None or (set_up and not hasattr(conf, "dates")):
         raise Http404("no such conference")
     return conf
 
@@ -111,7 +113,7 @@ def conference_new(request: HttpRequest) -> HttpResponse:
 def detail(request: HttpRequest, year: int) -> HttpResponse:
     """The conference's agenda: sessions and items, topics, composites. Submissions are
     listed on their own paged page (a conference may have hundreds)."""
-    conf = _conference(year)
+    conf = _conference(year, set_up=False)
     subs = permissions.visible_submissions(request.user, conf)
     return render(
         request,
@@ -119,7 +121,7 @@ def detail(request: HttpRequest, year: int) -> HttpResponse:
         _ctx(
             request,
             conference=conf,
-            dates=conf.dates,
+            dates=getattr(conf, "dates", None),
             sessions=queries.agenda(conf),
             topics=queries.topics_with_counts(conf),
             composites=Composite.objects.filter(conference=conf).select_related("topic"),
@@ -849,7 +851,7 @@ def _board_ctx(item: AgendaItem, conf: Conference) -> dict[str, Any]:
 
 def item(request: HttpRequest, year: int, pk: int) -> HttpResponse:
     """A delegate's voting page (their cards) and the item's result."""
-    conf = _conference(year)
+    conf = _conference(year, set_up=False)
     try:
         it = permissions.access_item(request.user, conf, pk)
     except NotFound as exc:
@@ -884,7 +886,7 @@ def item(request: HttpRequest, year: int, pk: int) -> HttpResponse:
 
 def board(request: HttpRequest, year: int, pk: int) -> HttpResponse:
     """The hall screen: the live tally, polled every second (htmx); the final figures."""
-    conf = _conference(year)
+    conf = _conference(year, set_up=False)
     try:
         it = permissions.access_item(request.user, conf, pk)
     except NotFound as exc:
