@@ -123,6 +123,23 @@ def test_vote_page_has_numbered_boxes_with_labels(ballot: Ballot, member: Client
     )
 
 
+def test_vote_page_links_candidate_statements(ballot: Ballot, member: Client) -> None:
+    option = ballot.options.get(name=CANDIDATES[1])
+    option.description = "Statement: https://example.org/selections/1/candidates/7/ <b>x</b>"
+    option.save()
+    html = member.get(vote_url(ballot)).content.decode()
+    assert "About the candidates" in html
+    assert f"<dt>{CANDIDATES[1]}</dt>" in html
+    assert '<a href="https://example.org/selections/1/candidates/7/"' in html
+    assert "<b>x</b>" not in html and "&lt;b&gt;x&lt;/b&gt;" in html
+
+
+def test_vote_page_without_statements_has_no_candidate_notes(
+    ballot: Ballot, member: Client
+) -> None:
+    assert "About the candidates" not in member.get(vote_url(ballot)).content.decode()
+
+
 def test_confirm_then_cast_then_receipt(ballot: Ballot, member: Client, party: Party) -> None:
     response = member.post(vote_url(ballot), prefs(Cy=1, Ada=2))
     html = response.content.decode()

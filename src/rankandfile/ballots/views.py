@@ -314,6 +314,7 @@ def vote(request: HttpRequest, ballot_id: int) -> HttpResponse:
         return _no_store(render(request, "ballots/not_open.html", context))
     options = queries.ballot_options(ballot)
     context["options"] = options
+    context["described_options"] = [o for o in options if o.description]
     if request.method != "POST":
         context["form"] = forms.paper_form(ballot, options)
         return _no_store(render(request, "ballots/vote.html", context))
