@@ -326,3 +326,68 @@ def test_historic_votes_link_to_their_conference_and_vote(conf: Conf) -> None:
         assert c.get(url).status_code == 200
     assert "Final result: Carried" in c.get(reverse("conference:item", args=[2019, item.pk])).text
     assert c.get(reverse("conference:submit", args=[2019])).status_code in (302, 404)
+
+
+@pytest.mark.django_db
+def test_rule_book_publish_page(conf: Conf) -> None:
+    from rankandfile.conference.models import RuleBookVersion
+    from tests.conference.test_cardvote import _cards
+
+    p = conf.party
+    rc = submit(
+        conf,
+        actor=p.affiliate_officer,
+        clp=None,
+        affiliate=p.affiliate,
+        kind="rule_change",
+        clause_number="3.II.2",
+        text="Motions: 300 words.",
+        parameter_changes={"motion_max_words": 300},
+    )
+    rc = services.submission_rule(actor=conf.cac, submission=rc, in_order=True)
+    session = card_item(conf.conference, conf.cac).session
+    item = services.item_create(actor=conf.cac, session=session, submission=rc)
+    url = reverse("conference:rule_book_publish", args=[2026])
+    assert (
+        login(Client(), p.clp_chair).post(url, {"effective_from": "2026-10-01"}).status_code == 404
+    )
+    c = login(Client(), conf.cac)
+    r = c.post(url, {"effective_from": "2026-10-01"}, follow=True)
+    assert "no rule changes were carried" in r.text
+    AgendaItem.objects.filter(pk=item.pk).update(state="open")
+    _cards(item, conf.cac, [("clp", 2, "for"), ("affiliate", 2, "for")])
+    services.item_close(actor=conf.cac, item=item)
+    r = c.post(url, {"effective_from": "2026-10-01"})
+    v = RuleBookVersion.objects.get(adopted_by=conf.conference)
+    assert r["Location"] == reverse("conference:rule_book_version", args=[v.number])
+    page = Client().get(r["Location"]).text
+    assert (
+        "Motions: 300 words." in page and reverse("conference:item", args=[2026, item.pk]) in page
+    )
+
+
+@pytest.mark.django_db
+def test_public_pages_query_counts_do_not_grow(conf: Conf, django_assert_max_num_queries) -> None:  # type: ignore[no-untyped-def]
+    """Six programme entries and submissions cost no more queries than one (no N+1)."""
+    from rankandfile.conference.models import Conference
+
+    for n in range(6):
+        services.historic_vote_record(
+            actor=None, conference=Conference.objects.get(year=2025), title=f"Policy {n}",
+            topic=f"Topic {n % 2}", text="Conference resolves.", clp_for=9, clp_against=1,
+            affiliate_for=9, affiliate_against=1,
+        )  # fmt: skip
+    in_order_motion(conf)
+    in_order_motion(
+        conf, actor=conf.party.affiliate_officer, clp=None, affiliate=conf.party.affiliate
+    )
+    services.agenda_publish(actor=conf.cac, conference=conf.conference)
+    c = Client()
+    for url in (
+        reverse("conference:programme"),
+        reverse("conference:detail", args=[2026]),
+        reverse("conference:submissions", args=[2026]),
+        reverse("conference:rule_book"),
+    ):
+        with django_assert_max_num_queries(12):
+            assert c.get(url).status_code == 200

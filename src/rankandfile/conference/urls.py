@@ -58,6 +58,11 @@ urlpatterns = [
         name="provenance",
     ),
     path("conference/<int:year>/floor/", views.floor, name="floor"),
+    path(
+        "conference/<int:year>/rule-book/publish/",
+        views.rule_book_publish,
+        name="rule_book_publish",
+    ),
     path("conference/<int:year>/floor/<int:pk>/", views.item, name="item"),
     path("conference/<int:year>/floor/<int:pk>/action/", views.item_action, name="item_action"),
     path("conference/<int:year>/floor/<int:pk>/board/", views.board, name="board"),

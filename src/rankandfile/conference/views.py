@@ -792,6 +792,26 @@ def floor(request: HttpRequest, year: int) -> HttpResponse:
 
 @login_required
 @require_POST
+def rule_book_publish(request: HttpRequest, year: int) -> HttpResponse:
+    """The CAC publishes the rule book the conference's carried rule changes make."""
+    conf = _conference(year)
+    _require_manager(request)
+    try:
+        day = dt.date.fromisoformat(request.POST.get("effective_from", ""))
+    except ValueError:
+        messages.error(request, "Give the date the new rule book takes effect.")
+        return redirect("conference:floor", year=year)
+    try:
+        v = services.rule_book_publish(actor=_actor(request), conference=conf, effective_from=day)
+    except DomainError as exc:
+        messages.error(request, str(exc))
+        return redirect("conference:floor", year=year)
+    messages.success(request, f"{v.title} is published; it takes effect on {day:%-d %B %Y}.")
+    return redirect("conference:rule_book_version", number=v.number)
+
+
+@login_required
+@require_POST
 def item_action(request: HttpRequest, year: int, pk: int) -> HttpResponse:
     conf = _conference(year)
     _require_manager(request)
