@@ -171,6 +171,11 @@ def test_events_from_accountability_when_available(
         ("changed_party", "accountability"),
     ]
     assert events[1].note == "Independent → Change UK"
+    # A campaign answers the departure, not the later change of colours.
+    chosen = queries.campaign_event(events)
+    assert chosen is not None and chosen.kind == "left_party"
+    assert queries.campaign_event(events[1:]) == events[1]
+    assert queries.campaign_event([]) is None
 
 
 def test_launch_without_an_electorate_needs_a_target(party: Party) -> None:

@@ -210,9 +210,8 @@ def _campaign(clp: CLP, actor: User, plan: Plan) -> Campaign:
     mp = clp.constituency.mps.order_by("-in_office").first()
     event_kind, event_date, note, source = "", None, "", ""
     if mp is not None:
-        events = queries.mp_events(mp)
-        if events:
-            latest = max(events, key=lambda e: e.date)
+        latest = queries.campaign_event(queries.mp_events(mp))
+        if latest is not None:
             event_kind, event_date, note, source = (
                 latest.kind,
                 latest.date,

@@ -155,6 +155,14 @@ def mp_events(mp: MP) -> list[EventChoice]:
     return choices
 
 
+def campaign_event(choices: list[EventChoice]) -> EventChoice | None:
+    """The event a campaign answers: the latest departure (left the party, lost the
+    whip); else the latest change of any kind (e.g. joined another party)."""
+    departures = [c for c in choices if c.kind in (PartyEvent.LEFT_PARTY, PartyEvent.LOST_WHIP)]
+    pool = departures or choices
+    return max(pool, key=lambda c: c.date) if pool else None
+
+
 def pledge_register(constituency_id: int | None = None) -> QuerySet[Pledge]:
     qs = Pledge.objects.select_related("constituency", "mp").order_by(
         "constituency__name", "-pledged_on", "name"

@@ -244,9 +244,8 @@ def campaign_create(request: HttpRequest) -> HttpResponse:
         mp = kwargs["mp"]
         if mp is not None and not kwargs["event_kind"]:
             # Tie the campaign to the MP's latest recorded party change, if any.
-            events = queries.mp_events(mp)
-            if events:
-                latest = max(events, key=lambda e: e.date)
+            latest = queries.campaign_event(queries.mp_events(mp))
+            if latest is not None:
                 kwargs.update(
                     event_kind=latest.kind,
                     event_date=latest.date,
