@@ -14,7 +14,8 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 
 .PHONY: demo test install install-dev lint typecheck contracts pytest test-postgres browser-deps \
-	bench bench-deps bench-counting bench-eligibility bench-import bench-voting clean
+	bench bench-deps bench-counting bench-eligibility bench-import bench-voting bench-conference \
+	bench-accountability bench-selections bench-campaigns clean
 
 $(UV):
 	$(PYTHON) -m venv $(TOOLS)
@@ -65,7 +66,8 @@ browser-deps:
 	fi
 
 ## bench: every benchmark recorded in bench/RESULTS.md (needs the local PostgreSQL)
-bench: bench-counting bench-eligibility bench-import bench-voting
+bench: bench-counting bench-eligibility bench-import bench-voting bench-conference \
+	bench-accountability bench-selections bench-campaigns
 
 bench-deps: $(UV)
 	$(UV) sync --frozen --extra dev --extra bench --quiet --python $(PYTHON)
@@ -83,6 +85,18 @@ bench-voting: bench-deps
 	$(BIN)/python bench/bench_voting.py load
 	$(BIN)/python bench/bench_voting.py kill
 	$(BIN)/python bench/bench_voting.py timings
+
+bench-conference: bench-deps
+	$(BIN)/python bench/bench_conference.py
+
+bench-accountability: bench-deps
+	$(BIN)/python bench/bench_accountability.py
+
+bench-selections: bench-deps
+	$(BIN)/python bench/bench_selections.py
+
+bench-campaigns: bench-deps
+	$(BIN)/python bench/bench_campaigns.py
 
 clean:
 	rm -rf $(VENV) $(TOOLS) var/*.sqlite3*
