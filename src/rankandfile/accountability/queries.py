@@ -85,6 +85,24 @@ class PolicyEvidence:
     policy: m.Policy
     score: m.Score | None
     evidence: list[Evidence] = field(default_factory=list)
+    evidence_url: str = ""
+
+    # Percentages for display, computed once here rather than by template tags per row.
+    @property
+    def agreement_pct(self) -> int | None:
+        return _pct(self.score.agreement if self.score else None)
+
+    @property
+    def party_pct(self) -> int | None:
+        return _pct(self.score.party_agreement if self.score else None)
+
+    @property
+    def pw_pct(self) -> int | None:
+        return _pct(self.score.pw_agreement if self.score else None)
+
+
+def _pct(value: float | None) -> int | None:
+    return None if value is None else round(100 * value)
 
 
 INLINE_EVIDENCE_LIMIT = 150  # links: above this the MP page links to each policy's evidence
@@ -152,7 +170,10 @@ def mp_page(mp: MP, policy: m.Policy | None = None) -> dict[str, object]:
     elif policy.pk not in by_policy:
         by_policy[policy.pk] = PolicyEvidence(policy, scores.get(policy.pk))
     policies = sorted(by_policy.values(), key=lambda p: p.policy.title)
+    # One reverse() for the page, not one per policy row.
+    prefix = reverse("accountability:mp_policy", kwargs={"mnis_id": mp.mnis_id, "slug": "x"})[:-2]
     for pe in policies:
+        pe.evidence_url = f"{prefix}{pe.policy.slug}/"
         pe.evidence.sort(key=lambda e: (e.link.division.date, e.link.division.division_id))
     return {
         "mp": mp,
