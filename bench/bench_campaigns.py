@@ -26,6 +26,11 @@ read meanwhile.
    before its email link is used), and one queued confirmation-email task per accepted
    submission (first signatures and re-sends).
 
+7. Then (unless ``--no-confirm``) confirm every stored signature over HTTP at ``--rate``
+   a second (``POST /campaigns/confirm/<secret>/``; the links are made in-process as the
+   email task would make them), with replays and simultaneous double submissions, and
+   check that each is counted exactly once.
+
 Prints Markdown for bench/RESULTS.campaigns.md. Only 127.0.0.1 is contacted. No email is
 sent: no task worker runs, the queued tasks are counted.
 """
@@ -77,6 +82,7 @@ def parse_args() -> argparse.Namespace:
     p.add_argument("--connections", type=int, default=64, help="client connections")
     p.add_argument("--workers", type=int, default=4)
     p.add_argument("--threads", type=int, default=4)
+    p.add_argument("--no-confirm", action="store_true", help="skip the confirmation phase")
     args = p.parse_args()
     if args.duration > 600 or args.rate > 2000:
         p.error("keep the benchmark bounded: at most 600 s and 2,000 signatures a second")
@@ -189,6 +195,115 @@ class SignRun(Run):
         if resp.will_close:
             conn.close()
         return out
+
+
+class ConfirmRun(Run):
+    """Confirmations: each "voter" is one signature's emailed link (its path in
+    ``token``). A counted confirmation is recorded as 201, "already confirmed" as 409."""
+
+    def send(self, conn: http.client.HTTPConnection, job: Job, voter: int) -> Outcome:
+        v = self.voters[voter]
+        out = Outcome(job=job, voter=voter)
+        headers = {
+            "Content-Type": "application/x-www-form-urlencoded",
+            "Cookie": f"csrftoken={CSRF}",
+            "Host": f"{self.host}:{self.port}",
+        }
+        out.sent = time.perf_counter() - self.t0
+        try:
+            conn.request("POST", v.token, body=v.body, headers=headers)
+            resp = conn.getresponse()
+            data = resp.read()
+        except (OSError, http.client.HTTPException) as exc:
+            out.error, out.detail = "in_flight", type(exc).__name__
+            out.done = time.perf_counter() - self.t0
+            return out
+        out.done = time.perf_counter() - self.t0
+        if resp.status == 200 and b"Thank you," in data:
+            out.status = 201
+        elif resp.status == 200 and b"Already confirmed" in data:
+            out.status = 409
+        else:
+            out.status, out.detail = resp.status, data[:200].decode(errors="replace")
+        if resp.will_close:
+            conn.close()
+        return out
+
+
+def confirm_phase(args: argparse.Namespace, campaign: Any, port: int) -> str:
+    """Confirm every signature over HTTP at ``--rate`` a second, with replays and
+    simultaneous double submissions; check each is counted exactly once.
+
+    The links are made here as the email task would (a secret per signature, only its
+    digest stored), since no task worker runs."""
+    from rankandfile.campaigns.models import Campaign, Signature
+    from rankandfile.campaigns.services import token_digest
+
+    rows = list(
+        Signature.objects.filter(
+            campaign=campaign, last_name__startswith="Signer", confirmed_at__isnull=True
+        ).only("pk")
+    )
+    paths = []
+    for sig in rows:
+        secret = secrets.token_urlsafe(32)
+        sig.confirm_digest = token_digest(secret)
+        paths.append(f"/campaigns/confirm/{secret}/")
+    Signature.objects.bulk_update(rows, ["confirm_digest"], batch_size=2000)
+    before = Campaign.objects.get(pk=campaign.pk).confirmed_count
+    body = urlencode({"csrfmiddlewaretoken": CSRF}).encode()
+    rng = random.Random(args.seed + 1)
+    voters = [Voter(token=path, body=body) for path in paths]
+    jobs = schedule(len(voters), args.rate, args.dup_rate, args.twin_share, rng)
+    run = ConfirmRun(
+        host="127.0.0.1",
+        port=port,
+        path="",
+        voters=voters,
+        jobs=jobs,
+        connections=args.connections,
+        deadline=len(voters) / args.rate + 60.0,
+    )
+    log(f"confirming {len(voters):,} signatures ({len(jobs):,} requests)")
+    run.run()
+    outcomes = run.outcomes
+    counted = sum(1 for o in outcomes if o.status == 201)
+    already = sum(1 for o in outcomes if o.status == 409)
+    other = Counter(o.error or str(o.status) for o in outcomes if o.status not in (201, 409))
+    after = Campaign.objects.get(pk=campaign.pk).confirmed_count
+    confirmed_rows = Signature.objects.filter(
+        campaign=campaign, last_name__startswith="Signer", confirmed_at__isnull=False
+    ).count()
+    twins = Counter(o.voter for o in outcomes if o.job.kind == "twin")
+    twin_once = sum(
+        1
+        for v in twins
+        if sum(1 for o in outcomes if o.job.kind == "twin" and o.voter == v and o.status == 201)
+        == 1
+    )
+    ok = [o for o in outcomes if o.status in (201, 409)]
+    service = sorted(1000 * (o.done - o.sent) for o in ok)
+    checks = {
+        "count rose by exactly the confirmations counted": after - before == counted,
+        "every confirmed row counted once": confirmed_rows == counted,
+        "replays and double submissions counted nothing (each pair: one counted)": (
+            twin_once == len(twins)
+        ),
+    }
+    lines = [
+        "\n## Confirming the signatures (double opt-in, second step)\n",
+        "| | |\n|---|---|",
+        f"| links confirmed over HTTP | {len(voters):,} at {args.rate:g}/s |",
+        f"| counted / 'already confirmed' / other | {counted:,} / {already:,} / "
+        f"{dict(other) or 0} |",
+        f"| skipped (server past the deadline) | {len(run.skipped):,} |",
+        f"| campaign count before / after | {before:,} / {after:,} |",
+        f"| service time p50 / p95 / p99 | {percentile(service, 50):.0f} / "
+        f"{percentile(service, 95):.0f} / {percentile(service, 99):.0f} ms |",
+        "\nChecks:\n",
+    ]
+    lines += [f"- {'PASS' if passed else 'FAIL'}: {name}" for name, passed in checks.items()]
+    return "\n".join(lines)
 
 
 def probe_page(
@@ -309,23 +424,27 @@ def main() -> None:
         load_after = loadavg()
         wall = max(o.done for o in run.outcomes)
         retries = bv.retry_failed(run, run.outcomes)
+        # The signing figures are read before any confirmation changes the rows.
+        report(
+            args,
+            campaign,
+            run,
+            retries,
+            page_ms,
+            idle_ms,
+            page_status,
+            wall,
+            setup_s,
+            boot_s,
+            cpu,
+            load_before,
+            load_after,
+        )
+        confirmed = confirm_phase(args, campaign, port) if not args.no_confirm else None
     finally:
         server.stop()
-    report(
-        args,
-        campaign,
-        run,
-        retries,
-        page_ms,
-        idle_ms,
-        page_status,
-        wall,
-        setup_s,
-        boot_s,
-        cpu,
-        load_before,
-        load_after,
-    )
+    if confirmed is not None:
+        print(confirmed)
     if not args.keep:
         connections.close_all()
         be.drop_pg(args.server, args.db)
