@@ -326,3 +326,15 @@ def test_officer_records_a_party_change(
     # The second division (9 November) was after losing the whip: it no longer counts.
     score = Score.objects.get(mp=party.mp, policy=voted)
     assert (score.strong_votes, score.points) == (1, 10)
+
+
+def test_officers_find_their_clp_view(client: Client, party: Any, voted: Policy) -> None:
+    index = reverse("accountability:index")
+    clp_url = reverse("accountability:clp", kwargs={"slug": "northtown"})
+    assert clp_url in login(Client(), party.clp_secretary).get(index).content.decode()
+    assert clp_url not in login(Client(), party.member).get(index).content.decode()
+    mp_url = reverse("accountability:mp", kwargs={"mnis_id": party.mp.mnis_id})
+    assert clp_url in login(Client(), party.clp_chair).get(mp_url).content.decode()
+    assert clp_url not in client.get(mp_url).content.decode()
+    page = login(Client(), party.clp_secretary).get(clp_url).content.decode()
+    assert "consistently voted against" in page and "Public ownership of water" in page

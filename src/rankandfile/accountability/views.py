@@ -46,6 +46,9 @@ def index(request: HttpRequest) -> HttpResponse:
             "policies": queries.policy_list(),
             "can_manage": permissions.can_manage_policies(request.user),
             "member": member_permissions.own_member(request.user),
+            "managed_clps": list(member_permissions.managed_clps(request.user)[:30])
+            if request.user.is_authenticated
+            else [],
         },
     )
 
@@ -97,6 +100,9 @@ def mp_detail(request: HttpRequest, mnis_id: int) -> HttpResponse:
         "nav": "accountability",
         "is_my_mp": member is not None and member.clp.constituency_id == mp.constituency_id,
         "party_form": form,
+        "can_view_clp": mp.constituency is not None
+        and hasattr(mp.constituency, "clp")
+        and permissions.can_view_clp_accountability(request.user, mp.constituency.clp),
     }
     status = 400 if form is not None and form.errors else 200
     return render(request, "accountability/mp.html", context, status=status)
