@@ -338,3 +338,27 @@ def test_officers_find_their_clp_view(client: Client, party: Any, voted: Policy)
     assert clp_url not in client.get(mp_url).content.decode()
     page = login(Client(), party.clp_secretary).get(clp_url).content.decode()
     assert "consistently voted against" in page and "Public ownership of water" in page
+
+
+def test_import_page(client: Client, party: Any, officer: Any) -> None:
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    url = reverse("accountability:import")
+    good = json_upload = division_json(9501, ayes=[member_entry(party.mp)])
+    import json
+
+    def upload(data: Any, name: str = "d.json") -> Any:
+        return SimpleUploadedFile(name, json.dumps(data).encode(), "application/json")
+
+    assert login(Client(), party.member).get(url).status_code == 403
+    assert login(Client(), party.member).post(url, {"uploads": [upload(good)]}).status_code == 403
+    assert not Division.objects.exists()
+    c = login(client, officer)
+    bad = division_json(9502, ayes=[member_entry(party.mp)], AyeCount=3)
+    response = c.post(url, {"uploads": [upload(good), upload(bad, "bad.json")]})
+    assert response.status_code == 400
+    assert "bad.json: 1 Aye rows but the published Aye count is 3" in response.content.decode()
+    assert not Division.objects.exists()  # the good file was not imported either
+    response = c.post(url, {"uploads": [upload(json_upload)]})
+    assert response.status_code == 200 and "1 new division(s)" in response.content.decode()
+    assert Division.objects.filter(division_id=9501).exists()

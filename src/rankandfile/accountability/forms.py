@@ -59,3 +59,27 @@ class PartyChangeForm(forms.Form):
     from_party = forms.CharField(max_length=100, label="Party before")
     to_party = forms.CharField(max_length=100, label="Party after")
     note = forms.CharField(max_length=300, required=False, label="Note (shown publicly)")
+
+
+class MultipleFileInput(forms.ClearableFileInput):
+    allow_multiple_selected = True
+
+
+class MultipleFileField(forms.FileField):
+    def __init__(self, *args: object, **kwargs: object) -> None:
+        kwargs.setdefault("widget", MultipleFileInput())
+        super().__init__(*args, **kwargs)  # type: ignore[arg-type]
+
+    def clean(self, data: object, initial: object = None) -> list[object]:
+        single = super().clean
+        if isinstance(data, list | tuple):
+            return [single(d, initial) for d in data]
+        return [single(data, initial)]
+
+
+class ImportForm(forms.Form):
+    uploads = MultipleFileField(
+        label="Division files",
+        help_text="Commons Votes CSV exports, Commons Votes API JSON, or the MNIS history CSV.",
+    )
+    dry_run = forms.BooleanField(required=False, label="Check only: import nothing")

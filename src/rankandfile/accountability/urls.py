@@ -20,6 +20,7 @@ urlpatterns = [
     path("accountability/policies/<slug:slug>/links/", views.link_save_view, name="link_save"),
     path("accountability/links/<int:pk>/remove/", views.link_remove_view, name="link_remove"),
     path("accountability/divisions/", views.division_list, name="divisions"),
+    path("accountability/divisions/import/", views.import_view, name="import"),
     path("accountability/against-the-programme/", views.against, name="against"),
     path("accountability/clps/<slug:slug>/", views.clp_detail, name="clp"),
     path("accountability/reconciliation/", views.reconciliation_view, name="reconciliation"),

@@ -304,3 +304,51 @@ def alerts(request: HttpRequest) -> HttpResponse:
         "accountability/alerts.html",
         {"nav": "accountability", "form": form, "member": member},
     )
+
+
+MAX_UPLOAD_BYTES = 20 * 1024 * 1024
+
+
+@login_required
+def import_view(request: HttpRequest) -> HttpResponse:
+    """Officers upload division files; the same importer as the command (atomic, checked)."""
+    if not permissions.can_import_divisions(request.user):
+        raise DjangoPermissionDenied
+    form = forms.ImportForm(
+        request.POST if request.method == "POST" else None,
+        request.FILES if request.method == "POST" else None,
+    )
+    report = None
+    problems: list[str] = []
+    if request.method == "POST" and form.is_valid():
+        import tempfile
+        from pathlib import Path
+
+        from rankandfile.accountability import importer
+
+        with tempfile.TemporaryDirectory() as folder:
+            paths = []
+            for upload in form.cleaned_data["uploads"]:
+                if upload.size > MAX_UPLOAD_BYTES:
+                    problems.append(f"{upload.name}: larger than 20 MB")
+                    continue
+                # Keep only the base name (the CSV export's DivisionId is in it).
+                path = Path(folder) / Path(upload.name).name
+                path.write_bytes(upload.read())
+                paths.append(path)
+            if not problems:
+                try:
+                    report = importer.import_paths(
+                        actor=request.user,  # type: ignore[arg-type]
+                        paths=paths,
+                        dry_run=form.cleaned_data["dry_run"],
+                    )
+                except importer.ImportFailed as exc:
+                    problems = [str(p) for p in exc.problems]
+    status = 400 if problems else 200
+    return render(
+        request,
+        "accountability/import.html",
+        {"nav": "accountability", "form": form, "report": report, "problems": problems},
+        status=status,
+    )
