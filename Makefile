@@ -90,7 +90,7 @@ bench-conference: bench-deps
 	$(BIN)/python bench/bench_conference.py
 
 bench-accountability: bench-deps
-	$(BIN)/python bench/bench_accountability.py
+	$(BIN)/python bench/bench_accountability.py --no-vote-rows
 
 bench-selections: bench-deps
 	$(BIN)/python bench/bench_selections.py

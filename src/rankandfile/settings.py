@@ -270,6 +270,13 @@ RANKANDFILE_DEMO_SEEDERS = [
     "rankandfile.selections.demo.seed",
     "rankandfile.campaigns.demo.seed",
 ]
+# Cards other apps add to the member's home page (core.home): f(user, context) -> HomePanel.
+RANKANDFILE_HOME_PANELS = [
+    "rankandfile.conference.home.panel",
+    "rankandfile.accountability.home.panel",
+    "rankandfile.selections.home.panel",
+    "rankandfile.campaigns.home.panel",
+]
 # The public address used in emailed links (ballot invitations, confirmations).
 RANKANDFILE_BASE_URL = os.environ.get("RANKANDFILE_BASE_URL", "http://127.0.0.1:8000").rstrip("/")
 BALLOT_EMAILS_PER_SECOND = float(os.environ.get("BALLOT_EMAILS_PER_SECOND", "20"))

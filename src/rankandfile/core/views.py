@@ -10,6 +10,7 @@ from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
+from rankandfile.core import home as home_panels
 from rankandfile.core import tokens
 from rankandfile.core.errors import PermissionDenied
 from rankandfile.core.models import User
@@ -26,6 +27,7 @@ def _user(request: HttpRequest) -> User:
 def home(request: HttpRequest) -> HttpResponse:
     """A member's home: my branch, my CLP, my MP, my ballots, and my offices."""
     context = membership_queries.home_for(request.user)
+    context["panels"] = home_panels.panels_for(request.user, context)
     return render(request, "core/home.html", {"nav": "home", **context})
 
 

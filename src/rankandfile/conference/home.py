@@ -1,0 +1,20 @@
+"""The home-page conference card (registered in RANKANDFILE_HOME_PANELS)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from rankandfile.conference.queries import current_conference, open_items_with_my_cards
+from rankandfile.core.home import HomePanel
+
+
+def panel(user: Any, context: Mapping[str, Any]) -> HomePanel | None:
+    """This year's conference, and the votes open to the user's delegate card (2 queries)."""
+    conference = current_conference()
+    if conference is None:
+        return None
+    return HomePanel(
+        "conference/_home_panel.html",
+        {"conference": conference, "items": open_items_with_my_cards(user, conference)},
+    )
