@@ -270,6 +270,19 @@ RANKANDFILE_DEMO_SEEDERS = [
     "rankandfile.selections.demo.seed",
     "rankandfile.campaigns.demo.seed",
 ]
+# Campaigns: anti-abuse limits and petition data retention (docs/configuration.md).
+CAMPAIGN_SIGNS_PER_IP = int(os.environ.get("CAMPAIGN_SIGNS_PER_IP", "30"))
+CAMPAIGN_IP_WINDOW = int(os.environ.get("CAMPAIGN_IP_WINDOW", "600"))
+CAMPAIGN_EMAILS_PER_ADDRESS = int(os.environ.get("CAMPAIGN_EMAILS_PER_ADDRESS", "3"))
+CAMPAIGN_UNCONFIRMED_DAYS = int(os.environ.get("CAMPAIGN_UNCONFIRMED_DAYS", "30"))
+CAMPAIGN_REMINDER_HOURS = int(os.environ.get("CAMPAIGN_REMINDER_HOURS", "24"))
+# Accountability: the party's name as the Commons records print it, and other spellings.
+ACCOUNTABILITY_PARTY = os.environ.get("ACCOUNTABILITY_PARTY", "Labour")
+ACCOUNTABILITY_PARTY_ALIASES = tuple(
+    a.strip()
+    for a in os.environ.get("ACCOUNTABILITY_PARTY_ALIASES", "Labour (Co-op)").split(",")
+    if a.strip()
+)
 # Cards other apps add to the member's home page (core.home): f(user, context) -> HomePanel.
 RANKANDFILE_HOME_PANELS = [
     "rankandfile.conference.home.panel",
