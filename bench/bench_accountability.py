@@ -24,7 +24,7 @@
    (in process: URL routing, middleware, queries, template; no network) for ``--pages``
    random MPs after a warm-up: p50, p95, max.
 
-Prints a Markdown table for bench/RESULTS.accountability.md.
+Prints a Markdown table for bench/RESULTS.md (section "Accountability").
 """
 
 from __future__ import annotations

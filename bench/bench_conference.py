@@ -25,7 +25,7 @@
 5. For comparison, the tally done the way a spreadsheet (or a naive ORM loop) would:
    loading every card row and summing in Python, against the single aggregate query.
 
-Prints Markdown for bench/RESULTS.conference.md.
+Prints Markdown for bench/RESULTS.md (section "Conference").
 """
 
 from __future__ import annotations
