@@ -82,6 +82,45 @@ class RulingForm(forms.Form):
         self.fields["topic"].queryset = topics  # type: ignore[attr-defined]
 
 
+class AmendmentForm(forms.Form):
+    organisation = forms.ChoiceField(label="Moved by")
+    target = forms.ChoiceField(label="Amends")
+    text = forms.CharField(
+        label="The text as amended",
+        widget=forms.Textarea(attrs={"rows": 14}),
+        help_text="Start from the item's text and delete or insert words; the page shows "
+        "your changes as a word diff.",
+    )
+    note = forms.CharField(
+        label="Explanation (optional, not part of the text)",
+        widget=forms.Textarea(attrs={"rows": 3}),
+        required=False,
+    )
+
+    def __init__(
+        self,
+        *args: Any,
+        organisations: list[tuple[str, str]],
+        targets: list[tuple[str, str]],
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["organisation"].choices = organisations  # type: ignore[attr-defined]
+        self.fields["target"].choices = targets  # type: ignore[attr-defined]
+
+
+class AmendmentRulingForm(forms.Form):
+    decision = forms.ChoiceField(
+        choices=[("in_order", "In order"), ("out_of_order", "Out of order")],
+        widget=forms.RadioSelect,
+    )
+    reason = forms.CharField(
+        widget=forms.Textarea(attrs={"rows": 3}),
+        required=False,
+        help_text="Required when out of order; the mover sees it.",
+    )
+
+
 class TopicForm(forms.Form):
     name = forms.CharField(max_length=120, label="New topic")
 

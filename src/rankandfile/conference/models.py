@@ -365,6 +365,123 @@ class CompositeSignoff(models.Model):
         return f"Agreement to composite {self.composite_id} for submission {self.submission_id}"
 
 
+class Amendment(models.Model):
+    """An amendment by a CLP or an affiliate to a motion, composite or rule change on the
+    published agenda (exactly one target, exactly one organisation: database constraints).
+
+    It is written as changes to the target's words: ``base_text`` is the target's text when
+    the amendment was submitted and ``text`` the target's text as the amendment would leave
+    it (the page shows the word diff). ``words_changed`` counts the words deleted plus the
+    words inserted (the limit is the rule book's ``amendment_max_words``). When its vote
+    carries, ``text_after`` keeps the target's text as amended (provenance of each change).
+    """
+
+    class Status(models.TextChoices):
+        SUBMITTED = "submitted", "Submitted, awaiting the CAC"
+        IN_ORDER = "in_order", "In order"
+        OUT_OF_ORDER = "out_of_order", "Ruled out of order"
+        WITHDRAWN = "withdrawn", "Withdrawn"
+
+    conference = models.ForeignKey(Conference, on_delete=models.PROTECT, related_name="amendments")
+    reference = models.CharField(max_length=20)
+    submission = models.ForeignKey(
+        Submission, null=True, blank=True, on_delete=models.PROTECT, related_name="amendments"
+    )
+    composite = models.ForeignKey(
+        Composite, null=True, blank=True, on_delete=models.PROTECT, related_name="amendments"
+    )
+    clp = models.ForeignKey(
+        "membership.CLP", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    affiliate = models.ForeignKey(
+        "membership.Affiliate", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    base_text = models.TextField()
+    text = models.TextField()
+    words_changed = models.PositiveIntegerField()
+    note = models.TextField(blank=True, help_text="The mover's explanation (not part of the text).")
+    submitted_by = models.ForeignKey(
+        "core.User", null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    submitted_at = models.DateTimeField()
+    status = models.CharField(max_length=14, choices=Status.choices, default=Status.SUBMITTED)
+    ruling_reason = models.TextField(blank=True)
+    ruled_by = models.ForeignKey(
+        "core.User", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    ruled_at = models.DateTimeField(null=True, blank=True)
+    text_after = models.TextField(
+        blank=True, help_text="The target's text after this amendment was carried."
+    )
+    fell = models.BooleanField(
+        default=False, help_text="Carried, but an earlier carried amendment changed the same words."
+    )
+
+    class Meta:
+        ordering = ["conference", "reference", "pk"]
+        constraints = [
+            models.CheckConstraint(
+                name="amendment_one_organisation",
+                condition=Q(clp__isnull=False, affiliate__isnull=True)
+                | Q(clp__isnull=True, affiliate__isnull=False),
+            ),
+            models.CheckConstraint(
+                name="amendment_one_target",
+                condition=Q(submission__isnull=False, composite__isnull=True)
+                | Q(submission__isnull=True, composite__isnull=False),
+            ),
+            models.UniqueConstraint(
+                fields=["conference", "reference"], name="amendment_unique_reference"
+            ),
+            models.UniqueConstraint(
+                fields=["submission", "clp"],
+                condition=Q(submission__isnull=False, clp__isnull=False) & ~Q(status="withdrawn"),
+                name="amendment_once_clp_submission",
+            ),
+            models.UniqueConstraint(
+                fields=["submission", "affiliate"],
+                condition=Q(submission__isnull=False, affiliate__isnull=False)
+                & ~Q(status="withdrawn"),
+                name="amendment_once_affiliate_submission",
+            ),
+            models.UniqueConstraint(
+                fields=["composite", "clp"],
+                condition=Q(composite__isnull=False, clp__isnull=False) & ~Q(status="withdrawn"),
+                name="amendment_once_clp_composite",
+            ),
+            models.UniqueConstraint(
+                fields=["composite", "affiliate"],
+                condition=Q(composite__isnull=False, affiliate__isnull=False)
+                & ~Q(status="withdrawn"),
+                name="amendment_once_affiliate_composite",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"Amendment {self.reference} to {self.target_label}"
+
+    @property
+    def target(self) -> Any:
+        return self.submission if self.submission_id else self.composite
+
+    @property
+    def target_label(self) -> str:
+        if self.composite_id and self.composite is not None:
+            return f"Composite {self.composite.number}: {self.composite.title}"
+        if self.submission is not None:
+            return f"{self.submission.reference} {self.submission.title}"
+        return ""
+
+    @property
+    def organisation(self) -> Any:
+        return self.clp if self.clp_id else self.affiliate
+
+    @property
+    def organisation_name(self) -> str:
+        org = self.organisation
+        return str(org) if org is not None else ""
+
+
 # --- Delegates ---------------------------------------------------------------------------
 class Delegate(models.Model):
     """A CLP's delegate to a conference (a member of that CLP)."""
@@ -517,6 +634,12 @@ class AgendaItem(models.Model):
     composite = models.ForeignKey(
         Composite, null=True, blank=True, on_delete=models.PROTECT, related_name="items"
     )
+    #: An amendment's own vote (taken before its target's).
+    amendment = models.ForeignKey(
+        "Amendment", null=True, blank=True, on_delete=models.PROTECT, related_name="items"
+    )
+    #: The text the item is voted on when carried amendments changed it (blank: unamended).
+    amended_text = models.TextField(blank=True)
     method = models.CharField(max_length=5, choices=Method.choices, default=Method.CARD)
     state = models.CharField(max_length=7, choices=State.choices, default=State.PENDING)
     outcome = models.CharField(max_length=14, choices=Outcome.choices, blank=True, default="")
@@ -532,7 +655,12 @@ class AgendaItem(models.Model):
             models.CheckConstraint(
                 name="item_not_both_motion_and_composite",
                 condition=Q(submission__isnull=True) | Q(composite__isnull=True),
-            )
+            ),
+            models.CheckConstraint(
+                name="item_amendment_alone",
+                condition=Q(amendment__isnull=True)
+                | Q(submission__isnull=True, composite__isnull=True),
+            ),
         ]
 
     def __str__(self) -> str:

@@ -18,6 +18,7 @@ from django.db.models import Q, QuerySet
 
 from rankandfile.conference.models import (
     AgendaItem,
+    Amendment,
     Card,
     Composite,
     Conference,
@@ -88,6 +89,41 @@ def access_submission(user: AnyUser, conference: Conference, pk: int) -> Submiss
     if sub is None:
         raise NotFound("no such submission")
     return sub
+
+
+def is_amendment_sponsor(user: AnyUser, amendment: Amendment) -> bool:
+    """An officer of the moving CLP or affiliate."""
+    if amendment.clp_id:
+        return amendment.clp_id in mp.officer_clp_ids(user)
+    return amendment.affiliate_id in mp.officer_affiliate_ids(user)
+
+
+def visible_amendments(user: AnyUser, conference: Conference) -> QuerySet[Amendment]:
+    """All for the CAC; the user's own organisations' at any time; every amendment not
+    withdrawn once the agenda is published (amendments are only made to the published
+    agenda, so in practice they are public, rulings and reasons included)."""
+    qs = Amendment.objects.filter(conference=conference)
+    if can_manage_conference(user):
+        return qs
+    cond = Q(clp_id__in=mp.officer_clp_ids(user)) | Q(
+        affiliate_id__in=mp.officer_affiliate_ids(user)
+    )
+    dates = getattr(conference, "dates", None)
+    if dates is not None and dates.agenda_published_at is not None:
+        cond |= ~Q(status=Amendment.Status.WITHDRAWN)
+    return qs.filter(cond)
+
+
+def access_amendment(user: AnyUser, conference: Conference, pk: int) -> Amendment:
+    a = (
+        visible_amendments(user, conference)
+        .select_related("clp", "affiliate", "submission", "composite", "conference")
+        .filter(pk=pk)
+        .first()
+    )
+    if a is None:
+        raise NotFound("no such amendment")
+    return a
 
 
 def can_manage_delegates(user: AnyUser, clp: CLP) -> bool:

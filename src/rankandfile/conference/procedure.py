@@ -181,6 +181,51 @@ def word_diff(old: str, new: str) -> list[Segment]:
     return out
 
 
+# --- Amendments ---------------------------------------------------------------------------
+def _tokens(text: str) -> list[str]:
+    return re.findall(r"\S+\s*", text)
+
+
+def words_changed(old: str, new: str) -> int:
+    """The size of an amendment: words deleted plus words inserted (counted as
+    :func:`word_count` counts them), from the word diff of the target's text."""
+    return sum(word_count(seg.text) for seg in word_diff(old, new) if seg.op != "same")
+
+
+def apply_amendment(base: str, amended: str, current: str) -> str | None:
+    """The target's text after a carried amendment.
+
+    ``base`` is the target's text the amendment was written against, ``amended`` the text
+    the amendment proposes, ``current`` the target's text now (earlier carried amendments may
+    have changed it). The amendment's word changes are applied to ``current`` when they touch
+    none of the words the earlier amendments changed; otherwise ``None`` (the amendment falls:
+    conference already changed those words).
+    """
+    if current == base:
+        return amended
+    a, b, c = _tokens(base), _tokens(amended), _tokens(current)
+    strip = [w.strip() for w in a]
+
+    def ops(other: list[str]) -> list[tuple[int, int, list[str]]]:
+        sm = difflib.SequenceMatcher(a=strip, b=[w.strip() for w in other], autojunk=False)
+        return [(i1, i2, other[j1:j2]) for t, i1, i2, j1, j2 in sm.get_opcodes() if t != "equal"]
+
+    mine, theirs = ops(b), ops(c)
+    for i1, i2, _ in mine:
+        for k1, k2, _ in theirs:
+            if i1 <= k2 and k1 <= i2:  # overlapping or touching ranges of the base
+                return None
+    edits = sorted(mine + theirs, key=lambda e: (e[0], e[1]))
+    out: list[str] = []
+    pos = 0
+    for i1, i2, repl in edits:
+        out.extend(a[pos:i1])
+        out.extend(repl)
+        pos = i2
+    out.extend(a[pos:])
+    return "".join(out)
+
+
 # --- Compositing (appendix 6, clause A6.2) -----------------------------------------------
 @dataclass(frozen=True)
 class SentenceOrigin:

@@ -13,6 +13,7 @@ from django.db.models import Count, Exists, OuterRef, Prefetch, Q, QuerySet
 from rankandfile.conference import procedure
 from rankandfile.conference.models import (
     AgendaItem,
+    Amendment,
     Card,
     Composite,
     CompositeSignoff,
@@ -273,6 +274,98 @@ def delegates_of(conference: Conference, clp_id: int | None = None) -> QuerySet[
     if clp_id is not None:
         qs = qs.filter(clp_id=clp_id)
     return qs.order_by("clp__name", "kind", "member__last_name")
+
+
+# --- Amendments ------------------------------------------------------------------------------
+def amendment_targets(conference: Conference) -> list[tuple[str, str]]:
+    """What may be amended (``("s:<id>" | "c:<id>", label)``): the motions and rule changes
+    in order on this year's agenda and the composites agreed by every mover."""
+    if getattr(conference, "dates", None) is None or conference.dates.agenda_published_at is None:
+        return []
+    out = [
+        (f"c:{c.pk}", f"Composite {c.number}: {c.title}")
+        for c in Composite.objects.filter(
+            conference=conference, status=Composite.Status.AGREED
+        ).order_by("number")
+    ]
+    out += [
+        (f"s:{s.pk}", f"{s.reference} {s.title} ({s.organisation_name})")
+        for s in Submission.objects.filter(
+            debate_year=conference.year, status=Submission.Status.IN_ORDER
+        )
+        .select_related("clp", "affiliate")
+        .order_by("reference")
+    ]
+    return out
+
+
+def amendment_target(conference: Conference, key: str) -> Submission | Composite | None:
+    """The submission or composite a ``"s:<id>"`` / ``"c:<id>"`` key names (any status:
+    the service says why it cannot be amended)."""
+    kind, _, pk = key.partition(":")
+    if not pk.isdigit():
+        return None
+    if kind == "c":
+        return Composite.objects.filter(conference=conference, pk=int(pk)).first()
+    if kind == "s":
+        return (
+            Submission.objects.filter(pk=int(pk))
+            .filter(Q(conference=conference) | Q(debate_year=conference.year))
+            .first()
+        )
+    return None
+
+
+def amendments_of(target: Submission | Composite) -> QuerySet[Amendment]:
+    """The amendments to a motion, rule change or composite that anyone may see (not
+    withdrawn), with their votes."""
+    qs = Amendment.objects.exclude(status=Amendment.Status.WITHDRAWN)
+    qs = (
+        qs.filter(composite=target)
+        if isinstance(target, Composite)
+        else qs.filter(submission=target)
+    )
+    return qs.select_related("clp", "affiliate").prefetch_related("items").order_by("reference")
+
+
+def amendment_vote(a: Amendment) -> AgendaItem | None:
+    items = list(a.items.all())
+    return items[0] if items else None
+
+
+def amendment_json(a: Amendment) -> dict[str, Any]:
+    vote = amendment_vote(a)
+    return {
+        "id": a.pk,
+        "reference": a.reference,
+        "conference": a.conference.year,
+        "target": {
+            "kind": "composite" if a.composite_id else "submission",
+            "id": a.composite_id or a.submission_id,
+            "label": a.target_label,
+        },
+        "organisation": a.organisation_name,
+        "status": a.status,
+        "ruling_reason": a.ruling_reason,
+        "words_changed": a.words_changed,
+        "base_text": a.base_text,
+        "text": a.text,
+        "note": a.note,
+        "diff": [{"op": s.op, "text": s.text} for s in procedure.word_diff(a.base_text, a.text)],
+        "submitted_at": a.submitted_at.isoformat(),
+        "vote": None
+        if vote is None
+        else {
+            "item": vote.pk,
+            "method": vote.method,
+            "state": vote.state,
+            "outcome": vote.outcome,
+            "for_percent": (vote.result or {}).get("for_percent"),
+            "against_percent": (vote.result or {}).get("against_percent"),
+        },
+        "fell": a.fell,
+        "text_after": a.text_after,
+    }
 
 
 # --- Programme ------------------------------------------------------------------------------

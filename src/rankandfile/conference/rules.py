@@ -59,6 +59,9 @@ class RuleParameters:
     # Submissions to conference.
     motion_max_words: int = 250
     motion_title_max_words: int = 10
+    #: An amendment to a motion, composite or rule change changes at most this many words
+    #: (words deleted plus words inserted, counted as for motions).
+    amendment_max_words: int = 250
     #: Each CLP and each affiliate may submit this many items in all (motion *or* rule change).
     submissions_per_organisation: int = 1
     #: The "contemporary" test: the motion's issue arose after the policy document.

@@ -15,13 +15,14 @@ from fractions import Fraction
 from typing import Any
 
 from django.db import IntegrityError, transaction
-from django.db.models import Max, Q
+from django.db.models import Exists, F, Max, OuterRef, Q
 from django.utils import timezone
 
 from rankandfile.conference import permissions, procedure, queries, rulebook_data
 from rankandfile.conference.models import (
     AffiliateDelegation,
     AgendaItem,
+    Amendment,
     Card,
     Composite,
     CompositeSignoff,
@@ -441,6 +442,255 @@ def agenda_publish(
     dates.save(update_fields=["agenda_published_at"])
     audit.record(actor=actor, action="conference.agenda_publish", target=conference)
     return conference
+
+
+# --- Amendments --------------------------------------------------------------------------
+def _target_text(target: Submission | Composite) -> str:
+    return target.text
+
+
+def target_problem(conference: Conference, target: Submission | Composite) -> str | None:
+    """Why ``target`` cannot be amended (None: it can): it must be on the conference's
+    published agenda — a motion or rule change in order and debated this year, or a
+    composite agreed by every mover."""
+    dates = conference.dates
+    if dates.agenda_published_at is None:
+        return "amendments are to items on the published agenda, and it is not published yet"
+    if isinstance(target, Composite):
+        if target.conference_id != conference.pk:
+            return f"composite {target.number} is not on the agenda of this conference"
+        if target.status != Composite.Status.AGREED:
+            return f"composite {target.number} is still being agreed by its movers"
+        return None
+    if target.debate_year != conference.year:
+        return f"{target.reference} is not on the agenda of the {conference.year} conference"
+    if target.status != Submission.Status.IN_ORDER:
+        return (
+            f"{target.reference} is {target.get_status_display().lower()}; only an item in "
+            "order on the published agenda can be amended"
+        )
+    return None
+
+
+def _amendment_exists(
+    target: Submission | Composite, clp: CLP | None, affiliate: Affiliate | None
+) -> bool:
+    qs = Amendment.objects.exclude(status=Amendment.Status.WITHDRAWN)
+    qs = (
+        qs.filter(composite=target)
+        if isinstance(target, Composite)
+        else qs.filter(submission=target)
+    )
+    return qs.filter(clp=clp).exists() if clp else qs.filter(affiliate=affiliate).exists()
+
+
+@transaction.atomic
+def amendment_create(
+    *,
+    actor: User,
+    conference: Conference,
+    target: Submission | Composite,
+    text: str,
+    note: str = "",
+    clp: CLP | None = None,
+    affiliate: Affiliate | None = None,
+    now: dt.datetime | None = None,
+) -> Amendment:
+    """A CLP or affiliate amends a motion, composite or rule change on the published agenda.
+
+    ``text`` is the target's whole text as the amendment would leave it (words deleted and
+    inserted); it is stored with the text it was written against. Checks, each with its own
+    message: an officer of the organisation; before the amendments deadline; the target on
+    the published agenda; not the organisation's own motion; the text changes something and
+    at most ``amendment_max_words`` words (deleted plus inserted); one amendment per
+    organisation per target."""
+    at = _now(now)
+    if (clp is None) == (affiliate is None):
+        raise DomainError("choose the CLP or the affiliate moving this amendment")
+    if clp is not None and not permissions.can_submit_for_clp(actor, clp):
+        raise PermissionDenied(f"you are not an officer of {clp}")
+    if affiliate is not None and not permissions.can_submit_for_affiliate(actor, affiliate):
+        raise PermissionDenied(f"you are not an officer of {affiliate}")
+    deadline = conference.dates.amendments_deadline
+    if at > deadline:
+        raise DomainError(
+            f"the deadline for amendments to the {conference.year} conference "
+            f"passed at {_when(deadline)}"
+        )
+    problem = target_problem(conference, target)
+    if problem:
+        raise DomainError(problem)
+    org = clp or affiliate
+    if isinstance(target, Submission) and (
+        (clp is not None and target.clp_id == clp.pk)
+        or (affiliate is not None and target.affiliate_id == affiliate.pk)
+    ):
+        raise DomainError(f"{org} moves {target.reference}; it cannot amend its own motion")
+    base = _target_text(target).strip()
+    text = text.strip()
+    if not text or text == base or procedure.words_changed(base, text) == 0:
+        raise DomainError(
+            "the amendment changes nothing: delete or insert words in the target's text"
+        )
+    p = parameters_in_force(on=timezone.localdate(at))
+    n = procedure.words_changed(base, text)
+    if n > p.amendment_max_words:
+        raise DomainError(
+            f"the amendment changes {n} words (deleted plus inserted); the limit is "
+            f"{p.amendment_max_words}"
+        )
+    if _amendment_exists(target, clp, affiliate):
+        label = f"composite {target.number}" if isinstance(target, Composite) else target.reference
+        raise DomainError(
+            f"{org} has already submitted an amendment to {label}; each organisation may move "
+            "one amendment to each item. Withdraw it first to submit another."
+        )
+    seq = Amendment.objects.filter(conference=conference).count() + 1
+    amendment = Amendment.objects.create(
+        conference=conference,
+        reference=f"{conference.year}/A{seq:03d}",
+        submission=target if isinstance(target, Submission) else None,
+        composite=target if isinstance(target, Composite) else None,
+        clp=clp,
+        affiliate=affiliate,
+        base_text=base,
+        text=text,
+        words_changed=n,
+        note=note.strip(),
+        submitted_by=actor,
+        submitted_at=at,
+    )
+    audit.record(
+        actor=actor,
+        action="conference.amendment_create",
+        target=amendment,
+        data={"target": str(target), "words_changed": n},
+    )
+    return amendment
+
+
+@transaction.atomic
+def amendment_withdraw(*, actor: User, amendment: Amendment) -> Amendment:
+    if not permissions.is_amendment_sponsor(actor, amendment):
+        raise PermissionDenied("only an officer of the moving organisation may withdraw it")
+    if amendment.status == Amendment.Status.WITHDRAWN or amendment.items.exists():
+        raise DomainError("this amendment can no longer be withdrawn")
+    amendment.status = Amendment.Status.WITHDRAWN
+    amendment.save(update_fields=["status"])
+    audit.record(actor=actor, action="conference.amendment_withdraw", target=amendment)
+    return amendment
+
+
+@transaction.atomic
+def amendment_rule(
+    *,
+    actor: User,
+    amendment: Amendment,
+    in_order: bool,
+    reason: str = "",
+    now: dt.datetime | None = None,
+) -> Amendment:
+    """The CAC rules an amendment in or out of order, always with a written reason when
+    out of order (the mover sees it). A ruling can be changed until the amendment is on
+    the floor."""
+    _require_manager(actor)
+    a = Amendment.objects.select_for_update().get(pk=amendment.pk)
+    if a.status == Amendment.Status.WITHDRAWN:
+        raise DomainError("the amendment has been withdrawn")
+    if a.items.exists():
+        raise DomainError("the amendment is already on the floor; its ruling is final")
+    reason = reason.strip()
+    if not in_order and not reason:
+        raise DomainError("give the reason the amendment is out of order; the mover sees it")
+    a.status = Amendment.Status.IN_ORDER if in_order else Amendment.Status.OUT_OF_ORDER
+    a.ruling_reason = reason
+    a.ruled_by = actor
+    a.ruled_at = _now(now)
+    a.save(update_fields=["status", "ruling_reason", "ruled_by", "ruled_at"])
+    audit.record(
+        actor=actor,
+        action="conference.amendment_rule",
+        target=a,
+        data={"in_order": in_order, "reason": reason},
+    )
+    return a
+
+
+def _target_item(amendment: Amendment) -> AgendaItem | None:
+    qs = AgendaItem.objects.filter(session__conference_id=amendment.conference_id)
+    if amendment.composite_id is not None:
+        qs = qs.filter(composite_id=amendment.composite_id)
+    elif amendment.submission_id is not None:
+        qs = qs.filter(submission_id=amendment.submission_id)
+    return qs.order_by("pk").first()
+
+
+def undecided_amendments(item: AgendaItem) -> list[Amendment]:
+    """In-order amendments to the item's motion, composite or rule change whose own vote
+    has not been decided (they must be voted before the item)."""
+    if item.submission_id is None and item.composite_id is None:
+        return []
+    qs = Amendment.objects.filter(status=Amendment.Status.IN_ORDER)
+    if item.composite_id is not None:
+        qs = qs.filter(composite_id=item.composite_id)
+    elif item.submission_id is not None:
+        qs = qs.filter(submission_id=item.submission_id)
+    decided = AgendaItem.objects.filter(amendment=OuterRef("pk"), state=AgendaItem.State.CLOSED)
+    return list(qs.exclude(Exists(decided)).order_by("reference"))
+
+
+def _require_amendments_decided(item: AgendaItem) -> None:
+    pending = undecided_amendments(item)
+    if pending:
+        refs = ", ".join(a.reference for a in pending)
+        raise DomainError(
+            f"vote on the amendment{'s' if len(pending) != 1 else ''} {refs} first: "
+            "amendments in order are decided before the item they amend"
+        )
+
+
+def _apply_carried_amendment(actor: User, item: AgendaItem) -> None:
+    """A carried amendment changes the text its target is voted on (kept on the target's
+    agenda item; the amendment keeps the text after it, its provenance)."""
+    assert item.amendment_id is not None
+    amendment = Amendment.objects.select_for_update().get(pk=item.amendment_id)
+    target_item = _target_item(amendment)
+    if target_item is None:  # pragma: no cover - item_create requires the target's item
+        raise DomainError("the item this amendment amends is not on the floor")
+    target_item = AgendaItem.objects.select_for_update().get(pk=target_item.pk)
+    current = target_item.amended_text or _target_text(amendment.target).strip()
+    new = procedure.apply_amendment(amendment.base_text, amendment.text, current)
+    if new is None:
+        amendment.fell = True
+        amendment.save(update_fields=["fell"])
+        audit.record(actor=actor, action="conference.amendment_fell", target=amendment)
+        return
+    amendment.text_after = new
+    amendment.save(update_fields=["text_after"])
+    target_item.amended_text = new
+    target_item.save(update_fields=["amended_text"])
+    audit.record(
+        actor=actor,
+        action="conference.amendment_carried",
+        target=amendment,
+        data={"item": target_item.pk},
+    )
+
+
+def carried_amendments(item: AgendaItem) -> list[Amendment]:
+    """The amendments carried (and applied) to the item's text, in the order voted."""
+    if item.submission_id is None and item.composite_id is None:
+        return []
+    qs = Amendment.objects.filter(
+        items__state=AgendaItem.State.CLOSED,
+        items__outcome=AgendaItem.Outcome.CARRIED,
+        fell=False,
+    )
+    if item.composite_id is not None:
+        qs = qs.filter(composite_id=item.composite_id)
+    elif item.submission_id is not None:
+        qs = qs.filter(submission_id=item.submission_id)
+    return list(qs.select_related("clp", "affiliate").order_by("items__closed_at", "reference"))
 
 
 # --- Delegates ----------------------------------------------------------------------------
@@ -929,11 +1179,16 @@ def item_create(
     title: str = "",
     submission: Submission | None = None,
     composite: Composite | None = None,
+    amendment: Amendment | None = None,
     method: str = AgendaItem.Method.CARD,
 ) -> AgendaItem:
+    """Put business on the floor. An amendment goes immediately before the item it
+    amends (which must already be on the floor and not yet voted on)."""
     _require_manager(actor)
     if submission is not None and composite is not None:
         raise DomainError("an item is either a motion or a composite, not both")
+    if amendment is not None:
+        return _amendment_item_create(actor, session, amendment, method)
     if submission is not None:
         if submission.status != Submission.Status.IN_ORDER:
             raise DomainError(
@@ -967,6 +1222,41 @@ def item_create(
     return item
 
 
+def _amendment_item_create(
+    actor: User, session: FloorSession, amendment: Amendment, method: str
+) -> AgendaItem:
+    if amendment.status != Amendment.Status.IN_ORDER:
+        raise DomainError(
+            f"amendment {amendment.reference} is {amendment.get_status_display().lower()}; "
+            "only an amendment in order goes on the floor"
+        )
+    if amendment.conference_id != session.conference_id:
+        raise DomainError(f"amendment {amendment.reference} is to another conference")
+    if amendment.items.exists():
+        raise DomainError(f"amendment {amendment.reference} is already on the floor")
+    target = _target_item(amendment)
+    if target is None:
+        raise DomainError(
+            f"put {amendment.target_label} on the floor first; its amendments are voted "
+            "immediately before it"
+        )
+    if target.state != AgendaItem.State.PENDING:
+        raise DomainError(f"{target.title} has already been put to the vote")
+    AgendaItem.objects.filter(session=target.session, position__gte=target.position).update(
+        position=F("position") + 1
+    )
+    item = AgendaItem.objects.create(
+        session=target.session,
+        position=target.position,
+        title=f"Amendment {amendment.reference} ({amendment.organisation_name}) to "
+        f"{amendment.target_label}"[:200],
+        amendment=amendment,
+        method=method,
+    )
+    audit.record(actor=actor, action="conference.item_create", target=item)
+    return item
+
+
 @transaction.atomic
 def card_vote_open(*, actor: User, item: AgendaItem, now: dt.datetime | None = None) -> int:
     """Open a card vote: issue a card to every checked-in CLP delegate and every checked-in
@@ -983,6 +1273,7 @@ def card_vote_open(*, actor: User, item: AgendaItem, now: dt.datetime | None = N
         raise DomainError("this item is decided by a show of hands")
     if item.state != AgendaItem.State.PENDING:
         raise DomainError(f"the vote is {item.get_state_display().lower()}")
+    _require_amendments_decided(item)
     conference = item.session.conference
     if AgendaItem.objects.filter(
         session__conference=conference, state=AgendaItem.State.OPEN
@@ -1098,6 +1389,8 @@ def item_close(
         AgendaItem.Outcome.REMITTED,
         AgendaItem.Outcome.WITHDRAWN,
     }
+    if outcome not in procedural:
+        _require_amendments_decided(item)
     if outcome in procedural:
         item.outcome = outcome
     elif item.method == AgendaItem.Method.CARD:
@@ -1126,6 +1419,8 @@ def item_close(
         target=item,
         data={"outcome": item.outcome, "for_share": item.for_share},
     )
+    if item.amendment_id is not None and item.outcome == AgendaItem.Outcome.CARRIED:
+        _apply_carried_amendment(actor, item)
     is_rule_change = (
         item.submission is not None and item.submission.kind == Submission.Kind.RULE_CHANGE
     )
@@ -1169,7 +1464,7 @@ def programme_add(
         if item.submission
         else item.title
     )
-    text = (
+    text = item.amended_text or (
         item.composite.text if item.composite else item.submission.text if item.submission else ""
     )
     topic = (
@@ -1202,6 +1497,9 @@ def programme_add(
             for s in result.get("sections", [])
         ],
     }
+    amendments = carried_amendments(item)
+    if amendments:
+        figures["amendments"] = [_amendment_figures(a) for a in amendments]
     entry = ProgrammeEntry.objects.create(
         reference=f"{conference.year}/{seq:02d}",
         title=src_title[:200],
@@ -1223,6 +1521,22 @@ def programme_add(
         data={"version": version.number, "for_percent": figures["for_percent"]},
     )
     return entry
+
+
+def _amendment_figures(a: Amendment) -> dict[str, Any]:
+    vote = a.items.filter(state=AgendaItem.State.CLOSED).first()
+    out: dict[str, Any] = {
+        "id": a.pk,
+        "reference": a.reference,
+        "organisation": a.organisation_name,
+        "method": vote.get_method_display().lower() if vote else "",
+        "item": vote.pk if vote else None,
+    }
+    if vote is not None and vote.result:
+        out["for_percent"] = vote.result.get("for_percent")
+        out["against_percent"] = vote.result.get("against_percent")
+        out["for_share"] = vote.for_share
+    return out
 
 
 @transaction.atomic
@@ -1290,7 +1604,7 @@ def rule_book_publish(
                 number=c.number,
                 chapter=c.chapter,
                 heading=c.heading,
-                text=found.submission.text,
+                text=found.amended_text or found.submission.text,
                 position=c.position,
                 agenda_item=found,
                 origin=f"Rule change {found.submission.reference} "

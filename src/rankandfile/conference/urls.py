@@ -32,6 +32,19 @@ urlpatterns = [
         name="withdraw",
     ),
     path("conference/<int:year>/submissions/<int:pk>/rule/", views.rule, name="rule"),
+    path("conference/<int:year>/amendments/", views.amendments, name="amendments"),
+    path("conference/<int:year>/amendments/new/", views.amendment_new, name="amendment_new"),
+    path("conference/<int:year>/amendments/<int:pk>/", views.amendment, name="amendment"),
+    path(
+        "conference/<int:year>/amendments/<int:pk>/rule/",
+        views.amendment_rule,
+        name="amendment_rule",
+    ),
+    path(
+        "conference/<int:year>/amendments/<int:pk>/withdraw/",
+        views.amendment_withdraw,
+        name="amendment_withdraw",
+    ),
     path("conference/<int:year>/arrangements/", views.arrangements, name="arrangements"),
     path("conference/<int:year>/arrangements/topics/", views.topic_new, name="topic_new"),
     path(

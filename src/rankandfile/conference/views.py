@@ -26,6 +26,7 @@ from rankandfile.conference import forms, permissions, procedure, queries, servi
 from rankandfile.conference.models import (
     AffiliateDelegation,
     AgendaItem,
+    Amendment,
     Card,
     Composite,
     Conference,
@@ -278,8 +279,21 @@ def submission(request: HttpRequest, year: int, pk: int) -> HttpResponse:
             is_sponsor=permissions.is_sponsor(request.user, sub),
             rule_form=rule_form,
             items=sub.items.select_related("session"),
+            amendments=queries.amendments_of(sub),
+            amend_key=_amend_key(request, conf, sub),
         ),
     )
+
+
+def _amend_key(request: HttpRequest, conf: Conference, target: Submission | Composite) -> str:
+    """The target key for the "amend this" link: shown to officers while it can be amended."""
+    if not permissions.can_submit(request.user):
+        return ""
+    if timezone.now() > conf.dates.amendments_deadline:
+        return ""
+    if services.target_problem(conf, target) is not None:
+        return ""
+    return f"{'c' if isinstance(target, Composite) else 's'}:{target.pk}"
 
 
 @login_required
@@ -295,6 +309,156 @@ def submission_withdraw(request: HttpRequest, year: int, pk: int) -> HttpRespons
     except DomainError as exc:
         messages.error(request, str(exc))
     return redirect("conference:submission", year=year, pk=pk)
+
+
+# --- Amendments --------------------------------------------------------------------------------
+def amendments(request: HttpRequest, year: int) -> HttpResponse:
+    """Amendments the user may see (all, once the agenda is published), with rulings."""
+    conf = _conference(year)
+    qs = (
+        permissions.visible_amendments(request.user, conf)
+        .select_related("clp", "affiliate", "submission", "composite")
+        .prefetch_related("items")
+        .order_by("reference")
+    )
+    return render(
+        request,
+        "conference/amendments.html",
+        _ctx(
+            request,
+            conference=conf,
+            amendments=[(a, queries.amendment_vote(a)) for a in qs],
+            can_amend=permissions.can_submit(request.user)
+            and timezone.now() <= conf.dates.amendments_deadline
+            and conf.dates.agenda_published_at is not None,
+        ),
+    )
+
+
+@login_required
+def amendment_new(request: HttpRequest, year: int) -> HttpResponse:
+    conf = _conference(year)
+    orgs = _organisations(request.user)
+    if not orgs:
+        raise Http404("only officers of a CLP or an affiliate move amendments")
+    targets = queries.amendment_targets(conf)
+    key = request.POST.get("target") or request.GET.get("target", "")
+    target = queries.amendment_target(conf, key) if key else None
+    initial = {"target": key, "text": target.text if target is not None else ""}
+    form = forms.AmendmentForm(
+        request.POST or None, organisations=orgs, targets=targets, initial=initial
+    )
+    p = parameters_in_force()
+    preview = request.method == "POST" and "preview" in request.POST
+    if request.method == "POST" and not preview and form.is_valid() and target is not None:
+        d = form.cleaned_data
+        kind, _, pk = d["organisation"].partition(":")
+        org: dict[str, Any] = (
+            {"clp": CLP.objects.get(pk=pk)}
+            if kind == "clp"
+            else {"affiliate": Affiliate.objects.get(pk=pk)}
+        )
+        try:
+            a = services.amendment_create(
+                actor=_actor(request),
+                conference=conf,
+                target=target,
+                text=d["text"],
+                note=d.get("note") or "",
+                **org,
+            )
+        except DomainError as exc:
+            form.add_error(None, str(exc))
+        else:
+            messages.success(request, f"Amendment submitted as {a.reference}.")
+            return redirect("conference:amendment", year=year, pk=a.pk)
+    diff = None
+    changed = 0
+    if target is not None and form.is_bound:
+        text = form.data.get("text", "").strip()
+        diff = procedure.word_diff(target.text.strip(), text)
+        changed = procedure.words_changed(target.text.strip(), text)
+    return render(
+        request,
+        "conference/amendment_form.html",
+        _ctx(
+            request,
+            conference=conf,
+            form=form,
+            target=target,
+            diff=diff,
+            changed=changed,
+            limit=p.amendment_max_words,
+            deadline=conf.dates.amendments_deadline,
+        ),
+    )
+
+
+def _amendment(request: HttpRequest, conf: Conference, pk: int) -> Amendment:
+    try:
+        return permissions.access_amendment(request.user, conf, pk)
+    except NotFound as exc:
+        raise Http404(str(exc)) from exc
+
+
+def amendment(request: HttpRequest, year: int, pk: int) -> HttpResponse:
+    conf = _conference(year)
+    a = _amendment(request, conf, pk)
+    return render(
+        request,
+        "conference/amendment.html",
+        _ctx(
+            request,
+            conference=conf,
+            a=a,
+            diff=procedure.word_diff(a.base_text, a.text),
+            vote=queries.amendment_vote(a),
+            is_sponsor=permissions.is_amendment_sponsor(request.user, a),
+            rule_form=forms.AmendmentRulingForm()
+            if permissions.can_manage_conference(request.user)
+            else None,
+        ),
+    )
+
+
+@login_required
+@require_POST
+def amendment_rule(request: HttpRequest, year: int, pk: int) -> HttpResponse:
+    conf = _conference(year)
+    _require_manager(request)
+    a = _amendment(request, conf, pk)
+    form = forms.AmendmentRulingForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, "Choose in order or out of order.")
+    else:
+        in_order = form.cleaned_data["decision"] == "in_order"
+        try:
+            services.amendment_rule(
+                actor=_actor(request),
+                amendment=a,
+                in_order=in_order,
+                reason=form.cleaned_data["reason"],
+            )
+            messages.success(
+                request,
+                f"{a.reference} ruled {'in order' if in_order else 'out of order'}.",
+            )
+        except DomainError as exc:
+            messages.error(request, f"{a.reference}: {exc}")
+    return redirect("conference:amendment", year=year, pk=pk)
+
+
+@login_required
+@require_POST
+def amendment_withdraw(request: HttpRequest, year: int, pk: int) -> HttpResponse:
+    conf = _conference(year)
+    a = _amendment(request, conf, pk)
+    try:
+        services.amendment_withdraw(actor=_actor(request), amendment=a)
+        messages.success(request, f"{a.reference} withdrawn.")
+    except DomainError as exc:
+        messages.error(request, str(exc))
+    return redirect("conference:amendments", year=year)
 
 
 # --- Arrangements ------------------------------------------------------------------------------
@@ -728,6 +892,8 @@ def composite(request: HttpRequest, year: int, number: int) -> HttpResponse:
             form=form,
             signable=signable,
             items=c.items.select_related("session"),
+            amendments=queries.amendments_of(c),
+            amend_key=_amend_key(request, conf, c),
         ),
     )
 
@@ -747,6 +913,12 @@ def floor(request: HttpRequest, year: int) -> HttpResponse:
         for s in Submission.objects.filter(
             debate_year=conf.year, status=Submission.Status.IN_ORDER
         ).select_related("clp", "affiliate")
+    ]
+    business += [
+        (f"a:{a.pk}", f"Amendment {a.reference} ({a.organisation_name}) to {a.target_label}")
+        for a in Amendment.objects.filter(conference=conf, status=Amendment.Status.IN_ORDER)
+        .exclude(items__isnull=False)
+        .select_related("clp", "affiliate", "submission", "composite")
     ]
     session_form = forms.SessionForm(prefix="session")
     item_form = forms.ItemForm(prefix="item", sessions=sessions, business=business)
@@ -772,6 +944,7 @@ def floor(request: HttpRequest, year: int) -> HttpResponse:
                         method=d["method"],
                         composite=Composite.objects.get(pk=pk) if kind == "c" else None,
                         submission=Submission.objects.get(pk=pk) if kind == "s" else None,
+                        amendment=Amendment.objects.get(pk=pk) if kind == "a" else None,
                     )
                     return redirect("conference:floor", year=year)
         except DomainError as exc:
@@ -869,6 +1042,11 @@ def _board_ctx(item: AgendaItem, conf: Conference) -> dict[str, Any]:
     }
 
 
+def _original_text(it: AgendaItem) -> str:
+    target = it.composite or it.submission
+    return target.text.strip() if target is not None else ""
+
+
 def item(request: HttpRequest, year: int, pk: int) -> HttpResponse:
     """A delegate's voting page (their cards) and the item's result."""
     conf = _conference(year, set_up=False)
@@ -899,6 +1077,13 @@ def item(request: HttpRequest, year: int, pk: int) -> HttpResponse:
             conference=conf,
             it=it,
             cards=queries.my_cards(request.user, it),
+            amended_diff=(
+                procedure.word_diff(_original_text(it), it.amended_text)
+                if it.amended_text
+                else None
+            ),
+            carried=services.carried_amendments(it),
+            undecided=services.undecided_amendments(it),
             **{"board": _board_ctx(it, conf)},
         ),
     )
