@@ -3,6 +3,8 @@
 Token-authenticated votes (``POST /api/v1/ballots/{id}/vote`` with a bearer token) take
 the lean path of :mod:`rankandfile.ballots.fastvote`; every other request, and every vote
 that path does not answer, goes to Django (docs/decisions/0003-fast-vote-path.md).
+Around it, anonymous petition signatures and the anonymous campaign page take
+:mod:`rankandfile.campaigns.fastsign` (docs/decisions/0005-fast-petition-path.md).
 """
 
 import os
@@ -13,5 +15,6 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "rankandfile.settings")
 django_application = get_wsgi_application()
 
 from rankandfile.ballots.fastvote import FastVoteMiddleware  # noqa: E402 - after setup
+from rankandfile.campaigns.fastsign import FastSignMiddleware  # noqa: E402 - after setup
 
-application = FastVoteMiddleware(django_application)
+application = FastSignMiddleware(FastVoteMiddleware(django_application))

@@ -25,6 +25,7 @@ from django.utils.cache import patch_cache_control
 from django.views.decorators.http import require_POST
 
 from rankandfile.campaigns import forms, ics, permissions, queries, services
+from rankandfile.campaigns.fastsign import RATE_VERDICT
 from rankandfile.campaigns.models import Campaign, CampaignEvent, Pledge
 from rankandfile.core.errors import DomainError, NotFound
 from rankandfile.core.middleware import client_ip
@@ -141,7 +142,11 @@ def campaign_sign(request: HttpRequest, slug: str) -> HttpResponse:
         # Look like success to the bot; store nothing.
         return redirect("campaigns:signed", campaign.slug)
     limit, window = ip_limit()
-    if not services.allow(f"campaigns:ip:{client_ip(request)}", limit, window):
+    # The lean path (fastsign) may have run the limit already: then its verdict stands.
+    verdict = request.META.get(RATE_VERDICT)
+    if verdict == "refused" or (
+        verdict is None and not services.allow(f"campaigns:ip:{client_ip(request)}", limit, window)
+    ):
         form.is_valid()
         form.add_error(
             None,
