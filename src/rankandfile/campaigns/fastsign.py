@@ -304,7 +304,11 @@ class FastSignMiddleware(FastVoteMiddleware):
         secure = self._secure(environ)
         if origin is None:
             return not secure  # HTTPS without Origin: Django checks the Referer
-        return origin == f"{'https' if secure else 'http'}://{self._raw_host(environ, secure)}"
+        return (
+            bool(origin)
+            and str(origin)
+            == f"{'https' if secure else 'http'}://{self._raw_host(environ, secure)}"
+        )
 
     @staticmethod
     def _raw_host(environ: dict[str, Any], secure: bool) -> str:
