@@ -4,6 +4,10 @@
 * ``GET  /conference/{year}/items/{id}/cards`` — the caller's cards in a vote.
 * ``POST /conference/cards/{id}`` — cast or change the caller's card (a delegate's phone).
 * ``GET  /conference/programme`` and ``/conference/rules`` — the documents in force.
+* ``GET  /conference/{year}/amendments`` and ``/amendments/{id}`` — amendments (public once
+  the agenda is published), each with its word diff, ruling and vote.
+* ``POST /conference/{year}/amendments`` — an officer moves an amendment for their CLP or
+  affiliate; ``POST /conference/{year}/amendments/{id}/ruling`` — the CAC rules on it.
 
 Permissions are those of the pages (``permissions``); casting goes through
 ``services.card_cast`` only.
@@ -15,12 +19,13 @@ from the evaluated annotations.
 from typing import Any
 
 from django.http import HttpRequest
-from ninja import Router, Schema
+from ninja import Router, Schema, Status
 
 from rankandfile.conference import permissions, queries, services
-from rankandfile.conference.models import AgendaItem
+from rankandfile.conference.models import AgendaItem, Conference
 from rankandfile.conference.rulebook import rule_book_in_force
-from rankandfile.core.errors import NotFound
+from rankandfile.core.errors import DomainError, NotFound
+from rankandfile.membership.models import CLP, Affiliate
 
 router = Router(tags=["conference"])
 
@@ -40,6 +45,30 @@ class CardOut(Schema):
 
 class ErrorOut(Schema):
     detail: str
+
+
+class AmendmentIn(Schema):
+    #: ``"submission"`` (a motion or rule change) or ``"composite"``.
+    target_kind: str
+    #: The submission's id, or the composite's number.
+    target: int
+    #: The target's whole text as amended.
+    text: str
+    note: str = ""
+    clp_id: int | None = None
+    affiliate_id: int | None = None
+
+
+class RulingIn(Schema):
+    in_order: bool
+    reason: str = ""
+
+
+def _conference(year: int) -> Conference:
+    conf = queries.conference_by_year(year)
+    if conf is None or not hasattr(conf, "dates"):
+        raise NotFound("no such conference")
+    return conf
 
 
 def _item(request: HttpRequest, year: int, item_id: int) -> AgendaItem:
@@ -90,3 +119,76 @@ def rules(request: HttpRequest) -> Any:
     if v is None:
         raise NotFound("no rule book has been loaded")
     return queries.rule_book_json(v)
+
+
+@router.get("/conference/{year}/amendments", auth=None, response=list[dict[str, Any]])
+def amendments(request: HttpRequest, year: int) -> list[dict[str, Any]]:
+    conf = _conference(year)
+    qs = (
+        permissions.visible_amendments(request.user, conf)
+        .select_related("conference", "clp", "affiliate", "submission", "composite")
+        .prefetch_related("items")
+        .order_by("reference")
+    )
+    return [queries.amendment_json(a) for a in qs]
+
+
+@router.get(
+    "/conference/{year}/amendments/{amendment_id}",
+    auth=None,
+    response={200: dict[str, Any], 404: ErrorOut},
+)
+def amendment(request: HttpRequest, year: int, amendment_id: int) -> Any:
+    a = permissions.access_amendment(request.user, _conference(year), amendment_id)
+    return queries.amendment_json(a)
+
+
+@router.post(
+    "/conference/{year}/amendments",
+    response={201: dict[str, Any], 400: ErrorOut, 403: ErrorOut, 404: ErrorOut},
+)
+def amendment_create(request: HttpRequest, year: int, payload: AmendmentIn) -> Any:
+    """Move an amendment for a CLP or an affiliate the caller is an officer of."""
+    conf = _conference(year)
+    key = {"submission": "s", "composite": "c"}.get(payload.target_kind)
+    if key is None:
+        raise DomainError("target_kind is 'submission' or 'composite'")
+    if key == "c":
+        c = conf.composites.filter(number=payload.target).first()
+        target = queries.amendment_target(conf, f"c:{c.pk}") if c else None
+    else:
+        target = queries.amendment_target(conf, f"s:{payload.target}")
+    if target is None:
+        raise NotFound("no such motion, rule change or composite at this conference")
+    clp = CLP.objects.filter(pk=payload.clp_id).first() if payload.clp_id else None
+    aff = (
+        Affiliate.objects.filter(pk=payload.affiliate_id).first() if payload.affiliate_id else None
+    )
+    if (payload.clp_id and clp is None) or (payload.affiliate_id and aff is None):
+        raise NotFound("no such CLP or affiliate")
+    a = services.amendment_create(
+        actor=request.user,  # type: ignore[arg-type]
+        conference=conf,
+        target=target,
+        text=payload.text,
+        note=payload.note,
+        clp=clp,
+        affiliate=aff,
+    )
+    return Status(201, queries.amendment_json(a))
+
+
+@router.post(
+    "/conference/{year}/amendments/{amendment_id}/ruling",
+    response={200: dict[str, Any], 400: ErrorOut, 403: ErrorOut, 404: ErrorOut},
+)
+def amendment_ruling(request: HttpRequest, year: int, amendment_id: int, payload: RulingIn) -> Any:
+    """The CAC rules an amendment in or out of order (out of order needs the reason)."""
+    a = permissions.access_amendment(request.user, _conference(year), amendment_id)
+    a = services.amendment_rule(
+        actor=request.user,  # type: ignore[arg-type]
+        amendment=a,
+        in_order=payload.in_order,
+        reason=payload.reason,
+    )
+    return queries.amendment_json(a)
