@@ -5,7 +5,14 @@ from __future__ import annotations
 import pytest
 
 from rankandfile.conference import demo
-from rankandfile.conference.models import AgendaItem, Card, Delegate, ProgrammeEntry, Submission
+from rankandfile.conference.models import (
+    AgendaItem,
+    Amendment,
+    Card,
+    Delegate,
+    ProgrammeEntry,
+    Submission,
+)
 from rankandfile.membership import demo as membership_demo
 from rankandfile.membership.models import Role
 
@@ -35,4 +42,13 @@ def test_demo_conference() -> None:
     assert Role.objects.filter(
         user__email="admin@demo.rankandfile.org", kind=Role.Kind.CAC
     ).exists()
+    # Amendments to the first composite: one carried (in the programme entry), one lost,
+    # one out of order with the CAC's reason.
+    carried, lost, out = Amendment.objects.order_by("reference")
+    assert carried.items.get().outcome == AgendaItem.Outcome.CARRIED and carried.text_after
+    assert lost.items.get().outcome == AgendaItem.Outcome.LOST and not lost.text_after
+    assert out.status == Amendment.Status.OUT_OF_ORDER and "relevant" in out.ruling_reason
+    entry = ProgrammeEntry.objects.get(agenda_item__composite=carried.composite)
+    assert entry.text == carried.text_after
+    assert entry.figures["amendments"][0]["reference"] == carried.reference
     assert demo.seed(3) == "conference: already seeded"

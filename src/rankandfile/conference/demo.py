@@ -10,7 +10,11 @@ Built through the services, deterministic from ``seed``:
   (two out of order), topics, the published agenda, the priorities ballot, composites
   (one still awaiting a mover's agreement), delegates checked in, a finished card vote
   (into the programme), a show of hands, a reference back, and an **open card vote** in
-  which the demo member (member@demo.rankandfile.org, a Streatham delegate) can vote.
+  which the demo member (member@demo.rankandfile.org, a Streatham delegate) can vote;
+- three amendments to the first composite: one carried on a card vote (the composite
+  enters the programme as amended), one lost on a show of hands, one ruled out of order.
+  (The demo dates them before the amendments deadline although the composite is agreed
+  at the conference itself: the demo builds everything in one go.)
 
 The demo admin (admin@demo.rankandfile.org) is given the CAC role.
 """
@@ -320,6 +324,19 @@ def _current(admin: User, streatham: CLP, rng: random.Random, today: dt.date) ->
     done = 0
     if agreed:
         item = services.item_create(actor=admin, session=sun, composite=agreed[0])
+        movers = {(s.clp_id, s.affiliate_id) for s in agreed[0].originals.all()}
+        others = [(k, o) for k, o in orgs if (k == "clp" and (o.pk, None) not in movers)]
+        others += [(k, o) for k, o in orgs if (k == "affiliate" and (None, o.pk) not in movers)]
+        done += _amendments(
+            admin,
+            conf,
+            item,
+            others,
+            secretaries,
+            aff_officers,
+            rng,
+            when=conf.dates.amendments_deadline - dt.timedelta(days=2),
+        )
         services.card_vote_open(actor=admin, item=item)
         for card in Card.objects.filter(item=item):
             choice = "for" if rng.random() < (0.86 if card.section == "clp" else 0.8) else "against"
@@ -378,6 +395,96 @@ def _current(admin: User, streatham: CLP, rng: random.Random, today: dt.date) ->
         f"{len(composites)} composites, {delegates} delegates, {done} items decided, "
         f"{'a card vote open' if open_item else 'no open vote'}"
     )
+
+
+#: Demo amendments to the first composite: (how it is decided, change, CAC's reason).
+AMENDMENTS = (
+    (
+        "carried",
+        "append",
+        " Conference instructs the NEC to report on progress on this policy to next year's "
+        "conference and to publish the report to every CLP.",
+        "",
+    ),
+    (
+        "lost",
+        "prepend",
+        "Conference recognises that public finances are constrained and that any change "
+        "must be phased in over two Parliaments. ",
+        "",
+    ),
+    (
+        "out_of_order",
+        "append",
+        " Conference calls for the abolition of the House of Lords.",
+        "Out of order: it adds a new subject (constitutional reform) instead of amending this "
+        "composite's policy. An amendment must be relevant to the item it amends; the subject "
+        "may be submitted as a motion next year.",
+    ),
+)
+
+
+def _amendments(
+    admin: User,
+    conf: Conference,
+    item: AgendaItem,
+    orgs: list[tuple[str, Any]],
+    secretaries: dict[int, User],
+    aff_officers: dict[int, User],
+    rng: random.Random,
+    *,
+    when: dt.datetime,
+) -> int:
+    """Three amendments to the item's composite, moved by organisations that are not its
+    movers: one carried on a card vote, one lost on a show of hands, one out of order.
+    Returns the number of amendment votes decided."""
+    composite = item.composite
+    if composite is None or len(orgs) < len(AMENDMENTS):
+        return 0
+    base = composite.text.strip()
+    decided = 0
+    for k, (fate, where, words, reason) in enumerate(AMENDMENTS):
+        kind, org = orgs[k] if k < 2 else orgs[-1]
+        actor = secretaries[org.pk] if kind == "clp" else aff_officers[org.pk]
+        text = base + words if where == "append" else words + base
+        a = services.amendment_create(
+            actor=actor,
+            conference=conf,
+            target=composite,
+            text=text,
+            now=when + dt.timedelta(hours=k),
+            **({"clp": org} if kind == "clp" else {"affiliate": org}),
+        )
+        a = services.amendment_rule(
+            actor=admin,
+            amendment=a,
+            in_order=fate != "out_of_order",
+            reason=reason,
+            now=when + dt.timedelta(days=1),
+        )
+        if fate == "out_of_order":
+            continue
+        method = AgendaItem.Method.CARD if fate == "carried" else AgendaItem.Method.HANDS
+        vote = services.item_create(actor=admin, session=item.session, amendment=a, method=method)
+        if fate == "carried":
+            services.card_vote_open(actor=admin, item=vote)
+            for card in Card.objects.filter(item=vote):
+                share = 0.75 if card.section == "clp" else 0.8
+                services.card_cast(
+                    actor=card.user,
+                    card_id=card.pk,
+                    choice="for" if rng.random() < share else "against",
+                )
+            services.item_close(actor=admin, item=vote)
+        else:
+            services.item_close(
+                actor=admin,
+                item=vote,
+                outcome=AgendaItem.Outcome.LOST,
+                note="Lost on a show of hands.",
+            )
+        decided += 1
+    return decided
 
 
 def _weighted_sample(names: list[str], weights: list[int], k: int, rng: random.Random) -> list[str]:
