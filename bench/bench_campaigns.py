@@ -10,7 +10,9 @@ read meanwhile.
    the page's count and recent supporters are realistic).
 2. Start gunicorn with the production profile (``RANKANDFILE_ENV=production``: the
    database cache for the rate limits, the ``django_tasks_db`` queue for the
-   confirmation emails, ``DEBUG=0``) — the harness of ``bench_voting.py``
+   confirmation emails, ``DEBUG=0``) and the production WSGI application
+   (``rankandfile.wsgi``: anonymous signatures and the anonymous campaign page take the
+   lean path of ``docs/decisions/0005-fast-petition-path.md``) — the harness of ``bench_voting.py``
    (``bench/voting/``), imported, not copied.
 3. Send ``--rate`` signatures a second for ``--duration`` seconds, each a new signer's
    first signature (``POST /campaigns/<slug>/sign/``, the public form with its CSRF
