@@ -269,6 +269,27 @@ class PledgeForm(ErrorSummaryMixin, forms.Form):
         self.fields["constituency"].queryset = permissions.recordable_constituencies(user)  # type: ignore[attr-defined]
 
 
+class PledgeSubmitForm(ErrorSummaryMixin, forms.Form):
+    """A candidate's or sitting MP's own pledge."""
+
+    constituency = forms.ModelChoiceField(
+        queryset=Constituency.objects.order_by("name"), label="Constituency"
+    )
+    role = forms.ChoiceField(choices=Pledge.Role.choices, label="I am")
+    name = forms.CharField(
+        max_length=200,
+        required=False,
+        label="Name as it should appear (optional)",
+        help_text="Blank: your name on your membership record.",
+    )
+    statement = forms.CharField(
+        max_length=STATEMENT_MAX,
+        widget=forms.Textarea(attrs={"rows": 4}),
+        label="My pledge",
+        error_messages=_limit_message("statement", STATEMENT_MAX),
+    )
+
+
 class PledgeStatusForm(forms.Form):
     status = forms.ChoiceField(choices=Pledge.Status.choices)
     left_party_on = forms.DateField(

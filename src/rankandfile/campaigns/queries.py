@@ -164,12 +164,31 @@ def campaign_event(choices: list[EventChoice]) -> EventChoice | None:
 
 
 def pledge_register(constituency_id: int | None = None) -> QuerySet[Pledge]:
-    qs = Pledge.objects.select_related("constituency", "mp").order_by(
-        "constituency__name", "-pledged_on", "name"
+    """The public register: verified pledges only."""
+    qs = (
+        Pledge.objects.filter(verified=True)
+        .select_related("constituency", "mp")
+        .order_by("constituency__name", "-pledged_on", "name")
     )
     if constituency_id is not None:
         qs = qs.filter(constituency_id=constituency_id)
     return qs
+
+
+def pending_pledges(constituencies: QuerySet[Any]) -> QuerySet[Pledge]:
+    """Pledges submitted by their signers, awaiting verification, in ``constituencies``
+    (those the viewer records for: ``permissions.recordable_constituencies``)."""
+    return (
+        Pledge.objects.filter(verified=False, constituency__in=constituencies)
+        .select_related("constituency", "submitted_by")
+        .order_by("created_at", "pk")
+    )
+
+
+def my_pending_pledges(user_id: int) -> QuerySet[Pledge]:
+    return Pledge.objects.filter(verified=False, submitted_by_id=user_id).select_related(
+        "constituency"
+    )
 
 
 def recall_petitions() -> QuerySet[RecallPetition]:

@@ -868,11 +868,7 @@ def pledge_record(
         raise DomainError("The pledge date cannot be in the future.")
     if mp is not None and mp.constituency_id not in (None, constituency.pk):
         raise DomainError(f"{mp.name} is not the MP for {constituency.name}.")
-    statement = (statement or "").strip()
-    if not statement:
-        raise DomainError("Enter the pledge's statement, in the signer's words.")
-    if len(statement) > STATEMENT_MAX:
-        raise DomainError(f"The statement is too long: at most {STATEMENT_MAX} characters.")
+    statement = _check_statement(statement)
     pledge = Pledge.objects.create(
         constituency=constituency,
         name=_check(clean_text, name, label="name", max_length=200),
@@ -883,6 +879,83 @@ def pledge_record(
         recorded_by=actor,
     )
     audit.record(actor=actor, action="campaigns.pledge.record", target=pledge)
+    return pledge
+
+
+def _check_statement(statement: str) -> str:
+    statement = (statement or "").strip()
+    if not statement:
+        raise DomainError("Enter the pledge's statement, in the signer's words.")
+    if len(statement) > STATEMENT_MAX:
+        raise DomainError(f"The statement is too long: at most {STATEMENT_MAX} characters.")
+    return statement
+
+
+@transaction.atomic
+def pledge_submit(
+    *,
+    actor: User,
+    constituency: Constituency,
+    role: str,
+    statement: str,
+    name: str = "",
+) -> Pledge:
+    """A candidate or sitting MP makes their own pledge (§4). It is dated today and stays
+    out of the public register until an officer of the constituency party or a national
+    admin verifies that the signer is who they say (:func:`pledge_verify`)."""
+    member = Member.objects.filter(user=actor).first() if actor.is_authenticated else None
+    if member is None:
+        raise PermissionDenied(
+            "Only party members can make a pledge: sign in with your member login."
+        )
+    if role not in Pledge.Role.values:
+        raise DomainError("Choose candidate or sitting MP.")
+    if Pledge.objects.filter(
+        submitted_by=actor, constituency=constituency, verified=False
+    ).exists():
+        raise DomainError("Your pledge for this constituency is already waiting to be verified.")
+    mp = None
+    if role == Pledge.Role.MP:
+        mp = MP.objects.filter(constituency=constituency).order_by("-pk").first()
+    full_name = name.strip() or f"{member.first_name} {member.last_name}".strip()
+    pledge = Pledge.objects.create(
+        constituency=constituency,
+        name=_check(clean_text, full_name, label="name", max_length=200),
+        role=role,
+        mp=mp,
+        statement=_check_statement(statement),
+        pledged_on=timezone.localdate(),
+        submitted_by=actor,
+        verified=False,
+    )
+    audit.record(actor=actor, action="campaigns.pledge.submit", target=pledge)
+    return pledge
+
+
+@transaction.atomic
+def pledge_verify(*, actor: User | None, pledge: Pledge, accept: bool) -> Pledge | None:
+    """An officer of the pledge's constituency party (or a national admin) accepts a
+    submitted pledge into the public register, or rejects it (it is deleted)."""
+    if actor is not None and not permissions.can_record_for(actor, pledge.constituency):
+        raise PermissionDenied("only the officers of this constituency party may do that")
+    pledge = Pledge.objects.select_for_update().get(pk=pledge.pk)
+    if pledge.verified:
+        raise DomainError("This pledge is already in the register.")
+    if not accept:
+        audit.record(
+            actor=actor,
+            action="campaigns.pledge.reject",
+            target=pledge,
+            data={"name": pledge.name},
+        )
+        pledge.delete()
+        return None
+    pledge.verified = True
+    pledge.verified_by = actor
+    pledge.verified_at = timezone.now()
+    pledge.recorded_by = actor
+    pledge.save(update_fields=["verified", "verified_by", "verified_at", "recorded_by"])
+    audit.record(actor=actor, action="campaigns.pledge.verify", target=pledge)
     return pledge
 
 

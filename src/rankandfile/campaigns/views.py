@@ -591,8 +591,53 @@ def pledges(request: HttpRequest) -> HttpResponse:
             "constituencies": Constituency.objects.filter(pledges__isnull=False).distinct(),
             "can_record": request.user.is_authenticated
             and permissions.recordable_constituencies(request.user).exists(),
+            "pending": queries.pending_pledges(permissions.recordable_constituencies(request.user))
+            if request.user.is_authenticated
+            else [],
+            "mine": queries.my_pending_pledges(request.user.pk)
+            if request.user.is_authenticated
+            else [],
         },
     )
+
+
+@login_required
+def pledge_submit(request: HttpRequest) -> HttpResponse:
+    """A candidate or sitting MP makes their own pledge; public once verified."""
+    form = forms.PledgeSubmitForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.pledge_submit(actor=_actor(request), **form.cleaned_data)
+        except DomainError as exc:
+            form.add_error(None, str(exc))
+        else:
+            messages.success(
+                request,
+                "Thank you. Your pledge will appear in the register once an officer of the "
+                "constituency party has verified it.",
+            )
+            return redirect("campaigns:pledges")
+    return render(request, "campaigns/pledge_submit.html", {"nav": "campaigns", "form": form})
+
+
+@login_required
+@require_POST
+def pledge_verify(request: HttpRequest, pledge_id: int) -> HttpResponse:
+    """Accept a submitted pledge into the register, or reject it."""
+    try:
+        pledge = permissions.access_recordable_pledge(request.user, pledge_id)
+    except NotFound as exc:
+        raise Http404(str(exc)) from exc
+    accept = request.POST.get("decision") == "accept"
+    try:
+        services.pledge_verify(actor=_actor(request), pledge=pledge, accept=accept)
+    except DomainError as exc:
+        messages.error(request, str(exc))
+    else:
+        messages.success(
+            request, "Pledge verified: it is in the register." if accept else "Pledge rejected."
+        )
+    return redirect(f"{reverse('campaigns:pledges')}?constituency={pledge.constituency_id}")
 
 
 @login_required
