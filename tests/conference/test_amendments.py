@@ -387,3 +387,24 @@ def test_amendments_are_hidden_before_the_agenda_is_published_except_to_the_move
 
 
 _ = time_machine
+
+
+@pytest.mark.django_db
+def test_the_cac_puts_an_amendment_on_the_floor_before_its_target(conf: Conf) -> None:
+    sub = _published(conf)
+    a = services.amendment_rule(actor=conf.cac, amendment=_amend(conf, sub), in_order=True)
+    target = _floor(conf, sub)
+    c = Client()
+    c.force_login(conf.cac)
+    url = reverse("conference:floor", args=[2026])
+    assert f"Amendment {a.reference}" in c.get(url).text
+    r = c.post(
+        url,
+        {"item-session": target.session_id, "item-business": f"a:{a.pk}", "item-method": "hands"},
+    )
+    assert r.status_code == 302
+    vote = AgendaItem.objects.get(amendment=a)
+    target.refresh_from_db()
+    assert vote.position == target.position - 1
+    r = c.get(reverse("conference:item", args=[2026, target.pk]))
+    assert "to vote on first" in r.text

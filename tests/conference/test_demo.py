@@ -51,4 +51,20 @@ def test_demo_conference() -> None:
     entry = ProgrammeEntry.objects.get(agenda_item__composite=carried.composite)
     assert entry.text == carried.text_after
     assert entry.figures["amendments"][0]["reference"] == carried.reference
+    # The pages show them.
+    from django.test import Client
+    from django.urls import reverse
+
+    c, year = Client(), carried.conference.year
+    r = c.get(reverse("conference:composite", args=[year, carried.composite.number]))
+    assert carried.reference in r.text and out.reference in r.text
+    r = c.get(reverse("conference:amendment", args=[year, out.pk]))
+    assert "Ruled out of order" in r.text and "relevant" in r.text
+    r = c.get(reverse("conference:item", args=[year, entry.agenda_item_id]))
+    assert "The text as amended" in r.text and "<ins>" in r.text
+    r = c.get(reverse("conference:board", args=[year, carried.items.get().pk]))
+    assert "Carried" in r.text and "enters the party programme" not in r.text
+    assert c.get(reverse("conference:amendments", args=[year])).status_code == 200
+    r = c.get(reverse("conference:programme_entry", args=[entry.pk]))
+    assert f"amendment {carried.reference}" in r.text
     assert demo.seed(3) == "conference: already seeded"

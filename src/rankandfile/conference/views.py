@@ -1012,6 +1012,14 @@ def item_action(request: HttpRequest, year: int, pk: int) -> HttpResponse:
     return redirect(request.POST.get("next") or reverse("conference:floor", args=[year]))
 
 
+def _policy_item(item: AgendaItem) -> bool:
+    """Whether a carried card vote on the item can put policy in the programme (a motion or
+    a composite; not an amendment or a rule change)."""
+    if item.composite_id is not None:
+        return True
+    return item.submission is not None and item.submission.kind == Submission.Kind.MOTION
+
+
 def _board_ctx(item: AgendaItem, conf: Conference) -> dict[str, Any]:
     p = queries.conference_parameters(conf)
     if item.state == AgendaItem.State.CLOSED and item.result:
@@ -1023,7 +1031,9 @@ def _board_ctx(item: AgendaItem, conf: Conference) -> dict[str, Any]:
             "sections": r.get("sections", []),
             "for_percent": r.get("for_percent"),
             "against_percent": r.get("against_percent"),
-            "programme": bool(item.for_share) and Fraction(item.for_share) >= p.programme_threshold,
+            "programme": _policy_item(item)
+            and bool(item.for_share)
+            and Fraction(item.for_share) >= p.programme_threshold,
             "threshold": percent_str(p.programme_threshold),
         }
     t = queries.card_tally(item, p)
