@@ -376,3 +376,45 @@ def test_the_wsgi_module_wraps_both_fast_paths() -> None:
 
     assert isinstance(wsgi.application, fastsign.FastSignMiddleware)
     assert type(wsgi.application.app) is FastVoteMiddleware
+
+
+# --- one signature per email, under simultaneous submissions ---------------------------------
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_simultaneous_signatures_by_one_address_store_one_row(campaign: Campaign) -> None:
+    """Four submissions by one address at once, each on its own connection: the unique
+    constraint decides (``ON CONFLICT DO NOTHING`` waits for the first); the others are
+    re-sends, capped per address. On SQLite the writers go one at a time."""
+    import threading
+
+    from django.db import connection
+    from django.http import QueryDict
+
+    from tests.ballots.test_concurrency import _require_postgres_if_asked, _writer_gate
+
+    _require_postgres_if_asked()
+    fastsign._IDS.clear()
+    data = QueryDict(urlencode(GOOD))
+    barrier = threading.Barrier(4)
+    gate = _writer_gate()
+    answers: list[Any] = [None] * 4
+
+    def submit(i: int) -> None:
+        try:
+            barrier.wait(timeout=30)
+            with gate:
+                answers[i] = fastsign.sign(campaign.slug, data, "192.0.2.1", {})
+        except Exception as exc:  # the outcome under test, whatever it is
+            answers[i] = exc
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=submit, args=(i,)) for i in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    signed = f"/campaigns/{campaign.slug}/signed/"
+    assert sorted(answers) == [signed] * 3 + [signed + "?again=1"], answers
+    sig = Signature.objects.get()
+    assert sig.emails_sent == 3
