@@ -18,6 +18,28 @@ from rankandfile.membership.models import CLP, MP, Affiliate, Branch, Member
 from rankandfile.selections import triggers
 
 
+def one_unit_per_selection(prefix: str) -> list[models.BaseConstraint]:
+    """Constraints for a row that belongs to exactly one branch *or* one affiliate, at most
+    once per selection (trigger decisions, nominations)."""
+    return [
+        models.CheckConstraint(
+            condition=Q(branch__isnull=False, affiliate__isnull=True)
+            | Q(branch__isnull=True, affiliate__isnull=False),
+            name=f"{prefix}_one_unit",
+        ),
+        models.UniqueConstraint(
+            fields=["selection", "branch"],
+            condition=Q(branch__isnull=False),
+            name=f"{prefix}_one_per_branch",
+        ),
+        models.UniqueConstraint(
+            fields=["selection", "affiliate"],
+            condition=Q(affiliate__isnull=False),
+            name=f"{prefix}_one_per_affiliate",
+        ),
+    ]
+
+
 class Mode(models.TextChoices):
     TRIGGER_PRE_2018 = triggers.TRIGGER_PRE_2018, "Trigger ballot (before 2018)"
     TRIGGER_2018 = triggers.TRIGGER_2018, "Trigger ballot (2018)"
@@ -163,23 +185,7 @@ class TriggerDecision(models.Model):
 
     class Meta:
         ordering = ["affiliate", "branch__name"]
-        constraints = [
-            models.CheckConstraint(
-                condition=Q(branch__isnull=False, affiliate__isnull=True)
-                | Q(branch__isnull=True, affiliate__isnull=False),
-                name="trigger_decision_one_unit",
-            ),
-            models.UniqueConstraint(
-                fields=["selection", "branch"],
-                condition=Q(branch__isnull=False),
-                name="trigger_decision_one_per_branch",
-            ),
-            models.UniqueConstraint(
-                fields=["selection", "affiliate"],
-                condition=Q(affiliate__isnull=False),
-                name="trigger_decision_one_per_affiliate",
-            ),
-        ]
+        constraints = one_unit_per_selection("trigger_decision")
 
     def __str__(self) -> str:
         return f"{self.unit_name}: {self.wants_open}"
@@ -261,23 +267,7 @@ class Nomination(models.Model):
 
     class Meta:
         ordering = ["affiliate", "branch__name"]
-        constraints = [
-            models.CheckConstraint(
-                condition=Q(branch__isnull=False, affiliate__isnull=True)
-                | Q(branch__isnull=True, affiliate__isnull=False),
-                name="nomination_one_unit",
-            ),
-            models.UniqueConstraint(
-                fields=["selection", "branch"],
-                condition=Q(branch__isnull=False),
-                name="nomination_one_per_branch",
-            ),
-            models.UniqueConstraint(
-                fields=["selection", "affiliate"],
-                condition=Q(affiliate__isnull=False),
-                name="nomination_one_per_affiliate",
-            ),
-        ]
+        constraints = one_unit_per_selection("nomination")
 
     def __str__(self) -> str:
         return f"{self.unit_name} nominates {self.application}"
