@@ -16,6 +16,23 @@ from django.db import models
 from django.db.models import Q
 
 
+class OrganisationMixin:
+    """For rows that belong to one CLP or one affiliate (submissions, amendments)."""
+
+    clp_id: int | None
+    clp: Any
+    affiliate: Any
+
+    @property
+    def organisation(self) -> Any:
+        return self.clp if self.clp_id else self.affiliate
+
+    @property
+    def organisation_name(self) -> str:
+        org = self.organisation
+        return str(org) if org is not None else ""
+
+
 class Conference(models.Model):
     """One annual conference (the sovereign body that changes programme and rule book)."""
 
@@ -223,7 +240,7 @@ class Topic(models.Model):
         return self.name
 
 
-class Submission(models.Model):
+class Submission(OrganisationMixin, models.Model):
     """A motion or a rule change submitted by a CLP or an affiliate.
 
     Exactly one of ``clp`` and ``affiliate`` is set (database constraint). A rule change
@@ -307,15 +324,6 @@ class Submission(models.Model):
     def __str__(self) -> str:
         return f"{self.reference or '—'} {self.title}"
 
-    @property
-    def organisation(self) -> Any:
-        return self.clp if self.clp_id else self.affiliate
-
-    @property
-    def organisation_name(self) -> str:
-        org = self.organisation
-        return str(org) if org is not None else ""
-
 
 class Composite(models.Model):
     """A composite motion merged from the in-order motions on a prioritised topic."""
@@ -365,7 +373,7 @@ class CompositeSignoff(models.Model):
         return f"Agreement to composite {self.composite_id} for submission {self.submission_id}"
 
 
-class Amendment(models.Model):
+class Amendment(OrganisationMixin, models.Model):
     """An amendment by a CLP or an affiliate to a motion, composite or rule change on the
     published agenda (exactly one target, exactly one organisation: database constraints).
 
@@ -471,15 +479,6 @@ class Amendment(models.Model):
         if self.submission is not None:
             return f"{self.submission.reference} {self.submission.title}"
         return ""
-
-    @property
-    def organisation(self) -> Any:
-        return self.clp if self.clp_id else self.affiliate
-
-    @property
-    def organisation_name(self) -> str:
-        org = self.organisation
-        return str(org) if org is not None else ""
 
 
 # --- Delegates ---------------------------------------------------------------------------
