@@ -33,7 +33,7 @@ read meanwhile.
    email task would make them), with replays and simultaneous double submissions, and
    check that each is counted exactly once.
 
-Prints Markdown for bench/RESULTS.campaigns.md. Only 127.0.0.1 is contacted. No email is
+Prints Markdown for bench/RESULTS.md (section "Campaigns"). Only 127.0.0.1 is contacted. No email is
 sent: no task worker runs, the queued tasks are counted.
 """
 
