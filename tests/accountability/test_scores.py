@@ -132,3 +132,42 @@ def test_votes_use_the_primary_source(policies: dict[str, Policy]) -> None:
     # Division 664 is in both sources; the tellers are absent in the MNIS copy only.
     assert MPVote.objects.filter(division__division_id=664, source="mnis").exists()
     assert Division.objects.get(division_id=664).primary_source == "commons"
+
+
+VALUE_COLUMNS = ["mp_id", "policy_id", *batch._VALUE_COLUMNS]
+
+
+def _stored() -> list[tuple[Any, ...]]:
+    return sorted(Score.objects.values_list(*VALUE_COLUMNS))
+
+
+@pytest.mark.parametrize("copy_above", [0, 1000])
+def test_recompute_writes_only_the_differences(
+    policies: dict[str, Policy], monkeypatch: Any, copy_above: int
+) -> None:
+    """A rerun writes nothing; after stored rows drift, it rewrites exactly those, and
+    the result equals a recompute from scratch (COPY and temp-table paths with 0)."""
+    monkeypatch.setattr(batch, "COPY_ABOVE", copy_above)
+    expected = _stored()
+    again = batch.recompute_scores()
+    assert again.written == {"updated": 0, "inserted": 0, "deleted": 0}
+    assert again.scores == len(expected)
+    rows = list(Score.objects.order_by("pk"))
+    rows[0].wording = "not a band"
+    rows[0].save()
+    Score.objects.filter(pk=rows[1].pk).update(distance=None, significant=not rows[1].significant)
+    Score.objects.filter(pk=rows[2].pk).update(party="Somebody else", pw_distance=0.123)
+    Score.objects.filter(pk=rows[3].pk).delete()
+    # A pair with nothing counted: an MP with no votes at all.
+    stray = MP.objects.create(mnis_id=999_999, name="Nobody Voted", party="Labour")
+    Score.objects.create(
+        mp=stray, policy=policies["deal"], points=0, possible=0, wording="x", strong_votes=0,
+        absences=0, pw_wording="x", computed_at=rows[0].computed_at,
+    )  # fmt: skip
+    result = batch.recompute_scores()
+    assert result.written == {"updated": 3, "inserted": 1, "deleted": 1}
+    assert _stored() == expected
+    Score.objects.all().delete()
+    scratch = batch.recompute_scores()
+    assert scratch.written == {"updated": 0, "inserted": len(expected), "deleted": 0}
+    assert _stored() == expected

@@ -18,8 +18,8 @@ from __future__ import annotations
 import datetime as dt
 import time
 from collections import defaultdict
-from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
@@ -47,6 +47,9 @@ class RecomputeResult:
     divisions: int
     scores: int
     seconds: float
+    # Rows actually written (the rest were unchanged) and seconds per phase.
+    written: dict[str, int] = field(default_factory=dict)
+    phases: dict[str, float] = field(default_factory=dict)
 
 
 @transaction.atomic
@@ -55,10 +58,22 @@ def recompute_scores(
 ) -> RecomputeResult:
     """Recompute and store the scores of every MP on the given policies (all if None).
 
-    Replaces those policies' :class:`Score` rows in one transaction, so a page never sees
-    a half-written set. Records a :class:`ScoreRun`.
+    Brings those policies' :class:`Score` rows up to date in one transaction, so a page
+    never sees a half-written set: rows whose values changed are updated, new (MP, policy)
+    pairs inserted, pairs with nothing counted any more deleted; unchanged rows are left
+    alone (their ``computed_at`` is when their values were last written). Records a
+    :class:`ScoreRun`.
     """
     started = time.perf_counter()
+    phases: dict[str, float] = {}
+    mark = started
+
+    def phase(name: str) -> None:
+        nonlocal mark
+        now = time.perf_counter()
+        phases[name] = now - mark
+        mark = now
+
     started_at = timezone.now()
     policies = list(Policy.objects.order_by("pk").values_list("pk", flat=True))
     if policy_ids is not None:
@@ -92,7 +107,9 @@ def recompute_scores(
             party_names.append(name)
         return party_codes[name]
 
+    phase("read links, divisions, MPs")
     positions, is_ours_at = _load_positions(division_ids, div_info, mps)
+    phase("read packed votes")
 
     # Correct the recorded party by the MPs' party changes (A7).
     changes: dict[int, list[PartyChange]] = defaultdict(list)
@@ -130,12 +147,14 @@ def recompute_scores(
     link_pol = [pol_index[lk[0]] for lk in links]
     link_aye = [lk[2] for lk in links]
     link_strong = [lk[3] == PolicyDivision.Strength.STRONG for lk in links]
+    phase("party corrections")
     twfy = scoring.score_matrix(
         positions, link_div, link_pol, link_aye, link_strong, len(policies), mp_party, "twfy"
     )
     pw = scoring.score_matrix(
         positions, link_div, link_pol, link_aye, link_strong, len(policies), None, "publicwhip"
     )
+    phase("score both methods and the party comparison")
     written = _store(
         mps=[pk for pk, _ in mps],
         policies=policies,
@@ -143,7 +162,9 @@ def recompute_scores(
         pw=pw,
         mp_party=mp_party,
         party_names=party_names,
+        phase=phase,
     )
+    n_scores = written.pop("scores")
     seconds = time.perf_counter() - started
     ScoreRun.objects.create(
         reason=reason[:200],
@@ -152,9 +173,9 @@ def recompute_scores(
         mps=n_mps,
         policies=len(policies),
         divisions=n_div,
-        scores=written,
+        scores=n_scores,
     )
-    return RecomputeResult(n_mps, len(policies), n_div, written, seconds)
+    return RecomputeResult(n_mps, len(policies), n_div, n_scores, seconds, written, phases)
 
 
 def _load_positions(
@@ -173,22 +194,60 @@ def _load_positions(
     lookup = np.full(int(ids.max()) + 1, -1, dtype=np.int64)
     lookup[ids] = np.arange(n_mps)
     column = {d: j for j, d in enumerate(division_ids)}
-    for start in range(0, n_div, 1000):
-        chunk = division_ids[start : start + 1000]
-        rows = PackedVotes.objects.filter(division_id__in=chunk).values_list(
-            "division_id", "source", "mp_ids", "positions", "ours"
-        )
-        for div_id, source, mp_ids, pos, flags in rows:
-            if source != div_info[div_id][1]:
-                continue
-            m = np.frombuffer(bytes(mp_ids), dtype="<i4").astype(np.int64)
-            keep = m < len(lookup)
-            rows_i = lookup[m[keep]]
-            valid = rows_i >= 0
-            j = column[div_id]
-            positions[rows_i[valid], j] = np.frombuffer(bytes(pos), dtype="i1")[keep][valid]
-            ours[rows_i[valid], j] = np.frombuffer(bytes(flags), dtype="u1")[keep][valid] > 0
+    table = PackedVotes._meta.db_table
+    # One query; every division's arrays are joined and read by NumPy at once.
+    # Identifiers below come from model metadata and constants, values are parameters.
+    sql = f"SELECT division_id, source, mp_ids, positions, ours FROM {table} WHERE "  # noqa: S608
+    if connection.vendor == "postgresql":
+        fetched = _binary_rows(sql + "division_id = ANY(%s)", [division_ids])
+    else:
+        fetched = []
+        with connection.cursor() as cursor:
+            for start in range(0, n_div, 500):
+                chunk = division_ids[start : start + 500]
+                cursor.execute(sql + f"division_id IN ({', '.join(['%s'] * len(chunk))})", chunk)
+                fetched.extend(cursor.fetchall())
+    rows = [r for r in fetched if r[1] == div_info[r[0]][1]]
+    if not rows:
+        return positions, ours
+    m = np.frombuffer(b"".join(bytes(r[2]) for r in rows), dtype="<i4").astype(np.int64)
+    pos = np.frombuffer(b"".join(bytes(r[3]) for r in rows), dtype="i1")
+    flags = np.frombuffer(b"".join(bytes(r[4]) for r in rows), dtype="u1")
+    cols = np.repeat(
+        np.array([column[r[0]] for r in rows], dtype=np.int64),
+        [len(r[3]) for r in rows],
+    )
+    keep = (m >= 0) & (m < len(lookup))
+    rows_i = np.full(len(m), -1, dtype=np.int64)
+    rows_i[keep] = lookup[m[keep]]
+    flat = rows_i * n_div + cols
+    valid = rows_i >= 0
+    if not valid.all():
+        flat, pos, flags = flat[valid], pos[valid], flags[valid]
+    positions.reshape(-1)[flat] = pos
+    ours.reshape(-1)[flat] = flags > 0
     return positions, ours
+
+
+COPY_ABOVE = 1000  # rows: PostgreSQL writes more than this with COPY
+
+# The stored columns a run compares and writes, in COPY order (``computed_at`` follows).
+_VALUE_COLUMNS = [
+    "points",
+    "possible",
+    "distance",
+    "wording",
+    "strong_votes",
+    "absences",
+    "pw_distance",
+    "pw_wording",
+    "party",
+    "party_distance",
+    "significant",
+]
+_COLUMNS = ["mp_id", "policy_id", *_VALUE_COLUMNS, "computed_at"]
+_TEXT = {"wording", "pw_wording", "party"}
+_NULLABLE = {"distance", "pw_distance", "party_distance"}
 
 
 def _store(
@@ -199,59 +258,227 @@ def _store(
     pw: scoring.MatrixScores,
     mp_party: np.ndarray,
     party_names: list[str],
-) -> int:
-    """Replace the policies' Score rows: one per (MP, policy) where anything counted."""
-    Score.objects.filter(policy_id__in=policies).delete()
+    phase: Callable[[str], None],
+) -> dict[str, int]:
+    """Bring the policies' Score rows up to date: one per (MP, policy) where anything
+    counted. Compares with the stored rows in NumPy and writes only the differences."""
     sat = (twfy.possible > 0) | (twfy.strong_absences > 0) | (pw.possible > 0)
     rows_i, cols_j = np.nonzero(sat)
-    now = timezone.now()
     wordings = [w for _, w in scoring.BANDS]
-
-    columns = [
-        "mp_id",
-        "policy_id",
-        "points",
-        "possible",
-        "distance",
-        "wording",
-        "strong_votes",
-        "absences",
-        "pw_distance",
-        "pw_wording",
-        "party",
-        "party_distance",
-        "significant",
-        "computed_at",
-    ]
     mp_arr = np.asarray(mps, dtype=np.int64)
     pol_arr = np.asarray(policies, dtype=np.int64)
     party_of = np.array([party_names[c] if c >= 0 else "" for c in mp_party], dtype=object)
     wording_arr = np.array([*wordings, scoring.NO_VOTES], dtype=object)  # index -1: no votes
-    # Columnar: each column a list of Python values for the (MP, policy) pairs.
-    data = {
-        "mp_id": mp_arr[rows_i].tolist(),
-        "policy_id": pol_arr[cols_j].tolist(),
-        "points": twfy.points[rows_i, cols_j].tolist(),
-        "possible": twfy.possible[rows_i, cols_j].tolist(),
-        "distance": _nullable(twfy.distance[rows_i, cols_j]),
-        "wording": wording_arr[twfy.band[rows_i, cols_j].astype(np.int64)].tolist(),
-        "strong_votes": twfy.strong_votes[rows_i, cols_j].tolist(),
-        "absences": twfy.strong_absences[rows_i, cols_j].tolist(),
-        "pw_distance": _nullable(pw.distance[rows_i, cols_j]),
-        "pw_wording": wording_arr[pw.band[rows_i, cols_j].astype(np.int64)].tolist(),
-        "party": party_of[rows_i].tolist(),
-        "party_distance": _nullable(twfy.party_distance[rows_i, cols_j]),
-        "significant": twfy.significant[rows_i, cols_j].tolist(),
-        "computed_at": [now] * len(rows_i),
+    # Columnar: each column an array over the (MP, policy) pairs.
+    new: dict[str, np.ndarray] = {
+        "mp_id": mp_arr[rows_i],
+        "policy_id": pol_arr[cols_j],
+        "points": twfy.points[rows_i, cols_j].astype(np.float64),
+        "possible": twfy.possible[rows_i, cols_j].astype(np.float64),
+        "distance": twfy.distance[rows_i, cols_j].astype(np.float64),
+        "wording": wording_arr[twfy.band[rows_i, cols_j].astype(np.int64)],
+        "strong_votes": twfy.strong_votes[rows_i, cols_j].astype(np.int64),
+        "absences": twfy.strong_absences[rows_i, cols_j].astype(np.int64),
+        "pw_distance": pw.distance[rows_i, cols_j].astype(np.float64),
+        "pw_wording": wording_arr[pw.band[rows_i, cols_j].astype(np.int64)],
+        "party": party_of[rows_i],
+        "party_distance": twfy.party_distance[rows_i, cols_j].astype(np.float64),
+        "significant": twfy.significant[rows_i, cols_j].astype(bool),
     }
     n = len(rows_i)
-    if connection.vendor == "postgresql" and n > 1000:
-        _copy(columns, data)
+    # The text columns compared as codes: indexes into these lists (-1: anything else).
+    parties = sorted(set(party_of.tolist()))
+    party_code = {p: k for k, p in enumerate(parties)}
+    texts = {"wording": list(wording_arr), "pw_wording": list(wording_arr), "party": parties}
+    codes = {
+        "wording": np.where(new["wording"] == scoring.NO_VOTES, len(wordings), 0)
+        + np.where(twfy.band[rows_i, cols_j] >= 0, twfy.band[rows_i, cols_j], 0),
+        "pw_wording": np.where(new["pw_wording"] == scoring.NO_VOTES, len(wordings), 0)
+        + np.where(pw.band[rows_i, cols_j] >= 0, pw.band[rows_i, cols_j], 0),
+        "party": np.array([party_code[p] for p in party_of.tolist()], dtype=np.int64)[rows_i],
+    }
+    phase("arrange the new rows")
+
+    old_ids, old = _stored(policies, texts)
+    phase("read the stored rows")
+    # Match new and stored rows on (MP, policy).
+    width = int(max(pol_arr.max(initial=0), old["policy_id"].max(initial=0))) + 1
+    new_key = new["mp_id"] * width + new["policy_id"]
+    old_key = old["mp_id"] * width + old["policy_id"]
+    order = np.argsort(old_key, kind="stable")
+    sorted_keys = old_key[order]
+    if len(sorted_keys):
+        at_c = np.minimum(np.searchsorted(sorted_keys, new_key), len(sorted_keys) - 1)
+        found = sorted_keys[at_c] == new_key
+    else:
+        at_c = np.zeros(n, dtype=np.int64)
+        found = np.zeros(n, dtype=bool)
+    match = order[at_c[found]]  # stored row index of each found new row
+    same = np.ones(int(found.sum()), dtype=bool)
+    for column in _VALUE_COLUMNS:
+        a = (codes[column] if column in _TEXT else new[column])[found]
+        b = old[column][match]
+        if column in _NULLABLE:
+            same &= (a == b) | (np.isnan(a) & np.isnan(b))
+        else:
+            same &= a == b
+    found_at = np.flatnonzero(found)
+    changed = found_at[~same]
+    inserted = np.flatnonzero(~found)
+    kept = np.zeros(len(old_key), dtype=bool)
+    kept[match] = True
+    deleted = old_ids[~kept]
+    phase("compare with the stored rows")
+
+    now = timezone.now()
+    if len(deleted):
+        for start in range(0, len(deleted), 10_000):
+            chunk = deleted[start : start + 10_000].tolist()
+            Score.objects.filter(pk__in=chunk)._raw_delete(Score.objects.db)
+    if len(changed):
+        _update({c: new[c][changed] for c in new}, match[~same], old_ids, now)
+    if len(inserted):
+        _insert({c: new[c][inserted] for c in new}, now)
+    phase("write the differences")
+    return {
+        "scores": n,
+        "updated": len(changed),
+        "inserted": len(inserted),
+        "deleted": len(deleted),
+    }
+
+
+def _stored(
+    policies: list[int], texts: Mapping[str, list[str]]
+) -> tuple[np.ndarray, dict[str, np.ndarray]]:
+    """The policies' stored Score rows: their ids and columns as arrays (NULL as NaN, the
+    text columns as their index in ``texts``, -1 when not there)."""
+    table = Score._meta.db_table
+    if connection.vendor == "postgresql":
+        return _stored_pg(table, policies, texts)
+    columns = ["id", "mp_id", "policy_id", *_VALUE_COLUMNS]
+    rows: list[tuple[Any, ...]] = []
+    with connection.cursor() as cursor:
+        for start in range(0, len(policies), 500):
+            chunk = policies[start : start + 500]
+            cursor.execute(
+                f"SELECT {', '.join(columns)} FROM {table} "  # noqa: S608
+                f"WHERE policy_id IN ({', '.join(['%s'] * len(chunk))})",
+                chunk,
+            )
+            rows.extend(cursor.fetchall())
+    values = list(zip(*rows, strict=True)) if rows else [()] * len(columns)
+    out: dict[str, np.ndarray] = {}
+    for column, vals in zip(columns, values, strict=True):
+        if column in _TEXT:
+            index = {t: k for k, t in enumerate(texts[column])}
+            out[column] = np.array([index.get(v, -1) for v in vals], dtype=np.int64)
+        elif column == "significant":
+            out[column] = np.array(vals, dtype=bool)
+        elif column in _NULLABLE or column in ("points", "possible"):
+            out[column] = np.array(vals, dtype=np.float64)  # None becomes NaN
+        else:
+            out[column] = np.array(vals, dtype=np.int64)
+    return out.pop("id"), out
+
+
+def _stored_pg(
+    table: str, policies: list[int], texts: Mapping[str, list[str]]
+) -> tuple[np.ndarray, dict[str, np.ndarray]]:
+    """As :func:`_stored`, in one query: PostgreSQL packs each row as fixed-width
+    big-endian binary fields and aggregates them into one ``bytea``, which NumPy reads as
+    a record array (no Python object per row or value)."""
+    columns = ["id", "mp_id", "policy_id", *_VALUE_COLUMNS]
+    fields: list[str] = []
+    params: list[Any] = []
+    dtype: list[tuple[str, str]] = []
+    for column in columns:
+        if column in _TEXT:
+            fields.append(f"int8send(coalesce(array_position(%s::text[], {column}) - 1, -1))")
+            params.append(texts[column])
+            dtype.append((column, ">i8"))
+        elif column in _NULLABLE or column in ("points", "possible"):
+            fields.append(f"float8send(coalesce({column}, 'NaN'))")
+            dtype.append((column, ">f8"))
+        elif column == "significant":
+            fields.append(f"int8send({column}::int)")
+            dtype.append((column, ">i8"))
+        else:
+            fields.append(f"int8send({column})")
+            dtype.append((column, ">i8"))
+    params.append(policies)
+    sql = (
+        f"SELECT string_agg({' || '.join(fields)}, ''::bytea) FROM {table} "  # noqa: S608
+        f"WHERE policy_id = ANY(%s)"
+    )
+    ((packed,),) = _binary_rows(sql, params)
+    rows = np.frombuffer(bytes(packed) if packed is not None else b"", dtype=np.dtype(dtype))
+    out = {
+        c: rows[c].astype(np.float64 if rows[c].dtype.kind == "f" else np.int64) for c in columns
+    }
+    out["significant"] = out["significant"].astype(bool)
+    return out.pop("id"), out
+
+
+def _python(data: Mapping[str, np.ndarray], now: dt.datetime) -> dict[str, list[Any]]:
+    """The columns as lists of Python values (NaN as None) for the database."""
+    out: dict[str, list[Any]] = {}
+    for column, values in data.items():
+        out[column] = _nullable(values) if column in _NULLABLE else values.tolist()
+    out["computed_at"] = [now] * len(data["mp_id"])
+    return out
+
+
+def _insert(data: Mapping[str, np.ndarray], now: dt.datetime) -> None:
+    rows = _python(data, now)
+    n = len(rows["mp_id"])
+    if connection.vendor == "postgresql" and n > COPY_ABOVE:
+        _copy(Score._meta.db_table, _COLUMNS, rows)
     else:
         Score.objects.bulk_create(
-            [Score(**{c: data[c][k] for c in columns}) for k in range(n)], batch_size=2000
+            [Score(**{c: rows[c][k] for c in _COLUMNS}) for k in range(n)], batch_size=2000
         )
-    return n
+
+
+def _update(
+    data: Mapping[str, np.ndarray], stored_at: np.ndarray, old_ids: np.ndarray, now: dt.datetime
+) -> None:
+    """Overwrite the changed rows' values (matched on (MP, policy))."""
+    rows = _python(data, now)
+    n = len(rows["mp_id"])
+    fields = [*_VALUE_COLUMNS, "computed_at"]
+    if connection.vendor == "postgresql" and n > COPY_ABOVE:
+        table = Score._meta.db_table
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"CREATE TEMP TABLE score_changes ON COMMIT DROP AS "  # noqa: S608
+                f"SELECT {', '.join(_COLUMNS)} FROM {table} WITH NO DATA"
+            )
+            _copy("score_changes", _COLUMNS, rows)
+            cursor.execute(
+                f"UPDATE {table} AS s "  # noqa: S608
+                f"SET {', '.join(f'{c} = t.{c}' for c in fields)} FROM score_changes AS t "
+                f"WHERE s.mp_id = t.mp_id AND s.policy_id = t.policy_id"
+            )
+            cursor.execute("DROP TABLE score_changes")
+    else:
+        ids = old_ids[stored_at].tolist()
+        Score.objects.bulk_update(
+            [Score(pk=ids[k], **{c: rows[c][k] for c in _COLUMNS}) for k in range(n)],
+            fields,
+            batch_size=1000,
+        )
+
+
+def _binary_rows(sql: str, params: Sequence[Any]) -> list[tuple[Any, ...]]:
+    """Rows of a PostgreSQL query in the binary protocol (bytea arrives as raw bytes, not
+    hex text), on a plain psycopg cursor over Django's connection and transaction."""
+    import psycopg
+
+    connection.ensure_connection()
+    with psycopg.Cursor(connection.connection) as cursor:
+        cursor.execute(sql, params, binary=True)
+        return cursor.fetchall()
 
 
 def _nullable(values: np.ndarray) -> list[float | None]:
@@ -263,7 +490,7 @@ def _nullable(values: np.ndarray) -> list[float | None]:
     return out
 
 
-def _copy(columns: list[str], data: Mapping[str, list[Any]]) -> None:
+def _copy(table: str, columns: list[str], data: Mapping[str, list[Any]]) -> None:
     """PostgreSQL COPY in text format, built column by column (no per-value branching)."""
 
     def text(column: str) -> list[str]:
@@ -279,6 +506,5 @@ def _copy(columns: list[str], data: Mapping[str, list[Any]]) -> None:
     body = "\n".join(map("\t".join, zip(*(text(c) for c in columns), strict=True)))
     with connection.cursor() as cursor:
         raw = cursor.cursor  # the psycopg cursor under Django's wrapper
-        table = Score._meta.db_table
         with raw.copy(f"COPY {table} ({', '.join(columns)}) FROM STDIN") as copy:
             copy.write(body + "\n")
