@@ -756,13 +756,13 @@ STREATHAM = "Streatham"
 DEMO_LOGINS: tuple[DemoLogin, ...] = (
     DemoLogin(
         "Member", f"member@{DEMO_DOMAIN}", "Alex Morgan",
-        "own record and standing, branch, CLP and MP (Streatham)",
+        "own record; Streatham delegate (open card vote); Streatham's selection ballot",
         member_number="L0000001", joined=dt.date(2015, 9, 12), branch="Streatham Wells",
         gender=Gender.NON_BINARY, born=dt.date(1990, 4, 3),
     ),
     DemoLogin(
         "CLP secretary", f"secretary@{DEMO_DOMAIN}", "Jo Adeyemi",
-        "Streatham CLP's members (search, filter, manage); own record",
+        "Streatham CLP's members, ballots, selection, campaign and conference submission",
         role=Role.Kind.CLP_SECRETARY, scope=("clp", STREATHAM),
         member_number="L0000002", joined=dt.date(2012, 5, 1), branch="St Leonard's",
         gender=Gender.WOMAN, born=dt.date(1978, 11, 20),
@@ -788,12 +788,12 @@ DEMO_LOGINS: tuple[DemoLogin, ...] = (
     ),
     DemoLogin(
         "Affiliate officer", f"affiliate@{DEMO_DOMAIN}", "Dev Kapoor",
-        "their Unite office (affiliate pages come later); no member records",
+        "Unite: conference submission, delegation, trigger and nominations; no member records",
         role=Role.Kind.AFFILIATE_OFFICER, scope=("affiliate", "Unite"),
     ),
     DemoLogin(
         "National admin", f"admin@{DEMO_DOMAIN}", "Helen Price",
-        "everything, and the Django admin at /admin/; own record",
+        "everything incl. CAC (conference business) and policy officer; /admin/",
         role=Role.Kind.NATIONAL_ADMIN, is_staff=True,
         member_number="L0000005", joined=dt.date(2004, 3, 1), branch="Thornton",
         gender=Gender.WOMAN, born=dt.date(1970, 7, 7),
