@@ -141,13 +141,15 @@ def _stored() -> list[tuple[Any, ...]]:
     return sorted(Score.objects.values_list(*VALUE_COLUMNS))
 
 
-@pytest.mark.parametrize("copy_above", [0, 1000])
+@pytest.mark.parametrize(("copy_above", "replace_above"), [(0, 0.5), (1000, 0.5), (0, 0.0)])
 def test_recompute_writes_only_the_differences(
-    policies: dict[str, Policy], monkeypatch: Any, copy_above: int
+    policies: dict[str, Policy], monkeypatch: Any, copy_above: int, replace_above: float
 ) -> None:
     """A rerun writes nothing; after stored rows drift, it rewrites exactly those, and
-    the result equals a recompute from scratch (COPY and temp-table paths with 0)."""
+    the result equals a recompute from scratch (COPY and temp-table paths with 0; with
+    replace_above 0, the replace-everything path)."""
     monkeypatch.setattr(batch, "COPY_ABOVE", copy_above)
+    monkeypatch.setattr(batch, "REPLACE_ABOVE", replace_above)
     expected = _stored()
     again = batch.recompute_scores()
     assert again.written == {"updated": 0, "inserted": 0, "deleted": 0}

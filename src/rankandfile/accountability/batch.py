@@ -230,6 +230,7 @@ def _load_positions(
 
 
 COPY_ABOVE = 1000  # rows: PostgreSQL writes more than this with COPY
+REPLACE_ABOVE = 0.5  # share of the stored rows changed above which all are replaced
 
 # The stored columns a run compares and writes, in COPY order (``computed_at`` follows).
 _VALUE_COLUMNS = [
@@ -331,6 +332,17 @@ def _store(
     phase("compare with the stored rows")
 
     now = timezone.now()
+    if len(changed) > REPLACE_ABOVE * len(old_ids) and len(changed) > COPY_ABOVE:
+        # Most rows changed: replacing them all is cheaper than updating each in place.
+        Score.objects.filter(policy_id__in=policies)._raw_delete(Score.objects.db)
+        _insert(new, now)
+        phase("write the differences")
+        return {
+            "scores": n,
+            "updated": len(changed),
+            "inserted": len(inserted),
+            "deleted": len(deleted),
+        }
     if len(deleted):
         for start in range(0, len(deleted), 10_000):
             chunk = deleted[start : start + 10_000].tolist()
