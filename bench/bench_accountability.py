@@ -348,10 +348,11 @@ def run(args: argparse.Namespace, url: str) -> None:
           f"nothing), median of {args.repeat} | {statistics.median(full):.2f} s "
           f"(runs: {', '.join(f'{t:.2f}' for t in full)}) | "
           f"{statistics.median(full_cpu):.2f} s |")  # fmt: skip
-    print(f"| full recompute after flipping every link's direction (every row updated: COPY "
-          f"into a temp table + one UPDATE), 2 runs | "
+    print(f"| full recompute after flipping every link's direction (every row changed: more "
+          f"than half, so all are deleted and re-inserted with COPY), 2 runs | "
           f"{', '.join(f'{f[0]:.2f}' for f in flipped)} s | "
-          f"{', '.join(f'{f[1]:.2f}' for f in flipped)} s (+ PostgreSQL's UPDATE) |")  # fmt: skip
+          f"{', '.join(f'{f[1]:.2f}' for f in flipped)} s "
+          f"(+ PostgreSQL's DELETE and COPY) |")  # fmt: skip
     print(
         f"| pure `scoring.score_matrix`, both methods, median | {statistics.median(pure):.2f} s "
         f"| {statistics.median(pure_cpu):.2f} s |"
