@@ -243,7 +243,8 @@ class PolicyDivision(models.Model):
 class Score(models.Model):
     """An MP's stored score on one policy (written only by the batch recompute)."""
 
-    # Derived rows, replaced wholesale by the batch in one transaction: no database FK
+    # Derived rows, brought up to date by the batch in one transaction (it writes only the
+    # rows whose values changed; ``computed_at`` is when a row was last written): no database FK
     # constraints (their per-row checks dominated the bulk write); deletes still cascade
     # through the ORM. The unique (mp, policy) index serves the MP lookups.
     mp = models.ForeignKey(
