@@ -55,6 +55,15 @@ def _conference(year: int, *, set_up: bool = True) -> Conference:
     return conf
 
 
+def _organisation(choice: str) -> dict[str, Any]:
+    """The ``clp=`` or ``affiliate=`` keyword for a validated organisation choice
+    (``"clp:<id>"`` / ``"affiliate:<id>"``; the form offers only the user's own)."""
+    kind, _, pk = choice.partition(":")
+    if kind == "clp":
+        return {"clp": CLP.objects.get(pk=pk)}
+    return {"affiliate": Affiliate.objects.get(pk=pk)}
+
+
 def _actor(request: HttpRequest) -> User:
     """The signed-in user (views that call this are behind ``login_required``)."""
     return cast(User, request.user)
@@ -187,12 +196,7 @@ def submit(request: HttpRequest, year: int) -> HttpResponse:
     p = parameters_in_force()
     if request.method == "POST" and form.is_valid():
         d = form.cleaned_data
-        kind, _, pk = d["organisation"].partition(":")
-        org: dict[str, Any] = (
-            {"clp": CLP.objects.get(pk=pk)}
-            if kind == "clp"
-            else {"affiliate": Affiliate.objects.get(pk=pk)}
-        )
+        org = _organisation(d["organisation"])
         try:
             sub = services.submission_create(
                 actor=_actor(request),
@@ -352,12 +356,7 @@ def amendment_new(request: HttpRequest, year: int) -> HttpResponse:
     preview = request.method == "POST" and "preview" in request.POST
     if request.method == "POST" and not preview and form.is_valid() and target is not None:
         d = form.cleaned_data
-        kind, _, pk = d["organisation"].partition(":")
-        org: dict[str, Any] = (
-            {"clp": CLP.objects.get(pk=pk)}
-            if kind == "clp"
-            else {"affiliate": Affiliate.objects.get(pk=pk)}
-        )
+        org = _organisation(d["organisation"])
         try:
             a = services.amendment_create(
                 actor=_actor(request),
