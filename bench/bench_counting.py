@@ -52,7 +52,7 @@ from rankandfile.counting import (  # noqa: E402
     parse_blt,
 )
 
-SCOTLAND = ROOT.parent / "shared" / "data" / "elections" / "scotland-2022"
+SCOTLAND = ROOT / "data" / "elections" / "scotland-2022"
 
 
 # ----------------------------------------------------------------------------- ballots
@@ -478,6 +478,7 @@ def main(argv: list[str] | None = None) -> int:
         f"whole benchmark process max RSS {maxrss:.0f} MB."
     )
     if args.json:
+        args.json.parent.mkdir(parents=True, exist_ok=True)
         args.json.write_text(
             json.dumps(
                 {"machine": machine(), "memory": mem, "rows": [r.__dict__ for r in rows]}, indent=2

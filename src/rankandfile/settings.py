@@ -123,6 +123,10 @@ DATABASES = {
 }
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     DATABASES["default"]["CONN_MAX_AGE"] = 0
+    _sqlite_name = str(DATABASES["default"]["NAME"])
+    if _sqlite_name and _sqlite_name != ":memory:" and not _sqlite_name.startswith("file:"):
+        # A fresh clone has no var/: the embedded database's folder is made on first use.
+        Path(_sqlite_name).parent.mkdir(parents=True, exist_ok=True)
     DATABASES["default"]["OPTIONS"] = {
         # IMMEDIATE avoids "database is locked" upgrades under concurrent writers.
         "transaction_mode": "IMMEDIATE",
@@ -293,6 +297,5 @@ RANKANDFILE_HOME_PANELS = [
 # The public address used in emailed links (ballot invitations, confirmations).
 RANKANDFILE_BASE_URL = os.environ.get("RANKANDFILE_BASE_URL", "http://127.0.0.1:8000").rstrip("/")
 BALLOT_EMAILS_PER_SECOND = float(os.environ.get("BALLOT_EMAILS_PER_SECOND", "20"))
-SHARED_DATA_DIR = Path(
-    os.environ.get("RANKANDFILE_SHARED_DATA", PROJECT_DIR.parent / "shared" / "data")
-)
+# Reference data shipped inside the package (Commons divisions and MPs; data/README.md).
+REFERENCE_DATA_DIR = Path(os.environ.get("RANKANDFILE_REFERENCE_DATA", BASE_DIR / "data"))

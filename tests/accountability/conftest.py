@@ -16,8 +16,8 @@ FIXTURES = Path(__file__).parent / "fixtures"
 
 
 def commons_dir() -> Path:
-    path = Path(settings.SHARED_DATA_DIR) / "commons"
-    assert path.exists(), f"shared Commons data missing at {path}"
+    path = Path(settings.REFERENCE_DATA_DIR) / "commons"
+    assert path.exists(), f"Commons reference data missing at {path}"
     return path
 
 

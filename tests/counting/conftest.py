@@ -1,4 +1,4 @@
-"""Shared fixtures for counting tests: the reference data beside the repository."""
+"""Fixtures for counting tests: the reference elections in the repository (data/)."""
 
 from __future__ import annotations
 
@@ -6,15 +6,15 @@ from pathlib import Path
 
 import pytest
 
-SHARED_DATA = Path(__file__).resolve().parents[2].parent / "shared" / "data"
-DROOP = SHARED_DATA / "elections" / "droop-reference"
-SCOTLAND_2022 = SHARED_DATA / "elections" / "scotland-2022"
+REFERENCE_DATA = Path(__file__).resolve().parents[2] / "data"
+DROOP = REFERENCE_DATA / "elections" / "droop-reference"
+SCOTLAND_2022 = REFERENCE_DATA / "elections" / "scotland-2022"
 
 
 @pytest.fixture(scope="session")
 def droop_dir() -> Path:
     # Reference data is part of the test contract: missing data must fail, never skip.
-    assert DROOP.is_dir(), f"reference data missing at {DROOP} (shared/ must sit beside the repo)"
+    assert DROOP.is_dir(), f"reference data missing at {DROOP} (data/README.md)"
     return DROOP
 
 

@@ -26,7 +26,7 @@ from rankandfile.counting.result import State
 from rankandfile.counting.stv_scottish import count_scottish_stv, scottish_quota
 
 DUMP_SUFFIX = "-scotland-fixed-p5-d5.dump.txt"
-DROOP_DIR = Path(__file__).resolve().parents[2].parent / "shared/data/elections/droop-reference"
+DROOP_DIR = Path(__file__).resolve().parents[2] / "data/elections/droop-reference"
 DUMPS = sorted((DROOP_DIR / "scotland").glob(f"*{DUMP_SUFFIX}"))
 
 
@@ -217,9 +217,7 @@ def test_large_count_200k_ballots_15_candidates_9_seats() -> None:
 
 # ----------------------------------------------------------------------------- scotland 2022
 SCOT_2022 = sorted(
-    (Path(__file__).resolve().parents[2].parent / "shared/data/elections/scotland-2022").glob(
-        "*.blt"
-    )
+    (Path(__file__).resolve().parents[2] / "data/elections/scotland-2022").glob("*.blt")
 )
 # pref_voting takes ~25 s for all 347 wards. Every ward is compared; a developer may set
 # RANKANDFILE_QUICK_CROSSCHECK=1 locally to compare every sixth ward only.

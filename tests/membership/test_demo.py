@@ -282,7 +282,7 @@ def test_plan_refuses_impossible_requests() -> None:
 
 @pytest.mark.django_db
 def test_seed_without_shared_data_skips_mps(settings, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
-    settings.SHARED_DATA_DIR = tmp_path
+    settings.REFERENCE_DATA_DIR = tmp_path
     err = StringIO()
     call_command("demo_seed", "--members", "20", stdout=StringIO(), stderr=err)
     assert "MPs skipped" in err.getvalue()

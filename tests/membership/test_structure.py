@@ -30,7 +30,7 @@ REGION_COUNTS = {
     "Wales": 40,
     "Northern Ireland": 18,
 }
-# The seven Labour MPs who left on 18 February 2019 (shared/domain.md), by MNIS id.
+# The seven Labour MPs who left on 18 February 2019 (docs/domain.md), by MNIS id.
 TIG = {
     "Streatham": ("Chuka Umunna", 4128),
     "Liverpool, Wavertree": ("Luciana Berger", 4036),
@@ -46,7 +46,7 @@ TIG = {
 def mps_csv() -> Path:
     path = structure.default_mps_path()
     # Reference data is part of the test contract: missing data must fail, never skip.
-    assert path.exists(), f"shared Commons data missing at {path}"
+    assert path.exists(), f"Commons reference data missing at {path}"
     return path
 
 
@@ -126,7 +126,7 @@ def test_rerun_repairs_a_changed_mp_and_keeps_a_renamed_clp(mps_csv: Path) -> No
 
 
 def test_missing_shared_data_skips_mps_with_a_warning(settings, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
-    settings.SHARED_DATA_DIR = tmp_path
+    settings.REFERENCE_DATA_DIR = tmp_path
 
     result = structure.structure_load(actor=None)
 

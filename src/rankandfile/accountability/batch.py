@@ -5,7 +5,7 @@ the stored rows only. Vectorised: the votes on linked divisions become one
 (MPs × divisions) array of :class:`scoring.Position` codes and
 :func:`scoring.score_matrix` scores every pair at once.
 
-Which divisions count for an MP (rule A7, shared/domain.md "Only divisions during the
+Which divisions count for an MP (rule A7, docs/domain.md "Only divisions during the
 MP's membership count"): those they sat for (a vote or an absence recorded) and, for an
 MP who has ever been in our party, only those while they were in it — their party on
 the day is the record's, corrected by their recorded party changes

@@ -1,6 +1,6 @@
 """Demo data for accountability (registered in RANKANDFILE_DEMO_SEEDERS).
 
-Imports the real 2019 divisions from ``SHARED_DATA_DIR/commons`` through the importer (the
+Imports the real 2019 divisions from ``REFERENCE_DATA_DIR/commons`` through the importer (the
 13 Commons Votes CSV exports and the MNIS-keyed history), creates policies — linked to the
 conference demo's programme entries where their titles match, free-standing otherwise —
 with divisions, directions, strengths and written justifications, and computes the
@@ -187,7 +187,7 @@ def _entry(phrase: str) -> ProgrammeEntry | None:
 def seed(seed: int) -> str:
     """Add the demo accountability data; return a one-line summary. ``seed`` is unused:
     the data are the real 2019 divisions."""
-    commons = Path(settings.SHARED_DATA_DIR) / "commons"
+    commons = Path(settings.REFERENCE_DATA_DIR) / "commons"
     sources = [commons / "commons-votes-csv-2019", commons / "brexit-parliament-2019"]
     if not all(p.exists() for p in sources):
         return f"accountability: skipped (no Commons data at {commons})"

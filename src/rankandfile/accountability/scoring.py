@@ -1,6 +1,6 @@
 """Scoring an MP's votes against a policy — pure Python and NumPy, no Django.
 
-Rules implemented (docs/rules/accountability.md; shared/domain.md "Accountability of MPs"):
+Rules implemented (docs/rules/accountability.md; docs/domain.md "Accountability of MPs"):
 
 - **A1 TheyWorkForYou method** (the default). Per *strong* division: a vote with the
   policy scores 0 points, against 10, both lobbies ("abstain") 5, each out of 10;

@@ -22,7 +22,7 @@ def parameters_in_force(*, on: dt.date | None = None) -> RuleParameters:
     """The rule parameters in force on ``on`` (default today).
 
     With no rule book stored yet, the defaults of :class:`RuleParameters` apply (the
-    rules of ../shared/domain.md), so a fresh installation behaves sensibly.
+    rules of docs/domain.md), so a fresh installation behaves sensibly.
     """
     version = rule_book_in_force(on=on)
     if version is None:

@@ -6,7 +6,7 @@ the rule-book version in force on a date (``rankandfile.conference.rulebook``), 
 constant in code. A rule change carried at conference produces a new rule-book version
 with new parameters, so behaviour changes from the date it takes effect.
 
-Defaults are the rules described in docs/rules and ../shared/domain.md (Labour Party rule
+Defaults are the rules described in docs/rules and docs/domain.md (Labour Party rule
 book, 2022 onwards, with the demo party's reform of mandatory open selection).
 """
 

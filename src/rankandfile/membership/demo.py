@@ -615,7 +615,7 @@ def demo_seed(
     """Build the demo party in an empty membership database.
 
     Loads the structure (:func:`structure.apply_structure`: regions, 650 constituencies
-    and CLPs, the MPs if the shared data is present), then writes the plan of
+    and CLPs, the MPs from the Commons reference data), then writes the plan of
     :func:`build_plan` for ``today`` (default: ``timezone.localdate()``) and the demo
     logins. Branches are added only to CLPs that have none; affiliates are matched by
     short name and left alone if they exist.

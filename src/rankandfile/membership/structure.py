@@ -6,14 +6,14 @@ Sources:
   constituencies on the 2010-2024 boundaries with their ONS code and region (see the
   README beside it for provenance);
 - the Commons data set ``commons/constituencies-2019.csv`` under
-  ``settings.SHARED_DATA_DIR``: each constituency's MP as at April 2019, with the MNIS id
+  ``settings.REFERENCE_DATA_DIR``: each constituency's MP as at April 2019, with the MNIS id
   the Parliament APIs use. It is optional: without it the structure loads and MPs are
   skipped with a warning.
 
 The party is Labour-like: it organises a constituency party (CLP) in every constituency,
 and records the MPs of every party so members can see who represents them. The seven
 Labour MPs who left the party on 18 February 2019 to form The Independent Group are
-recorded with ``left_party_on`` and a note (shared/domain.md, "When an MP leaves the
+recorded with ``left_party_on`` and a note (docs/domain.md, "When an MP leaves the
 party").
 """
 
@@ -55,7 +55,7 @@ class StructureError(Exception):
 
 
 def default_mps_path() -> Path:
-    return Path(settings.SHARED_DATA_DIR) / "commons" / "constituencies-2019.csv"
+    return Path(settings.REFERENCE_DATA_DIR) / "commons" / "constituencies-2019.csv"
 
 
 def clp_name(constituency_name: str) -> str:
@@ -129,7 +129,7 @@ def structure_load(
     CLPs by constituency, MPs by MNIS id) and only missing or changed rows are written;
     an existing CLP's name and slug are left alone (officers may have renamed it).
 
-    ``mps_path`` defaults to the shared Commons data; if that file is absent MPs are
+    ``mps_path`` defaults to the Commons data shipped in the package; if that file is absent MPs are
     skipped with a warning, unless ``require_mps`` (an explicitly named file must exist).
 
     Side effects: one audit entry ``membership.structure.load`` with the counts, written

@@ -1,6 +1,6 @@
 """Demo selections (registered in RANKANDFILE_DEMO_SEEDERS), built through the services.
 
-The seven constituencies whose MPs left the party on 18 February 2019 (shared/domain.md)
+The seven constituencies whose MPs left the party on 18 February 2019 (docs/domain.md)
 each run a selection in one round opened by the national admin, each at a different
 stage: applications open (Liverpool Wavertree), longlisting (Nottingham East), shortlisting
 with a breach explained then fixed (Penistone and Stocksbridge), nominations (Ilford

@@ -13,7 +13,7 @@ from rankandfile.membership import structure
 class Command(BaseCommand):
     help = (
         "Load the 12 regions, 650 constituencies and their CLPs, and the MPs of April 2019 "
-        "(from the shared Commons data, or --mps PATH). Safe to run again."
+        "(from the Commons data shipped in the package, or --mps PATH). Safe to run again."
     )
 
     def add_arguments(self, parser: CommandParser) -> None:
@@ -22,7 +22,7 @@ class Command(BaseCommand):
             type=Path,
             default=None,
             help="CSV of MPs (constituency, mp_name, mp_member_id, mp_party); default: "
-            "SHARED_DATA_DIR/commons/constituencies-2019.csv, skipped if absent",
+            "REFERENCE_DATA_DIR/commons/constituencies-2019.csv, skipped if absent",
         )
 
     def handle(self, *args: Any, **options: Any) -> None:
