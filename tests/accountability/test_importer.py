@@ -247,6 +247,9 @@ def test_command_reports_and_exits_nonzero(commons: Path, tmp_path: Path, capsys
     call_command("accountability_import", str(folder), "--reconcile")
     out = capsys.readouterr().out
     assert "1 new division(s)" in out and "reconciliation: 0 division(s)" in out
+    # Offices printed as parties (I8) are listed, one line per office-holder.
+    assert "office: Sir Lindsay Hoyle: printed 'Deputy Speaker' in 1 vote(s)" in out
+    assert "4 office-holder(s) given their party" in out
 
 
 def test_dry_run_writes_nothing(commons: Path) -> None:

@@ -69,13 +69,36 @@ def test_hand_worked_public_vote(policies: dict[str, Policy]) -> None:
 
 def test_hand_worked_customs_union_with_an_absence(policies: dict[str, Policy]) -> None:
     s = score(FLINT, policies["customs"])
-    # Flint: no vote recorded on J, Aye on C → 0 of 10, one absence (still "consistently");
-    # the weak no-deal division (she voted No, with the policy) does not count for TWFY.
+    # Flint: no vote recorded on J, Aye on C → 0 of 10, one absence out of two strong
+    # divisions: a third or more, so TheyWorkForYou's cap moves 0.0 to 0.16 — "generally",
+    # never "consistently" (A3). The weak no-deal division (she voted No, with the policy)
+    # does not count for TWFY.
     assert s is not None
     assert (s.points, s.possible, s.strong_votes, s.absences) == (0, 10, 1, 1)
-    assert s.wording == "consistently voted for"
+    assert s.distance == 0.16 and s.agreement == pytest.approx(0.84)
+    assert s.wording == "generally voted for"
+    assert s.absence_capped
     # Public Whip: J absent 25/50, C with 0/50, weak B with 0/10 → 25/110.
     assert s.pw_distance == pytest.approx(25 / 110)
+
+
+def test_the_page_says_why_absences_held_the_score_back(
+    client: Any, policies: dict[str, Policy]
+) -> None:
+    from django.urls import reverse
+
+    url = reverse(
+        "accountability:mp_policy", kwargs={"mnis_id": FLINT, "slug": policies["customs"].slug}
+    )
+    text = " ".join(client.get(url).content.decode().split())
+    assert "generally voted for" in text
+    assert "Absences are a third or more of the strong divisions" in text
+    assert "84% agreement, not 100%" in text
+    # An MP without absences gets no such sentence.
+    url = reverse(
+        "accountability:mp_policy", kwargs={"mnis_id": ABBOTT, "slug": policies["public_vote"].slug}
+    )
+    assert "held back" not in client.get(url).content.decode()
 
 
 def test_umunna_counts_only_while_in_the_party(policies: dict[str, Policy]) -> None:

@@ -362,3 +362,19 @@ def test_import_page(client: Client, party: Any, officer: Any) -> None:
     response = c.post(url, {"uploads": [upload(json_upload)]})
     assert response.status_code == 200 and "1 new division(s)" in response.content.decode()
     assert Division.objects.filter(division_id=9501).exists()
+
+
+def test_import_page_lists_offices_printed_as_parties(
+    client: Client, party: Any, officer: Any
+) -> None:
+    import json
+
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    data = division_json(9601, ayes=[member_entry(party.mp, party="Deputy Speaker")])
+    upload = SimpleUploadedFile("d.json", json.dumps(data).encode(), "application/json")
+    response = login(client, officer).post(reverse("accountability:import"), {"uploads": [upload]})
+    text = response.content.decode()
+    assert response.status_code == 200
+    assert "1 office-holder printed with an office for a party" in text
+    assert f"{party.mp.name}: printed &#x27;Deputy Speaker&#x27; in 1 vote(s)" in text

@@ -1,4 +1,4 @@
-"""Importing House of Commons divisions (rules I1-I7 in docs/rules/accountability.md).
+"""Importing House of Commons divisions (rules I1-I8 in docs/rules/accountability.md).
 
 Three formats, detected from the content:
 
@@ -19,7 +19,9 @@ CSV rows carry no MNIS id: they are matched to MPs by constituency and name, and
 unmatched rows are reported (I5). The Commons Votes export is authoritative; the MNIS
 history fills divisions it does not cover, and disagreements are reported by
 ``queries.reconciliation`` (I6). Party changes are derived from the party each record
-prints (I7).
+prints (I7). Where a record prints an office in the party column ("Speaker", "Deputy
+Speaker"), the MP's party is taken from the MNIS history instead (I8,
+:func:`resolve_offices`).
 """
 
 from __future__ import annotations
@@ -39,6 +41,7 @@ from typing import Any
 
 import numpy as np
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from rankandfile.accountability import tasks
@@ -51,7 +54,7 @@ from rankandfile.accountability.models import (
     PartyChange,
     Source,
 )
-from rankandfile.accountability.parties import is_ours, our_party_name
+from rankandfile.accountability.parties import OFFICES, is_office, is_ours, our_party_name
 from rankandfile.accountability.scoring import Position
 from rankandfile.core import audit
 from rankandfile.core.errors import DomainError
@@ -135,13 +138,14 @@ class ImportReport:
     votes_written: int = 0
     mps_created: int = 0
     party_changes_created: int = 0
+    offices: list[str] = field(default_factory=list)  # I8: offices printed as a party
     unmatched: list[str] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
     dry_run: bool = False
 
     @property
     def changed(self) -> bool:
-        return bool(self.created or self.updated)
+        return bool(self.created or self.updated or self.offices)
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -152,6 +156,7 @@ class ImportReport:
             "votes_written": self.votes_written,
             "mps_created": self.mps_created,
             "party_changes_created": self.party_changes_created,
+            "offices": self.offices,
             "unmatched": self.unmatched,
             "warnings": self.warnings,
             "dry_run": self.dry_run,
@@ -164,6 +169,7 @@ class ImportReport:
             f"{len(self.updated)} updated, {len(self.unchanged)} unchanged; "
             f"{self.votes_written} votes written; {self.mps_created} MP(s) added; "
             f"{self.party_changes_created} party change(s) found; "
+            f"{len(self.offices)} office-holder(s) given their party; "
             f"{len(self.unmatched)} unmatched row(s)"
         )
 
@@ -782,6 +788,8 @@ def import_paths(
         )
         report.votes_written += len(rows)
         touched_mps.update(r[0] for r in rows)
+    # Before the party changes (I7), which must see parties, not offices.
+    report.offices = resolve_offices(mp_ids=touched_mps)
     report.party_changes_created = sync_party_changes(mp_ids=touched_mps)
     run = ImportRun.objects.create(
         actor=actor, at=now, files=[str(p) for p in paths], report=report.as_dict()
@@ -820,6 +828,99 @@ def pack_votes(
         },
     )
     return packed
+
+
+def resolve_offices(*, mp_ids: Iterable[int]) -> list[str]:
+    """I8: give office-holders their party where a record prints the office instead.
+
+    The Commons Votes records print "Speaker" or "Deputy Speaker" in the party column of
+    the MPs holding those offices. For each such vote of a source other than the MNIS
+    history (which is keyed by member and prints parties), the party becomes the one the
+    MNIS history gives the MP: at the same division, else at the nearest division before
+    it, else the nearest after; failing any, the party of the MP record (loaded from the
+    same MNIS data) — unless that is an office too (the Speaker, who has no party), when
+    the office stays. ``office`` keeps what was printed. Examined: votes still printing an
+    office unexamined, anywhere (so an import of the MNIS history also settles votes
+    imported before it), and the resolved votes of the MPs in ``mp_ids`` (their history
+    may have changed). The packed votes of every division changed are rewritten. Returns
+    one line per MP whose votes changed, saying what was done.
+    """
+    touched = set(mp_ids)
+    rows = list(
+        MPVote.objects.exclude(source=Source.MNIS)
+        .filter(Q(party__in=OFFICES, office="") | (Q(mp_id__in=touched) & ~Q(office="")))
+        .order_by("mp_id", "division__date", "division_id")
+        .values_list("pk", "mp_id", "division_id", "source", "division__date", "party", "office")
+    )
+    if not rows:
+        return []
+    holders = {r[1] for r in rows}
+    mps = {
+        pk: (name, party)
+        for pk, name, party in MP.objects.filter(pk__in=holders).values_list("pk", "name", "party")
+    }
+    history: dict[int, list[tuple[dt.date, int, str]]] = defaultdict(list)
+    for mp_id, division_id, date, party in (
+        MPVote.objects.filter(mp_id__in=holders, source=Source.MNIS)
+        .exclude(party__in=OFFICES)
+        .exclude(party="")
+        .order_by("division__date", "division_id")
+        .values_list("mp_id", "division_id", "division__date", "party")
+    ):
+        history[mp_id].append((date, division_id, party))
+
+    def mnis_party(mp_id: int, division_id: int, day: dt.date) -> tuple[str, str]:
+        entries = history.get(mp_id, [])
+        for _, div, party in entries:
+            if div == division_id:
+                return party, "the MNIS history"
+        before = [party for date, _, party in entries if date <= day]
+        after = [party for date, _, party in entries if date > day]
+        if before or after:
+            return (before[-1] if before else after[0]), "the MNIS history"
+        recorded = mps[mp_id][1].strip()
+        if recorded and not is_office(recorded):
+            return recorded, "the MP record"
+        return "", ""
+
+    changed: list[MPVote] = []
+    repack: set[tuple[int, str]] = set()
+    outcome: dict[int, dict[tuple[str, str, str], int]] = defaultdict(lambda: defaultdict(int))
+    for pk, mp_id, division_id, source, day, party, office in rows:
+        printed = office or party
+        resolved, where = mnis_party(mp_id, division_id, day)
+        new_party = resolved or printed
+        if (new_party, printed) == (party, office):
+            continue
+        changed.append(MPVote(pk=pk, party=new_party[:100], office=printed[:100]))
+        repack.add((division_id, source))
+        outcome[mp_id][(printed, resolved, where)] += 1
+    if not changed:
+        return []
+    MPVote.objects.bulk_update(changed, ["party", "office"], batch_size=2000)
+    divisions = Division.objects.in_bulk({d for d, _ in repack})
+    votes: dict[tuple[int, str], list[tuple[int, int, str]]] = defaultdict(list)
+    for division_id, source, mp_id, position, party in (
+        MPVote.objects.filter(division_id__in=divisions)
+        .order_by("division_id", "source", "pk")
+        .values_list("division_id", "source", "mp_id", "position", "party")
+    ):
+        if (division_id, source) in repack:
+            votes[(division_id, source)].append((mp_id, position, party))
+    for division_id, source in sorted(repack):
+        pack_votes(
+            division=divisions[division_id], source=source, rows=votes[(division_id, source)]
+        )
+    lines = []
+    for mp_id, results in sorted(outcome.items(), key=lambda kv: mps[kv[0]][0]):
+        for (printed, resolved, where), n in sorted(results.items()):
+            said = f"{mps[mp_id][0]}: printed {printed!r} in {n} vote(s)"
+            lines.append(
+                f"{said}; party {resolved} from {where}"
+                if resolved
+                else f"{said}; no party in the MNIS history or the MP record, left as {printed!r}"
+            )
+    return lines
 
 
 def _resolve_mp(

@@ -73,7 +73,10 @@ class MPVote(models.Model):
     """How one MP took part in one division, according to one source.
 
     ``position`` is a :class:`scoring.Position` code; tellers are recorded on their side
-    with ``teller`` set (rule A4). ``party`` is the party as the record gives it.
+    with ``teller`` set (rule A4). ``party`` is the party as the record gives it — except
+    where the record prints an office in its place ("Speaker", "Deputy Speaker"): then
+    ``office`` keeps what was printed and ``party`` is the MP's party from the MNIS history
+    (rule I8), or the office again when that history has none.
     """
 
     division = models.ForeignKey(Division, on_delete=models.CASCADE, related_name="votes")
@@ -85,6 +88,7 @@ class MPVote(models.Model):
     teller = models.BooleanField(default=False)
     proxy_name = models.CharField(max_length=200, blank=True)
     party = models.CharField(max_length=100)
+    office = models.CharField(max_length=100, blank=True)
 
     class Meta:
         constraints = [
@@ -282,6 +286,24 @@ class Score(models.Model):
     @property
     def agreement(self) -> float | None:
         return None if self.distance is None else 1.0 - self.distance
+
+    @property
+    def absence_capped(self) -> bool:
+        """True when TheyWorkForYou's absence caps moved the distance away from
+        ``points / possible`` (rule A3), so the page can say why."""
+        if self.distance is None or not self.possible:
+            return False
+        return abs(self.distance - self.points / self.possible) > 1e-9
+
+    @property
+    def uncapped_agreement(self) -> float | None:
+        """``1 - points / possible``: the agreement before the absence caps."""
+        return 1.0 - self.points / self.possible if self.possible else None
+
+    @property
+    def absent_a_third(self) -> bool:
+        """Strong absences are a third or more of the strong divisions sat (A3)."""
+        return 3 * self.absences >= self.strong_votes + self.absences > 0
 
     @property
     def pw_agreement(self) -> float | None:

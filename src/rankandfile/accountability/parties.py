@@ -28,6 +28,17 @@ def is_ours(party: str) -> bool:
     return party.strip() in our_party_names()
 
 
+# Offices the Commons Votes records print in the party column for the MPs who hold them
+# (rule I8): the Speaker and the three Deputy Speakers (the Chairman of Ways and Means and
+# the two Deputy Chairmen are all printed "Deputy Speaker").
+OFFICES = frozenset({"Speaker", "Deputy Speaker"})
+
+
+def is_office(party: str) -> bool:
+    """True when a record's party column names a Commons office, not a party (I8)."""
+    return party.strip() in OFFICES
+
+
 def canonical(party: str) -> str:
     """One name per party for comparisons (aliases fold into our party's name)."""
     return our_party_name() if is_ours(party) else party.strip()

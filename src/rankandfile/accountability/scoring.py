@@ -9,9 +9,14 @@ Rules implemented (docs/rules/accountability.md; docs/domain.md "Accountability 
 - **A2 Wording bands** by distance: ≤0.05 consistently voted for; ≤0.15 almost always;
   ≤0.4 generally; ≤0.6 a mixture; ≤0.85 generally against; ≤0.95 almost always against;
   else consistently against.
-- **A3 Absence caps**: more than one strong absence rules out "consistently"; absences of
-  a third or more of the strong divisions rule out "almost always" (the wording falls to
-  the next weaker band on the same side).
+- **A3 Absence caps** (TheyWorkForYou's ``SimplifiedScore`` in mySociety's twfy-votes):
+  absences move the *distance itself*, and the wording follows from the moved distance.
+  First, with more than one strong absence, a distance ≤ 0.05 becomes 0.06 and one
+  ≥ 0.95 becomes 0.94 (never "consistently"). Then, when strong absences are a third or
+  more of the strong divisions sat (``3 × absences ≥ votes + absences``, both-lobby votes
+  counting as votes), a distance ≤ 0.15 becomes 0.16 and one ≥ 0.85 becomes 0.84 (at
+  most "generally"). So one vote with the policy and one absence score 0.16, "generally
+  voted for". Bounds are inclusive. :func:`capped_distance` is the rule.
 - **A4 Tellers** count as voting on their side (the importer records them as aye/no).
 - **A5 Public Whip classic formula** (option): weak divisions weigh 10 (same 0, against 10,
   both 5, absent 1 out of 2) and strong ones 50 (same 0, against 50, both 25, absent 25
@@ -118,24 +123,42 @@ def band_index(distance: float) -> int:
     return len(BANDS) - 1
 
 
-def capped_band(band: int, strong_absences: int, strong_divisions: int) -> int:
-    """Apply the absence caps (A3) to a band index.
+# Absence caps (A3), in the order applied: (applies when, low edge, moved to, high edge,
+# moved to). A distance at or below the low edge, or at or above the high edge, moves.
+CAP_MORE_THAN_ONE_ABSENCE = (0.05, 0.06, 0.95, 0.94)
+CAP_A_THIRD_ABSENT = (0.15, 0.16, 0.85, 0.84)
 
-    ``strong_divisions`` is the number of strong divisions the MP could have voted in
-    (present or absent). "consistently" (bands 0 and 6) needs at most one absence;
-    "almost always" (bands 1 and 5) needs absences below a third of the strong divisions.
-    A capped wording falls to the next weaker band on the same side.
+
+def caps_in_force(strong_absences: int, strong_divisions: int) -> tuple[bool, bool]:
+    """Which absence caps (A3) apply: (more than one strong absence, absences a third or
+    more of the strong divisions sat). ``strong_divisions`` counts votes (with, against,
+    both lobbies) and absences; the comparison is exact (``3 × absences ≥ divisions``)."""
+    return (
+        strong_absences > 1,
+        strong_divisions > 0 and 3 * strong_absences >= strong_divisions,
+    )
+
+
+def capped_distance(distance: float, strong_absences: int, strong_divisions: int) -> float:
+    """The TheyWorkForYou distance after the absence caps (A3).
+
+    Each cap in force moves a distance at or below its low edge (or at or above its high
+    edge) to just inside it; the second cap sees the first one's result, so a distance of
+    0.0 with two absences out of six becomes 0.06 and then 0.16. Other distances are
+    unchanged. Edges are compared with the same tolerance as the wording bands.
     """
-    many = strong_divisions > 0 and 3 * strong_absences >= strong_divisions
-    if band == 0 and strong_absences > 1:
-        band = 1
-    if band == 6 and strong_absences > 1:
-        band = 5
-    if band == 1 and many:
-        band = 2
-    if band == 5 and many:
-        band = 4
-    return band
+    for in_force, (low, low_to, high, high_to) in zip(
+        caps_in_force(strong_absences, strong_divisions),
+        (CAP_MORE_THAN_ONE_ABSENCE, CAP_A_THIRD_ABSENT),
+        strict=True,
+    ):
+        if not in_force:
+            continue
+        if distance <= low + _EPS:
+            distance = low_to
+        elif distance >= high - _EPS:
+            distance = high_to
+    return distance
 
 
 @dataclass(frozen=True)
@@ -163,7 +186,11 @@ class CountedVote:
 
 @dataclass(frozen=True)
 class Score:
-    """An MP's score on one policy."""
+    """An MP's score on one policy.
+
+    ``distance`` is the score shown: ``points / possible``, moved by the absence caps under
+    the TWFY method (A3); ``raw_distance`` is ``points / possible`` before them.
+    """
 
     method: Method
     points: float
@@ -174,8 +201,20 @@ class Score:
     counted: tuple[CountedVote, ...]
 
     @property
-    def distance(self) -> float | None:
+    def raw_distance(self) -> float | None:
         return self.points / self.possible if self.possible else None
+
+    @property
+    def distance(self) -> float | None:
+        d = self.raw_distance
+        if d is None or self.method != "twfy":
+            return d
+        return capped_distance(d, self.strong_absences, self.strong_divisions)
+
+    @property
+    def capped(self) -> bool:
+        """True when the absence caps moved the distance (A3)."""
+        return self.distance != self.raw_distance
 
     @property
     def agreement(self) -> float | None:
@@ -184,7 +223,8 @@ class Score:
 
     @property
     def wording(self) -> str:
-        return wording(self.method, self.distance, self.strong_absences, self.strong_divisions)
+        d = self.distance
+        return NO_VOTES if d is None else BANDS[band_index(d)][1]
 
     @property
     def strong_divisions(self) -> int:
@@ -194,13 +234,13 @@ class Score:
 def wording(
     method: Method, distance: float | None, strong_absences: int, strong_divisions: int
 ) -> str:
-    """The wording for a distance (A2), with the absence caps for the TWFY method (A3)."""
+    """The wording for an uncapped distance (A2), after the absence caps for the TWFY
+    method (A3)."""
     if distance is None:
         return NO_VOTES
-    band = band_index(distance)
     if method == "twfy":
-        band = capped_band(band, strong_absences, strong_divisions)
-    return BANDS[band][1]
+        distance = capped_distance(distance, strong_absences, strong_divisions)
+    return BANDS[band_index(distance)][1]
 
 
 def count_vote(method: Method, vote: Vote) -> CountedVote:
@@ -245,9 +285,10 @@ def score_votes(votes: Iterable[Vote], method: Method = "twfy") -> Score:
 class MatrixScores:
     """Scores of every MP on every policy for one method: arrays of shape (MPs, policies).
 
-    ``distance`` is NaN where nothing counted; ``band`` is the capped band index (-1 where
-    nothing counted); ``party_distance`` the mean distance of the MP's party colleagues
-    (NaN where none has a score); ``significant`` the A6 flag.
+    ``distance`` is NaN where nothing counted and, for the TWFY method, already moved by the
+    absence caps (A3; ``points / possible`` is the uncapped one); ``band`` is the band
+    index of ``distance`` (-1 where nothing counted); ``party_distance`` the mean distance
+    of the MP's party colleagues (NaN where none has a score); ``significant`` the A6 flag.
     """
 
     points: npt.NDArray[np.float64]
@@ -306,7 +347,9 @@ def score_matrix(
     strong_absences = by_policy(tables[3])
     with np.errstate(invalid="ignore", divide="ignore"):
         distance = np.where(possible > 0, points / np.where(possible > 0, possible, 1), np.nan)
-    band = _bands(distance, strong_absences, strong_votes + strong_absences, method)
+    if method == "twfy":
+        distance = _capped(distance, strong_absences, strong_votes + strong_absences)
+    band = _bands(distance)
     party_distance, significant = _party_comparison(distance, party, n_mps)
     return MatrixScores(
         points=points,
@@ -346,21 +389,25 @@ def _tables(method: Method) -> tuple[npt.NDArray[np.int32], ...]:
     return points, possible, strong_vote, strong_absent
 
 
-def _bands(
+def _capped(
     distance: npt.NDArray[np.float64],
     absences: npt.NDArray[np.int32],
     divisions: npt.NDArray[np.int32],
-    method: Method,
-) -> npt.NDArray[np.int8]:
+) -> npt.NDArray[np.float64]:
+    """:func:`capped_distance` over arrays (NaN stays NaN: its comparisons are false)."""
+    in_force = (absences > 1, (divisions > 0) & (3 * absences >= divisions))
+    for applies, (low, low_to, high, high_to) in zip(
+        in_force, (CAP_MORE_THAN_ONE_ABSENCE, CAP_A_THIRD_ABSENT), strict=True
+    ):
+        distance = np.where(applies & (distance <= low + _EPS), low_to, distance)
+        distance = np.where(applies & (distance >= high - _EPS), high_to, distance)
+    return distance
+
+
+def _bands(distance: npt.NDArray[np.float64]) -> npt.NDArray[np.int8]:
     uppers = np.array([u for u, _ in BANDS[:-1]]) + _EPS
     d = np.nan_to_num(distance, nan=0.0)
     band = np.searchsorted(uppers, d, side="left").astype(np.int8)
-    if method == "twfy":
-        many = (divisions > 0) & (3 * absences >= divisions)
-        band = np.where((band == 0) & (absences > 1), 1, band)
-        band = np.where((band == 6) & (absences > 1), 5, band)
-        band = np.where((band == 1) & many, 2, band)
-        band = np.where((band == 5) & many, 4, band)
     return np.where(np.isnan(distance), -1, band).astype(np.int8)
 
 

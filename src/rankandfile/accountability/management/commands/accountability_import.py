@@ -61,6 +61,8 @@ class Command(BaseCommand):
             ) from exc
         for warning in report.warnings:
             self.stdout.write(f"warning: {warning}")
+        for line in report.offices:
+            self.stdout.write(f"office: {line}")
         if report.unmatched:
             shown = report.unmatched if options["show_unmatched"] else report.unmatched[:20]
             for line in shown:
