@@ -21,8 +21,9 @@ Rules implemented (docs/rules/accountability.md; docs/domain.md "Accountability 
 - **A5 Public Whip classic formula** (option): weak divisions weigh 10 (same 0, against 10,
   both 5, absent 1 out of 2) and strong ones 50 (same 0, against 50, both 25, absent 25
   out of 50). Same wording bands, no absence caps.
-- **A6 Party comparison**: the mean distance of the MP's party colleagues (excluding the
-  MP); a difference of ``SIGNIFICANT_DIFFERENCE`` (0.4) or more is flagged.
+- **A6 Party comparison**: the mean distance (after the caps, as shown) of the MP's party
+  colleagues (excluding the MP); a difference of ``SIGNIFICANT_DIFFERENCE`` (0.4) or more
+  is flagged.
 
 Positions are small integers so that the batch recompute works on NumPy arrays
 (:func:`score_matrix`); :func:`score_votes` is the same rule for one MP and one policy,

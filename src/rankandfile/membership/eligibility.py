@@ -3,7 +3,8 @@
 Implements the rule of docs/domain.md, "Structure": eligibility to vote is worked out from
 the member's history, typically "six months' continuous membership at the freeze date,
 not in arrears, not suspended", combined with a scope (party, region, CLP, branch) and,
-for youth rules, an age band at the freeze date. Every number is a parameter of :class:`EligibilityRule`.
+for youth rules, an age band at the freeze date. Every number is a parameter of
+:class:`EligibilityRule`.
 
 Two implementations that must agree (a property test holds them to it):
 
