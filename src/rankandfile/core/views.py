@@ -1,4 +1,4 @@
-"""Home page, account page (API tokens), health check."""
+"""Home page, account page (API tokens), health check, the 400 page."""
 
 from __future__ import annotations
 
@@ -8,10 +8,11 @@ from django.contrib.auth.decorators import login_required
 from django.db import connection
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
+from django.views import defaults
 from django.views.decorators.http import require_POST
 
 from rankandfile.core import home as home_panels
-from rankandfile.core import tokens
+from rankandfile.core import limits, tokens
 from rankandfile.core.errors import PermissionDenied
 from rankandfile.core.models import User
 from rankandfile.membership import queries as membership_queries
@@ -74,3 +75,18 @@ def healthz(request: HttpRequest) -> JsonResponse:
     with connection.cursor() as cursor:
         cursor.execute("SELECT 1")
     return JsonResponse({"status": "ok"})
+
+
+def bad_request(request: HttpRequest, exception: Exception) -> HttpResponse:
+    """Django's 400 page, saying which documented limit a request broke (too many form
+    fields or files, a body too large) instead of a bare "Bad Request"."""
+    message = limits.body_error_message(exception)
+    if message is None:
+        return defaults.bad_request(request, exception)
+    if request.path.startswith("/api/"):
+        return JsonResponse({"detail": message}, status=400)
+    return HttpResponse(
+        f"<!doctype html><title>Bad request</title><h1>Bad request</h1><p>{message}.</p>",
+        status=400,
+        content_type="text/html; charset=utf-8",
+    )
