@@ -8,8 +8,10 @@ Usage::
         [--tiebreak backwards|forwards|lot|order] [--seed N] [--width N] [--progress]
 
 ``FILE`` is a BLT file, or a CSV of rankings when its name ends in ``.csv`` (see
-:mod:`rankandfile.counting.csvio`). The seats default to the BLT header (1 for CSV, and for
-methods that fill one seat). ``--quota GROUP:MIN`` asks for at least MIN elected whose
+:mod:`rankandfile.counting.csvio`). The seats default to the BLT header (1 for CSV); a
+method that fills one seat (av, plurality) refuses a BLT header asking for more unless
+``--seats 1`` is given -- never silently one seat. Every file reader enforces the limits
+of :mod:`rankandfile.counting.limits` (``docs/limits.md``). ``--quota GROUP:MIN`` asks for at least MIN elected whose
 ``--quota-attribute`` (default ``gender``) is GROUP; ``women``/``woman`` and ``men``/``man``
 are understood, other values are taken as written. Candidates get their attribute from
 ``--genders FILE.csv`` (rows ``name,gender``; an optional header ``name,<attribute>...``
@@ -217,13 +219,14 @@ def _run(argv: list[str]) -> int:
     if args.seats is not None:
         seats = args.seats
     elif not info.multi_seat:
-        seats = 1
         if seats_in_file not in (None, 1):
-            print(
-                f"{PROG}: note: {info.name} fills one seat; the file's {seats_in_file} seats "
-                "are ignored",
-                file=sys.stderr,
+            # Never silently one seat: the file asks for more than this method fills.
+            raise UsageError(
+                f"{path.name} asks for {seats_in_file} seats but {info.name} fills exactly "
+                "one: count it with a method for several seats (--method av-multi, "
+                "scottish-stv, meek, block) or pass --seats 1 to fill one seat"
             )
+        seats = 1
     else:
         seats = seats_in_file or 1
     quotas = quotas_from_args(ballots, args.quota, args.quota_attribute)
