@@ -11,9 +11,9 @@ Usage::
 :mod:`rankandfile.counting.csvio`). The seats default to the BLT header (1 for CSV); a
 method that fills one seat (av, plurality) refuses a BLT header asking for more unless
 ``--seats 1`` is given -- never silently one seat. Every file reader enforces the limits
-of :mod:`rankandfile.counting.limits` (``docs/limits.md``). ``--quota GROUP:MIN`` asks for at least MIN elected whose
-``--quota-attribute`` (default ``gender``) is GROUP; ``women``/``woman`` and ``men``/``man``
-are understood, other values are taken as written. Candidates get their attribute from
+of :mod:`rankandfile.counting.limits` (``docs/limits.md``). ``--quota GROUP:MIN`` asks for
+at least MIN elected whose ``--quota-attribute`` (default ``gender``) is GROUP;
+``women``/``woman`` and ``men``/``man`` are understood, other values are taken as written. Candidates get their attribute from
 ``--genders FILE.csv`` (rows ``name,gender``; an optional header ``name,<attribute>...``
 gives several attributes) or from a ``[gender woman man ...]`` line in the BLT file.
 
