@@ -13,9 +13,10 @@ method that fills one seat (av, plurality) refuses a BLT header asking for more 
 ``--seats 1`` is given -- never silently one seat. Every file reader enforces the limits
 of :mod:`rankandfile.counting.limits` (``docs/limits.md``). ``--quota GROUP:MIN`` asks for
 at least MIN elected whose ``--quota-attribute`` (default ``gender``) is GROUP;
-``women``/``woman`` and ``men``/``man`` are understood, other values are taken as written. Candidates get their attribute from
-``--genders FILE.csv`` (rows ``name,gender``; an optional header ``name,<attribute>...``
-gives several attributes) or from a ``[gender woman man ...]`` line in the BLT file.
+``women``/``woman`` and ``men``/``man`` are understood, other values are taken as written.
+Candidates get their attribute from ``--genders FILE.csv`` (rows ``name,gender``; an
+optional header ``name,<attribute>...`` gives several attributes) or from a
+``[gender woman man ...]`` line in the BLT file.
 
 Runs without Django: the ``rankandfile`` entry point dispatches ``count`` here before
 Django starts. Every user error (missing or malformed file, unknown method, impossible
