@@ -57,7 +57,7 @@ def json_depth(data: bytes | str) -> int:
 
 
 def depth_message(limit: int = MAX_JSON_DEPTH) -> str:
-    return f"the JSON body nests arrays or objects more than {limit} levels deep (the limit)"
+    return f"the JSON nests arrays or objects more than {limit} levels deep (the limit)"
 
 
 def loads(data: bytes | str, *, max_depth: int = MAX_JSON_DEPTH) -> Any:
