@@ -5,14 +5,14 @@ from __future__ import annotations
 from allauth.mfa.models import Authenticator
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.db import connection
+from django.db import DatabaseError, connection
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.views import defaults
 from django.views.decorators.http import require_POST
 
 from rankandfile.core import home as home_panels
-from rankandfile.core import limits, tokens
+from rankandfile.core import limits, taskqueue, tokens
 from rankandfile.core.errors import PermissionDenied
 from rankandfile.core.models import User
 from rankandfile.membership import queries as membership_queries
@@ -72,9 +72,27 @@ def token_revoke(request: HttpRequest, token_id: int) -> HttpResponse:
 
 
 def healthz(request: HttpRequest) -> JsonResponse:
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT 1")
-    return JsonResponse({"status": "ok"})
+    """The database answers, and queued work is being done (``core.taskqueue``).
+
+    ``status`` is ``ok`` or ``degraded`` (a task waiting too long, no worker heartbeat,
+    an email the outbox could not send), with the queue's numbers and the problems in
+    words. The answer is 200 either way -- a load balancer must not take healthy web
+    servers out because the worker stopped -- unless ``?strict=1`` asks for 503 when
+    degraded (for monitoring). A database that does not answer is 503."""
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT 1")
+        tasks = taskqueue.status().as_dict()
+    except DatabaseError as exc:
+        return JsonResponse(
+            {"status": "down", "database": f"error: {type(exc).__name__}"}, status=503
+        )
+    status = tasks.pop("status")
+    strict = request.GET.get("strict") in ("1", "true", "yes")
+    return JsonResponse(
+        {"status": status, "database": "ok", "tasks": tasks},
+        status=503 if strict and status != "ok" else 200,
+    )
 
 
 def bad_request(request: HttpRequest, exception: Exception) -> HttpResponse:
