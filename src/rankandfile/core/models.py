@@ -192,4 +192,5 @@ class OutboxEmail(models.Model):
     last_attempt_at = models.DateTimeField(null=True, blank=True)
 
     def __str__(self) -> str:
-        return f"email to {', '.join(self.message.get('to', []))} queued {self.created_at:%Y-%m-%d %H:%M}"
+        to = ", ".join(self.message.get("to", []))
+        return f"email to {to} queued {self.created_at:%Y-%m-%d %H:%M}"
