@@ -83,8 +83,22 @@ def queue(message: EmailMessage) -> OutboxEmail:
     """Store ``message`` and have a task send it after the current transaction commits.
     Raises nothing about SMTP: sending happens in the task."""
     row = OutboxEmail.objects.create(message=_serialise(message))
-    transaction.on_commit(partial(_enqueue, row.pk))
+    _enqueue_after_commit(row.pk)
     return row
+
+
+def _enqueue_after_commit(row_id: int) -> None:
+    """Enqueue now when the task row commits with the outbox row (the database backend)
+    or the task runs at once on this connection (the immediate backend, which records a
+    failure instead of raising it); otherwise after the commit, so an outside queue never
+    sees the task before its row exists."""
+    from django.conf import settings
+
+    backend = str(settings.TASKS.get("default", {}).get("BACKEND", ""))
+    if backend.endswith((".DatabaseBackend", ".ImmediateBackend")):
+        _enqueue(row_id)
+    else:
+        transaction.on_commit(partial(_enqueue, row_id))
 
 
 def retry_at(attempts: int, now: dt.datetime | None = None) -> dt.datetime | None:
@@ -92,3 +106,13 @@ def retry_at(attempts: int, now: dt.datetime | None = None) -> dt.datetime | Non
     if attempts > len(RETRY_MINUTES):
         return None
     return (now or timezone.now()) + dt.timedelta(minutes=RETRY_MINUTES[attempts - 1])
+
+
+def resend(ids: list[int]) -> list[int]:
+    """Give the outbox rows ``ids`` their attempts back and send them again (after the
+    current transaction commits). The caller audits."""
+    found = list(OutboxEmail.objects.filter(pk__in=ids).values_list("pk", flat=True))
+    OutboxEmail.objects.filter(pk__in=found).update(attempts=0)
+    for pk in found:
+        _enqueue_after_commit(pk)
+    return found
