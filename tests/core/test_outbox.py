@@ -112,7 +112,7 @@ def test_html_alternatives_and_headers_survive_the_outbox(db: None, settings: An
 
 def test_an_admin_can_send_again_with_an_audit_entry(party: Party, settings: Any) -> None:
     settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
-    row = OutboxEmail.objects.create(
+    OutboxEmail.objects.create(
         message=outbox._serialise(mail.EmailMessage("s", "b", "x@example.org", ["y@example.org"])),
         attempts=6,
     )
