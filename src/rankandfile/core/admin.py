@@ -52,15 +52,8 @@ class OutboxEmailAdmin(admin.ModelAdmin[OutboxEmail]):
     """Emails waiting to be sent (``core.outbox``). The message itself is not shown (a
     password-reset link may be in it); an administrator can have it tried again."""
 
-    list_display = [
-        "created_at",
-        "recipients",
-        "subject",
-        "attempts",
-        "last_attempt_at",
-        "last_error",
-    ]
-    fields = ["created_at", "recipients", "subject", "attempts", "last_attempt_at", "last_error"]
+    list_display = ("created_at", "recipients", "subject", "attempts", "last_attempt_at")
+    fields = (*list_display, "last_error")
     readonly_fields = fields
     actions = ["send_again"]
 
