@@ -219,3 +219,27 @@ def test_the_count_command_answers_any_file_with_a_result_or_one_line_error(
     assert code in (0, 2)
     if code == 2:
         assert err.startswith("rankandfile count: error: ") and err.count("\n") == 1
+
+
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        (b'name,gender\n"' + b"x" * 200_000 + b'",woman\n', "not valid CSV"),
+        (
+            ("name," + ",".join(f"a{i}" for i in range(60)) + "\n").encode(),
+            "61 columns, more than the limit of 50",
+        ),
+        (b"A,woman\n" * 140_000, "more than the limit of 1,048,576"),
+        (b"\xff\xfe", "not valid UTF-8"),
+    ],
+)
+def test_the_attributes_file_is_bounded(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], content: bytes, message: str
+) -> None:
+    ballots = tmp_path / "small.blt"
+    ballots.write_text(SMALL, encoding="utf-8")
+    genders = tmp_path / "genders.csv"
+    genders.write_bytes(content)
+    code = count_main([str(ballots), "--genders", str(genders)])
+    _, err = capsys.readouterr()
+    assert code == 2 and message in err and err.count("\n") == 1

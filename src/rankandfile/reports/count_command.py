@@ -294,6 +294,12 @@ def quotas_from_args(
     return out
 
 
+MAX_ATTRIBUTE_FILE_BYTES = 1024 * 1024
+"""Largest ``--genders``/``--attributes`` file (a line per candidate; docs/limits.md)."""
+MAX_ATTRIBUTE_COLUMNS = 50
+"""Most columns of that file (the name and the attributes)."""
+
+
 def with_attributes(ballots: RankedBallots, path: Path, attribute: str) -> RankedBallots:
     """Candidates with attributes from a CSV file (see the module docstring).
 
@@ -301,13 +307,26 @@ def with_attributes(ballots: RankedBallots, path: Path, attribute: str) -> Ranke
     Scottish councils name candidates ``Anne SMITH "Party (P)"``), ignoring letter case.
     """
     try:
+        size = path.stat().st_size
+        if size > MAX_ATTRIBUTE_FILE_BYTES:
+            raise UsageError(
+                f"{path}: {size:,} bytes, more than the limit of {MAX_ATTRIBUTE_FILE_BYTES:,} "
+                "for a file of candidates' attributes"
+            )
         text = path.read_bytes().decode("utf-8-sig")
     except FileNotFoundError:
         raise UsageError(f"{path}: no such file") from None
     except UnicodeDecodeError:
         raise UsageError(f"{path}: not valid UTF-8") from None
-    rows = list(csv.reader(io.StringIO(text)))
+    try:
+        rows = list(csv.reader(io.StringIO(text)))
+    except csv.Error as exc:
+        raise UsageError(f"{path}: not valid CSV ({exc})") from None
     header = [h.strip() for h in rows[0]] if rows else []
+    if len(header) > MAX_ATTRIBUTE_COLUMNS:
+        raise UsageError(
+            f"{path}:1: {len(header):,} columns, more than the limit of {MAX_ATTRIBUTE_COLUMNS}"
+        )
     if header and header[0].casefold() in ("name", "candidate"):
         keys = [h or attribute for h in header[1:]]
         body = list(enumerate(rows[1:], start=2))
