@@ -77,6 +77,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "rankandfile.core.limits.JsonBodyLimitMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -195,6 +196,12 @@ TASKS = {
         ),
     }
 }
+
+# Task workers (`rankandfile task_worker`) write a heartbeat; the health endpoint and
+# officers' pages report queued work nobody is doing (docs/configuration.md, decision 0011).
+TASKS_HEARTBEAT_SECONDS = float(os.environ.get("TASKS_HEARTBEAT_SECONDS", "15"))
+TASKS_WORKER_STALE_SECONDS = float(os.environ.get("TASKS_WORKER_STALE_SECONDS", "90"))
+TASKS_QUEUE_STALE_SECONDS = float(os.environ.get("TASKS_QUEUE_STALE_SECONDS", "300"))
 
 # --- Email ----------------------------------------------------------------------------
 EMAIL_BACKEND = os.environ.get(

@@ -3,6 +3,8 @@ from django.urls import include, path
 
 from rankandfile.api import api
 
+handler400 = "rankandfile.core.views.bad_request"
+
 urlpatterns = [
     path("admin/", admin.site.urls),
     path("accounts/", include("allauth.urls")),

@@ -187,6 +187,17 @@ def test_each_set_up_problem_is_explained(
     assert any(problem in p for p in problems), problems
 
 
+def test_more_candidates_than_the_counting_limit_is_a_set_up_problem() -> None:
+    """The count reads the published BLT, whose reader refuses more than
+    MAX_CANDIDATES: refused at set-up, not at the count (docs/limits.md)."""
+    from rankandfile.counting.limits import MAX_CANDIDATES
+
+    names = [f"C{i}" for i in range(MAX_CANDIDATES + 1)]
+    problems = setup_problems(draft(), specs(*names))
+    assert "1,001 candidates is more than the limit of 1,000" in problems
+    assert not any("limit" in p for p in setup_problems(draft(), specs(*names[:-1])))
+
+
 def test_a_ballot_with_problems_does_not_open(party: Party) -> None:
     ballot = BallotFactory(clp=party.northtown, seats=3, method=Method.SCOTTISH_STV)
     ballot.options.filter(position=2).delete()

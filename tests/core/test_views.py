@@ -202,4 +202,5 @@ def test_account_page_lists_tokens_and_their_state(party: Party, client: Client)
 def test_healthz(db: None, client: Client) -> None:
     response = client.get("/healthz")
     assert response.status_code == 200
-    assert response.json() == {"status": "ok"}
+    assert response.json()["status"] == "ok"
+    assert response.json()["database"] == "ok"

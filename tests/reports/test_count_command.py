@@ -86,11 +86,24 @@ def test_chart(capsys: pytest.CaptureFixture[str], small_blt: Path, tmp_path: Pa
 def test_other_methods(
     capsys: pytest.CaptureFixture[str], small_blt: Path, method: str, winners: str
 ) -> None:
-    code, out, err = run(capsys, small_blt, "--method", method, "--seed", "1")
+    single = method in ("av", "plurality")
+    extra = ("--seats", "1") if single else ()
+    code, out, err = run(capsys, small_blt, "--method", method, "--seed", "1", *extra)
     assert code == 0, err
     assert winners in out
-    if method in ("av", "plurality"):
-        assert "fills one seat; the file's 3 seats are ignored" in err
+
+
+@pytest.mark.parametrize("method", ["av", "plurality"])
+def test_a_single_seat_method_refuses_a_file_asking_for_several_seats(
+    capsys: pytest.CaptureFixture[str], small_blt: Path, method: str
+) -> None:
+    """Issue 12: AV used to count one seat of a "3 seats" file with only a note."""
+    code, out, err = run(capsys, small_blt, "--method", method)
+    assert code == 2 and out == ""
+    assert f"asks for 3 seats but {method} fills exactly one" in err
+    assert "--method av-multi" in err and "--seats 1" in err
+    code, _, err = run(capsys, small_blt, "--method", method, "--seats", "3")
+    assert code == 2 and "fills exactly one seat" in err
 
 
 def test_seats_option_and_csv_input(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:

@@ -14,7 +14,9 @@ Every division checks itself before anything is written (I2): rows against the p
 Aye/No counts (which exclude tellers), tellers on their side and two a side unless the
 division was deferred or by ballot (then none), no member twice, proxies only on votes.
 A run is atomic (I3): any problem in any file and nothing changes; the problems name the
-file and line (or JSON path). Re-importing the same content changes nothing (I4).
+file and line (or JSON path). Limits (docs/limits.md): a file's size (checked before it is
+read), JSON nesting (checked before decoding) and the problems listed per file.
+Re-importing the same content changes nothing (I4).
 CSV rows carry no MNIS id: they are matched to MPs by constituency and name, and
 unmatched rows are reported (I5). The Commons Votes export is authoritative; the MNIS
 history fills divisions it does not cover, and disagreements are reported by
@@ -56,7 +58,7 @@ from rankandfile.accountability.models import (
 )
 from rankandfile.accountability.parties import OFFICES, is_office, is_ours, our_party_name
 from rankandfile.accountability.scoring import Position
-from rankandfile.core import audit
+from rankandfile.core import audit, limits
 from rankandfile.core.errors import DomainError
 from rankandfile.core.models import User
 from rankandfile.membership.models import MP, Constituency
@@ -73,6 +75,10 @@ MNIS_COLUMNS = {"vote", "member_id", "vote_title", "vote_uin", "vote_date", "mem
 MNIS_VOTES = {"aye": Position.AYE, "no": Position.NO, "na": Position.ABSENT}
 JSON_KEYS = ("DivisionId", "Date", "Title", "AyeCount", "NoCount", "Ayes", "Noes")
 TELLERS_A_SIDE = 2
+MAX_FILE_BYTES = 256 * 1024 * 1024
+"""Largest division file read (the whole 2017-19 MNIS history is some 2 MB)."""
+MAX_PROBLEMS_PER_FILE = 100
+"""Problems listed per file; the rest are counted in one last line."""
 
 
 @dataclass(frozen=True)
@@ -220,17 +226,35 @@ def read_files(paths: Iterable[str | Path]) -> tuple[list[ParsedDivision], list[
     for path in files:
         name = path.name
         try:
+            size = path.stat().st_size
+            if size > MAX_FILE_BYTES:
+                problems.append(
+                    Problem(
+                        name,
+                        "",
+                        f"the file is {size:,} bytes, more than the limit of "
+                        f"{MAX_FILE_BYTES // (1024 * 1024)} MiB",
+                    )
+                )
+                continue
             text = path.read_bytes().decode("utf-8-sig")
         except UnicodeDecodeError as exc:
             problems.append(Problem(name, "", f"not UTF-8 text ({exc.reason} at byte {exc.start})"))
             continue
+        except OSError as exc:
+            problems.append(Problem(name, "", f"cannot read the file: {exc.strerror or exc}"))
+            continue
         fmt = detect(text)
-        if fmt == "commons-csv":
-            found, errs = parse_commons_csv(name, text)
-        elif fmt == "commons-json":
-            found, errs = parse_commons_json(name, text)
-        elif fmt == "mnis-csv":
-            found, errs = parse_mnis_csv(name, text)
+        parse = {
+            "commons-csv": parse_commons_csv,
+            "commons-json": parse_commons_json,
+            "mnis-csv": parse_mnis_csv,
+        }.get(fmt or "")
+        if parse is not None:
+            try:
+                found, errs = parse(name, text)
+            except csv.Error as exc:  # a field beyond the csv module's size limit, ...
+                found, errs = [], [Problem(name, "", f"not valid CSV: {exc}")]
         else:
             errs = [
                 Problem(
@@ -242,6 +266,12 @@ def read_files(paths: Iterable[str | Path]) -> tuple[list[ParsedDivision], list[
                 )
             ]
             found = []
+        if len(errs) > MAX_PROBLEMS_PER_FILE:
+            more = len(errs) - MAX_PROBLEMS_PER_FILE
+            errs = [
+                *errs[:MAX_PROBLEMS_PER_FILE],
+                Problem(name, "", f"and {more:,} more problem(s) not listed: fix these first"),
+            ]
         problems.extend(errs)
         divisions.extend(found)
     seen: dict[tuple[int, str], str] = {}
@@ -401,10 +431,14 @@ def parse_commons_csv(name: str, text: str) -> tuple[list[ParsedDivision], list[
 def parse_commons_json(name: str, text: str) -> tuple[list[ParsedDivision], list[Problem]]:
     """Parse Commons Votes API JSON: one division object or a list of them (I1, I2)."""
     try:
-        data = json.loads(text)
+        data = limits.loads(text)
     except json.JSONDecodeError as exc:
         return [], [Problem(name, f"line {exc.lineno}", f"not valid JSON: {exc.msg}")]
+    except ValueError as exc:  # nesting beyond the limit, a number beyond Python's digits
+        return [], [Problem(name, "", f"not usable JSON: {exc}")]
     items = data if isinstance(data, list) else [data]
+    if not items:
+        return [], [Problem(name, "", "no divisions in the file (an empty list)")]
     divisions: list[ParsedDivision] = []
     problems: list[Problem] = []
     for index, item in enumerate(items):

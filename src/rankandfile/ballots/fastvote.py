@@ -51,6 +51,7 @@ from django.utils import timezone
 
 from rankandfile.ballots import services
 from rankandfile.ballots.models import Ballot, Elector, Option, Paper, VoteRecord
+from rankandfile.core import limits
 from rankandfile.core.errors import DomainError
 from rankandfile.core.models import ApiToken, User
 from rankandfile.core.tokens import LAST_USED_RESOLUTION, TOKEN_PREFIX
@@ -490,7 +491,9 @@ class FastVoteMiddleware:
             return self.app(environ, start_response)
         body = environ["wsgi.input"].read(length)
         try:
-            payload = json.loads(body)
+            # Nesting beyond core.limits.MAX_JSON_DEPTH is refused before decoding (a
+            # BodyLimitError, a ValueError): Django's JsonBodyLimitMiddleware answers 400.
+            payload = limits.loads(body)
         except ValueError:
             payload = None
         # As ninja's HttpBearer: the scheme, then the rest of the header.

@@ -32,6 +32,7 @@ from rankandfile.ballots.models import (
 from rankandfile.core import audit
 from rankandfile.core.errors import DomainError, PermissionDenied
 from rankandfile.core.models import User
+from rankandfile.counting.limits import MAX_CANDIDATES
 from rankandfile.counting.methods import METHODS as COUNTING_METHODS
 from rankandfile.membership.eligibility import EligibilityRule, electorate
 
@@ -102,6 +103,10 @@ def setup_problems(ballot: Ballot, options: Sequence[Option | OptionSpec]) -> li
     else:
         if len(names) < 2:
             problems.append("add at least two candidates or options")
+        if len(names) > MAX_CANDIDATES:  # the count reads the published BLT (docs/limits.md)
+            problems.append(
+                f"{len(names):,} candidates is more than the limit of {MAX_CANDIDATES:,}"
+            )
         seen: set[str] = set()
         for name in names:
             key = name.casefold()

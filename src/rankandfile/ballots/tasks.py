@@ -5,8 +5,9 @@
 - :func:`close_ballot_task` closes and counts one ballot at its closing time.
 
 Which backend runs them is the ``TASKS`` setting: ``django_tasks_db.DatabaseBackend`` in
-production (a worker runs ``manage.py db_worker``), the ``ImmediateBackend`` in
-development and tests, which runs a task as soon as it is enqueued.
+production (a worker runs ``rankandfile task_worker``: ``db_worker`` with a heartbeat),
+the ``ImmediateBackend`` in development and tests, which runs a task as soon as it is
+enqueued.
 
 Closing at the right time needs a backend that can defer a task
 (``supports_defer``, i.e. ``run_after``). :func:`schedule_close` — called by

@@ -40,6 +40,7 @@ from typing import Any
 
 from django.conf import settings
 from django.core import signals
+from django.core.exceptions import SuspiciousOperation
 from django.db import DEFAULT_DB_ALIAS, connections, router, transaction
 from django.http import HttpResponse, QueryDict, parse_cookie
 from django.middleware.csrf import CSRF_ALLOWED_CHARS, CSRF_SECRET_LENGTH, CSRF_TOKEN_LENGTH
@@ -333,7 +334,14 @@ class FastSignMiddleware(FastVoteMiddleware):
         if not 0 < length <= _MAX_BODY:
             return self.app(environ, start_response)
         body = environ["wsgi.input"].read(length)
-        data = QueryDict(body, encoding=settings.DEFAULT_CHARSET)
+        try:
+            data = QueryDict(body, encoding=settings.DEFAULT_CHARSET)
+        except SuspiciousOperation:  # more than DATA_UPLOAD_MAX_NUMBER_FIELDS fields
+            data = None
+        if data is None:  # Django answers 400, naming the limit (core.views.bad_request)
+            environ["wsgi.input"] = io.BytesIO(body)
+            environ["CONTENT_LENGTH"] = str(len(body))
+            return self.app(environ, start_response)
         token = data.get("csrfmiddlewaretoken", "") or environ.get(settings.CSRF_HEADER_NAME, "")
         target: str | None = None
         if csrf_ok(cookies.get(settings.CSRF_COOKIE_NAME), token):

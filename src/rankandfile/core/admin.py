@@ -8,7 +8,7 @@ from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
 from django.http import HttpRequest
 
-from rankandfile.core.models import ApiToken, AuditEntry, User
+from rankandfile.core.models import ApiToken, AuditEntry, OutboxEmail, User
 
 
 def _national_admin_only(request: HttpRequest) -> bool:
@@ -45,6 +45,48 @@ class ApiTokenAdmin(admin.ModelAdmin[ApiToken]):
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False
+
+
+@admin.register(OutboxEmail)
+class OutboxEmailAdmin(admin.ModelAdmin[OutboxEmail]):
+    """Emails waiting to be sent (``core.outbox``). The message itself is not shown (a
+    password-reset link may be in it); an administrator can have it tried again."""
+
+    list_display = ("created_at", "recipients", "subject", "attempts", "last_attempt_at")
+    fields = (*list_display, "last_error")
+    readonly_fields = fields
+    actions = ["send_again"]
+
+    @admin.display(description="to")
+    def recipients(self, obj: OutboxEmail) -> str:
+        return ", ".join(obj.message.get("to", []))
+
+    @admin.display(description="subject")
+    def subject(self, obj: OutboxEmail) -> str:
+        return str(obj.message.get("subject", ""))
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    @admin.action(description="Try sending the selected emails again")
+    def send_again(self, request: HttpRequest, queryset: Any) -> None:
+        from django.db import transaction
+
+        from rankandfile.core import audit
+        from rankandfile.core.outbox import resend
+
+        with transaction.atomic():
+            ids = resend(list(queryset.values_list("pk", flat=True)))
+            audit.record(
+                actor=request.user,  # type: ignore[arg-type]
+                action="core.outbox.retry",
+                label=f"{len(ids)} queued email(s)",
+                data={"count": len(ids)},
+            )
+        self.message_user(request, f"{len(ids)} email(s) queued to be sent again.")
 
 
 @admin.register(AuditEntry)

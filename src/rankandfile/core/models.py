@@ -162,3 +162,35 @@ class AuditEntry(models.Model):
 
     def compute_digest(self) -> str:
         return hashlib.sha256(self.canonical()).hexdigest()
+
+
+class WorkerHeartbeat(models.Model):
+    """One row per running task worker (``rankandfile task_worker``), touched every few
+    seconds by a thread of the worker and removed when it stops; the health endpoint and
+    officers' pages read it (``core.taskqueue``, decision 0011)."""
+
+    worker_id = models.CharField(max_length=64, unique=True)
+    hostname = models.CharField(max_length=255, blank=True)
+    pid = models.PositiveIntegerField(default=0)
+    queues = models.CharField(max_length=255, blank=True)
+    started_at = models.DateTimeField()
+    seen_at = models.DateTimeField(db_index=True)
+
+    def __str__(self) -> str:
+        return f"worker {self.worker_id} on {self.hostname or '?'} (pid {self.pid})"
+
+
+class OutboxEmail(models.Model):
+    """An email rendered during a request (password reset, address confirmation...) and
+    sent by a task, so an SMTP failure cannot fail the request (``core.outbox``). The row
+    is deleted once the message is sent; until then it holds the message."""
+
+    created_at = models.DateTimeField(default=timezone.now, db_index=True)
+    message = models.JSONField()
+    attempts = models.PositiveSmallIntegerField(default=0)
+    last_error = models.TextField(blank=True)
+    last_attempt_at = models.DateTimeField(null=True, blank=True)
+
+    def __str__(self) -> str:
+        to = ", ".join(self.message.get("to", []))
+        return f"email to {to} queued {self.created_at:%Y-%m-%d %H:%M}"

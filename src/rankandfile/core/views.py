@@ -1,17 +1,18 @@
-"""Home page, account page (API tokens), health check."""
+"""Home page, account page (API tokens), health check, the 400 page."""
 
 from __future__ import annotations
 
 from allauth.mfa.models import Authenticator
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.db import connection
+from django.db import DatabaseError, connection
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
+from django.views import defaults
 from django.views.decorators.http import require_POST
 
 from rankandfile.core import home as home_panels
-from rankandfile.core import tokens
+from rankandfile.core import limits, taskqueue, tokens
 from rankandfile.core.errors import PermissionDenied
 from rankandfile.core.models import User
 from rankandfile.membership import queries as membership_queries
@@ -71,6 +72,39 @@ def token_revoke(request: HttpRequest, token_id: int) -> HttpResponse:
 
 
 def healthz(request: HttpRequest) -> JsonResponse:
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT 1")
-    return JsonResponse({"status": "ok"})
+    """The database answers, and queued work is being done (``core.taskqueue``).
+
+    ``status`` is ``ok`` or ``degraded`` (a task waiting too long, no worker heartbeat,
+    an email the outbox could not send), with the queue's numbers and the problems in
+    words. The answer is 200 either way -- a load balancer must not take healthy web
+    servers out because the worker stopped -- unless ``?strict=1`` asks for 503 when
+    degraded (for monitoring). A database that does not answer is 503."""
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT 1")
+        tasks = taskqueue.status().as_dict()
+    except DatabaseError as exc:
+        return JsonResponse(
+            {"status": "down", "database": f"error: {type(exc).__name__}"}, status=503
+        )
+    status = tasks.pop("status")
+    strict = request.GET.get("strict") in ("1", "true", "yes")
+    return JsonResponse(
+        {"status": status, "database": "ok", "tasks": tasks},
+        status=503 if strict and status != "ok" else 200,
+    )
+
+
+def bad_request(request: HttpRequest, exception: Exception) -> HttpResponse:
+    """Django's 400 page, saying which documented limit a request broke (too many form
+    fields or files, a body too large) instead of a bare "Bad Request"."""
+    message = limits.body_error_message(exception)
+    if message is None:
+        return defaults.bad_request(request, exception)
+    if request.path.startswith("/api/"):
+        return JsonResponse({"detail": message}, status=400)
+    return HttpResponse(
+        f"<!doctype html><title>Bad request</title><h1>Bad request</h1><p>{message}.</p>",
+        status=400,
+        content_type="text/html; charset=utf-8",
+    )

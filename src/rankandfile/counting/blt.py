@@ -18,6 +18,12 @@ A UTF-8 byte-order mark is ignored. Equal rankings (``2=3``), skipped preference
 and fractional weights are not supported and raise :class:`MalformedFileError`, as does
 every other malformed input; the error names the 1-based line.
 
+Limits (:mod:`rankandfile.counting.limits`, ``docs/limits.md``): the file's size, the
+number of candidates and seats (checked on the header line, before anything else is
+read), the ballot matrix held in memory (checked before it is allocated), the total
+weight and the length of numbers. Each is refused with a :class:`MalformedFileError`
+naming the limit.
+
 Reading is vectorised: when the ballot section holds only digits and white space (the usual
 case) it is parsed as one byte array with NumPy -- tokens, their lines and values without a
 per-token Python loop -- so a million-ballot file reads in well under a second. Ballot ids
@@ -37,6 +43,7 @@ from pathlib import Path
 import numpy as np
 import numpy.typing as npt
 
+from rankandfile.counting import limits
 from rankandfile.counting.ballots import PAD, Candidate, IntArray, RankArray, RankedBallots
 from rankandfile.counting.errors import CountingError, InvalidBallotError, MalformedFileError
 
@@ -48,6 +55,7 @@ _ErrFactory = Callable[[str, int | None], MalformedFileError]
 _END_RE = re.compile(r"\n[ \t]*0[ \t]*(?=\r?\n|\r?$)")
 _NUMERIC_RE = re.compile(r"[0-9 \t\r\n]*")
 _QUOTED_RE = re.compile(r'\s*"((?:[^"]|"")*)"')
+_INT_RE = re.compile(rf"[0-9]{{1,{limits.MAX_NUMBER_DIGITS}}}")
 # A ballot id at the start of a line that goes on after it (an id alone on its line is
 # left for the line reader to report).
 _ID_RE = re.compile(r"^[ \t]*\(([^)\n]*)\)(?=[ \t]*[^ \t\r\n])", re.MULTILINE)
@@ -94,12 +102,19 @@ def _load(source: Source) -> tuple[str, str | None]:
     name: str | None = None
     if isinstance(source, bytes):
         raw = source
+        if len(raw) > limits.MAX_FILE_BYTES:
+            raise MalformedFileError(limits.size_message(len(raw)))
     elif isinstance(source, str) and ("\n" in source or "\r" in source):
+        if len(source) > limits.MAX_FILE_BYTES:
+            raise MalformedFileError(limits.size_message(len(source)))
         return source.removeprefix("\ufeff"), None
     else:
         path = Path(source)
         name = str(path)
         try:
+            size = path.stat().st_size
+            if size > limits.MAX_FILE_BYTES:
+                raise MalformedFileError(limits.size_message(size), source=name)
             raw = path.read_bytes()
         except OSError as exc:
             raise MalformedFileError(f"cannot read the file: {exc.strerror}", source=name) from exc
@@ -153,13 +168,19 @@ def _parse(
         raise err("the file is empty", None)
     hline, hno = head
     parts = hline.split()
-    if len(parts) != 2 or not all(p.isdigit() for p in parts):
+    if len(parts) != 2 or not all(p.isascii() and p.isdigit() for p in parts):
         raise err(f"the first line must be 'candidates seats', found {hline!r}", hno)
+    if any(len(p) > limits.MAX_NUMBER_DIGITS for p in parts):
+        raise err("number too large on the 'candidates seats' line", hno)
     n, seats = int(parts[0]), int(parts[1])
     if n < 1:
         raise err("the number of candidates must be at least 1", hno)
+    if n > limits.MAX_CANDIDATES:
+        raise err(limits.candidates_message(n), hno)
     if seats < 1:
         raise err("the number of seats must be at least 1", hno)
+    if seats > limits.MAX_SEATS:
+        raise err(f"{seats:,} seats is more than the limit of {limits.MAX_SEATS:,}", hno)
 
     withdrawn: set[int] = set()
     tie_order: tuple[int, ...] | None = None
@@ -168,7 +189,7 @@ def _parse(
     attributes: dict[str, list[str | None]] = {}
 
     def cand_number(tok: str, lno: int) -> int:
-        if not tok.isdigit() or not 1 <= int(tok) <= n:
+        if not _INT_RE.fullmatch(tok) or not 1 <= int(tok) <= n:
             raise err(f"{tok!r} is not a candidate number between 1 and {n}", lno)
         return int(tok) - 1
 
@@ -231,6 +252,8 @@ def _parse(
         rankings, weights, line_no = _parse_numeric(numeric, n, first_line, err)
     else:
         rankings, weights, ids = _parse_lines(section, n, first_line, nicks, err)
+    if weights.size and float(weights.sum(dtype=np.float64)) > limits.MAX_TOTAL_WEIGHT:
+        raise err(limits.total_message(), end_line)
     if rankings.shape[0] == 0 or int(weights.sum()) == 0:
         raise err("the file holds no ballots", end_line)
 
@@ -240,12 +263,16 @@ def _parse(
         got = len(items)
         raise err(f"{n} candidate names expected after the ballots, found {got}", end_line)
     cands: list[Candidate] = []
+    seen_names: set[str] = set()
     for i, (strings, lno, _q) in enumerate(items[:n]):
+        if not strings:
+            raise err(f"candidate {i + 1} has no name", lno)
         cname = strings[0]
         if not cname.strip():
             raise err(f"candidate {i + 1} has an empty name", lno)
-        if any(c.name == cname for c in cands):
+        if cname in seen_names:
             raise err(f"candidate name {cname!r} is listed twice", lno)
+        seen_names.add(cname)
         attrs = {"description": " ".join(strings[1:])} if len(strings) > 1 else {}
         for key, values in attributes.items():
             value = values[i]
@@ -326,6 +353,16 @@ def _parse_numeric(
     weights = tokens[line_first]
     n_prefs = counts - 2
     width = max(int(n_prefs.max()), 1)
+    if width > n:
+        # A ranking longer than the candidates repeats one or names a non-candidate: the
+        # line reader finds which on that line, before the matrix is allocated.
+        r = int(np.argmax(n_prefs > n))
+        index = int(line_no[r]) - first_line
+        line = section.split("\n")[index]
+        _parse_lines(line, n, int(line_no[r]), None, err)
+        raise err("a ballot ranks the same candidate twice", int(line_no[r]))  # pragma: no cover
+    if line_first.size * width > limits.MAX_RANKING_CELLS:
+        raise err(limits.cells_message(int(line_first.size), width), None)
     rankings = np.empty((line_first.size, width), dtype=np.int32)
     last = tokens.size - 1
     for j in range(width):
@@ -382,13 +419,16 @@ def _parse_lines(
         toks = line.split()
         if len(toks) < 2:
             raise err("a ballot line needs a weight and a closing 0", lno)
-        if not toks[0].isdigit():
+        if not _INT_RE.fullmatch(toks[0]):
             if re.fullmatch(r"\d*\.\d+", toks[0]):
                 raise err(f"fractional ballot weight {toks[0]!r} is not supported", lno)
+            if toks[0].isascii() and toks[0].isdigit():
+                raise err("number too large", lno)
             raise err(f"ballot weight must be a whole number, found {toks[0]!r}", lno)
         if toks[-1] != "0":
             raise err("a ballot line must end with 0", lno)
         row: list[int] = []
+        in_row: set[int] = set()
         for tok in toks[1:-1]:
             if "=" in tok:
                 raise err(f"equal rankings ({tok!r}) are not supported", lno)
@@ -396,19 +436,22 @@ def _parse_lines(
                 raise err("skipped preferences ('-') are not supported", lno)
             if nicks is not None and tok in nicks:
                 c = nicks[tok]
-            elif tok.isdigit() and 1 <= int(tok) <= n:
+            elif _INT_RE.fullmatch(tok) and 1 <= int(tok) <= n:
                 c = int(tok) - 1
             elif tok == "0":
                 raise err("0 before the end of a ballot", lno)
             else:
                 raise err(f"{tok!r} is not a candidate (numbers 1 to {n})", lno)
-            if c in row:
+            if c in in_row:
                 raise err("a ballot ranks the same candidate twice", lno)
             row.append(c)
+            in_row.add(c)
         rows.append(row)
         weights.append(int(toks[0]))
         line_nos.append(lno)
     width = max((len(r) for r in rows), default=1) or 1
+    if len(rows) * width > limits.MAX_RANKING_CELLS:
+        raise err(limits.cells_message(len(rows), width), None)
     arr = np.full((len(rows), width), PAD, dtype=np.int32)
     for i, r in enumerate(rows):
         arr[i, : len(r)] = r

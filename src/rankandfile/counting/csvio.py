@@ -20,6 +20,9 @@ Layout (the shape a spreadsheet or an online form export naturally has)::
   blank ballots).
 
 Every problem raises :class:`MalformedFileError` naming the 1-based line of the file.
+Limits (:mod:`rankandfile.counting.limits`, ``docs/limits.md``): the file's size (before
+it is read), the number of candidate columns (on the header row, before any other work),
+a cell's length, the ballots held in memory and their total weight.
 Withdrawn candidates and seats are not part of this format.
 """
 
@@ -28,16 +31,19 @@ from __future__ import annotations
 import csv
 import io
 import os
+import re
 from pathlib import Path
 
 import numpy as np
 
+from rankandfile.counting import limits
 from rankandfile.counting.ballots import PAD, RankedBallots
 from rankandfile.counting.errors import CountingError, MalformedFileError
 
 __all__ = ["read_csv", "write_csv"]
 
 WEIGHT_HEADER = "weight"
+_INT_RE = re.compile(rf"[0-9]{{1,{limits.MAX_NUMBER_DIGITS}}}")
 
 
 def read_csv(source: str | bytes | os.PathLike[str], *, title: str = "") -> RankedBallots:
@@ -45,12 +51,19 @@ def read_csv(source: str | bytes | os.PathLike[str], *, title: str = "") -> Rank
     newline) or its bytes. See the module docstring for the layout."""
     name: str | None = None
     if isinstance(source, bytes):
+        if len(source) > limits.MAX_FILE_BYTES:
+            raise MalformedFileError(limits.size_message(len(source)))
         text = _decode(source, None)
     elif isinstance(source, str) and ("\n" in source or "\r" in source):
+        if len(source) > limits.MAX_FILE_BYTES:
+            raise MalformedFileError(limits.size_message(len(source)))
         text = source.removeprefix("\ufeff")
     else:
         name = str(source)
         try:
+            size = Path(source).stat().st_size
+            if size > limits.MAX_FILE_BYTES:
+                raise MalformedFileError(limits.size_message(size), source=name)
             raw = Path(source).read_bytes()
         except OSError as exc:
             raise MalformedFileError(f"cannot read the file: {exc.strerror}", source=name) from exc
@@ -72,14 +85,20 @@ def read_csv(source: str | bytes | os.PathLike[str], *, title: str = "") -> Rank
         cand_names = names[1:] if weighted else names
         if not cand_names:
             raise err("the header names no candidates", header_line)
+        if len(cand_names) > limits.MAX_CANDIDATES:
+            raise err(limits.candidates_message(len(cand_names)), header_line)
+        seen: set[str] = set()
         for i, nm in enumerate(cand_names):
             if not nm:
                 raise err(f"column {i + 1 + weighted} has no candidate name", header_line)
-            if nm in cand_names[:i]:
+            if nm in seen:
                 raise err(f"candidate {nm!r} is listed twice", header_line)
+            seen.add(nm)
         n = len(cand_names)
         rows: list[list[int]] = []
         weights: list[int] = []
+        total = 0
+        width = 1
         for record in reader:
             line = reader.line_num
             if not any(cell.strip() for cell in record):
@@ -91,17 +110,18 @@ def read_csv(source: str | bytes | os.PathLike[str], *, title: str = "") -> Rank
             weight = 1
             if weighted:
                 wcell = cells[0]
-                if not wcell.isdigit():
-                    raise err(f"weight must be a whole number, found {wcell!r}", line)
+                if not _INT_RE.fullmatch(wcell):
+                    raise err(f"weight must be a whole number, found {wcell[:40]!r}", line)
                 weight = int(wcell)
                 cells = cells[1:]
             ranked: dict[int, int] = {}
             for c, cell in enumerate(cells[:n]):
                 if not cell:
                     continue
-                if not cell.isdigit() or int(cell) < 1:
+                if not _INT_RE.fullmatch(cell) or int(cell) < 1:
                     raise err(
-                        f"rank for {cand_names[c]!r} must be a whole number from 1, found {cell!r}",
+                        f"rank for {cand_names[c]!r} must be a whole number from 1, "
+                        f"found {cell[:40]!r}",
                         line,
                     )
                 r = int(cell)
@@ -120,11 +140,16 @@ def read_csv(source: str | bytes | os.PathLike[str], *, title: str = "") -> Rank
                     raise err(f"rank {missing} is missing (ranks must run 1, 2, 3 ...)", line)
             rows.append([ranked[r] for r in range(1, len(ranked) + 1)])
             weights.append(weight)
+            total += weight
+            width = max(width, len(ranked))
+            if total > limits.MAX_TOTAL_WEIGHT:
+                raise err(limits.total_message(), line)
+            if len(rows) * width > limits.MAX_RANKING_CELLS:
+                raise err(limits.cells_message(len(rows), width), line)
     except csv.Error as exc:
         raise err(f"not valid CSV: {exc}", reader.line_num) from exc
     if not rows or sum(weights) == 0:
         raise err("the file holds no ballots", reader.line_num)
-    width = max((len(r) for r in rows), default=1) or 1
     arr = np.full((len(rows), width), PAD, dtype=np.int32)
     for i, row in enumerate(rows):
         arr[i, : len(row)] = row

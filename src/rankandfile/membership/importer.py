@@ -32,6 +32,7 @@ by membership number, so an import never duplicates anyone.
 from __future__ import annotations
 
 import codecs
+import collections
 import csv
 import datetime as dt
 import hashlib
@@ -59,6 +60,11 @@ from rankandfile.membership import permissions
 from rankandfile.membership.models import CLP, Branch, Constituency, Gender, Member, Period
 
 BATCH_SIZE = 5000
+MAX_COLUMNS = 200
+"""Most columns a file may have (16 are documented; the rest are reported and ignored).
+Checked on the header line before any per-column work (docs/limits.md)."""
+MAX_HEADER_BYTES = 64 * 1024
+"""Longest header line read (docs/limits.md)."""
 AUDIT_ACTION = "membership.import"
 _IMPORT_LOCK = 0x52414E4B_494D5054  # PostgreSQL advisory lock key ("RANKIMPT")
 
@@ -534,8 +540,18 @@ class _Importer:
         self.writer.close()
 
     def _read(self, text: io.TextIOWrapper) -> None:
-        first = text.readline()
+        first = text.readline(MAX_HEADER_BYTES + 1)
+        if len(first) > MAX_HEADER_BYTES and not first.endswith("\n"):
+            raise ImportFileError(
+                f"line 1: the header is longer than {MAX_HEADER_BYTES // 1024} KiB (the "
+                "limit): is this a membership export?"
+            )
         delimiter = _delimiter(first)
+        if first.count(delimiter) >= MAX_COLUMNS:
+            raise ImportFileError(
+                f"line 1: the header has {first.count(delimiter) + 1:,} columns, more than "
+                f"the limit of {MAX_COLUMNS}; see the documented columns"
+            )
         text.seek(0)
         reader = csv.reader(text, delimiter=delimiter, strict=True)
         try:
@@ -544,6 +560,11 @@ class _Importer:
             raise ImportFileError(f"line 1: the header is not valid CSV ({exc})") from None
         if not header or not any(h.strip() for h in header):
             raise ImportFileError("the file is empty")
+        if len(header) > MAX_COLUMNS:  # a quoted header running over several lines
+            raise ImportFileError(
+                f"line 1: the header has {len(header):,} columns, more than the limit of "
+                f"{MAX_COLUMNS}; see the documented columns"
+            )
         columns = [_normalise_header(h) for h in header]
         self._check_header(columns, header)
         self.columns = frozenset(c for c in columns if c in KNOWN_COLUMNS)
@@ -607,7 +628,8 @@ class _Importer:
                 f"the header is missing required columns: {', '.join(missing)} "
                 f"(found: {found}). See the documented columns."
             )
-        duplicates = sorted({c for c in columns if c and columns.count(c) > 1})
+        counted = collections.Counter(columns)
+        duplicates = sorted(c for c, k in counted.items() if c and k > 1)
         if duplicates:
             raise ImportFileError(f"the header repeats columns: {', '.join(duplicates)}")
         ignored = [

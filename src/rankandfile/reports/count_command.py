@@ -8,12 +8,15 @@ Usage::
         [--tiebreak backwards|forwards|lot|order] [--seed N] [--width N] [--progress]
 
 ``FILE`` is a BLT file, or a CSV of rankings when its name ends in ``.csv`` (see
-:mod:`rankandfile.counting.csvio`). The seats default to the BLT header (1 for CSV, and for
-methods that fill one seat). ``--quota GROUP:MIN`` asks for at least MIN elected whose
-``--quota-attribute`` (default ``gender``) is GROUP; ``women``/``woman`` and ``men``/``man``
-are understood, other values are taken as written. Candidates get their attribute from
-``--genders FILE.csv`` (rows ``name,gender``; an optional header ``name,<attribute>...``
-gives several attributes) or from a ``[gender woman man ...]`` line in the BLT file.
+:mod:`rankandfile.counting.csvio`). The seats default to the BLT header (1 for CSV); a
+method that fills one seat (av, plurality) refuses a BLT header asking for more unless
+``--seats 1`` is given -- never silently one seat. Every file reader enforces the limits
+of :mod:`rankandfile.counting.limits` (``docs/limits.md``). ``--quota GROUP:MIN`` asks for
+at least MIN elected whose ``--quota-attribute`` (default ``gender``) is GROUP;
+``women``/``woman`` and ``men``/``man`` are understood, other values are taken as written.
+Candidates get their attribute from ``--genders FILE.csv`` (rows ``name,gender``; an
+optional header ``name,<attribute>...`` gives several attributes) or from a
+``[gender woman man ...]`` line in the BLT file.
 
 Runs without Django: the ``rankandfile`` entry point dispatches ``count`` here before
 Django starts. Every user error (missing or malformed file, unknown method, impossible
@@ -217,13 +220,14 @@ def _run(argv: list[str]) -> int:
     if args.seats is not None:
         seats = args.seats
     elif not info.multi_seat:
-        seats = 1
         if seats_in_file not in (None, 1):
-            print(
-                f"{PROG}: note: {info.name} fills one seat; the file's {seats_in_file} seats "
-                "are ignored",
-                file=sys.stderr,
+            # Never silently one seat: the file asks for more than this method fills.
+            raise UsageError(
+                f"{path.name} asks for {seats_in_file} seats but {info.name} fills exactly "
+                "one: count it with a method for several seats (--method av-multi, "
+                "scottish-stv, meek, block) or pass --seats 1 to fill one seat"
             )
+        seats = 1
     else:
         seats = seats_in_file or 1
     quotas = quotas_from_args(ballots, args.quota, args.quota_attribute)
@@ -290,6 +294,12 @@ def quotas_from_args(
     return out
 
 
+MAX_ATTRIBUTE_FILE_BYTES = 1024 * 1024
+"""Largest ``--genders``/``--attributes`` file (a line per candidate; docs/limits.md)."""
+MAX_ATTRIBUTE_COLUMNS = 50
+"""Most columns of that file (the name and the attributes)."""
+
+
 def with_attributes(ballots: RankedBallots, path: Path, attribute: str) -> RankedBallots:
     """Candidates with attributes from a CSV file (see the module docstring).
 
@@ -297,13 +307,26 @@ def with_attributes(ballots: RankedBallots, path: Path, attribute: str) -> Ranke
     Scottish councils name candidates ``Anne SMITH "Party (P)"``), ignoring letter case.
     """
     try:
+        size = path.stat().st_size
+        if size > MAX_ATTRIBUTE_FILE_BYTES:
+            raise UsageError(
+                f"{path}: {size:,} bytes, more than the limit of {MAX_ATTRIBUTE_FILE_BYTES:,} "
+                "for a file of candidates' attributes"
+            )
         text = path.read_bytes().decode("utf-8-sig")
     except FileNotFoundError:
         raise UsageError(f"{path}: no such file") from None
     except UnicodeDecodeError:
         raise UsageError(f"{path}: not valid UTF-8") from None
-    rows = list(csv.reader(io.StringIO(text)))
+    try:
+        rows = list(csv.reader(io.StringIO(text)))
+    except csv.Error as exc:
+        raise UsageError(f"{path}: not valid CSV ({exc})") from None
     header = [h.strip() for h in rows[0]] if rows else []
+    if len(header) > MAX_ATTRIBUTE_COLUMNS:
+        raise UsageError(
+            f"{path}:1: {len(header):,} columns, more than the limit of {MAX_ATTRIBUTE_COLUMNS}"
+        )
     if header and header[0].casefold() in ("name", "candidate"):
         keys = [h or attribute for h in header[1:]]
         body = list(enumerate(rows[1:], start=2))
