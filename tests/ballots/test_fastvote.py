@@ -27,7 +27,7 @@ from rankandfile.ballots.models import Ballot, Elector, Paper, VoteRecord
 from rankandfile.core.models import ApiToken
 from rankandfile.core.tokens import api_token_create
 from tests.ballots.test_api import AFTER_CLOSE, NOW, OPENS, make_ballot
-from tests.conftest import Party
+from tests.conftest import Party, issue_token
 
 
 @pytest.fixture(autouse=True)
@@ -107,7 +107,7 @@ def call(
 
 
 def token_for(party: Party, role: str = "member") -> str:
-    return api_token_create(actor=getattr(party, role), name="test").secret
+    return issue_token(getattr(party, role))
 
 
 @pytest.fixture

@@ -27,6 +27,7 @@ from django.views.decorators.http import require_POST
 from rankandfile.campaigns import forms, ics, permissions, queries, services
 from rankandfile.campaigns.fastsign import RATE_VERDICT
 from rankandfile.campaigns.models import Campaign, CampaignEvent, Pledge
+from rankandfile.core import audit
 from rankandfile.core.errors import DomainError, NotFound
 from rankandfile.core.middleware import client_ip
 from rankandfile.core.models import User
@@ -370,10 +371,21 @@ class _Echo:
         return value
 
 
+def _audit_export(request: HttpRequest, campaign: Campaign, fmt: str) -> None:
+    """Exports of signatures (personal data) are audited: who, when, which, how many."""
+    audit.record_read(
+        actor=_actor(request),
+        action="campaigns.signatures.export",
+        target=campaign,
+        data={"format": fmt, "rows": queries.confirmed_signatures(campaign).count()},
+    )
+
+
 @login_required
 def export_csv(request: HttpRequest, slug: str) -> StreamingHttpResponse:
     """Confirmed signatures as CSV, for the campaign's officers only (§2)."""
     campaign = _managed(request, slug)
+    _audit_export(request, campaign, "csv")
     writer = csv.writer(_Echo())
 
     def rows() -> Any:
@@ -404,6 +416,7 @@ def export_pdf(request: HttpRequest, slug: str) -> HttpResponse:
     from rankandfile.campaigns import pdf
 
     campaign = _managed(request, slug)
+    _audit_export(request, campaign, "pdf")
     content = pdf.petition_pdf(
         {
             "campaign": campaign,
