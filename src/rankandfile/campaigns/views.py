@@ -463,6 +463,13 @@ def _event(request: HttpRequest, slug: str, event_id: int) -> tuple[Campaign, Ca
         raise Http404(str(exc)) from exc
 
 
+RSVP_RECORDED = (
+    "Thank you: your reply is recorded. The details and a calendar file are emailed to "
+    "that address when it first replies; replying again keeps the place it has."
+)
+RSVP_FULL = "Sorry, this event is full. If you had already replied, your place stands."
+
+
 def event_detail(request: HttpRequest, slug: str, event_id: int) -> HttpResponse:
     campaign, event = _event(request, slug, event_id)
     initial: dict[str, str] = {}
@@ -492,17 +499,23 @@ def event_detail(request: HttpRequest, slug: str, event_id: int) -> HttpResponse
                     email=form.cleaned_data["email"],
                     user=request.user if request.user.is_authenticated else None,
                 )
+            except services.EventFull:
+                form.add_error(None, RSVP_FULL)
+                status = 409
             except DomainError as exc:
                 form.add_error(None, str(exc))
                 status = 409
             else:
-                messages.success(
-                    request,
-                    "Your place is booked: we have emailed you the details and a calendar file."
-                    if result.created
-                    else "You had already replied to this event with that email address.",
-                )
-                return redirect("campaigns:event", campaign.slug, event.pk)
+                # The same answer whether or not this address had replied before: the
+                # page must not tell anyone who typed an email address whether its
+                # owner is going to a political event.
+                event.refresh_from_db(fields=["rsvp_count"])
+                if not result.created and event.is_full:
+                    form.add_error(None, RSVP_FULL)
+                    status = 409
+                else:
+                    messages.success(request, RSVP_RECORDED)
+                    return redirect("campaigns:event", campaign.slug, event.pk)
         else:
             status = 400
     return render(
