@@ -489,3 +489,23 @@ def test_api_detail_query_count_does_not_grow_with_candidates(
     # N+1 would add a query per candidate (one of these is the token's two-factor check).
     with django_assert_max_num_queries(8):
         assert client.get(f"/api/v1/selections/{selection.pk}/").status_code == 200
+
+
+def test_officers_reading_private_application_data_is_audited(
+    party: Party, selection: Selection, three_applications: list[Application]
+) -> None:
+    from rankandfile.core.models import AuditEntry
+
+    ann, bob, _ = three_applications
+    selection = to_nominations(party, selection, three_applications)
+    url = f"/selections/{selection.pk}/candidates/{ann.pk}/"
+    # Out of scope (another candidate, a member): no private data, no entry.
+    client_for(bob.member.user).get(url)
+    client_for(party.member).get(url)
+    # Her own page: not an officer's lookup.
+    client_for(ann.member.user).get(url)
+    assert not AuditEntry.objects.filter(action="selections.application.view_private").exists()
+    # In scope: the CLP secretary sees and the read is recorded.
+    assert ann.contact_email in client_for(party.clp_secretary).get(url).content.decode()
+    entry = AuditEntry.objects.get(action="selections.application.view_private")
+    assert (entry.actor_id, entry.object_id) == (party.clp_secretary.pk, str(ann.pk))
