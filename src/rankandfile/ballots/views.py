@@ -321,6 +321,7 @@ def vote(request: HttpRequest, ballot_id: int) -> HttpResponse:
             return _link_gone(request)
         linked = None  # a signed-in member may still vote as themself
     link_digest = None
+    elector: Elector | None
     if linked is not None:
         elector, link_digest = linked
         ballot = elector.ballot
@@ -329,8 +330,8 @@ def vote(request: HttpRequest, ballot_id: int) -> HttpResponse:
     else:
         ballot = _ballot(request, ballot_id)
         elector = permissions.elector_for(request.user, ballot)
-        if elector is None:
-            raise Http404("you are not on the electorate of this ballot")
+    if elector is None:
+        raise Http404("you are not on the electorate of this ballot")
     context: dict[str, Any] = {"nav": "ballots", "ballot": ballot}
     if services.has_voted(ballot, elector.member_id):
         _forget_link(request, ballot.pk)

@@ -49,7 +49,7 @@ def _front_door_login(request: HttpRequest, extra_context: Any = None) -> HttpRe
 
 
 admin.site.has_permission = _national_admin_only  # type: ignore[method-assign]
-admin.site.login = _front_door_login  # type: ignore[assignment]
+admin.site.login = _front_door_login  # type: ignore[method-assign]
 admin.site.site_header = "Rank and File — national administration"
 
 

@@ -14,6 +14,7 @@ from ninja import Field, Router, Schema, Status
 
 from rankandfile.core import tokens
 from rankandfile.core.apiauth import session_only_auth
+from rankandfile.core.models import ApiToken
 
 router = Router(tags=["account"])
 
@@ -29,7 +30,7 @@ class TokenOut(Schema):
     revoked_at: dt.datetime | None
 
     @staticmethod
-    def resolve_scopes(obj: tokens.ApiToken | TokenOut) -> list[str]:
+    def resolve_scopes(obj: ApiToken | TokenOut) -> list[str]:
         # A model stores them space-separated; an already-built TokenOut has the list.
         return obj.scopes.split() if isinstance(obj.scopes, str) else list(obj.scopes)
 

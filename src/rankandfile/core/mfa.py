@@ -53,6 +53,7 @@ def user_has_mfa(user: AnyUser) -> bool:
         return False
     from allauth.mfa.models import Authenticator
 
-    return Authenticator.objects.filter(
+    found: bool = Authenticator.objects.filter(
         user=user, type__in=[Authenticator.Type.TOTP, Authenticator.Type.WEBAUTHN]
     ).exists()
+    return found

@@ -168,8 +168,8 @@ def candidate(request: HttpRequest, selection_id: int, application_id: int) -> H
         raise Http404("no such candidate")
     application = row.application
     private = permissions.can_see_private(request.user, application)
-    own = member is not None and member.pk == application.member_id
-    if private and not own:
+    is_own = member is not None and member.pk == application.member_id
+    if private and not is_own:
         # An officer reading an applicant's contact, equality and union details.
         audit.record_read(
             actor=request.user,  # type: ignore[arg-type]
@@ -186,7 +186,7 @@ def candidate(request: HttpRequest, selection_id: int, application_id: int) -> H
             "nominations": row.nominations,
             "private": private,
             "record": queries.mp_record(application.mp),
-            "own": own,
+            "own": is_own,
         },
     )
 
