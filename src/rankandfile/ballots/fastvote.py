@@ -221,7 +221,7 @@ def _ballot_shape(ballot_id: int, method: str, seats: int) -> Ballot:
 
 
 def _split_token(raw: str) -> tuple[str, str] | None:
-    """``rf_<prefix>_<secret>`` -> (prefix, secret), as ``core.tokens.user_for_token``."""
+    """``rf_<prefix>_<secret>`` -> (prefix, secret), as ``core.tokens.authenticate``."""
     parts = raw.strip().split("_", 2)
     if len(parts) != 3 or parts[0] != TOKEN_PREFIX:
         return None
