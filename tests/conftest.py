@@ -181,3 +181,24 @@ def party(db: None) -> Party:
         scrutineer=officer("scrutineer@example.org", Role.Kind.SCRUTINEER),
         no_roles=f.UserFactory(email="nobody@example.org"),
     )
+
+
+def enable_totp(user: User) -> str:
+    """Give ``user`` an authenticator app (as activating one on the 2FA page does) and
+    return its secret. Officers need one before they may use personal API tokens."""
+    from allauth.mfa.totp.internal.auth import TOTP, generate_totp_secret
+
+    secret = generate_totp_secret()
+    TOTP.activate(user, secret)
+    return secret
+
+
+def issue_token(user: User, name: str = "test", **options: object) -> str:
+    """A personal API token (all scopes unless ``scopes=`` says otherwise) for ``user``,
+    giving an officer the authenticator app their roles require first."""
+    from rankandfile.core import mfa
+    from rankandfile.core.tokens import api_token_create
+
+    if mfa.user_must_have_mfa(user) and not mfa.user_has_mfa(user):
+        enable_totp(user)
+    return api_token_create(actor=user, name=name, **options).secret  # type: ignore[arg-type]

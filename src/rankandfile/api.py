@@ -9,31 +9,9 @@ from typing import Any
 
 from django.http import HttpRequest
 from ninja import NinjaAPI
-from ninja.security import APIKeyCookie, HttpBearer
 
+from rankandfile.core.apiauth import SessionAuth, TokenAuth
 from rankandfile.core.errors import DomainError, NotFound, PermissionDenied
-from rankandfile.core.tokens import user_for_token
-
-
-class TokenAuth(HttpBearer):
-    def authenticate(self, request: HttpRequest, token: str) -> Any:
-        user = user_for_token(token)
-        if user is not None:
-            request.user = user
-        return user
-
-
-class SessionAuth(APIKeyCookie):
-    """The Django session cookie; unsafe methods need the CSRF token (ninja checks it)."""
-
-    param_name = "sessionid"
-
-    def authenticate(self, request: HttpRequest, key: str | None) -> Any:
-        user = getattr(request, "user", None)
-        if user is not None and user.is_authenticated:
-            return user
-        return None
-
 
 api = NinjaAPI(
     title="Rank and File API",
@@ -42,7 +20,9 @@ api = NinjaAPI(
     auth=[TokenAuth(), SessionAuth()],
     description="Members, ballots, conference, selections, accountability and campaigns. "
     "Authenticate with a personal API token (create one on your account page) as "
-    "`Authorization: Bearer rf_...`, or with your browser session.",
+    "`Authorization: Bearer rf_...`, or with your browser session. A token has scopes: "
+    "`read` (safe methods), `write` (everything else) and `personal` (endpoints returning "
+    "member records, whose reads are audited); it expires, and can be revoked.",
 )
 
 

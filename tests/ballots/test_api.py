@@ -17,8 +17,7 @@ from django.test.utils import CaptureQueriesContext
 
 from rankandfile.ballots import services, tally
 from rankandfile.ballots.models import Ballot, Paper, VoteRecord
-from rankandfile.core.tokens import api_token_create
-from tests.conftest import Party
+from tests.conftest import Party, issue_token
 from tests.membership.test_permissions import ROLES
 
 API = "/api/v1"
@@ -47,8 +46,8 @@ def _clock() -> Iterator[None]:
 
 
 def bearer(party: Party, role: str) -> Client:
-    issued = api_token_create(actor=getattr(party, role), name="test")
-    return Client(enforce_csrf_checks=True, HTTP_AUTHORIZATION=f"Bearer {issued.secret}")
+    secret = issue_token(getattr(party, role))
+    return Client(enforce_csrf_checks=True, HTTP_AUTHORIZATION=f"Bearer {secret}")
 
 
 def session(party: Party, role: str) -> Client:

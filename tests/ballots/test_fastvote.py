@@ -27,7 +27,7 @@ from rankandfile.ballots.models import Ballot, Elector, Paper, VoteRecord
 from rankandfile.core.models import ApiToken
 from rankandfile.core.tokens import api_token_create
 from tests.ballots.test_api import AFTER_CLOSE, NOW, OPENS, make_ballot
-from tests.conftest import Party
+from tests.conftest import Party, issue_token
 
 
 @pytest.fixture(autouse=True)
@@ -107,7 +107,7 @@ def call(
 
 
 def token_for(party: Party, role: str = "member") -> str:
-    return api_token_create(actor=getattr(party, role), name="test").secret
+    return issue_token(getattr(party, role))
 
 
 @pytest.fixture
@@ -479,3 +479,46 @@ def test_simultaneous_fast_votes_by_one_member_count_once() -> None:
     assert VoteRecord.objects.filter(ballot=ballot, member_id=elector.member_id).count() == 1
     codes = list(Paper.objects.filter(ballot=ballot).values_list("tracking_code", flat=True))
     assert codes == [receipt.body["tracking_code"]]
+
+
+# --- token scopes, expiry and two-factor on the fast path (issue 12) ------------------------
+def test_a_read_only_or_expired_token_is_handed_to_django_and_refused(
+    app: fastvote.FastVoteMiddleware, party: Party, ballot: Ballot
+) -> None:
+    read_only = issue_token(party.member, scopes=["read"])
+    response = call(app, url(ballot), {"choice": [0]}, read_only)
+    assert response.by_django
+    assert response.status_code == 403
+    assert "lacks the write scope" in response.json()["detail"]
+    token = token_for(party)
+    ApiToken.objects.filter(prefix=token.split("_")[1]).update(expires_at=NOW)
+    expired = call(app, url(ballot), {"choice": [0]}, token)
+    assert expired.by_django
+    assert expired.status_code in (401, 403)
+    assert not VoteRecord.objects.exists()
+
+
+def test_an_officer_without_2fa_is_refused_as_by_the_api(
+    app: fastvote.FastVoteMiddleware, party: Party, ballot: Ballot
+) -> None:
+    """Mary becomes a branch officer after creating her token and has no second factor:
+    the fast path hands her vote to Django, which refuses it with the reason."""
+    from allauth.mfa.models import Authenticator
+
+    from tests.membership import factories as f
+
+    token = token_for(party)
+    f.RoleFactory(user=party.member, kind="branch_officer", branch=party.riverside)
+    refused = call(app, url(ballot), {"choice": [0]}, token)
+    assert refused.by_django
+    assert refused.status_code == 403
+    assert "two-factor" in refused.json()["detail"]
+    assert not VoteRecord.objects.exists()
+    # With an authenticator app the fast path serves her again.
+    from tests.conftest import enable_totp
+
+    enable_totp(party.member)
+    served = call(app, url(ballot), {"choice": [0]}, token)
+    assert served.status_code == 201
+    assert not served.by_django
+    assert Authenticator.objects.filter(user=party.member).exists()

@@ -709,12 +709,21 @@ def test_why_was_a_member_eligible(ballot: Ballot, party: Party, client: Client)
     html = client.get(url, {"number": "rf000001"}).content.decode()
     assert "<strong>Mary Member</strong> (RF000001) is <strong>eligible</strong>" in html
     assert "is on the frozen electorate" in html
-    html = client.get(url, {"number": "RF000009"}).content.decode()
+    late = f.MemberFactory(
+        first_name="Lou",
+        membership_number="RF000050",
+        clp=party.northtown,
+        joined=timezone.localdate(),
+    )
+    html = client.get(url, {"number": late.membership_number}).content.decode()
     assert "<strong>not eligible</strong>" in html
     assert "is not on the frozen electorate" in html
-    assert "Northtown" in html  # the reason names the scope he is outside
+    # Outside the ballot's unit (tests/ballots/test_officer_scope.py): no personal data.
+    html = client.get(url, {"number": "RF000009"}).content.decode()
+    assert "<strong>RF000009</strong> is not on this electorate." in html
+    assert "Southerner" not in html
     html = client.get(url, {"number": "NOPE"}).content.decode()
-    assert "No member has that membership number." in html
+    assert "<strong>NOPE</strong> is not on this electorate." in html
 
 
 def test_recount_matches(party: Party, client: Client) -> None:

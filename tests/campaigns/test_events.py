@@ -94,6 +94,39 @@ def test_rsvp_books_a_place_and_emails_the_ics(client: Client, campaign: Campaig
     assert client.post(f"/campaigns/rsvp/cancel/{secret}/").status_code == 410
 
 
+def _said(response: Any, client: Client) -> str:
+    """What the visitor is told after a reply: the page a redirect leads to, or the form."""
+    if response.status_code == 302:
+        response = client.get(response["Location"])
+    html = re.sub(r'name="csrfmiddlewaretoken" value="[^"]*"', "", response.content.decode())
+    return re.sub(r"\s+", " ", html.split("<main", 1)[1].split("</main>", 1)[0])
+
+
+def test_reply_does_not_reveal_whether_an_address_already_replied(
+    campaign: Campaign,
+) -> None:
+    """Typing someone's email address into the reply form must not tell you whether
+    they are going (issue 12: lookups by email)."""
+    event = EventFactory(campaign=campaign)
+    rsvp(Client(), event, email="ann@example.org")
+    first_visitor, second_visitor = Client(), Client()
+    fresh = rsvp(first_visitor, event, email="new@example.org", name="Nia New")
+    again = rsvp(second_visitor, event, email="ann@example.org", name="Nia New")
+    assert fresh.status_code == again.status_code == 302
+    assert _said(fresh, first_visitor) == _said(again, second_visitor)
+    assert "already replied" not in _said(again, second_visitor)
+
+
+def test_full_event_answers_everyone_alike(campaign: Campaign) -> None:
+    event = EventFactory(campaign=campaign, capacity=1)
+    rsvp(Client(), event, email="ann@example.org")
+    existing = rsvp(Client(), event, email="ann@example.org")
+    newcomer = rsvp(Client(), event, email="bob@example.org")
+    assert existing.status_code == newcomer.status_code == 409
+    assert _said(existing, Client()) == _said(newcomer, Client())
+    assert Rsvp.objects.count() == 1
+
+
 def test_capacity_is_respected(client: Client, campaign: Campaign) -> None:
     event = EventFactory(campaign=campaign, capacity=1)
     rsvp(client, event)

@@ -60,6 +60,13 @@ def test_officers_see_personal_data(party: Party, campaign: Campaign, role: str)
     assert (
         response["Cache-Control"].startswith("no-store") or "no-store" in response["Cache-Control"]
     )
+    # Exports of personal data are audited: who, which campaign, what and how many.
+    assert client.get(f"/campaigns/{campaign.slug}/petition.pdf").status_code == 200
+    exports = AuditEntry.objects.filter(action="campaigns.signatures.export").order_by("seq")
+    assert [(e.actor_id, e.object_id, e.data) for e in exports] == [
+        (getattr(party, role).pk, str(campaign.pk), {"format": "csv", "rows": 2}),
+        (getattr(party, role).pk, str(campaign.pk), {"format": "pdf", "rows": 2}),
+    ]
 
 
 @pytest.mark.parametrize("role", REFUSED)
@@ -69,6 +76,7 @@ def test_others_do_not(party: Party, campaign: Campaign, role: str) -> None:
     for path in ("manage/", "signatures.csv", "petition.pdf", "edit/", "events/new/"):
         assert client.get(f"/campaigns/{campaign.slug}/{path}").status_code == 404, path
     assert client.post(f"/campaigns/{campaign.slug}/do/close/").status_code == 404
+    assert not AuditEntry.objects.filter(action="campaigns.signatures.export").exists()
     campaign.refresh_from_db()
     assert campaign.state == Campaign.State.LIVE
 

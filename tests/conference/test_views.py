@@ -391,3 +391,45 @@ def test_public_pages_query_counts_do_not_grow(conf: Conf, django_assert_max_num
     ):
         with django_assert_max_num_queries(12):
             assert c.get(url).status_code == 200
+
+
+@pytest.mark.django_db
+def test_delegate_lookup_by_number_is_scoped_and_audited(conf: Conf) -> None:
+    """A CLP secretary registering delegates finds only members they may see; a number
+    elsewhere in the party answers exactly as an unknown one; every lookup is audited."""
+    from rankandfile.core.models import AuditEntry
+
+    p = conf.party
+    c = login(Client(), p.clp_secretary)
+    url = reverse("conference:delegates", args=[2026])
+
+    def register(number: str) -> str:
+        r = c.post(
+            url, {"membership_number": number, "kind": "general", "meeting_date": "2026-05-01"}
+        )
+        return r.text if r.status_code == 200 else ""
+
+    elsewhere = register(p.southerner.membership_number)
+    unknown = register("RF999999")
+    for html in (elsewhere, unknown):
+        assert "No member with that number among the members you manage" in html
+        assert "Southerner" not in html and "Southport" not in html
+    import re
+
+    def same(html: str, number: str) -> str:
+        html = re.sub(r'(csrfmiddlewaretoken" value=|X-CSRFToken": )"[^"]*"', "", html)
+        return html.replace(number, "NUMBER")
+
+    assert same(elsewhere, p.southerner.membership_number) == same(unknown, "RF999999")
+    assert register(p.neighbour.membership_number) == ""  # registered: a redirect
+    found = [
+        (e.actor_id, e.data)
+        for e in AuditEntry.objects.filter(action="conference.delegate.member_lookup").order_by(
+            "seq"
+        )
+    ]
+    assert found == [
+        (p.clp_secretary.pk, {"membership_number": p.southerner.membership_number, "found": False}),
+        (p.clp_secretary.pk, {"membership_number": "RF999999", "found": False}),
+        (p.clp_secretary.pk, {"membership_number": p.neighbour.membership_number, "found": True}),
+    ]

@@ -3,6 +3,7 @@ the account endpoints of the API."""
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 
 import pytest
@@ -11,7 +12,7 @@ from django.test import Client
 from rankandfile.core.errors import PermissionDenied
 from rankandfile.core.models import ApiToken, AuditEntry
 from rankandfile.core.tokens import api_token_create, api_token_revoke, user_for_token
-from tests.conftest import Party
+from tests.conftest import Party, enable_totp
 
 API = "/api/v1/account/tokens"
 
@@ -45,6 +46,7 @@ def test_revoking_twice_is_harmless(party: Party) -> None:
 
 
 def test_cannot_revoke_another_users_token(party: Party) -> None:
+    enable_totp(party.clp_secretary)
     issued = api_token_create(actor=party.clp_secretary, name="theirs")
     with pytest.raises(PermissionDenied):
         api_token_revoke(actor=party.member, token_id=issued.token.pk)
@@ -70,18 +72,61 @@ def auth(party: Party) -> Client:
 
 
 def test_api_lists_only_my_tokens(party: Party) -> None:
+    enable_totp(party.clp_secretary)
     api_token_create(actor=party.clp_secretary, name="theirs")
     listed = auth(party).get(API).json()
     assert [t["name"] for t in listed] == ["bootstrap"]
     assert "digest" not in listed[0]
 
 
-def test_api_creates_a_token_that_works(party: Party) -> None:
-    response = auth(party).post(API, {"name": "script"}, content_type="application/json")
+def test_api_creates_a_token_that_works_with_the_session_only(party: Party) -> None:
+    session = Client()
+    session.force_login(party.member)
+    response = session.post(
+        API,
+        {"name": "script", "scopes": ["read", "personal"], "expires_in_days": 7},
+        content_type="application/json",
+    )
     assert response.status_code == 201
-    secret = response.json()["secret"]
+    body = response.json()
+    assert body["token"]["scopes"] == ["read", "personal"]
+    secret = body["secret"]
     fresh = Client(HTTP_AUTHORIZATION=f"Bearer {secret}")
     assert fresh.get("/api/v1/members/me").json()["membership_number"] == "RF000001"
+    # A token cannot mint another (broader or longer-lived) token.
+    refused = fresh.post(API, {"name": "more"}, content_type="application/json")
+    assert refused.status_code == 403
+    assert "browser session, not an API token" in refused.json()["detail"]
+    assert ApiToken.objects.count() == 1
+
+
+def test_api_token_defaults_to_read_only(party: Party) -> None:
+    session = Client()
+    session.force_login(party.member)
+    body = session.post(API, {"name": "x"}, content_type="application/json").json()
+    assert body["token"]["scopes"] == ["read"]
+    token = ApiToken.objects.get()
+    assert dt.timedelta(days=89) < token.expires_at - token.created_at <= dt.timedelta(days=90)
+
+
+@pytest.mark.parametrize(
+    ("payload", "status", "words"),
+    [
+        ({"name": "x", "scopes": []}, 400, "choose at least one scope"),
+        ({"name": "x", "scopes": ["root"]}, 400, "unknown token scope root"),
+        ({"name": "x", "expires_in_days": 0}, 422, ""),
+        ({"name": "x", "expires_in_days": 366}, 422, ""),
+    ],
+)
+def test_api_refuses_bad_token_requests(
+    party: Party, payload: dict[str, object], status: int, words: str
+) -> None:
+    session = Client()
+    session.force_login(party.member)
+    response = session.post(API, payload, content_type="application/json")
+    assert response.status_code == status
+    assert words in str(response.json())
+    assert not ApiToken.objects.exists()
 
 
 def test_api_revokes_my_token(party: Party) -> None:
@@ -94,6 +139,7 @@ def test_api_revokes_my_token(party: Party) -> None:
 
 
 def test_api_cannot_revoke_another_users_token(party: Party) -> None:
+    enable_totp(party.clp_secretary)
     theirs = api_token_create(actor=party.clp_secretary, name="theirs")
     response = auth(party).delete(f"{API}/{theirs.token.pk}")
     assert response.status_code == 403

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
 import pytest
 from django.test import Client
 
 from rankandfile.core.models import ApiToken
 from rankandfile.membership.models import Period, Role
-from tests.conftest import Party
+from tests.conftest import Party, enable_totp
 from tests.membership import factories as f
 
 # Session, user, member (with CLP, constituency, region, branch), member's history, MP and
@@ -125,9 +127,15 @@ def test_home_has_skip_link_first_and_main_landmark(party: Party, client: Client
 # --- Account page and tokens ------------------------------------------------------------
 def test_account_page_creates_a_token_shown_once(party: Party, client: Client) -> None:
     client.force_login(party.member)
-    response = client.post("/account/", {"name": "branch spreadsheet"})
+    response = client.post(
+        "/account/",
+        {"name": "branch spreadsheet", "scopes": ["read", "personal"], "lifetime_days": "30"},
+    )
     assert response.status_code == 200
     token = ApiToken.objects.get(user=party.member)
+    assert token.scopes == "read personal"
+    assert dt.timedelta(days=29) < token.expires_at - token.created_at <= dt.timedelta(days=30)
+    assert response["Cache-Control"].count("no-store") == 1
     html = response.content.decode()
     secret = html.split('id="new-token"')[1].split('value="')[1].split('"')[0]
     assert secret.startswith(f"rf_{token.prefix}_")
@@ -141,8 +149,53 @@ def test_account_page_creates_a_token_shown_once(party: Party, client: Client) -
 
 def test_account_page_token_name_defaults(party: Party, client: Client) -> None:
     client.force_login(party.member)
-    client.post("/account/", {"name": "   "})
+    client.post("/account/", {"name": "   ", "scopes": ["read"], "lifetime_days": "7"})
     assert ApiToken.objects.get(user=party.member).name == "API token"
+
+
+@pytest.mark.parametrize(
+    ("data", "error"),
+    [
+        ({"name": "x", "lifetime_days": "30"}, "Choose at least one thing the token may do."),
+        ({"name": "x", "scopes": ["admin"], "lifetime_days": "30"}, "admin is not one of"),
+        ({"name": "x", "scopes": ["read"], "lifetime_days": "9999"}, "9999 is not one of"),
+    ],
+)
+def test_account_page_refuses_a_bad_token_request_and_keeps_the_form(
+    party: Party, client: Client, data: dict[str, object], error: str
+) -> None:
+    client.force_login(party.member)
+    response = client.post("/account/", data)
+    assert response.status_code == 400
+    assert error in response.content.decode()
+    assert 'value="x"' in response.content.decode()  # nothing typed is lost
+    assert not ApiToken.objects.exists()
+
+
+def test_officer_without_two_factor_cannot_create_a_token(party: Party, client: Client) -> None:
+    client.force_login(party.clp_secretary)
+    page = client.get("/account/").content.decode()
+    assert "Two-factor authentication needed." in page
+    refused = client.post("/account/", {"name": "x", "scopes": ["read"], "lifetime_days": "7"})
+    assert refused.status_code == 400
+    assert "require two-factor authentication" in refused.content.decode()
+    assert not ApiToken.objects.exists()
+    enable_totp(party.clp_secretary)
+    done = client.post("/account/", {"name": "x", "scopes": ["read"], "lifetime_days": "7"})
+    assert done.status_code == 200
+    assert ApiToken.objects.filter(user=party.clp_secretary).count() == 1
+
+
+def test_account_page_shows_expired_tokens(party: Party, client: Client) -> None:
+    from django.utils import timezone
+
+    from rankandfile.core.tokens import api_token_create
+
+    issued = api_token_create(actor=party.member, name="old")
+    ApiToken.objects.filter(pk=issued.token.pk).update(expires_at=timezone.now())
+    client.force_login(party.member)
+    html = client.get("/account/").content.decode()
+    assert "Expired</span>" in html
 
 
 def test_account_page_revokes_own_token(party: Party, client: Client) -> None:
@@ -162,6 +215,8 @@ def test_account_page_revokes_own_token(party: Party, client: Client) -> None:
 
 def test_account_page_cannot_revoke_another_users_token(party: Party, client: Client) -> None:
     from rankandfile.core.tokens import api_token_create
+
+    enable_totp(party.clp_secretary)
 
     issued = api_token_create(actor=party.clp_secretary, name="theirs")
     client.force_login(party.member)

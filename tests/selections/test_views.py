@@ -16,7 +16,7 @@ from rankandfile.core.tokens import api_token_create
 from rankandfile.membership.models import AffiliateCLP
 from rankandfile.selections import queries, services
 from rankandfile.selections.models import Application, Selection, Stage
-from tests.conftest import Party
+from tests.conftest import Party, enable_totp
 from tests.membership import factories as f
 from tests.selections.conftest import northtown_selection, to_nominations
 
@@ -228,6 +228,7 @@ def test_candidates_cannot_see_each_others_private_data(
 def test_api_never_returns_private_data(
     party: Party, selection: Selection, three_applications: list[Application]
 ) -> None:
+    enable_totp(party.clp_secretary)
     issued = api_token_create(actor=party.clp_secretary, name="t")
     client = Client(HTTP_AUTHORIZATION=f"Bearer {issued.secret}")
     body = client.get(f"/api/v1/selections/{selection.pk}/").json()
@@ -482,7 +483,29 @@ def test_api_detail_query_count_does_not_grow_with_candidates(
     three_applications: list[Application],
     django_assert_max_num_queries: Any,
 ) -> None:
+    enable_totp(party.clp_secretary)
     issued = api_token_create(actor=party.clp_secretary, name="t")
     client = Client(HTTP_AUTHORIZATION=f"Bearer {issued.secret}")
-    with django_assert_max_num_queries(7):  # N+1 would add a query per candidate
+    # N+1 would add a query per candidate (one of these is the token's two-factor check).
+    with django_assert_max_num_queries(8):
         assert client.get(f"/api/v1/selections/{selection.pk}/").status_code == 200
+
+
+def test_officers_reading_private_application_data_is_audited(
+    party: Party, selection: Selection, three_applications: list[Application]
+) -> None:
+    from rankandfile.core.models import AuditEntry
+
+    ann, bob, _ = three_applications
+    selection = to_nominations(party, selection, three_applications)
+    url = f"/selections/{selection.pk}/candidates/{ann.pk}/"
+    # Out of scope (another candidate, a member): no private data, no entry.
+    client_for(bob.member.user).get(url)
+    client_for(party.member).get(url)
+    # Her own page: not an officer's lookup.
+    client_for(ann.member.user).get(url)
+    assert not AuditEntry.objects.filter(action="selections.application.view_private").exists()
+    # In scope: the CLP secretary sees and the read is recorded.
+    assert ann.contact_email in client_for(party.clp_secretary).get(url).content.decode()
+    entry = AuditEntry.objects.get(action="selections.application.view_private")
+    assert (entry.actor_id, entry.object_id) == (party.clp_secretary.pk, str(ann.pk))

@@ -9,7 +9,10 @@ token call uses) and django-ninja. The rules are the API's, in the same order an
 same words:
 
 * the token is found by its public prefix and its secret's SHA-256 compared in constant
-  time (``core.tokens``); a revoked token or an inactive login does not authenticate;
+  time (``core.tokens``); a revoked or expired token or an inactive login does not
+  authenticate; a token without the ``write`` scope, or the token of a login that may have
+  to use two-factor authentication (staff, or any office at all) without a second factor,
+  is handed to Django, which applies ``core.mfa`` exactly and answers 403;
 * the caller must be on the ballot's frozen electorate (the ``Elector`` row);
 * the ballot must be open (state and voting window, as :func:`services.ballot_cast`);
 * the paper is checked by :func:`services.validate_choice` — the same function;
@@ -43,6 +46,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
 
+from allauth.mfa.models import Authenticator
 from django.conf import settings
 from django.core import signals
 from django.db import DEFAULT_DB_ALIAS, IntegrityError, connections, router, transaction
@@ -55,7 +59,8 @@ from rankandfile.core import limits
 from rankandfile.core.errors import DomainError
 from rankandfile.core.models import ApiToken, User
 from rankandfile.core.tokens import LAST_USED_RESOLUTION, TOKEN_PREFIX
-from rankandfile.membership.models import Member
+from rankandfile.core.tokens import WRITE as WRITE_SCOPE
+from rankandfile.membership.models import Member, Role
 
 logger = logging.getLogger("django.request")
 
@@ -82,8 +87,12 @@ class _Found:
     token_id: int
     digest: str
     revoked: bool
+    expires_at: dt.datetime
+    scopes: str
     last_used_at: dt.datetime | None
     user_active: bool
+    mfa_check: bool
+    """The login holds an office or is staff and has no second factor: Django decides."""
     elector_id: int | None
     member_id: int | None
     state: str | None
@@ -103,18 +112,30 @@ class _Sql:
         def col(model: Any, name: str) -> str:
             return qn(model._meta.get_field(name).column)
 
-        t, u, m, e, b, o = (
+        t, u, m, e, b, o, r, a = (
             table(ApiToken),
             table(User),
             table(Member),
             table(Elector),
             table(Ballot),
             table(Option),
+            table(Role),
+            table(Authenticator),
+        )
+        # Whether core.mfa must decide: staff, or any office (current or not), and no
+        # authenticator app or security key. Rare for voters; Django then answers.
+        mfa_check = (
+            f"((u.{col(User, 'is_staff')} OR u.{col(User, 'is_superuser')} OR EXISTS "  # noqa: S608 - names from the models
+            f"(SELECT 1 FROM {r} r WHERE r.{col(Role, 'user')} = u.{col(User, 'id')})) "
+            f"AND NOT EXISTS (SELECT 1 FROM {a} a WHERE a.{col(Authenticator, 'user')} = "
+            f"u.{col(User, 'id')} AND a.{col(Authenticator, 'type')} IN ('totp', 'webauthn')))"
         )
         self.read = (
             f"SELECT t.{col(ApiToken, 'id')}, t.{col(ApiToken, 'digest')}, "  # noqa: S608 - names from the models
-            f"t.{col(ApiToken, 'revoked_at')}, t.{col(ApiToken, 'last_used_at')}, "
-            f"u.{col(User, 'is_active')}, e.{col(Elector, 'id')}, e.{col(Elector, 'member')}, "
+            f"t.{col(ApiToken, 'revoked_at')}, t.{col(ApiToken, 'expires_at')}, "
+            f"t.{col(ApiToken, 'scopes')}, t.{col(ApiToken, 'last_used_at')}, "
+            f"u.{col(User, 'is_active')}, {mfa_check}, "
+            f"e.{col(Elector, 'id')}, e.{col(Elector, 'member')}, "
             f"b.{col(Ballot, 'state')}, b.{col(Ballot, 'opens_at')}, "
             f"b.{col(Ballot, 'closes_at')}, b.{col(Ballot, 'method')}, "
             f"b.{col(Ballot, 'seats')}, "
@@ -201,7 +222,7 @@ def _ballot_shape(ballot_id: int, method: str, seats: int) -> Ballot:
 
 
 def _split_token(raw: str) -> tuple[str, str] | None:
-    """``rf_<prefix>_<secret>`` -> (prefix, secret), as ``core.tokens.user_for_token``."""
+    """``rf_<prefix>_<secret>`` -> (prefix, secret), as ``core.tokens.authenticate``."""
     parts = raw.strip().split("_", 2)
     if len(parts) != 3 or parts[0] != TOKEN_PREFIX:
         return None
@@ -233,20 +254,25 @@ def _read(connection: Any, ballot_id: int, prefix: str) -> _Found | None:
         return None
     # One login has at most one member, who is at most once on a ballot's electorate.
     r = rows[0]
+    expires_at = _aware(r[3])
+    assert expires_at is not None
     return _Found(
         token_id=r[0],
         digest=r[1],
         revoked=r[2] is not None,
-        last_used_at=_aware(r[3]),
-        user_active=bool(r[4]),
-        elector_id=r[5],
-        member_id=r[6],
-        state=r[7],
-        opens_at=_aware(r[8]),
-        closes_at=_aware(r[9]),
-        method=r[10],
-        seats=r[11],
-        n_options=r[12],
+        expires_at=expires_at,
+        scopes=r[4],
+        last_used_at=_aware(r[5]),
+        user_active=bool(r[6]),
+        mfa_check=bool(r[7]),
+        elector_id=r[8],
+        member_id=r[9],
+        state=r[10],
+        opens_at=_aware(r[11]),
+        closes_at=_aware(r[12]),
+        method=r[13],
+        seats=r[14],
+        n_options=r[15],
     )
 
 
@@ -360,17 +386,22 @@ def cast_by_token(ballot_id: int, raw_token: str, payload: Any) -> Answer | None
     prefix, secret = split
     connection = connections[router.db_for_write(VoteRecord) or DEFAULT_DB_ALIAS]
     found = _read(connection, ballot_id, prefix)
+    now = timezone.now()
     if (
         found is None
         or found.revoked
+        or found.expires_at <= now
         or not found.user_active
         or not secrets.compare_digest(found.digest, hashlib.sha256(secret.encode()).hexdigest())
+        or WRITE_SCOPE not in found.scopes.split()
+        or found.mfa_check
         or found.elector_id is None
     ):
-        return None  # Django answers: 401, or 403/404 for a caller not on the electorate
+        # Django answers: 401, 403 (scope, two-factor), or 403/404 for a caller not on
+        # the electorate.
+        return None
     assert found.opens_at is not None and found.closes_at is not None
     assert found.method is not None and found.seats is not None
-    now = timezone.now()
     try:
         # The checks of services.ballot_cast, in its order and with its words.
         if found.state != Ballot.State.OPEN or not (found.opens_at <= now < found.closes_at):

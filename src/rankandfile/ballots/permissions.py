@@ -7,6 +7,9 @@
   whose scope covers the ballot (national scrutineers cover everything). Scrutineers never
   see how anyone voted — nobody can.
 - Vote: a member on the frozen electorate, while the ballot is open, once.
+- Explain a member's eligibility (scrutiny page): managers and scrutineers, for members on
+  the ballot's electorate or in its unit only (:func:`lookup_members`); every lookup is
+  audited.
 - See results: managers and scrutineers once counted; after declaration, whoever the
   ballot's visibility names (electorate or public).
 """
@@ -15,12 +18,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.db.models import Q, QuerySet
+from django.db.models import Exists, OuterRef, Q, QuerySet
 
 from rankandfile.ballots.models import Ballot, Elector, Visibility
 from rankandfile.core.errors import NotFound
 from rankandfile.membership import permissions as mp
-from rankandfile.membership.models import CLP, Branch, Region, Role
+from rankandfile.membership.models import CLP, Branch, Member, Region, Role
 
 AnyUser = Any
 
@@ -81,6 +84,24 @@ def _ballot_region_id(ballot: Ballot) -> int | None:
     if ballot.scope_kind == "branch" and ballot.branch is not None:
         return ballot.branch.clp.constituency.region_id
     return None
+
+
+def lookup_members(ballot: Ballot) -> QuerySet[Member]:
+    """Members whose eligibility the ballot's scrutineers and managers may have explained:
+    those on its frozen electorate and those whose record places them in the ballot's
+    unit (the party, or its region, CLP or branch). Anyone else is, to them, simply not on
+    this electorate: a CLP secretary or a CLP's scrutineer cannot read the national roll
+    by trying sequential membership numbers."""
+    on_electorate = Exists(Elector.objects.filter(ballot=ballot, member=OuterRef("pk")))
+    if ballot.scope_kind == "party":
+        unit = Q()
+    elif ballot.scope_kind == "region":
+        unit = Q(clp__constituency__region_id=ballot.region_id)
+    elif ballot.scope_kind == "clp":
+        unit = Q(clp_id=ballot.clp_id)
+    else:
+        unit = Q(branch_id=ballot.branch_id)
+    return Member.objects.filter(on_electorate | unit)
 
 
 def elector_for(user: AnyUser, ballot: Ballot) -> Elector | None:

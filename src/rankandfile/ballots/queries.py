@@ -229,11 +229,13 @@ def ballot_options(ballot: Ballot) -> list[Option]:
     return list(ballot.options.order_by("position"))
 
 
-def token_elector(elector_id: int, ballot_id: int) -> Elector | None:
-    """The elector a ballot-link session names, if it belongs to this ballot."""
+def token_elector(elector_id: int, ballot_id: int, link_digest: str) -> Elector | None:
+    """The elector a ballot-link session names, if it belongs to this ballot and the link
+    the session was opened with is still the elector's current one (not replaced by a
+    reminder or re-invitation, not used)."""
     return (
         Elector.objects.select_related("ballot", "member")
-        .filter(pk=elector_id, ballot_id=ballot_id)
+        .filter(pk=elector_id, ballot_id=ballot_id, token_digest=link_digest)
         .first()
     )
 
@@ -255,8 +257,16 @@ def invitation_progress(ballot: Ballot, *, sending: bool = False) -> dict[str, A
     return progress
 
 
-def member_by_number(number: str) -> Member | None:
-    return Member.objects.filter(membership_number=number.strip().upper()).first()
+def lookup_member(ballot: Ballot, number: str) -> Member | None:
+    """The member with ``number`` if they are on the ballot's electorate or in its unit
+    (``permissions.lookup_members``); ``None`` for anyone else and for unknown numbers
+    alike, so a lookup cannot tell whether a number exists elsewhere in the party."""
+    return (
+        permissions.lookup_members(ballot)
+        .filter(membership_number=number.strip().upper())
+        .select_related("clp", "branch")
+        .first()
+    )
 
 
 def on_electorate(ballot: Ballot, member: Member) -> bool:

@@ -371,8 +371,18 @@ class _CodeTaken(Exception):
     """The drawn tracking code is already on a paper of this ballot (draw again)."""
 
 
+class LinkReplaced(DomainError):
+    """The one-time ballot link a session was opened with has been replaced (a reminder
+    or re-invitation sent a new one) or used: it no longer carries the right to vote."""
+
+
 def ballot_cast(
-    *, ballot: Ballot, elector: Elector, choice: Any, n_options: int | None = None
+    *,
+    ballot: Ballot,
+    elector: Elector,
+    choice: Any,
+    n_options: int | None = None,
+    link_digest: str | None = None,
 ) -> Receipt:
     """Record one vote. Exactly one of two simultaneous submissions by the same member
     succeeds: the unique constraint on :class:`VoteRecord` rejects the other, which gets
@@ -383,6 +393,9 @@ def ballot_cast(
     an existing code (31^10 codes: practically impossible) the whole transaction is rolled
     back and tried again with a new code. ``n_options``: the ballot's number of options
     when the caller has it already (the API reads it with the elector), saving a query.
+    ``link_digest``: for a vote through a one-time link's session, the digest of that
+    link; the vote is refused (:class:`LinkReplaced`) unless it is still the elector's
+    current link, checked and ended in the vote's own transaction.
     """
     now = timezone.now()
     if ballot.state != Ballot.State.OPEN or not (ballot.opens_at <= now < ballot.closes_at):
@@ -396,6 +409,14 @@ def ballot_cast(
         code = new_tracking_code()
         try:
             with transaction.atomic():
+                if link_digest is not None and not (
+                    Elector.objects.filter(pk=elector.pk, token_digest=link_digest).update(
+                        token_digest=None
+                    )
+                ):
+                    raise LinkReplaced(
+                        "this ballot link has been replaced by a newer one or already used"
+                    )
                 try:
                     VoteRecord.objects.create(ballot=ballot, member_id=elector.member_id)
                 except IntegrityError as exc:

@@ -35,6 +35,7 @@ from django.views.decorators.http import require_POST
 
 from rankandfile.ballots import forms, invitations, permissions, queries, services, tally
 from rankandfile.ballots.models import Ballot, Elector, Method
+from rankandfile.core import audit
 from rankandfile.core.errors import DomainError, NotFound
 from rankandfile.membership.eligibility import explain, format_date
 
@@ -266,6 +267,9 @@ def vote_token(request: HttpRequest, secret: str) -> HttpResponse:
         links = dict(request.session.get(LINK_SESSION_KEY, {}))
         links[str(elector.ballot_id)] = {
             "elector": elector.pk,
+            # The link's digest (never the secret): a session opened with a link that is
+            # later replaced (reminder, re-invitation) stops carrying the right to vote.
+            "link": elector.token_digest,
             "expires": (timezone.now() + LINK_LIFETIME).isoformat(),
         }
         request.session.cycle_key()  # a fresh session id for the new right it carries
@@ -275,15 +279,31 @@ def vote_token(request: HttpRequest, secret: str) -> HttpResponse:
     return _no_store(response)
 
 
-def _link_elector(request: HttpRequest, ballot_id: int) -> Elector | None:
+class _LinkGone(Exception):
+    """The session's ballot link has been replaced or used since the session opened."""
+
+
+def _link_elector(request: HttpRequest, ballot_id: int) -> tuple[Elector, str] | None:
+    """The elector and link digest a ballot-link session carries for this ballot; ``None``
+    without one (or once expired); :class:`_LinkGone` once the link was replaced."""
     links = request.session.get(LINK_SESSION_KEY) or {}
     entry = links.get(str(ballot_id))
     if not entry:
         return None
-    if dt.datetime.fromisoformat(entry["expires"]) <= timezone.now():
+    if dt.datetime.fromisoformat(entry["expires"]) <= timezone.now() or not entry.get("link"):
         _forget_link(request, ballot_id)
         return None
-    return queries.token_elector(entry["elector"], ballot_id)
+    elector = queries.token_elector(entry["elector"], ballot_id, entry["link"])
+    if elector is None:
+        _forget_link(request, ballot_id)
+        raise _LinkGone
+    return elector, entry["link"]
+
+
+def _link_gone(request: HttpRequest) -> HttpResponse:
+    response = render(request, "ballots/link_used.html", status=410)
+    response["Referrer-Policy"] = "no-referrer"
+    return _no_store(response)
 
 
 def _forget_link(request: HttpRequest, ballot_id: int) -> None:
@@ -294,16 +314,24 @@ def _forget_link(request: HttpRequest, ballot_id: int) -> None:
 
 def vote(request: HttpRequest, ballot_id: int) -> HttpResponse:
     """The ballot paper, the confirmation step, casting and the receipt."""
-    elector = _link_elector(request, ballot_id)
-    if elector is not None:
+    try:
+        linked = _link_elector(request, ballot_id)
+    except _LinkGone:
+        if not request.user.is_authenticated:
+            return _link_gone(request)
+        linked = None  # a signed-in member may still vote as themself
+    link_digest = None
+    elector: Elector | None
+    if linked is not None:
+        elector, link_digest = linked
         ballot = elector.ballot
     elif not request.user.is_authenticated:
         return redirect_to_login(request.get_full_path())
     else:
         ballot = _ballot(request, ballot_id)
         elector = permissions.elector_for(request.user, ballot)
-        if elector is None:
-            raise Http404("you are not on the electorate of this ballot")
+    if elector is None:
+        raise Http404("you are not on the electorate of this ballot")
     context: dict[str, Any] = {"nav": "ballots", "ballot": ballot}
     if services.has_voted(ballot, elector.member_id):
         _forget_link(request, ballot.pk)
@@ -331,7 +359,12 @@ def vote(request: HttpRequest, ballot_id: int) -> HttpResponse:
         context["carry"] = form.carry()
         return _no_store(render(request, "ballots/confirm.html", context))
     try:
-        receipt = services.ballot_cast(ballot=ballot, elector=elector, choice=form.choice())
+        receipt = services.ballot_cast(
+            ballot=ballot, elector=elector, choice=form.choice(), link_digest=link_digest
+        )
+    except services.LinkReplaced:
+        _forget_link(request, ballot.pk)
+        return _link_gone(request)
     except services.AlreadyVoted as exc:
         context["message"] = str(exc)
         return _no_store(render(request, "ballots/already_voted.html", context, status=409))
@@ -462,15 +495,27 @@ def scrutiny(request: HttpRequest, ballot_id: int) -> HttpResponse:
         "nav": "ballots",
         "ballot": ballot,
         "votes": queries.votes_so_far(ballot),
-        "trail": list(queries.audit_trail(ballot)),
         "can_recount": ballot.state in (Ballot.State.COUNTED, Ballot.State.DECLARED),
     }
     context["turnout_percent"] = queries.percent(context["votes"], ballot.electorate_size)
     lookup = forms.EligibilityLookupForm(request.GET or None)
     context["lookup"] = lookup
     if lookup.is_bound and lookup.is_valid():
-        member = queries.member_by_number(lookup.cleaned_data["number"])
+        number = lookup.cleaned_data["number"].strip().upper()
+        # Only members on this electorate or in the ballot's unit are explained; anyone
+        # else (or an unknown number) gets the same answer and no personal data.
+        member = queries.lookup_member(ballot, number)
+        audit.record_read(
+            actor=request.user,  # type: ignore[arg-type]
+            action="ballots.scrutiny.eligibility_lookup",
+            target=ballot,
+            data={
+                "membership_number": number,
+                "answer": "explained" if member is not None else "not on this electorate",
+            },
+        )
         context["looked_up"] = True
+        context["number"] = number
         if member is not None:
             context["member"] = member
             context["decision"] = explain(member, services.rule_for(ballot))
@@ -478,7 +523,8 @@ def scrutiny(request: HttpRequest, ballot_id: int) -> HttpResponse:
                 queries.on_electorate(ballot, member) if ballot.frozen_at else None
             )
             context["freeze_date"] = format_date(ballot.freeze_date)
-    return render(request, "ballots/scrutiny.html", context)
+    context["trail"] = list(queries.audit_trail(ballot))
+    return _no_store(render(request, "ballots/scrutiny.html", context))
 
 
 @login_required

@@ -27,6 +27,7 @@ from django.views.decorators.http import require_POST
 from rankandfile.campaigns import forms, ics, permissions, queries, services
 from rankandfile.campaigns.fastsign import RATE_VERDICT
 from rankandfile.campaigns.models import Campaign, CampaignEvent, Pledge
+from rankandfile.core import audit
 from rankandfile.core.errors import DomainError, NotFound
 from rankandfile.core.middleware import client_ip
 from rankandfile.core.models import User
@@ -370,10 +371,21 @@ class _Echo:
         return value
 
 
+def _audit_export(request: HttpRequest, campaign: Campaign, fmt: str) -> None:
+    """Exports of signatures (personal data) are audited: who, when, which, how many."""
+    audit.record_read(
+        actor=_actor(request),
+        action="campaigns.signatures.export",
+        target=campaign,
+        data={"format": fmt, "rows": queries.confirmed_signatures(campaign).count()},
+    )
+
+
 @login_required
 def export_csv(request: HttpRequest, slug: str) -> StreamingHttpResponse:
     """Confirmed signatures as CSV, for the campaign's officers only (§2)."""
     campaign = _managed(request, slug)
+    _audit_export(request, campaign, "csv")
     writer = csv.writer(_Echo())
 
     def rows() -> Any:
@@ -404,6 +416,7 @@ def export_pdf(request: HttpRequest, slug: str) -> HttpResponse:
     from rankandfile.campaigns import pdf
 
     campaign = _managed(request, slug)
+    _audit_export(request, campaign, "pdf")
     content = pdf.petition_pdf(
         {
             "campaign": campaign,
@@ -450,6 +463,13 @@ def _event(request: HttpRequest, slug: str, event_id: int) -> tuple[Campaign, Ca
         raise Http404(str(exc)) from exc
 
 
+RSVP_RECORDED = (
+    "Thank you: your reply is recorded. The details and a calendar file are emailed to "
+    "that address when it first replies; replying again keeps the place it has."
+)
+RSVP_FULL = "Sorry, this event is full. If you had already replied, your place stands."
+
+
 def event_detail(request: HttpRequest, slug: str, event_id: int) -> HttpResponse:
     campaign, event = _event(request, slug, event_id)
     initial: dict[str, str] = {}
@@ -479,17 +499,23 @@ def event_detail(request: HttpRequest, slug: str, event_id: int) -> HttpResponse
                     email=form.cleaned_data["email"],
                     user=request.user if request.user.is_authenticated else None,
                 )
+            except services.EventFull:
+                form.add_error(None, RSVP_FULL)
+                status = 409
             except DomainError as exc:
                 form.add_error(None, str(exc))
                 status = 409
             else:
-                messages.success(
-                    request,
-                    "Your place is booked: we have emailed you the details and a calendar file."
-                    if result.created
-                    else "You had already replied to this event with that email address.",
-                )
-                return redirect("campaigns:event", campaign.slug, event.pk)
+                # The same answer whether or not this address had replied before: the
+                # page must not tell anyone who typed an email address whether its
+                # owner is going to a political event.
+                event.refresh_from_db(fields=["rsvp_count"])
+                if not result.created and event.is_full:
+                    form.add_error(None, RSVP_FULL)
+                    status = 409
+                else:
+                    messages.success(request, RSVP_RECORDED)
+                    return redirect("campaigns:event", campaign.slug, event.pk)
         else:
             status = 400
     return render(

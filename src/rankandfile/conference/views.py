@@ -39,6 +39,7 @@ from rankandfile.conference.models import (
     Topic,
 )
 from rankandfile.conference.rulebook import parameters_in_force, rule_book_in_force
+from rankandfile.core import audit
 from rankandfile.core.errors import DomainError, NotFound
 from rankandfile.core.models import User
 from rankandfile.counting.yesno import percent_str
@@ -595,11 +596,18 @@ def delegates(request: HttpRequest, year: int) -> HttpResponse:
     form = forms.DelegateForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         d = form.cleaned_data
+        number = d["membership_number"].strip()
         member = (
             mp.visible_members(request.user)
-            .filter(membership_number=d["membership_number"].strip())
+            .filter(membership_number=number)
             .select_related("clp")
             .first()
+        )
+        audit.record_read(
+            actor=_actor(request),
+            action="conference.delegate.member_lookup",
+            target=conf,
+            data={"membership_number": number, "found": member is not None},
         )
         if member is None:
             form.add_error(

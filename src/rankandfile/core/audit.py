@@ -59,6 +59,23 @@ def record(
     return entry
 
 
+def record_read(
+    *,
+    actor: User | None,
+    action: str,
+    target: models.Model | None = None,
+    data: dict[str, Any] | None = None,
+    label: str | None = None,
+) -> AuditEntry:
+    """Audit a read of personal data (an API read of member records, an export, an
+    officer's lookup of a member by number): who read what, when, from where.
+
+    :func:`record` runs in its own transaction when the read has none; the entry is
+    written before the data leaves the server (a failure to audit is a failure to
+    answer)."""
+    return record(actor=actor, action=action, target=target, data=data, label=label)
+
+
 def _normalise_json(data: Any) -> Any:
     import json
 

@@ -59,13 +59,27 @@ class ApiToken(models.Model):
 
     The token shown once to the member is ``rf_<prefix>_<secret>``; ``prefix`` lets the
     member tell tokens apart and lets the server find the row without scanning.
+
+    A token carries *scopes* (what it may do: see :class:`Scope`), an expiry, and may be
+    revoked; each is checked on every request (``core.tokens.check_token``).
     """
+
+    class Scope(models.TextChoices):
+        READ = "read", "Read (ballots, results, conference business; no member records)"
+        WRITE = "write", "Write (vote, cast cards, submit and rule on amendments)"
+        PERSONAL = "personal", "Personal data (member records you may see)"
 
     user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="api_tokens")
     name = models.CharField(max_length=100)
     prefix = models.CharField(max_length=12, unique=True)
     digest = models.CharField(max_length=64)
+    scopes = models.CharField(
+        max_length=100,
+        default="read",
+        help_text="Space-separated scopes: read, write, personal.",
+    )
     created_at = models.DateTimeField(default=timezone.now)
+    expires_at = models.DateTimeField()
     last_used_at = models.DateTimeField(null=True, blank=True)
     revoked_at = models.DateTimeField(null=True, blank=True)
 
@@ -76,8 +90,16 @@ class ApiToken(models.Model):
         return f"{self.name} (rf_{self.prefix}_…)"
 
     @property
+    def scope_set(self) -> frozenset[str]:
+        return frozenset(self.scopes.split())
+
+    @property
+    def is_expired(self) -> bool:
+        return self.expires_at <= timezone.now()
+
+    @property
     def is_active(self) -> bool:
-        return self.revoked_at is None
+        return self.revoked_at is None and not self.is_expired
 
 
 class AppendOnlyError(RuntimeError):

@@ -1,22 +1,38 @@
-"""Personal API tokens: created and revoked by their owner; only digests are stored."""
+"""Personal API tokens: created and revoked by their owner; only digests are stored.
+
+A token has *scopes* (``read``: everything the owner may read except member records;
+``write``: unsafe methods — voting, cards, amendments; ``personal``: member records), an
+expiry (at most :data:`MAX_LIFETIME`) and can be revoked. Every API request checks all of
+them (:func:`authenticate` then :func:`check_use`), and refuses the token of a login whose
+roles require two-factor authentication while it has none (``core.mfa``): a token is never
+a way round the front door.
+"""
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import secrets
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 from django.db import transaction
 from django.utils import timezone
 
-from rankandfile.core import audit
-from rankandfile.core.errors import PermissionDenied
+from rankandfile.core import audit, mfa
+from rankandfile.core.errors import DomainError, PermissionDenied
 from rankandfile.core.models import ApiToken, User
 
 TOKEN_PREFIX = "rf"  # noqa: S105 - a public marker, not a secret
 LAST_USED_RESOLUTION = 300
 """Seconds: ``last_used_at`` is written at most this often per token (it is for showing
 the owner roughly when a token was last used, not an access log)."""
+
+SCOPES: tuple[str, ...] = tuple(ApiToken.Scope.values)
+READ, WRITE, PERSONAL = "read", "write", "personal"
+DEFAULT_LIFETIME = dt.timedelta(days=90)
+MAX_LIFETIME = dt.timedelta(days=365)
+LIFETIME_CHOICES_DAYS = (7, 30, 90, 365)
 
 
 @dataclass(frozen=True)
@@ -29,14 +45,58 @@ def _digest(secret: str) -> str:
     return hashlib.sha256(secret.encode()).hexdigest()
 
 
+def clean_scopes(scopes: Iterable[str]) -> tuple[str, ...]:
+    """The scopes in canonical order; a clear error for none or an unknown one."""
+    wanted = {s.strip().lower() for s in scopes if s and s.strip()}
+    unknown = sorted(wanted - set(SCOPES))
+    if unknown:
+        raise DomainError(
+            f"unknown token scope {', '.join(unknown)}: choose from {', '.join(SCOPES)}"
+        )
+    if not wanted:
+        raise DomainError(f"choose at least one scope for the token ({', '.join(SCOPES)})")
+    return tuple(s for s in SCOPES if s in wanted)
+
+
 @transaction.atomic
-def api_token_create(*, actor: User, name: str) -> IssuedToken:
-    """Create a token for ``actor``. The returned secret is shown once and never again."""
+def api_token_create(
+    *,
+    actor: User,
+    name: str,
+    scopes: Iterable[str] = SCOPES,
+    lifetime: dt.timedelta = DEFAULT_LIFETIME,
+) -> IssuedToken:
+    """Create a token for ``actor``. The returned secret is shown once and never again.
+
+    Refused (``PermissionDenied``) for a login whose roles require two-factor
+    authentication while it has none; a bad scope or lifetime is a ``DomainError``.
+    """
+    chosen = clean_scopes(scopes)
+    if lifetime <= dt.timedelta(0) or lifetime > MAX_LIFETIME:
+        raise DomainError(
+            f"a token must expire after at least one day and at most {MAX_LIFETIME.days} days"
+        )
+    if mfa.user_must_have_mfa(actor) and not mfa.user_has_mfa(actor):
+        raise PermissionDenied(mfa.MFA_REQUIRED_MESSAGE + " before creating an API token")
     name = name.strip()[:100] or "API token"
     prefix = secrets.token_hex(4)
     secret = secrets.token_urlsafe(32)
-    token = ApiToken.objects.create(user=actor, name=name, prefix=prefix, digest=_digest(secret))
-    audit.record(actor=actor, action="core.api_token.create", target=token)
+    now = timezone.now()
+    token = ApiToken.objects.create(
+        user=actor,
+        name=name,
+        prefix=prefix,
+        digest=_digest(secret),
+        scopes=" ".join(chosen),
+        created_at=now,
+        expires_at=now + lifetime,
+    )
+    audit.record(
+        actor=actor,
+        action="core.api_token.create",
+        target=token,
+        data={"scopes": list(chosen), "expires_at": token.expires_at.isoformat()},
+    )
     return IssuedToken(token=token, secret=f"{TOKEN_PREFIX}_{prefix}_{secret}")
 
 
@@ -53,8 +113,9 @@ def api_token_revoke(*, actor: User, token_id: int) -> ApiToken:
     return token
 
 
-def user_for_token(raw: str) -> User | None:
-    """The active user a presented token belongs to, or ``None``. Constant-time compare."""
+def authenticate(raw: str) -> ApiToken | None:
+    """The live token (with its user) a presented secret belongs to, or ``None``: unknown,
+    wrong secret, revoked, expired, or an inactive login. Constant-time compare."""
     parts = raw.strip().split("_", 2)
     if len(parts) != 3 or parts[0] != TOKEN_PREFIX:
         return None
@@ -66,9 +127,34 @@ def user_for_token(raw: str) -> User | None:
     if not secrets.compare_digest(token.digest, _digest(parts[2])):
         return None
     now = timezone.now()
+    if token.expires_at <= now:
+        return None
     last = token.last_used_at
     if last is None or (now - last).total_seconds() > LAST_USED_RESOLUTION:
         # At most one write per token every few minutes, and a conditional one: of
         # simultaneous first uses only one updates the row.
         ApiToken.objects.filter(pk=token.pk, last_used_at=last).update(last_used_at=now)
-    return token.user
+    return token
+
+
+def check_use(token: ApiToken, needed: Iterable[str]) -> None:
+    """Raise ``PermissionDenied`` (with the reason) unless ``token`` may be used for a
+    request needing the scopes ``needed``: each scope granted, and its owner not one who
+    must have two-factor authentication but has none."""
+    missing = [s for s in needed if s not in token.scope_set]
+    if missing:
+        raise PermissionDenied(
+            f"this API token lacks the {' and '.join(missing)} scope"
+            f"{'s' if len(missing) > 1 else ''} (it has: {', '.join(sorted(token.scope_set))}); "
+            "create a token with the scopes you need on your account page"
+        )
+    if mfa.user_must_have_mfa(token.user) and not mfa.user_has_mfa(token.user):
+        raise PermissionDenied(
+            mfa.MFA_REQUIRED_MESSAGE + "; until then your API tokens do not work"
+        )
+
+
+def user_for_token(raw: str) -> User | None:
+    """The active user a presented live token belongs to, or ``None`` (no scope check)."""
+    token = authenticate(raw)
+    return token.user if token is not None else None

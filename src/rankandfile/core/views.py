@@ -2,18 +2,20 @@
 
 from __future__ import annotations
 
-from allauth.mfa.models import Authenticator
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.db import DatabaseError, connection
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
+from django.utils import timezone
+from django.utils.cache import patch_cache_control
 from django.views import defaults
 from django.views.decorators.http import require_POST
 
 from rankandfile.core import home as home_panels
-from rankandfile.core import limits, taskqueue, tokens
-from rankandfile.core.errors import PermissionDenied
+from rankandfile.core import limits, mfa, taskqueue, tokens
+from rankandfile.core.errors import DomainError, PermissionDenied
+from rankandfile.core.forms import ApiTokenForm
 from rankandfile.core.models import User
 from rankandfile.membership import queries as membership_queries
 
@@ -34,30 +36,56 @@ def home(request: HttpRequest) -> HttpResponse:
 
 @login_required
 def account(request: HttpRequest) -> HttpResponse:
-    """The account page: two-factor status, and personal API tokens (create, revoke).
+    """The account page: two-factor status, and personal API tokens (create with scopes
+    and an expiry, list, revoke).
 
-    A new token's secret is shown once, in this response only; it is never stored.
+    A new token's secret is shown once, in this response only; it is never stored. A
+    login whose roles require two-factor authentication cannot create a token without it.
     """
     user = _user(request)
     issued = None
+    must_have_mfa = mfa.user_must_have_mfa(user)
+    has_mfa = mfa.user_has_mfa(user)
+    form = ApiTokenForm(request.POST or None)
+    status = 200
     if request.method == "POST":
-        issued = tokens.api_token_create(actor=user, name=request.POST.get("name", ""))
-        messages.success(
-            request,
-            f"Token “{issued.token.name}” created. Copy it now: it will not be shown again.",
-        )
-    return render(
+        if form.is_valid():
+            try:
+                issued = tokens.api_token_create(
+                    actor=user,
+                    name=form.cleaned_data["name"],
+                    scopes=form.cleaned_data["scopes"],
+                    lifetime=form.lifetime(),
+                )
+            except DomainError as exc:
+                form.add_error(None, str(exc)[:1].upper() + str(exc)[1:] + ".")
+                status = 400
+            else:
+                messages.success(
+                    request,
+                    f"Token “{issued.token.name}” created. "
+                    "Copy it now: it will not be shown again.",
+                )
+                form = ApiTokenForm()
+        else:
+            status = 400
+    response = render(
         request,
         "core/account.html",
         {
             "nav": "account",
             "issued": issued,
+            "form": form,
             "tokens": list(user.api_tokens.all()),
-            "mfa_enabled": Authenticator.objects.filter(
-                user=user, type=Authenticator.Type.TOTP
-            ).exists(),
+            "now": timezone.now(),
+            "mfa_enabled": has_mfa,
+            "mfa_blocks_tokens": must_have_mfa and not has_mfa,
         },
+        status=status,
     )
+    # The page may carry a new token's secret: never cached.
+    patch_cache_control(response, no_store=True, private=True)
+    return response
 
 
 @login_required

@@ -4,6 +4,11 @@ Every endpoint goes through :mod:`rankandfile.membership.permissions`, exactly a
 pages do: a record or CLP the caller may not see is a 404, never a 403, so ids and slugs
 cannot be probed.
 
+These endpoints return personal data: a token needs the ``personal`` scope
+(``core.apiauth.personal_data_auth``), and every read of records other than the caller's
+own is written to the audit log, like an export (``membership.member.api_read``,
+``membership.clp_members.api_read``).
+
 No ``from __future__ import annotations`` here: django-ninja builds its query-parameter
 models from the evaluated annotations, and a string ``Standing`` would not resolve.
 """
@@ -16,11 +21,19 @@ from django.http import HttpRequest
 from ninja import Router, Schema
 from ninja.pagination import PageNumberPagination, paginate
 
+from rankandfile.core import audit
+from rankandfile.core.apiauth import personal_data_auth
 from rankandfile.core.errors import NotFound
 from rankandfile.membership import permissions, queries
 from rankandfile.membership.models import Member
 
-router = Router(tags=["members"])
+router = Router(tags=["members"], auth=personal_data_auth())
+
+
+def _via(request: HttpRequest) -> dict[str, str]:
+    token = getattr(request, "api_token", None)
+    return {"via": f"token rf_{token.prefix}_…" if token is not None else "session"}
+
 
 Standing = Literal["good", "arrears", "suspended", "lapsed"]
 
@@ -83,9 +96,22 @@ def clp_members(
 ) -> QuerySet[Member]:
     """Search (``q``), filter by branch id and by standing today; 100 a page."""
     clp = permissions.access_managed_clp(request.user, slug)
-    return queries.clp_members(
+    members = queries.clp_members(
         clp.pk, search=q[:100], branch_id=branch, standing=status or ""
     ).select_related("clp")
+    audit.record_read(
+        actor=request.user,  # type: ignore[arg-type]
+        action="membership.clp_members.api_read",
+        target=clp,
+        data={
+            **_via(request),
+            "q": q[:100],
+            "branch": branch,
+            "status": status or "",
+            "page": request.GET.get("page", "1")[:10],
+        },
+    )
+    return members
 
 
 @router.get(
@@ -94,4 +120,13 @@ def clp_members(
     summary="One member's record (if you may see it)",
 )
 def member(request: HttpRequest, member_id: int) -> Member:
-    return permissions.access_member(request.user, member_id)
+    found = permissions.access_member(request.user, member_id)
+    if found.user_id is None or found.user_id != request.user.pk:
+        audit.record_read(
+            actor=request.user,  # type: ignore[arg-type]
+            action="membership.member.api_read",
+            target=found,
+            label=found.membership_number,
+            data=_via(request),
+        )
+    return found

@@ -12,6 +12,7 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils.cache import patch_vary_headers
 
+from rankandfile.core import audit
 from rankandfile.core.errors import NotFound
 from rankandfile.membership import permissions, queries
 
@@ -57,6 +58,14 @@ def clp_members(request: HttpRequest, slug: str) -> HttpResponse:
         standing = ""
     members = queries.clp_members(clp.pk, search=search, branch_id=branch_id, standing=standing)
     page = Paginator(members, MEMBERS_PER_PAGE).get_page(request.GET.get("page"))
+    # Reading a CLP's roll is reading personal data: audited, page by page and search by
+    # search (the htmx fragment included), like the API and exports.
+    audit.record_read(
+        actor=request.user,  # type: ignore[arg-type]
+        action="membership.clp_members.view",
+        target=clp,
+        data={"q": search, "branch": branch_id, "status": standing, "page": page.number},
+    )
     htmx = getattr(request, "htmx", None)
     partial = bool(htmx) and not htmx.history_restore_request  # type: ignore[union-attr]
     template = "membership/_member_rows.html" if partial else "membership/clp_members.html"
@@ -89,6 +98,13 @@ def member_detail(request: HttpRequest, member_id: int) -> HttpResponse:
         raise Http404(str(exc)) from exc
     can_manage = permissions.can_manage_member(request.user, member)
     me = permissions.own_member(request.user)
+    if me is None or me.pk != member.pk:
+        audit.record_read(
+            actor=request.user,  # type: ignore[arg-type]
+            action="membership.member.view",
+            target=member,
+            label=member.membership_number,
+        )
     return render(
         request,
         "membership/member_detail.html",

@@ -19,6 +19,7 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
 from rankandfile.ballots.permissions import elector_for
+from rankandfile.core import audit
 from rankandfile.core.errors import DomainError, NotFound
 from rankandfile.membership.models import Affiliate, Branch
 from rankandfile.membership.permissions import own_member
@@ -166,6 +167,15 @@ def candidate(request: HttpRequest, selection_id: int, application_id: int) -> H
     if row is None:
         raise Http404("no such candidate")
     application = row.application
+    private = permissions.can_see_private(request.user, application)
+    is_own = member is not None and member.pk == application.member_id
+    if private and not is_own:
+        # An officer reading an applicant's contact, equality and union details.
+        audit.record_read(
+            actor=request.user,  # type: ignore[arg-type]
+            action="selections.application.view_private",
+            target=application,
+        )
     return render(
         request,
         "selections/candidate.html",
@@ -174,9 +184,9 @@ def candidate(request: HttpRequest, selection_id: int, application_id: int) -> H
             "selection": selection,
             "application": application,
             "nominations": row.nominations,
-            "private": permissions.can_see_private(request.user, application),
+            "private": private,
             "record": queries.mp_record(application.mp),
-            "own": member is not None and member.pk == application.member_id,
+            "own": is_own,
         },
     )
 
