@@ -10,7 +10,7 @@ import json
 from typing import Any
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
 from rankandfile.ballots import fastvote
@@ -93,6 +93,8 @@ def test_any_nesting_is_a_clear_4xx(
     kind: str,
     wrap: bool,
 ) -> None:
+    # {"choice": [1]} is a valid paper, and a recorded vote would outlive the example.
+    assume(not (wrap and depth == 1 and kind == "list"))
     inner = nested(depth, 1, kind)
     body = {"choice": inner} if wrap else inner
     raw = json.dumps(body).encode() if depth < 500 else None
