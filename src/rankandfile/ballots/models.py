@@ -6,6 +6,11 @@ both use random UUID primary keys and the only time kept is the ballot's own. A 
 ``tracking_code`` is random and shown once to the voter; nothing stores which voter
 received it. ``tests/ballots/test_secrecy.py`` walks the schema and the admin to prove
 there is no path from a member to their paper.
+
+Against a reader of the database itself (transaction ids, row order), papers of an open
+ballot exist only as :class:`SealedPaper` rows, encrypted under a key that is not in the
+database, and become :class:`Paper` rows, in random order, in the closing transaction
+(``ballots.secrecy``, docs/decisions/0011-secrecy-mixer.md).
 """
 
 from __future__ import annotations
