@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from voting.loadgen import Job, Outcome, Run
 
 _CSRF_FIELD = re.compile(rb'name="csrfmiddlewaretoken" value="([^"]+)"')
+_ALREADY = b"You have already voted"
 _CODE = re.compile(rb'id="tracking-code">([A-Z0-9]{10})<')
 
 
@@ -55,9 +56,9 @@ class WebRun(Run):
                 conn.close()
             jar.update(_cookies(resp))
             field = _CSRF_FIELD.search(page)
-            if resp.status != 200 or field is None:
+            if resp.status != 200 or field is None or _ALREADY in page:
                 out.done = got
-                if resp.status == 200 and b"already" in page:
+                if resp.status == 200 and _ALREADY in page:
                     out.status = 409
                 else:
                     out.status = resp.status
@@ -88,7 +89,7 @@ class WebRun(Run):
         code = _CODE.search(data)
         if resp.status == 200 and code is not None:
             out.status, out.code = 201, code.group(1).decode()
-        elif resp.status == 409:
+        elif resp.status == 409 or (resp.status == 200 and _ALREADY in data):
             out.status = 409
         else:
             out.status = resp.status

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.db.models import Q, QuerySet
+from django.db.models import Exists, OuterRef, Q, QuerySet
 
 from rankandfile.ballots.models import Ballot, Elector, Visibility
 from rankandfile.core.errors import NotFound
@@ -114,7 +114,10 @@ def visible_ballots(user: AnyUser) -> QuerySet[Ballot]:
     cond = Q(state=Ballot.State.DECLARED, results_visibility=Visibility.PUBLIC)
     member = mp.own_member(user)
     if member is not None:
-        cond |= Q(electors__member=member)
+        # EXISTS, not a join: one probe of the unique (ballot, member) index per ballot,
+        # where a join under the OR below made PostgreSQL read a ballot's whole
+        # electorate (a third of a second for 500,000 electors, on every ballot page).
+        cond |= Q(Exists(Elector.objects.filter(ballot_id=OuterRef("pk"), member=member)))
     clps = mp.officer_clp_ids(user) | {r.clp_id for r in _scrutineer_roles(user) if r.clp_id}
     regions = mp.officer_region_ids(user) | {
         r.region_id for r in _scrutineer_roles(user) if r.region_id
