@@ -84,6 +84,7 @@ bench-import: bench-deps
 bench-voting: bench-deps
 	$(BIN)/python bench/bench_voting.py load
 	$(BIN)/python bench/bench_voting.py kill
+	$(BIN)/python bench/bench_voting.py web
 	$(BIN)/python bench/bench_voting.py timings
 
 bench-conference: bench-deps

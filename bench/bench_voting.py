@@ -70,6 +70,7 @@ sys.path.insert(0, str(BENCH))
 import bench_eligibility as be  # noqa: E402 - bench/ is put on the path just above
 from voting.loadgen import Job, Outcome, Run, Voter, percentile, schedule  # noqa: E402
 from voting.server import Gunicorn, cpu_seconds, free_port  # noqa: E402
+from voting.webjourney import WebRun  # noqa: E402
 
 CANDIDATES = ["Ash", "Bell", "Carr", "Dunn", "Ekwe", "Ford", "Gill", "Hale"]
 CODE_ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"
@@ -77,7 +78,8 @@ CODE_ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"
 
 def parse_args() -> argparse.Namespace:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
-    p.add_argument("mode", choices=["load", "kill", "timings"])
+    p.add_argument("mode", choices=["load", "kill", "web", "timings"])
+    p.add_argument("--port", type=int, default=0, help="gunicorn's port (default: a free one)")
     p.add_argument("--server", default="postgres://postgres@127.0.0.1:5432")
     p.add_argument("--db", default=None, help="default rankandfile_bench_vote[_1m]")
     p.add_argument("--members", type=int, default=None, help="default 700,000 (1,400,000)")
@@ -272,11 +274,14 @@ def random_ranking(rng: random.Random) -> list[int]:
 
 
 # --- load ---------------------------------------------------------------------------------
-def server_env(url: str) -> dict[str, str]:
+def server_env(url: str, secret_key: str) -> dict[str, str]:
+    """The production profile. The mixing task runs in the request that completes a batch
+    (the immediate task backend): no separate worker process is started."""
     env = dict(os.environ)
     env.update(
         RANKANDFILE_ENV="production",
-        SECRET_KEY=secrets.token_urlsafe(50),
+        SECRET_KEY=secret_key,
+        TASKS_BACKEND="django_tasks.backends.immediate.ImmediateBackend",
         ALLOWED_HOSTS="127.0.0.1",
         SECURE_SSL_REDIRECT="0",
         DATABASE_URL=url,
@@ -353,10 +358,15 @@ def per_second(outcomes: list[Outcome], duration: float) -> list[int]:
 
 def run_load(args: argparse.Namespace) -> None:
     url, load_s = prepare(args)
+    from django.conf import settings
     from django.db import connections
 
     from rankandfile.ballots.models import Ballot, Paper, VoteRecord
 
+    # The server's secret, here too: the close (in this process) opens the sealed papers.
+    secret_key = secrets.token_urlsafe(50)
+    settings.SECRET_KEY = secret_key
+    settings.BALLOT_SECRECY_KEY = ""
     reusable = (
         Ballot.objects.filter(state=Ballot.State.OPEN, title__startswith="Bench ballot")
         .order_by("-pk")
@@ -373,10 +383,14 @@ def run_load(args: argparse.Namespace) -> None:
     _members, tokens, tag = issue_tokens(ballot, args.voters + n_probe, args.seed + ballot.pk)
     probe_tokens = tokens[args.voters :]
     rng = random.Random(args.seed)
-    voters = [
-        Voter(token=t, body=json.dumps({"choice": random_ranking(rng)}).encode())
-        for t in tokens[: args.voters]
-    ]
+    if args.mode == "web":
+        sessions = issue_sessions(tag, args.voters)
+        voters = [Voter(token=key, body=form_body(random_ranking(rng))) for key in sessions]
+    else:
+        voters = [
+            Voter(token=t, body=json.dumps({"choice": random_ranking(rng)}).encode())
+            for t in tokens[: args.voters]
+        ]
     n_votes = int(args.rate * args.duration)
     jobs = schedule(n_votes, args.rate, args.dup_rate, args.twin_share, rng)
     if n_votes > len(voters):
@@ -390,27 +404,43 @@ def run_load(args: argparse.Namespace) -> None:
     OUT.mkdir(parents=True, exist_ok=True)
     server_log = OUT / f"bench_voting_{args.mode}_gunicorn.log"
     server_log.unlink(missing_ok=True)
-    port = free_port()
+    port = args.port or free_port()
     server = Gunicorn(
         gunicorn=str(Path(sys.executable).with_name("gunicorn")),
         port=port,
-        env=server_env(url),
+        env=server_env(url, secret_key),
         log=server_log,
         workers=args.workers,
         threads=args.threads,
         worker_class=args.worker_class,
         preload=not args.no_preload,
     )
+    if args.mode == "web":  # the production profile serves static files by their manifest
+        import subprocess
+
+        rankandfile = str(Path(sys.executable).with_name("rankandfile"))
+        subprocess.run(
+            [rankandfile, "collectstatic", "--no-input", "-v", "0"],
+            env=server_env(url, secret_key),
+            check=True,
+        )
     probe = f"/api/v1/ballots/{ballot.pk}"
-    run = Run(
+    run_class = WebRun if args.mode == "web" else Run
+    run = run_class(
         host="127.0.0.1",
         port=port,
-        path=f"/api/v1/ballots/{ballot.pk}/vote",
+        path=(
+            f"/ballots/{ballot.pk}/vote/"
+            if args.mode == "web"
+            else f"/api/v1/ballots/{ballot.pk}/vote"
+        ),
         voters=voters,
         jobs=jobs,
         connections=args.connections,
         deadline=args.duration + max(30.0, args.duration / 2),
     )
+    if isinstance(run, WebRun):
+        run.timings = {}
     kill: dict[str, float] = {}
 
     def killer(t0: float) -> None:
@@ -506,6 +536,9 @@ def report_load(
     in_flight_voters = {o.voter for o in in_flight}
     other = Counter(o.status for o in outcomes if o.status not in (201, 409, None))
 
+    sealed = secrecy_while_open(ballot)
+    close_s = close_now(ballot)
+    after_close = secrecy_after_close(ballot)
     papers = set(Paper.objects.filter(ballot=ballot).values_list("tracking_code", flat=True))
     # With --reuse the ballot may hold earlier runs' votes: count only this run's.
     n_papers = Paper.objects.filter(ballot=ballot).count() - before["papers"]
@@ -542,6 +575,19 @@ def report_load(
         "unacknowledged-but-counted only for requests in flight": unacked_counted
         <= in_flight_voters,
         "no unexpected statuses": not other and not retry_other,
+        "while open: no paper in the clear": sealed["clear"] == 0,
+        "while open: no mixed paper shares a transaction id with a vote record": sealed[
+            "mixed_links"
+        ]
+        == 0,
+        "while open: every mixer transaction moved at least 50 papers": sealed["min_batch"] >= 50
+        or sealed["mixed"] == 0,
+        "after the close: the xmin join links no paper to a vote record or an elector": (
+            after_close["links"] == 0
+        ),
+        "after the close: every paper written by one transaction, the close's": after_close["xmins"]
+        <= 1,
+        "after the close: no sealed paper left": after_close["sealed"] == 0,
     }
 
     lat = summarise_latency([o for o in firsts + dups + twins if not o.error])
@@ -602,7 +648,7 @@ def report_load(
         f"+ one 409 |"
     )
     n_answers = sum(1 for o in outcomes if o.status is not None)
-    if n_answers and args.mode == "load":
+    if n_answers and args.mode in ("load", "web"):
         per = {k: 1000 * v / n_answers for k, v in cpu.items()}
         own = per["server"] + per["database"] + per["generator"]
         print(
@@ -616,6 +662,29 @@ def report_load(
             f"| CPU used by other work on the machine during the run | 0 | "
             f"{others:.0f} core-seconds of {(os.cpu_count() or 1) * wall:.0f} available |"
         )
+    if isinstance(run, WebRun) and run.timings:
+        journeys = [o for o in firsts if o.status == 201 and id(o) in run.timings]
+        gets = sorted(run.timings[id(o)][0] for o in journeys)
+        posts = sorted(run.timings[id(o)][1] for o in journeys)
+        print(
+            f"| web journey: GET ballot page p50 / p95 / p99 (201 votes) | | "
+            f"{percentile(gets, 50):.0f} / {percentile(gets, 95):.0f} / "
+            f"{percentile(gets, 99):.0f} ms |"
+        )
+        print(
+            f"| web journey: POST cast p50 / p95 / p99 (201 votes) | | "
+            f"{percentile(posts, 50):.0f} / {percentile(posts, 95):.0f} / "
+            f"{percentile(posts, 99):.0f} ms |"
+        )
+    print(
+        f"| sealed papers when the load ended: pending / in the sealed box (mixer "
+        f"transactions, smallest batch) | | {sealed['pending']:,} / {sealed['mixed']:,} "
+        f"({sealed['batches']}, {sealed['min_batch']}) |"
+    )
+    print(
+        f"| close: open {sealed['pending'] + sealed['mixed']:,} sealed papers into the box, "
+        f"count, publish (+ VACUUM) | | {close_s:.1f} s |"
+    )
     print(f"| papers / vote records in the database | | {n_papers:,} / {n_records:,} |")
     if run.skipped:
         print(
@@ -645,6 +714,124 @@ def report_load(
     print(f"- targets (>= {args.rate:.0f} votes/s, p99 < 250 ms): {'met' if met else 'NOT met'}")
     if not all(checks.values()):
         sys.exit(1)
+
+
+def form_body(ranking: list[int]) -> bytes:
+    """The ballot page's form for a ranking: ``pref_<position>=<preference>``."""
+    return "&".join(f"pref_{p}={rank}" for rank, p in enumerate(ranking, start=1)).encode()
+
+
+def issue_sessions(tag: str, n: int) -> list[str]:
+    """A logged-in session (the database session backend, as production) for each of the
+    first ``n`` logins of this batch, in their order; their session keys."""
+    import datetime as dt_
+
+    from django.contrib.auth.hashers import make_password
+    from django.contrib.sessions.backends.db import SessionStore
+    from django.db import connection
+    from django.utils import timezone
+
+    from rankandfile.core.models import User
+
+    password = make_password(None)  # unusable; the session hash covers the stored value
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "UPDATE core_user SET password = %s WHERE email LIKE %s",
+            [password, f"voter-{tag}-%@bench.invalid"],
+        )
+        cursor.execute(
+            "SELECT id, email FROM core_user WHERE email LIKE %s", [f"voter-{tag}-%@bench.invalid"]
+        )
+        user_of = {email: uid for uid, email in cursor.fetchall()}
+    auth_hash = User(password=password).get_session_auth_hash()
+    store = SessionStore()
+    expires = timezone.now() + dt_.timedelta(days=1)
+    keys = [secrets.token_hex(16) for _ in range(n)]
+    with (
+        connection.cursor() as cursor,
+        cursor.cursor.copy(
+            "COPY django_session (session_key, session_data, expire_date) FROM STDIN"
+        ) as copy,
+    ):
+        for i, key in enumerate(keys):
+            data = {
+                "_auth_user_id": str(user_of[f"voter-{tag}-{i}@bench.invalid"]),
+                "_auth_user_backend": "django.contrib.auth.backends.ModelBackend",
+                "_auth_user_hash": auth_hash,
+            }
+            copy.write_row((key, store.encode(data), expires))
+    return keys
+
+
+def secrecy_while_open(ballot: Any) -> dict[str, int]:
+    """What a copy of the database taken when the load ended shows of the ballot's papers."""
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT COUNT(*) FROM ballots_paper WHERE ballot_id = %s", [ballot.pk])
+        clear = cursor.fetchone()[0]
+        cursor.execute(
+            "SELECT COUNT(*) FILTER (WHERE NOT mixed), COUNT(*) FILTER (WHERE mixed) "
+            "FROM ballots_sealedpaper WHERE ballot_id = %s",
+            [ballot.pk],
+        )
+        pending, mixed = cursor.fetchone()
+        cursor.execute(
+            "SELECT COUNT(*) FROM ballots_sealedpaper s JOIN ballots_voterecord v "
+            "ON s.xmin = v.xmin AND s.ballot_id = v.ballot_id WHERE s.ballot_id = %s AND s.mixed",
+            [ballot.pk],
+        )
+        mixed_links = cursor.fetchone()[0]
+        cursor.execute(
+            "SELECT COUNT(*), COALESCE(MIN(n), 0) FROM (SELECT COUNT(*) AS n FROM "
+            "ballots_sealedpaper WHERE ballot_id = %s AND mixed GROUP BY xmin::text) b",
+            [ballot.pk],
+        )
+        batches, min_batch = cursor.fetchone()
+    return {
+        "clear": clear,
+        "pending": pending,
+        "mixed": mixed,
+        "mixed_links": mixed_links,
+        "batches": batches,
+        "min_batch": min_batch,
+    }
+
+
+def close_now(ballot: Any) -> float:
+    """Move the ballot's closing time to now and close it (open the sealed papers, count,
+    publish); the seconds it took."""
+    from django.utils import timezone
+
+    from rankandfile.ballots import tally
+    from rankandfile.ballots.models import Ballot
+
+    Ballot.objects.filter(pk=ballot.pk).update(closes_at=timezone.now())
+    started = time.perf_counter()
+    tally.ballot_close(actor=None, ballot=Ballot.objects.get(pk=ballot.pk))
+    return time.perf_counter() - started
+
+
+def secrecy_after_close(ballot: Any) -> dict[str, int]:
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT (SELECT COUNT(*) FROM ballots_paper p JOIN ballots_voterecord v "
+            "ON p.xmin = v.xmin AND p.ballot_id = v.ballot_id WHERE p.ballot_id = %s) + "
+            "(SELECT COUNT(*) FROM ballots_paper p JOIN ballots_elector e "
+            "ON p.xmin = e.xmin AND p.ballot_id = e.ballot_id WHERE p.ballot_id = %s)",
+            [ballot.pk, ballot.pk],
+        )
+        links = cursor.fetchone()[0]
+        cursor.execute(
+            "SELECT COUNT(DISTINCT xmin::text) FROM ballots_paper WHERE ballot_id = %s",
+            [ballot.pk],
+        )
+        xmins = cursor.fetchone()[0]
+        cursor.execute("SELECT COUNT(*) FROM ballots_sealedpaper WHERE ballot_id = %s", [ballot.pk])
+        sealed = cursor.fetchone()[0]
+    return {"links": links, "xmins": xmins, "sealed": sealed}
 
 
 def issued_members(batch: str, n: int) -> dict[int, int]:

@@ -304,5 +304,11 @@ RANKANDFILE_HOME_PANELS = [
 # The public address used in emailed links (ballot invitations, confirmations).
 RANKANDFILE_BASE_URL = os.environ.get("RANKANDFILE_BASE_URL", "http://127.0.0.1:8000").rstrip("/")
 BALLOT_EMAILS_PER_SECOND = float(os.environ.get("BALLOT_EMAILS_PER_SECOND", "20"))
+# Ballot secrecy (ballots.secrecy, docs/decisions/0014-secrecy-mixer.md): the secret the
+# papers of open ballots are sealed with — never stored in the database. Defaults to
+# SECRET_KEY; if set, keep it (and SECRET_KEY) unchanged while any ballot is open.
+BALLOT_SECRECY_KEY = os.environ.get("BALLOT_SECRECY_KEY", "")
+# Pending papers are moved into the sealed box this many (at least 50) at a time.
+BALLOT_MIX_BATCH = max(50, int(os.environ.get("BALLOT_MIX_BATCH", "100")))
 # Reference data shipped inside the package (Commons divisions and MPs; data/README.md).
 REFERENCE_DATA_DIR = Path(os.environ.get("RANKANDFILE_REFERENCE_DATA", BASE_DIR / "data"))

@@ -15,8 +15,9 @@ from zoneinfo import ZoneInfo
 import factory
 from factory.django import DjangoModelFactory
 
-from rankandfile.ballots import services
-from rankandfile.ballots.models import Ballot, Elector, Method, Option
+from rankandfile.ballots import secrecy, services
+from rankandfile.ballots.models import Ballot, Elector, Method, Option, SealedPaper
+from rankandfile.ballots.tally import PaperRow
 from rankandfile.membership.models import CLP, Member
 from tests.membership.factories import CLPFactory, MemberFactory
 
@@ -87,3 +88,19 @@ def open_ballot(clp: CLP | None = None, *, voters: int = 3, **kwargs: Any) -> Ba
 
 def electors(ballot: Ballot) -> list[Elector]:
     return list(Elector.objects.filter(ballot=ballot).select_related("member").order_by("pk"))
+
+
+def sealed_papers(ballot: Ballot) -> list[PaperRow]:
+    """The papers cast so far on an open ballot, opened with the secret (as the close
+    will): tests check what was cast without closing the ballot."""
+    return [
+        PaperRow(*secrecy.unseal(ballot.pk, blob))
+        for blob in SealedPaper.objects.filter(ballot=ballot).values_list("sealed", flat=True)
+    ]
+
+
+def sealed_paper(ballot: Ballot) -> PaperRow:
+    """The one paper cast so far on an open ballot."""
+    papers = sealed_papers(ballot)
+    assert len(papers) == 1, papers
+    return papers[0]

@@ -16,7 +16,8 @@ from django.test import Client
 from django.test.utils import CaptureQueriesContext
 
 from rankandfile.ballots import services, tally
-from rankandfile.ballots.models import Ballot, Paper, VoteRecord
+from rankandfile.ballots.models import Ballot, SealedPaper, VoteRecord
+from tests.ballots.factories import sealed_paper
 from tests.conftest import Party, issue_token
 from tests.membership.test_permissions import ROLES
 
@@ -190,7 +191,7 @@ def test_anonymous_is_401(party: Party, ballot: Ballot) -> None:
         f"{API}/ballots/{ballot.pk}/vote", {"choice": [0]}, content_type="application/json"
     )
     assert response.status_code == 401
-    assert not Paper.objects.exists()
+    assert not SealedPaper.objects.exists()
 
 
 # --- Voting -----------------------------------------------------------------------------
@@ -203,7 +204,7 @@ def test_cast_vote(party: Party, ballot: Ballot, auth: str) -> None:
     assert body["ballot"] == ballot.pk
     code = body["tracking_code"]
     assert len(code) == 10
-    paper = Paper.objects.get(ballot=ballot)
+    paper = sealed_paper(ballot)
     assert paper.tracking_code == code
     assert paper.choice == [1, 0]
     assert VoteRecord.objects.filter(ballot=ballot, member=party.me).count() == 1
@@ -217,7 +218,7 @@ def test_second_vote_is_409_and_casts_nothing(party: Party, ballot: Ballot, auth
     again = post(client, url, {"choice": [2, 1]})
     assert again.status_code == 409
     assert again.json() == {"detail": "your vote is already recorded for this ballot"}
-    assert Paper.objects.filter(ballot=ballot).count() == 1
+    assert SealedPaper.objects.filter(ballot=ballot).count() == 1
     assert VoteRecord.objects.filter(ballot=ballot).count() == 1
 
 
@@ -239,7 +240,7 @@ def test_invalid_choice_is_400_with_the_reason(
     response = post(client, f"{API}/ballots/{ballot.pk}/vote", {"choice": choice})
     assert response.status_code == 400
     assert response.json() == {"detail": message}
-    assert not Paper.objects.exists()
+    assert not SealedPaper.objects.exists()
     assert not VoteRecord.objects.exists()
     # The member may still vote properly afterwards.
     assert post(client, f"{API}/ballots/{ballot.pk}/vote", {"choice": [0]}).status_code == 201
@@ -251,7 +252,7 @@ def test_invalid_choice_is_400_with_the_reason(
 def test_malformed_body_is_422(party: Party, ballot: Ballot, body: dict[str, Any]) -> None:
     response = post(bearer(party, "member"), f"{API}/ballots/{ballot.pk}/vote", body)
     assert response.status_code == 422
-    assert not Paper.objects.exists()
+    assert not SealedPaper.objects.exists()
 
 
 @pytest.mark.parametrize("auth", AUTHS)
@@ -263,7 +264,7 @@ def test_non_electors_cannot_vote(party: Party, ballot: Ballot, role: str, auth:
         assert response.json() == {"detail": "you are not on the electorate of this ballot"}
     else:
         assert response.status_code == 404
-    assert not Paper.objects.exists()
+    assert not SealedPaper.objects.exists()
     assert not VoteRecord.objects.exists()
 
 
@@ -273,7 +274,7 @@ def test_member_not_on_the_frozen_electorate_cannot_vote(party: Party) -> None:
     assert not ballot.electors.filter(member=party.me).exists()
     response = post(bearer(party, "member"), f"{API}/ballots/{ballot.pk}/vote", {"choice": [0]})
     assert response.status_code == 404  # and the ballot is not among hers at all
-    assert not Paper.objects.exists()
+    assert not SealedPaper.objects.exists()
 
 
 def test_session_vote_needs_csrf(party: Party, ballot: Ballot) -> None:
@@ -282,7 +283,7 @@ def test_session_vote_needs_csrf(party: Party, ballot: Ballot) -> None:
         f"{API}/ballots/{ballot.pk}/vote", {"choice": [0]}, content_type="application/json"
     )
     assert response.status_code == 403
-    assert not Paper.objects.exists()
+    assert not SealedPaper.objects.exists()
 
 
 @pytest.mark.parametrize("when", ["before", "after"])
@@ -293,7 +294,7 @@ def test_vote_outside_the_voting_window_is_400(party: Party, ballot: Ballot, whe
         response = post(client, f"{API}/ballots/{ballot.pk}/vote", {"choice": [0]})
     assert response.status_code == 400
     assert response.json() == {"detail": "this ballot is not open for voting"}
-    assert not Paper.objects.exists()
+    assert not SealedPaper.objects.exists()
 
 
 def test_vote_in_a_draft_ballot_is_400(party: Party) -> None:
@@ -317,7 +318,7 @@ def test_yes_no_ballot(party: Party, auth: str) -> None:
     assert refused.json() == {"detail": "choose yes, no or abstain"}
     assert post(client, url, {"choice": [0]}).json() == {"detail": "choose yes, no or abstain"}
     assert post(client, url, {"choice": "abstain"}).status_code == 201
-    assert Paper.objects.get(ballot=ballot).choice == "abstain"
+    assert sealed_paper(ballot).choice == "abstain"
 
 
 def test_casting_takes_a_bounded_number_of_queries(party: Party, ballot: Ballot) -> None:

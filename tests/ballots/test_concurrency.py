@@ -32,9 +32,9 @@ import time_machine
 from django.db import connection
 
 from rankandfile.ballots import services
-from rankandfile.ballots.models import Ballot, Elector, Paper, VoteRecord
+from rankandfile.ballots.models import Ballot, Elector, SealedPaper, VoteRecord
 from rankandfile.ballots.services import AlreadyVoted, Receipt
-from tests.ballots.factories import DURING, electors, open_ballot
+from tests.ballots.factories import DURING, electors, open_ballot, sealed_papers
 
 
 def _require_postgres_if_asked() -> None:
@@ -90,8 +90,8 @@ def check_exactly_one(ballot: Ballot, elector: Elector, outcomes: list[Any]) -> 
     assert len(refused) == len(outcomes) - 1, outcomes
     assert all("already recorded" in str(o) for o in refused)
     assert VoteRecord.objects.filter(ballot=ballot, member_id=elector.member_id).count() == 1
-    papers = Paper.objects.filter(ballot=ballot)
-    assert list(papers.values_list("tracking_code", flat=True)) == [receipts[0].tracking_code]
+    papers = sealed_papers(ballot)
+    assert [p.tracking_code for p in papers] == [receipts[0].tracking_code]
 
 
 @pytest.mark.postgres
@@ -147,5 +147,5 @@ def test_simultaneous_submissions_by_different_members_all_count() -> None:
             thread.join(timeout=60)
     assert all(isinstance(o, Receipt) for o in outcomes), outcomes
     assert len(outcomes) == 4
-    assert Paper.objects.filter(ballot=ballot).count() == 4
+    assert SealedPaper.objects.filter(ballot=ballot).count() == 4
     assert VoteRecord.objects.filter(ballot=ballot).count() == 4

@@ -23,9 +23,10 @@ from django.test import Client, RequestFactory
 from django.test.utils import CaptureQueriesContext
 
 from rankandfile.ballots import fastvote, services
-from rankandfile.ballots.models import Ballot, Elector, Paper, VoteRecord
+from rankandfile.ballots.models import Ballot, Elector, SealedPaper, VoteRecord
 from rankandfile.core.models import ApiToken
 from rankandfile.core.tokens import api_token_create
+from tests.ballots.factories import sealed_paper, sealed_papers
 from tests.ballots.test_api import AFTER_CLOSE, NOW, OPENS, make_ballot
 from tests.conftest import Party, issue_token
 
@@ -131,7 +132,7 @@ def test_a_token_vote_is_cast_by_the_fast_path(
     body = response.json()
     assert body["ballot"] == ballot.pk
     assert body["message"].startswith("your vote is recorded")
-    paper = Paper.objects.get(ballot=ballot)
+    paper = sealed_paper(ballot)
     assert paper.tracking_code == body["tracking_code"]
     assert len(body["tracking_code"]) == 10
     assert paper.choice == [1, 0]
@@ -173,9 +174,9 @@ def test_a_second_vote_is_409_and_casts_nothing(
     assert again.status_code == 409
     assert not again.by_django
     assert again.json() == {"detail": "your vote is already recorded for this ballot"}
-    assert Paper.objects.filter(ballot=ballot).count() == 1
+    assert SealedPaper.objects.filter(ballot=ballot).count() == 1
     assert VoteRecord.objects.filter(ballot=ballot).count() == 1
-    assert Paper.objects.get(ballot=ballot).choice == [0]
+    assert sealed_paper(ballot).choice == [0]
 
 
 def test_a_vote_cast_on_the_pages_then_by_token_is_409(
@@ -185,7 +186,7 @@ def test_a_vote_cast_on_the_pages_then_by_token_is_409(
     services.ballot_cast(ballot=ballot, elector=elector, choice=[2])
     again = call(app, url(ballot), {"choice": [0]}, token_for(party))
     assert again.status_code == 409
-    assert Paper.objects.filter(ballot=ballot).count() == 1
+    assert SealedPaper.objects.filter(ballot=ballot).count() == 1
 
 
 @pytest.mark.parametrize(
@@ -206,7 +207,7 @@ def test_an_invalid_paper_is_400_with_the_api_s_words(
     assert response.status_code == 400
     assert not response.by_django
     assert response.json() == {"detail": message}
-    assert not Paper.objects.exists()
+    assert not SealedPaper.objects.exists()
     assert not VoteRecord.objects.exists()
     assert call(app, url(ballot), {"choice": [0]}, token).status_code == 201
 
@@ -222,13 +223,13 @@ def test_plurality_block_and_yes_no_papers_are_checked_by_the_same_rules(
     response = call(app, url(block), {"choice": [0, 1, 2]}, token)
     assert response.json() == {"detail": "mark at most 2 candidates"}
     assert call(app, url(block), {"choice": [2, 0]}, token).status_code == 201
-    assert Paper.objects.get(ballot=block).choice == [0, 2]  # marks stored sorted
+    assert sealed_paper(block).choice == [0, 2]  # marks stored sorted
     yesno = make_ballot(party, method="yesno")
     assert call(app, url(yesno), {"choice": "maybe"}, token).json() == {
         "detail": "choose yes, no or abstain"
     }
     assert call(app, url(yesno), {"choice": "abstain"}, token).status_code == 201
-    assert Paper.objects.get(ballot=yesno).choice == "abstain"
+    assert sealed_paper(yesno).choice == "abstain"
 
 
 @pytest.mark.parametrize("when", ["before", "after"])
@@ -242,7 +243,7 @@ def test_a_vote_outside_the_window_is_400(
     assert response.status_code == 400
     assert not response.by_django
     assert response.json() == {"detail": "this ballot is not open for voting"}
-    assert not Paper.objects.exists()
+    assert not SealedPaper.objects.exists()
 
 
 def test_a_closed_ballot_refuses_votes(
@@ -252,7 +253,7 @@ def test_a_closed_ballot_refuses_votes(
     response = call(app, url(ballot), {"choice": [0]}, token_for(party))
     assert response.status_code == 400
     assert response.json() == {"detail": "this ballot is not open for voting"}
-    assert not Paper.objects.exists()
+    assert not SealedPaper.objects.exists()
     assert not VoteRecord.objects.exists()
 
 
@@ -289,8 +290,9 @@ def test_the_fast_path_takes_one_read_and_one_write(
     statements = [s for s in statements if not s.startswith("RELEASE SAVEPOINT")]
     if connection.vendor == "postgresql":
         assert len(statements) == 2, statements
-    else:  # one transaction: the token's use, the record, the paper, the link
-        assert len(statements) <= 6, statements
+    else:  # one transaction: the token's use, the open check, the record, the pending
+        # count, the sealed paper, the link
+        assert len(statements) <= 8, statements
 
 
 # --- secrecy ---------------------------------------------------------------------------------
@@ -299,13 +301,14 @@ def test_the_paper_and_the_record_share_nothing(
 ) -> None:
     response = call(app, url(ballot), {"choice": [2, 0, 1]}, token_for(party))
     assert response.status_code == 201
-    paper = Paper.objects.get(ballot=ballot)
+    paper = SealedPaper.objects.get(ballot=ballot)
     record = VoteRecord.objects.get(ballot=ballot)
     assert paper.id.version == 4 and record.id.version == 4  # random, not time-based
     assert paper.id != record.id
     code = response.json()["tracking_code"]
-    # The code is on the paper and nowhere else; the answer names no member.
-    assert Paper.objects.filter(tracking_code=code).count() == 1
+    # The code is only inside the sealed paper; the answer names no member.
+    assert [p.tracking_code for p in sealed_papers(ballot)] == [code]
+    assert code.encode() not in bytes(paper.sealed) and code not in paper.code_digest
     assert str(party.me.pk) not in response.content.decode().replace(f'"ballot": {ballot.pk}', "")
     assert code.encode() not in hashlib.sha256(code.encode()).hexdigest().encode()
 
@@ -320,7 +323,7 @@ def test_a_malformed_body_goes_to_django(
     response = call(app, url(ballot), body, token_for(party))
     assert response.by_django
     assert response.status_code == 422
-    assert not Paper.objects.exists()
+    assert not SealedPaper.objects.exists()
 
 
 def test_a_body_that_is_not_json_goes_to_django(
@@ -329,7 +332,7 @@ def test_a_body_that_is_not_json_goes_to_django(
     response = call(app, url(ballot), None, token_for(party), raw=b"choice=1")
     assert response.by_django
     assert response.status_code in (400, 422)
-    assert not Paper.objects.exists()
+    assert not SealedPaper.objects.exists()
 
 
 @pytest.mark.parametrize("token", ["rf_nope_nope", "not-a-token", "rf_", ""])
@@ -345,7 +348,7 @@ def test_a_bad_token_is_refused_by_django(
     )
     assert response.status_code == direct.status_code
     assert response.status_code in (401, 403)
-    assert not Paper.objects.exists()
+    assert not SealedPaper.objects.exists()
 
 
 def test_a_wrong_secret_a_revoked_token_or_an_inactive_login_is_refused(
@@ -363,7 +366,7 @@ def test_a_wrong_secret_a_revoked_token_or_an_inactive_login_is_refused(
     party.member.is_active = False
     party.member.save(update_fields=["is_active"])
     assert call(app, url(ballot), {"choice": [0]}, token).status_code in refused
-    assert not Paper.objects.exists()
+    assert not SealedPaper.objects.exists()
     assert not VoteRecord.objects.exists()
 
 
@@ -376,7 +379,7 @@ def test_a_non_elector_is_refused_as_by_the_api(
     assert response.status_code == status
     if status == 403:
         assert response.json() == {"detail": "you are not on the electorate of this ballot"}
-    assert not Paper.objects.exists()
+    assert not SealedPaper.objects.exists()
     assert not VoteRecord.objects.exists()
 
 
@@ -386,7 +389,7 @@ def test_a_member_not_on_the_frozen_electorate_is_refused(
     ballot = make_ballot(party, months_required=12 * 20)
     response = call(app, url(ballot), {"choice": [0]}, token_for(party))
     assert response.status_code == 404
-    assert not Paper.objects.exists()
+    assert not SealedPaper.objects.exists()
 
 
 def test_an_unknown_ballot_is_404(app: fastvote.FastVoteMiddleware, party: Party) -> None:
@@ -406,7 +409,7 @@ def test_other_requests_go_to_django(
     response = call(app, url(ballot), {"choice": [0]}, None)
     assert response.by_django
     assert response.status_code == 403
-    assert not Paper.objects.exists()
+    assert not SealedPaper.objects.exists()
 
 
 def test_a_refused_host_and_plain_http_go_to_django(
@@ -422,7 +425,7 @@ def test_a_refused_host_and_plain_http_go_to_django(
     response = call(app, url(ballot), {"choice": [0]}, token)
     assert response.by_django
     assert response.status_code == 301
-    assert not Paper.objects.exists()
+    assert not SealedPaper.objects.exists()
     response = call(app, url(ballot), {"choice": [0]}, token, secure=True)
     assert not response.by_django
     assert response.status_code == 201
@@ -477,7 +480,7 @@ def test_simultaneous_fast_votes_by_one_member_count_once() -> None:
     assert sorted(a.status for a in answers) == [201, 409, 409, 409], answers
     (receipt,) = [a for a in answers if a.status == 201]
     assert VoteRecord.objects.filter(ballot=ballot, member_id=elector.member_id).count() == 1
-    codes = list(Paper.objects.filter(ballot=ballot).values_list("tracking_code", flat=True))
+    codes = [p.tracking_code for p in sealed_papers(ballot)]
     assert codes == [receipt.body["tracking_code"]]
 
 

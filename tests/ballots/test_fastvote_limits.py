@@ -14,7 +14,7 @@ from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
 from rankandfile.ballots import fastvote
-from rankandfile.ballots.models import Ballot, Paper
+from rankandfile.ballots.models import Ballot, SealedPaper
 from rankandfile.core import limits
 from tests.ballots import test_fastvote as base
 from tests.ballots.test_fastvote import call, token_for, url
@@ -49,7 +49,7 @@ def test_a_deeply_nested_body_is_400_naming_the_limit(
     response = call(app, url(ballot), None, token_for(party), raw=raw)
     assert response.status_code == 400
     assert response.json() == {"detail": limits.depth_message()}
-    assert not Paper.objects.exists()
+    assert not SealedPaper.objects.exists()
 
 
 def test_nesting_up_to_the_limit_is_decoded_and_judged_as_a_paper(
@@ -58,7 +58,7 @@ def test_nesting_up_to_the_limit_is_decoded_and_judged_as_a_paper(
     body = {"choice": nested(limits.MAX_JSON_DEPTH - 1)}  # the object adds one level
     response = call(app, url(ballot), body, token_for(party))
     assert response.status_code == 422  # not a list of numbers: ninja's validation
-    assert not Paper.objects.exists()
+    assert not SealedPaper.objects.exists()
 
 
 def test_an_unauthenticated_deep_body_is_refused_too(
@@ -107,7 +107,7 @@ def test_any_nesting_is_a_clear_4xx(
         assert response.status_code == 422
     else:
         assert_clear_4xx(response)
-    assert not Paper.objects.exists()
+    assert not SealedPaper.objects.exists()
 
 
 @settings(max_examples=80, deadline=None, suppress_health_check=FIXTURES)
@@ -129,8 +129,8 @@ def test_any_body_is_a_vote_or_a_clear_4xx(
 ) -> None:
     response = call(app, url(ballot), None, token_for(party), raw=raw)
     if response.status_code == 201:  # a valid paper: a vote was cast (once)
-        assert Paper.objects.count() == 1
-        Paper.objects.all().delete()
+        assert SealedPaper.objects.count() == 1
+        SealedPaper.objects.all().delete()
         from rankandfile.ballots.models import VoteRecord
 
         VoteRecord.objects.all().delete()

@@ -19,7 +19,7 @@ from django.core import serializers
 from django.db import models
 
 from rankandfile.ballots import invitations, services, tally
-from rankandfile.ballots.models import Ballot, Elector, Paper, VoteRecord
+from rankandfile.ballots.models import Ballot, Elector, Paper, SealedPaper, VoteRecord
 from rankandfile.core.models import AuditEntry, User
 from rankandfile.membership.models import Member
 from tests.ballots.factories import AFTER, CLOSES, DURING, FREEZE, OPENS, electors, open_ballot
@@ -90,6 +90,20 @@ def test_paper_carries_nothing_that_orders_or_identifies_it() -> None:
     assert not isinstance(Paper._meta.pk, SEQUENTIAL_PKS)
     assert not Paper._meta.ordering
     assert not Paper._meta.get_latest_by
+
+
+def test_a_sealed_paper_carries_nothing_that_orders_or_identifies_it() -> None:
+    fields = {f.name: f for f in SealedPaper._meta.get_fields(include_hidden=True)}
+    assert set(fields) == {"id", "ballot", "code_digest", "sealed", "mixed"}
+    assert [f.name for f in fields.values() if f.is_relation] == ["ballot"]
+    assert not any(isinstance(f, TIME_FIELDS) for f in fields.values())
+    assert isinstance(SealedPaper._meta.pk, models.UUIDField)
+    assert not SealedPaper._meta.ordering
+    graph = _relation_graph()
+    assert graph[SealedPaper] == {Ballot}
+    for start in (Member, User, Elector, VoteRecord):
+        assert SealedPaper not in _reachable(graph, start, avoid=Ballot), start
+    assert SealedPaper not in admin.site._registry
 
 
 def test_vote_record_carries_no_time_and_no_order() -> None:

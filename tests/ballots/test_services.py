@@ -9,7 +9,7 @@ import pytest
 import time_machine
 
 from rankandfile.ballots import services
-from rankandfile.ballots.models import Ballot, Elector, Method, Paper, VoteRecord
+from rankandfile.ballots.models import Ballot, Elector, Method, SealedPaper, VoteRecord
 from rankandfile.ballots.services import (
     AlreadyVoted,
     BallotNotOpen,
@@ -31,6 +31,7 @@ from tests.ballots.factories import (
     BallotFactory,
     electors,
     open_ballot,
+    sealed_paper,
 )
 from tests.conftest import Party
 from tests.membership.factories import MemberFactory
@@ -301,7 +302,7 @@ def test_casting_stores_the_paper_apart_from_the_record(
     elector = voter(ballot)
     with time_machine.travel(DURING, tick=False):
         receipt = services.ballot_cast(ballot=ballot, elector=elector, choice=choice)
-    paper = Paper.objects.get(ballot=ballot)
+    paper = sealed_paper(ballot)
     assert paper.choice == stored
     assert paper.tracking_code == receipt.tracking_code
     assert len(receipt.tracking_code) == 10
@@ -335,7 +336,7 @@ def test_each_wrongly_filled_paper_is_refused_with_its_reason(
     ballot = open_ballot(method=method, seats=seats)
     with time_machine.travel(DURING, tick=False), pytest.raises(InvalidChoice, match=message):
         services.ballot_cast(ballot=ballot, elector=voter(ballot), choice=choice)
-    assert not Paper.objects.exists() and not VoteRecord.objects.exists()
+    assert not SealedPaper.objects.exists() and not VoteRecord.objects.exists()
 
 
 def test_voting_twice_is_refused_and_counts_once() -> None:
@@ -345,7 +346,7 @@ def test_voting_twice_is_refused_and_counts_once() -> None:
         services.ballot_cast(ballot=ballot, elector=elector, choice=[0])
         with pytest.raises(AlreadyVoted, match="already recorded"):
             services.ballot_cast(ballot=ballot, elector=elector, choice=[1])
-    assert Paper.objects.filter(ballot=ballot).count() == 1
+    assert SealedPaper.objects.filter(ballot=ballot).count() == 1
     assert VoteRecord.objects.filter(ballot=ballot).count() == 1
 
 

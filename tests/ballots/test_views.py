@@ -14,10 +14,18 @@ from django.test import Client
 from django.utils import timezone
 
 from rankandfile.ballots import services, tally
-from rankandfile.ballots.models import Ballot, Elector, Method, Paper, Visibility, VoteRecord
+from rankandfile.ballots.models import (
+    Ballot,
+    Elector,
+    Method,
+    Paper,
+    SealedPaper,
+    Visibility,
+    VoteRecord,
+)
 from rankandfile.core.models import AuditEntry, User
 from rankandfile.membership.models import Role
-from tests.ballots.factories import BallotFactory
+from tests.ballots.factories import BallotFactory, sealed_paper
 from tests.conftest import Party
 from tests.membership import factories as f
 
@@ -156,7 +164,7 @@ def test_confirm_then_cast_then_receipt(ballot: Ballot, member: Client, party: P
     assert "Your vote is cast" in html
     code = re.search(r'id="tracking-code">([A-Z0-9]{10})<', html)
     assert code is not None
-    paper = Paper.objects.get(ballot=ballot)
+    paper = sealed_paper(ballot)
     assert paper.tracking_code == code.group(1)
     assert paper.choice == [2, 0]
     assert "no-store" in response["Cache-Control"]
@@ -185,7 +193,7 @@ def test_cast_revalidates_the_hidden_fields(ballot: Ballot, member: Client) -> N
     response = member.post(vote_url(ballot), {**prefs(Ada=1, Bo=1), "action": "cast"})
     assert response.status_code == 400
     assert "You gave preference 1 to two candidates" in response.content.decode()
-    assert not Paper.objects.exists()
+    assert not SealedPaper.objects.exists()
 
 
 @pytest.mark.parametrize(
@@ -239,7 +247,7 @@ def test_simultaneous_second_submission_gets_already_voted(
     response = member.post(vote_url(ballot), {**prefs(Ada=1), "action": "cast"})
     assert response.status_code == 409
     assert "Your vote is already recorded for this ballot." in response.content.decode()
-    assert Paper.objects.filter(ballot=ballot).count() == 1
+    assert SealedPaper.objects.filter(ballot=ballot).count() == 1
 
 
 def test_vote_page_before_opening_and_after_closing(party: Party, member: Client) -> None:
@@ -270,7 +278,7 @@ def test_yes_no_paper(party: Party, member: Client) -> None:
     response = member.post(vote_url(ballot), {"answer": "no"})
     assert "<li>No</li>" in response.content.decode()
     member.post(vote_url(ballot), {"answer": "no", "action": "cast"})
-    assert Paper.objects.get(ballot=ballot).choice == "no"
+    assert sealed_paper(ballot).choice == "no"
 
 
 def test_block_paper_allows_at_most_one_per_seat(party: Party, member: Client) -> None:
@@ -283,17 +291,17 @@ def test_block_paper_allows_at_most_one_per_seat(party: Party, member: Client) -
     )
     response = member.post(vote_url(ballot), {"marked": ["3", "1"], "action": "cast"})
     assert "Your vote is cast" in response.content.decode()
-    assert Paper.objects.get(ballot=ballot).choice == [1, 3]
+    assert sealed_paper(ballot).choice == [1, 3]
 
 
 def test_approval_and_plurality_papers(party: Party, member: Client) -> None:
     approval = make_ballot(party, method=Method.APPROVAL, title="Approval")
     member.post(vote_url(approval), {"marked": ["0", "2"], "action": "cast"})
-    assert Paper.objects.get(ballot=approval).choice == [0, 2]
+    assert sealed_paper(approval).choice == [0, 2]
     fptp = make_ballot(party, method=Method.PLURALITY, title="FPTP")
     assert 'type="radio" name="candidate"' in member.get(vote_url(fptp)).content.decode()
     member.post(vote_url(fptp), {"candidate": "1", "action": "cast"})
-    assert Paper.objects.get(ballot=fptp).choice == [1]
+    assert sealed_paper(fptp).choice == [1]
 
 
 # --- who may vote ----------------------------------------------------------------------

@@ -12,8 +12,8 @@ from django.utils import timezone
 from playwright.sync_api import expect
 
 from rankandfile.ballots import services, tally
-from rankandfile.ballots.models import Ballot, Paper
-from tests.ballots.factories import BallotFactory
+from rankandfile.ballots.models import Ballot
+from tests.ballots.factories import BallotFactory, sealed_paper
 from tests.browser.conftest import log_in
 from tests.conftest import Party
 
@@ -80,7 +80,7 @@ def test_member_votes_by_keyboard_and_sees_the_declared_result(
     expect(page.get_by_role("heading", level=1)).to_have_text("Your vote is cast")
     code = page.locator("#tracking-code").inner_text().strip()
     assert re.fullmatch(r"[A-Z0-9]{10}", code)
-    assert Paper.objects.get(ballot=ballot).choice == [2, 0]
+    assert sealed_paper(ballot).choice == [2, 0]
 
     # Voting closes; the scheduled close counts it.
     Ballot.objects.filter(pk=ballot.pk).update(

@@ -18,12 +18,15 @@ same words:
 * the paper is checked by :func:`services.validate_choice` — the same function;
 * one vote per member is decided by the database: ``INSERT ... ON CONFLICT DO NOTHING``
   on the unique constraint ``one_vote_per_member`` (a second submission gets 409);
-* the vote record, the paper, the end of the one-time ballot link and the token's
-  ``last_used_at`` are written atomically: on PostgreSQL by one statement (data-modifying
-  CTEs, no BEGIN/COMMIT round trips), elsewhere in one transaction.
+* the vote record, the sealed paper (``ballots.secrecy``), the end of the one-time
+  ballot link and the token's ``last_used_at`` are written atomically, with the ballot
+  row locked ``FOR KEY SHARE`` and checked open in the same statement: on PostgreSQL by
+  one statement (data-modifying CTEs, no BEGIN/COMMIT round trips), elsewhere in one
+  transaction.
 
-Secrecy is unchanged: the record and the paper have fresh random UUIDs, no timestamps,
-and are written together exactly as :func:`services.ballot_cast` writes them.
+Secrecy is :func:`services.ballot_cast`'s: the record and the sealed paper have fresh
+random UUIDs and no timestamps, the paper is sealed by :func:`secrecy.seal`, and the vote
+that brings the pending papers to a multiple of the batch size enqueues the mixer.
 
 Anything else — no or another ``Authorization``, a token that does not authenticate, a
 caller not on the electorate, a body that is not ``{"choice": [int, ...] | str}``, a host
@@ -53,8 +56,8 @@ from django.db import DEFAULT_DB_ALIAS, IntegrityError, connections, router, tra
 from django.http.request import split_domain_port, validate_host
 from django.utils import timezone
 
-from rankandfile.ballots import services
-from rankandfile.ballots.models import Ballot, Elector, Option, Paper, VoteRecord
+from rankandfile.ballots import secrecy, services
+from rankandfile.ballots.models import Ballot, Elector, Option, SealedPaper, VoteRecord
 from rankandfile.core import limits
 from rankandfile.core.errors import DomainError
 from rankandfile.core.models import ApiToken, User
@@ -148,15 +151,24 @@ class _Sql:
             f"LEFT JOIN {b} b ON b.{col(Ballot, 'id')} = e.{col(Elector, 'ballot')} "
             f"WHERE t.{col(ApiToken, 'prefix')} = %s"
         )
-        vr, p = table(VoteRecord), table(Paper)
+        vr, p = table(VoteRecord), table(SealedPaper)
+        self.is_open = (
+            f"SELECT 1 AS ok FROM {b} WHERE {col(Ballot, 'id')} = %s "  # noqa: S608 - names from the models
+            f"AND {col(Ballot, 'state')} = 'open'"
+        )
         self.insert_record = (
             f"INSERT INTO {vr} ({col(VoteRecord, 'id')}, {col(VoteRecord, 'ballot')}, "  # noqa: S608 - names from the models
             f"{col(VoteRecord, 'member')}) VALUES (%s, %s, %s) "
             f"ON CONFLICT ({col(VoteRecord, 'ballot')}, {col(VoteRecord, 'member')}) DO NOTHING"
         )
         self.insert_paper = (
-            f"INSERT INTO {p} ({col(Paper, 'id')}, {col(Paper, 'ballot')}, "
-            f"{col(Paper, 'tracking_code')}, {col(Paper, 'choice')}) "
+            f"INSERT INTO {p} ({col(SealedPaper, 'id')}, {col(SealedPaper, 'ballot')}, "
+            f"{col(SealedPaper, 'code_digest')}, {col(SealedPaper, 'sealed')}, "
+            f"{col(SealedPaper, 'mixed')}) "
+        )
+        self.pending = (
+            f"SELECT COUNT(*) FROM {p} WHERE {col(SealedPaper, 'ballot')} = %s "  # noqa: S608 - names from the models
+            f"AND NOT {col(SealedPaper, 'mixed')}"
         )
         self.end_link = (
             f"UPDATE {e} SET {col(Elector, 'token_digest')} = NULL "  # noqa: S608 - names from the models
@@ -168,15 +180,23 @@ class _Sql:
             f"AND ({used} = %s OR ({used} IS NULL AND %s IS NULL))"
         )
         # PostgreSQL: everything in one statement (its own transaction in autocommit).
-        # Data-modifying CTEs all run; the paper and the link's end depend on the record
-        # having been inserted, so a duplicate changes nothing but the token's use.
+        # Data-modifying CTEs all run; the record needs the ballot open (its row locked
+        # FOR KEY SHARE: a close holding it FOR UPDATE makes the vote wait and then see the
+        # ballot closed), the paper and the link's end need the record inserted, so a
+        # duplicate changes nothing but the token's use. The last column is the number of
+        # pending papers before this one (the statement's snapshot).
         self.cast_pg = (
-            f"WITH vr AS ({self.insert_record} RETURNING 1 AS ok), "  # noqa: S608 - names from the models
-            f"paper AS ({self.insert_paper} SELECT %s, %s, %s, %s::jsonb FROM vr "
+            f"WITH open AS ({self.is_open} FOR KEY SHARE), "  # noqa: S608 - names from the models
+            f"vr AS (INSERT INTO {vr} ({col(VoteRecord, 'id')}, {col(VoteRecord, 'ballot')}, "
+            f"{col(VoteRecord, 'member')}) SELECT %s, %s, %s FROM open "
+            f"ON CONFLICT ({col(VoteRecord, 'ballot')}, {col(VoteRecord, 'member')}) DO NOTHING "
+            "RETURNING 1 AS ok), "
+            f"paper AS ({self.insert_paper} SELECT %s, %s, %s, %s, false FROM vr "
             f"RETURNING 1 AS ok), "
             f"link AS ({self.end_link} AND EXISTS (SELECT 1 FROM vr) RETURNING 1 AS ok)"
             "{token_cte} "
-            "SELECT (SELECT COUNT(*) FROM vr), (SELECT COUNT(*) FROM paper)"
+            "SELECT (SELECT COUNT(*) FROM open), (SELECT COUNT(*) FROM vr), "
+            f"(SELECT COUNT(*) FROM paper), ({self.pending})"
         )
         self.token_cte_pg = (
             f", used AS (UPDATE {t} SET {used} = %s WHERE {col(ApiToken, 'id')} = %s "  # noqa: S608 - names from the models
@@ -289,27 +309,38 @@ def _record_token_use(connection: Any, found: _Found, now: dt.datetime) -> None:
         cursor.execute(_sql(connection).token_used, [adapt(now), found.token_id, last, last])
 
 
+_NOT_OPEN = "not open"
+
+
 def _write(
     connection: Any, found: _Found, ballot_id: int, canonical: Any, now: dt.datetime
 ) -> str | None:
-    """Write the vote; the tracking code, or ``None`` when the member has voted already."""
+    """Write the vote; the tracking code, ``None`` when the member has voted already, or
+    :data:`_NOT_OPEN` when the ballot closed before the vote could be written."""
     sql = _sql(connection)
-    choice = json.dumps(canonical)
     due = _token_use_due(found, now)
     for _ in range(5):
         code = services.new_tracking_code()
+        digest, sealed = secrecy.seal(ballot_id, code, canonical, found.n_options or 0)
         record = [uuid.uuid4(), ballot_id, found.member_id]
-        paper = [uuid.uuid4(), ballot_id, code, choice]
+        paper = [uuid.uuid4(), ballot_id, digest, sealed]
         try:
             if sql.vendor == "postgresql":
-                inserted = _write_pg(connection, sql, found, record, paper, due, now)
+                outcome = _write_pg(connection, sql, found, ballot_id, record, paper, due, now)
             else:
-                inserted = _write_generic(connection, sql, found, record, paper, due, now)
+                outcome = _write_generic(connection, sql, found, ballot_id, record, paper, due, now)
         except IntegrityError as exc:  # pragma: no cover - a tracking code drawn twice
-            if "paper_unique_code" in str(exc) or "tracking_code" in str(exc):
+            if "sealed_paper_unique_code" in str(exc) or "code_digest" in str(exc):
                 continue
             raise
-        return code if inserted else None
+        is_open, inserted, pending = outcome
+        if not is_open:
+            return _NOT_OPEN
+        if not inserted:
+            return None
+        if secrecy.mix_due_after(pending + 1):
+            secrecy.request_mix(ballot_id, using=connection.alias)
+        return code
     message = "could not issue a tracking code; please try again"  # pragma: no cover
     raise DomainError(message)  # pragma: no cover
 
@@ -318,46 +349,54 @@ def _write_pg(
     connection: Any,
     sql: _Sql,
     found: _Found,
+    ballot_id: int,
     record: list[Any],
     paper: list[Any],
     due: bool,
     now: dt.datetime,
-) -> bool:
-    params = [*record, *paper, found.elector_id]
+) -> tuple[bool, bool, int]:
+    params = [ballot_id, *record, *paper, found.elector_id]
     statement = sql.cast_pg.format(token_cte=sql.token_cte_pg if due else "")
     if due:
         params += [now, found.token_id, found.last_used_at]
+    params.append(ballot_id)
     # In autocommit the statement is its own transaction; inside an atomic block (tests,
     # callers that hold one) a savepoint keeps a failed statement from spoiling it.
     guard = transaction.atomic(using=connection.alias) if connection.in_atomic_block else None
     with guard or _nothing(), _cursor(connection) as cursor:
         cursor.execute(statement, params)
-        n_records, n_papers = cursor.fetchone()
-    return bool(n_records and n_papers)
+        n_open, n_records, n_papers, pending = cursor.fetchone()
+    return bool(n_open), bool(n_records and n_papers), int(pending)
 
 
 def _write_generic(
     connection: Any,
     sql: _Sql,
     found: _Found,
+    ballot_id: int,
     record: list[Any],
     paper: list[Any],
     due: bool,
     now: dt.datetime,
-) -> bool:
+) -> tuple[bool, bool, int]:
     record = [record[0].hex, *record[1:]]  # UUIDs as Django stores them without a uuid type
-    paper = [paper[0].hex, *paper[1:]]
+    paper = [paper[0].hex, *paper[1:], False]
     with transaction.atomic(using=connection.alias), connection.cursor() as cursor:
         if due:
             adapt = connection.ops.adapt_datetimefield_value
             last = adapt(found.last_used_at)
             cursor.execute(sql.token_used, [adapt(now), found.token_id, last, last])
+        cursor.execute(sql.is_open, [ballot_id])
+        if cursor.fetchone() is None:
+            return False, False, 0
         cursor.execute(sql.insert_record, record)
         if cursor.rowcount != 1:
-            return False
-        cursor.execute(sql.insert_paper + "VALUES (%s, %s, %s, %s)", paper)
+            return True, False, 0
+        cursor.execute(sql.pending, [ballot_id])
+        pending = int(cursor.fetchone()[0])
+        cursor.execute(sql.insert_paper + "VALUES (%s, %s, %s, %s, %s)", paper)
         cursor.execute(sql.end_link, [found.elector_id])
-    return True
+    return True, True, pending
 
 
 class _nothing:
@@ -413,6 +452,8 @@ def cast_by_token(ballot_id: int, raw_token: str, payload: Any) -> Answer | None
             _record_token_use(connection, found, now)
         return Answer(400, {"detail": str(exc)})
     code = _write(connection, found, ballot_id, canonical, now)
+    if code == _NOT_OPEN:
+        return Answer(400, {"detail": "this ballot is not open for voting"})
     if code is None:
         return Answer(409, {"detail": ALREADY_VOTED})
     return Answer(201, {"ballot": ballot_id, "tracking_code": code, "message": RECEIPT_MESSAGE})

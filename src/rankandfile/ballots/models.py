@@ -6,6 +6,11 @@ both use random UUID primary keys and the only time kept is the ballot's own. A 
 ``tracking_code`` is random and shown once to the voter; nothing stores which voter
 received it. ``tests/ballots/test_secrecy.py`` walks the schema and the admin to prove
 there is no path from a member to their paper.
+
+Against a reader of the database itself (transaction ids, row order), papers of an open
+ballot exist only as :class:`SealedPaper` rows, encrypted under a key that is not in the
+database, and become :class:`Paper` rows, in random order, in the closing transaction
+(``ballots.secrecy``, docs/decisions/0014-secrecy-mixer.md).
 """
 
 from __future__ import annotations
@@ -253,8 +258,50 @@ class VoteRecord(models.Model):
         return f"vote recorded on {self.ballot_id}"
 
 
+class SealedPaper(models.Model):
+    """A paper while its ballot is open: encrypted, in the database's eyes anonymous bytes.
+
+    Written in the voter's transaction (``pending``: ``mixed`` false), so PostgreSQL's
+    transaction id and the row's place on disk tie it to the voter's :class:`VoteRecord`;
+    what it holds — the tracking code and the choice, padded to one length per ballot — is
+    sealed with AES-GCM under a key that is not in the database
+    (``ballots.secrecy``). The mixer moves pending papers, at least ``BALLOT_MIX_BATCH``
+    at a time, into the sealed box (``mixed`` true) in random order, re-sealed, in its own
+    transaction; at close every sealed paper is opened and written as a :class:`Paper`
+    in random order in the closing transaction, and the sealed rows are deleted.
+
+    ``code_digest`` is a keyed hash (HMAC) of the tracking code: unique per ballot, so no
+    two voters get one code, and useless without the key.
+    """
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    ballot = models.ForeignKey(
+        Ballot, on_delete=models.CASCADE, related_name="sealed_papers", db_index=False
+    )
+    code_digest = models.CharField(max_length=64)
+    sealed = models.BinaryField()
+    mixed = models.BooleanField(default=False)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["ballot", "code_digest"], name="sealed_paper_unique_code"
+            )
+        ]
+        indexes = [
+            # The mixer's and the vote's count of pending papers of a ballot.
+            models.Index(fields=["ballot"], condition=Q(mixed=False), name="sealed_paper_pending")
+        ]
+
+    def __str__(self) -> str:
+        return "sealed paper"
+
+
 class Paper(models.Model):
     """How someone voted — and nothing about who. Random primary key, no timestamp.
+
+    Papers exist only once the ballot is closed: they are written, all in one transaction
+    and in random order, from the :class:`SealedPaper` rows when the count starts.
 
     ``choice`` holds option positions: a ranking (most preferred first) for ranked methods,
     the marked options for approval/block, or ``"yes"``/``"no"``/``"abstain"``.

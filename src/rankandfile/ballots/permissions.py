@@ -135,7 +135,10 @@ def visible_ballots(user: AnyUser) -> QuerySet[Ballot]:
     cond = Q(state=Ballot.State.DECLARED, results_visibility=Visibility.PUBLIC)
     member = mp.own_member(user)
     if member is not None:
-        cond |= Q(electors__member=member)
+        # EXISTS, not a join: one probe of the unique (ballot, member) index per ballot,
+        # where a join under the OR below made PostgreSQL read a ballot's whole
+        # electorate (a third of a second for 500,000 electors, on every ballot page).
+        cond |= Q(Exists(Elector.objects.filter(ballot_id=OuterRef("pk"), member=member)))
     clps = mp.officer_clp_ids(user) | {r.clp_id for r in _scrutineer_roles(user) if r.clp_id}
     regions = mp.officer_region_ids(user) | {
         r.region_id for r in _scrutineer_roles(user) if r.region_id

@@ -17,7 +17,7 @@ from typing import Any
 from django.db import IntegrityError, connections, router, transaction
 from django.utils import timezone
 
-from rankandfile.ballots import permissions
+from rankandfile.ballots import permissions, secrecy
 from rankandfile.ballots.models import (
     MARK_METHODS,
     QUOTA_METHODS,
@@ -25,7 +25,7 @@ from rankandfile.ballots.models import (
     Elector,
     Method,
     Option,
-    Paper,
+    SealedPaper,
     Threshold,
     VoteRecord,
 )
@@ -386,8 +386,11 @@ def ballot_cast(
 ) -> Receipt:
     """Record one vote. Exactly one of two simultaneous submissions by the same member
     succeeds: the unique constraint on :class:`VoteRecord` rejects the other, which gets
-    :class:`AlreadyVoted`. The paper and the record are written in one transaction, so an
-    acknowledged vote is never lost and an unacknowledged one never counted.
+    :class:`AlreadyVoted`. The record and the sealed paper (``ballots.secrecy``) are
+    written in one transaction, so an acknowledged vote is never lost and an
+    unacknowledged one never counted; the ballot row is locked ``FOR KEY SHARE`` and must
+    still be open in that transaction, so a vote either commits before the ballot closes
+    (and is counted) or is refused.
 
     The tracking code is drawn without a savepoint around the paper: on a collision with
     an existing code (31^10 codes: practically impossible) the whole transaction is rolled
@@ -396,6 +399,8 @@ def ballot_cast(
     ``link_digest``: for a vote through a one-time link's session, the digest of that
     link; the vote is refused (:class:`LinkReplaced`) unless it is still the elector's
     current link, checked and ended in the vote's own transaction.
+    The vote that brings the ballot's pending papers to a multiple of the mixing batch
+    enqueues the mixer after the commit.
     """
     now = timezone.now()
     if ballot.state != Ballot.State.OPEN or not (ballot.opens_at <= now < ballot.closes_at):
@@ -407,8 +412,10 @@ def ballot_cast(
     canonical = validate_choice(ballot, choice, n_options)
     for _ in range(5):
         code = new_tracking_code()
+        digest, sealed = secrecy.seal(ballot.pk, code, canonical, n_options)
         try:
             with transaction.atomic():
+                _lock_open(ballot.pk)
                 if link_digest is not None and not (
                     Elector.objects.filter(pk=elector.pk, token_digest=link_digest).update(
                         token_digest=None
@@ -422,17 +429,39 @@ def ballot_cast(
                 except IntegrityError as exc:
                     raise AlreadyVoted("your vote is already recorded for this ballot") from exc
                 try:
-                    Paper.objects.create(ballot=ballot, tracking_code=code, choice=canonical)
+                    SealedPaper.objects.create(ballot=ballot, code_digest=digest, sealed=sealed)
                 except IntegrityError as exc:
                     raise _CodeTaken from exc
                 # The one-time link dies with the vote (a no-op without an invitation).
                 Elector.objects.filter(pk=elector.pk, token_digest__isnull=False).update(
                     token_digest=None
                 )
+                pending = SealedPaper.objects.filter(ballot=ballot, mixed=False).count()
+                if secrecy.mix_due_after(pending):
+                    secrecy.request_mix(ballot.pk)
         except _CodeTaken:  # pragma: no cover - practically impossible
             continue
         return Receipt(tracking_code=code)
     raise DomainError("could not issue a tracking code; please try again")  # pragma: no cover
+
+
+def _lock_open(ballot_id: int) -> None:
+    """Inside the vote's transaction: the ballot must still be open. On PostgreSQL the row
+    is locked ``FOR KEY SHARE`` (votes do not block each other; closing, ``FOR UPDATE``,
+    waits for them and they for it, and a vote that waited sees the ballot closed)."""
+    connection = connections[router.db_for_write(VoteRecord)]
+    qn = connection.ops.quote_name
+    meta = Ballot._meta
+    sql = (
+        f"SELECT 1 FROM {qn(meta.db_table)} WHERE {qn(meta.pk.column)} = %s "  # noqa: S608 - names from the model
+        f"AND {qn(meta.get_field('state').column)} = %s"
+    )
+    if connection.vendor == "postgresql":
+        sql += " FOR KEY SHARE"
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [ballot_id, Ballot.State.OPEN.value])
+        if cursor.fetchone() is None:
+            raise BallotNotOpen("this ballot is not open for voting")
 
 
 def has_voted(ballot: Ballot, member_id: int) -> bool:

@@ -1,6 +1,8 @@
 """Closing, counting, publishing and declaring a ballot.
 
-The count is run on the published papers themselves: at close the papers are shuffled,
+At close the sealed papers of the open ballot are opened and written as papers in random
+order (``ballots.secrecy.open_box``, in the closing transaction). The count is run on the
+published papers themselves: the papers are shuffled,
 written out as BLT (ranked and approval methods) or CSV (yes/no) with each paper's
 tracking code, digested with SHA-256, and that text is what the counting library reads.
 So ``rankandfile count papers.blt --method <method> --seats <seats> --seed <seed>`` on the
@@ -23,6 +25,7 @@ import numpy as np
 from django.db import connections, router, transaction
 from django.utils import timezone
 
+from rankandfile.ballots import secrecy
 from rankandfile.ballots.models import Ballot, Method, Option, Paper, Threshold
 from rankandfile.ballots.services import _require_manager
 from rankandfile.core import audit
@@ -222,10 +225,12 @@ def ballot_close(*, actor: User | None, ballot: Ballot, now: Any = None) -> Ball
 
 @transaction.atomic
 def ballot_count(*, actor: User | None, ballot: Ballot) -> Ballot:
-    """Shuffle and publish the papers, digest them, and count the published text."""
+    """Open the sealed papers into the ballot box, shuffle and publish the papers, digest
+    them, and count the published text."""
     ballot = Ballot.objects.select_for_update().get(pk=ballot.pk)
     if ballot.state != Ballot.State.CLOSED:
         raise DomainError("only a closed ballot can be counted")
+    opened = secrecy.open_box(ballot)
     options = list(ballot.options.order_by("position"))
     # The published order says nothing about the voting order.
     papers = _shuffled(_paper_rows(ballot))
@@ -243,7 +248,11 @@ def ballot_count(*, actor: User | None, ballot: Ballot) -> Ballot:
         actor=actor,
         action="ballots.ballot.count",
         target=ballot,
-        data={"turnout": ballot.turnout, "papers_digest": ballot.papers_digest},
+        data={
+            "turnout": ballot.turnout,
+            "papers_digest": ballot.papers_digest,
+            "sealed_papers_opened": opened,
+        },
     )
     return ballot
 
@@ -334,8 +343,11 @@ def lookup_code(ballot: Ballot, code: str) -> Paper | None:
 
 
 def close_due(now: Any = None) -> list[Ballot]:
-    """Close and count every open ballot whose closing time has passed."""
+    """Close and count every open ballot whose closing time has passed (and, first, mix
+    the pending papers of every open ballot with a batch of them waiting: the sweep behind
+    the mixing task)."""
     now = now or timezone.now()
+    secrecy.mix_open_ballots()
     closed = []
     for ballot in Ballot.objects.filter(state=Ballot.State.OPEN, closes_at__lte=now):
         closed.append(ballot_close(actor=None, ballot=ballot, now=now))

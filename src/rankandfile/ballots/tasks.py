@@ -3,6 +3,8 @@
 - :func:`send_ballot_emails` sends one batch of invitations or reminders
   (:func:`rankandfile.ballots.invitations.deliver`: throttled, retried).
 - :func:`close_ballot_task` closes and counts one ballot at its closing time.
+- :func:`mix_ballot_task` moves a ballot's pending sealed papers into the sealed box
+  (:func:`rankandfile.ballots.secrecy.mix`), enqueued by the vote that completes a batch.
 
 Which backend runs them is the ``TASKS`` setting: ``django_tasks_db.DatabaseBackend`` in
 production (a worker runs ``rankandfile task_worker``: ``db_worker`` with a heartbeat),
@@ -30,7 +32,7 @@ from django.db import transaction
 from django.utils import timezone
 from django_tasks import default_task_backend, task
 
-from rankandfile.ballots import invitations, tally
+from rankandfile.ballots import invitations, secrecy, tally
 from rankandfile.ballots.models import Ballot
 from rankandfile.core import audit
 
@@ -60,6 +62,13 @@ def close_ballot_task(ballot_id: int) -> str:
     with audit.context("task"):
         ballot = tally.ballot_close(actor=None, ballot=ballot)
     return str(ballot.state)
+
+
+@task()
+def mix_ballot_task(ballot_id: int) -> int:
+    """Mix the ballot's pending papers (a no-op below a batch, or if another mixer is at
+    it); the number moved."""
+    return secrecy.mix(ballot_id)
 
 
 def supports_deferred_tasks() -> bool:

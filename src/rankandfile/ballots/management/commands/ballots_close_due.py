@@ -2,7 +2,9 @@
 
 Run it every minute (cron or a systemd timer). It is what closes ballots when the task
 backend cannot run deferred tasks, and a safety net behind ``close_ballot_task`` when it
-can; closing is idempotent, so running both is harmless.
+can; closing is idempotent, so running both is harmless. First it mixes the pending
+sealed papers of every open ballot with a batch of them waiting (``secrecy.mix``): the
+sweep behind the mixing task, should one be lost.
 """
 
 from __future__ import annotations
@@ -16,7 +18,10 @@ from rankandfile.core import audit
 
 
 class Command(BaseCommand):
-    help = "Close and count every open ballot whose closing time has passed."
+    help = (
+        "Mix the pending sealed papers of open ballots (a batch or more waiting), then close "
+        "and count every open ballot whose closing time has passed."
+    )
 
     def handle(self, *args: Any, **options: Any) -> None:
         with audit.context("cli"):
