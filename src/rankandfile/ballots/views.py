@@ -362,6 +362,7 @@ def _result_context(ballot: Ballot) -> dict[str, Any]:
         "csv_digest": tally.digest(ballot.papers_csv) if ballot.papers_csv else "",
         "blt_digest": tally.digest(ballot.papers_blt) if ballot.papers_blt else "",
         "now": timezone.now(),
+        "audit_anchor": queries.audit_anchor(ballot),
         "count_command": (
             f"rankandfile count papers.blt --method {ballot.method} --seats {ballot.seats} "
             f"--seed {ballot.seed}"
@@ -463,6 +464,8 @@ def scrutiny(request: HttpRequest, ballot_id: int) -> HttpResponse:
         "ballot": ballot,
         "votes": queries.votes_so_far(ballot),
         "trail": list(queries.audit_trail(ballot)),
+        "audit_anchor": queries.audit_anchor(ballot),
+        "audit_head": queries.audit_head(),
         "can_recount": ballot.state in (Ballot.State.COUNTED, Ballot.State.DECLARED),
     }
     context["turnout_percent"] = queries.percent(context["votes"], ballot.electorate_size)
