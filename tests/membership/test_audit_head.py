@@ -65,7 +65,7 @@ def test_a_failed_address_is_reported_and_the_others_still_get_the_head(
         return real_send(self, fail_silently)
 
     monkeypatch.setattr(EmailMessage, "send", send)
-    with pytest.raises(CommandError, match="could not send the head to: broken@example.org"):
+    with pytest.raises(CommandError, match=r"could not send the head to: broken@example\.org"):
         call_command("audit_publish_head")
     assert [m.to for m in mail.outbox] == [["scrutineer@example.org"]]
     assert AuditAnchor.objects.count() == 1  # the head that did go out is on record
