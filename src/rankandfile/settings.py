@@ -97,6 +97,7 @@ INSTALLED_APPS = [
     "rankandfile.accountability",
     "rankandfile.selections",
     "rankandfile.campaigns",
+    "rankandfile.privacy",
 ]
 
 MIDDLEWARE = [
@@ -311,6 +312,11 @@ ACCOUNTABILITY_PARTY_ALIASES = tuple(
     for a in os.environ.get("ACCOUNTABILITY_PARTY_ALIASES", "Labour (Co-op)").split(",")
     if a.strip()
 )
+# Personal data: lapsed members' personal data is erased this many days after their last
+# membership ended (privacy_apply_retention; docs/privacy.md). Default: six years.
+PRIVACY_LAPSED_RETENTION_DAYS = int(os.environ.get("PRIVACY_LAPSED_RETENTION_DAYS", "2192"))
+if PRIVACY_LAPSED_RETENTION_DAYS < 1:
+    raise ImproperlyConfigured("PRIVACY_LAPSED_RETENTION_DAYS must be a positive number of days")
 # Cards other apps add to the member's home page (core.home): f(user, context) -> HomePanel.
 RANKANDFILE_HOME_PANELS = [
     "rankandfile.conference.home.panel",

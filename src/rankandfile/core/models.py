@@ -53,6 +53,11 @@ class User(AbstractBaseUser, PermissionsMixin):
     def __str__(self) -> str:
         return self.full_name or self.email
 
+    @property
+    def audit_label(self) -> str:
+        """How audit entries name a login they are about: by id, not by name or email."""
+        return f"login #{self.pk}"
+
 
 class ApiToken(models.Model):
     """A personal API token. Only a SHA-256 digest of the secret is stored.
