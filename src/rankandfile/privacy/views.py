@@ -4,6 +4,7 @@ a national admin's erasure of a member's personal data."""
 from __future__ import annotations
 
 import json
+from typing import Any
 
 from django.conf import settings
 from django.contrib import messages
@@ -21,7 +22,11 @@ from rankandfile.privacy import permissions, services
 
 def _download(request: HttpRequest, member: Member, fmt: str) -> HttpResponse:
     try:
-        data = services.export_subject_data(actor=request.user, member=member, fmt=fmt)
+        data = services.export_subject_data(
+            actor=request.user,  # type: ignore[arg-type]
+            member=member,
+            fmt=fmt,
+        )
     except DomainError as exc:
         raise Http404(str(exc)) from exc
     name = f"personal-data-{member.membership_number}.{fmt}"
@@ -73,24 +78,25 @@ def member_erase(request: HttpRequest, member_id: int) -> HttpResponse:
         member = permissions.access_member_for_erasure(request.user, member_id)
     except NotFound as exc:
         raise Http404(str(exc)) from exc
-    context = {"nav": "clps", "member": member, "errors": [], "reason": ""}
+    errors: list[str] = []
+    context: dict[str, Any] = {"nav": "clps", "member": member, "errors": errors, "reason": ""}
     if request.method == "POST":
         reason = request.POST.get("reason", "").strip()
         confirm = request.POST.get("confirm", "").strip()
         context["reason"] = reason
         if confirm != member.membership_number:
-            context["errors"].append(
-                f"type the membership number {member.membership_number} to confirm"
-            )
+            errors.append(f"type the membership number {member.membership_number} to confirm")
         if not reason:
-            context["errors"].append(
-                "give the reason for the erasure (e.g. the request's reference)"
-            )
-        if not context["errors"]:
+            errors.append("give the reason for the erasure (e.g. the request's reference)")
+        if not errors:
             try:
-                services.erase_member(actor=request.user, member=member, reason=reason)
+                services.erase_member(
+                    actor=request.user,  # type: ignore[arg-type]
+                    member=member,
+                    reason=reason,
+                )
             except DomainError as exc:
-                context["errors"].append(str(exc))
+                errors.append(str(exc))
             else:
                 messages.success(
                     request, f"Personal data of member {member.membership_number} erased."
