@@ -429,6 +429,7 @@ def server_env(url: str) -> dict[str, str]:
     env.update(
         RANKANDFILE_ENV="production",
         SECRET_KEY=secrets.token_urlsafe(50),
+        AUDIT_HMAC_KEY=secrets.token_urlsafe(50),
         ALLOWED_HOSTS="127.0.0.1",
         SECURE_SSL_REDIRECT="0",
         DATABASE_URL=url,

@@ -282,6 +282,7 @@ def server_env(url: str, secret_key: str) -> dict[str, str]:
         RANKANDFILE_ENV="production",
         SECRET_KEY=secret_key,
         TASKS_BACKEND="django_tasks.backends.immediate.ImmediateBackend",
+        AUDIT_HMAC_KEY=secrets.token_urlsafe(50),
         ALLOWED_HOSTS="127.0.0.1",
         SECURE_SSL_REDIRECT="0",
         DATABASE_URL=url,

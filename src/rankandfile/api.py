@@ -48,6 +48,7 @@ def _register() -> None:
     from rankandfile.conference.api import router as conference_router
     from rankandfile.core.api import router as core_router
     from rankandfile.membership.api import router as membership_router
+    from rankandfile.privacy.api import router as privacy_router
     from rankandfile.selections.api import router as selections_router
 
     api.add_router("/account/", core_router)
@@ -57,6 +58,7 @@ def _register() -> None:
     api.add_router("/", accountability_router)
     api.add_router("/", selections_router)
     api.add_router("/", campaigns_router)
+    api.add_router("/", privacy_router)
 
 
 _register()

@@ -46,6 +46,30 @@ if not SECRET_KEY:
     # Development and tests only: a fixed, clearly-insecure key.
     SECRET_KEY = "insecure-development-key-never-use-in-production-" + "x" * 20
 
+# The audit log's seal (core.sealing, decision 0015): an HMAC key kept outside the database,
+# so someone who can write to the database cannot forge, rewrite or truncate the log unseen.
+AUDIT_HMAC_KEY = os.environ.get("AUDIT_HMAC_KEY", "")
+AUDIT_HMAC_KEY_ID = os.environ.get("AUDIT_HMAC_KEY_ID", "k1").strip()
+AUDIT_INSECURE_KEY_ID = "insecure-dev"
+if not AUDIT_HMAC_KEY:
+    if PRODUCTION:
+        raise ImproperlyConfigured(
+            "AUDIT_HMAC_KEY must be set in the environment in production (at least 32 "
+            "characters, kept off the database server): it seals the audit log"
+        )
+    # Development and tests only: a fixed, clearly-insecure key under its own id, so
+    # entries sealed with it are never mistaken for production ones.
+    AUDIT_HMAC_KEY = "insecure-development-audit-key-never-use-in-production"
+    AUDIT_HMAC_KEY_ID = AUDIT_INSECURE_KEY_ID
+elif PRODUCTION and len(AUDIT_HMAC_KEY) < 32:
+    raise ImproperlyConfigured("AUDIT_HMAC_KEY must be at least 32 characters long")
+# Retired keys, still needed to verify entries sealed with them: "id:key,id:key".
+AUDIT_HMAC_PREVIOUS_KEYS = os.environ.get("AUDIT_HMAC_PREVIOUS_KEYS", "")
+
+# Who receives the periodic email of the audit log head besides the scrutineers: e.g. an
+# independent mailbox outside the party's systems (audit_publish_head).
+AUDIT_HEAD_RECIPIENTS = env_list("AUDIT_HEAD_RECIPIENTS", "")
+
 ALLOWED_HOSTS = env_list(
     "ALLOWED_HOSTS", "" if PRODUCTION else "127.0.0.1,localhost,testserver,[::1]"
 )
@@ -73,6 +97,7 @@ INSTALLED_APPS = [
     "rankandfile.accountability",
     "rankandfile.selections",
     "rankandfile.campaigns",
+    "rankandfile.privacy",
 ]
 
 MIDDLEWARE = [
@@ -294,6 +319,11 @@ ACCOUNTABILITY_PARTY_ALIASES = tuple(
     for a in os.environ.get("ACCOUNTABILITY_PARTY_ALIASES", "Labour (Co-op)").split(",")
     if a.strip()
 )
+# Personal data: lapsed members' personal data is erased this many days after their last
+# membership ended (privacy_apply_retention; docs/privacy.md). Default: six years.
+PRIVACY_LAPSED_RETENTION_DAYS = int(os.environ.get("PRIVACY_LAPSED_RETENTION_DAYS", "2192"))
+if PRIVACY_LAPSED_RETENTION_DAYS < 1:
+    raise ImproperlyConfigured("PRIVACY_LAPSED_RETENTION_DAYS must be a positive number of days")
 # Cards other apps add to the member's home page (core.home): f(user, context) -> HomePanel.
 RANKANDFILE_HOME_PANELS = [
     "rankandfile.conference.home.panel",

@@ -16,4 +16,5 @@ urlpatterns = [
     path("", include("rankandfile.accountability.urls")),
     path("", include("rankandfile.selections.urls")),
     path("", include("rankandfile.campaigns.urls")),
+    path("", include("rankandfile.privacy.urls")),
 ]

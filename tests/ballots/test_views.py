@@ -803,7 +803,7 @@ def test_ballot_link_leads_each_role_to_its_page(
 
 # --- query counts -----------------------------------------------------------------------
 VOTE_PAGE_QUERIES = 8  # session, user, roles, member, ballot, elector, voted?, options
-RESULT_PAGE_QUERIES = 7  # session, user, roles, member, ballot, elector, options
+RESULT_PAGE_QUERIES = 8  # session, user, roles, member, ballot, elector, options, audit anchor
 
 
 @pytest.mark.parametrize("candidates", [3, 12])

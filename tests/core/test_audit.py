@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import pytest
 from django.core.management import CommandError, call_command
-from django.db import connection
 
 from rankandfile.core import audit
 from rankandfile.core.models import AppendOnlyError, AuditEntry, AuditHead, User
+from tests.core import tamper
 
 
 @pytest.fixture
@@ -56,8 +56,7 @@ def test_verify_command_passes_on_intact_log(three_entries: list[AuditEntry], ca
 
 def _raw(sql: str, params: list[object]) -> None:
     # Tampering bypasses the model on purpose, as someone with database access would.
-    with connection.cursor() as cursor:
-        cursor.execute(sql, params)
+    tamper.raw(sql, params)
 
 
 def test_altered_entry_is_detected(three_entries: list[AuditEntry]) -> None:
@@ -87,7 +86,8 @@ def test_deleted_tail_is_detected(three_entries: list[AuditEntry]) -> None:
 
 
 def test_recomputed_digest_still_breaks_the_chain(three_entries: list[AuditEntry]) -> None:
-    # A forger who rewrites an entry and recomputes its digest breaks the next link.
+    # A forger who rewrites an entry and recomputes its digest breaks the next link, and
+    # cannot seal the new digest without the audit key.
     entry = AuditEntry.objects.get(seq=2)
     entry.action = "test.forged"
     forged = entry.compute_digest()
@@ -95,7 +95,10 @@ def test_recomputed_digest_still_breaks_the_chain(three_entries: list[AuditEntry
         "UPDATE core_auditentry SET action = %s, digest = %s WHERE seq = %s",
         ["test.forged", forged, 2],
     )
-    assert audit.verify().problems == ("entry #3 does not follow the entry before it",)
+    assert audit.verify().problems == (
+        "entry #2 has a seal that does not match: it was forged or rewritten without the audit key",
+        "entry #3 does not follow the entry before it",
+    )
 
 
 def test_entry_rolls_back_with_the_failed_change(actor: User) -> None:

@@ -9,6 +9,7 @@ import sys
 import pytest
 
 SECRET = "test-" + "k3y" * 20
+AUDIT_KEY = "audit-" + "s3al" * 10
 
 
 def _run(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
@@ -30,6 +31,7 @@ def test_production_settings_pass_check_deploy_with_no_warnings(tmp_path) -> Non
         {
             "RANKANDFILE_ENV": "production",
             "SECRET_KEY": SECRET,
+            "AUDIT_HMAC_KEY": AUDIT_KEY,
             "ALLOWED_HOSTS": "party.example.org",
             "RANKANDFILE_VAR_DIR": str(tmp_path),
         },
@@ -40,6 +42,42 @@ def test_production_settings_pass_check_deploy_with_no_warnings(tmp_path) -> Non
     )
     assert result.returncode == 0, result.stdout + result.stderr
     assert "no issues" in result.stdout
+
+
+def test_production_refuses_to_start_without_an_audit_key(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    env = {
+        "RANKANDFILE_ENV": "production",
+        "SECRET_KEY": SECRET,
+        "RANKANDFILE_VAR_DIR": str(tmp_path),
+    }
+    result = _run(env, "check")
+    assert result.returncode != 0
+    assert "AUDIT_HMAC_KEY must be set in the environment in production" in result.stderr
+    result = _run({**env, "AUDIT_HMAC_KEY": "short"}, "check")
+    assert result.returncode != 0
+    assert "AUDIT_HMAC_KEY must be at least 32 characters long" in result.stderr
+
+
+def test_check_deploy_reports_the_insecure_audit_key(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    # Development falls back to the insecure key; check --deploy says so as an error.
+    result = _run(
+        {"RANKANDFILE_ENV": "development", "RANKANDFILE_VAR_DIR": str(tmp_path)},
+        "check",
+        "--deploy",
+    )
+    assert result.returncode != 0
+    assert "rankandfile.E001" in result.stderr and "insecure development key" in result.stderr
+    result = _run(
+        {
+            "RANKANDFILE_ENV": "development",
+            "RANKANDFILE_VAR_DIR": str(tmp_path),
+            "SECRET_KEY": SECRET,
+            "AUDIT_HMAC_KEY": SECRET,
+        },
+        "check",
+        "--deploy",
+    )
+    assert "rankandfile.E002" in result.stderr
 
 
 def test_production_refuses_to_start_without_a_secret_key(tmp_path) -> None:  # type: ignore[no-untyped-def]

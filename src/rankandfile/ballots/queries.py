@@ -277,6 +277,36 @@ def audit_trail(ballot: Ballot) -> QuerySet[AuditEntry]:
     return audit.history(ballot).select_related("actor")
 
 
+#: The entries that fix a result: the declaration, else the latest count or recount.
+ANCHOR_ACTIONS = ("ballots.ballot.declare", "ballots.ballot.count", "ballots.ballot.recount")
+
+
+def audit_anchor(ballot: Ballot) -> AuditEntry | None:
+    """The audit entry printed on the declaration: ``<seq>:<digest>`` of the declaration
+    (or, before it, the latest count). Anyone holding a copy can check it is still in the
+    log with ``audit_verify --expect`` (decision 0015)."""
+    from django.db.models import Case, IntegerField, Value, When
+
+    return (
+        audit.history(ballot)
+        .filter(action__in=ANCHOR_ACTIONS)
+        .order_by(
+            Case(
+                When(action=ANCHOR_ACTIONS[0], then=Value(0)),
+                default=Value(1),
+                output_field=IntegerField(),
+            ),
+            "-seq",
+        )
+        .first()
+    )
+
+
+def audit_head() -> audit.Head:
+    """The audit log's current head, shown to scrutineers."""
+    return audit.current_head()
+
+
 # --- The result sheet -------------------------------------------------------------------
 @dataclass
 class StageCell:

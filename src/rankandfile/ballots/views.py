@@ -395,6 +395,7 @@ def _result_context(ballot: Ballot) -> dict[str, Any]:
         "csv_digest": tally.digest(ballot.papers_csv) if ballot.papers_csv else "",
         "blt_digest": tally.digest(ballot.papers_blt) if ballot.papers_blt else "",
         "now": timezone.now(),
+        "audit_anchor": queries.audit_anchor(ballot),
         "count_command": (
             f"rankandfile count papers.blt --method {ballot.method} --seats {ballot.seats} "
             f"--seed {ballot.seed}"
@@ -495,6 +496,7 @@ def scrutiny(request: HttpRequest, ballot_id: int) -> HttpResponse:
         "nav": "ballots",
         "ballot": ballot,
         "votes": queries.votes_so_far(ballot),
+        "audit_anchor": queries.audit_anchor(ballot),
         "can_recount": ballot.state in (Ballot.State.COUNTED, Ballot.State.DECLARED),
     }
     context["turnout_percent"] = queries.percent(context["votes"], ballot.electorate_size)
@@ -524,6 +526,7 @@ def scrutiny(request: HttpRequest, ballot_id: int) -> HttpResponse:
             )
             context["freeze_date"] = format_date(ballot.freeze_date)
     context["trail"] = list(queries.audit_trail(ballot))
+    context["audit_head"] = queries.audit_head()  # after the lookup's own entry
     return _no_store(render(request, "ballots/scrutiny.html", context))
 
 

@@ -53,6 +53,11 @@ class User(AbstractBaseUser, PermissionsMixin):
     def __str__(self) -> str:
         return self.full_name or self.email
 
+    @property
+    def audit_label(self) -> str:
+        """How audit entries name a login they are about: by id, not by name or email."""
+        return f"login #{self.pk}"
+
 
 class ApiToken(models.Model):
     """A personal API token. Only a SHA-256 digest of the secret is stored.
@@ -107,15 +112,19 @@ class AppendOnlyError(RuntimeError):
 
 
 class AuditHead(models.Model):
-    """Single row holding the newest entry's sequence and hash.
+    """Single row holding the newest entry's sequence and hash, sealed (``core.sealing``).
 
     Appends lock this row, which serialises writers and lets ``audit_verify`` detect a
-    truncated tail (the last entries deleted) as well as altered or removed entries.
+    truncated tail (the last entries deleted) as well as altered or removed entries. The
+    seal covers ``(seq, digest)``: rolling the head back to an older entry after deleting
+    the newest ones needs a seal only the holder of the audit key can make.
     """
 
     id = models.PositiveSmallIntegerField(primary_key=True, default=1)
     seq = models.BigIntegerField(default=0)
     digest = models.CharField(max_length=64, default="0" * 64)
+    key_id = models.CharField(max_length=40, blank=True)
+    seal = models.CharField(max_length=64, blank=True)
 
     class Meta:
         constraints = [models.CheckConstraint(condition=models.Q(id=1), name="audithead_single")]
@@ -134,8 +143,10 @@ class AuditEntry(models.Model):
 
     seq = models.BigIntegerField(unique=True)
     at = models.DateTimeField(db_index=True)
+    # PROTECT: the digest covers the actor's id, so a login that acted is never deleted
+    # (personal data is erased by anonymising the login instead: privacy.services).
     actor = models.ForeignKey(
-        User, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+        User, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
     actor_label = models.CharField(max_length=254)
     action = models.CharField(max_length=100, db_index=True)
@@ -147,6 +158,9 @@ class AuditEntry(models.Model):
     data = models.JSONField(default=dict, blank=True)
     prev_digest = models.CharField(max_length=64)
     digest = models.CharField(max_length=64, unique=True)
+    # HMAC of ``digest`` under the audit key named by ``key_id`` (core.sealing).
+    key_id = models.CharField(max_length=40, blank=True)
+    seal = models.CharField(max_length=64, blank=True)
 
     class Meta:
         ordering = ["seq"]
@@ -216,3 +230,40 @@ class OutboxEmail(models.Model):
     def __str__(self) -> str:
         to = ", ".join(self.message.get("to", []))
         return f"email to {to} queued {self.created_at:%Y-%m-%d %H:%M}"
+
+
+class AuditAnchor(models.Model):
+    """A chain head published outside the database (emailed to scrutineers).
+
+    Each row copies what was sent: ``audit_verify`` checks that every published head is
+    still in the log with the same digest. The copies that matter are the ones outside
+    the database (the emails, the printed declarations): ``audit_verify --expect`` checks
+    those. Append-only, like the log.
+    """
+
+    seq = models.BigIntegerField()
+    digest = models.CharField(max_length=64)
+    key_id = models.CharField(max_length=40)
+    seal = models.CharField(max_length=64)
+    published_at = models.DateTimeField(default=timezone.now)
+    medium = models.CharField(max_length=20, default="email")
+    recipients = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        ordering = ["seq"]
+
+    def __str__(self) -> str:
+        return f"published head #{self.seq} {self.digest[:12]}…"
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        if not self._state.adding:
+            raise AppendOnlyError("published audit heads are append-only")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args: Any, **kwargs: Any) -> tuple[int, dict[str, int]]:
+        raise AppendOnlyError("published audit heads are append-only")
+
+    @property
+    def text(self) -> str:
+        """The head as people copy it: ``<count>:<digest>`` (``audit_verify --expect``)."""
+        return f"{self.seq}:{self.digest}"

@@ -191,6 +191,9 @@ class Member(models.Model):
     gender = models.CharField(max_length=12, choices=Gender.choices, blank=True, default="")
     date_of_birth = models.DateField(null=True, blank=True)
     updated_at = models.DateTimeField(auto_now=True)
+    # Set when the member's personal data was erased (privacy.services.erase_member): the
+    # record stays, as a membership number and history, for ballots and conference.
+    erased_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["last_name", "first_name", "membership_number"]
@@ -207,6 +210,12 @@ class Member(models.Model):
     @property
     def full_name(self) -> str:
         return f"{self.first_name} {self.last_name}"
+
+    @property
+    def audit_label(self) -> str:
+        """How audit entries name a member: by number only, never by name (personal data
+        in the append-only log would outlive an erasure; docs/privacy.md)."""
+        return f"member {self.membership_number}"
 
     def age_on(self, day: dt.date) -> int | None:
         if self.date_of_birth is None:

@@ -215,3 +215,17 @@ def role_summary(roles: list[Role]) -> list[Role]:
         Role.Kind.AFFILIATE_OFFICER: 7,
     }
     return sorted(roles, key=lambda r: (order.get(r.kind, 9), r.scope_label))
+
+
+# --- Scrutineers --------------------------------------------------------------------------
+def scrutineer_emails(on: dt.date | None = None) -> list[str]:
+    """Email addresses of the active logins holding a scrutineer role in force on ``on``
+    (today by default): who receives the audit log head (``audit_publish_head``)."""
+    day = on or permissions.today()
+    return sorted(
+        set(
+            Role.objects.filter(kind=Role.Kind.SCRUTINEER, user__is_active=True, start__lte=day)
+            .filter(Q(end__isnull=True) | Q(end__gt=day))
+            .values_list("user__email", flat=True)
+        )
+    )

@@ -114,6 +114,7 @@ def member_detail(request: HttpRequest, member_id: int) -> HttpResponse:
             "periods": queries.member_history(member),
             "status": queries.member_status(member),
             "can_manage": can_manage,
+            "can_erase": permissions.is_national_admin(request.user),
             "audit_trail": queries.member_audit_trail(member) if can_manage else [],
         },
     )

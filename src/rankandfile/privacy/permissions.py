@@ -1,0 +1,45 @@
+"""Who may export or erase a member's personal data.
+
+- A member may download their own data.
+- A subject access request for a member is answered by an officer who may manage that
+  member (their CLP's officers, their region's officers, national admins —
+  ``membership.permissions.can_manage_member``). Branch officers, who may see but not
+  manage records, may not.
+- Erasure is for national admins only: it cannot be undone.
+
+``access_*`` raise :class:`NotFound` both when the member does not exist and when the user
+may not act on them, so ids cannot be probed.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from rankandfile.core.errors import NotFound
+from rankandfile.membership import permissions as membership
+from rankandfile.membership.models import Member
+
+
+def can_export_member(user: Any, member: Member) -> bool:
+    me = membership.own_member(user)
+    if me is not None and me.pk == member.pk:
+        return True
+    return membership.can_manage_member(user, member)
+
+
+def can_erase_member(user: Any, member: Member) -> bool:
+    return membership.is_national_admin(user)
+
+
+def access_member_for_export(user: Any, member_id: int) -> Member:
+    member = membership.access_member(user, member_id)
+    if not can_export_member(user, member):
+        raise NotFound("no such member among those whose data you may export")
+    return member
+
+
+def access_member_for_erasure(user: Any, member_id: int) -> Member:
+    member = membership.access_member(user, member_id)
+    if not can_erase_member(user, member):
+        raise NotFound("no such member among those whose data you may erase")
+    return member

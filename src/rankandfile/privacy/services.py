@@ -1,0 +1,278 @@
+"""Personal data rights: export (access), erasure by anonymisation, and retention.
+
+Every function takes an explicit ``actor`` (``None``: the system, e.g. the retention
+job), runs in one transaction and records an audit entry. What erasure keeps and why is
+in docs/privacy.md:
+
+- kept: the member row (as a membership number, a CLP and a membership history, because
+  past electorates are digests of member ids and must still verify), electorate and
+  vote records (that they were eligible and voted — never how), delegate records and card
+  votes (the conference's record), the name on a selection's ballot paper (it is on the
+  published papers), campaign signature and reply *counts*, and the audit log, untouched;
+- anonymised: names, email addresses, postal address, postcode, gender, date of birth,
+  notes, contact details, the login's email and name (the login stays, unusable, because
+  audit entries name it by id);
+- deleted: API tokens, verified email addresses, two-factor authenticators, volunteer
+  offers and alert preferences.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.conf import settings
+from django.db import transaction
+from django.db.models import Exists, OuterRef, Q
+from django.utils import timezone
+
+from rankandfile.core import audit
+from rankandfile.core.errors import DomainError, PermissionDenied
+from rankandfile.core.models import ApiToken, User
+from rankandfile.membership.models import Member, Period, Role
+from rankandfile.privacy import permissions, queries
+
+ERASED_DOMAIN = "erased.invalid"  # RFC 2606: can never receive mail
+
+
+def _erased_address(kind: str, pk: int) -> str:
+    return f"erased-{kind}-{pk}@{ERASED_DOMAIN}"
+
+
+# --- access -------------------------------------------------------------------------------
+def export_subject_data(*, actor: User | None, member: Member, fmt: str) -> dict[str, Any]:
+    """Everything held about ``member`` (``privacy.queries.subject_data``), audited.
+
+    ``fmt`` (``json`` or ``pdf``) is recorded with who asked: the member themself, or an
+    officer answering a subject access request.
+    """
+    if fmt not in ("json", "pdf"):
+        raise DomainError(f"personal data is exported as json or pdf, not {fmt!r}")
+    if actor is not None and not permissions.can_export_member(actor, member):
+        raise PermissionDenied(
+            f"you may not export the personal data of member {member.membership_number}: "
+            "only the member, officers who manage their record and national admins may"
+        )
+    own = actor is not None and member.user_id == actor.pk
+    with transaction.atomic():
+        data = queries.subject_data(member)
+        audit.record(
+            actor=actor,
+            action="privacy.member.export",
+            target=member,
+            data={"format": fmt, "request": "own" if own else "subject_access"},
+        )
+    return data
+
+
+# --- erasure ------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class Erasure:
+    member: Member
+    counts: dict[str, int]
+
+
+def erase_member(
+    *, actor: User | None, member: Member, reason: str, now: dt.datetime | None = None
+) -> Erasure:
+    """Anonymise ``member``'s personal data everywhere, keeping the records that ballots,
+    counts, conference and the audit chain need (module docstring).
+
+    Refused — with the reason — for a member who is still a member (record the lapse or
+    resignation first), who is on the electorate of a ballot not yet declared, or who was
+    already erased.
+    """
+    from rankandfile.ballots.models import Ballot, Elector
+
+    reason = (reason or "").strip()
+    if not reason:
+        raise DomainError("give the reason for the erasure (e.g. the request's reference)")
+    now = now or timezone.now()
+    today = timezone.localdate(now)
+    with transaction.atomic():
+        locked = (
+            Member.objects.select_for_update(of=("self",)).select_related("user").get(pk=member.pk)
+        )
+        if actor is not None and not permissions.can_erase_member(actor, locked):
+            raise PermissionDenied("only national admins may erase a member's personal data")
+        if locked.erased_at is not None:
+            raise DomainError(
+                f"member {locked.membership_number}'s personal data was already erased on "
+                f"{timezone.localtime(locked.erased_at):%d %B %Y}"
+            )
+        current = locked.periods.filter(kind=Period.Kind.MEMBERSHIP, start__lte=today).filter(
+            Q(end__isnull=True) | Q(end__gt=today)
+        )
+        if current.exists():
+            raise DomainError(
+                f"member {locked.membership_number} is still a member: record their "
+                "resignation or lapse first, then erase their personal data"
+            )
+        pending = (
+            Elector.objects.filter(member=locked)
+            .exclude(ballot__state=Ballot.State.DECLARED)
+            .select_related("ballot")
+            .first()
+        )
+        if pending is not None:
+            raise DomainError(
+                f"member {locked.membership_number} is on the electorate of "
+                f"“{pending.ballot.title}”, which is not declared yet: erase after the "
+                "declaration"
+            )
+        counts = _anonymise(locked, today, now)
+        audit.record(
+            actor=actor,
+            action="privacy.member.erase",
+            target=locked,
+            data={"reason": reason[:300], **counts},
+        )
+    return Erasure(member=locked, counts=counts)
+
+
+def _anonymise(member: Member, today: dt.date, now: dt.datetime) -> dict[str, int]:
+    from allauth.account.models import EmailAddress
+    from allauth.mfa.models import Authenticator
+
+    from rankandfile.accountability.models import AlertPreference, AlertSent
+    from rankandfile.ballots.models import Elector
+    from rankandfile.campaigns.models import Rsvp, Signature, Volunteer
+    from rankandfile.selections.models import Application
+
+    emails = queries.member_emails(member)
+    user = member.user
+    counts: dict[str, int] = {}
+
+    signatures = list(Signature.objects.filter(email__in=emails))
+    for s in signatures:
+        s.first_name, s.last_name = "Erased", "signer"
+        s.email = _erased_address("signature", s.pk)
+        s.postcode, s.town = "", ""
+        s.show_publicly = False
+        s.confirm_digest = s.withdraw_digest = ""
+        s.save(
+            update_fields=[
+                "first_name", "last_name", "email", "postcode", "town", "show_publicly",
+                "confirm_digest", "withdraw_digest",
+            ]
+        )  # fmt: skip
+    counts["signatures"] = len(signatures)
+
+    rsvp_filter = Q(email__in=emails) | (Q(user=user) if user is not None else Q(pk__in=[]))
+    rsvps = list(Rsvp.objects.filter(rsvp_filter))
+    for r in rsvps:
+        r.name, r.email, r.user, r.cancel_digest = (
+            "Erased",
+            _erased_address("reply", r.pk),
+            None,
+            "",
+        )
+        r.save(update_fields=["name", "email", "user", "cancel_digest"])
+    counts["event_replies"] = len(rsvps)
+
+    applications = list(Application.objects.filter(member=member))
+    for a in applications:
+        # The name on the ballot paper stays: it is on the published papers and result.
+        a.contact_email = _erased_address("application", a.pk)
+        a.contact_phone = a.trade_union = a.union_membership_number = ""
+        a.statement = "(erased)"
+        a.eligibility_note = ""
+        a.save(
+            update_fields=[
+                "contact_email", "contact_phone", "trade_union", "union_membership_number",
+                "statement", "eligibility_note",
+            ]
+        )  # fmt: skip
+    counts["applications"] = len(applications)
+
+    counts["volunteering"] = Volunteer.objects.filter(member=member).delete()[0]
+    counts["alert_preferences"] = (
+        AlertPreference.objects.filter(member=member).delete()[0]
+        + AlertSent.objects.filter(member=member).delete()[0]
+    )
+    Elector.objects.filter(member=member).update(token_digest=None, last_send_error="")
+    member.periods.exclude(note="").update(note="")
+
+    member.first_name, member.last_name = "Erased", "member"
+    member.email = member.address = member.postcode = member.gender = ""
+    member.date_of_birth = None
+    member.erased_at = now
+    member.save(
+        update_fields=[
+            "first_name", "last_name", "email", "address", "postcode", "gender",
+            "date_of_birth", "erased_at", "updated_at",
+        ]
+    )  # fmt: skip
+
+    counts["login"] = 0
+    if user is not None:
+        # The login stays (audit entries name it by id, and its digest covers that id) but
+        # can no longer be used and says nothing about the person.
+        user.email = _erased_address("login", user.pk)
+        user.full_name = ""
+        user.is_active = False
+        user.is_staff = False
+        user.set_unusable_password()
+        user.save(update_fields=["email", "full_name", "is_active", "is_staff", "password"])
+        ApiToken.objects.filter(user=user).delete()
+        EmailAddress.objects.filter(user=user).delete()
+        Authenticator.objects.filter(user=user).delete()
+        Role.objects.filter(user=user, end__isnull=True).update(end=today)
+        Role.objects.filter(user=user, end__gt=today).update(end=today)
+        counts["login"] = 1
+    return counts
+
+
+# --- retention ----------------------------------------------------------------------------
+@dataclass
+class RetentionReport:
+    cutoff: dt.date
+    erased: list[str] = field(default_factory=list)
+    skipped: list[tuple[str, str]] = field(default_factory=list)
+
+
+def retention_days() -> int:
+    return int(settings.PRIVACY_LAPSED_RETENTION_DAYS)
+
+
+def due_for_erasure(today: dt.date) -> tuple[dt.date, list[Member]]:
+    """Members whose last membership ended before ``today - PRIVACY_LAPSED_RETENTION_DAYS``
+    and whose data is not yet erased. Members who never had a membership period are not
+    touched (nothing says when their data stopped being needed)."""
+    cutoff = today - dt.timedelta(days=retention_days())
+    recent = Period.objects.filter(member=OuterRef("pk"), kind=Period.Kind.MEMBERSHIP).filter(
+        Q(end__isnull=True) | Q(end__gt=cutoff)
+    )
+    any_membership = Period.objects.filter(member=OuterRef("pk"), kind=Period.Kind.MEMBERSHIP)
+    members = list(
+        Member.objects.filter(erased_at__isnull=True)
+        .filter(Exists(any_membership))
+        .exclude(Exists(recent))
+        .order_by("pk")
+    )
+    return cutoff, members
+
+
+def apply_retention(*, actor: User | None = None, today: dt.date | None = None) -> RetentionReport:
+    """Erase the personal data of every member lapsed for longer than the retention period.
+
+    Each member is erased in its own transaction (and audited as ``privacy.member.erase``
+    with reason ``retention``); a member who cannot be erased yet (on an undeclared
+    ballot's electorate) is skipped with the reason and tried again on the next run.
+    """
+    today = today or timezone.localdate()
+    cutoff, members = due_for_erasure(today)
+    report = RetentionReport(cutoff=cutoff)
+    for member in members:
+        try:
+            erase_member(
+                actor=actor,
+                member=member,
+                reason=f"retention: lapsed before {cutoff.isoformat()}",
+            )
+        except DomainError as exc:
+            report.skipped.append((member.membership_number, str(exc)))
+        else:
+            report.erased.append(member.membership_number)
+    return report
