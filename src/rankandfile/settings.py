@@ -294,8 +294,10 @@ RANKANDFILE_HOME_PANELS = [
     "rankandfile.selections.home.panel",
     "rankandfile.campaigns.home.panel",
 ]
-# The public address used in emailed links (ballot invitations, confirmations).
-RANKANDFILE_BASE_URL = os.environ.get("RANKANDFILE_BASE_URL", "http://127.0.0.1:8000").rstrip("/")
+# The public address every emailed, shared and stored link starts with (core.links).
+# Required in production (check error rankandfile.E001); unset in development, links
+# start from the address being served (the request's, or `rankandfile runserver`'s).
+RANKANDFILE_BASE_URL = os.environ.get("RANKANDFILE_BASE_URL", "").strip().rstrip("/")
 BALLOT_EMAILS_PER_SECOND = float(os.environ.get("BALLOT_EMAILS_PER_SECOND", "20"))
 # Reference data shipped inside the package (Commons divisions and MPs; data/README.md).
 REFERENCE_DATA_DIR = Path(os.environ.get("RANKANDFILE_REFERENCE_DATA", BASE_DIR / "data"))

@@ -14,7 +14,12 @@ from django.core.wsgi import get_wsgi_application
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "rankandfile.settings")
 django_application = get_wsgi_application()
 
+from rankandfile.core.links import ServingOrigin, require_configuration  # noqa: E402
+
+# Production refuses to serve without RANKANDFILE_BASE_URL (links would be wrong).
+require_configuration()
+
 from rankandfile.ballots.fastvote import FastVoteMiddleware  # noqa: E402 - after setup
 from rankandfile.campaigns.fastsign import FastSignMiddleware  # noqa: E402 - after setup
 
-application = FastSignMiddleware(FastVoteMiddleware(django_application))
+application = ServingOrigin(FastSignMiddleware(FastVoteMiddleware(django_application)))

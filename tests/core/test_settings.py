@@ -31,6 +31,7 @@ def test_production_settings_pass_check_deploy_with_no_warnings(tmp_path) -> Non
             "RANKANDFILE_ENV": "production",
             "SECRET_KEY": SECRET,
             "ALLOWED_HOSTS": "party.example.org",
+            "RANKANDFILE_BASE_URL": "https://party.example.org",
             "RANKANDFILE_VAR_DIR": str(tmp_path),
         },
         "check",
@@ -40,6 +41,65 @@ def test_production_settings_pass_check_deploy_with_no_warnings(tmp_path) -> Non
     )
     assert result.returncode == 0, result.stdout + result.stderr
     assert "no issues" in result.stdout
+
+
+PRODUCTION = {
+    "RANKANDFILE_ENV": "production",
+    "SECRET_KEY": SECRET,
+    "ALLOWED_HOSTS": "party.example.org",
+}
+
+
+def test_production_without_a_base_url_fails_check_deploy_with_a_clear_error(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    result = _run({**PRODUCTION, "RANKANDFILE_VAR_DIR": str(tmp_path)}, "check", "--deploy")
+    assert result.returncode == 1
+    assert "(rankandfile.E001) RANKANDFILE_BASE_URL is not set" in result.stderr
+    # Not only check --deploy: every command (the worker, the scheduler) refuses to start.
+    worker = _run({**PRODUCTION, "RANKANDFILE_VAR_DIR": str(tmp_path)}, "scheduler", "--list")
+    assert worker.returncode == 1
+    assert "rankandfile.E001" in worker.stderr
+
+
+def test_production_wsgi_app_refuses_to_start_without_a_base_url(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    code = "import rankandfile.wsgi"
+    result = subprocess.run(
+        [sys.executable, "-c", code],
+        env={
+            **{k: v for k, v in os.environ.items() if not k.startswith(("PYTEST", "DJANGO_"))},
+            **PRODUCTION,
+            "RANKANDFILE_VAR_DIR": str(tmp_path),
+            "RANKANDFILE_BASE_URL": "",
+        },
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert result.returncode != 0
+    assert "ImproperlyConfigured: RANKANDFILE_BASE_URL is not set" in result.stderr
+
+
+@pytest.mark.parametrize(
+    ("base", "expected"),
+    [
+        ("party.example.org", "(rankandfile.E002)"),
+        ("https://party.example.org/?x=1", "(rankandfile.E002)"),
+        ("http://party.example.org", "(rankandfile.W001)"),
+        ("https://elsewhere.example.org", "(rankandfile.W002)"),
+    ],
+)
+def test_production_base_url_must_be_a_public_https_address(
+    base: str, expected: str, tmp_path
+) -> None:  # type: ignore[no-untyped-def]
+    result = _run(
+        {**PRODUCTION, "RANKANDFILE_BASE_URL": base, "RANKANDFILE_VAR_DIR": str(tmp_path)},
+        "check",
+        "--deploy",
+        "--fail-level",
+        "WARNING",
+    )
+    assert result.returncode == 1
+    assert expected in result.stderr
 
 
 def test_production_refuses_to_start_without_a_secret_key(tmp_path) -> None:  # type: ignore[no-untyped-def]

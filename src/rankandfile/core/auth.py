@@ -1,12 +1,56 @@
 """django-allauth integration: accounts are created from membership records, not by
-self-service sign-up, so public sign-up is closed."""
+self-service sign-up, so public sign-up is closed; the links in allauth's emails start
+from the configured base URL like every other emailed link (``core.links``)."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import urlsplit, urlunsplit
+
 from allauth.account.adapter import DefaultAccountAdapter
+from django.conf import settings
 from django.http import HttpRequest
+
+from rankandfile.core.links import absolute_url, base_url
+
+
+@dataclass(frozen=True)
+class Site:
+    """What allauth's email templates print as ``current_site`` (name and domain)."""
+
+    name: str
+    domain: str
+
+
+def rebase(url: str) -> str:
+    """An absolute link allauth built from the request, rebuilt on the base URL."""
+    parts = urlsplit(url)
+    if not (parts.scheme and parts.netloc):
+        return url
+    return absolute_url(urlunsplit(("", "", parts.path or "/", parts.query, parts.fragment)))
 
 
 class AccountAdapter(DefaultAccountAdapter):  # type: ignore[misc]  # allauth is untyped
     def is_open_for_signup(self, request: HttpRequest) -> bool:
         return False
+
+    def send_mail(self, template_prefix: str, email: str, context: dict[str, Any]) -> None:
+        # allauth puts its links (password_reset_url, activate_url, signup_url…) in the
+        # context as absolute URLs made from the request's Host: rebuild them.
+        # Its greeting names the request's Host too ("Hello from …"): the site's own name
+        # and the base URL's host instead.
+        context = {
+            "current_site": Site(
+                name=str(settings.RANKANDFILE_SITE_NAME),
+                domain=urlsplit(base_url()).netloc,
+            ),
+            **{
+                key: rebase(value) if key.endswith("_url") and isinstance(value, str) else value
+                for key, value in context.items()
+            },
+        }
+        super().send_mail(template_prefix, email, context)
+
+    def format_email_subject(self, subject: str) -> str:
+        return f"[{settings.RANKANDFILE_SITE_NAME}] {subject}"

@@ -16,3 +16,25 @@ def schedule_check(app_configs: Any = None, **kwargs: Any) -> list[checks.CheckM
         checks.Error(problem, hint="Fix rankandfile/schedule.py.", id="rankandfile.E010")
         for problem in scheduler.problems(scheduler.jobs())
     ]
+
+
+@checks.register()
+def base_url_check(app_configs: Any = None, **kwargs: Any) -> list[checks.CheckMessage]:
+    """Production needs ``RANKANDFILE_BASE_URL``; everywhere it must be well formed.
+
+    Not a deploy-only check: an error here stops every command in production (``migrate``,
+    ``db_worker``, ``scheduler``, ``check --deploy``), and ``wsgi.py`` runs it on start.
+    """
+    from rankandfile.core import links
+
+    made: list[checks.CheckMessage] = []
+    for level, check_id, message in links.configuration_problems():
+        kind = checks.Error if level == "error" else checks.Warning
+        made.append(
+            kind(
+                message,
+                hint="Set RANKANDFILE_BASE_URL to the public https address (see configuration.md).",
+                id=check_id,
+            )
+        )
+    return made
