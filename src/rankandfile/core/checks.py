@@ -38,3 +38,22 @@ def base_url_check(app_configs: Any = None, **kwargs: Any) -> list[checks.CheckM
             )
         )
     return made
+
+
+@checks.register()
+def trusted_proxies_check(app_configs: Any = None, **kwargs: Any) -> list[checks.CheckMessage]:
+    from django.conf import settings
+
+    from rankandfile.core.proxy import parse_networks
+
+    try:
+        parse_networks(getattr(settings, "TRUSTED_PROXIES", []))
+    except ValueError as exc:
+        return [
+            checks.Error(
+                f"TRUSTED_PROXIES: {exc}",
+                hint="Comma-separated addresses or networks, e.g. 127.0.0.1,172.28.0.0/24.",
+                id="rankandfile.E003",
+            )
+        ]
+    return []

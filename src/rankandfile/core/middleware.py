@@ -11,8 +11,8 @@ from rankandfile.core import links, origin
 
 
 def client_ip(request: HttpRequest) -> str | None:
-    """The client address. Behind a proxy set ``SECURE_PROXY_SSL_HEADER`` and trust
-    ``REMOTE_ADDR`` as rewritten by the proxy; ``X-Forwarded-For`` is never trusted."""
+    """The client address: ``REMOTE_ADDR``, which behind a trusted reverse proxy the WSGI
+    app has already set from ``X-Forwarded-For`` (``core.proxy``, ``TRUSTED_PROXIES``)."""
     return request.META.get("REMOTE_ADDR") or None
 
 
