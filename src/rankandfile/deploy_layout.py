@@ -10,6 +10,7 @@ module, so they cannot drift apart. Plain Python, no Django: importable before s
     worker     rankandfile db_worker — the django-tasks database queue (emails, counts, jobs)
     scheduler  rankandfile scheduler — the periodic jobs (rankandfile/schedule.py); one is enough
     release    once per deployment, before the others start: check, migrate, cache table
+               (and, on a VM, collect the static files: ``BUILD``; the image does it when built)
 """
 
 from __future__ import annotations
@@ -53,6 +54,9 @@ PROCESSES: tuple[Process, ...] = (
         description="Enqueues each periodic job once per due time (a second one is harmless)",
     ),
 )
+
+#: Run once per version at build time (the image) or installation (a VM's release unit).
+BUILD: tuple[tuple[str, ...], ...] = (("rankandfile", "collectstatic", "--no-input"),)
 
 #: Run once per deployment, in order, before (re)starting the processes.
 RELEASE: tuple[tuple[str, ...], ...] = (
