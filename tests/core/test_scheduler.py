@@ -405,7 +405,8 @@ def test_interval_must_be_positive() -> None:
         call_command("scheduler", "--interval", "0")
 
 
-@pytest.mark.django_db
+# Transactional: the loop closes stale connections between ticks, as it must in production.
+@pytest.mark.django_db(transaction=True)
 def test_the_long_running_loop_ticks_until_sigterm(monkeypatch: pytest.MonkeyPatch) -> None:
     """``rankandfile scheduler`` ticks at once, then at each due time or interval, and
     stops cleanly on SIGTERM (what systemd and compose send)."""
