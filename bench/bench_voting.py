@@ -284,6 +284,8 @@ def server_env(url: str, secret_key: str) -> dict[str, str]:
         TASKS_BACKEND="django_tasks.backends.immediate.ImmediateBackend",
         AUDIT_HMAC_KEY=secrets.token_urlsafe(50),
         ALLOWED_HOSTS="127.0.0.1",
+        # Production refuses to start without it (links in emails start from it).
+        RANKANDFILE_BASE_URL="http://127.0.0.1",
         SECURE_SSL_REDIRECT="0",
         DATABASE_URL=url,
         DATABASE_CONN_MAX_AGE="600",

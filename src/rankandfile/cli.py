@@ -23,7 +23,13 @@ def main(argv: list[str] | None = None) -> None:
 
     from rankandfile.core import origin
 
-    args = ["rankandfile", *(sys.argv[1:] if argv is None else argv)]
+    args = ["rankandfile", *args_in]
+    if args_in and args_in[0] == "runserver":
+        # Development links (core.links) start from the address served; the autoreloader's
+        # child process inherits it.
+        from rankandfile.core.links import SERVED_URL_ENV, runserver_url
+
+        os.environ[SERVED_URL_ENV] = runserver_url(args_in[1:])
     # Audit entries written by commands are marked as coming from the command line.
     with origin.context("cli"):
         execute_from_command_line(args)

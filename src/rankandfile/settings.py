@@ -74,6 +74,8 @@ ALLOWED_HOSTS = env_list(
     "ALLOWED_HOSTS", "" if PRODUCTION else "127.0.0.1,localhost,testserver,[::1]"
 )
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", "")
+# Reverse proxies whose X-Forwarded-For names the client (core.proxy; addresses or CIDRs).
+TRUSTED_PROXIES = env_list("TRUSTED_PROXIES", "")
 
 INSTALLED_APPS = [
     "django.contrib.admin",
@@ -331,8 +333,10 @@ RANKANDFILE_HOME_PANELS = [
     "rankandfile.selections.home.panel",
     "rankandfile.campaigns.home.panel",
 ]
-# The public address used in emailed links (ballot invitations, confirmations).
-RANKANDFILE_BASE_URL = os.environ.get("RANKANDFILE_BASE_URL", "http://127.0.0.1:8000").rstrip("/")
+# The public address every emailed, shared and stored link starts with (core.links).
+# Required in production (check error rankandfile.E001); unset in development, links
+# start from the address being served (the request's, or `rankandfile runserver`'s).
+RANKANDFILE_BASE_URL = os.environ.get("RANKANDFILE_BASE_URL", "").strip().rstrip("/")
 BALLOT_EMAILS_PER_SECOND = float(os.environ.get("BALLOT_EMAILS_PER_SECOND", "20"))
 # Ballot secrecy (ballots.secrecy, docs/decisions/0014-secrecy-mixer.md): the secret the
 # papers of open ballots are sealed with — never stored in the database. Defaults to

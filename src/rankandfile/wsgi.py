@@ -14,7 +14,19 @@ from django.core.wsgi import get_wsgi_application
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "rankandfile.settings")
 django_application = get_wsgi_application()
 
+from django.conf import settings  # noqa: E402
+
+from rankandfile.core.links import ServingOrigin, require_configuration  # noqa: E402
+from rankandfile.core.proxy import TrustedProxies, parse_networks  # noqa: E402
+
+# Production refuses to serve without RANKANDFILE_BASE_URL (links would be wrong).
+require_configuration()
+
 from rankandfile.ballots.fastvote import FastVoteMiddleware  # noqa: E402 - after setup
 from rankandfile.campaigns.fastsign import FastSignMiddleware  # noqa: E402 - after setup
 
-application = FastSignMiddleware(FastVoteMiddleware(django_application))
+# Outermost: the client's address behind the proxy (core.proxy), then links (core.links).
+application = TrustedProxies(
+    ServingOrigin(FastSignMiddleware(FastVoteMiddleware(django_application))),
+    parse_networks(settings.TRUSTED_PROXIES),
+)

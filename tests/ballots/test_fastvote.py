@@ -435,7 +435,8 @@ def test_a_refused_host_and_plain_http_go_to_django(
 def test_the_wsgi_module_wraps_django() -> None:
     from rankandfile import wsgi
 
-    assert isinstance(wsgi.application, fastvote.FastVoteMiddleware)
+    # Inside the proxy-address and link-origin wrappers (core.proxy, core.links).
+    assert isinstance(wsgi.application.app.app, fastvote.FastVoteMiddleware)
 
 
 # --- one member, one vote, under simultaneous submissions ------------------------------------

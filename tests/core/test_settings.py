@@ -33,6 +33,7 @@ def test_production_settings_pass_check_deploy_with_no_warnings(tmp_path) -> Non
             "SECRET_KEY": SECRET,
             "AUDIT_HMAC_KEY": AUDIT_KEY,
             "ALLOWED_HOSTS": "party.example.org",
+            "RANKANDFILE_BASE_URL": "https://party.example.org",
             "RANKANDFILE_VAR_DIR": str(tmp_path),
         },
         "check",
@@ -66,7 +67,7 @@ def test_check_deploy_reports_the_insecure_audit_key(tmp_path) -> None:  # type:
         "--deploy",
     )
     assert result.returncode != 0
-    assert "rankandfile.E001" in result.stderr and "insecure development key" in result.stderr
+    assert "rankandfile.E020" in result.stderr and "insecure development key" in result.stderr
     result = _run(
         {
             "RANKANDFILE_ENV": "development",
@@ -77,7 +78,67 @@ def test_check_deploy_reports_the_insecure_audit_key(tmp_path) -> None:  # type:
         "check",
         "--deploy",
     )
-    assert "rankandfile.E002" in result.stderr
+    assert "rankandfile.E021" in result.stderr
+
+
+PRODUCTION = {
+    "RANKANDFILE_ENV": "production",
+    "SECRET_KEY": SECRET,
+    "AUDIT_HMAC_KEY": AUDIT_KEY,
+    "ALLOWED_HOSTS": "party.example.org",
+}
+
+
+def test_production_without_a_base_url_fails_check_deploy_with_a_clear_error(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    result = _run({**PRODUCTION, "RANKANDFILE_VAR_DIR": str(tmp_path)}, "check", "--deploy")
+    assert result.returncode == 1
+    assert "(rankandfile.E001) RANKANDFILE_BASE_URL is not set" in result.stderr
+    # Not only check --deploy: every command (the worker, the scheduler) refuses to start.
+    worker = _run({**PRODUCTION, "RANKANDFILE_VAR_DIR": str(tmp_path)}, "scheduler", "--list")
+    assert worker.returncode == 1
+    assert "rankandfile.E001" in worker.stderr
+
+
+def test_production_wsgi_app_refuses_to_start_without_a_base_url(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    code = "import rankandfile.wsgi"
+    result = subprocess.run(
+        [sys.executable, "-c", code],
+        env={
+            **{k: v for k, v in os.environ.items() if not k.startswith(("PYTEST", "DJANGO_"))},
+            **PRODUCTION,
+            "RANKANDFILE_VAR_DIR": str(tmp_path),
+            "RANKANDFILE_BASE_URL": "",
+        },
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert result.returncode != 0
+    assert "ImproperlyConfigured: RANKANDFILE_BASE_URL is not set" in result.stderr
+
+
+@pytest.mark.parametrize(
+    ("base", "expected"),
+    [
+        ("party.example.org", "(rankandfile.E002)"),
+        ("https://party.example.org/?x=1", "(rankandfile.E002)"),
+        ("http://party.example.org", "(rankandfile.W001)"),
+        ("https://elsewhere.example.org", "(rankandfile.W002)"),
+    ],
+)
+def test_production_base_url_must_be_a_public_https_address(
+    base: str, expected: str, tmp_path
+) -> None:  # type: ignore[no-untyped-def]
+    result = _run(
+        {**PRODUCTION, "RANKANDFILE_BASE_URL": base, "RANKANDFILE_VAR_DIR": str(tmp_path)},
+        "check",
+        "--deploy",
+        "--fail-level",
+        "WARNING",
+    )
+    assert result.returncode == 1
+    assert expected in result.stderr
 
 
 def test_production_refuses_to_start_without_a_secret_key(tmp_path) -> None:  # type: ignore[no-untyped-def]

@@ -4,12 +4,16 @@ hustings, the members' ballot through the ballots app, declaration, reminders.""
 from __future__ import annotations
 
 import datetime as dt
+from typing import Any
 
 import pytest
 import time_machine
 from django.core import mail
+from django.test import Client
+from django.urls import reverse
 from django.utils import timezone
 
+from rankandfile.ballots import invitations as ballot_invitations
 from rankandfile.ballots import services as ballot_services
 from rankandfile.ballots.models import Ballot, Elector
 from rankandfile.conference.models import RuleBookVersion
@@ -380,17 +384,51 @@ def test_ballot_is_av_with_the_rule_book_electorate(
     assert ballot.months_required == 6
     assert ballot.freeze_date == selection.round.freeze_date
     assert [o.name for o in ballot.options.order_by("position")] == ["Ann Archer", "Bob Baker"]
-    # The ballot paper points to the candidates' pages (statements, nominations, record).
-    assert ballot.description.endswith(f"/selections/{selection.pk}/")
+    # The ballot paper points to the candidates' pages (statements, nominations, record)
+    # by site path: the address is added when the text is shown (core.links).
+    assert ballot.description.endswith(f"voting record: /selections/{selection.pk}/")
     ann = ballot.options.get(position=0)
-    assert ann.description.endswith(
-        f"/selections/{selection.pk}/candidates/{three_applications[0].pk}/"
-    )
+    assert ann.description == f"/selections/{selection.pk}/candidates/{three_applications[0].pk}/"
     electors = set(Elector.objects.filter(ballot=ballot).values_list("member_id", flat=True))
     assert party.me.pk in electors and party.neighbour.pk in electors
     assert recent.pk not in electors  # too recent
     assert party.eastoner.pk not in electors  # another CLP
     assert Selection.objects.get(pk=selection.pk).stage == Stage.BALLOT
+
+
+def test_ballot_links_are_made_when_shown_not_when_stored(
+    party: Party,
+    selection: Selection,
+    three_applications: list[Application],
+    settings: Any,
+    django_capture_on_commit_callbacks: Any,
+) -> None:
+    """The ballot was opened under one address; the paper, the API and the invitation
+    email show links to wherever the site is served now."""
+    settings.RANKANDFILE_BASE_URL = "http://127.0.0.1:8000"
+    ballot = _to_ballot(party, selection, three_applications)
+    assert "http" not in ballot.description
+    settings.RANKANDFILE_BASE_URL = "https://members.example.org"
+    here = f"https://members.example.org/selections/{selection.pk}/"
+    ann = three_applications[0]
+
+    client = Client()
+    client.force_login(party.me.user)
+    page = client.get(reverse("ballots:vote", args=[ballot.pk])).content.decode()
+    assert f'href="{here}"' in page
+    assert f'href="{here}candidates/{ann.pk}/"' in page
+    assert "127.0.0.1:8000" not in page
+
+    api = client.get(f"/api/v1/ballots/{ballot.pk}").json()
+    assert api["description"].endswith(f"voting record: {here}")
+    assert api["options"][0]["description"] == f"{here}candidates/{ann.pk}/"
+
+    mail.outbox.clear()
+    with django_capture_on_commit_callbacks(execute=True):
+        ballot_invitations.ballot_invite(actor=party.clp_secretary, ballot=ballot)
+    body = next(m.body for m in mail.outbox if party.me.email in m.to)
+    assert f"voting record: {here}" in body
+    assert "127.0.0.1:8000" not in body
 
 
 def test_declaration_from_the_av_count(

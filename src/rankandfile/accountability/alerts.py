@@ -12,7 +12,6 @@ from __future__ import annotations
 import datetime as dt
 from collections import defaultdict
 
-from django.conf import settings
 from django.core.mail import EmailMessage, get_connection
 from django.db import transaction
 from django.template.loader import render_to_string
@@ -22,12 +21,9 @@ from django.utils import timezone
 from rankandfile.accountability.models import AlertPreference, AlertSent, MPVote, PolicyDivision
 from rankandfile.accountability.scoring import Outcome, outcome
 from rankandfile.core import audit
+from rankandfile.core.links import absolute_url
 
 ALERT_WINDOW_DAYS = 30
-
-
-def _base_url() -> str:
-    return str(getattr(settings, "RANKANDFILE_BASE_URL", "")).rstrip("/")
 
 
 @transaction.atomic
@@ -88,14 +84,16 @@ def send_digests() -> int:
                     "vote": vote.position_label,
                     "supports": lk.direction_label,
                     "justification": lk.justification,
-                    "policy_url": _base_url()
-                    + reverse("accountability:policy", kwargs={"slug": lk.policy.slug}),
-                    "mp_url": _base_url()
-                    + reverse("accountability:mp", kwargs={"mnis_id": vote.mp.mnis_id}),
+                    "policy_url": absolute_url(
+                        reverse("accountability:policy", kwargs={"slug": lk.policy.slug})
+                    ),
+                    "mp_url": absolute_url(
+                        reverse("accountability:mp", kwargs={"mnis_id": vote.mp.mnis_id})
+                    ),
                 }
                 for lk, vote in items
             ],
-            "preferences_url": _base_url() + reverse("accountability:alerts"),
+            "preferences_url": absolute_url(reverse("accountability:alerts")),
         }
         mp_name = items[0][1].mp.name
         messages.append(

@@ -23,6 +23,7 @@ from pydantic import StrictInt, StrictStr
 from rankandfile.ballots import permissions, queries, services, tally
 from rankandfile.ballots.models import Ballot, Elector, Method, Option
 from rankandfile.core.errors import DomainError, NotFound, PermissionDenied
+from rankandfile.core.links import expand_paths
 from rankandfile.membership import permissions as mp
 
 router = Router(tags=["ballots"])
@@ -37,6 +38,11 @@ class OptionOut(Schema):
     name: str
     description: str
     gender: str
+
+    @staticmethod
+    def resolve_description(obj: Option) -> str:
+        # Stored site paths become links here, at render time (core.links).
+        return expand_paths(obj.description)
 
 
 class BallotSummaryOut(Schema):
@@ -176,7 +182,7 @@ def ballot_detail(request: HttpRequest, ballot_id: int) -> dict[str, Any]:
     (row,) = _flags(request, [ballot])
     return {
         **_summary(row),
-        "description": ballot.description,
+        "description": expand_paths(ballot.description),
         "threshold": ballot.threshold if ballot.method == Method.YESNO else "",
         "quota_minimums": ballot.quota_minimums or {},
         "results_visibility": ballot.results_visibility,

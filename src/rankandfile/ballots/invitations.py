@@ -1,6 +1,6 @@
 """Inviting the electorate: one-time personal ballot links by email, reminders, progress.
 
-Each elector gets a link ``<RANKANDFILE_BASE_URL>/ballots/vote/<secret>/`` where the secret
+Each elector gets a link ``<base URL>/ballots/vote/<secret>/`` (``core.links``) where the secret
 is ``secrets.token_urlsafe(32)`` (256 random bits). Only its SHA-256 is stored
 (:attr:`Elector.token_digest`); the secret itself exists only in the email. Sending a new
 link (a re-invitation or a reminder) replaces the digest, so the older link stops working;
@@ -48,7 +48,7 @@ from django.utils import timezone
 
 from rankandfile.ballots.models import Ballot, Elector, VoteRecord
 from rankandfile.ballots.services import _require_manager, token_digest
-from rankandfile.core import audit
+from rankandfile.core import audit, links
 from rankandfile.core.errors import DomainError
 from rankandfile.core.models import User
 
@@ -56,7 +56,6 @@ logger = logging.getLogger(__name__)
 
 Kind = Literal["invitation", "reminder"]
 KINDS: tuple[Kind, ...] = ("invitation", "reminder")
-DEFAULT_BASE_URL = "http://127.0.0.1:8000"
 
 
 # --- settings ---------------------------------------------------------------------------
@@ -80,17 +79,13 @@ def retry_delays() -> tuple[float, ...]:
     return tuple(float(d) for d in _setting("BALLOT_EMAIL_RETRY_DELAYS", (2.0, 8.0)))
 
 
-def base_url() -> str:
-    return str(_setting("RANKANDFILE_BASE_URL", "") or DEFAULT_BASE_URL).rstrip("/")
-
-
 def vote_url(secret: str) -> str:
     """The absolute one-time link for ``secret`` (URL name ``ballots:vote_token``)."""
     try:
         path = reverse("ballots:vote_token", args=[secret])
     except NoReverseMatch:  # the web layer is not installed (or not yet): the agreed path
         path = f"/ballots/vote/{secret}/"
-    return base_url() + path
+    return links.absolute_url(path)
 
 
 # --- the clock (tests replace it, so throttling and back-off need no real waiting) ------

@@ -18,15 +18,9 @@ from django_tasks import task
 from rankandfile.campaigns import ics, services
 from rankandfile.campaigns.models import Rsvp, Signature
 from rankandfile.core import audit
+from rankandfile.core.links import absolute_url as absolute
 
 logger = logging.getLogger(__name__)
-
-
-def absolute(path: str) -> str:
-    from django.conf import settings
-
-    base = str(getattr(settings, "RANKANDFILE_BASE_URL", "") or "http://127.0.0.1:8000")
-    return base.rstrip("/") + path
 
 
 def _one_line(text: str) -> str:

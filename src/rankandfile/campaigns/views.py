@@ -14,7 +14,6 @@ import csv
 from typing import Any, cast
 from urllib.parse import quote
 
-from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse, StreamingHttpResponse
@@ -29,6 +28,7 @@ from rankandfile.campaigns.fastsign import RATE_VERDICT
 from rankandfile.campaigns.models import Campaign, CampaignEvent, Pledge
 from rankandfile.core import audit
 from rankandfile.core.errors import DomainError, NotFound
+from rankandfile.core.links import absolute_url
 from rankandfile.core.middleware import client_ip
 from rankandfile.core.models import User
 from rankandfile.membership.models import Constituency
@@ -62,13 +62,9 @@ def _no_store(response: HttpResponse) -> HttpResponse:
     return response
 
 
-def _base_url() -> str:
-    return str(getattr(settings, "RANKANDFILE_BASE_URL", "") or "").rstrip("/")
-
-
 def share_links(campaign: Campaign) -> dict[str, str]:
     """Plain share links: no third-party script is loaded."""
-    url = _base_url() + reverse("campaigns:detail", args=[campaign.slug])
+    url = absolute_url(reverse("campaigns:detail", args=[campaign.slug]))
     text = f"{campaign.title}: {campaign.demand}"
     u, t = quote(url, safe=""), quote(text, safe="")
     both = quote(f"{text} {url}", safe="")
@@ -538,7 +534,7 @@ def event_detail(request: HttpRequest, slug: str, event_id: int) -> HttpResponse
 
 def event_ics(request: HttpRequest, slug: str, event_id: int) -> HttpResponse:
     campaign, event = _event(request, slug, event_id)
-    url = _base_url() + reverse("campaigns:event", args=[campaign.slug, event.pk])
+    url = absolute_url(reverse("campaigns:event", args=[campaign.slug, event.pk]))
     response = HttpResponse(
         ics.event_ics(event, url=url), content_type="text/calendar; charset=utf-8"
     )

@@ -1,18 +1,38 @@
 """django-allauth integration: accounts are created from membership records, not by
-self-service sign-up, so public sign-up is closed; the mail allauth sends during a request
-(password reset, address confirmation, security notices) goes through the outbox
-(``core.outbox``), so an SMTP failure cannot fail the request."""
+self-service sign-up, so public sign-up is closed. The links in allauth's emails start
+from the configured base URL like every other emailed link (``core.links``), and the mail
+allauth sends during a request (password reset, address confirmation, security notices)
+goes through the outbox (``core.outbox``), so an SMTP failure cannot fail the request."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
+from urllib.parse import urlsplit, urlunsplit
 
 from allauth.account.adapter import DefaultAccountAdapter
 from allauth.core import context as allauth_context
-from django.contrib.sites.shortcuts import get_current_site
+from django.conf import settings
 from django.http import HttpRequest
 
 from rankandfile.core import outbox
+from rankandfile.core.links import absolute_url, base_url
+
+
+@dataclass(frozen=True)
+class Site:
+    """What allauth's email templates print as ``current_site`` (name and domain)."""
+
+    name: str
+    domain: str
+
+
+def rebase(url: str) -> str:
+    """An absolute link allauth built from the request, rebuilt on the base URL."""
+    parts = urlsplit(url)
+    if not (parts.scheme and parts.netloc):
+        return url
+    return absolute_url(urlunsplit(("", "", parts.path or "/", parts.query, parts.fragment)))
 
 
 class AccountAdapter(DefaultAccountAdapter):  # type: ignore[misc]  # allauth is untyped
@@ -20,12 +40,28 @@ class AccountAdapter(DefaultAccountAdapter):  # type: ignore[misc]  # allauth is
         return False
 
     def send_mail(self, template_prefix: str, email: str, context: dict[str, Any]) -> None:
-        """As allauth's, but the rendered message is queued, not sent in the request."""
-        request = allauth_context.request
+        """As allauth's, with links rebuilt on the base URL; the rendered message is queued
+        in the outbox, not sent in the request."""
+        # allauth puts its links (password_reset_url, activate_url, signup_url…) in the
+        # context as absolute URLs made from the request's Host: rebuild them.
+        # Its greeting names the request's Host too ("Hello from …"): the site's own name
+        # and the base URL's host instead.
         ctx: dict[str, Any] = {
-            "request": request,
+            "request": allauth_context.request,
             "email": email,
-            "current_site": get_current_site(request),
+            "current_site": Site(
+                name=str(settings.RANKANDFILE_SITE_NAME),
+                domain=urlsplit(base_url()).netloc,
+            ),
         }
-        ctx.update(context)
+        ctx.update(
+            {
+                key: rebase(value) if key.endswith("_url") and isinstance(value, str) else value
+                for key, value in context.items()
+                if key != "current_site"
+            }
+        )
         outbox.queue(self.render_mail(template_prefix, email, ctx))
+
+    def format_email_subject(self, subject: str) -> str:
+        return f"[{settings.RANKANDFILE_SITE_NAME}] {subject}"

@@ -1,10 +1,12 @@
-"""System checks: ``rankandfile check --deploy`` refuses an unsafe audit key."""
+"""System checks of the platform (``rankandfile check``; every command runs them), and
+the deploy checks: ``rankandfile check --deploy`` refuses an unsafe audit key."""
 
 from __future__ import annotations
 
 from typing import Any
 
 from django.conf import settings
+from django.core import checks
 from django.core.checks import Error, Tags, register
 
 
@@ -19,7 +21,7 @@ def audit_key_check(app_configs: Any, **kwargs: Any) -> list[Error]:
                 "sealed with the insecure development key",
                 hint="Set AUDIT_HMAC_KEY (and AUDIT_HMAC_KEY_ID) in the environment; keep "
                 "the key off the database server.",
-                id="rankandfile.E001",
+                id="rankandfile.E020",
             )
         )
     elif key == str(settings.SECRET_KEY):
@@ -27,7 +29,57 @@ def audit_key_check(app_configs: Any, **kwargs: Any) -> list[Error]:
             Error(
                 "AUDIT_HMAC_KEY is the same as SECRET_KEY",
                 hint="Use a separate key for the audit seal, so rotating one leaves the other.",
-                id="rankandfile.E002",
+                id="rankandfile.E021",
             )
         )
     return errors
+
+
+@checks.register()
+def schedule_check(app_configs: Any = None, **kwargs: Any) -> list[checks.CheckMessage]:
+    """The periodic jobs' table (``rankandfile/schedule.py``) must resolve."""
+    from rankandfile.core import scheduler
+
+    return [
+        checks.Error(problem, hint="Fix rankandfile/schedule.py.", id="rankandfile.E010")
+        for problem in scheduler.problems(scheduler.jobs())
+    ]
+
+
+@checks.register()
+def base_url_check(app_configs: Any = None, **kwargs: Any) -> list[checks.CheckMessage]:
+    """Production needs ``RANKANDFILE_BASE_URL``; everywhere it must be well formed.
+
+    Not a deploy-only check: an error here stops every command in production (``migrate``,
+    ``db_worker``, ``scheduler``, ``check --deploy``), and ``wsgi.py`` runs it on start.
+    """
+    from rankandfile.core import links
+
+    made: list[checks.CheckMessage] = []
+    for level, check_id, message in links.configuration_problems():
+        kind = checks.Error if level == "error" else checks.Warning
+        made.append(
+            kind(
+                message,
+                hint="Set RANKANDFILE_BASE_URL to the public https address (see configuration.md).",
+                id=check_id,
+            )
+        )
+    return made
+
+
+@checks.register()
+def trusted_proxies_check(app_configs: Any = None, **kwargs: Any) -> list[checks.CheckMessage]:
+    from rankandfile.core.proxy import parse_networks
+
+    try:
+        parse_networks(getattr(settings, "TRUSTED_PROXIES", []))
+    except ValueError as exc:
+        return [
+            checks.Error(
+                f"TRUSTED_PROXIES: {exc}",
+                hint="Comma-separated addresses or networks, e.g. 127.0.0.1,172.28.0.0/24.",
+                id="rankandfile.E003",
+            )
+        ]
+    return []

@@ -1,4 +1,5 @@
-"""Request context for the audit log: channel (web or api) and client address."""
+"""Request context: the audit log's channel (web or api) and client address, and the
+origin that links made during the request start from outside production (core.links)."""
 
 from __future__ import annotations
 
@@ -6,12 +7,12 @@ from collections.abc import Callable
 
 from django.http import HttpRequest, HttpResponse
 
-from rankandfile.core import origin
+from rankandfile.core import links, origin
 
 
 def client_ip(request: HttpRequest) -> str | None:
-    """The client address. Behind a proxy set ``SECURE_PROXY_SSL_HEADER`` and trust
-    ``REMOTE_ADDR`` as rewritten by the proxy; ``X-Forwarded-For`` is never trusted."""
+    """The client address: ``REMOTE_ADDR``, which behind a trusted reverse proxy the WSGI
+    app has already set from ``X-Forwarded-For`` (``core.proxy``, ``TRUSTED_PROXIES``)."""
     return request.META.get("REMOTE_ADDR") or None
 
 
@@ -21,5 +22,8 @@ class RequestContextMiddleware:
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
         channel = "api" if request.path.startswith("/api/") else "web"
-        with origin.context(channel, client_ip(request)):
+        with (
+            origin.context(channel, client_ip(request)),
+            links.serving(links.request_origin(request)),
+        ):
             return self.get_response(request)

@@ -1,14 +1,16 @@
-"""Background tasks of the core app: sending the outbox (``core.outbox``) and the task
-workers' own heartbeat check (``core.taskqueue``)."""
+"""Background tasks of the core app (django-tasks): sending the outbox (``core.outbox``)
+and running one periodic job that ``rankandfile scheduler`` claimed for a due time
+(:mod:`rankandfile.core.scheduler`)."""
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
 
 from django.utils import timezone
 from django_tasks import default_task_backend, task
 
-from rankandfile.core import outbox
+from rankandfile.core import audit, outbox, scheduler
 from rankandfile.core.models import OutboxEmail
 
 logger = logging.getLogger(__name__)
@@ -37,3 +39,11 @@ def send_outbox_email(outbox_id: int) -> str:
         return "failed, left in the outbox"
     row.delete()
     return "sent"
+
+
+@task()
+def run_scheduled_job(name: str, due_at: str) -> str:
+    """Run the job ``name`` for its due time ``due_at`` (ISO 8601); skipped when a later
+    due time has been claimed since (the later run covers this one)."""
+    with audit.context("task"):
+        return scheduler.execute(name, dt.datetime.fromisoformat(due_at))

@@ -14,7 +14,6 @@ import datetime as dt
 from collections.abc import Iterable, Sequence
 from typing import Any
 
-from django.conf import settings
 from django.core.mail import send_mail
 from django.db import transaction
 from django.urls import reverse
@@ -27,6 +26,7 @@ from rankandfile.conference.rulebook import parameters_in_force
 from rankandfile.conference.rules import RuleParameters
 from rankandfile.core import audit
 from rankandfile.core.errors import DomainError, PermissionDenied
+from rankandfile.core.links import absolute_url
 from rankandfile.core.models import User
 from rankandfile.membership import permissions as mp
 from rankandfile.membership.eligibility import EligibilityRule, explain, format_date
@@ -724,7 +724,7 @@ def selection_ballot_open(
             "Number the candidates in order of preference. Counted as an eliminating ballot "
             "(alternative vote). Each candidate's statement, nominations and — for a sitting "
             "MP — voting record: "
-            + settings.RANKANDFILE_BASE_URL
+            # A site path, made a link when shown or sent (core.links.expand_paths).
             + reverse("selections:detail", kwargs={"selection_id": selection.pk})
         ),
         method=Method.AV,
@@ -737,8 +737,7 @@ def selection_ballot_open(
             ballot_services.OptionSpec(
                 name=a.name,
                 gender="woman" if a.is_woman else "",
-                description=settings.RANKANDFILE_BASE_URL
-                + reverse(
+                description=reverse(
                     "selections:candidate",
                     kwargs={"selection_id": selection.pk, "application_id": a.pk},
                 ),
@@ -854,9 +853,7 @@ def reminders_send(*, days_ahead: int = 3, today: dt.date | None = None) -> int:
         recipients = emails.get(selection.clp_id, [])
         if not recipients:
             continue
-        link = settings.RANKANDFILE_BASE_URL + reverse(
-            "selections:manage", kwargs={"selection_id": selection.pk}
-        )
+        link = absolute_url(reverse("selections:manage", kwargs={"selection_id": selection.pk}))
         overdue = last < day
         subject = (
             f"{selection.clp.name} selection: {label.lower()} "
