@@ -23,7 +23,7 @@ from rankandfile.privacy import queries, services, tasks
 from rankandfile.selections.models import Application, Selection, SelectionRound
 from tests.ballots.test_views import cast, close_now, make_ballot
 from tests.campaigns.factories import CampaignFactory, EventFactory
-from tests.conftest import Party
+from tests.conftest import Party, issue_token
 
 TODAY = dt.date(2026, 12, 6)
 
@@ -118,7 +118,13 @@ def _rich_record(party: Party) -> dict[str, Any]:
         created_at=timezone.now(),
     )
     Volunteer.objects.create(campaign=campaign, member=me, created_at=timezone.now())
-    ApiToken.objects.create(user=party.member, name="sheet", prefix="abc123", digest="0" * 64)
+    ApiToken.objects.create(
+        user=party.member,
+        name="sheet",
+        prefix="abc123",
+        digest="0" * 64,
+        expires_at=timezone.now() + dt.timedelta(days=30),
+    )
     return {
         "ballot": ballot,
         "application": application,
@@ -398,10 +404,9 @@ def test_retention_command_and_task(party: Party, settings, capsys) -> None:  # 
 
 # --- API ----------------------------------------------------------------------------------
 def test_api_my_data_subject_access_and_erasure(party: Party, client: Client) -> None:
-    from rankandfile.core.tokens import api_token_create
 
     def bearer(user: User) -> dict[str, str]:
-        return {"Authorization": f"Bearer {api_token_create(actor=user, name='t').secret}"}
+        return {"Authorization": f"Bearer {issue_token(user, 't')}"}
 
     response = client.get("/api/v1/account/personal-data", headers=bearer(party.member))
     assert response.status_code == 200
