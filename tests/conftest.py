@@ -181,3 +181,17 @@ def party(db: None) -> Party:
         scrutineer=officer("scrutineer@example.org", Role.Kind.SCRUTINEER),
         no_roles=f.UserFactory(email="nobody@example.org"),
     )
+
+
+def with_second_factor(user: User) -> User:
+    """Give ``user`` an authenticator app (a TOTP authenticator row, as allauth stores
+    it): logins whose role requires two factors need one before their API tokens work
+    (``core.mfa``)."""
+    from allauth.mfa.models import Authenticator
+
+    Authenticator.objects.get_or_create(
+        user=user,
+        type=Authenticator.Type.TOTP,
+        defaults={"data": {"secret": "JBSWY3DPEHPK3PXP"}},
+    )
+    return user

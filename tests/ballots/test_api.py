@@ -18,7 +18,7 @@ from django.test.utils import CaptureQueriesContext
 from rankandfile.ballots import services, tally
 from rankandfile.ballots.models import Ballot, Paper, VoteRecord
 from rankandfile.core.tokens import api_token_create
-from tests.conftest import Party
+from tests.conftest import Party, with_second_factor
 from tests.membership.test_permissions import ROLES
 
 API = "/api/v1"
@@ -47,7 +47,7 @@ def _clock() -> Iterator[None]:
 
 
 def bearer(party: Party, role: str) -> Client:
-    issued = api_token_create(actor=getattr(party, role), name="test")
+    issued = api_token_create(actor=with_second_factor(getattr(party, role)), name="test")
     return Client(enforce_csrf_checks=True, HTTP_AUTHORIZATION=f"Bearer {issued.secret}")
 
 

@@ -27,7 +27,7 @@ from rankandfile.ballots.models import Ballot, Elector, Paper, VoteRecord
 from rankandfile.core.models import ApiToken
 from rankandfile.core.tokens import api_token_create
 from tests.ballots.test_api import AFTER_CLOSE, NOW, OPENS, make_ballot
-from tests.conftest import Party
+from tests.conftest import Party, with_second_factor
 
 
 @pytest.fixture(autouse=True)
@@ -107,7 +107,7 @@ def call(
 
 
 def token_for(party: Party, role: str = "member") -> str:
-    return api_token_create(actor=getattr(party, role), name="test").secret
+    return api_token_create(actor=with_second_factor(getattr(party, role)), name="test").secret
 
 
 @pytest.fixture
@@ -402,10 +402,10 @@ def test_other_requests_go_to_django(
     response = call(app, f"/api/v1/ballots/{ballot.pk}", None, token, method="get")
     assert response.by_django
     assert response.status_code == 200
-    # A session vote (no bearer token) still needs its CSRF token: Django's answer.
+    # A vote with neither a bearer token nor a session: Django's answer, 401.
     response = call(app, url(ballot), {"choice": [0]}, None)
     assert response.by_django
-    assert response.status_code == 403
+    assert response.status_code == 401
     assert not Paper.objects.exists()
 
 

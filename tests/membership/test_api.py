@@ -10,7 +10,7 @@ from django.test import Client
 
 from rankandfile.core.tokens import api_token_create
 from rankandfile.membership.models import Period
-from tests.conftest import Party
+from tests.conftest import Party, with_second_factor
 from tests.membership import factories as f
 from tests.membership.test_permissions import (
     CLP_ACCESS,
@@ -25,7 +25,7 @@ API = "/api/v1"
 
 def bearer(party: Party, role: str) -> Client:
     """A client authenticating with a fresh personal API token of ``role``'s login."""
-    issued = api_token_create(actor=getattr(party, role), name="test")
+    issued = api_token_create(actor=with_second_factor(getattr(party, role)), name="test")
     return Client(HTTP_AUTHORIZATION=f"Bearer {issued.secret}")
 
 
@@ -173,7 +173,7 @@ def test_token_of_a_deactivated_login_is_401(party: Party) -> None:
 
 def test_another_users_token_acts_as_that_user_only(party: Party) -> None:
     # A secretary's token presented in a member's browser session is the secretary.
-    theirs = api_token_create(actor=party.clp_secretary, name="t")
+    theirs = api_token_create(actor=with_second_factor(party.clp_secretary), name="t")
     client = session(party, "member")
     response = client.get(
         f"{API}/members/{party.neighbour.pk}", HTTP_AUTHORIZATION=f"Bearer {theirs.secret}"

@@ -43,6 +43,9 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
 
+from allauth.mfa.models import Authenticator
+from csp.constants import HEADER as CSP_HEADER
+from csp.utils import build_policy as build_csp_policy
 from django.conf import settings
 from django.core import signals
 from django.db import DEFAULT_DB_ALIAS, IntegrityError, connections, router, transaction
@@ -52,9 +55,10 @@ from django.utils import timezone
 from rankandfile.ballots import services
 from rankandfile.ballots.models import Ballot, Elector, Option, Paper, VoteRecord
 from rankandfile.core.errors import DomainError
+from rankandfile.core.mfa import MFA_ROLE_KINDS, SECOND_FACTOR_TYPES
 from rankandfile.core.models import ApiToken, User
 from rankandfile.core.tokens import LAST_USED_RESOLUTION, TOKEN_PREFIX
-from rankandfile.membership.models import Member
+from rankandfile.membership.models import Member, Role
 
 logger = logging.getLogger("django.request")
 
@@ -91,6 +95,7 @@ class _Found:
     method: str | None
     seats: int | None
     n_options: int | None
+    mfa_missing: bool
 
 
 # --- SQL (built once from the models' metadata) ------------------------------------------
@@ -102,14 +107,19 @@ class _Sql:
         def col(model: Any, name: str) -> str:
             return qn(model._meta.get_field(name).column)
 
-        t, u, m, e, b, o = (
+        t, u, m, e, b, o, r, a = (
             table(ApiToken),
             table(User),
             table(Member),
             table(Elector),
             table(Ballot),
             table(Option),
+            table(Role),
+            table(Authenticator),
         )
+        # Fixed identifiers from core.mfa, not input: quoted as SQL string literals.
+        kinds = ", ".join(f"'{k}'" for k in sorted(MFA_ROLE_KINDS))
+        factors = ", ".join(f"'{k}'" for k in SECOND_FACTOR_TYPES)
         self.read = (
             f"SELECT t.{col(ApiToken, 'id')}, t.{col(ApiToken, 'digest')}, "  # noqa: S608 - names from the models
             f"t.{col(ApiToken, 'revoked_at')}, t.{col(ApiToken, 'last_used_at')}, "
@@ -117,7 +127,15 @@ class _Sql:
             f"b.{col(Ballot, 'state')}, b.{col(Ballot, 'opens_at')}, "
             f"b.{col(Ballot, 'closes_at')}, b.{col(Ballot, 'method')}, "
             f"b.{col(Ballot, 'seats')}, "
-            f"(SELECT COUNT(*) FROM {o} o WHERE o.{col(Option, 'ballot')} = b.{col(Ballot, 'id')}) "
+            f"(SELECT COUNT(*) FROM {o} o "
+            f"WHERE o.{col(Option, 'ballot')} = b.{col(Ballot, 'id')}), "
+            # Whether the login may need a second factor it lacks (core.mfa): a superuser
+            # or any role of those kinds, and no authenticator. Django decides exactly.
+            f"CASE WHEN (u.{col(User, 'is_superuser')} = %s OR EXISTS (SELECT 1 FROM {r} r "
+            f"WHERE r.{col(Role, 'user')} = u.{col(User, 'id')} AND r.{col(Role, 'kind')} IN "
+            f"({kinds}))) AND NOT EXISTS (SELECT 1 FROM {a} a WHERE a.{col(Authenticator, 'user')} "
+            f"= u.{col(User, 'id')} AND a.{col(Authenticator, 'type')} IN ({factors})) "
+            f"THEN 1 ELSE 0 END "
             f"FROM {t} t "
             f"JOIN {u} u ON u.{col(User, 'id')} = t.{col(ApiToken, 'user')} "
             f"LEFT JOIN {m} m ON m.{col(Member, 'user')} = t.{col(ApiToken, 'user')} "
@@ -226,7 +244,7 @@ def _cursor(connection: Any) -> Any:
 
 def _read(connection: Any, ballot_id: int, prefix: str) -> _Found | None:
     with _cursor(connection) as cursor:
-        cursor.execute(_sql(connection).read, [ballot_id, prefix])
+        cursor.execute(_sql(connection).read, [True, ballot_id, prefix])
         rows = cursor.fetchall()
     if not rows:
         return None
@@ -246,6 +264,7 @@ def _read(connection: Any, ballot_id: int, prefix: str) -> _Found | None:
         method=r[10],
         seats=r[11],
         n_options=r[12],
+        mfa_missing=bool(r[13]),
     )
 
 
@@ -365,8 +384,11 @@ def cast_by_token(ballot_id: int, raw_token: str, payload: Any) -> Answer | None
         or not found.user_active
         or not secrets.compare_digest(found.digest, hashlib.sha256(secret.encode()).hexdigest())
         or found.elector_id is None
+        or found.mfa_missing
     ):
-        return None  # Django answers: 401, or 403/404 for a caller not on the electorate
+        # Django answers: 401, 403/404 for a caller not on the electorate, 403 for a
+        # token whose login must first set up two-factor authentication.
+        return None
     assert found.opens_at is not None and found.closes_at is not None
     assert found.method is not None and found.seats is not None
     now = timezone.now()
@@ -397,8 +419,11 @@ _STATUS = {
 
 def _security_headers(secure: bool) -> list[tuple[str, str]]:
     """The headers Django's middleware adds to this response (SecurityMiddleware,
-    XFrameOptionsMiddleware)."""
+    XFrameOptionsMiddleware, django-csp's CSPMiddleware)."""
     headers: list[tuple[str, str]] = []
+    policy_header = build_csp_policy()  # CONTENT_SECURITY_POLICY, as CSPMiddleware builds it
+    if policy_header:
+        headers.append((CSP_HEADER, policy_header))
     if getattr(settings, "X_FRAME_OPTIONS", "DENY"):
         headers.append(("X-Frame-Options", settings.X_FRAME_OPTIONS.upper()))
     if secure and settings.SECURE_HSTS_SECONDS:

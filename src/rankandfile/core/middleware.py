@@ -10,9 +10,9 @@ from rankandfile.core import origin
 
 
 def client_ip(request: HttpRequest) -> str | None:
-    """The client address. Behind a proxy set ``SECURE_PROXY_SSL_HEADER`` and trust
-    ``REMOTE_ADDR`` as rewritten by the proxy; ``X-Forwarded-For`` is never trusted."""
-    return request.META.get("REMOTE_ADDR") or None
+    """The client address: ``REMOTE_ADDR``, or behind ``TRUSTED_PROXY_HOPS`` reverse
+    proxies the matching ``X-Forwarded-For`` entry (``core.origin.client_ip``)."""
+    return origin.client_ip(request.META)
 
 
 class RequestContextMiddleware:
