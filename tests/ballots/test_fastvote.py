@@ -16,6 +16,7 @@ from typing import Any
 
 import pytest
 import time_machine
+from csp.utils import build_policy
 from django.core import signals
 from django.core.handlers.wsgi import WSGIHandler
 from django.db import close_old_connections, connection
@@ -128,6 +129,8 @@ def test_a_token_vote_is_cast_by_the_fast_path(
     response = call(app, url(ballot), {"choice": [1, 0]}, token_for(party))
     assert response.status_code == 201, response.content
     assert not response.by_django
+    # The same Content-Security-Policy as every Django response.
+    assert response.headers["Content-Security-Policy"] == build_policy()
     body = response.json()
     assert body["ballot"] == ballot.pk
     assert body["message"].startswith("your vote is recorded")
@@ -479,3 +482,23 @@ def test_simultaneous_fast_votes_by_one_member_count_once() -> None:
     assert VoteRecord.objects.filter(ballot=ballot, member_id=elector.member_id).count() == 1
     codes = list(Paper.objects.filter(ballot=ballot).values_list("tracking_code", flat=True))
     assert codes == [receipt.body["tracking_code"]]
+
+
+def test_a_token_whose_login_lacks_a_required_second_factor_goes_to_django(
+    app: fastvote.FastVoteMiddleware, party: Party, ballot: Ballot
+) -> None:
+    # The secretary is on the electorate but must use two factors and has none: the
+    # lean path does not answer, Django refuses the token (core.mfa), nothing is cast.
+    from rankandfile.membership.models import Role
+
+    Role.objects.create(user=party.member, kind=Role.Kind.CLP_SECRETARY, clp=party.northtown)
+    token = api_token_create(actor=party.member, name="t").secret
+    response = call(app, url(ballot), {"choice": [1, 0]}, token)
+    assert response.by_django
+    assert response.status_code == 403
+    assert "two-factor" in response.json()["detail"]
+    assert not Paper.objects.exists() and not VoteRecord.objects.exists()
+    # With an authenticator app the same token votes by the lean path.
+    with_second_factor(party.member)
+    response = call(app, url(ballot), {"choice": [1, 0]}, token)
+    assert response.status_code == 201 and not response.by_django
