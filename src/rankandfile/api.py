@@ -138,7 +138,9 @@ class RankAndFileAPI(NinjaAPI):
 
 
 def document_errors(method: str, operation: dict[str, Any]) -> None:
-    responses = operation.setdefault("responses", {})
+    # ninja keys answers by int; JSON by string: one spelling, so none is doubled.
+    responses = {str(k): v for k, v in operation.get("responses", {}).items()}
+    operation["responses"] = responses
     params = operation.get("parameters", [])
     if operation.get("security"):
         responses.setdefault(
