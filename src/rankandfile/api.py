@@ -172,6 +172,16 @@ def document_errors(method: str, operation: dict[str, Any]) -> None:
         )
     if method.lower() in {"post", "put", "patch", "delete"}:
         responses.setdefault("400", _answer("A rule refused the request.", "Error"))
+    if params:
+        # The WSGI server's own answer to a request line past its limit (gunicorn: 4094
+        # bytes), before the app sees it.
+        responses.setdefault(
+            "414",
+            {
+                "description": "URI Too Long: the request line exceeds the server's limit.",
+                "content": {"text/html": {"schema": {"type": "string"}}},
+            },
+        )
 
 
 api = RankAndFileAPI(

@@ -72,7 +72,7 @@ def user_has_mfa(user: Any) -> bool:
         return False
     from allauth.mfa.models import Authenticator
 
-    return Authenticator.objects.filter(user=user, type__in=SECOND_FACTOR_TYPES).exists()
+    return bool(Authenticator.objects.filter(user=user, type__in=SECOND_FACTOR_TYPES).exists())
 
 
 def grace_period() -> dt.timedelta:
