@@ -85,6 +85,8 @@ def test_grace_banner_then_redirect_to_set_up(party: Party, settings: object) ->
         assert refused.status_code == 302
         assert refused["Location"] == "/accounts/2fa/totp/activate/"
         assert client.get(f"/clps/{party.northtown.slug}/members/").status_code == 302
+        fragment = client.get("/", HTTP_HX_REQUEST="true")  # htmx: the page goes, too
+        assert fragment["HX-Redirect"] == "/accounts/2fa/totp/activate/"
         # ...session API calls are 403...
         api = client.get("/api/v1/members/me")
         assert api.status_code == 403 and "two-factor" in api.json()["detail"]

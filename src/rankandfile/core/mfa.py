@@ -186,6 +186,11 @@ class RequireMFAMiddleware:
                 if request.path.startswith("/api/"):
                     return JsonResponse({"detail": REQUIRED_MESSAGE}, status=403)
                 messages.warning(request, REQUIRED_MESSAGE)
+                if request.headers.get("HX-Request"):
+                    # An htmx fragment request: the whole page goes to set-up.
+                    response = HttpResponse(status=204)
+                    response["HX-Redirect"] = reverse("mfa_activate_totp")
+                    return response
                 return redirect("mfa_activate_totp")
         return self.get_response(request)
 
