@@ -138,3 +138,16 @@ def log_in(page: Any, base_url: str, email: str, password: str | None = None) ->
     page.get_by_label("Password", exact=True).fill(password or PASSWORD)
     page.get_by_role("button", name="Sign in").click()
     page.wait_for_url(f"{base_url}/")
+
+
+def wait_for_js(page: Any, expression: str, timeout: float = TIMEOUT_MS) -> None:
+    """Wait until ``expression`` is truthy in the page. Playwright's ``wait_for_function``
+    compiles its predicate inside the page, which the Content-Security-Policy (no
+    ``unsafe-eval``) forbids; ``page.evaluate`` runs from outside the page's policy."""
+    import time
+
+    deadline = time.monotonic() + timeout / 1000
+    while not page.evaluate(expression):
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out waiting for: {expression}")
+        page.wait_for_timeout(100)
