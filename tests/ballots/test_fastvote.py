@@ -502,3 +502,17 @@ def test_a_token_whose_login_lacks_a_required_second_factor_goes_to_django(
     with_second_factor(party.member)
     response = call(app, url(ballot), {"choice": [1, 0]}, token)
     assert response.status_code == 201 and not response.by_django
+
+
+def test_an_id_past_a_64_bit_key_goes_to_django_and_is_404(
+    app: fastvote.FastVoteMiddleware, party: Party
+) -> None:
+    # Found by schemathesis: the id overflowed the SQL parameter (500) in the API view.
+    response = call(
+        app,
+        "/api/v1/ballots/189700508777591632990668406652928/vote",
+        {"choice": "x"},
+        token_for(party),
+    )
+    assert response.by_django
+    assert response.status_code == 404

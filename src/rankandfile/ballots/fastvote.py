@@ -446,6 +446,9 @@ def _security_headers(secure: bool) -> list[tuple[str, str]]:
     return headers
 
 
+_MAX_ID = 2**63 - 1  # the largest primary key (BigAutoField) a ballot can have
+
+
 class FastVoteMiddleware:
     """WSGI: token-authenticated votes by :func:`cast_by_token`, everything else (and
     every vote it does not answer) by ``app``."""
@@ -460,7 +463,9 @@ class FastVoteMiddleware:
             auth = environ.get("HTTP_AUTHORIZATION", "")
             if auth[:7].lower() == "bearer ":
                 match = VOTE_PATH.fullmatch(environ.get("PATH_INFO", ""))
-                if match is not None:
+                # An id past a 64-bit key cannot name a ballot (and would overflow the
+                # SQL parameter): Django answers it (404), as any other unusual request.
+                if match is not None and int(match[1]) <= _MAX_ID:
                     return self._vote(environ, start_response, int(match[1]), auth)
         return self.app(environ, start_response)
 
