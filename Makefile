@@ -13,7 +13,7 @@ DEMO_MEMBERS ?= 50000
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: demo test install install-dev lint typecheck contracts pytest test-postgres browser-deps \
+.PHONY: demo test install install-dev lint typecheck contracts pytest test-postgres browser-deps schemathesis \
 	bench bench-deps bench-counting bench-eligibility bench-import bench-voting bench-conference \
 	bench-accountability bench-selections bench-campaigns clean
 
@@ -57,6 +57,11 @@ pytest:
 test-postgres: install-dev browser-deps
 	RANKANDFILE_ENV=test DATABASE_URL=$${DATABASE_URL:-postgres://postgres@127.0.0.1:5432/rankandfile} \
 		RANKANDFILE_REQUIRE_POSTGRES=1 $(BIN)/pytest -n 2 --dist loadgroup $(PYTEST_ARGS)
+
+## schemathesis: fuzz the whole API (every operation, POST and DELETE included) against the
+## running app on loopback with demo data; fails on any 5xx or undocumented status
+schemathesis: install-dev
+	.ci/schemathesis
 
 ## browser-deps: Debian's Chromium for the Playwright tests (skipped if present)
 browser-deps:

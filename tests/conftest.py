@@ -202,3 +202,17 @@ def issue_token(user: User, name: str = "test", **options: object) -> str:
     if mfa.user_must_have_mfa(user) and not mfa.user_has_mfa(user):
         enable_totp(user)
     return api_token_create(actor=user, name=name, **options).secret  # type: ignore[arg-type]
+
+
+def with_second_factor(user: User) -> User:
+    """Give ``user`` an authenticator app (a TOTP authenticator row, as allauth stores
+    it): logins whose role requires two factors need one before their API tokens work
+    (``core.mfa``)."""
+    from allauth.mfa.models import Authenticator
+
+    Authenticator.objects.get_or_create(
+        user=user,
+        type=Authenticator.Type.TOTP,
+        defaults={"data": {"secret": "JBSWY3DPEHPK3PXP"}},
+    )
+    return user

@@ -91,6 +91,7 @@ INSTALLED_APPS = [
     "allauth",
     "allauth.account",
     "allauth.mfa",
+    "csp",
     "ninja",
     "rankandfile.core",
     "rankandfile.membership",
@@ -104,6 +105,8 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    # Outermost but for security: every response, error pages included, gets the policy.
+    "csp.middleware.CSPMiddleware",
     "rankandfile.core.limits.JsonBodyLimitMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -114,11 +117,14 @@ MIDDLEWARE = [
     "allauth.account.middleware.AccountMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "rankandfile.core.middleware.RequestContextMiddleware",
+    # Roles that read member records, manage ballots or scrutinise need two factors.
+    "rankandfile.core.mfa.RequireMFAMiddleware",
 ]
 
 if PRODUCTION:
-    # Serve collected static files from the WSGI app (after SecurityMiddleware).
-    MIDDLEWARE.insert(1, "whitenoise.middleware.WhiteNoiseMiddleware")
+    # Serve collected static files from the WSGI app (after SecurityMiddleware and the
+    # Content-Security-Policy, so static files carry the header too).
+    MIDDLEWARE.insert(2, "whitenoise.middleware.WhiteNoiseMiddleware")
 
 ROOT_URLCONF = "rankandfile.urls"
 WSGI_APPLICATION = "rankandfile.wsgi.application"
@@ -134,6 +140,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "rankandfile.core.context_processors.site",
+                "rankandfile.core.mfa.banner",
                 "rankandfile.membership.context_processors.navigation",
             ],
         },
@@ -179,8 +186,11 @@ ACCOUNT_EMAIL_VERIFICATION = "optional"
 ACCOUNT_UNIQUE_EMAIL = True
 # Members are created from the membership system, not by self-service sign-up.
 ACCOUNT_ADAPTER = "rankandfile.core.auth.AccountAdapter"
+# Failed sign-ins are limited per address and per (address, account) pair — the adapter
+# folds the client address into allauth's "key" — never per account alone, so nobody
+# elsewhere can lock the owner out by failing on purpose (docs/security.md).
 ACCOUNT_RATE_LIMITS = {
-    "login_failed": "5/5m/ip,5/5m/key",
+    "login_failed": "20/5m/ip,5/5m/key",
     "reset_password": "5/m/ip,3/m/key",
     "login": "30/m/ip",
 }
@@ -189,6 +199,10 @@ ACCOUNT_PASSWORD_RESET_BY_CODE_ENABLED = False
 ACCOUNT_SESSION_REMEMBER = None
 MFA_SUPPORTED_TYPES = ["totp", "recovery_codes"]
 MFA_TOTP_ISSUER = "Rank and File"
+MFA_RECOVERY_CODE_COUNT = 10
+# Days an officer who must use two-factor authentication may still work without it,
+# counted from the first request after the requirement began (core.mfa).
+MFA_GRACE_DAYS = int(os.environ.get("MFA_GRACE_DAYS", "7"))
 LOGIN_URL = "account_login"
 LOGIN_REDIRECT_URL = "home"
 ACCOUNT_LOGOUT_REDIRECT_URL = "account_login"
@@ -286,6 +300,33 @@ if PRODUCTION:
     SECURE_HSTS_SECONDS = int(os.environ.get("SECURE_HSTS_SECONDS", str(60 * 60 * 24 * 365)))
     SECURE_HSTS_INCLUDE_SUBDOMAINS = True
     SECURE_HSTS_PRELOAD = True
+
+# Number of reverse proxies in front of the app that append to X-Forwarded-For (the
+# documented TLS proxy: 1). 0 trusts no header and uses the socket address. The client
+# address for rate limits and the audit log is read from the right by this count
+# (core.origin.client_ip), everywhere: Django, allauth, the lean WSGI paths.
+TRUSTED_PROXY_HOPS = int(os.environ.get("TRUSTED_PROXY_HOPS", "0"))
+if TRUSTED_PROXY_HOPS < 0:
+    raise ImproperlyConfigured("TRUSTED_PROXY_HOPS must be 0 or more")
+ALLAUTH_TRUSTED_PROXY_COUNT = TRUSTED_PROXY_HOPS
+
+# Content-Security-Policy (django-csp) on every response; the lean WSGI paths send the
+# same header (ballots.fastvote._security_headers). No inline script or style anywhere:
+# scripts and styles are static files. data: images are allowed for the TOTP QR code.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'"],
+        "style-src": ["'self'"],
+        "img-src": ["'self'", "data:"],
+        "font-src": ["'self'"],
+        "connect-src": ["'self'"],
+        "object-src": ["'none'"],
+        "base-uri": ["'self'"],
+        "form-action": ["'self'"],
+        "frame-ancestors": ["'none'"],
+    }
+}
 
 # --- Logging --------------------------------------------------------------------------
 LOGGING = {

@@ -16,6 +16,7 @@ from typing import Any
 
 import pytest
 import time_machine
+from csp.utils import build_policy
 from django.core import signals
 from django.core.handlers.wsgi import WSGIHandler
 from django.db import close_old_connections, connection
@@ -129,6 +130,8 @@ def test_a_token_vote_is_cast_by_the_fast_path(
     response = call(app, url(ballot), {"choice": [1, 0]}, token_for(party))
     assert response.status_code == 201, response.content
     assert not response.by_django
+    # The same Content-Security-Policy as every Django response.
+    assert response.headers["Content-Security-Policy"] == build_policy()
     body = response.json()
     assert body["ballot"] == ballot.pk
     assert body["message"].startswith("your vote is recorded")
@@ -405,10 +408,10 @@ def test_other_requests_go_to_django(
     response = call(app, f"/api/v1/ballots/{ballot.pk}", None, token, method="get")
     assert response.by_django
     assert response.status_code == 200
-    # A session vote (no bearer token) still needs its CSRF token: Django's answer.
+    # A vote with neither a bearer token nor a session: Django's answer, 401.
     response = call(app, url(ballot), {"choice": [0]}, None)
     assert response.by_django
-    assert response.status_code == 403
+    assert response.status_code == 401
     assert not SealedPaper.objects.exists()
 
 
@@ -526,3 +529,17 @@ def test_an_officer_without_2fa_is_refused_as_by_the_api(
     assert served.status_code == 201
     assert not served.by_django
     assert Authenticator.objects.filter(user=party.member).exists()
+
+
+def test_an_id_past_a_64_bit_key_goes_to_django_and_is_404(
+    app: fastvote.FastVoteMiddleware, party: Party
+) -> None:
+    # Found by schemathesis: the id overflowed the SQL parameter (500) in the API view.
+    response = call(
+        app,
+        "/api/v1/ballots/189700508777591632990668406652928/vote",
+        {"choice": "x"},
+        token_for(party),
+    )
+    assert response.by_django
+    assert response.status_code == 404

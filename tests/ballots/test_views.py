@@ -434,7 +434,7 @@ def test_result_page_shows_turnout_outcome_and_stages(party: Party, member: Clie
     assert '<th scope="row">Ada Adams <span class="badge ok">elected</span></th>' in html
     assert f'src="/ballots/{ballot.pk}/result/chart.png"' in html
     assert ballot.electorate_digest in html and ballot.papers_digest in html
-    assert "@media print" in html
+    assert 'href="/static/ballots/result.css"' in html  # its print layout (@media print)
     assert f"--seed {ballot.seed}" in html
 
 

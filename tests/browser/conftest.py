@@ -65,23 +65,48 @@ def browser() -> Iterator[Any]:
 _warmed: set[str] = set()
 
 
+# Reported on the page by the browser for anything the Content-Security-Policy blocks
+# (an inline script or style, an event handler attribute, a foreign source). Playwright's
+# init scripts are injected by the browser itself and are not subject to the policy.
+_CSP_LISTENER = """
+document.addEventListener("securitypolicyviolation", (e) => {
+  console.error("CSP violation: " + e.violatedDirective + " blocked " + (e.blockedURI || "inline")
+    + " at " + e.sourceFile + ":" + e.lineNumber);
+});
+"""
+
+
+def csp_violations(messages: list[str]) -> list[str]:
+    return [m for m in messages if "CSP violation" in m or "Content Security Policy" in m]
+
+
 @pytest.fixture
 def new_page(browser: Any, live_server: Any, transactional_db: None) -> Iterator[Any]:
-    """A factory for pages in fresh contexts (own cookies); all closed after the test."""
+    """A factory for pages in fresh contexts (own cookies); all closed after the test.
+
+    Every page records the browser's console: a test fails if anything on any page it
+    opened broke the Content-Security-Policy (htmx, charts, forms must all work under it).
+    """
     if live_server.url not in _warmed:
         _warm_up(live_server.url)
         _warmed.add(live_server.url)
     contexts: list[Any] = []
+    console: list[str] = []
 
     def make(**context_options: Any) -> Any:
         context = browser.new_context(locale="en-GB", **context_options)
         context.set_default_timeout(TIMEOUT_MS)
+        context.add_init_script(_CSP_LISTENER)
         contexts.append(context)
-        return context.new_page()
+        page = context.new_page()
+        page.on("console", lambda message: console.append(f"{page.url}: {message.text}"))
+        return page
 
     yield make
     for context in contexts:
         context.close()
+    violations = csp_violations(console)
+    assert not violations, "Content-Security-Policy violations:\n" + "\n".join(violations)
 
 
 @pytest.fixture
@@ -113,3 +138,16 @@ def log_in(page: Any, base_url: str, email: str, password: str | None = None) ->
     page.get_by_label("Password", exact=True).fill(password or PASSWORD)
     page.get_by_role("button", name="Sign in").click()
     page.wait_for_url(f"{base_url}/")
+
+
+def wait_for_js(page: Any, expression: str, timeout: float = TIMEOUT_MS) -> None:
+    """Wait until ``expression`` is truthy in the page. Playwright's ``wait_for_function``
+    compiles its predicate inside the page, which the Content-Security-Policy (no
+    ``unsafe-eval``) forbids; ``page.evaluate`` runs from outside the page's policy."""
+    import time
+
+    deadline = time.monotonic() + timeout / 1000
+    while not page.evaluate(expression):
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out waiting for: {expression}")
+        page.wait_for_timeout(100)

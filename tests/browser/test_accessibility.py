@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from tests.browser.conftest import log_in
+from tests.browser.conftest import log_in, wait_for_js
 from tests.conftest import Party
 
 pytestmark = [pytest.mark.browser, pytest.mark.xdist_group("browser")]
@@ -118,7 +118,7 @@ def test_members_list_by_keyboard_alone(party: Party, live_server: Any, page: An
         pytest.fail("the search box cannot be reached with the Tab key")
     page.keyboard.type("bert")
     page.keyboard.press("Enter")
-    page.wait_for_function("document.querySelectorAll('#member-rows tbody tr').length === 1")
+    wait_for_js(page, "document.querySelectorAll('#member-rows tbody tr').length === 1")
     # On to the first result and open it with Enter.
     page.locator("#member-rows a").first.focus()
     page.keyboard.press("Enter")

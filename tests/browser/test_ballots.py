@@ -14,7 +14,7 @@ from playwright.sync_api import expect
 from rankandfile.ballots import services, tally
 from rankandfile.ballots.models import Ballot
 from tests.ballots.factories import BallotFactory, sealed_paper
-from tests.browser.conftest import log_in
+from tests.browser.conftest import log_in, wait_for_js
 from tests.conftest import Party
 
 pytestmark = [pytest.mark.browser, pytest.mark.xdist_group("browser")]
@@ -107,7 +107,8 @@ def test_member_votes_by_keyboard_and_sees_the_declared_result(
     assert "1 of 3 members voted" in page.locator("main").inner_text()
     assert page.get_by_role("img", name=re.compile("Chart of the count")).count() == 1
     # Drawn on first request (matplotlib is imported then): allow it time.
-    page.wait_for_function(
+    wait_for_js(
+        page,
         "(() => { const img = document.querySelector('figure.chart img');"
         " return img.complete && img.naturalWidth > 0; })()",
         timeout=60_000,

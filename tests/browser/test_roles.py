@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from tests.browser.conftest import log_in
+from tests.browser.conftest import log_in, wait_for_js
 from tests.conftest import Party
 
 pytestmark = [pytest.mark.browser, pytest.mark.xdist_group("browser")]
@@ -59,7 +59,7 @@ def test_secretary_searches_with_htmx_and_paginates(
 
     # Live search: typing is enough, no button press.
     page.get_by_label("Search").press_sequentially("nell", delay=30)
-    page.wait_for_function("document.querySelectorAll('#member-rows tbody tr').length === 1")
+    wait_for_js(page, "document.querySelectorAll('#member-rows tbody tr').length === 1")
     assert "Neighbour, Nell" in rows.first.inner_text()
     assert status.inner_text() == "1 member matches"
     page.wait_for_url(re.compile(r"q=nell"))
@@ -68,14 +68,15 @@ def test_secretary_searches_with_htmx_and_paginates(
     # Filter by branch (htmx on change), then page through.
     page.get_by_label("Search").fill("")
     page.get_by_label("Branch").select_option(label="Hillside")
-    page.wait_for_function(
-        "document.querySelector('#members-status').textContent.trim() === '61 members match'"
+    wait_for_js(
+        page, "document.querySelector('#members-status').textContent.trim() === '61 members match'"
     )
     pages = page.get_by_role("navigation", name="Pages")
     assert "Page 1 of 2" in pages.inner_text()
     pages.get_by_role("link", name="Next page").click()
-    page.wait_for_function(
-        "document.querySelector('nav.pagination .page-of').textContent.includes('Page 2 of 2')"
+    wait_for_js(
+        page,
+        "document.querySelector('nav.pagination .page-of').textContent.includes('Page 2 of 2')",
     )
     assert rows.count() == 11
     assert re.search(r"page=2", page.url) and re.search(rf"branch={party.hillside.pk}", page.url)
@@ -88,8 +89,9 @@ def test_secretary_searches_with_htmx_and_paginates(
     last, given = name.split(", ")
     assert page.get_by_role("heading", level=1).inner_text() == f"{given} {last}"
     page.go_back()
-    page.wait_for_function(
-        "document.querySelector('nav.pagination .page-of').textContent.includes('Page 2 of 2')"
+    wait_for_js(
+        page,
+        "document.querySelector('nav.pagination .page-of').textContent.includes('Page 2 of 2')",
     )
 
     # Another CLP's list is not there for this secretary.

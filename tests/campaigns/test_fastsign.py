@@ -15,6 +15,7 @@ from typing import Any
 from urllib.parse import urlencode
 
 import pytest
+from csp.utils import build_policy
 from django.core import mail, signals
 from django.core.handlers.wsgi import WSGIHandler
 from django.db import close_old_connections
@@ -88,12 +89,15 @@ def post(
     cookie: str | None = CSRF,
     token: str | None = CSRF,
     ip: str = "127.0.0.1",
+    xff: str | None = None,
     **fields: Any,
 ) -> Served:
     data = {**GOOD, **fields}
     if token is not None:
         data["csrfmiddlewaretoken"] = token
     extra: dict[str, Any] = {"REMOTE_ADDR": ip}
+    if xff is not None:
+        extra["HTTP_X_FORWARDED_FOR"] = xff
     extra["HTTP_COOKIE"] = f"csrftoken={cookie}" if cookie is not None else ""
     request = RequestFactory().post(
         f"/campaigns/{campaign.slug}/sign/",
@@ -116,6 +120,8 @@ def test_a_signature_is_taken_by_the_fast_path(
     assert not served.by_django
     assert served.status_code == 302
     assert served.headers["Location"] == f"/campaigns/{campaign.slug}/signed/"
+    # The same Content-Security-Policy as every Django response.
+    assert served.headers["Content-Security-Policy"] == build_policy()
     sig = Signature.objects.get()
     assert (sig.first_name, sig.email, sig.postcode, sig.town) == (
         "Ruth",
@@ -195,6 +201,32 @@ def test_the_rate_limit_is_django_s_answer_counted_once(
     assert Signature.objects.count() == 2
     assert RateWindow.objects.get().count == 3  # the refused request counted once
     assert post(app, campaign, email="d@example.org", ip="192.0.2.7").status_code == 302
+
+
+def test_the_rate_limit_follows_the_client_behind_the_trusted_proxy(
+    app: fastsign.FastSignMiddleware, campaign: Campaign, settings: Any
+) -> None:
+    # One TLS proxy (hops 1): every request arrives from it; the limit is per client.
+    settings.CAMPAIGN_SIGNS_PER_IP = 1
+    settings.TRUSTED_PROXY_HOPS = 1
+    proxy = "10.0.0.2"
+    assert (
+        post(app, campaign, email="a@example.org", ip=proxy, xff="198.51.100.1").status_code == 302
+    )
+    refused = post(app, campaign, email="b@example.org", ip=proxy, xff="6.6.6.6, 198.51.100.1")
+    assert refused.status_code == 429  # a forged entry left of the proxy's changes nothing
+    other = post(app, campaign, email="c@example.org", ip=proxy, xff="198.51.100.2")
+    assert other.status_code == 302 and not other.by_django
+    assert RateWindow.objects.count() == 2  # one window per client, none for the proxy
+
+
+def test_without_a_trusted_proxy_a_forged_header_does_not_escape_the_limit(
+    app: fastsign.FastSignMiddleware, campaign: Campaign, settings: Any
+) -> None:
+    settings.CAMPAIGN_SIGNS_PER_IP = 1
+    settings.TRUSTED_PROXY_HOPS = 0
+    assert post(app, campaign, email="a@example.org", xff="198.51.100.1").status_code == 302
+    assert post(app, campaign, email="b@example.org", xff="198.51.100.9").status_code == 429
 
 
 @pytest.mark.parametrize(

@@ -258,13 +258,66 @@ def test_sixth_failed_login_within_five_minutes_is_refused(
     assert is_signed_in(client)
 
 
-def test_throttling_counts_per_account_across_addresses(
+def test_failures_from_other_addresses_cannot_lock_the_owner_out(
     party: Party, clock: time_machine.Coordinates
 ) -> None:
+    # An attacker fails on the owner's account from five addresses, five times each...
     for n in range(5):
-        login(Client(REMOTE_ADDR=f"198.51.100.{n}"), "member@example.org", "guess")
-    refused = login(Client(REMOTE_ADDR="198.51.100.99"), "member@example.org")
+        attacker = Client(REMOTE_ADDR=f"198.51.100.{n}")
+        for _ in range(5):
+            login(attacker, "member@example.org", "guess")
+        refused = login(attacker, "member@example.org")
+        assert "Too many failed login attempts" in refused.content.decode()
+    # ...and the owner, from their own address, still signs in.
+    owner = Client(REMOTE_ADDR="203.0.113.7")
+    assert login(owner, "member@example.org").status_code == 302
+    assert is_signed_in(owner)
+
+
+def test_one_address_is_throttled_across_accounts(
+    party: Party, clock: time_machine.Coordinates
+) -> None:
+    # Spraying one guess at many accounts from one address hits the per-address limit.
+    attacker = Client(REMOTE_ADDR="198.51.100.1")
+    emails = [u.email for u in User.objects.exclude(email="member@example.org")]
+    for n in range(20):  # the per-address limit: 20 in 5 minutes
+        login(attacker, emails[n % len(emails)], "guess")
+    refused = login(attacker, "member@example.org")
     assert "Too many failed login attempts" in refused.content.decode()
+    assert not is_signed_in(attacker)
+
+
+def test_throttle_uses_the_forwarded_client_address_behind_the_proxy(
+    party: Party, clock: time_machine.Coordinates, settings: object
+) -> None:
+    # Behind one trusted proxy every request comes from the proxy's socket address;
+    # the limit must follow the client address the proxy reports, not the proxy's.
+    settings.TRUSTED_PROXY_HOPS = 1  # type: ignore[attr-defined]
+    proxy = "10.0.0.2"
+    attacker = Client(REMOTE_ADDR=proxy, HTTP_X_FORWARDED_FOR="198.51.100.1")
+    for _ in range(5):
+        login(attacker, "member@example.org", "guess")
+    assert (
+        "Too many failed login attempts" in login(attacker, "member@example.org").content.decode()
+    )
+    owner = Client(REMOTE_ADDR=proxy, HTTP_X_FORWARDED_FOR="203.0.113.7")
+    assert login(owner, "member@example.org").status_code == 302
+
+
+def test_a_forged_forwarded_header_does_not_escape_the_throttle(
+    party: Party, clock: time_machine.Coordinates, settings: object
+) -> None:
+    # With no trusted proxy (hops 0) X-Forwarded-For is ignored: a new forged value per
+    # attempt does not give the attacker fresh limits.
+    settings.TRUSTED_PROXY_HOPS = 0  # type: ignore[attr-defined]
+    for n in range(5):
+        login(
+            Client(REMOTE_ADDR="198.51.100.1", HTTP_X_FORWARDED_FOR=f"192.0.2.{n}"),
+            "member@example.org",
+            "guess",
+        )
+    again = Client(REMOTE_ADDR="198.51.100.1", HTTP_X_FORWARDED_FOR="192.0.2.200")
+    assert "Too many failed login attempts" in login(again, "member@example.org").content.decode()
 
 
 # --- Sign-up is closed --------------------------------------------------------------------

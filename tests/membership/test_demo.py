@@ -309,6 +309,12 @@ def test_demo_logins_command_prints_the_table_and_repairs_missing_logins() -> No
     user.refresh_from_db()
     assert user.check_password("changed-by-the-user-2026")  # existing logins are kept
     assert AuditEntry.objects.filter(action="membership.demo.logins").count() == 1
+    # Officers, scrutineer and admin must use two factors: their grace period restarts
+    # each time, so the demo stays usable with the published password (core.mfa).
+    assert "Two-factor authentication: 6 of these roles" in text
+    officers = User.objects.filter(email__startswith="secretary@").get()
+    assert officers.mfa_grace_started_at is not None
+    assert User.objects.get(email=f"member@{demo.DEMO_DOMAIN}").mfa_grace_started_at is None
 
 
 @pytest.mark.django_db

@@ -194,6 +194,9 @@ def ballot_detail(request: HttpRequest, ballot_id: int) -> dict[str, Any]:
 
 
 # --- casting ------------------------------------------------------------------------------
+MAX_KEY = 2**63 - 1  # the largest primary key (BigAutoField)
+
+
 def _own_elector(request: HttpRequest, ballot_id: int) -> Elector | None:
     """The caller's entry on the ballot's frozen electorate, with the ballot, in one query.
 
@@ -203,6 +206,11 @@ def _own_elector(request: HttpRequest, ballot_id: int) -> Elector | None:
     request that arrives by the hundred a second. Everyone else falls back to
     ``access_ballot`` (404 for a ballot they may not see, else 403).
     """
+    if not 0 < ballot_id <= MAX_KEY:
+        # No ballot has this id, and past a 64-bit key it would overflow the SQL parameter
+        # (a foreign-key lookup is not range-checked as a primary key is): found by
+        # schemathesis. ``access_ballot`` answers 404.
+        return None
     # At most one row (one member per login, one elector per member and ballot): a slice,
     # not ``first()``, which would add an ORDER BY.
     # The ballot's number of options comes in the same query (``n_options``).

@@ -50,6 +50,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from allauth.mfa.models import Authenticator
+from csp.constants import HEADER as CSP_HEADER
+from csp.utils import build_policy as build_csp_policy
 from django.conf import settings
 from django.core import signals
 from django.db import DEFAULT_DB_ALIAS, IntegrityError, connections, router, transaction
@@ -142,7 +144,8 @@ class _Sql:
             f"b.{col(Ballot, 'state')}, b.{col(Ballot, 'opens_at')}, "
             f"b.{col(Ballot, 'closes_at')}, b.{col(Ballot, 'method')}, "
             f"b.{col(Ballot, 'seats')}, "
-            f"(SELECT COUNT(*) FROM {o} o WHERE o.{col(Option, 'ballot')} = b.{col(Ballot, 'id')}) "
+            f"(SELECT COUNT(*) FROM {o} o "
+            f"WHERE o.{col(Option, 'ballot')} = b.{col(Ballot, 'id')}) "
             f"FROM {t} t "
             f"JOIN {u} u ON u.{col(User, 'id')} = t.{col(ApiToken, 'user')} "
             f"LEFT JOIN {m} m ON m.{col(Member, 'user')} = t.{col(ApiToken, 'user')} "
@@ -470,8 +473,11 @@ _STATUS = {
 
 def _security_headers(secure: bool) -> list[tuple[str, str]]:
     """The headers Django's middleware adds to this response (SecurityMiddleware,
-    XFrameOptionsMiddleware)."""
+    XFrameOptionsMiddleware, django-csp's CSPMiddleware)."""
     headers: list[tuple[str, str]] = []
+    policy_header = build_csp_policy()  # CONTENT_SECURITY_POLICY, as CSPMiddleware builds it
+    if policy_header:
+        headers.append((CSP_HEADER, policy_header))
     if getattr(settings, "X_FRAME_OPTIONS", "DENY"):
         headers.append(("X-Frame-Options", settings.X_FRAME_OPTIONS.upper()))
     if secure and settings.SECURE_HSTS_SECONDS:
@@ -494,6 +500,9 @@ def _security_headers(secure: bool) -> list[tuple[str, str]]:
     return headers
 
 
+_MAX_ID = 2**63 - 1  # the largest primary key (BigAutoField) a ballot can have
+
+
 class FastVoteMiddleware:
     """WSGI: token-authenticated votes by :func:`cast_by_token`, everything else (and
     every vote it does not answer) by ``app``."""
@@ -508,7 +517,9 @@ class FastVoteMiddleware:
             auth = environ.get("HTTP_AUTHORIZATION", "")
             if auth[:7].lower() == "bearer ":
                 match = VOTE_PATH.fullmatch(environ.get("PATH_INFO", ""))
-                if match is not None:
+                # An id past a 64-bit key cannot name a ballot (and would overflow the
+                # SQL parameter): Django answers it (404), as any other unusual request.
+                if match is not None and int(match[1]) <= _MAX_ID:
                     return self._vote(environ, start_response, int(match[1]), auth)
         return self.app(environ, start_response)
 

@@ -51,6 +51,7 @@ from rankandfile.ballots.fastvote import FastVoteMiddleware, _security_headers
 from rankandfile.campaigns import forms, permissions, services
 from rankandfile.campaigns.models import Campaign, Signature
 from rankandfile.core.errors import DomainError, NotFound
+from rankandfile.core.origin import client_ip
 
 logger = logging.getLogger("django.request")
 
@@ -347,7 +348,7 @@ class FastSignMiddleware(FastVoteMiddleware):
         if csrf_ok(cookies.get(settings.CSRF_COOKIE_NAME), token):
             signals.request_started.send(sender=self.__class__, environ=environ)
             try:
-                target = sign(slug, data, environ.get("REMOTE_ADDR") or None, environ)
+                target = sign(slug, data, client_ip(environ), environ)
             except Exception:
                 logger.exception("Internal Server Error: %s", environ.get("PATH_INFO"))
                 return self._answer(environ, start_response, "500 Internal Server Error", [], b"")

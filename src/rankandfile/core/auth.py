@@ -2,7 +2,10 @@
 self-service sign-up, so public sign-up is closed. The links in allauth's emails start
 from the configured base URL like every other emailed link (``core.links``), and the mail
 allauth sends during a request (password reset, address confirmation, security notices)
-goes through the outbox (``core.outbox``), so an SMTP failure cannot fail the request."""
+goes through the outbox (``core.outbox``), so an SMTP failure cannot fail the request.
+The client address allauth uses for its rate limits is the project's
+(``core.origin.client_ip``), and failed sign-ins are counted per address and per (address,
+account) pair — never per account alone, so nobody can lock an owner out."""
 
 from __future__ import annotations
 
@@ -13,9 +16,10 @@ from urllib.parse import urlsplit, urlunsplit
 from allauth.account.adapter import DefaultAccountAdapter
 from allauth.core import context as allauth_context
 from django.conf import settings
+from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest
 
-from rankandfile.core import outbox
+from rankandfile.core import origin, outbox
 from rankandfile.core.links import absolute_url, base_url
 
 
@@ -65,3 +69,17 @@ class AccountAdapter(DefaultAccountAdapter):  # type: ignore[misc]  # allauth is
 
     def format_email_subject(self, subject: str) -> str:
         return f"[{settings.RANKANDFILE_SITE_NAME}] {subject}"
+
+    def get_client_ip(self, request: HttpRequest) -> str:
+        ip = origin.client_ip(request.META)
+        if not ip:
+            raise PermissionDenied("Unable to determine client IP address")
+        return ip
+
+    def _get_login_attempts_cache_key(self, request: HttpRequest, **credentials: Any) -> str:
+        """allauth's ``key`` for the ``login_failed`` limit: the account *and* the client
+        address. allauth keys it by account alone, which lets anyone anywhere lock the
+        owner out with five wrong passwords; here the owner, signing in from their own
+        address, is never blocked by failures from another."""
+        account_key: str = super()._get_login_attempts_cache_key(request, **credentials)
+        return f"{account_key}@{self.get_client_ip(request)}"

@@ -82,4 +82,15 @@ def trusted_proxies_check(app_configs: Any = None, **kwargs: Any) -> list[checks
                 id="rankandfile.E003",
             )
         ]
+    if settings.TRUSTED_PROXIES and int(getattr(settings, "TRUSTED_PROXY_HOPS", 0)) > 0:
+        # Both would read X-Forwarded-For: the proxies' networks rewrite REMOTE_ADDR first,
+        # and the hop count would then take one more entry, which the client may forge.
+        return [
+            checks.Error(
+                "TRUSTED_PROXIES and TRUSTED_PROXY_HOPS are both set",
+                hint="Name the proxies by network (TRUSTED_PROXIES, the deploy/ files do) or "
+                "count them (TRUSTED_PROXY_HOPS), not both.",
+                id="rankandfile.E004",
+            )
+        ]
     return []

@@ -11,9 +11,12 @@ from rankandfile.core import links, origin
 
 
 def client_ip(request: HttpRequest) -> str | None:
-    """The client address: ``REMOTE_ADDR``, which behind a trusted reverse proxy the WSGI
-    app has already set from ``X-Forwarded-For`` (``core.proxy``, ``TRUSTED_PROXIES``)."""
-    return request.META.get("REMOTE_ADDR") or None
+    """The client address: ``REMOTE_ADDR`` (behind trusted reverse proxies named by
+    network, the WSGI app has already set it from ``X-Forwarded-For``: ``core.proxy``,
+    ``TRUSTED_PROXIES``), or behind ``TRUSTED_PROXY_HOPS`` proxies the matching
+    ``X-Forwarded-For`` entry (``core.origin.client_ip``). One of the two is configured.
+    """
+    return origin.client_ip(request.META)
 
 
 class RequestContextMiddleware:

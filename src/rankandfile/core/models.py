@@ -40,6 +40,12 @@ class User(AbstractBaseUser, PermissionsMixin):
     )
     is_active = models.BooleanField(default=True)
     date_joined = models.DateTimeField(default=timezone.now)
+    mfa_grace_started_at = models.DateTimeField(
+        null=True,
+        blank=True,
+        help_text="When this login was first seen needing two-factor authentication "
+        "without having it; the grace period (MFA_GRACE_DAYS) runs from here.",
+    )
 
     objects = UserManager()
 

@@ -892,3 +892,18 @@ def demo_logins_ensure(*, actor: User | None = None) -> int:
             label="demo logins",
         )
     return created
+
+
+def demo_logins_restart_mfa_grace(*, actor: User | None = None) -> list[str]:
+    """Restart the two-factor grace period (``MFA_GRACE_DAYS``) of every demo login whose
+    role requires two factors and that has none, so the demo stays usable with the
+    published password while showing the requirement's banner. Returns their emails."""
+    from rankandfile.core import mfa
+
+    emails = [d.email for d in DEMO_LOGINS]
+    restarted = []
+    for user in User.objects.filter(email__in=emails).order_by("email"):
+        if mfa.user_must_have_mfa(user) and not mfa.user_has_mfa(user):
+            mfa.grace_restart(actor=actor, user=user)
+            restarted.append(user.email)
+    return restarted

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
 from rankandfile.membership import demo
@@ -22,6 +23,7 @@ class Command(BaseCommand):
             raise CommandError(str(exc)) from exc
         if created:
             self.stdout.write(f"created {created} missing demo login(s)")
+        restarted = demo.demo_logins_restart_mfa_grace(actor=None)
         rows = [("Role", "Email", "Password", "Can see")]
         rows += [(d.label, d.email, demo.DEMO_PASSWORD, d.sees) for d in demo.DEMO_LOGINS]
         widths = [max(len(r[i]) for r in rows) for i in range(3)]
@@ -38,3 +40,11 @@ class Command(BaseCommand):
             if i == 0:
                 self.stdout.write("  " + "  ".join("-" * w for w in widths) + "  " + "-" * 20)
         self.stdout.write("")
+        if restarted:
+            self.stdout.write(
+                f"Two-factor authentication: {len(restarted)} of these roles (officers, "
+                "scrutineers, admins) must set it up. Their grace period restarts now, "
+                f"for {settings.MFA_GRACE_DAYS} day(s): until then they sign in with the "
+                "password and see a banner; run demo_logins again to restart it."
+            )
+            self.stdout.write("")
