@@ -36,7 +36,7 @@ import logging
 import secrets
 import smtplib
 import time
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import partial
 from typing import Any, Literal, Protocol
