@@ -123,7 +123,7 @@ def test_two_workers_claim_disjoint_electors(smtp: SinkHandler) -> None:
     assert len(a) == 3 and len(b) == 2 and not set(a) & set(b)
     assert invitations._claim(ballot, 3, "c" * 32) == []
     # A worker that lost its lease cannot send to that elector.
-    assert invitations._write_intent(ballot, a[0], "b" * 32) is None
+    assert invitations._write_intent(ballot, Elector.objects.get(pk=a[0]), "b" * 32) is None
 
 
 def test_an_elector_who_votes_while_queued_is_not_sent_a_link(smtp: SinkHandler) -> None:

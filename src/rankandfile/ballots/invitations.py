@@ -30,6 +30,7 @@ link. Audit entries record counts only, never which elector received what.
 from __future__ import annotations
 
 import base64
+import contextlib
 import datetime as dt
 import hmac
 import logging
@@ -43,6 +44,7 @@ from typing import Any, Literal, Protocol
 
 from django.conf import settings
 from django.core.mail import EmailMessage, get_connection
+from django.db import connection as db_connection
 from django.db import transaction
 from django.db.models import Count, Exists, OuterRef, Q, QuerySet
 from django.template.loader import render_to_string
@@ -416,39 +418,35 @@ class _Intent:
     resumed: bool
 
 
-def _write_intent(ballot: Ballot, elector_id: int, owner: str) -> _Intent | Literal["voted"] | None:
+def _write_intent(
+    ballot: Ballot, elector: Elector, owner: str
+) -> _Intent | Literal["voted"] | None:
     """Commit the link and Message-ID of the message about to be sent (or, for a send a
-    crash interrupted, read them back). ``None``: the lease was lost to another worker."""
-    with transaction.atomic():
-        row = (
-            Elector.objects.select_for_update()
-            .filter(pk=elector_id, send_lease=owner, send_queued_at__isnull=False)
-            .annotate(
-                voted=Exists(
-                    VoteRecord.objects.filter(ballot_id=ballot.pk, member_id=OuterRef("member_id"))
-                )
-            )
-            .first()
+    crash interrupted, keep the ones it committed). One UPDATE, guarded by the lease and
+    by "has not voted". ``None``: the lease was lost to another worker."""
+    if elector.send_sealed and elector.send_message_id:
+        secret = unseal(elector.send_sealed, elector.send_message_id)
+        intent = _Intent(secret, elector.send_message_id, None, True)
+    else:
+        intent = _Intent(
+            _new_secret(), _message_id(ballot, elector.pk), elector.token_digest, False
         )
-        if row is None:
-            return None
-        if row.voted:  # type: ignore[attr-defined]
-            _release(row.pk, owner)
-            return "voted"
-        if row.send_sealed and row.send_message_id:
-            intent = _Intent(
-                unseal(row.send_sealed, row.send_message_id), row.send_message_id, None, True
-            )
-        else:
-            mid = _message_id(ballot, row.pk)
-            intent = _Intent(_new_secret(), mid, row.token_digest, False)
-        Elector.objects.filter(pk=row.pk).update(
+    written = (
+        Elector.objects.filter(pk=elector.pk, send_lease=owner, send_queued_at__isnull=False)
+        .filter(_not_voted(ballot))
+        .update(
             token_digest=token_digest(intent.secret),
             send_message_id=intent.message_id,
             send_sealed=seal(intent.secret, intent.message_id),
             send_lease_until=timezone.now() + dt.timedelta(seconds=lease_seconds()),
         )
-    return intent
+    )
+    if written:
+        return intent
+    if VoteRecord.objects.filter(ballot_id=ballot.pk, member_id=elector.member_id).exists():
+        _release(elector.pk, owner)
+        return "voted"
+    return None
 
 
 def _release(elector_id: int, owner: str, **fields: Any) -> int:
@@ -498,13 +496,15 @@ def deliver(ballot_id: int, limit: int | None = None) -> dict[str, int]:
     timeout = getattr(settings, "EMAIL_TIMEOUT", None) or 30
     connection = get_connection(fail_silently=False, timeout=timeout)
     try:
+        with contextlib.suppress(*_send_errors()):
+            connection.open()  # one connection for the batch (else one per message)
         for elector in electors:
             kind: Kind = "reminder" if elector.send_kind == "reminder" else "invitation"
             if not elector.member.email:
                 report.no_email += 1
                 _release(elector.pk, owner)
                 continue
-            intent = _write_intent(ballot, elector.pk, owner)
+            intent = _write_intent(ballot, elector, owner)
             if intent is None or intent == "voted":
                 report.skipped += 1
                 continue
@@ -578,12 +578,19 @@ def _confirm(
         "last_send_error": "",
         "sent_message_id": (provider_id or intent.message_id)[:200],
     }
-    if kind == "reminder":
-        fields["reminded_at"] = now
-        Elector.objects.filter(pk=elector.pk, invited_at__isnull=True).update(invited_at=now)
-    else:
-        fields["invited_at"] = now
-    _release(elector.pk, owner, **fields)
+    with transaction.atomic():
+        if db_connection.vendor == "postgresql":
+            # Not waiting for this commit to reach the disk (the intent did): if the
+            # database itself crashed in the next few hundred milliseconds and lost it, the
+            # send would be repeated as the identical message, as after a worker crash.
+            with db_connection.cursor() as cursor:
+                cursor.execute("SET LOCAL synchronous_commit TO OFF")
+        if kind == "reminder":
+            fields["reminded_at"] = now
+            Elector.objects.filter(pk=elector.pk, invited_at__isnull=True).update(invited_at=now)
+        else:
+            fields["invited_at"] = now
+        _release(elector.pk, owner, **fields)
 
 
 def resume_stalled(now: Any = None) -> dict[int, int]:
