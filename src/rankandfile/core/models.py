@@ -162,3 +162,39 @@ class AuditEntry(models.Model):
 
     def compute_digest(self) -> str:
         return hashlib.sha256(self.canonical()).hexdigest()
+
+
+class ScheduledJob(models.Model):
+    """The lease row of one periodic job (``rankandfile scheduler``, ``core.scheduler``).
+
+    ``last_due_at`` is the latest due time some scheduler process has claimed. A scheduler
+    fires a job only by moving ``last_due_at`` forward with a conditional UPDATE
+    (compare-and-set), so two schedulers started by mistake still fire each due time once.
+    The other fields describe the latest run for operators (``scheduler --list``, admin).
+    Operational bookkeeping, not a domain record: it is not audited (decision 0012).
+    """
+
+    class Status(models.TextChoices):
+        NEVER = "never", "never run"
+        QUEUED = "queued", "queued"
+        RUNNING = "running", "running"
+        OK = "ok", "finished"
+        FAILED = "failed", "failed"
+
+    name = models.CharField(max_length=100, unique=True)
+    last_due_at = models.DateTimeField(null=True, blank=True)
+    claimed_at = models.DateTimeField(null=True, blank=True)
+    claimed_by = models.CharField(max_length=200, blank=True, help_text="host:pid")
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.NEVER)
+    result = models.TextField(blank=True)
+    error = models.TextField(blank=True)
+    runs = models.PositiveIntegerField(default=0)
+    failures = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name

@@ -1,0 +1,60 @@
+"""The periodic jobs: one table, run by ``rankandfile scheduler`` (``core.scheduler``).
+
+Adding a job is adding one entry: a unique ``name``, a schedule (``Every(minutes=...)``,
+``Every(hours=1, at_minute=...)``, ``Daily("HH:MM")``, ``Daily("HH:MM", days=("mon",))``;
+daily times are local, ``settings.TIME_ZONE``), a description, and what it runs: either
+``call=`` a dotted path to a function taking no arguments, or ``command=`` a management
+command and its arguments. A job must be idempotent ("do whatever is due now"): a missed
+due time is made up by one run, never one per missed slot. ``rankandfile scheduler
+--list`` shows this table with each job's last and next run; ``rankandfile check`` fails
+if a target cannot be imported or a name is used twice.
+"""
+
+from __future__ import annotations
+
+from rankandfile.core.scheduler import Daily, Every, Job
+
+JOBS: tuple[Job, ...] = (
+    Job(
+        "ballots_close_due",
+        Every(minutes=1),
+        "Close and count every open ballot whose closing time has passed.",
+        call="rankandfile.ballots.tally.close_due",
+    ),
+    Job(
+        "accountability_alert_digests",
+        Every(hours=1, at_minute=10),
+        "Send members the alert digests of newly linked votes against policy (L1).",
+        call="rankandfile.accountability.alerts.send_digests",
+    ),
+    Job(
+        "campaigns_send_reminders",
+        Every(hours=1, at_minute=5),
+        "Queue reminders for replies to campaign events starting within a day.",
+        call="rankandfile.campaigns.services.send_reminders",
+    ),
+    Job(
+        "selections_send_reminders",
+        Daily("07:00"),
+        "Remind CLP officers of selection stages ending within three days.",
+        call="rankandfile.selections.services.reminders_send",
+    ),
+    Job(
+        "campaigns_purge_expired",
+        Daily("03:30"),
+        "Delete signers' personal data past each campaign's retention date.",
+        call="rankandfile.campaigns.services.purge_expired",
+    ),
+    Job(
+        "sessions_clear_expired",
+        Daily("04:00"),
+        "Delete expired login sessions (Django's clearsessions).",
+        command=("clearsessions",),
+    ),
+    Job(
+        "tasks_prune_results",
+        Daily("04:15"),
+        "Delete finished background-task results older than 14 days (database queue).",
+        call="rankandfile.core.maintenance.prune_task_results",
+    ),
+)
