@@ -145,23 +145,40 @@ def test_stalled_sends_are_queued_again_once_their_lease_expires(
 ) -> None:
     settings.BALLOT_INVITATION_BATCH_SIZE = 2
     ballot = open_ballot(voters=5)
-    invitations.ballot_invite(actor=None, ballot=ballot)  # on_commit never runs here
-    assert invitations.resume_stalled() == {ballot.pk: 3}  # nothing was queued: 3 batches
+    invitations.ballot_invite(actor=None, ballot=ballot)  # its on_commit tasks never run
+    later = timezone.now() + dt.timedelta(minutes=10)
+    assert invitations.resume_stalled() == {}  # just queued: the action enqueues its tasks
+    assert invitations.resume_stalled(now=later) == {ballot.pk: 3}  # 3 batches, none ran
     dummy_tasks.clear()
     kill_at(monkeypatch, "_write_intent", after=1)
     with pytest.raises(Killed):
         invitations.deliver(ballot.pk)
     monkeypatch.undo()
-    # 1 sent, 1 leased by the dead worker, 3 claimable
-    assert invitations.resume_stalled() == {ballot.pk: 2}
-    assert invitations.resume_stalled(now=timezone.now() + dt.timedelta(hours=1)) == {ballot.pk: 2}
+    # 1 sent; 1 still leased by the dead worker (held for a day here); 3 claimable.
+    Elector.objects.exclude(send_lease="").update(send_lease_until=later + dt.timedelta(days=1))
+    assert invitations.resume_stalled(now=later) == {ballot.pk: 2}
+    expire_leases()
+    assert invitations.resume_stalled(now=later) == {ballot.pk: 2}  # 4 claimable
     sent = [r for r in dummy_tasks.results if r.task.func is tasks.send_ballot_emails.func]
     assert [list(r.args) for r in sent] == [[ballot.pk]] * 4
-    expire_leases()
     while invitations.deliver(ballot.pk)["sent"]:
         pass
     assert len(smtp.messages) == 5
-    assert invitations.resume_stalled() == {}
+    assert invitations.resume_stalled(now=later) == {}
+
+
+def test_tasks_waiting_in_the_database_queue_are_counted_before_queuing_more(
+    settings: Any,
+) -> None:
+    settings.TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
+    settings.BALLOT_INVITATION_BATCH_SIZE = 2
+    ballot = open_ballot(voters=5)
+    invitations.ballot_invite(actor=None, ballot=ballot)
+    later = timezone.now() + dt.timedelta(minutes=10)
+    assert tasks.waiting_send_tasks(ballot.pk) == 0
+    assert invitations.resume_stalled(now=later) == {ballot.pk: 3}
+    assert tasks.waiting_send_tasks(ballot.pk) == 3
+    assert invitations.resume_stalled(now=later) == {}  # those 3 will do it
 
 
 def test_the_sealed_secret_round_trips_and_depends_on_key_and_message_id(settings: Any) -> None:

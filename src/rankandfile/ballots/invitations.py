@@ -602,8 +602,11 @@ def resume_stalled(now: Any = None) -> dict[int, int]:
 
     now = now or timezone.now()
     queued: dict[int, int] = {}
+    # Sends queued in the last lease period are left alone: the action that queued them
+    # enqueues their tasks when it commits.
+    settled = now - dt.timedelta(seconds=lease_seconds())
     rows = (
-        Elector.objects.filter(send_queued_at__isnull=False, ballot__state=Ballot.State.OPEN)
+        Elector.objects.filter(send_queued_at__lt=settled, ballot__state=Ballot.State.OPEN)
         .filter(_claimable(now))
         .values("ballot_id")
         .annotate(n=Count("pk"))

@@ -53,10 +53,11 @@ def waiting_send_tasks(ballot_id: int) -> int:
 
     if not apps.is_installed("django_tasks_db"):
         return 0
-    backend = type(default_task_backend)
-    if f"{backend.__module__}.{backend.__qualname__}" != "django_tasks_db.backend.DatabaseBackend":
-        return 0
+    from django_tasks_db.backend import DatabaseBackend
     from django_tasks_db.models import DBTaskResult
+
+    if not isinstance(send_ballot_emails.get_backend(), DatabaseBackend):
+        return 0
 
     return DBTaskResult.objects.filter(
         status="READY",
