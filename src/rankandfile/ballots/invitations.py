@@ -571,7 +571,8 @@ def _confirm(
 ) -> None:
     """The server (or provider) accepted the message: record it, forget the secret."""
     status = getattr(message, "anymail_status", None)
-    provider_id = str(getattr(status, "message_id", None) or "") if status else ""
+    esp_id = getattr(status, "message_id", None) if status is not None else None
+    provider_id = "" if esp_id is None else str(esp_id)  # anymail: the provider's id
     now = timezone.now()
     fields: dict[str, Any] = {
         "send_attempts": attempt,
