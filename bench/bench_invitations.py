@@ -185,6 +185,37 @@ def start_scheduler(env: dict[str, str], every: float, logf: Any) -> subprocess.
     )
 
 
+def cpu_of(pids: list[int]) -> float:
+    """User + system CPU seconds used so far by the live processes ``pids``."""
+    tick = os.sysconf("SC_CLK_TCK")
+    total = 0.0
+    for pid in pids:
+        try:
+            stat = Path(f"/proc/{pid}/stat").read_text()
+        except OSError:
+            continue
+        fields = stat[stat.rindex(")") + 2 :].split()
+        total += (int(fields[11]) + int(fields[12])) / tick
+    return total
+
+
+def backend_pids(db: str) -> list[int]:
+    """PostgreSQL server processes serving ``db`` (the server runs on this machine)."""
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pid FROM pg_stat_activity WHERE datname = %s", [db])
+        return [int(r[0]) for r in cursor.fetchall()]
+
+
+def sample_backends(db: str, first: dict[int, float], last: dict[int, float]) -> None:
+    """CPU seconds of each backend: when first seen, and the latest reading."""
+    for pid in backend_pids(db):
+        used = cpu_of([pid])
+        first.setdefault(pid, used)
+        last[pid] = max(used, last.get(pid, 0.0))
+
+
 def stop(proc: subprocess.Popen[bytes]) -> None:
     if proc.poll() is None:
         proc.send_signal(signal.SIGTERM)
@@ -265,6 +296,12 @@ def main() -> None:
 
         connection.close()
         load_start = os.getloadavg()
+        dead_cpu = 0.0
+        pg_first: dict[int, float] = {}
+        pg_cpu: dict[int, float] = {}
+        sample_backends(args.db, pg_first, pg_cpu)
+        own_cpu_start = cpu_of([os.getpid()])
+        worker_cpu_start = cpu_of([w.pid for w in workers])
         start = time.perf_counter()
         run = invitations.ballot_invite(actor=actor, ballot=ballot)
         queued_in = time.perf_counter() - start
@@ -278,6 +315,7 @@ def main() -> None:
             elapsed = time.perf_counter() - start
             if not killed and delivered >= kill_at:
                 victim = workers[0]
+                dead_cpu += cpu_of([victim.pid])
                 os.kill(victim.pid, signal.SIGKILL)
                 victim.wait()
                 leased = Elector.objects.filter(ballot=ballot).exclude(send_lease="").count()
@@ -292,7 +330,12 @@ def main() -> None:
                 if owed == 0:
                     done_at = time.perf_counter()
                     break
+            sample_backends(args.db, pg_first, pg_cpu)
         load_end = os.getloadavg()
+        worker_cpu = dead_cpu + cpu_of([w.pid for w in workers])
+        sample_backends(args.db, pg_first, pg_cpu)
+        pg_used = sum(pg_cpu[pid] - pg_first[pid] for pid in pg_cpu)
+        sink_cpu = cpu_of([os.getpid()]) - own_cpu_start
     finally:
         for w in workers:
             stop(w)
@@ -355,8 +398,21 @@ def main() -> None:
         f"| worker SIGKILLed | at {killed.get('at', float('nan')):.0f} s, "
         f"{killed.get('delivered', 0):,} delivered, {killed.get('leased', 0)} electors leased |",
         f"| in-flight sends resumed (identical resend) | {resumed} |",
-        f"| task rows left RUNNING by the killed worker | {stuck} |",
+        f"| task rows left RUNNING (killed or stopped mid-task) | {stuck} |",
+        f"| CPU: task workers | {worker_cpu - worker_cpu_start:,.0f} s "
+        f"({(worker_cpu - worker_cpu_start) / max(n, 1) * 1000:.1f} ms a message) |",
+        f"| CPU: PostgreSQL backends (sampled each second) | {pg_used:,.0f} s "
+        f"({pg_used / max(n, 1) * 1000:.1f} ms a message) |",
+        f"| CPU: this process (SMTP sink, monitor) | {sink_cpu:,.0f} s "
+        f"({sink_cpu / max(n, 1) * 1000:.1f} ms a message) |",
     ]
+    cpu_per_msg = (worker_cpu - worker_cpu_start + pg_used) / max(n, 1)
+    if cpu_per_msg > 0:
+        lines.append(
+            f"| capacity of 2 cores at that CPU cost (workers + database) | "
+            f"{2 / cpu_per_msg:,.0f} messages/s, 500,000 in "
+            f"{500_000 * cpu_per_msg / 2 / 60:.0f} min |"
+        )
     text = "\n".join(lines)
     print(text)
     (OUT / "invitations.md").write_text(text + "\n")

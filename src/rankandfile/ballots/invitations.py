@@ -6,8 +6,11 @@ is ``secrets.token_urlsafe(32)`` (256 random bits). Only its SHA-256 is stored
 link (a re-invitation or a reminder) replaces the digest, so the older link stops working;
 casting a vote clears it (``services.ballot_cast``), so a link is single-use.
 
-Sending runs as background tasks (:mod:`rankandfile.ballots.tasks`, django-tasks), in
-batches of ``BALLOT_INVITATION_BATCH_SIZE`` electors (default 200) per task. Within a task:
+Sending runs as background tasks (:mod:`rankandfile.ballots.tasks`, django-tasks). What is
+owed is recorded in the electors' rows; each task leases the next
+``BALLOT_INVITATION_BATCH_SIZE`` owed electors (default 200) and sends to them, so that a
+worker killed mid-batch loses nobody and sends nobody a second, different email (see
+"exactly one email per elector" below, and docs/decisions/0013). Within a task:
 
 - **Throttling**: at most ``BALLOT_EMAILS_PER_SECOND`` SMTP transactions per second
   (default 20), enforced by sleeping between sends. The limit is per worker process: with
@@ -21,6 +24,9 @@ batches of ``BALLOT_INVITATION_BATCH_SIZE`` electors (default 200) per task. Wit
 - The digest is stored *before* the email goes out, so every delivered link works; if a
   send fails for good the previous link (if any) is restored, the elector is reported as
   failed, and inviting again retries them.
+- Through an email provider's API (django-anymail, ``EMAIL_PROVIDER``) the same applies;
+  the provider's message id is kept (``sent_message_id``) to match its bounce reports
+  (:mod:`rankandfile.ballots.mail`).
 
 Electors whose member record has no email address are not sent anything and are counted
 separately (:func:`electors_without_email`). Electors who have voted are never sent a
