@@ -221,7 +221,7 @@ def test_a_whole_ballot_through_the_production_stack(stack: Stack) -> None:
     # --- a rate limit holds across both web processes ----------------------------------------
     prober = Client(a)
     nobody = f"nobody-{secrets.token_hex(4)}@example.org"
-    statuses = []
+    refused = []
     for attempt in range(7):
         port = (a, b)[attempt % 2]
         token, _ = prober.csrf("/accounts/login/", port=port)
@@ -230,10 +230,13 @@ def test_a_whole_ballot_through_the_production_stack(stack: Stack) -> None:
             {"csrfmiddlewaretoken": token, "login": nobody, "password": "wrong-password"},
             port=(b, a)[attempt % 2],
         )
-        statuses.append(r.status)
-    # 5 failures a key per 5 minutes (ACCOUNT_RATE_LIMITS): counted in the shared cache,
-    # so the sixth and seventh are refused whichever process they reach.
-    assert statuses[:5] == [200] * 5 and statuses[5:] == [429, 429], statuses
+        assert r.status in (200, 400, 429), r.status
+        refused.append(r.status == 429 or "Too many failed login attempts" in r.text)
+    # 5 failures a key per 5 minutes (ACCOUNT_RATE_LIMITS), counted in the shared cache
+    # (the database cache in production): the sixth and seventh are refused whichever
+    # process - and whichever of its gunicorn workers - they reach. With a per-process
+    # cache each process would have seen at most four.
+    assert refused == [False] * 5 + [True, True], refused
 
     # --- the scheduler closes the ballot at its closing time ---------------------------------
     def closed() -> bool:
