@@ -188,3 +188,17 @@ def test_the_sealed_secret_round_trips_and_depends_on_key_and_message_id(setting
     assert invitations.unseal(sealed, "<m2@x>") != secret
     settings.SECRET_KEY = "another-key-" + "y" * 40
     assert invitations.unseal(sealed, "<m1@x>") != secret
+
+
+def test_resume_sends_command(dummy_tasks: Any, capsys: Any, settings: Any) -> None:
+    from django.core.management import call_command
+
+    settings.BALLOT_EMAIL_LEASE_SECONDS = 0  # anything queued is "settled" at once
+    ballot = open_ballot(voters=3)
+    invitations.ballot_invite(actor=None, ballot=ballot)  # its tasks never ran
+    call_command("ballots_resume_sends")
+    assert f"ballot {ballot.pk}: queued 1 send task(s)" in capsys.readouterr().out
+    call_command("ballots_resume_sends", verbosity=2)
+    # The dummy backend keeps no database queue, so the same work is queued again; the
+    # database backend's waiting tasks are counted (test above).
+    assert "queued 1 send task(s)" in capsys.readouterr().out
