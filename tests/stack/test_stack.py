@@ -270,7 +270,7 @@ def test_a_whole_ballot_through_the_production_stack(stack: Stack) -> None:
         assert doc.headers["x-content-sha256"] == hashlib.sha256(doc.text.encode()).hexdigest()
     ballots = parse_blt(blt.text).ballots
     recount = count("av", ballots, seats=1)
-    assert list(recount.elected_names()) == result["elected"]
+    assert list(recount.elected_names) == result["elected"]
     published: Counter[tuple[int, ...]] = Counter()
     for row, weight in zip(ballots.rankings.tolist(), ballots.weights.tolist(), strict=True):
         published[tuple(i for i in row if i >= 0)] += int(weight)
