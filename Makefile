@@ -15,7 +15,7 @@ PORT ?= 8000
 
 .PHONY: demo test install install-dev lint typecheck contracts pytest test-postgres browser-deps schemathesis \
 	bench bench-deps bench-counting bench-eligibility bench-import bench-voting bench-conference \
-	bench-accountability bench-selections bench-campaigns clean
+	bench-accountability bench-selections bench-campaigns bench-invitations test-stack clean
 
 $(UV):
 	$(PYTHON) -m venv $(TOOLS)
@@ -62,6 +62,11 @@ test-postgres: install-dev browser-deps
 ## running app on loopback with demo data; fails on any 5xx or undocumented status
 schemathesis: install-dev
 	.ci/schemathesis
+## test-stack: the production processes on loopback (2 web, 2 workers, scheduler,
+## PostgreSQL, an SMTP server) running a whole ballot; fails if any is missing
+test-stack: install-dev
+	RANKANDFILE_ENV=test DATABASE_URL=$${DATABASE_URL:-postgres://postgres@127.0.0.1:5432/rankandfile} \
+		RANKANDFILE_REQUIRE_POSTGRES=1 $(BIN)/pytest -p no:xdist -m stack tests/stack -v $(PYTEST_ARGS)
 
 ## browser-deps: Debian's Chromium for the Playwright tests (skipped if present)
 browser-deps:
@@ -72,7 +77,7 @@ browser-deps:
 
 ## bench: every benchmark recorded in bench/RESULTS.md (needs the local PostgreSQL)
 bench: bench-counting bench-eligibility bench-import bench-voting bench-conference \
-	bench-accountability bench-selections bench-campaigns
+	bench-accountability bench-selections bench-campaigns bench-invitations
 
 bench-deps: $(UV)
 	$(UV) sync --frozen --extra dev --extra bench --quiet --python $(PYTHON)
@@ -103,6 +108,10 @@ bench-selections: bench-deps
 
 bench-campaigns: bench-deps
 	$(BIN)/python bench/bench_campaigns.py
+
+## bench-invitations: 500,000 invitations through 4 workers to a local SMTP sink
+bench-invitations: bench-deps
+	$(BIN)/python bench/bench_invitations.py --members 700000 --workers 4 --rate 40
 
 clean:
 	rm -rf $(VENV) $(TOOLS) var/*.sqlite3*

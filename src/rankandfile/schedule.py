@@ -22,6 +22,12 @@ JOBS: tuple[Job, ...] = (
         call="rankandfile.ballots.tally.close_due",
     ),
     Job(
+        "ballots_resume_sends",
+        Every(minutes=1),
+        "Queue work for ballot emails no worker is sending (a worker was killed mid-batch).",
+        call="rankandfile.ballots.invitations.resume_stalled",
+    ),
+    Job(
         "accountability_alert_digests",
         Every(hours=1, at_minute=10),
         "Send members the alert digests of newly linked votes against policy (L1).",

@@ -88,6 +88,7 @@ INSTALLED_APPS = [
     "django_htmx",
     "django_tasks",
     "django_tasks_db",
+    "anymail",
     "allauth",
     "allauth.account",
     "allauth.mfa",
@@ -244,17 +245,49 @@ TASKS_HEARTBEAT_SECONDS = float(os.environ.get("TASKS_HEARTBEAT_SECONDS", "15"))
 TASKS_WORKER_STALE_SECONDS = float(os.environ.get("TASKS_WORKER_STALE_SECONDS", "90"))
 TASKS_QUEUE_STALE_SECONDS = float(os.environ.get("TASKS_QUEUE_STALE_SECONDS", "300"))
 
+
 # --- Email ----------------------------------------------------------------------------
-EMAIL_BACKEND = os.environ.get(
-    "EMAIL_BACKEND",
-    "django.core.mail.backends.smtp.EmailBackend"
-    if PRODUCTION
-    else (
-        "django.core.mail.backends.locmem.EmailBackend"
-        if ENV == "test"
-        else "django.core.mail.backends.console.EmailBackend"
-    ),
-)
+def email_backend(provider: str, explicit: str | None, env: str) -> str:
+    """The email backend: ``EMAIL_BACKEND`` if set; else SMTP (``EMAIL_PROVIDER`` empty or
+    ``smtp``) or an email provider's API through django-anymail (``EMAIL_PROVIDER`` is
+    the provider's anymail name: ``amazon_ses``, ``mailgun``, ``postmark``, ``sendgrid``,
+    ``brevo``...). Outside production, SMTP means the console (development) or memory
+    (tests) unless ``EMAIL_BACKEND`` says otherwise."""
+    import importlib.util
+    import re
+
+    provider = provider.strip().lower()
+    if provider in ("", "smtp"):
+        if explicit:
+            return explicit
+        if env == "production":
+            return "django.core.mail.backends.smtp.EmailBackend"
+        if env == "test":
+            return "django.core.mail.backends.locmem.EmailBackend"
+        return "django.core.mail.backends.console.EmailBackend"
+    if explicit:
+        raise ImproperlyConfigured("set EMAIL_PROVIDER or EMAIL_BACKEND, not both")
+    module = f"anymail.backends.{provider}"
+    if not re.fullmatch(r"[a-z][a-z0-9_]*", provider) or provider in ("base", "test"):
+        raise ImproperlyConfigured(f"EMAIL_PROVIDER {provider!r} is not an email provider")
+    if importlib.util.find_spec(module) is None:
+        raise ImproperlyConfigured(
+            f"EMAIL_PROVIDER {provider!r} is not a provider django-anymail supports "
+            "(see its documentation for the names)"
+        )
+    return f"{module}.EmailBackend"
+
+
+EMAIL_PROVIDER = os.environ.get("EMAIL_PROVIDER", "smtp").strip().lower() or "smtp"
+EMAIL_BACKEND = email_backend(EMAIL_PROVIDER, os.environ.get("EMAIL_BACKEND"), ENV)
+# django-anymail: every ANYMAIL_<NAME> variable becomes ANYMAIL["<NAME>"], e.g.
+# ANYMAIL_MAILGUN_API_KEY, ANYMAIL_MAILGUN_WEBHOOK_SIGNING_KEY, ANYMAIL_POSTMARK_SERVER_TOKEN,
+# ANYMAIL_WEBHOOK_SECRET ("user:password" that the provider's webhook calls must carry).
+ANYMAIL = {
+    name.removeprefix("ANYMAIL_"): value
+    for name, value in os.environ.items()
+    if name.startswith("ANYMAIL_") and value
+}
 EMAIL_HOST = os.environ.get("EMAIL_HOST", "localhost")
 EMAIL_PORT = int(os.environ.get("EMAIL_PORT", "25"))
 EMAIL_HOST_USER = os.environ.get("EMAIL_HOST_USER", "")
@@ -385,5 +418,9 @@ BALLOT_EMAILS_PER_SECOND = float(os.environ.get("BALLOT_EMAILS_PER_SECOND", "20"
 BALLOT_SECRECY_KEY = os.environ.get("BALLOT_SECRECY_KEY", "")
 # Pending papers are moved into the sealed box this many (at least 50) at a time.
 BALLOT_MIX_BATCH = max(50, int(os.environ.get("BALLOT_MIX_BATCH", "100")))
+BALLOT_INVITATION_BATCH_SIZE = int(os.environ.get("BALLOT_INVITATION_BATCH_SIZE", "200"))
+# A worker holds the electors it is sending to for this long (renewed before each send);
+# after a worker dies, its electors are taken over once it expires (ballots/invitations.py).
+BALLOT_EMAIL_LEASE_SECONDS = float(os.environ.get("BALLOT_EMAIL_LEASE_SECONDS", "120"))
 # Reference data shipped inside the package (Commons divisions and MPs; data/README.md).
 REFERENCE_DATA_DIR = Path(os.environ.get("RANKANDFILE_REFERENCE_DATA", BASE_DIR / "data"))

@@ -9,6 +9,8 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("accounts/", include("allauth.urls")),
     path("api/v1/", api.urls),
+    # Email providers' delivery reports (bounces, complaints): ballots.mail.
+    path("anymail/", include("anymail.urls")),
     path("", include("rankandfile.core.urls")),
     path("", include("rankandfile.membership.urls")),
     path("", include("rankandfile.ballots.urls")),

@@ -6,8 +6,11 @@ is ``secrets.token_urlsafe(32)`` (256 random bits). Only its SHA-256 is stored
 link (a re-invitation or a reminder) replaces the digest, so the older link stops working;
 casting a vote clears it (``services.ballot_cast``), so a link is single-use.
 
-Sending runs as background tasks (:mod:`rankandfile.ballots.tasks`, django-tasks), in
-batches of ``BALLOT_INVITATION_BATCH_SIZE`` electors (default 200) per task. Within a task:
+Sending runs as background tasks (:mod:`rankandfile.ballots.tasks`, django-tasks). What is
+owed is recorded in the electors' rows; each task leases the next
+``BALLOT_INVITATION_BATCH_SIZE`` owed electors (default 200) and sends to them, so that a
+worker killed mid-batch loses nobody and sends nobody a second, different email (see
+"exactly one email per elector" below, and docs/decisions/0018). Within a task:
 
 - **Throttling**: at most ``BALLOT_EMAILS_PER_SECOND`` SMTP transactions per second
   (default 20), enforced by sleeping between sends. The limit is per worker process: with
@@ -21,6 +24,9 @@ batches of ``BALLOT_INVITATION_BATCH_SIZE`` electors (default 200) per task. Wit
 - The digest is stored *before* the email goes out, so every delivered link works; if a
   send fails for good the previous link (if any) is restored, the elector is reported as
   failed, and inviting again retries them.
+- Through an email provider's API (django-anymail, ``EMAIL_PROVIDER``) the same applies;
+  the provider's message id is kept (``sent_message_id``) to match its bounce reports
+  (:mod:`rankandfile.ballots.mail`).
 
 Electors whose member record has no email address are not sent anything and are counted
 separately (:func:`electors_without_email`). Electors who have voted are never sent a
@@ -29,17 +35,22 @@ link. Audit entries record counts only, never which elector received what.
 
 from __future__ import annotations
 
+import base64
+import contextlib
+import datetime as dt
+import hmac
 import logging
 import secrets
 import smtplib
 import time
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import partial
 from typing import Any, Literal, Protocol
 
 from django.conf import settings
 from django.core.mail import EmailMessage, get_connection
+from django.db import connection as db_connection
 from django.db import transaction
 from django.db.models import Count, Exists, OuterRef, Q, QuerySet
 from django.template.loader import render_to_string
@@ -188,14 +199,20 @@ def _queue(
 ) -> SendRun:
     from rankandfile.ballots import tasks
 
-    ids = list(electors.filter(_has_email()).order_by("pk").values_list("pk", flat=True))
+    # The owed sends are rows (one UPDATE), so a worker killed mid-batch loses nothing:
+    # whoever runs next claims what is still owed. Tasks only say "work on this ballot".
+    queued = (
+        Elector.objects.filter(pk__in=electors.filter(_has_email()).values("pk"))
+        .exclude(send_queued_at__isnull=False, send_kind=kind)  # already owed that email
+        .update(send_queued_at=timezone.now(), send_kind=kind, last_send_error="")
+    )
     no_email = electors.filter(member__email="").count()
-    batches = chunked(ids, batch_size())
-    for batch in batches:
+    batches = -(-queued // batch_size())
+    for _ in range(batches):
         # After commit: a worker must find the ballot in the state this action saw, and
         # nothing is sent for an action that rolled back.
-        transaction.on_commit(partial(tasks.send_ballot_emails.enqueue, ballot.pk, batch, kind))
-    run = SendRun(kind=kind, queued=len(ids), batches=len(batches), no_email=no_email)
+        transaction.on_commit(partial(tasks.send_ballot_emails.enqueue, ballot.pk))
+    run = SendRun(kind=kind, queued=queued, batches=batches, no_email=no_email)
     audit.record(
         actor=actor,
         action=f"ballots.ballot.{'invite' if kind == 'invitation' else 'remind'}",
@@ -250,6 +267,7 @@ class BatchReport:
     failed: int = 0
     skipped: int = 0
     no_email: int = 0
+    resumed: int = 0
 
     def as_dict(self) -> dict[str, int]:
         return {
@@ -257,6 +275,7 @@ class BatchReport:
             "failed": self.failed,
             "skipped": self.skipped,
             "no_email": self.no_email,
+            "resumed": self.resumed,
         }
 
 
@@ -293,102 +312,315 @@ def _describe(exc: BaseException) -> str:
 
 def _permanent(exc: BaseException) -> bool:
     """A 5xx reply will not change on retry; anything else (4xx, a dropped connection)
-    might."""
+    might. A provider's API refusing a recipient (anymail) is permanent too."""
     if isinstance(exc, smtplib.SMTPRecipientsRefused):
         return all(int(code) >= 500 for code, _ in exc.recipients.values())
     if isinstance(exc, smtplib.SMTPResponseException):
         return int(exc.smtp_code) >= 500
-    return False
+    return type(exc).__name__ == "AnymailRecipientsRefused"
 
 
-def deliver(ballot_id: int, elector_ids: Sequence[int], kind: Kind) -> dict[str, int]:
-    """Send one batch: for each elector, store a new link's digest, then email the link,
-    throttled and with retries. Skips electors who voted meanwhile, and the whole batch if
-    the ballot is no longer open. Returns counts; failures are recorded on the electors."""
-    if kind not in KINDS:
-        raise ValueError(f"unknown email kind {kind!r}")
+def _send_errors() -> tuple[type[BaseException], ...]:
+    errors: tuple[type[BaseException], ...] = (smtplib.SMTPException, OSError)
+    try:
+        from anymail.exceptions import AnymailError
+    except ImportError:  # pragma: no cover - anymail is a runtime dependency
+        return errors
+    return (*errors, AnymailError)
+
+
+# --- exactly one email per elector -----------------------------------------------------------
+# A send owed to an elector is a row state, not a task argument: ``send_queued_at`` is set
+# by the invite/remind action. A worker leases the next owed electors of the ballot
+# (``SELECT ... FOR UPDATE SKIP LOCKED``, ``send_lease`` + ``send_lease_until``), and for
+# each one commits its *intent* before talking to the server: the new link's digest, a
+# Message-ID, and the link's secret sealed (XOR with an HMAC of SECRET_KEY and that
+# Message-ID). The send is confirmed in the same row right after the server accepts it,
+# which clears the sealed secret. A worker killed at any point leaves either
+#   - no intent (nothing was sent): the elector is sent a fresh message once the lease
+#     expires; or
+#   - an intent without a confirmation: the message may or may not have been accepted.
+#     The retry sends the *same* message (same Message-ID, same link), so a server or
+#     provider that deduplicates by Message-ID delivers it once and, where one does not,
+#     the elector holds two identical emails whose link is the same working link. The
+#     window is the time between the server's "250" after DATA and the confirming
+#     UPDATE's commit (about a millisecond on one host).
+# ``resume_stalled`` (run every minute by the scheduler, ``ballots_resume_sends``) queues
+# tasks for owed electors nobody is working on, e.g. after a worker was killed.
+
+
+def lease_seconds() -> float:
+    return float(_setting("BALLOT_EMAIL_LEASE_SECONDS", 120))
+
+
+def _seal_key(message_id: str) -> bytes:
+    return hmac.new(
+        settings.SECRET_KEY.encode(), b"rankandfile.ballot-link:" + message_id.encode(), "sha256"
+    ).digest()
+
+
+def seal(secret: str, message_id: str) -> str:
+    """The link's secret, hidden under a one-time pad derived from SECRET_KEY and the
+    Message-ID (the secret is 32 random bytes, the pad is 32 bytes of HMAC-SHA256)."""
+    raw = base64.urlsafe_b64decode(secret + "=")
+    pad = _seal_key(message_id)
+    return base64.urlsafe_b64encode(bytes(a ^ b for a, b in zip(raw, pad, strict=True))).decode()
+
+
+def unseal(sealed: str, message_id: str) -> str:
+    raw = base64.urlsafe_b64decode(sealed)
+    pad = _seal_key(message_id)
+    out = bytes(a ^ b for a, b in zip(raw, pad, strict=True))
+    return base64.urlsafe_b64encode(out).decode().rstrip("=")
+
+
+def _new_secret() -> str:
+    return secrets.token_urlsafe(32)
+
+
+def _message_id(ballot: Ballot, elector_id: int) -> str:
+    domain = (settings.DEFAULT_FROM_EMAIL.rsplit("@", 1)[-1].strip(" >") or "localhost")[:80]
+    return f"<ballot{ballot.pk}.elector{elector_id}.{secrets.token_hex(8)}@{domain}>"
+
+
+def _owed(ballot: Ballot) -> QuerySet[Elector]:
+    return Elector.objects.filter(ballot=ballot, send_queued_at__isnull=False)
+
+
+def _claimable(now: Any) -> Q:
+    return Q(send_lease_until__isnull=True) | Q(send_lease_until__lt=now)
+
+
+def _claim(ballot: Ballot, limit: int, owner: str) -> list[int]:
+    """Lease the next ``limit`` owed electors of ``ballot`` nobody else holds."""
+    with transaction.atomic():
+        now = timezone.now()
+        ids = list(
+            _owed(ballot)
+            .filter(_claimable(now))
+            .select_for_update(skip_locked=True)
+            .order_by("pk")
+            .values_list("pk", flat=True)[:limit]
+        )
+        if ids:
+            rate = emails_per_second()
+            hold = lease_seconds() + (len(ids) / rate if rate > 0 else 0)
+            Elector.objects.filter(pk__in=ids).update(
+                send_lease=owner, send_lease_until=now + dt.timedelta(seconds=hold)
+            )
+    return ids
+
+
+@dataclass(frozen=True)
+class _Intent:
+    secret: str
+    message_id: str
+    previous: str | None
+    resumed: bool
+
+
+def _write_intent(
+    ballot: Ballot, elector: Elector, owner: str
+) -> _Intent | Literal["voted"] | None:
+    """Commit the link and Message-ID of the message about to be sent (or, for a send a
+    crash interrupted, keep the ones it committed). One UPDATE, guarded by the lease and
+    by "has not voted". ``None``: the lease was lost to another worker."""
+    if elector.send_sealed and elector.send_message_id:
+        secret = unseal(elector.send_sealed, elector.send_message_id)
+        intent = _Intent(secret, elector.send_message_id, None, True)
+    else:
+        intent = _Intent(
+            _new_secret(), _message_id(ballot, elector.pk), elector.token_digest, False
+        )
+    written = (
+        Elector.objects.filter(pk=elector.pk, send_lease=owner, send_queued_at__isnull=False)
+        .filter(_not_voted(ballot))
+        .update(
+            token_digest=token_digest(intent.secret),
+            send_message_id=intent.message_id,
+            send_sealed=seal(intent.secret, intent.message_id),
+            send_lease_until=timezone.now() + dt.timedelta(seconds=lease_seconds()),
+        )
+    )
+    if written:
+        return intent
+    if VoteRecord.objects.filter(ballot_id=ballot.pk, member_id=elector.member_id).exists():
+        _release(elector.pk, owner)
+        return "voted"
+    return None
+
+
+def _release(elector_id: int, owner: str, **fields: Any) -> int:
+    """The owed send is done (sent, failed for good, or no longer wanted)."""
+    return Elector.objects.filter(pk=elector_id, send_lease=owner).update(
+        send_queued_at=None,
+        send_kind="",
+        send_lease="",
+        send_lease_until=None,
+        send_message_id="",
+        send_sealed="",
+        **fields,
+    )
+
+
+def _renew(elector_id: int, owner: str) -> None:
+    Elector.objects.filter(pk=elector_id, send_lease=owner).update(
+        send_lease_until=timezone.now() + dt.timedelta(seconds=lease_seconds())
+    )
+
+
+def deliver(ballot_id: int, limit: int | None = None) -> dict[str, int]:
+    """Send the emails owed to the next ``limit`` electors (default: one batch) of a
+    ballot, throttled and with retries. Electors who voted meanwhile are not sent
+    anything; if the ballot is no longer open every owed send is dropped. Returns counts;
+    failures are recorded on the electors."""
     report = BatchReport()
     ballot = Ballot.objects.filter(pk=ballot_id).first()
-    if ballot is None or ballot.state != Ballot.State.OPEN:
-        report.skipped = len(elector_ids)
+    if ballot is None:
         return report.as_dict()
-    electors = (
-        Elector.objects.filter(ballot=ballot, pk__in=list(elector_ids))
-        .filter(_not_voted(ballot))
-        .select_related("member")
-        .order_by("pk")
-    )
+    if ballot.state != Ballot.State.OPEN:
+        report.skipped = _owed(ballot).update(
+            send_queued_at=None,
+            send_kind="",
+            send_lease="",
+            send_lease_until=None,
+            send_message_id="",
+            send_sealed="",
+        )
+        return report.as_dict()
+    owner = secrets.token_hex(16)
+    ids = _claim(ballot, limit or batch_size(), owner)
+    if not ids:
+        return report.as_dict()
+    electors = Elector.objects.filter(pk__in=ids).select_related("member").order_by("pk")
     throttle = Throttle(emails_per_second(), clock)
     timeout = getattr(settings, "EMAIL_TIMEOUT", None) or 30
     connection = get_connection(fail_silently=False, timeout=timeout)
-    seen = 0
     try:
-        for elector in electors.iterator(chunk_size=500):
-            seen += 1
+        with contextlib.suppress(*_send_errors()):
+            connection.open()  # one connection for the batch (else one per message)
+        for elector in electors:
+            kind: Kind = "reminder" if elector.send_kind == "reminder" else "invitation"
             if not elector.member.email:
                 report.no_email += 1
+                _release(elector.pk, owner)
                 continue
-            if _deliver_one(ballot, elector, kind, connection, throttle):
+            intent = _write_intent(ballot, elector, owner)
+            if intent is None or intent == "voted":
+                report.skipped += 1
+                continue
+            report.resumed += intent.resumed
+            if _deliver_one(ballot, elector, kind, intent, owner, connection, throttle):
                 report.sent += 1
             else:
                 report.failed += 1
     finally:
         connection.close()
-    report.skipped = len(set(elector_ids)) - seen
     if report.failed:
-        logger.warning(
-            "ballot %s: %s of %s %ss failed for good", ballot.pk, report.failed, seen, kind
-        )
+        logger.warning("ballot %s: %s email(s) failed for good", ballot.pk, report.failed)
     return report.as_dict()
 
 
 def _deliver_one(
-    ballot: Ballot, elector: Elector, kind: Kind, connection: Any, throttle: Throttle
+    ballot: Ballot,
+    elector: Elector,
+    kind: Kind,
+    intent: _Intent,
+    owner: str,
+    connection: Any,
+    throttle: Throttle,
 ) -> bool:
-    secret = secrets.token_urlsafe(32)
-    digest = token_digest(secret)
-    previous = elector.token_digest
-    issued = (
-        Elector.objects.filter(pk=elector.pk)
-        .filter(_not_voted(ballot))
-        .update(token_digest=digest, send_attempts=0, last_send_error="")
+    subject, body = render_email(kind, ballot, elector, vote_url(intent.secret))
+    message = EmailMessage(
+        subject=subject,
+        body=body,
+        to=[elector.member.email],
+        headers={"Message-ID": intent.message_id},
     )
-    if not issued:  # voted since the batch was read
-        return True
-    subject, body = render_email(kind, ballot, elector, vote_url(secret))
-    message = EmailMessage(subject=subject, body=body, to=[elector.member.email])
     delays = retry_delays()
     attempts = max_attempts()
-    error = ""
+    errors = _send_errors()
     for attempt in range(1, attempts + 1):
         throttle.wait()
         try:
             connection.send_messages([message])
-        except (smtplib.SMTPException, OSError) as exc:
+        except errors as exc:
             error = _describe(exc)
             connection.close()  # start the next attempt on a fresh connection
-            Elector.objects.filter(pk=elector.pk).update(
-                send_attempts=attempt, last_send_error=error
-            )
             if _permanent(exc) or attempt == attempts:
                 # The new link never arrived: the one sent before (if any) works again.
-                Elector.objects.filter(pk=elector.pk, token_digest=digest).update(
-                    token_digest=previous
-                )
+                if not intent.resumed:
+                    Elector.objects.filter(
+                        pk=elector.pk, token_digest=token_digest(intent.secret)
+                    ).update(token_digest=intent.previous)
+                _release(elector.pk, owner, send_attempts=attempt, last_send_error=error)
                 return False
+            Elector.objects.filter(pk=elector.pk, send_lease=owner).update(
+                send_attempts=attempt, last_send_error=error
+            )
             if delays:
                 clock.sleep(delays[min(attempt - 1, len(delays) - 1)])
+            _renew(elector.pk, owner)
             continue
-        now = timezone.now()
-        fields: dict[str, Any] = {"send_attempts": attempt, "last_send_error": ""}
+        _confirm(elector, kind, intent, owner, attempt, message)
+        return True
+    return False  # pragma: no cover - the loop always returns
+
+
+def _confirm(
+    elector: Elector, kind: Kind, intent: _Intent, owner: str, attempt: int, message: Any
+) -> None:
+    """The server (or provider) accepted the message: record it, forget the secret."""
+    status = getattr(message, "anymail_status", None)
+    esp_id = getattr(status, "message_id", None) if status is not None else None
+    provider_id = "" if esp_id is None else str(esp_id)  # anymail: the provider's id
+    now = timezone.now()
+    fields: dict[str, Any] = {
+        "send_attempts": attempt,
+        "last_send_error": "",
+        "sent_message_id": (provider_id or intent.message_id)[:200],
+    }
+    with transaction.atomic():
+        if db_connection.vendor == "postgresql":
+            # Not waiting for this commit to reach the disk (the intent did): if the
+            # database itself crashed in the next few hundred milliseconds and lost it, the
+            # send would be repeated as the identical message, as after a worker crash.
+            with db_connection.cursor() as cursor:
+                cursor.execute("SET LOCAL synchronous_commit TO OFF")
         if kind == "reminder":
             fields["reminded_at"] = now
             Elector.objects.filter(pk=elector.pk, invited_at__isnull=True).update(invited_at=now)
         else:
             fields["invited_at"] = now
-        Elector.objects.filter(pk=elector.pk).update(**fields)
-        return True
-    return False  # pragma: no cover - the loop always returns
+        _release(elector.pk, owner, **fields)
+
+
+def resume_stalled(now: Any = None) -> dict[int, int]:
+    """Queue send tasks for open ballots whose owed emails nobody is working on (a worker
+    was killed, or its task was lost); returns ``{ballot id: tasks queued}``. Tasks
+    already waiting in the database queue are counted first, so running this every minute
+    does not pile up duplicates (and a duplicate would find nothing left to claim)."""
+    from rankandfile.ballots import tasks
+
+    now = now or timezone.now()
+    queued: dict[int, int] = {}
+    # Sends queued in the last lease period are left alone: the action that queued them
+    # enqueues their tasks when it commits.
+    settled = now - dt.timedelta(seconds=lease_seconds())
+    rows = (
+        Elector.objects.filter(send_queued_at__lt=settled, ballot__state=Ballot.State.OPEN)
+        .filter(_claimable(now))
+        .values("ballot_id")
+        .annotate(n=Count("pk"))
+    )
+    for row in rows:
+        ballot_id, n = int(row["ballot_id"]), int(row["n"])
+        needed = -(-n // batch_size()) - tasks.waiting_send_tasks(ballot_id)
+        for _ in range(max(0, needed)):
+            tasks.send_ballot_emails.enqueue(ballot_id)
+        if needed > 0:
+            queued[ballot_id] = needed
+    return queued
 
 
 def chunked(ids: Iterable[int], size: int) -> list[list[int]]:

@@ -221,6 +221,22 @@ class Elector(models.Model):
     reminded_at = models.DateTimeField(null=True, blank=True)
     send_attempts = models.PositiveSmallIntegerField(default=0)
     last_send_error = models.CharField(max_length=300, blank=True)
+    # (db_default: the electorate is frozen by a raw INSERT ... SELECT naming only the
+    # columns it fills.)
+    # The send owed to this elector (ballots/invitations.py, "Exactly one email"): queued
+    # by an invite or remind action, leased by one worker at a time, and while a message
+    # is in flight its Message-ID and the link's secret sealed under a key derived from
+    # SECRET_KEY, so a send interrupted by a crash is repeated byte for byte. All cleared
+    # when the server accepts the message.
+    send_kind = models.CharField(max_length=12, blank=True, default="", db_default="")
+    send_queued_at = models.DateTimeField(null=True, blank=True)
+    send_lease = models.CharField(max_length=32, blank=True, default="", db_default="")
+    send_lease_until = models.DateTimeField(null=True, blank=True)
+    send_message_id = models.CharField(max_length=200, blank=True, default="", db_default="")
+    send_sealed = models.CharField(max_length=64, blank=True, default="", db_default="")
+    # The Message-ID (SMTP) or the provider's message id (API) of the last accepted email:
+    # bounce and complaint reports are matched on it.
+    sent_message_id = models.CharField(max_length=200, blank=True, default="", db_default="")
 
     class Meta:
         constraints = [
@@ -231,7 +247,20 @@ class Elector(models.Model):
                 name="elector_unique_link",
             ),
         ]
-        indexes = [models.Index(fields=["ballot", "invited_at"])]
+        indexes = [
+            models.Index(fields=["ballot", "invited_at"]),
+            # Only electors owed an email are in it: workers claim the next ones from it.
+            models.Index(
+                fields=["ballot", "id"],
+                condition=Q(send_queued_at__isnull=False),
+                name="elector_send_owed",
+            ),
+            models.Index(
+                fields=["sent_message_id"],
+                condition=~Q(sent_message_id=""),
+                name="elector_sent_message",
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"{self.member} on {self.ballot}"
@@ -322,3 +351,50 @@ class Paper(models.Model):
 
     def __str__(self) -> str:
         return f"paper {self.tracking_code}"
+
+
+class EmailEvent(models.Model):
+    """A delivery report about an email we sent: a bounce, a complaint, a rejection.
+
+    Written by the email provider's tracking webhook (django-anymail, ``ballots.mail``),
+    matched to the elector whose invitation it concerns by the message id recorded when
+    the message was accepted (``Elector.sent_message_id``), else to the member by address.
+    ``event_id`` makes a provider's retried webhook post count once.
+    """
+
+    class Kind(models.TextChoices):
+        BOUNCED = "bounced", "Bounced"
+        REJECTED = "rejected", "Rejected"
+        COMPLAINED = "complained", "Complained (marked as spam)"
+        UNSUBSCRIBED = "unsubscribed", "Unsubscribed"
+        DEFERRED = "deferred", "Deferred"
+        FAILED = "failed", "Failed"
+
+    kind = models.CharField(max_length=16, choices=Kind.choices)
+    provider = models.CharField(max_length=40)
+    event_id = models.CharField(max_length=200, blank=True)
+    message_id = models.CharField(max_length=200, blank=True)
+    recipient = models.EmailField(max_length=254)
+    reason = models.CharField(max_length=40, blank=True)
+    description = models.CharField(max_length=500, blank=True)
+    occurred_at = models.DateTimeField()
+    received_at = models.DateTimeField(auto_now_add=True)
+    elector = models.ForeignKey(
+        Elector, on_delete=models.SET_NULL, null=True, blank=True, related_name="email_events"
+    )
+    member = models.ForeignKey(
+        Member, on_delete=models.SET_NULL, null=True, blank=True, related_name="email_events"
+    )
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["provider", "event_id"],
+                condition=~Q(event_id=""),
+                name="email_event_once",
+            )
+        ]
+        indexes = [models.Index(fields=["recipient"])]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()}: {self.recipient}"

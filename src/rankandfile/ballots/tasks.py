@@ -1,7 +1,10 @@
 """Background tasks for ballots (django-tasks, the package that became Django 6's tasks).
 
-- :func:`send_ballot_emails` sends one batch of invitations or reminders
-  (:func:`rankandfile.ballots.invitations.deliver`: throttled, retried).
+- :func:`send_ballot_emails` sends the invitations or reminders owed to the next batch of
+  a ballot's electors (:func:`rankandfile.ballots.invitations.deliver`: leased, throttled,
+  retried, exactly one email per elector).
+- :func:`resume_sends_task` and ``ballots_resume_sends`` queue work for owed emails nobody
+  is sending (after a worker was killed).
 - :func:`close_ballot_task` closes and counts one ballot at its closing time.
 - :func:`mix_ballot_task` moves a ballot's pending sealed papers into the sealed box
   (:func:`rankandfile.ballots.secrecy.mix`), enqueued by the vote that completes a batch.
@@ -40,10 +43,30 @@ logger = logging.getLogger(__name__)
 
 
 @task()
-def send_ballot_emails(ballot_id: int, elector_ids: list[int], kind: str) -> dict[str, int]:
-    """Send invitations or reminders (``kind``) to one batch of electors."""
+def send_ballot_emails(ballot_id: int) -> dict[str, int]:
+    """Send the emails owed to the next batch of a ballot's electors."""
     with audit.context("task"):
-        return invitations.deliver(ballot_id, elector_ids, kind)  # type: ignore[arg-type]
+        return invitations.deliver(ballot_id)
+
+
+def waiting_send_tasks(ballot_id: int) -> int:
+    """How many :func:`send_ballot_emails` tasks for ``ballot_id`` wait in the database
+    queue (0 with a backend that keeps no queue, such as the immediate one)."""
+    from django.apps import apps
+
+    if not apps.is_installed("django_tasks_db"):
+        return 0
+    from django_tasks_db.backend import DatabaseBackend
+    from django_tasks_db.models import DBTaskResult
+
+    if not isinstance(send_ballot_emails.get_backend(), DatabaseBackend):
+        return 0
+
+    return DBTaskResult.objects.filter(
+        status="READY",
+        task_path=send_ballot_emails.module_path,
+        args_kwargs__args=[ballot_id],
+    ).count()
 
 
 @task()
