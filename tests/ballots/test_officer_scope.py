@@ -184,7 +184,11 @@ def test_no_lookup_for_those_who_may_not_scrutinise(
 def replace_link(ballot: Ballot, member: Any) -> None:
     """What a reminder or re-invitation does: a new link's digest replaces the old one."""
     elector = Elector.objects.get(ballot=ballot, member=member)
-    invitations.deliver(ballot.pk, [elector.pk], "reminder")
+    # The reminder is owed to this elector alone (owed sends are elector rows), then sent.
+    Elector.objects.filter(pk=elector.pk).update(
+        send_queued_at=timezone.now(), send_kind="reminder"
+    )
+    invitations.deliver(ballot.pk)
     elector.refresh_from_db()
     assert elector.token_digest is not None
 

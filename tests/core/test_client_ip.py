@@ -61,6 +61,7 @@ def test_audit_entries_record_the_client_address(
     settings.TRUSTED_PROXY_HOPS = hops  # type: ignore[attr-defined]
     client = Client(REMOTE_ADDR="10.0.0.2", HTTP_X_FORWARDED_FOR="6.6.6.6, 198.51.100.1")
     client.force_login(party.member)
-    assert client.post("/account/", {"name": "laptop"}).status_code == 200
+    new = {"name": "laptop", "scopes": ["read"], "lifetime_days": "7"}
+    assert client.post("/account/", new).status_code == 200
     entry = AuditEntry.objects.filter(action="core.api_token.create").latest("pk")
     assert entry.ip_address == expected

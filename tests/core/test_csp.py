@@ -102,6 +102,7 @@ PDF_TEMPLATES = {
     "programme_pdf.html",
     "rule_book_pdf.html",
     "petition_pdf.html",
+    "subject_pdf.html",
 }
 
 
