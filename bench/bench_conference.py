@@ -87,6 +87,7 @@ def pct(values: list[float], q: float) -> float:
 # --- set-up --------------------------------------------------------------------------------
 def setup_conference(args: argparse.Namespace) -> dict[str, Any]:
     from django.db import transaction
+    from django.utils import timezone
 
     from rankandfile.conference import services
     from rankandfile.conference.models import AffiliateDelegation, Delegate
@@ -116,7 +117,14 @@ def setup_conference(args: argparse.Namespace) -> dict[str, Any]:
 
     def token_for(user: User) -> str:
         prefix, secret = secrets.token_hex(4), secrets.token_urlsafe(32)
-        ApiToken.objects.create(user=user, name="phone", prefix=prefix, digest=_digest(secret))
+        ApiToken.objects.create(
+            user=user,
+            name="phone",
+            prefix=prefix,
+            digest=_digest(secret),
+            scopes="read write",
+            expires_at=timezone.now() + dt.timedelta(days=30),
+        )
         return f"{TOKEN_PREFIX}_{prefix}_{secret}"
 
     with transaction.atomic():

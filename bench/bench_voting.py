@@ -257,11 +257,14 @@ def issue_tokens(ballot: Any, n: int, seed: int) -> tuple[list[int], list[str], 
         )
         cursor.execute("DROP TABLE bench_link")
         with raw.copy(
-            "COPY core_apitoken (user_id, name, prefix, digest, created_at) FROM STDIN"
+            "COPY core_apitoken (user_id, name, prefix, digest, created_at, scopes, expires_at) "
+            "FROM STDIN"
         ) as copy:
+            # Scoped and expiring like every token (core.tokens): voting needs "write".
+            expires = now + dt.timedelta(days=30)
             for uid, prefix, secret in zip(user_ids, prefixes, secrets_, strict=True):
                 digest = hashlib.sha256(secret.encode()).hexdigest()
-                copy.write_row((uid, "bench", prefix, digest, now))
+                copy.write_row((uid, "bench", prefix, digest, now, "read write", expires))
         cursor.execute("ANALYZE core_user, core_apitoken, membership_member")
     tokens = [f"rf_{p}_{s}" for p, s in zip(prefixes, secrets_, strict=True)]
     return members, tokens, tag
