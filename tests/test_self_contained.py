@@ -20,7 +20,7 @@ from django.conf import settings
 REPO = Path(__file__).resolve().parents[1]
 OUTSIDE = REPO.parent
 
-# A path that leaves the repository: ../shared, parent / "shared", parents[N].parent.
+# A path that climbs out of the repository to a sibling folder (dot-dot, a parent join).
 CLIMBS = re.compile(
     r"\.\./shared|/ ?\"shared\"|'shared' ?/|parents\[\d\]\.parent|PROJECT_DIR\.parent"
 )
