@@ -1,4 +1,4 @@
-"""The repository stands alone: nothing reads a path beside it (a clone has no ../shared).
+"""The repository stands alone: nothing reads a path beside it (a clone has nothing there).
 
 Two checks. A search of every tracked text file for a path that climbs out of the
 repository; and the real data loaders (the MPs, the Commons divisions, the reference
