@@ -10,7 +10,8 @@
 2. A party-wide ballot, opened with ``services.ballot_open`` (freezing the electorate).
 3. A local SMTP sink (aiosmtpd on 127.0.0.1, in this process) that counts every message
    it accepts by recipient and by Message-ID.
-4. ``--workers`` task workers (``rankandfile db_worker``) with the production profile
+4. ``--workers`` task workers (``rankandfile task_worker``, as production runs them) with
+   the production profile
    (database task queue, SMTP backend pointed at the sink, ``BALLOT_EMAILS_PER_SECOND``
    = ``--rate`` per worker), and a stand-in for the scheduler that runs
    ``ballots_resume_sends`` every ``--resume-every`` seconds.
@@ -60,7 +61,7 @@ def parse_args() -> argparse.Namespace:
     p.add_argument("--server", default="postgres://postgres@127.0.0.1:5432")
     p.add_argument("--db", default="rankandfile_bench_invite")
     p.add_argument("--members", type=int, default=700_000)
-    p.add_argument("--workers", type=int, default=4, help="db_worker processes")
+    p.add_argument("--workers", type=int, default=4, help="task_worker processes")
     p.add_argument("--rate", type=float, default=40.0, help="BALLOT_EMAILS_PER_SECOND each")
     p.add_argument("--batch", type=int, default=200, help="BALLOT_INVITATION_BATCH_SIZE")
     p.add_argument("--lease", type=float, default=60.0, help="BALLOT_EMAIL_LEASE_SECONDS")
@@ -131,6 +132,7 @@ def worker_env(url: str, smtp_port: int, args: argparse.Namespace) -> dict[str, 
     env.update(
         RANKANDFILE_ENV="production",
         SECRET_KEY=SECRET_KEY,
+        AUDIT_HMAC_KEY=AUDIT_KEY,
         ALLOWED_HOSTS="127.0.0.1",
         DATABASE_URL=url,
         DATABASE_CONN_MAX_AGE="600",
@@ -151,12 +153,13 @@ def worker_env(url: str, smtp_port: int, args: argparse.Namespace) -> dict[str, 
 
 
 SECRET_KEY = secrets.token_urlsafe(50)
+AUDIT_KEY = secrets.token_urlsafe(50)  # production refuses to start without an audit key
 RF = str(ROOT / ".venv" / "bin" / "rankandfile")
 
 
 def start_worker(env: dict[str, str], n: int, logf: Any) -> subprocess.Popen[bytes]:
     return subprocess.Popen(
-        [RF, "db_worker", "--interval", "0.5", "--worker-id", f"bench-{n}"],
+        [RF, "task_worker", "--interval", "0.5", "--worker-id", f"bench-{n}"],
         env=env,
         stdout=logf,
         stderr=subprocess.STDOUT,
