@@ -297,12 +297,15 @@ def test_vote_outside_the_voting_window_is_400(party: Party, ballot: Ballot, whe
     assert not SealedPaper.objects.exists()
 
 
-def test_vote_in_a_draft_ballot_is_400(party: Party) -> None:
+def test_vote_in_a_draft_ballot_is_403_as_it_has_no_electorate_yet(party: Party) -> None:
     ballot = make_ballot(party, opened=False)
     response = post(
         bearer(party, "national_admin"), f"{API}/ballots/{ballot.pk}/vote", {"choice": [0]}
     )
-    assert response.status_code == 403  # a draft has no electorate yet
+    # Nobody is on a draft's electorate (it is frozen when the ballot opens): not allowed,
+    # rather than "not open" (400), and nothing is written.
+    assert response.status_code == 403
+    assert not SealedPaper.objects.exists() and not VoteRecord.objects.exists()
 
 
 @pytest.mark.parametrize("auth", AUTHS)
