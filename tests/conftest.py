@@ -205,14 +205,11 @@ def issue_token(user: User, name: str = "test", **options: object) -> str:
 
 
 def with_second_factor(user: User) -> User:
-    """Give ``user`` an authenticator app (a TOTP authenticator row, as allauth stores
-    it): logins whose role requires two factors need one before their API tokens work
-    (``core.mfa``)."""
-    from allauth.mfa.models import Authenticator
+    """``user`` with an authenticator app (``enable_totp`` unless it has a second factor
+    already): logins whose role requires two factors need one before their API tokens
+    work (``core.mfa``)."""
+    from rankandfile.core import mfa
 
-    Authenticator.objects.get_or_create(
-        user=user,
-        type=Authenticator.Type.TOTP,
-        defaults={"data": {"secret": "JBSWY3DPEHPK3PXP"}},
-    )
+    if not mfa.user_has_mfa(user):
+        enable_totp(user)
     return user

@@ -432,10 +432,12 @@ def ballot_cast(
                     SealedPaper.objects.create(ballot=ballot, code_digest=digest, sealed=sealed)
                 except IntegrityError as exc:
                     raise _CodeTaken from exc
-                # The one-time link dies with the vote (a no-op without an invitation).
-                Elector.objects.filter(pk=elector.pk, token_digest__isnull=False).update(
-                    token_digest=None
-                )
+                if link_digest is None:
+                    # The one-time link dies with the vote (a no-op without an invitation);
+                    # a vote through the link's session ended it above already.
+                    Elector.objects.filter(pk=elector.pk, token_digest__isnull=False).update(
+                        token_digest=None
+                    )
                 pending = SealedPaper.objects.filter(ballot=ballot, mixed=False).count()
                 if secrecy.mix_due_after(pending):
                     secrecy.request_mix(ballot.pk)
