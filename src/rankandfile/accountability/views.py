@@ -7,6 +7,8 @@ Members: "my MP" and alert preferences.
 
 from __future__ import annotations
 
+from urllib.parse import urlencode
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
@@ -96,7 +98,17 @@ def mp_detail(request: HttpRequest, mnis_id: int) -> HttpResponse:
         raise DjangoPermissionDenied
     context = queries.mp_page(mp)
     member = member_permissions.own_member(request.user)
+    departure = context["departure"]
+    by_election_url = ""
+    if departure is not None and permissions.can_start_by_election(request.user, mp):
+        assert mp.constituency is not None
+        by_election_url = (
+            reverse("campaigns:create")
+            + "?"
+            + urlencode({"clp": mp.constituency.clp.pk, "mp": mp.pk})
+        )
     context |= {
+        "by_election_url": by_election_url,
         "nav": "accountability",
         "is_my_mp": member is not None and member.clp.constituency_id == mp.constituency_id,
         "party_form": form,
