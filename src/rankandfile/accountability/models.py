@@ -158,6 +158,7 @@ class PartyChange(models.Model):
         RECORD = "record", "Division records"
         MEMBERSHIP = "membership", "Party records"
         OFFICER = "officer", "Entered by an officer"
+        MEMBERS_API = "members_api", "Parliament's Members API"
 
     mp = models.ForeignKey("membership.MP", on_delete=models.CASCADE, related_name="party_changes")
     date = models.DateField()
@@ -393,3 +394,18 @@ class AlertSent(models.Model):
 
     def __str__(self) -> str:
         return f"Alert to {self.member_id} about {self.link_id}"
+
+
+class FetchCache(models.Model):
+    """The last answer of one Parliament API address (``live``), for conditional requests:
+    its validators (``ETag``, ``Last-Modified``) and body. Written only in the transaction
+    of a fetch that was imported, so a failed run leaves the cache as it was."""
+
+    url = models.CharField(max_length=500, unique=True)
+    etag = models.CharField(max_length=200, blank=True)
+    last_modified = models.CharField(max_length=100, blank=True)
+    body = models.TextField()
+    fetched_at = models.DateTimeField()
+
+    def __str__(self) -> str:
+        return self.url
