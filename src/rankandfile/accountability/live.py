@@ -364,16 +364,15 @@ def fetch_party_histories(
 
 def _history_changes(record: MemberRecord) -> list[tuple[dt.date, str, str, str]]:
     """(date, kind, from, to) for each change of party in a history (F4)."""
-    out = []
+    out: list[tuple[dt.date, str, str, str]] = []
     for (_, _, before), (began, _, after) in zip(record.parties, record.parties[1:], strict=False):
         if canonical(before) == canonical(after):
             continue
+        kind: str = PartyChange.Kind.CHANGED_PARTY
         if is_ours(before):
             kind = PartyChange.Kind.LEFT_PARTY
         elif is_ours(after):
             kind = PartyChange.Kind.REGAINED_WHIP
-        else:
-            kind = PartyChange.Kind.CHANGED_PARTY
         out.append((began, kind, before, after))
     return out
 
