@@ -89,9 +89,7 @@ def test_public_pages(client: Client, party: Any, voted: Policy) -> None:
     assert "Edna Easton" in policy.content.decode()
     for name in ("index", "divisions", "against"):
         assert client.get(reverse(f"accountability:{name}")).status_code == 200
-    assert (
-        "Northtown" in client.get(reverse("accountability:index"), {"q": "North"}).content.decode()
-    )
+    assert "Northtown" in client.get(reverse("accountability:mps"), {"q": "North"}).content.decode()
     chart = client.get(reverse("accountability:mp_chart", kwargs={"mnis_id": party.mp.mnis_id}))
     assert chart["Content-Type"] == "image/svg+xml" and b"<svg" in chart.content
     chart = client.get(reverse("accountability:policy_chart", kwargs={"slug": voted.slug}))

@@ -34,6 +34,14 @@ class ScoreLine:
     agreement: float | None  # 0..1; None when no vote counted
     divisions_counted: int  # strong divisions with a vote
     absences: int  # strong divisions absent
+    # Added for the API and the MP page (issue 15): optional for other readers.
+    policy_slug: str = ""
+    summary: str = ""  # plain English: "consistently voted for <policy>"
+    party: str = ""  # the party the MP is compared with (A6)
+    party_agreement: float | None = None  # the party's mean, excluding the MP
+    party_wording: str = ""
+    all_votes_wording: str = ""  # A8: over every division sat in the parliament
+    all_votes_agreement: float | None = None
 
 
 @dataclass(frozen=True)
@@ -66,9 +74,32 @@ def mp_scorecard(mp: MP) -> list[ScoreLine]:
             agreement=s.agreement,
             divisions_counted=s.strong_votes,
             absences=s.absences,
+            policy_slug=s.policy.slug,
+            summary=PolicyEvidence(s.policy, s).summary,
+            party=s.party,
+            party_agreement=s.party_agreement,
+            party_wording=PolicyEvidence(s.policy, s).party_wording,
+            all_votes_wording=s.all_wording,
+            all_votes_agreement=s.all_agreement,
         )
         for s in scores
     ]
+
+
+def find_mps(q: str, limit: int = 50) -> list[MP]:
+    """MPs whose name or constituency contains every word of ``q`` (any case), sitting
+    MPs first, then by name (1 query)."""
+    words = q.split()
+    if not words:
+        return []
+    match = Q()
+    for word in words[:8]:
+        match &= Q(name__icontains=word) | Q(constituency__name__icontains=word)
+    return list(
+        MP.objects.filter(match)
+        .select_related("constituency")
+        .order_by("-in_office", "name")[:limit]
+    )
 
 
 def party_changes(mp: MP) -> list[PartyChange]:

@@ -12,7 +12,6 @@ from urllib.parse import urlencode
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
-from django.db.models import Q
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -30,27 +29,34 @@ def _404(exc: NotFound) -> Http404:
 
 
 def index(request: HttpRequest) -> HttpResponse:
-    q = request.GET.get("q", "").strip()
-    found: list[MP] = []
-    if q:
-        found = list(
-            MP.objects.filter(Q(name__icontains=q) | Q(constituency__name__icontains=q))
-            .select_related("constituency")
-            .order_by("name")[:50]
-        )
     return render(
         request,
         "accountability/index.html",
         {
             "nav": "accountability",
-            "q": q,
-            "found": found,
+            "search_form": forms.MPSearchForm(),
             "policies": queries.policy_list(),
             "can_manage": permissions.can_manage_policies(request.user),
             "member": member_permissions.own_member(request.user),
             "managed_clps": list(member_permissions.managed_clps(request.user)[:30])
             if request.user.is_authenticated
             else [],
+        },
+    )
+
+
+def mp_search(request: HttpRequest) -> HttpResponse:
+    """Find an MP by name or constituency (public)."""
+    form = forms.MPSearchForm(request.GET or None)
+    q = form.query()
+    return render(
+        request,
+        "accountability/mps.html",
+        {
+            "nav": "accountability",
+            "search_form": form,
+            "q": q,
+            "found": queries.find_mps(q) if q else [],
         },
     )
 
