@@ -285,7 +285,8 @@ def test_mp_page_links_to_evidence_beyond_the_inline_limit(
 
 
 def test_api_scorecard_and_policies(client: Client, party: Any, voted: Policy) -> None:
-    assert client.get(f"/api/v1/accountability/mps/{party.mp.mnis_id}").status_code == 401
+    # Public, as the pages are (issue 15.5): no token or session needed.
+    assert client.get(f"/api/v1/accountability/mps/{party.mp.mnis_id}").status_code == 200
     c = login(client, party.member)
     data = c.get(f"/api/v1/accountability/mps/{party.mp.mnis_id}").json()
     assert data["name"] == party.mp.name

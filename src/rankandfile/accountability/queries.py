@@ -178,6 +178,7 @@ _PAGE_SCORE_FIELDS = (
     "strong_votes",
     "absences",
     "pw_distance",
+    "party",
     "party_distance",
     "significant",
     "all_distance",
