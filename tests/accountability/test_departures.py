@@ -102,6 +102,7 @@ def test_both_scores_are_stored(party: Any, left: Policy) -> None:
 def test_mp_page_labels_both_scores(client: Client, party: Any, left: Policy) -> None:
     url = reverse("accountability:mp", kwargs={"mnis_id": party.mp.mnis_id})
     text = " ".join(client.get(url).content.decode().split())
+    assert "6 October 2026: Left the party — Labour → Independent" in text
     assert "Agreement while a Labour member" in text
     assert "All votes in this parliament" in text
     assert "voted a mixture of for and against (50%)" in text
@@ -192,3 +193,4 @@ def test_campaign_page_shows_the_record_since_leaving(
     assert "against the programme in 2</strong>" in text
     assert "Votes against the programme since 1 October 2026" in text
     assert text.count("Public ownership of water</a>") == 2
+    assert f"“Test division 9203” — {party.mp.name} voted No; voting Aye supports" in text

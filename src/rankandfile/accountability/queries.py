@@ -52,6 +52,11 @@ class PartyChange:
     to_party: str
     note: str
 
+    @property
+    def kind_label(self) -> str:
+        """ "Left the party", "Lost the whip", ..."""
+        return str(dict(m.PartyChange.Kind.choices).get(self.kind, self.kind))
+
 
 def _member_scored() -> Q:
     """Score rows with anything counted by the member rule (A7); rows with only votes cast
