@@ -109,6 +109,16 @@ def test_a_second_fetch_asks_conditionally_and_changes_nothing(
     assert report.imported.unchanged == DIVISIONS and not report.imported.changed
 
 
+def test_a_dry_run_fetches_and_checks_but_writes_nothing(
+    commons: Path, server: ParliamentServer
+) -> None:
+    report = run(server, dry_run=True)
+    assert report.divisions == 5 and report.summary().startswith("would fetch")
+    assert report.imported is not None and report.imported.created == DIVISIONS
+    assert not Division.objects.exists() and not FetchCache.objects.exists()
+    assert not PartyChange.objects.filter(origin="members_api").exists()
+
+
 def test_a_5xx_is_retried_then_succeeds(commons: Path, server: ParliamentServer) -> None:
     server.fail["/data/division/666.json"] = [503, 500]
     report = run(server, members=False)
