@@ -474,7 +474,11 @@ def clp_view(clp: CLP) -> dict[str, object]:
         MP.objects.filter(constituency_id=clp.constituency_id).order_by("-in_office", "-pk").first()
     )
     scores = (
-        list(m.Score.objects.filter(mp=mp).select_related("policy").order_by("policy__title"))
+        list(
+            m.Score.objects.filter(_member_scored(), mp=mp)
+            .select_related("policy")
+            .order_by("policy__title")
+        )
         if mp
         else []
     )
