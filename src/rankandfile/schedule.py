@@ -34,6 +34,14 @@ JOBS: tuple[Job, ...] = (
         call="rankandfile.accountability.alerts.send_digests",
     ),
     Job(
+        "accountability_fetch",
+        Daily("02:30"),
+        "Fetch the last fortnight's Commons divisions and their MPs' party histories from "
+        "Parliament's APIs; import atomically (F1-F5); scores recompute, officers are told "
+        "of linked divisions that changed.",
+        call="rankandfile.accountability.live.fetch_recent",
+    ),
+    Job(
         "campaigns_send_reminders",
         Every(hours=1, at_minute=5),
         "Queue reminders for replies to campaign events starting within a day.",

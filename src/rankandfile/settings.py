@@ -395,6 +395,15 @@ ACCOUNTABILITY_PARTY_ALIASES = tuple(
     for a in os.environ.get("ACCOUNTABILITY_PARTY_ALIASES", "Labour (Co-op)").split(",")
     if a.strip()
 )
+# Live Commons data (accountability.live, decision 0023): Parliament's API addresses and
+# how many days back the nightly fetch re-reads.
+ACCOUNTABILITY_COMMONS_VOTES_API = os.environ.get(
+    "ACCOUNTABILITY_COMMONS_VOTES_API", "https://commonsvotes-api.parliament.uk"
+)
+ACCOUNTABILITY_MEMBERS_API = os.environ.get(
+    "ACCOUNTABILITY_MEMBERS_API", "https://members-api.parliament.uk"
+)
+ACCOUNTABILITY_FETCH_DAYS = int(os.environ.get("ACCOUNTABILITY_FETCH_DAYS", "14"))
 # Personal data: lapsed members' personal data is erased this many days after their last
 # membership ended (privacy_apply_retention; docs/privacy.md). Default: six years.
 PRIVACY_LAPSED_RETENTION_DAYS = int(os.environ.get("PRIVACY_LAPSED_RETENTION_DAYS", "2192"))

@@ -25,6 +25,10 @@ def test_demo_seed_is_complete_and_idempotent(
     # Every link is justified and marked as history (no alert digests for 2019 votes).
     assert not PolicyDivision.objects.filter(alerted_at__isnull=True).exists()
     assert Score.objects.filter(mp__mnis_id=172).count() == 5  # Diane Abbott: every policy
+    # The seven who left on 18 February 2019 have both scores (A8): Chuka Umunna's March
+    # votes count over all his votes in the parliament, not as a Labour member.
+    umunna = Score.objects.filter(mp__mnis_id=4128)
+    assert any(s.all_differs and s.all_strong_votes > s.strong_votes for s in umunna)
     scores = Score.objects.count()
     with django_capture_on_commit_callbacks(execute=True):
         again = demo.seed(2019)

@@ -60,11 +60,22 @@ def test_hand_worked_public_vote(policies: dict[str, Policy]) -> None:
         20,
         "consistently voted against",
     )
-    # Chuka Umunna left the party on 18 February: March votes do not count (A7).
-    assert score(UMUNNA, pv) is None
+    # Chuka Umunna left the party on 18 February: March votes do not count (A7) ...
+    s = score(UMUNNA, pv)
+    assert s is not None
+    assert (s.distance, s.strong_votes, s.absences) == (None, 0, 0)
+    # ... but over all his votes in the parliament (A8: Aye, Aye as an Independent) he
+    # consistently voted for it, as TheyWorkForYou says.
+    assert (s.all_distance, s.all_strong_votes, s.all_absences) == (0.0, 2, 0)
+    assert s.all_wording == "consistently voted for" and s.all_differs
+    # The party's views leave out a score with nothing counted while a member.
+    assert all(line.policy_title != pv.title for line in queries.mp_scorecard(s.mp))
+    assert s not in queries.policy_page(pv)["scores"]
     # Frank Field was never in the party here: every division counts. No, No.
     s = score(FIELD, pv)
     assert s is not None and s.wording == "consistently voted against"
+    # An MP who never changed party: both scores agree.
+    assert (s.all_distance, s.all_wording) == (s.distance, s.wording) and not s.all_differs
 
 
 def test_hand_worked_customs_union_with_an_absence(policies: dict[str, Policy]) -> None:

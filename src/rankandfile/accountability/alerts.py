@@ -115,3 +115,55 @@ def send_digests() -> int:
         connection = get_connection()
         transaction.on_commit(lambda: connection.send_messages(messages))
     return len(messages)
+
+
+def send_linked_division_notices(division_ids: list[int]) -> int:
+    """L2: a re-import changed divisions already linked to policies (their votes, counts,
+    title or date): email every policy officer in office today one notice listing each
+    division and the policies it is linked to, so they can check the links still hold.
+    Scores are recomputed by the import's own task. Returns how many emails went out."""
+    from rankandfile.membership.models import Role
+
+    links = list(
+        PolicyDivision.objects.filter(division__division_id__in=division_ids)
+        .select_related("division", "policy")
+        .order_by("division__date", "division__division_id", "policy__title")
+    )
+    if not links:
+        return 0
+    today = timezone.localdate()
+    recipients = sorted(
+        {
+            r.user.email
+            for r in Role.objects.filter(kind=Role.Kind.POLICY_OFFICER).select_related("user")
+            if r.active_on(today) and r.user.is_active and r.user.email
+        }
+    )
+    items = [
+        {
+            "division": lk.division,
+            "policy": lk.policy,
+            "supports": lk.direction_label,
+            "policy_url": absolute_url(
+                reverse("accountability:policy", kwargs={"slug": lk.policy.slug})
+            ),
+        }
+        for lk in links
+    ]
+    messages = [
+        EmailMessage(
+            subject=f"Commons record changed: {len({lk.division_id for lk in links})} "
+            "linked division(s) to check",
+            body=render_to_string("accountability/email/linked_changed.txt", {"items": items}),
+            to=[email],
+        )
+        for email in recipients
+    ]
+    audit.record(
+        actor=None,
+        action="accountability.linked_division_changed",
+        data={"divisions": sorted(set(division_ids)), "emails": len(messages)},
+    )
+    if messages:
+        get_connection().send_messages(messages)
+    return len(messages)

@@ -10,7 +10,8 @@ MP's membership count"): those they sat for (a vote or an absence recorded) and,
 MP who has ever been in our party, only those while they were in it — their party on
 the day is the record's, corrected by their recorded party changes
 (:func:`parties.party_on`). The division's primary source is used: the Commons Votes
-export where we have it, else the MNIS history.
+export where we have it, else the MNIS history. Each row also stores the score over every
+division the MP sat for, whatever their party then (rule A8, TheyWorkForYou's view).
 """
 
 from __future__ import annotations
@@ -130,6 +131,8 @@ def recompute_scores(
     # current party (membership.MP.party) or any recorded change to or from ours.
     ever_ours |= np.array([is_ours(party) for _, party in mps], dtype=bool)
     counted = (positions > 0) & (~ever_ours[:, None] | is_ours_at)
+    # A8: every division the MP sat for, whatever their party then (TheyWorkForYou's view).
+    all_positions = np.where(positions > 0, positions, scoring.Position.NOT_SITTING).astype(np.int8)
     positions = np.where(counted, positions, scoring.Position.NOT_SITTING).astype(np.int8)
 
     # Each MP's party for the comparison (A6): ours for an MP scored as one of ours (their
@@ -154,12 +157,16 @@ def recompute_scores(
     pw = scoring.score_matrix(
         positions, link_div, link_pol, link_aye, link_strong, len(policies), None, "publicwhip"
     )
+    every = scoring.score_matrix(
+        all_positions, link_div, link_pol, link_aye, link_strong, len(policies), None, "twfy"
+    )
     phase("score both methods and the party comparison")
     written = _store(
         mps=[pk for pk, _ in mps],
         policies=policies,
         twfy=twfy,
         pw=pw,
+        every=every,
         mp_party=mp_party,
         party_names=party_names,
         phase=phase,
@@ -245,10 +252,14 @@ _VALUE_COLUMNS = [
     "party",
     "party_distance",
     "significant",
+    "all_distance",
+    "all_wording",
+    "all_strong_votes",
+    "all_absences",
 ]
 _COLUMNS = ["mp_id", "policy_id", *_VALUE_COLUMNS, "computed_at"]
-_TEXT = {"wording", "pw_wording", "party"}
-_NULLABLE = {"distance", "pw_distance", "party_distance"}
+_TEXT = {"wording", "pw_wording", "party", "all_wording"}
+_NULLABLE = {"distance", "pw_distance", "party_distance", "all_distance"}
 
 
 def _store(
@@ -257,13 +268,20 @@ def _store(
     policies: list[int],
     twfy: scoring.MatrixScores,
     pw: scoring.MatrixScores,
+    every: scoring.MatrixScores,
     mp_party: np.ndarray,
     party_names: list[str],
     phase: Callable[[str], None],
 ) -> dict[str, int]:
     """Bring the policies' Score rows up to date: one per (MP, policy) where anything
     counted. Compares with the stored rows in NumPy and writes only the differences."""
-    sat = (twfy.possible > 0) | (twfy.strong_absences > 0) | (pw.possible > 0)
+    sat = (
+        (twfy.possible > 0)
+        | (twfy.strong_absences > 0)
+        | (pw.possible > 0)
+        | (every.possible > 0)
+        | (every.strong_absences > 0)
+    )
     rows_i, cols_j = np.nonzero(sat)
     wordings = [w for _, w in scoring.BANDS]
     mp_arr = np.asarray(mps, dtype=np.int64)
@@ -285,17 +303,28 @@ def _store(
         "party": party_of[rows_i],
         "party_distance": twfy.party_distance[rows_i, cols_j].astype(np.float64),
         "significant": twfy.significant[rows_i, cols_j].astype(bool),
+        "all_distance": every.distance[rows_i, cols_j].astype(np.float64),
+        "all_wording": wording_arr[every.band[rows_i, cols_j].astype(np.int64)],
+        "all_strong_votes": every.strong_votes[rows_i, cols_j].astype(np.int64),
+        "all_absences": every.strong_absences[rows_i, cols_j].astype(np.int64),
     }
     n = len(rows_i)
     # The text columns compared as codes: indexes into these lists (-1: anything else).
     parties = sorted(set(party_of.tolist()))
     party_code = {p: k for k, p in enumerate(parties)}
-    texts = {"wording": list(wording_arr), "pw_wording": list(wording_arr), "party": parties}
+    texts = {
+        "wording": list(wording_arr),
+        "pw_wording": list(wording_arr),
+        "all_wording": list(wording_arr),
+        "party": parties,
+    }
     codes = {
         "wording": np.where(new["wording"] == scoring.NO_VOTES, len(wordings), 0)
         + np.where(twfy.band[rows_i, cols_j] >= 0, twfy.band[rows_i, cols_j], 0),
         "pw_wording": np.where(new["pw_wording"] == scoring.NO_VOTES, len(wordings), 0)
         + np.where(pw.band[rows_i, cols_j] >= 0, pw.band[rows_i, cols_j], 0),
+        "all_wording": np.where(new["all_wording"] == scoring.NO_VOTES, len(wordings), 0)
+        + np.where(every.band[rows_i, cols_j] >= 0, every.band[rows_i, cols_j], 0),
         "party": np.array([party_code[p] for p in party_of.tolist()], dtype=np.int64)[rows_i],
     }
     phase("arrange the new rows")
@@ -511,7 +540,7 @@ def _copy(table: str, columns: list[str], data: Mapping[str, list[Any]]) -> None
             return ["t" if v else "f" for v in values]
         if column == "computed_at":
             return [values[0].isoformat()] * len(values) if values else []
-        if column in ("wording", "pw_wording", "party"):
+        if column in _TEXT:
             return [v.replace("\\", "\\\\").replace("\t", " ") for v in values]
         return ["\\N" if v is None else str(v) for v in values]
 

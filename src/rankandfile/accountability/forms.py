@@ -41,6 +41,18 @@ class LinkForm(forms.Form):
     )
 
 
+class MPSearchForm(forms.Form):
+    q = forms.CharField(
+        max_length=100,
+        required=False,
+        label="MP or constituency",
+        help_text="A name or a constituency, or part of either (e.g. “Abbott”, “Hackney”).",
+    )
+
+    def query(self) -> str:
+        return self.cleaned_data["q"].replace("\x00", "").strip() if self.is_valid() else ""
+
+
 class RemoveLinkForm(forms.Form):
     reason = forms.CharField(max_length=300, label="Why remove this division?")
 

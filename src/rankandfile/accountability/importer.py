@@ -54,6 +54,7 @@ from rankandfile.accountability.models import (
     MPVote,
     PackedVotes,
     PartyChange,
+    PolicyDivision,
     Source,
 )
 from rankandfile.accountability.parties import OFFICES, is_office, is_ours, our_party_name
@@ -147,6 +148,7 @@ class ImportReport:
     offices: list[str] = field(default_factory=list)  # I8: offices printed as a party
     unmatched: list[str] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
+    linked_changed: list[int] = field(default_factory=list)  # DivisionIds linked to a policy
     dry_run: bool = False
 
     @property
@@ -165,6 +167,7 @@ class ImportReport:
             "offices": self.offices,
             "unmatched": self.unmatched,
             "warnings": self.warnings,
+            "linked_changed": self.linked_changed,
             "dry_run": self.dry_run,
         }
 
@@ -177,6 +180,11 @@ class ImportReport:
             f"{self.party_changes_created} party change(s) found; "
             f"{len(self.offices)} office-holder(s) given their party; "
             f"{len(self.unmatched)} unmatched row(s)"
+            + (
+                f"; {len(self.linked_changed)} division(s) linked to a policy changed"
+                if self.linked_changed
+                else ""
+            )
         )
 
 
@@ -738,6 +746,23 @@ def import_paths(
     divisions, problems = read_files(paths)
     if problems:
         raise ImportFailed(problems)
+    return import_divisions(
+        actor=actor, divisions=divisions, files=[str(p) for p in paths], dry_run=dry_run
+    )
+
+
+@transaction.atomic
+def import_divisions(
+    *,
+    actor: User | None,
+    divisions: Sequence[ParsedDivision],
+    files: Sequence[str],
+    dry_run: bool = False,
+) -> ImportReport:
+    """Write divisions already parsed and self-checked (I2) by a reader: the files
+    (:func:`import_paths`) or the Commons Votes API (``live``). I3-I8 as for files; the
+    report's ``linked_changed`` lists divisions already linked to a policy whose content
+    changed (their policy officers are told, and scores recompute)."""
     report = ImportReport(files=sorted({d.file for d in divisions}), dry_run=dry_run)
     matcher = MPMatcher()
     now = timezone.now()
@@ -825,9 +850,14 @@ def import_paths(
     # Before the party changes (I7), which must see parties, not offices.
     report.offices = resolve_offices(mp_ids=touched_mps)
     report.party_changes_created = sync_party_changes(mp_ids=touched_mps)
-    run = ImportRun.objects.create(
-        actor=actor, at=now, files=[str(p) for p in paths], report=report.as_dict()
+    report.linked_changed = sorted(
+        set(
+            PolicyDivision.objects.filter(division__division_id__in=report.updated).values_list(
+                "division__division_id", flat=True
+            )
+        )
     )
+    run = ImportRun.objects.create(actor=actor, at=now, files=list(files), report=report.as_dict())
     audit.record(
         actor=actor,
         action="accountability.import",
@@ -841,6 +871,9 @@ def import_paths(
     elif report.changed:
         new_ids = list(report.created)
         transaction.on_commit(lambda: tasks.after_import(new_ids))
+        if report.linked_changed:
+            changed = list(report.linked_changed)
+            transaction.on_commit(lambda: tasks.after_linked_division_change(changed))
     return report
 
 

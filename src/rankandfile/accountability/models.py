@@ -158,6 +158,7 @@ class PartyChange(models.Model):
         RECORD = "record", "Division records"
         MEMBERSHIP = "membership", "Party records"
         OFFICER = "officer", "Entered by an officer"
+        MEMBERS_API = "members_api", "Parliament's Members API"
 
     mp = models.ForeignKey("membership.MP", on_delete=models.CASCADE, related_name="party_changes")
     date = models.DateField()
@@ -275,6 +276,12 @@ class Score(models.Model):
     party = models.CharField(max_length=100, blank=True)
     party_distance = models.FloatField(null=True)
     significant = models.BooleanField(default=False)
+    # TheyWorkForYou method over every division the MP sat for in the parliament, whatever
+    # their party then (A8): differs from the above only for MPs who changed party.
+    all_distance = models.FloatField(null=True)
+    all_wording = models.CharField(max_length=60, default="")
+    all_strong_votes = models.PositiveIntegerField(default=0)
+    all_absences = models.PositiveIntegerField(default=0)
     computed_at = models.DateTimeField()
 
     class Meta:
@@ -304,6 +311,19 @@ class Score(models.Model):
     def absent_a_third(self) -> bool:
         """Strong absences are a third or more of the strong divisions sat (A3)."""
         return 3 * self.absences >= self.strong_votes + self.absences > 0
+
+    @property
+    def all_agreement(self) -> float | None:
+        return None if self.all_distance is None else 1.0 - self.all_distance
+
+    @property
+    def all_differs(self) -> bool:
+        """The score over all the MP's votes differs from the one while a party member."""
+        return (self.all_wording, self.all_strong_votes, self.all_absences) != (
+            self.wording,
+            self.strong_votes,
+            self.absences,
+        ) or (self.all_distance is None) != (self.distance is None)
 
     @property
     def pw_agreement(self) -> float | None:
@@ -374,3 +394,18 @@ class AlertSent(models.Model):
 
     def __str__(self) -> str:
         return f"Alert to {self.member_id} about {self.link_id}"
+
+
+class FetchCache(models.Model):
+    """The last answer of one Parliament API address (``live``), for conditional requests:
+    its validators (``ETag``, ``Last-Modified``) and body. Written only in the transaction
+    of a fetch that was imported, so a failed run leaves the cache as it was."""
+
+    url = models.CharField(max_length=500, unique=True)
+    etag = models.CharField(max_length=200, blank=True)
+    last_modified = models.CharField(max_length=100, blank=True)
+    body = models.TextField()
+    fetched_at = models.DateTimeField()
+
+    def __str__(self) -> str:
+        return self.url

@@ -9,6 +9,8 @@
 - The CLP view (members opted in to alerts, significant differences): that CLP's
   officers, regional officers of its region, national admins (``can_manage_clp``).
 - Alert preferences: a member sets their own.
+- "Start a by-election campaign" from an MP page, once a departure is recorded: the
+  officers who may run campaigns in the seat's constituency party.
 """
 
 from __future__ import annotations
@@ -38,6 +40,16 @@ def can_view_reconciliation(user: AnyUser) -> bool:
 
 def can_view_clp_accountability(user: AnyUser, clp: CLP) -> bool:
     return mp.can_manage_clp(user, clp)
+
+
+def can_start_by_election(user: AnyUser, mp_record: MP) -> bool:
+    """Open a by-election campaign for this MP's seat: the officers who may run campaigns
+    in its constituency party (the campaigns app's rule)."""
+    from rankandfile.campaigns import permissions as campaigns
+
+    constituency = mp_record.constituency
+    clp = getattr(constituency, "clp", None) if constituency is not None else None
+    return clp is not None and campaigns.can_run_campaigns_in(user, clp)
 
 
 def access_mp(mnis_id: int) -> MP:

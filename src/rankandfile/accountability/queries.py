@@ -19,7 +19,7 @@ from django.utils.safestring import SafeString, mark_safe
 
 from rankandfile.accountability import models as m
 from rankandfile.accountability import scoring
-from rankandfile.accountability.parties import is_ours, party_on
+from rankandfile.accountability.parties import is_ours, our_party_name, party_on
 from rankandfile.membership.models import CLP, MP
 
 
@@ -34,6 +34,14 @@ class ScoreLine:
     agreement: float | None  # 0..1; None when no vote counted
     divisions_counted: int  # strong divisions with a vote
     absences: int  # strong divisions absent
+    # Added for the API and the MP page (issue 15): optional for other readers.
+    policy_slug: str = ""
+    summary: str = ""  # plain English: "consistently voted for <policy>"
+    party: str = ""  # the party the MP is compared with (A6)
+    party_agreement: float | None = None  # the party's mean, excluding the MP
+    party_wording: str = ""
+    all_votes_wording: str = ""  # A8: over every division sat in the parliament
+    all_votes_agreement: float | None = None
 
 
 @dataclass(frozen=True)
@@ -44,10 +52,25 @@ class PartyChange:
     to_party: str
     note: str
 
+    @property
+    def kind_label(self) -> str:
+        """ "Left the party", "Lost the whip", ..."""
+        return str(dict(m.PartyChange.Kind.choices).get(self.kind, self.kind))
+
+
+def _member_scored() -> Q:
+    """Score rows with anything counted by the member rule (A7); rows with only votes cast
+    outside the party (A8's all-votes score) are left out of the party's views."""
+    return ~Q(distance__isnull=True, absences=0, pw_distance__isnull=True)
+
 
 def mp_scorecard(mp: MP) -> list[ScoreLine]:
     """The MP's stored scores, one line per policy with anything counted, by title (1 query)."""
-    scores = m.Score.objects.filter(mp=mp).select_related("policy").order_by("policy__title")
+    scores = (
+        m.Score.objects.filter(_member_scored(), mp=mp)
+        .select_related("policy")
+        .order_by("policy__title")
+    )
     return [
         ScoreLine(
             policy_title=s.policy.title,
@@ -56,9 +79,32 @@ def mp_scorecard(mp: MP) -> list[ScoreLine]:
             agreement=s.agreement,
             divisions_counted=s.strong_votes,
             absences=s.absences,
+            policy_slug=s.policy.slug,
+            summary=PolicyEvidence(s.policy, s).summary,
+            party=s.party,
+            party_agreement=s.party_agreement,
+            party_wording=PolicyEvidence(s.policy, s).party_wording,
+            all_votes_wording=s.all_wording,
+            all_votes_agreement=s.all_agreement,
         )
         for s in scores
     ]
+
+
+def find_mps(q: str, limit: int = 50) -> list[MP]:
+    """MPs whose name or constituency contains every word of ``q`` (any case), sitting
+    MPs first, then by name (1 query)."""
+    words = q.split()
+    if not words:
+        return []
+    match = Q()
+    for word in words[:8]:
+        match &= Q(name__icontains=word) | Q(constituency__name__icontains=word)
+    return list(
+        MP.objects.filter(match)
+        .select_related("constituency")
+        .order_by("-in_office", "name")[:limit]
+    )
 
 
 def party_changes(mp: MP) -> list[PartyChange]:
@@ -102,6 +148,24 @@ class PolicyEvidence:
     def pw_pct(self) -> int | None:
         return _pct(self.score.pw_agreement if self.score else None)
 
+    @property
+    def all_pct(self) -> int | None:
+        return _pct(self.score.all_agreement if self.score else None)
+
+    @property
+    def party_wording(self) -> str:
+        """The party's average (A6) in the same words as the MP's score."""
+        if self.score is None or self.score.party_distance is None:
+            return ""
+        return scoring.BANDS[scoring.band_index(self.score.party_distance)][1]
+
+    @property
+    def summary(self) -> str:
+        """Plain English, as TheyWorkForYou puts it: "voted generally against …"."""
+        if self.score is None or self.score.distance is None:
+            return f"{scoring.NO_VOTES} {self.policy.title} while a member of the party"
+        return f"{self.score.wording} {self.policy.title}"
+
 
 def _pct(value: float | None) -> int | None:
     return None if value is None else round(100 * value)
@@ -119,8 +183,13 @@ _PAGE_SCORE_FIELDS = (
     "strong_votes",
     "absences",
     "pw_distance",
+    "party",
     "party_distance",
     "significant",
+    "all_distance",
+    "all_wording",
+    "all_strong_votes",
+    "all_absences",
 )
 
 
@@ -128,9 +197,11 @@ def _pct_cell(value: int | None) -> str:
     return "—" if value is None else f"{value}%"
 
 
-def _score_rows(policies: list[PolicyEvidence], inline: bool) -> SafeString:
+def _score_rows(policies: list[PolicyEvidence], inline: bool, all_votes: bool) -> SafeString:
     """The MP page's table rows, built here in one pass: the same markup the template
-    would produce per row, without ~15 template lookups and filters per row."""
+    would produce per row, without ~15 template lookups and filters per row. With
+    ``all_votes`` (an MP who left the party), a column with the score over all their votes
+    in the parliament (A8)."""
     out = []
     for pe in policies:
         title = escape(pe.policy.title)
@@ -146,12 +217,45 @@ def _score_rows(policies: list[PolicyEvidence], inline: bool) -> SafeString:
             wording = escape(score.wording)
             if score.significant:
                 wording += ' <span class="badge warn">differs from party</span>'
+        every = ""
+        if all_votes:
+            every = (
+                "      <td>—</td>\n"
+                if score is None
+                else f"      <td>{escape(score.all_wording or scoring.NO_VOTES)} "
+                f"({_pct_cell(pe.all_pct)})</td>\n"
+            )
         out.append(
             f'<tr>\n      <th scope="row">{link}</th>\n      <td>{wording}</td>\n'
-            f"      <td>{_pct_cell(pe.agreement_pct)}</td>\n"
+            f"      <td>{_pct_cell(pe.agreement_pct)}</td>\n{every}"
             f"      <td>{_pct_cell(pe.party_pct)}</td>\n"
             f"      <td>{_pct_cell(pe.pw_pct)}</td>\n    </tr>"
         )
+    return mark_safe("".join(out))  # noqa: S308 - every value above is escaped
+
+
+def _summary_items(mp: MP, policies: list[PolicyEvidence], all_votes: bool) -> SafeString:
+    """One plain-English line per policy (TheyWorkForYou's "voted generally against …"),
+    with the party's average in the same words and, for an MP who left, the score over
+    all their votes in the parliament."""
+    out = []
+    name = escape(mp.name)
+    for pe in policies:
+        score = pe.score
+        if score is None:
+            continue
+        line = f"{name} {escape(pe.summary)}"
+        if pe.party_wording:
+            line += (
+                f' <span class="muted">({escape(score.party)} MPs on average '
+                f"{escape(pe.party_wording)} it)</span>"
+            )
+        if all_votes and score.all_differs:
+            line += (
+                f"; over all their votes in this parliament, {name} "
+                f"{escape(score.all_wording or scoring.NO_VOTES)} it"
+            )
+        out.append(f"<li>{line}</li>")
     return mark_safe("".join(out))  # noqa: S308 - every value above is escaped
 
 
@@ -222,6 +326,7 @@ def mp_page(mp: MP, policy: m.Policy | None = None) -> dict[str, object]:
             by_policy.setdefault(policy_id, PolicyEvidence(score.policy, score))
     elif policy.pk not in by_policy:
         by_policy[policy.pk] = PolicyEvidence(policy, scores.get(policy.pk))
+    departure = departure_from_party(mp, changes)
     policies = sorted(by_policy.values(), key=lambda p: p.policy.title)
     # One reverse() for the page, not one per policy row.
     prefix = reverse("accountability:mp_policy", kwargs={"mnis_id": mp.mnis_id, "slug": "x"})[:-2]
@@ -231,13 +336,95 @@ def mp_page(mp: MP, policy: m.Policy | None = None) -> dict[str, object]:
     return {
         "mp": mp,
         "policies": policies,
-        "score_rows": _score_rows(policies, inline),
+        "score_rows": _score_rows(policies, inline, departure is not None),
+        "summary_items": _summary_items(mp, policies, departure is not None),
         "inline_evidence": inline,
+        "departure": departure,
+        "our_party": our_party_name(),
         "party_changes": [
             PartyChange(c.date, c.kind, c.from_party, c.to_party, c.note) for c in changes
         ],
         "last_run": m.ScoreRun.objects.first(),
     }
+
+
+def departure_from_party(
+    mp: MP, changes: list[m.PartyChange] | None = None
+) -> m.PartyChange | None:
+    """The MP's latest recorded departure from our party (left it, lost the whip, changed
+    party), unless a later change brought them back; None if there is none (0-1 query)."""
+    if changes is None:
+        changes = list(m.PartyChange.objects.filter(mp=mp).order_by("date"))
+    latest = None
+    for change in changes:
+        if is_ours(change.from_party) and not is_ours(change.to_party):
+            latest = change
+        elif is_ours(change.to_party):
+            latest = None
+    return latest
+
+
+@dataclass(frozen=True)
+class RecordItem:
+    """One vote on a programme policy's division: how the MP voted and which way supports."""
+
+    date: dt.date
+    division_title: str
+    policy_title: str
+    policy_url: str
+    vote: str
+    supports: str
+    against: bool
+
+
+@dataclass(frozen=True)
+class RecordSince:
+    """A former member's votes on the programme since a date (a by-election campaign)."""
+
+    since: dt.date
+    items: list[RecordItem]
+
+    @property
+    def against(self) -> list[RecordItem]:
+        return [i for i in self.items if i.against]
+
+    @property
+    def voted(self) -> int:
+        return sum(1 for i in self.items if i.vote != "No vote recorded")
+
+
+def record_since(mp: MP, since: dt.date) -> RecordSince:
+    """The MP's votes in divisions on or after ``since`` linked to programme policies,
+    from each division's primary source, oldest first; ``against`` lists those against
+    the programme (rule A9). Queries: links (1), the MP's votes (1)."""
+    links = list(
+        m.PolicyDivision.objects.filter(
+            division__date__gte=since, policy__programme_entry__isnull=False
+        )
+        .select_related("division", "policy")
+        .order_by("division__date", "division__division_id", "policy__title")
+    )
+    votes = {
+        (v.division_id, v.source): v
+        for v in m.MPVote.objects.filter(mp=mp, division_id__in={lk.division_id for lk in links})
+    }
+    items = []
+    for lk in links:
+        vote = votes.get((lk.division_id, lk.division.primary_source))
+        if vote is None:
+            continue  # not an MP then
+        items.append(
+            RecordItem(
+                date=lk.division.date,
+                division_title=lk.division.title,
+                policy_title=lk.policy.title,
+                policy_url=reverse("accountability:policy", kwargs={"slug": lk.policy.slug}),
+                vote=vote.position_label,
+                supports=lk.direction_label,
+                against=scoring.outcome(vote.position, lk.aye_supports) == scoring.Outcome.AGAINST,
+            )
+        )
+    return RecordSince(since, items)
 
 
 # --- Policy page ------------------------------------------------------------------------
@@ -247,7 +434,7 @@ def policy_page(policy: m.Policy) -> dict[str, object]:
     Queries: links with divisions (1), scores with MPs and constituencies (1)."""
     links = list(policy.links.select_related("division", "created_by"))
     scores = list(
-        m.Score.objects.filter(policy=policy)
+        m.Score.objects.filter(_member_scored(), policy=policy)
         .select_related("mp__constituency")
         .order_by("distance", "mp__name")
     )
@@ -287,7 +474,11 @@ def clp_view(clp: CLP) -> dict[str, object]:
         MP.objects.filter(constituency_id=clp.constituency_id).order_by("-in_office", "-pk").first()
     )
     scores = (
-        list(m.Score.objects.filter(mp=mp).select_related("policy").order_by("policy__title"))
+        list(
+            m.Score.objects.filter(_member_scored(), mp=mp)
+            .select_related("policy")
+            .order_by("policy__title")
+        )
         if mp
         else []
     )

@@ -7,6 +7,7 @@ app_name = "accountability"
 urlpatterns = [
     path("accountability/", views.index, name="index"),
     path("accountability/my-mp/", views.my_mp, name="my_mp"),
+    path("accountability/mps/", views.mp_search, name="mps"),
     path("accountability/mps/<int:mnis_id>/", views.mp_detail, name="mp"),
     path(
         "accountability/mps/<int:mnis_id>/policies/<slug:slug>/",

@@ -7,10 +7,11 @@ Members: "my MP" and alert preferences.
 
 from __future__ import annotations
 
+from urllib.parse import urlencode
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
-from django.db.models import Q
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -28,27 +29,34 @@ def _404(exc: NotFound) -> Http404:
 
 
 def index(request: HttpRequest) -> HttpResponse:
-    q = request.GET.get("q", "").strip()
-    found: list[MP] = []
-    if q:
-        found = list(
-            MP.objects.filter(Q(name__icontains=q) | Q(constituency__name__icontains=q))
-            .select_related("constituency")
-            .order_by("name")[:50]
-        )
     return render(
         request,
         "accountability/index.html",
         {
             "nav": "accountability",
-            "q": q,
-            "found": found,
+            "search_form": forms.MPSearchForm(),
             "policies": queries.policy_list(),
             "can_manage": permissions.can_manage_policies(request.user),
             "member": member_permissions.own_member(request.user),
             "managed_clps": list(member_permissions.managed_clps(request.user)[:30])
             if request.user.is_authenticated
             else [],
+        },
+    )
+
+
+def mp_search(request: HttpRequest) -> HttpResponse:
+    """Find an MP by name or constituency (public)."""
+    form = forms.MPSearchForm(request.GET or None)
+    q = form.query()
+    return render(
+        request,
+        "accountability/mps.html",
+        {
+            "nav": "accountability",
+            "search_form": form,
+            "q": q,
+            "found": queries.find_mps(q) if q else [],
         },
     )
 
@@ -96,7 +104,17 @@ def mp_detail(request: HttpRequest, mnis_id: int) -> HttpResponse:
         raise DjangoPermissionDenied
     context = queries.mp_page(mp)
     member = member_permissions.own_member(request.user)
+    departure = context["departure"]
+    by_election_url = ""
+    if departure is not None and permissions.can_start_by_election(request.user, mp):
+        assert mp.constituency is not None
+        by_election_url = (
+            reverse("campaigns:create")
+            + "?"
+            + urlencode({"clp": mp.constituency.clp.pk, "mp": mp.pk})
+        )
     context |= {
+        "by_election_url": by_election_url,
         "nav": "accountability",
         "is_my_mp": member is not None and member.clp.constituency_id == mp.constituency_id,
         "party_form": form,

@@ -124,6 +124,19 @@ class SignForm(ErrorSummaryMixin, forms.Form):
         return bool(self.data.get(HONEYPOT, "").strip())
 
 
+class CampaignPrefillForm(forms.Form):
+    """``?clp=<id>&mp=<id>`` on the create page (a link from an MP's accountability page):
+    what to preselect. Values outside the officer's choices are simply not selected."""
+
+    clp = forms.IntegerField(required=False, min_value=1)
+    mp = forms.IntegerField(required=False, min_value=1)
+
+    def initial_values(self) -> dict[str, int]:
+        if not self.is_valid():
+            return {}
+        return {k: v for k, v in self.cleaned_data.items() if v}
+
+
 class CampaignForm(ErrorSummaryMixin, forms.Form):
     clp = forms.ModelChoiceField(queryset=CLP.objects.none(), label="Constituency party")
     title = forms.CharField(max_length=TITLE_MAX, error_messages=_limit_message("title", TITLE_MAX))

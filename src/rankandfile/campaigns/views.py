@@ -240,7 +240,8 @@ def _campaign_kwargs(data: dict[str, Any]) -> dict[str, Any]:
 def campaign_create(request: HttpRequest) -> HttpResponse:
     if not permissions.campaign_clps(request.user).exists():
         raise Http404("you do not run campaigns")
-    form = forms.CampaignForm(request.user, request.POST or None)
+    prefill = forms.CampaignPrefillForm(request.GET).initial_values()
+    form = forms.CampaignForm(request.user, request.POST or None, initial=prefill)
     if request.method == "POST" and form.is_valid():
         kwargs = _campaign_kwargs(form.cleaned_data)
         mp = kwargs["mp"]
