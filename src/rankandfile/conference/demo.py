@@ -28,7 +28,7 @@ from typing import Any
 from django.db.models import Count
 from django.utils import timezone
 
-from rankandfile.conference import queries, services
+from rankandfile.conference import queries
 from rankandfile.conference.demo_texts import HISTORY, MOTIONS, OUT_OF_ORDER
 from rankandfile.conference.models import (
     AgendaItem,
@@ -39,6 +39,17 @@ from rankandfile.conference.models import (
     ProgrammeEntry,
     Submission,
     Topic,
+)
+from rankandfile.conference.services import (
+    amendments,
+    compositing,
+    delegates,
+    floor,
+    priorities,
+    programme,
+    rulebook,
+    setup,
+    submissions,
 )
 from rankandfile.core.errors import DomainError
 from rankandfile.core.models import User
@@ -52,7 +63,7 @@ N_CLPS = 24
 def seed(seed: int) -> str:
     """Add the demo conference data; return a one-line summary."""
     rng = random.Random(seed)  # noqa: S311 - demo data, not security
-    versions = services.rule_book_load(actor=None)
+    versions = rulebook.rule_book_load(actor=None)
     admin = User.objects.filter(email=f"admin@{DOMAIN}").first()
     streatham = CLP.objects.filter(constituency__name="Streatham").first()
     if admin is None or streatham is None:
@@ -80,7 +91,7 @@ def _history(admin: User) -> int:
     by_title: dict[str, ProgrammeEntry] = {}
     for year, title, topic, text, cf, ca, af, aa, supersedes in HISTORY:
         conference = Conference.objects.get(year=year)
-        item = services.historic_vote_record(
+        item = programme.historic_vote_record(
             actor=admin,
             conference=conference,
             title=title,
@@ -124,7 +135,7 @@ def _current(admin: User, streatham: CLP, rng: random.Random, today: dt.date) ->
     tz = dt.UTC
     starts = today - dt.timedelta(days=1)
     opens = dt.datetime.combine(starts, dt.time(9), tzinfo=tz)
-    conf = services.conference_create(
+    conf = setup.conference_create(
         actor=admin,
         year=today.year,
         title=f"Annual Conference {today.year}",
@@ -179,7 +190,7 @@ def _current(admin: User, streatham: CLP, rng: random.Random, today: dt.date) ->
         actor = secretaries[org.pk] if kind == "clp" else aff_officers[org.pk]
         unit: dict[str, Any] = {"clp": org} if kind == "clp" else {"affiliate": org}
         if i == 3:  # a CLP rule change: debated next year (clause 3.II.3)
-            s = services.submission_create(
+            s = submissions.submission_create(
                 actor=actor,
                 conference=conf,
                 kind=Submission.Kind.RULE_CHANGE,
@@ -203,7 +214,7 @@ def _current(admin: User, streatham: CLP, rng: random.Random, today: dt.date) ->
             continue
         if i in (5, 9):
             title, text, reason = OUT_OF_ORDER[0 if i == 5 else 1]
-            s = services.submission_create(
+            s = submissions.submission_create(
                 actor=actor,
                 conference=conf,
                 kind=Submission.Kind.MOTION,
@@ -218,7 +229,7 @@ def _current(admin: User, streatham: CLP, rng: random.Random, today: dt.date) ->
             subs.append((s, None, reason))
             continue
         topic_name, title, text = pool[i % len(pool)]
-        s = services.submission_create(
+        s = submissions.submission_create(
             actor=actor,
             conference=conf,
             kind=Submission.Kind.MOTION,
@@ -231,43 +242,41 @@ def _current(admin: User, streatham: CLP, rng: random.Random, today: dt.date) ->
             **unit,
         )
         subs.append((s, topic_name, ""))
-    topics = {
-        name: services.topic_create(actor=admin, conference=conf, name=name) for name in MOTIONS
-    }
+    topics = {name: setup.topic_create(actor=admin, conference=conf, name=name) for name in MOTIONS}
     for s, topic_or_none, reason in subs:
         if s.debate_year != conf.year:
             continue
         if reason:
-            services.submission_rule(actor=admin, submission=s, in_order=False, reason=reason)
+            submissions.submission_rule(actor=admin, submission=s, in_order=False, reason=reason)
         else:
-            services.submission_rule(
+            submissions.submission_rule(
                 actor=admin,
                 submission=s,
                 in_order=True,
                 topic=topics[topic_or_none] if topic_or_none else None,
             )
-    services.agenda_publish(actor=admin, conference=conf, now=opens - dt.timedelta(days=10))
+    submissions.agenda_publish(actor=admin, conference=conf, now=opens - dt.timedelta(days=10))
 
     # Delegates: Streatham (the demo member among them) and each submitting CLP.
-    delegates = _delegates(admin, conf, clps, rng)
+    delegate_list = _delegates(admin, conf, clps, rng)
     for aff in affiliates:
-        d = services.delegation_register(
+        d = delegates.delegation_register(
             actor=admin,
             conference=conf,
             affiliate=aff,
             leader=aff_officers[aff.pk],
             size=rng.randint(4, 40),
         )
-        services.delegation_check_in(actor=admin, delegation=d)
+        delegates.delegation_check_in(actor=admin, delegation=d)
 
     # Priorities ballot.
-    services.priorities_open(actor=admin, conference=conf)
+    priorities.priorities_open(actor=admin, conference=conf)
     names = list(topics)
     weights = [9, 8, 7, 7, 6, 5, 2, 3]
     for clp in clps:
         picks = _weighted_sample(names, weights, 5, rng)
         try:
-            services.priorities_cast(
+            priorities.priorities_cast(
                 actor=secretaries[clp.pk],
                 conference=conf,
                 clp=clp,
@@ -277,13 +286,13 @@ def _current(admin: User, streatham: CLP, rng: random.Random, today: dt.date) ->
             continue
     for aff in affiliates:
         picks = _weighted_sample(names, [6, 9, 8, 5, 9, 6, 3, 4], 4, rng)
-        services.priorities_cast(
+        priorities.priorities_cast(
             actor=aff_officers[aff.pk],
             conference=conf,
             affiliate=aff,
             topics=[topics[n] for n in picks],
         )
-    services.priorities_close(actor=admin, conference=conf)
+    priorities.priorities_close(actor=admin, conference=conf)
 
     # Composites for the debated topics with two or more motions.
     composites: list[Composite] = []
@@ -300,7 +309,9 @@ def _current(admin: User, streatham: CLP, rng: random.Random, today: dt.date) ->
         body = [sentences[0][0].rstrip(".") + "."]
         for k, sent in enumerate(sentences):
             body.append(sent[min(1 + k % 2, len(sent) - 1)].rstrip(".") + ".")
-        c = services.composite_create(actor=admin, topic=topic_obj, title=name, text=" ".join(body))
+        c = compositing.composite_create(
+            actor=admin, topic=topic_obj, title=name, text=" ".join(body)
+        )
         composites.append(c)
     for k, c in enumerate(composites):
         originals = list(
@@ -310,17 +321,17 @@ def _current(admin: User, streatham: CLP, rng: random.Random, today: dt.date) ->
             if k == len(composites) - 1 and j == len(originals) - 1 and len(composites) > 2:
                 break  # the last composite still awaits one mover
             signer = secretaries.get(s.clp_id or -1) or aff_officers[s.affiliate_id or -1]
-            services.composite_sign(actor=signer, composite=c, submission=s)
+            compositing.composite_sign(actor=signer, composite=c, submission=s)
     agreed = list(Composite.objects.filter(conference=conf, status=Composite.Status.AGREED))
 
     # The floor.
-    sun = services.session_create(
+    sun = floor.session_create(
         actor=admin,
         conference=conf,
         title="Sunday afternoon",
         starts_at=dt.datetime.combine(starts, dt.time(14), tzinfo=tz),
     )
-    mon = services.session_create(
+    mon = floor.session_create(
         actor=admin,
         conference=conf,
         title="Monday morning",
@@ -328,7 +339,7 @@ def _current(admin: User, streatham: CLP, rng: random.Random, today: dt.date) ->
     )
     done = 0
     if agreed:
-        item = services.item_create(actor=admin, session=sun, composite=agreed[0])
+        item = floor.item_create(actor=admin, session=sun, composite=agreed[0])
         movers = {(s.clp_id, s.affiliate_id) for s in agreed[0].originals.all()}
         others = [(k, o) for k, o in orgs if (k == "clp" and (o.pk, None) not in movers)]
         others += [(k, o) for k, o in orgs if (k == "affiliate" and (None, o.pk) not in movers)]
@@ -342,17 +353,17 @@ def _current(admin: User, streatham: CLP, rng: random.Random, today: dt.date) ->
             rng,
             when=conf.dates.amendments_deadline - dt.timedelta(days=2),
         )
-        services.card_vote_open(actor=admin, item=item)
+        floor.card_vote_open(actor=admin, item=item)
         for card in Card.objects.filter(item=item):
             choice = "for" if rng.random() < (0.86 if card.section == "clp" else 0.8) else "against"
-            services.card_cast(actor=card.user, card_id=card.pk, choice=choice)
-        services.item_close(actor=admin, item=item)
+            floor.card_cast(actor=card.user, card_id=card.pk, choice=choice)
+        floor.item_close(actor=admin, item=item)
         done += 1
     if len(agreed) > 1:
-        item = services.item_create(
+        item = floor.item_create(
             actor=admin, session=sun, composite=agreed[1], method=AgendaItem.Method.HANDS
         )
-        services.item_close(
+        floor.item_close(
             actor=admin,
             item=item,
             outcome=AgendaItem.Outcome.CARRIED,
@@ -368,10 +379,10 @@ def _current(admin: User, streatham: CLP, rng: random.Random, today: dt.date) ->
         )
     )
     if singles:
-        item = services.item_create(
+        item = floor.item_create(
             actor=admin, session=sun, submission=singles[0], method=AgendaItem.Method.HANDS
         )
-        services.item_close(
+        floor.item_close(
             actor=admin,
             item=item,
             outcome=AgendaItem.Outcome.REMITTED,
@@ -381,15 +392,15 @@ def _current(admin: User, streatham: CLP, rng: random.Random, today: dt.date) ->
     open_item = None
     target = agreed[2] if len(agreed) > 2 else None
     if target is not None:
-        open_item = services.item_create(actor=admin, session=mon, composite=target)
+        open_item = floor.item_create(actor=admin, session=mon, composite=target)
     elif len(singles) > 1:
-        open_item = services.item_create(actor=admin, session=mon, submission=singles[1])
+        open_item = floor.item_create(actor=admin, session=mon, submission=singles[1])
     if open_item is not None:
-        services.card_vote_open(actor=admin, item=open_item)
+        floor.card_vote_open(actor=admin, item=open_item)
         demo_user = User.objects.filter(email=f"member@{DOMAIN}").first()
         for card in Card.objects.filter(item=open_item).exclude(user=demo_user):
             if rng.random() < 0.6:
-                services.card_cast(
+                floor.card_cast(
                     actor=card.user,
                     card_id=card.pk,
                     choice="for" if rng.random() < 0.7 else "against",
@@ -397,7 +408,7 @@ def _current(admin: User, streatham: CLP, rng: random.Random, today: dt.date) ->
     debated = Topic.objects.filter(conference=conf, debated=True).count()
     return (
         f"{conf.title}: {len(subs)} submissions, {debated} debated topics, "
-        f"{len(composites)} composites, {delegates} delegates, {done} items decided, "
+        f"{len(composites)} composites, {delegate_list} delegates, {done} items decided, "
         f"{'a card vote open' if open_item else 'no open vote'}"
     )
 
@@ -452,7 +463,7 @@ def _amendments(
         kind, org = orgs[k] if k < 2 else orgs[-1]
         actor = secretaries[org.pk] if kind == "clp" else aff_officers[org.pk]
         text = base + words if where == "append" else words + base
-        a = services.amendment_create(
+        a = amendments.amendment_create(
             actor=actor,
             conference=conf,
             target=composite,
@@ -460,7 +471,7 @@ def _amendments(
             now=when + dt.timedelta(hours=k),
             **({"clp": org} if kind == "clp" else {"affiliate": org}),
         )
-        a = services.amendment_rule(
+        a = amendments.amendment_rule(
             actor=admin,
             amendment=a,
             in_order=fate != "out_of_order",
@@ -470,19 +481,19 @@ def _amendments(
         if fate == "out_of_order":
             continue
         method = AgendaItem.Method.CARD if fate == "carried" else AgendaItem.Method.HANDS
-        vote = services.item_create(actor=admin, session=item.session, amendment=a, method=method)
+        vote = floor.item_create(actor=admin, session=item.session, amendment=a, method=method)
         if fate == "carried":
-            services.card_vote_open(actor=admin, item=vote)
+            floor.card_vote_open(actor=admin, item=vote)
             for card in Card.objects.filter(item=vote):
                 share = 0.75 if card.section == "clp" else 0.8
-                services.card_cast(
+                floor.card_cast(
                     actor=card.user,
                     card_id=card.pk,
                     choice="for" if rng.random() < share else "against",
                 )
-            services.item_close(actor=admin, item=vote)
+            floor.item_close(actor=admin, item=vote)
         else:
-            services.item_close(
+            floor.item_close(
                 actor=admin,
                 item=vote,
                 outcome=AgendaItem.Outcome.LOST,
@@ -554,12 +565,12 @@ def _delegates(admin: User, conf: Conference, clps: list[CLP], rng: random.Rando
         plan = [(m, Delegate.Kind.GENERAL) for m in chosen[: max(wanted, 1)]] + extra
         for m, kind in plan:
             try:
-                d = services.delegate_register(
+                d = delegates.delegate_register(
                     actor=admin, conference=conf, member=m, kind=kind, meeting_date=meeting
                 )
             except DomainError:
                 continue
             _member_login(m)
-            services.delegate_check_in(actor=admin, delegate=d)
+            delegates.delegate_check_in(actor=admin, delegate=d)
             n += 1
     return n

@@ -26,7 +26,7 @@ from rankandfile.conference.models import (
     Submission,
 )
 from rankandfile.core.errors import NotFound
-from rankandfile.membership import permissions as mp
+from rankandfile.membership import permissions as membership_permissions
 from rankandfile.membership.models import CLP, Affiliate
 
 AnyUser = Any
@@ -34,34 +34,39 @@ AnyUser = Any
 
 def can_manage_conference(user: AnyUser) -> bool:
     """The CAC and national admins (clause 3.I: the CAC runs conference business)."""
-    return mp.is_cac(user) or mp.is_national_admin(user)
+    return membership_permissions.is_cac(user) or membership_permissions.is_national_admin(user)
 
 
 def can_submit_for_clp(user: AnyUser, clp: CLP) -> bool:
-    return clp.pk in mp.officer_clp_ids(user)
+    return clp.pk in membership_permissions.officer_clp_ids(user)
 
 
 def can_submit_for_affiliate(user: AnyUser, affiliate: Affiliate) -> bool:
-    return affiliate.pk in mp.officer_affiliate_ids(user)
+    return affiliate.pk in membership_permissions.officer_affiliate_ids(user)
 
 
 def can_submit(user: AnyUser) -> bool:
-    return bool(mp.officer_clp_ids(user) or mp.officer_affiliate_ids(user))
+    return bool(
+        membership_permissions.officer_clp_ids(user)
+        or membership_permissions.officer_affiliate_ids(user)
+    )
 
 
 def submitting_clps(user: AnyUser) -> QuerySet[CLP]:
-    return CLP.objects.filter(pk__in=mp.officer_clp_ids(user)).order_by("name")
+    return CLP.objects.filter(pk__in=membership_permissions.officer_clp_ids(user)).order_by("name")
 
 
 def submitting_affiliates(user: AnyUser) -> QuerySet[Affiliate]:
-    return Affiliate.objects.filter(pk__in=mp.officer_affiliate_ids(user)).order_by("name")
+    return Affiliate.objects.filter(
+        pk__in=membership_permissions.officer_affiliate_ids(user)
+    ).order_by("name")
 
 
 def is_sponsor(user: AnyUser, submission: Submission) -> bool:
     """An officer of the submitting CLP or affiliate."""
     if submission.clp_id:
-        return submission.clp_id in mp.officer_clp_ids(user)
-    return submission.affiliate_id in mp.officer_affiliate_ids(user)
+        return submission.clp_id in membership_permissions.officer_clp_ids(user)
+    return submission.affiliate_id in membership_permissions.officer_affiliate_ids(user)
 
 
 def visible_submissions(user: AnyUser, conference: Conference) -> QuerySet[Submission]:
@@ -70,8 +75,8 @@ def visible_submissions(user: AnyUser, conference: Conference) -> QuerySet[Submi
     qs = Submission.objects.filter(Q(conference=conference) | Q(debate_year=conference.year))
     if can_manage_conference(user):
         return qs
-    cond = Q(clp_id__in=mp.officer_clp_ids(user)) | Q(
-        affiliate_id__in=mp.officer_affiliate_ids(user)
+    cond = Q(clp_id__in=membership_permissions.officer_clp_ids(user)) | Q(
+        affiliate_id__in=membership_permissions.officer_affiliate_ids(user)
     )
     dates = getattr(conference, "dates", None)
     if dates is not None and dates.agenda_published_at is not None:
@@ -94,8 +99,8 @@ def access_submission(user: AnyUser, conference: Conference, pk: int) -> Submiss
 def is_amendment_sponsor(user: AnyUser, amendment: Amendment) -> bool:
     """An officer of the moving CLP or affiliate."""
     if amendment.clp_id:
-        return amendment.clp_id in mp.officer_clp_ids(user)
-    return amendment.affiliate_id in mp.officer_affiliate_ids(user)
+        return amendment.clp_id in membership_permissions.officer_clp_ids(user)
+    return amendment.affiliate_id in membership_permissions.officer_affiliate_ids(user)
 
 
 def visible_amendments(user: AnyUser, conference: Conference) -> QuerySet[Amendment]:
@@ -105,8 +110,8 @@ def visible_amendments(user: AnyUser, conference: Conference) -> QuerySet[Amendm
     qs = Amendment.objects.filter(conference=conference)
     if can_manage_conference(user):
         return qs
-    cond = Q(clp_id__in=mp.officer_clp_ids(user)) | Q(
-        affiliate_id__in=mp.officer_affiliate_ids(user)
+    cond = Q(clp_id__in=membership_permissions.officer_clp_ids(user)) | Q(
+        affiliate_id__in=membership_permissions.officer_affiliate_ids(user)
     )
     dates = getattr(conference, "dates", None)
     if dates is not None and dates.agenda_published_at is not None:
@@ -127,7 +132,7 @@ def access_amendment(user: AnyUser, conference: Conference, pk: int) -> Amendmen
 
 
 def can_manage_delegates(user: AnyUser, clp: CLP) -> bool:
-    return can_manage_conference(user) or clp.pk in mp.officer_clp_ids(user)
+    return can_manage_conference(user) or clp.pk in membership_permissions.officer_clp_ids(user)
 
 
 def can_check_in(user: AnyUser, delegate: Delegate) -> bool:

@@ -12,6 +12,7 @@ from django.db.models import Count, Exists, OuterRef, Prefetch, Q, QuerySet
 
 from rankandfile.conference import procedure
 from rankandfile.conference.models import (
+    AffiliateDelegation,
     AgendaItem,
     Amendment,
     Card,
@@ -29,9 +30,11 @@ from rankandfile.conference.models import (
 )
 from rankandfile.conference.rulebook import parameters_in_force
 from rankandfile.conference.rules import RuleParameters
+from rankandfile.core.models import User
 from rankandfile.counting.cardvote import CardVoteResult, Section, count_card_vote
 from rankandfile.counting.yesno import SIMPLE_MAJORITY, percent_str
-from rankandfile.membership.models import Gender, Member, Period
+from rankandfile.membership import permissions as membership_permissions
+from rankandfile.membership.models import CLP, Affiliate, Gender, Member, Period
 
 SECTION_LABELS = {"clp": "Constituency parties", "affiliate": "Affiliates"}
 
@@ -504,3 +507,62 @@ def rule_book_json(version: RuleBookVersion) -> dict[str, Any]:
             for c in clauses(version)
         ],
     }
+
+
+def undecided_amendments(item: AgendaItem) -> list[Amendment]:
+    """In-order amendments to the item's motion, composite or rule change whose own vote
+    has not been decided (they must be voted before the item)."""
+    if item.submission_id is None and item.composite_id is None:
+        return []
+    qs = Amendment.objects.filter(status=Amendment.Status.IN_ORDER)
+    if item.composite_id is not None:
+        qs = qs.filter(composite_id=item.composite_id)
+    elif item.submission_id is not None:
+        qs = qs.filter(submission_id=item.submission_id)
+    decided = AgendaItem.objects.filter(amendment=OuterRef("pk"), state=AgendaItem.State.CLOSED)
+    return list(qs.exclude(Exists(decided)).order_by("reference"))
+
+
+def carried_amendments(item: AgendaItem) -> list[Amendment]:
+    """The amendments carried (and applied) to the item's text, in the order voted."""
+    if item.submission_id is None and item.composite_id is None:
+        return []
+    qs = Amendment.objects.filter(
+        items__state=AgendaItem.State.CLOSED,
+        items__outcome=AgendaItem.Outcome.CARRIED,
+        fell=False,
+    )
+    if item.composite_id is not None:
+        qs = qs.filter(composite_id=item.composite_id)
+    elif item.submission_id is not None:
+        qs = qs.filter(submission_id=item.submission_id)
+    return list(qs.select_related("clp", "affiliate").order_by("items__closed_at", "reference"))
+
+
+def priority_voter_unit_ids(actor: User, conference: Conference) -> tuple[set[int], set[int]]:
+    """CLPs and affiliates the actor may cast the priorities vote for: a delegate of the
+    CLP or its officer; the delegation's leader or an affiliate officer."""
+
+    clps = set(membership_permissions.officer_clp_ids(actor))
+    me = membership_permissions.own_member(actor)
+    if me is not None:
+        clps |= set(
+            Delegate.objects.filter(conference=conference, member=me).values_list(
+                "clp_id", flat=True
+            )
+        )
+    affs = set(membership_permissions.officer_affiliate_ids(actor))
+    affs |= set(
+        AffiliateDelegation.objects.filter(conference=conference, leader=actor).values_list(
+            "affiliate_id", flat=True
+        )
+    )
+    return clps, affs
+
+
+def priority_voter_units(actor: User, conference: Conference) -> tuple[list[CLP], list[Affiliate]]:
+    clps, affs = priority_voter_unit_ids(actor, conference)
+    return (
+        list(CLP.objects.filter(pk__in=clps).order_by("name")),
+        list(Affiliate.objects.filter(pk__in=affs).order_by("name")),
+    )

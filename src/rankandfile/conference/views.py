@@ -22,7 +22,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
-from rankandfile.conference import forms, permissions, procedure, queries, services
+from rankandfile.conference import forms, permissions, procedure, queries
 from rankandfile.conference.models import (
     AffiliateDelegation,
     AgendaItem,
@@ -39,6 +39,14 @@ from rankandfile.conference.models import (
     Topic,
 )
 from rankandfile.conference.rulebook import parameters_in_force, rule_book_in_force
+from rankandfile.conference.services import amendments as amendments_services
+from rankandfile.conference.services import compositing as compositing_services
+from rankandfile.conference.services import delegates as delegates_services
+from rankandfile.conference.services import floor as floor_services
+from rankandfile.conference.services import priorities as priorities_services
+from rankandfile.conference.services import rulebook as rulebook_services
+from rankandfile.conference.services import setup as setup_services
+from rankandfile.conference.services import submissions as submissions_services
 from rankandfile.core import audit
 from rankandfile.core.errors import DomainError, NotFound
 from rankandfile.core.models import User
@@ -112,7 +120,7 @@ def conference_new(request: HttpRequest) -> HttpResponse:
     form = forms.ConferenceForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
-            conf = services.conference_create(actor=_actor(request), **form.cleaned_data)
+            conf = setup_services.conference_create(actor=_actor(request), **form.cleaned_data)
         except DomainError as exc:
             form.add_error(None, str(exc))
         else:
@@ -199,7 +207,7 @@ def submit(request: HttpRequest, year: int) -> HttpResponse:
         d = form.cleaned_data
         org = _organisation(d["organisation"])
         try:
-            sub = services.submission_create(
+            sub = submissions_services.submission_create(
                 actor=_actor(request),
                 conference=conf,
                 kind=d["kind"],
@@ -296,7 +304,7 @@ def _amend_key(request: HttpRequest, conf: Conference, target: Submission | Comp
         return ""
     if timezone.now() > conf.dates.amendments_deadline:
         return ""
-    if services.target_problem(conf, target) is not None:
+    if amendments_services.target_problem(conf, target) is not None:
         return ""
     return f"{'c' if isinstance(target, Composite) else 's'}:{target.pk}"
 
@@ -307,7 +315,7 @@ def submission_withdraw(request: HttpRequest, year: int, pk: int) -> HttpRespons
     conf = _conference(year)
     try:
         sub = permissions.access_submission(request.user, conf, pk)
-        services.submission_withdraw(actor=_actor(request), submission=sub)
+        submissions_services.submission_withdraw(actor=_actor(request), submission=sub)
         messages.success(request, f"{sub.reference} withdrawn.")
     except NotFound as exc:
         raise Http404(str(exc)) from exc
@@ -359,7 +367,7 @@ def amendment_new(request: HttpRequest, year: int) -> HttpResponse:
         d = form.cleaned_data
         org = _organisation(d["organisation"])
         try:
-            a = services.amendment_create(
+            a = amendments_services.amendment_create(
                 actor=_actor(request),
                 conference=conf,
                 target=target,
@@ -433,7 +441,7 @@ def amendment_rule(request: HttpRequest, year: int, pk: int) -> HttpResponse:
     else:
         in_order = form.cleaned_data["decision"] == "in_order"
         try:
-            services.amendment_rule(
+            amendments_services.amendment_rule(
                 actor=_actor(request),
                 amendment=a,
                 in_order=in_order,
@@ -454,7 +462,7 @@ def amendment_withdraw(request: HttpRequest, year: int, pk: int) -> HttpResponse
     conf = _conference(year)
     a = _amendment(request, conf, pk)
     try:
-        services.amendment_withdraw(actor=_actor(request), amendment=a)
+        amendments_services.amendment_withdraw(actor=_actor(request), amendment=a)
         messages.success(request, f"{a.reference} withdrawn.")
     except DomainError as exc:
         messages.error(request, str(exc))
@@ -503,7 +511,7 @@ def rule(request: HttpRequest, year: int, pk: int) -> HttpResponse:
     else:
         d = form.cleaned_data
         try:
-            services.submission_rule(
+            submissions_services.submission_rule(
                 actor=_actor(request),
                 submission=sub,
                 in_order=d["decision"] == "in_order",
@@ -528,7 +536,7 @@ def topic_new(request: HttpRequest, year: int) -> HttpResponse:
     form = forms.TopicForm(request.POST)
     if form.is_valid():
         try:
-            services.topic_create(
+            setup_services.topic_create(
                 actor=_actor(request), conference=conf, name=form.cleaned_data["name"]
             )
         except DomainError as exc:
@@ -542,7 +550,7 @@ def agenda_publish(request: HttpRequest, year: int) -> HttpResponse:
     conf = _conference(year)
     _require_manager(request)
     try:
-        services.agenda_publish(actor=_actor(request), conference=conf)
+        submissions_services.agenda_publish(actor=_actor(request), conference=conf)
         messages.success(request, "The agenda is published.")
     except DomainError as exc:
         messages.error(request, str(exc))
@@ -582,7 +590,7 @@ def delegates(request: HttpRequest, year: int) -> HttpResponse:
             messages.error(request, "Choose a ballot of your CLP.")
         else:
             try:
-                done = services.delegates_from_ballot(
+                done = delegates_services.delegates_from_ballot(
                     actor=_actor(request), conference=conf, clp=ballot.clp, ballot=ballot
                 )
                 messages.success(
@@ -615,7 +623,7 @@ def delegates(request: HttpRequest, year: int) -> HttpResponse:
             )
         else:
             try:
-                dl = services.delegate_register(
+                dl = delegates_services.delegate_register(
                     actor=_actor(request),
                     conference=conf,
                     member=member,
@@ -674,7 +682,7 @@ def check_in(request: HttpRequest, year: int, pk: int) -> HttpResponse:
     if d is None or not permissions.can_check_in(request.user, d):
         raise Http404("no such delegate")
     try:
-        services.delegate_check_in(actor=_actor(request), delegate=d)
+        delegates_services.delegate_check_in(actor=_actor(request), delegate=d)
         messages.success(request, f"{d.member} checked in.")
     except DomainError as exc:
         messages.error(request, str(exc))
@@ -690,7 +698,7 @@ def delegation_check_in(request: HttpRequest, year: int, pk: int) -> HttpRespons
     if d is None:
         raise Http404("no such delegation")
     try:
-        services.delegation_check_in(actor=_actor(request), delegation=d)
+        delegates_services.delegation_check_in(actor=_actor(request), delegation=d)
     except DomainError as exc:
         messages.error(request, str(exc))
     return redirect("conference:delegates", year=year)
@@ -713,7 +721,7 @@ def delegation(request: HttpRequest, year: int) -> HttpResponse:
             messages.error(request, "Choose your affiliate.")
         else:
             try:
-                d = services.delegation_register(
+                d = delegates_services.delegation_register(
                     actor=_actor(request),
                     conference=conf,
                     affiliate=aff,
@@ -743,16 +751,16 @@ def priorities(request: HttpRequest, year: int) -> HttpResponse:
     conf = _conference(year)
     dates = conf.dates
     p = queries.conference_parameters(conf)
-    clps, affs = services.priorities_units(_actor(request), conf)
+    clps, affs = queries.priority_voter_units(_actor(request), conf)
     topics = list(Topic.objects.filter(conference=conf).order_by("position", "name"))
     if request.method == "POST":
         action = request.POST.get("action")
         try:
             if action == "open":
-                services.priorities_open(actor=_actor(request), conference=conf)
+                priorities_services.priorities_open(actor=_actor(request), conference=conf)
                 messages.success(request, "The priorities ballot is open.")
             elif action == "close":
-                services.priorities_close(actor=_actor(request), conference=conf)
+                priorities_services.priorities_close(actor=_actor(request), conference=conf)
                 messages.success(
                     request, "The priorities ballot is counted and the debated topics published."
                 )
@@ -764,7 +772,7 @@ def priorities(request: HttpRequest, year: int) -> HttpResponse:
                 aff = next((a for a in affs if kind == "affiliate" and str(a.pk) == pk), None)
                 if clp is None and aff is None:
                     raise DomainError("choose the delegation you vote for")
-                services.priorities_cast(
+                priorities_services.priorities_cast(
                     actor=_actor(request), conference=conf, topics=chosen, clp=clp, affiliate=aff
                 )
                 messages.success(request, f"Priorities recorded for {clp or aff}.")
@@ -815,7 +823,9 @@ def composite_new(request: HttpRequest, year: int, topic_id: int) -> HttpRespons
     form = forms.CompositeForm(request.POST or None, initial={"title": topic.name})
     if request.method == "POST" and form.is_valid():
         try:
-            c = services.composite_create(actor=_actor(request), topic=topic, **form.cleaned_data)
+            c = compositing_services.composite_create(
+                actor=_actor(request), topic=topic, **form.cleaned_data
+            )
             return redirect("conference:composite", year=year, number=c.number)
         except DomainError as exc:
             form.add_error(None, str(exc))
@@ -864,7 +874,9 @@ def composite(request: HttpRequest, year: int, number: int) -> HttpResponse:
         form = forms.CompositeForm(request.POST or None, initial={"title": c.title, "text": c.text})
         if request.method == "POST" and request.POST.get("action") == "edit" and form.is_valid():
             try:
-                services.composite_update(actor=_actor(request), composite=c, **form.cleaned_data)
+                compositing_services.composite_update(
+                    actor=_actor(request), composite=c, **form.cleaned_data
+                )
                 messages.success(
                     request, "Composite redrafted; the movers must agree the new wording."
                 )
@@ -878,7 +890,7 @@ def composite(request: HttpRequest, year: int, number: int) -> HttpResponse:
         try:
             if sub is None:
                 raise DomainError("choose the motion you agree for")
-            services.composite_sign(actor=_actor(request), composite=c, submission=sub)
+            compositing_services.composite_sign(actor=_actor(request), composite=c, submission=sub)
             messages.success(request, f"{sub.organisation_name} agrees the composite.")
         except DomainError as exc:
             messages.error(request, str(exc))
@@ -934,7 +946,7 @@ def floor(request: HttpRequest, year: int) -> HttpResponse:
             if "session-title" in request.POST:
                 session_form = forms.SessionForm(request.POST, prefix="session")
                 if session_form.is_valid():
-                    services.session_create(
+                    floor_services.session_create(
                         actor=_actor(request), conference=conf, **session_form.cleaned_data
                     )
                     return redirect("conference:floor", year=year)
@@ -945,7 +957,7 @@ def floor(request: HttpRequest, year: int) -> HttpResponse:
                 if item_form.is_valid():
                     d = item_form.cleaned_data
                     kind, _, pk = d["business"].partition(":")
-                    services.item_create(
+                    floor_services.item_create(
                         actor=_actor(request),
                         session=d["session"],
                         method=d["method"],
@@ -982,7 +994,9 @@ def rule_book_publish(request: HttpRequest, year: int) -> HttpResponse:
         messages.error(request, "Give the date the new rule book takes effect.")
         return redirect("conference:floor", year=year)
     try:
-        v = services.rule_book_publish(actor=_actor(request), conference=conf, effective_from=day)
+        v = rulebook_services.rule_book_publish(
+            actor=_actor(request), conference=conf, effective_from=day
+        )
     except DomainError as exc:
         messages.error(request, str(exc))
         return redirect("conference:floor", year=year)
@@ -1002,10 +1016,10 @@ def item_action(request: HttpRequest, year: int, pk: int) -> HttpResponse:
     action = request.POST.get("action")
     try:
         if action == "open":
-            n = services.card_vote_open(actor=_actor(request), item=item)
+            n = floor_services.card_vote_open(actor=_actor(request), item=item)
             messages.success(request, f"Card vote open: {n:,} cards issued.")
         elif action == "close":
-            item = services.item_close(
+            item = floor_services.item_close(
                 actor=_actor(request),
                 item=item,
                 outcome=request.POST.get("outcome", ""),
@@ -1075,7 +1089,7 @@ def item(request: HttpRequest, year: int, pk: int) -> HttpResponse:
         if not request.user.is_authenticated:
             raise Http404("sign in to vote")
         try:
-            services.card_cast(
+            floor_services.card_cast(
                 actor=_actor(request),
                 card_id=int(request.POST.get("card", "0") or 0),
                 choice=request.POST.get("choice", ""),
@@ -1099,8 +1113,8 @@ def item(request: HttpRequest, year: int, pk: int) -> HttpResponse:
                 if it.amended_text
                 else None
             ),
-            carried=services.carried_amendments(it),
-            undecided=services.undecided_amendments(it),
+            carried=queries.carried_amendments(it),
+            undecided=queries.undecided_amendments(it),
             **{"board": _board_ctx(it, conf)},
         ),
     )
