@@ -16,14 +16,20 @@ from typing import Any
 
 from django.db.models import Q, QuerySet
 
+from rankandfile.ballots.models import Ballot
 from rankandfile.conference.models import (
+    AffiliateDelegation,
     AgendaItem,
     Amendment,
     Card,
     Composite,
     Conference,
     Delegate,
+    ProgrammeEntry,
+    ProgrammeVersion,
+    RuleBookVersion,
     Submission,
+    Topic,
 )
 from rankandfile.core.errors import NotFound
 from rankandfile.membership import permissions as membership_permissions
@@ -170,3 +176,150 @@ def access_item(user: AnyUser, conference: Conference, pk: int) -> AgendaItem:
     if item is None:
         raise NotFound("no such agenda item")
     return item
+
+
+def access_conference(user: AnyUser, year: int, *, set_up: bool = True) -> Conference:
+    """The conference of ``year`` (public). Conferences from before the software (loaded
+    with the rule book's history) have no dates: only their public record pages show
+    them, so with ``set_up`` they are not found."""
+    conf = Conference.objects.filter(year=year).select_related("dates").first()
+    if conf is None or (set_up and not hasattr(conf, "dates")):
+        raise NotFound("no such conference")
+    return conf
+
+
+def access_organisation(user: AnyUser, choice: str) -> dict[str, CLP | Affiliate]:
+    """The ``clp=`` or ``affiliate=`` keyword for ``"clp:<id>"`` / ``"affiliate:<id>"``:
+    only an organisation the user is an officer of."""
+    kind, _, pk = choice.partition(":")
+    if kind == "clp" and pk.isdigit():
+        clp = submitting_clps(user).filter(pk=int(pk)).first()
+        if clp is not None:
+            return {"clp": clp}
+    if kind == "affiliate" and pk.isdigit():
+        aff = submitting_affiliates(user).filter(pk=int(pk)).first()
+        if aff is not None:
+            return {"affiliate": aff}
+    raise NotFound("no such organisation of yours")
+
+
+def visible_delegates(user: AnyUser, conference: Conference) -> QuerySet[Delegate]:
+    """Every delegate for the CAC; a CLP officer's own CLP's delegates."""
+    qs = Delegate.objects.filter(conference=conference)
+    if can_manage_conference(user):
+        return qs
+    return qs.filter(clp_id__in=membership_permissions.officer_clp_ids(user))
+
+
+def access_delegate(user: AnyUser, conference: Conference, pk: int) -> Delegate:
+    d = (
+        visible_delegates(user, conference)
+        .select_related("clp", "member", "conference")
+        .filter(pk=pk)
+        .first()
+    )
+    if d is None:
+        raise NotFound("no such delegate")
+    return d
+
+
+def visible_delegations(user: AnyUser, conference: Conference) -> QuerySet[AffiliateDelegation]:
+    """Every delegation for the CAC; an affiliate officer's own affiliate's."""
+    qs = AffiliateDelegation.objects.filter(conference=conference)
+    if can_manage_conference(user):
+        return qs
+    return qs.filter(affiliate_id__in=membership_permissions.officer_affiliate_ids(user))
+
+
+def access_delegation(user: AnyUser, conference: Conference, pk: int) -> AffiliateDelegation:
+    d = (
+        visible_delegations(user, conference)
+        .select_related("affiliate", "leader")
+        .filter(pk=pk)
+        .first()
+    )
+    if d is None:
+        raise NotFound("no such delegation")
+    return d
+
+
+def access_topic(user: AnyUser, conference: Conference, pk: int) -> Topic:
+    """Topics are public: any topic of this conference."""
+    topic = Topic.objects.filter(conference=conference, pk=pk).first()
+    if topic is None:
+        raise NotFound("no such topic")
+    return topic
+
+
+def access_floor_business(
+    user: AnyUser, conference: Conference, key: str
+) -> Submission | Composite | Amendment:
+    """What the CAC may put on the floor, from ``"s:<id>"`` (a submission debated this
+    year), ``"c:<id>"`` (a composite) or ``"a:<id>"`` (an amendment) of this conference."""
+    kind, _, pk = key.partition(":")
+    if can_manage_conference(user) and pk.isdigit():
+        if kind == "s":
+            sub = Submission.objects.filter(debate_year=conference.year, pk=int(pk)).first()
+            if sub is not None:
+                return sub
+        elif kind == "c":
+            comp = Composite.objects.filter(conference=conference, pk=int(pk)).first()
+            if comp is not None:
+                return comp
+        elif kind == "a":
+            am = Amendment.objects.filter(conference=conference, pk=int(pk)).first()
+            if am is not None:
+                return am
+    raise NotFound("no such business")
+
+
+def access_delegates_ballot(user: AnyUser, pk: int) -> Ballot:
+    """A declared ballot of a CLP the user is an officer of (delegates elected by ballot)."""
+    ballot = (
+        Ballot.objects.filter(
+            pk=pk,
+            clp_id__in=membership_permissions.officer_clp_ids(user),
+            state=Ballot.State.DECLARED,
+        )
+        .select_related("clp")
+        .first()
+    )
+    if ballot is None:
+        raise NotFound("Choose a ballot of your CLP.")
+    return ballot
+
+
+def access_programme_version(user: AnyUser, number: int) -> ProgrammeVersion:
+    """The programme is public: any version."""
+    v = ProgrammeVersion.objects.filter(number=number).first()
+    if v is None:
+        raise NotFound("no such programme version")
+    return v
+
+
+def access_programme_entry(user: AnyUser, pk: int) -> ProgrammeEntry:
+    """The programme is public: any entry, with its provenance."""
+    e = (
+        ProgrammeEntry.objects.select_related(
+            "conference",
+            "added_in",
+            "removed_in",
+            "supersedes",
+            "agenda_item__composite",
+            "agenda_item__submission__clp",
+            "agenda_item__submission__affiliate",
+        )
+        .filter(pk=pk)
+        .first()
+    )
+    if e is None:
+        raise NotFound("no such programme entry")
+    return e
+
+
+def access_rule_book_version(user: AnyUser, number: int) -> RuleBookVersion:
+    """The rule book is public: any version."""
+    v = RuleBookVersion.objects.filter(number=number).first()
+    if v is None:
+        raise NotFound("no such rule-book version")
+    return v

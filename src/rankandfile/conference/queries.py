@@ -10,6 +10,7 @@ from typing import Any
 
 from django.db.models import Count, Exists, OuterRef, Prefetch, Q, QuerySet
 
+from rankandfile.ballots.models import Ballot
 from rankandfile.conference import procedure
 from rankandfile.conference.models import (
     AffiliateDelegation,
@@ -21,6 +22,7 @@ from rankandfile.conference.models import (
     Conference,
     Delegate,
     FloorSession,
+    PriorityChoice,
     ProgrammeEntry,
     ProgrammeVersion,
     RuleBookVersion,
@@ -565,4 +567,112 @@ def priority_voter_units(actor: User, conference: Conference) -> tuple[list[CLP]
     return (
         list(CLP.objects.filter(pk__in=clps).order_by("name")),
         list(Affiliate.objects.filter(pk__in=affs).order_by("name")),
+    )
+
+
+# --- Reads for the pages (the views read nothing else) -------------------------------------
+def conferences_set_up() -> QuerySet[Conference]:
+    """Conferences run with the software (with dates), newest first."""
+    return Conference.objects.filter(dates__isnull=False).order_by("-year")
+
+
+def composites_of(conference: Conference) -> QuerySet[Composite]:
+    return Composite.objects.filter(conference=conference).select_related("topic")
+
+
+def topics_of(conference: Conference) -> QuerySet[Topic]:
+    return Topic.objects.filter(conference=conference).order_by("position", "name")
+
+
+def submissions_for_later(conference: Conference) -> QuerySet[Submission]:
+    """Submitted to this conference, timetabled for a later one (clause 3.II.3)."""
+    return (
+        Submission.objects.filter(conference=conference)
+        .exclude(debate_year=conference.year)
+        .select_related("clp")
+    )
+
+
+def topic_motions(topic: Topic) -> QuerySet[Submission]:
+    """The motions in order on a topic: a composite's originals."""
+    return Submission.objects.filter(
+        topic=topic, kind=Submission.Kind.MOTION, status=Submission.Status.IN_ORDER
+    ).select_related("clp", "affiliate")
+
+
+def topic_motion_texts(topic: Topic) -> dict[str, str]:
+    """Reference -> text of the topic's motions in order or composited (provenance)."""
+    return {
+        s.reference: s.text
+        for s in Submission.objects.filter(
+            topic=topic,
+            kind=Submission.Kind.MOTION,
+            status__in=[Submission.Status.IN_ORDER, Submission.Status.COMPOSITED],
+        )
+    }
+
+
+def sessions_of(conference: Conference) -> QuerySet[FloorSession]:
+    return FloorSession.objects.filter(conference=conference)
+
+
+def floor_business(conference: Conference) -> list[tuple[str, str]]:
+    """What the CAC may put on the floor: agreed composites, submissions in order debated
+    this year, and amendments in order not yet on the floor (``c:``/``s:``/``a:`` keys)."""
+    out = [
+        (f"c:{c.pk}", f"Composite {c.number}: {c.title}")
+        for c in Composite.objects.filter(conference=conference, status=Composite.Status.AGREED)
+    ]
+    out += [
+        (f"s:{s.pk}", f"{s.reference} {s.title} ({s.organisation_name})")
+        for s in Submission.objects.filter(
+            debate_year=conference.year, status=Submission.Status.IN_ORDER
+        ).select_related("clp", "affiliate")
+    ]
+    out += [
+        (f"a:{a.pk}", f"Amendment {a.reference} ({a.organisation_name}) to {a.target_label}")
+        for a in Amendment.objects.filter(conference=conference, status=Amendment.Status.IN_ORDER)
+        .exclude(items__isnull=False)
+        .select_related("clp", "affiliate", "submission", "composite")
+    ]
+    return out
+
+
+def clp_entitlements(
+    conference: Conference, clps: list[CLP], p: RuleParameters
+) -> list[tuple[CLP, procedure.Entitlement, str]]:
+    """Each CLP's delegate entitlement at the census date, with its explanation."""
+    counts = clp_membership(conference.dates.census_date, p, [c.pk for c in clps])
+    out = []
+    for c in clps:
+        members, women, young = counts.get(c.pk, (0, 0, 0))
+        e = procedure.entitlement(members=members, women=women, young=young, p=p)
+        out.append((c, e, e.explain(p)))
+    return out
+
+
+def declared_ballots(clps: list[CLP]) -> list[Ballot]:
+    """The CLPs' declared ballots (delegates elected by ballot), newest first."""
+    return list(
+        Ballot.objects.filter(clp__in=clps, state=Ballot.State.DECLARED).order_by("-declared_at")[
+            :20
+        ]
+    )
+
+
+def priorities_voted(conference: Conference) -> tuple[set[int], set[int]]:
+    """CLPs and affiliates that have cast their priorities vote."""
+    rows = PriorityChoice.objects.filter(conference=conference).values_list(
+        "clp_id", "affiliate_id"
+    )
+    return {c for c, _ in rows if c is not None}, {a for _, a in rows if a is not None}
+
+
+def member_by_number(user: Any, number: str) -> Member | None:
+    """A member the user manages, by membership number (None if unknown or out of scope)."""
+    return (
+        membership_permissions.visible_members(user)
+        .filter(membership_number=number)
+        .select_related("clp")
+        .first()
     )

@@ -1,0 +1,73 @@
+"""The conference landing page, setting up a conference, and its agenda page."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+
+from rankandfile.conference import forms, permissions, queries
+from rankandfile.conference.rulebook import parameters_in_force, rule_book_in_force
+from rankandfile.conference.services import setup as services
+from rankandfile.conference.views.common import actor, conference, ctx, require_manager
+from rankandfile.core.errors import DomainError
+
+
+def index(request: HttpRequest) -> HttpResponse:
+    conf = queries.current_conference()
+    has_dates = conf is not None and hasattr(conf, "dates")
+    return render(
+        request,
+        "conference/index.html",
+        ctx(
+            request,
+            conference=conf if has_dates else None,
+            conferences=queries.conferences_set_up(),
+            rule_book=rule_book_in_force(),
+            params=parameters_in_force(),
+            can_submit=permissions.can_submit(request.user),
+            my_open_items=(
+                queries.open_items_with_my_cards(request.user, conf)
+                if conf is not None and has_dates
+                else []
+            ),
+        ),
+    )
+
+
+@login_required
+def conference_new(request: HttpRequest) -> HttpResponse:
+    require_manager(request)
+    form = forms.ConferenceForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            conf = services.conference_create(actor=actor(request), **form.cleaned_data)
+        except DomainError as exc:
+            form.add_error(None, str(exc))
+        else:
+            messages.success(request, f"{conf.title} is set up.")
+            return redirect("conference:detail", year=conf.year)
+    return render(request, "conference/conference_form.html", ctx(request, form=form))
+
+
+def detail(request: HttpRequest, year: int) -> HttpResponse:
+    """The conference's agenda: sessions and items, topics, composites. Submissions are
+    listed on their own paged page (a conference may have hundreds)."""
+    conf = conference(request, year, set_up=False)
+    subs = permissions.visible_submissions(request.user, conf)
+    return render(
+        request,
+        "conference/detail.html",
+        ctx(
+            request,
+            conference=conf,
+            dates=getattr(conf, "dates", None),
+            sessions=queries.agenda(conf),
+            topics=queries.topics_with_counts(conf),
+            composites=queries.composites_of(conf),
+            params=queries.conference_parameters(conf),
+            can_submit=permissions.can_submit(request.user),
+            visible_count=subs.count(),
+        ),
+    )
