@@ -258,10 +258,12 @@ def test_carried_amendment_to_a_rule_change_goes_into_the_rule_book(conf: Conf) 
         clause_number="3.II.2",
         title="Longer motions",
         text="A motion shall not exceed 300 words, and its title shall not exceed 10 words.",
-        parameter_changes={"motion_max_words": 300},
         meeting_date=dt.date(2026, 5, 12),
         meeting_for=9,
         meeting_against=1,
+    )
+    rc = submissions.rule_change_parameters_set(
+        actor=conf.cac, submission=rc, changes={"motion_max_words": "300"}
     )
     rc = submissions.submission_rule(actor=conf.cac, submission=rc, in_order=True)
     submissions.agenda_publish(actor=conf.cac, conference=conf.conference)

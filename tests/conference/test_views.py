@@ -341,8 +341,10 @@ def test_rule_book_publish_page(conf: Conf) -> None:
         affiliate=p.affiliate,
         kind="rule_change",
         clause_number="3.II.2",
-        text="Motions: 300 words.",
-        parameter_changes={"motion_max_words": 300},
+        text="Motions: 300 words; titles: 10 words.",
+    )
+    rc = submissions.rule_change_parameters_set(
+        actor=conf.cac, submission=rc, changes={"motion_max_words": "300"}
     )
     rc = submissions.submission_rule(actor=conf.cac, submission=rc, in_order=True)
     session = card_item(conf.conference, conf.cac).session
@@ -362,7 +364,8 @@ def test_rule_book_publish_page(conf: Conf) -> None:
     assert r["Location"] == reverse("conference:rule_book_version", args=[v.number])
     page = Client().get(r["Location"]).text
     assert (
-        "Motions: 300 words." in page and reverse("conference:item", args=[2026, item.pk]) in page
+        "Motions: 300 words; titles: 10 words." in page
+        and reverse("conference:item", args=[2026, item.pk]) in page
     )
 
 

@@ -203,12 +203,15 @@ def _current(admin: User, streatham: CLP, rng: random.Random, today: dt.date) ->
                     "The "
                     "topics chosen by either section shall be debated."
                 ),
-                parameter_changes={"priorities_topics_per_section": 8},
                 meeting_date=meeting - dt.timedelta(days=80),
                 meeting_for=31,
                 meeting_against=4,
                 now=submitted - dt.timedelta(days=70),
                 **unit,
+            )
+            # The CAC attaches the parameter the new clause text changes (issue 16.1).
+            s = submissions.rule_change_parameters_set(
+                actor=admin, submission=s, changes={"priorities_topics_per_section": "8"}
             )
             subs.append((s, None, ""))
             continue

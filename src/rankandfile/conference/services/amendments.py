@@ -51,6 +51,15 @@ def target_problem(conference: Conference, target: Submission | Composite) -> st
     return None
 
 
+def _check_mover(actor: User, clp: CLP | None, affiliate: Affiliate | None) -> None:
+    if (clp is None) == (affiliate is None):
+        raise DomainError("choose the CLP or the affiliate moving this amendment")
+    if clp is not None and not permissions.can_submit_for_clp(actor, clp):
+        raise PermissionDenied(f"you are not an officer of {clp}")
+    if affiliate is not None and not permissions.can_submit_for_affiliate(actor, affiliate):
+        raise PermissionDenied(f"you are not an officer of {affiliate}")
+
+
 def _amendment_exists(
     target: Submission | Composite, clp: CLP | None, affiliate: Affiliate | None
 ) -> bool:
@@ -84,12 +93,7 @@ def amendment_create(
     at most ``amendment_max_words`` words (deleted plus inserted); one amendment per
     organisation per target."""
     at = clock(now)
-    if (clp is None) == (affiliate is None):
-        raise DomainError("choose the CLP or the affiliate moving this amendment")
-    if clp is not None and not permissions.can_submit_for_clp(actor, clp):
-        raise PermissionDenied(f"you are not an officer of {clp}")
-    if affiliate is not None and not permissions.can_submit_for_affiliate(actor, affiliate):
-        raise PermissionDenied(f"you are not an officer of {affiliate}")
+    _check_mover(actor, clp, affiliate)
     deadline = conference.dates.amendments_deadline
     if at > deadline:
         raise DomainError(

@@ -52,6 +52,45 @@ def _last_single_delegate_not_woman(conference: Conference, clp: CLP) -> bool:
     return not any(d.member.gender == Gender.WOMAN for d in last if d.conference.year == year)
 
 
+def _check_delegation(conference: Conference, clp: CLP, member: Member, kind: str) -> None:
+    """Clauses 3.III.1-2 for a new delegate of ``clp``: a member at the census date, not
+    already a delegate, within the entitlement (the women's delegate a woman, the youth
+    delegate young), and the gender balance still reachable. Locks the CLP's delegates."""
+    p = queries.conference_parameters(conference)
+    census = conference.dates.census_date
+    ent = queries.clp_entitlement(conference, clp.pk)
+    member_on = (
+        member.periods.filter(kind="membership", start__lte=census)
+        .filter(Q(end__isnull=True) | Q(end__gt=census))
+        .exists()
+    )
+    if not member_on:
+        raise DomainError(f"{member} was not a member on the census date ({format_date(census)})")
+    existing = list(
+        Delegate.objects.select_for_update()
+        .filter(conference=conference, clp=clp)
+        .select_related("member")
+    )
+    if any(d.member_id == member.pk for d in existing):
+        raise DomainError(f"{member} is already a delegate")
+    rows = [
+        (d.kind, d.member.gender == Gender.WOMAN, _is_young(d.member, census, p)) for d in existing
+    ]
+    rows.append((kind, member.gender == Gender.WOMAN, _is_young(member, census, p)))
+    problems = procedure.delegation_problems(ent, rows)
+    general = [r for r in rows if r[0] == Delegate.Kind.GENERAL]
+    balance = procedure.gender_balance_problem(
+        ent,
+        sum(1 for r in general if r[1]),
+        len(general),
+        single_after_man=ent.general == 1 and _last_single_delegate_not_woman(conference, clp),
+    )
+    if balance:
+        problems.append(balance)
+    if problems:
+        raise DomainError(f"{clp}: " + "; ".join(problems))
+
+
 @transaction.atomic
 def delegate_register(
     *,
@@ -78,40 +117,7 @@ def delegate_register(
         raise DomainError("unknown kind of delegate")
     if method == Delegate.Method.MEETING and meeting_date is None:
         raise DomainError("give the date of the meeting that elected the delegate")
-    p = queries.conference_parameters(conference)
-    census = dates.census_date
-    ent = queries.clp_entitlement(conference, clp.pk)
-    member_on = (
-        member.periods.filter(kind="membership", start__lte=census)
-        .filter(Q(end__isnull=True) | Q(end__gt=census))
-        .exists()
-    )
-    if not member_on:
-        raise DomainError(f"{member} was not a member on the census date ({format_date(census)})")
-    existing = list(
-        Delegate.objects.select_for_update()
-        .filter(conference=conference, clp=clp)
-        .select_related("member")
-    )
-    if any(d.member_id == member.pk for d in existing):
-        raise DomainError(f"{member} is already a delegate")
-    rows = [
-        (d.kind, d.member.gender == Gender.WOMAN, _is_young(d.member, census, p)) for d in existing
-    ]
-    new_row = (kind, member.gender == Gender.WOMAN, _is_young(member, census, p))
-    problems = procedure.delegation_problems(ent, [*rows, new_row])
-    general = [r for r in [*rows, new_row] if r[0] == Delegate.Kind.GENERAL]
-    single_after_man = ent.general == 1 and _last_single_delegate_not_woman(conference, clp)
-    balance = procedure.gender_balance_problem(
-        ent,
-        sum(1 for r in general if r[1]),
-        len(general),
-        single_after_man=single_after_man,
-    )
-    if balance:
-        problems.append(balance)
-    if problems:
-        raise DomainError(f"{clp}: " + "; ".join(problems))
+    _check_delegation(conference, clp, member, kind)
     for _ in range(5):
         try:
             with transaction.atomic():

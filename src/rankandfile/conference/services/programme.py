@@ -18,11 +18,15 @@ from rankandfile.conference.models import (
     FloorSession,
     ProgrammeEntry,
     ProgrammeVersion,
+    Submission,
 )
 from rankandfile.conference.rulebook import parameters_in_force
 from rankandfile.conference.services.common import clock
 from rankandfile.core import audit
+from rankandfile.core.errors import DomainError
 from rankandfile.core.models import User
+from rankandfile.counting.cardvote import Section, count_card_vote
+from rankandfile.counting.yesno import SIMPLE_MAJORITY
 
 
 def _programme_version_for(conference: Conference, day: dt.date) -> ProgrammeVersion:
@@ -38,40 +42,9 @@ def _programme_version_for(conference: Conference, day: dt.date) -> ProgrammeVer
     return v
 
 
-@transaction.atomic
-def programme_add(
-    *, actor: User, item: AgendaItem, now: dt.datetime | None = None
-) -> ProgrammeEntry:
-    """Put a carried motion or composite in the programme (the conference's version).
-    A motion that supersedes an entry removes that entry in the same version."""
-    conference = item.session.conference
-    at = clock(now)
-    version = _programme_version_for(conference, timezone.localdate(at))
-    src_title = (
-        item.composite.title
-        if item.composite
-        else item.submission.title
-        if item.submission
-        else item.title
-    )
-    text = item.amended_text or (
-        item.composite.text if item.composite else item.submission.text if item.submission else ""
-    )
-    topic = (
-        item.composite.topic.name
-        if item.composite
-        else item.submission.topic.name
-        if item.submission and item.submission.topic
-        else "General"
-    )
-    supersedes = item.submission.supersedes if item.submission else None
-    if item.composite is not None:
-        supersedes = next(
-            (s.supersedes for s in item.composite.originals.all() if s.supersedes_id), None
-        )
-    seq = ProgrammeEntry.objects.filter(conference=conference).count() + 1
-    result = item.result
-    figures = {
+def _section_figures(result: dict[str, Any]) -> dict[str, Any]:
+    """A card vote's published figures (the result's dict), as the programme keeps them."""
+    return {
         "method": "card vote",
         "for_share": result.get("for_share"),
         "for_percent": result.get("for_percent"),
@@ -87,12 +60,40 @@ def programme_add(
             for s in result.get("sections", [])
         ],
     }
-    amendments = queries.carried_amendments(item)
-    if amendments:
-        figures["amendments"] = [_amendment_figures(a) for a in amendments]
+
+
+def _source(item: AgendaItem) -> tuple[str, str, str, ProgrammeEntry | None]:
+    """Title, text (as amended on the floor), topic and the entry it supersedes, of the
+    motion or composite an item decided."""
+    if item.composite is not None:
+        c = item.composite
+        supersedes = next((s.supersedes for s in c.originals.all() if s.supersedes_id), None)
+        return c.title, item.amended_text or c.text, c.topic.name, supersedes
+    s = item.submission
+    if s is not None:
+        topic = s.topic.name if s.topic else "General"
+        return s.title, item.amended_text or s.text, topic, s.supersedes
+    return item.title, item.amended_text, "General", None
+
+
+def _entry_create(
+    *,
+    actor: User | None,
+    conference: Conference,
+    version: ProgrammeVersion,
+    item: AgendaItem,
+    title: str,
+    topic: str,
+    text: str,
+    figures: dict[str, Any],
+    supersedes: ProgrammeEntry | None,
+) -> ProgrammeEntry:
+    """The entry, numbered in its conference; the entry it supersedes leaves the
+    programme in the same version."""
+    seq = ProgrammeEntry.objects.filter(conference=conference).count() + 1
     entry = ProgrammeEntry.objects.create(
         reference=f"{conference.year}/{seq:02d}",
-        title=src_title[:200],
+        title=title[:200],
         topic=topic,
         text=text,
         conference=conference,
@@ -108,9 +109,35 @@ def programme_add(
         actor=actor,
         action="conference.programme_add",
         target=entry,
-        data={"version": version.number, "for_percent": figures["for_percent"]},
+        data={"version": version.number, "for_percent": figures.get("for_percent")},
     )
     return entry
+
+
+@transaction.atomic
+def programme_add(
+    *, actor: User, item: AgendaItem, now: dt.datetime | None = None
+) -> ProgrammeEntry:
+    """Put a carried motion or composite in the programme (the conference's version).
+    A motion that supersedes an entry removes that entry in the same version."""
+    conference = item.session.conference
+    version = _programme_version_for(conference, timezone.localdate(clock(now)))
+    title, text, topic, supersedes = _source(item)
+    figures = _section_figures(item.result)
+    amendments = queries.carried_amendments(item)
+    if amendments:
+        figures["amendments"] = [_amendment_figures(a) for a in amendments]
+    return _entry_create(
+        actor=actor,
+        conference=conference,
+        version=version,
+        item=item,
+        title=title,
+        topic=topic,
+        text=text,
+        figures=figures,
+        supersedes=supersedes,
+    )
 
 
 def _amendment_figures(a: Amendment) -> dict[str, Any]:
@@ -129,6 +156,16 @@ def _amendment_figures(a: Amendment) -> dict[str, Any]:
     return out
 
 
+def _historic_session(conference: Conference) -> FloorSession:
+    return FloorSession.objects.filter(
+        conference=conference
+    ).first() or FloorSession.objects.create(
+        conference=conference,
+        title="Policy debates",
+        starts_at=dt.datetime.combine(conference.starts_on, dt.time(14), tzinfo=dt.UTC),
+    )
+
+
 @transaction.atomic
 def historic_vote_record(
     *,
@@ -143,14 +180,15 @@ def historic_vote_record(
     affiliate_against: int,
     mover: str = "",
     supersedes: ProgrammeEntry | None = None,
+    kind: str = Submission.Kind.MOTION,
 ) -> AgendaItem:
     """Record a card vote taken before the software (from the CAC's published report):
     the section totals are counted exactly as a live vote would be, and a motion carried
     with at least the programme threshold enters the programme of that conference's year.
-    Used to load a party's programme history."""
-    from rankandfile.counting.cardvote import Section, count_card_vote
-    from rankandfile.counting.yesno import SIMPLE_MAJORITY
-
+    A rule change (``kind="rule_change"``) never does: the programme is policy, the rule
+    book is changed by publishing a version (clause 3.I.2). Used to load a party's history."""
+    if kind not in Submission.Kind.values:
+        raise DomainError("record a motion or a rule change")
     p = parameters_in_force(on=conference.starts_on)
     shares = p.card_vote_section_shares
     result = count_card_vote(
@@ -160,16 +198,11 @@ def historic_vote_record(
         ],
         threshold=SIMPLE_MAJORITY,
     )
-    session = FloorSession.objects.filter(
-        conference=conference
-    ).first() or FloorSession.objects.create(
-        conference=conference,
-        title="Policy debates",
-        starts_at=dt.datetime.combine(conference.starts_on, dt.time(14), tzinfo=dt.UTC),
-    )
+    session = _historic_session(conference)
     pos = (AgendaItem.objects.filter(session=session).aggregate(m=Max("position"))["m"] or 0) + 1
     fs = result.for_share
     assert fs is not None
+    what = "Rule change. " if kind == Submission.Kind.RULE_CHANGE else ""
     item = AgendaItem.objects.create(
         session=session,
         position=pos,
@@ -180,47 +213,26 @@ def historic_vote_record(
         closed_at=dt.datetime.combine(conference.ends_on, dt.time(12), tzinfo=dt.UTC),
         for_share=f"{fs.numerator}/{fs.denominator}",
         result=result.to_dict(),
-        note=f"Moved by {mover}. Recorded from the published card-vote report."
-        if mover
-        else "Recorded from the published card-vote report.",
+        note=what
+        + (f"Moved by {mover}. " if mover else "")
+        + "Recorded from the published card-vote report.",
     )
     audit.record(
         actor=actor,
         action="conference.historic_vote_record",
         target=item,
-        data={"for_share": item.for_share},
+        data={"for_share": item.for_share, "kind": kind},
     )
-    if result.carried and fs >= p.programme_threshold:
-        version = _programme_version_for(conference, conference.ends_on)
-        seq = ProgrammeEntry.objects.filter(conference=conference).count() + 1
-        entry = ProgrammeEntry.objects.create(
-            reference=f"{conference.year}/{seq:02d}",
-            title=title[:200],
+    if kind == Submission.Kind.MOTION and result.carried and fs >= p.programme_threshold:
+        _entry_create(
+            actor=actor,
+            conference=conference,
+            version=_programme_version_for(conference, conference.ends_on),
+            item=item,
+            title=title,
             topic=topic,
             text=text,
-            conference=conference,
-            added_in=version,
+            figures={**_section_figures(result.to_dict()), "for_share": item.for_share},
             supersedes=supersedes,
-            agenda_item=item,
-            figures={
-                "method": "card vote",
-                "for_share": item.for_share,
-                "for_percent": result.to_dict()["for_percent"],
-                "against_percent": result.to_dict()["against_percent"],
-                "sections": [
-                    {
-                        "name": s["name"],
-                        "for_percent": s["for_percent"],
-                        "against_percent": s["against_percent"],
-                        "for": s["for"],
-                        "against": s["against"],
-                    }
-                    for s in result.to_dict()["sections"]
-                ],
-            },
         )
-        if supersedes is not None and supersedes.removed_in_id is None:
-            supersedes.removed_in = version
-            supersedes.save(update_fields=["removed_in"])
-        audit.record(actor=actor, action="conference.programme_add", target=entry)
     return item

@@ -8,7 +8,7 @@ import datetime as dt
 from django.db import transaction
 from django.db.models import Max
 
-from rankandfile.conference import rulebook_data
+from rankandfile.conference import rulebook_data, rulechanges
 from rankandfile.conference.models import (
     AgendaItem,
     Conference,
@@ -83,24 +83,91 @@ def rule_book_load(*, actor: User | None) -> int:
     return added
 
 
-@transaction.atomic
-def rule_book_publish(
-    *, actor: User, conference: Conference, effective_from: dt.date
-) -> RuleBookVersion:
-    """Produce the next rule-book version from the rule changes carried at ``conference``:
-    each amended clause gets the new text and a link to the vote; parameters change as the
-    rule changes say. The software obeys it from ``effective_from``."""
-    require_manager(actor)
-    carried = list(
+def _carried_rule_changes(conference: Conference) -> list[AgendaItem]:
+    return list(
         AgendaItem.objects.filter(
             session__conference=conference,
             state=AgendaItem.State.CLOSED,
             outcome=AgendaItem.Outcome.CARRIED,
             submission__kind=Submission.Kind.RULE_CHANGE,
         )
-        .select_related("submission")
+        .select_related("submission__clp", "submission__affiliate")
         .order_by("position")
     )
+
+
+def _clause_texts(base: RuleBookVersion, changed: dict[str, AgendaItem]) -> dict[str, str]:
+    """Every clause's text in the new version: the carried text (as amended on the floor)
+    where a rule change was carried, the base version's text elsewhere."""
+    out = {}
+    for c in base.clauses.all():
+        found = changed.get(c.number)
+        out[c.number] = (
+            (found.amended_text or found.submission.text)
+            if found is not None and found.submission is not None
+            else c.text
+        )
+    return out
+
+
+def _check_agreement(texts: dict[str, str], new: RuleParameters, old: RuleParameters) -> None:
+    """Refuse a rule book whose clause text and parameters disagree (nothing is written)."""
+    problems = [
+        problem
+        for number, text in texts.items()
+        for problem in rulechanges.disagreements(number, text, new, old)
+    ]
+    if problems:
+        raise DomainError(
+            "the rule book cannot be published: its clause text and its parameters disagree — "
+            + "; ".join(problems)
+        )
+
+
+def _clause_copy(
+    version: RuleBookVersion, c: RuleClause, conference: Conference, found: AgendaItem | None
+) -> RuleClause:
+    """Clause ``c`` of the base version in the new ``version``: unchanged, or with the
+    carried text and a link to the vote."""
+    if found is None or found.submission is None:
+        return RuleClause(
+            version=version,
+            number=c.number,
+            chapter=c.chapter,
+            heading=c.heading,
+            text=c.text,
+            position=c.position,
+            agenda_item=c.agenda_item,
+            origin=c.origin,
+            since_year=c.since_year,
+        )
+    pct = (found.result or {}).get("for_percent")
+    return RuleClause(
+        version=version,
+        number=c.number,
+        chapter=c.chapter,
+        heading=c.heading,
+        text=found.amended_text or found.submission.text,
+        position=c.position,
+        agenda_item=found,
+        origin=f"Rule change {found.submission.reference} "
+        f"({found.submission.organisation_name}) "
+        f"carried at the {conference.year} conference" + (f", {pct} for" if pct else ""),
+        since_year=conference.year,
+    )
+
+
+@transaction.atomic
+def rule_book_publish(
+    *, actor: User, conference: Conference, effective_from: dt.date
+) -> RuleBookVersion:
+    """Produce the next rule-book version from the rule changes carried at ``conference``:
+    each amended clause gets the new text and a link to the vote; parameters change as the
+    CAC attached them to the rule changes. Refused, with every disagreement named, when a
+    clause's text does not say what the parameters make the software do
+    (``rulechanges.disagreements``). The software obeys it from ``effective_from``."""
+    require_manager(actor)
+    carried = _carried_rule_changes(conference)
     if not carried:
         raise DomainError("no rule changes were carried at this conference")
     if RuleBookVersion.objects.filter(adopted_by=conference).exists():
@@ -110,13 +177,15 @@ def rule_book_publish(
     base = rule_book_in_force(on=effective_from)
     if base is None:
         raise DomainError("there is no rule book to amend")
-    params = RuleParameters.from_json(base.parameters).to_json()
+    old = RuleParameters.from_json(base.parameters)
+    params = old.to_json()
     changed: dict[str, AgendaItem] = {}
     for rc in carried:
         assert rc.submission is not None
         changed[rc.submission.clause_number] = rc
         params.update(rc.submission.parameter_changes or {})
     new_params = RuleParameters.from_json(params)
+    _check_agreement(_clause_texts(base, changed), new_params, old)
     n = (RuleBookVersion.objects.aggregate(m=Max("number"))["m"] or 0) + 1
     version = RuleBookVersion.objects.create(
         number=n,
@@ -126,40 +195,17 @@ def rule_book_publish(
         parameters=new_params.to_json(),
         note=f"Rule changes carried at the {conference.year} conference",
     )
-    for c in base.clauses.order_by("position"):
-        found = changed.get(c.number)
-        if found is None:
-            RuleClause.objects.create(
-                version=version,
-                number=c.number,
-                chapter=c.chapter,
-                heading=c.heading,
-                text=c.text,
-                position=c.position,
-                agenda_item=c.agenda_item,
-                origin=c.origin,
-                since_year=c.since_year,
-            )
-        else:
-            assert found.submission is not None
-            pct = (found.result or {}).get("for_percent")
-            RuleClause.objects.create(
-                version=version,
-                number=c.number,
-                chapter=c.chapter,
-                heading=c.heading,
-                text=found.amended_text or found.submission.text,
-                position=c.position,
-                agenda_item=found,
-                origin=f"Rule change {found.submission.reference} "
-                f"({found.submission.organisation_name}) "
-                f"carried at the {conference.year} conference" + (f", {pct} for" if pct else ""),
-                since_year=conference.year,
-            )
+    RuleClause.objects.bulk_create(
+        _clause_copy(version, c, conference, changed.get(c.number))
+        for c in base.clauses.order_by("position")
+    )
     audit.record(
         actor=actor,
         action="conference.rule_book_publish",
         target=version,
-        data={"clauses": sorted(changed)},
+        data={
+            "clauses": sorted(changed),
+            "parameters": {k: v for k, v in new_params.to_json().items() if v != old.to_json()[k]},
+        },
     )
     return version

@@ -4,12 +4,13 @@ the published agenda."""
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Mapping
 from typing import Any
 
 from django.db import transaction
 from django.utils import timezone
 
-from rankandfile.conference import permissions, procedure
+from rankandfile.conference import permissions, procedure, rulechanges
 from rankandfile.conference.models import (
     AgendaItem,
     Conference,
@@ -73,6 +74,100 @@ def three_year_rule_problem(*, clause_number: str, year: int, p: RuleParameters)
     return None
 
 
+def _check_submitter(actor: User, kind: str, clp: CLP | None, affiliate: Affiliate | None) -> None:
+    if (clp is None) == (affiliate is None):
+        raise DomainError("choose the CLP or the affiliate submitting this")
+    if clp is not None and not permissions.can_submit_for_clp(actor, clp):
+        raise PermissionDenied(f"you are not an officer of {clp}")
+    if affiliate is not None and not permissions.can_submit_for_affiliate(actor, affiliate):
+        raise PermissionDenied(f"you are not an officer of {affiliate}")
+    if kind not in Submission.Kind.values:
+        raise DomainError("choose a motion or a rule change")
+
+
+def _check_deadline(conference: Conference, kind: str, at: dt.datetime) -> None:
+    dates = conference.dates
+    deadline = (
+        dates.motions_deadline if kind == Submission.Kind.MOTION else dates.rule_changes_deadline
+    )
+    what = "motions" if kind == Submission.Kind.MOTION else "rule changes"
+    if at > deadline:
+        raise DomainError(
+            f"the deadline for {what} to the {conference.year} conference "
+            f"passed at {time_text(deadline)}"
+        )
+
+
+def _check_wording(kind: str, title: str, text: str, p: RuleParameters) -> int:
+    """Clause 3.II.2: the title's and a motion's word limits. Returns the text's words."""
+    if not title or not text:
+        raise DomainError("a submission needs a title and a text")
+    n_title = procedure.word_count(title)
+    if n_title > p.motion_title_max_words:
+        raise DomainError(
+            f"the title has {n_title} words; the limit is "
+            f"{p.motion_title_max_words} (clause 3.II.2)"
+        )
+    n_words = procedure.word_count(text)
+    if kind == Submission.Kind.MOTION and n_words > p.motion_max_words:
+        raise DomainError(
+            f"the motion has {n_words} words; the limit is {p.motion_max_words} (clause 3.II.2)"
+        )
+    return n_words
+
+
+def _check_quota(
+    conference: Conference, clp: CLP | None, affiliate: Affiliate | None, p: RuleParameters
+) -> None:
+    """Clause 3.II.1: ``submissions_per_organisation`` items in all."""
+    used = _org_count(conference, clp, affiliate)
+    if used >= p.submissions_per_organisation:
+        org = clp or affiliate
+        raise DomainError(
+            f"{org} has already submitted {used} item{'s' if used != 1 else ''} to this "
+            f"conference; each organisation may submit {p.submissions_per_organisation} "
+            f"(a motion or a rule change, clause 3.II.1). Withdraw it first to submit another."
+        )
+
+
+def _check_meeting(meeting_date: dt.date, votes: tuple[int, int, int], at: dt.datetime) -> None:
+    """The meeting that agreed the submission: held, and more for than against."""
+    meeting_for, meeting_against, meeting_abstain = votes
+    if meeting_date > timezone.localdate(at):
+        raise DomainError("the meeting that agreed the submission cannot be in the future")
+    if min(meeting_for, meeting_against, meeting_abstain) < 0:
+        raise DomainError("vote counts cannot be negative")
+    if meeting_for <= meeting_against:
+        raise DomainError(
+            f"the meeting's vote ({meeting_for} for, {meeting_against} against) did not agree "
+            "the submission: it needs more votes for than against"
+        )
+
+
+def _check_rule_change(
+    conference: Conference,
+    clause_number: str,
+    text: str,
+    clp: CLP | None,
+    p: RuleParameters,
+    at: dt.datetime,
+) -> int:
+    """A rule change amends a clause of the rule book in force, changes its text, and
+    respects the three-year rule (clause 3.II.4). Returns the year it is debated: a CLP's
+    ``clp_rule_change_delay_years`` later (clause 3.II.3)."""
+    book = rule_book_in_force(on=timezone.localdate(at))
+    clause = book.clauses.filter(number=clause_number).first() if book else None
+    if clause is None:
+        raise DomainError(f"there is no clause {clause_number!r} in the rule book in force")
+    if clause.text.strip() == text:
+        raise DomainError(f"the new text of clause {clause_number} is the same as the current text")
+    debate_year = conference.year + (p.clp_rule_change_delay_years if clp is not None else 0)
+    problem = three_year_rule_problem(clause_number=clause_number, year=debate_year, p=p)
+    if problem:
+        raise DomainError(problem)
+    return debate_year
+
+
 @transaction.atomic
 def submission_create(
     *,
@@ -88,7 +183,6 @@ def submission_create(
     clp: CLP | None = None,
     affiliate: Affiliate | None = None,
     clause_number: str = "",
-    parameter_changes: dict[str, Any] | None = None,
     supersedes: ProgrammeEntry | None = None,
     now: dt.datetime | None = None,
 ) -> Submission:
@@ -98,84 +192,23 @@ def submission_create(
     deadline; one item per organisation (``submissions_per_organisation``); the motion's
     word and title limits; the meeting that agreed it (held, not in the future, more
     for than against); for a rule change the clause exists in the rule book in force, the
-    new text differs, the parameters are valid, and the three-year rule. A CLP rule change
-    is timetabled ``clp_rule_change_delay_years`` later (clause 3.II.3).
+    new text differs, and the three-year rule. A CLP rule change is timetabled
+    ``clp_rule_change_delay_years`` later (clause 3.II.3). A rule change states the
+    clause's new text; the parameter changes that go with it are attached by the CAC
+    (``rule_change_parameters_set``).
     """
     at = clock(now)
-    if (clp is None) == (affiliate is None):
-        raise DomainError("choose the CLP or the affiliate submitting this")
-    if clp is not None and not permissions.can_submit_for_clp(actor, clp):
-        raise PermissionDenied(f"you are not an officer of {clp}")
-    if affiliate is not None and not permissions.can_submit_for_affiliate(actor, affiliate):
-        raise PermissionDenied(f"you are not an officer of {affiliate}")
-    if kind not in Submission.Kind.values:
-        raise DomainError("choose a motion or a rule change")
-    dates = conference.dates
-    deadline = (
-        dates.motions_deadline if kind == Submission.Kind.MOTION else dates.rule_changes_deadline
-    )
-    what = "motions" if kind == Submission.Kind.MOTION else "rule changes"
-    if at > deadline:
-        raise DomainError(
-            f"the deadline for {what} to the {conference.year} conference "
-            f"passed at {time_text(deadline)}"
-        )
+    _check_submitter(actor, kind, clp, affiliate)
+    _check_deadline(conference, kind, at)
     p = parameters_in_force(on=timezone.localdate(at))
     title, text = title.strip(), text.strip()
-    if not title or not text:
-        raise DomainError("a submission needs a title and a text")
-    n_title = procedure.word_count(title)
-    if n_title > p.motion_title_max_words:
-        raise DomainError(
-            f"the title has {n_title} words; the limit is "
-            f"{p.motion_title_max_words} (clause 3.II.2)"
-        )
-    n_words = procedure.word_count(text)
-    if kind == Submission.Kind.MOTION and n_words > p.motion_max_words:
-        raise DomainError(
-            f"the motion has {n_words} words; the limit is {p.motion_max_words} (clause 3.II.2)"
-        )
-    used = _org_count(conference, clp, affiliate)
-    if used >= p.submissions_per_organisation:
-        org = clp or affiliate
-        raise DomainError(
-            f"{org} has already submitted {used} item{'s' if used != 1 else ''} to this "
-            f"conference; each organisation may submit {p.submissions_per_organisation} "
-            f"(a motion or a rule change, clause 3.II.1). Withdraw it first to submit another."
-        )
-    if meeting_date > timezone.localdate(at):
-        raise DomainError("the meeting that agreed the submission cannot be in the future")
-    if min(meeting_for, meeting_against, meeting_abstain) < 0:
-        raise DomainError("vote counts cannot be negative")
-    if meeting_for <= meeting_against:
-        raise DomainError(
-            f"the meeting's vote ({meeting_for} for, {meeting_against} against) did not agree "
-            "the submission: it needs more votes for than against"
-        )
+    n_words = _check_wording(kind, title, text, p)
+    _check_quota(conference, clp, affiliate, p)
+    _check_meeting(meeting_date, (meeting_for, meeting_against, meeting_abstain), at)
     debate_year = conference.year
-    params: dict[str, Any] = {}
     if kind == Submission.Kind.RULE_CHANGE:
         clause_number = clause_number.strip()
-        book = rule_book_in_force(on=timezone.localdate(at))
-        clause = book.clauses.filter(number=clause_number).first() if book else None
-        if clause is None:
-            raise DomainError(f"there is no clause {clause_number!r} in the rule book in force")
-        if clause.text.strip() == text:
-            raise DomainError(
-                f"the new text of clause {clause_number} is the same as the current text"
-            )
-        if parameter_changes:
-            try:
-                merged = {**p.to_json(), **parameter_changes}
-                RuleParameters.from_json(merged)
-            except (ValueError, TypeError) as exc:
-                raise DomainError(f"the parameter changes are not valid: {exc}") from exc
-            params = dict(parameter_changes)
-        if clp is not None:
-            debate_year = conference.year + p.clp_rule_change_delay_years
-        problem = three_year_rule_problem(clause_number=clause_number, year=debate_year, p=p)
-        if problem:
-            raise DomainError(problem)
+        debate_year = _check_rule_change(conference, clause_number, text, clp, p, at)
     else:
         clause_number = ""
         if supersedes is not None and supersedes.removed_in_id is not None:
@@ -191,7 +224,6 @@ def submission_create(
         title=title,
         text=text,
         clause_number=clause_number,
-        parameter_changes=params,
         debate_year=debate_year,
         supersedes=supersedes,
         meeting_date=meeting_date,
@@ -208,6 +240,63 @@ def submission_create(
         data={"kind": kind, "words": n_words, "debate_year": debate_year},
     )
     return sub
+
+
+def rule_change_base(submission: Submission) -> RuleParameters:
+    """The parameters a rule change's parameter changes apply to: those in force when the
+    conference that debates it opens."""
+    debated = Conference.objects.filter(year=submission.debate_year).first()
+    day = debated.starts_on if debated is not None else submission.conference.starts_on
+    return parameters_in_force(on=day)
+
+
+@transaction.atomic
+def rule_change_parameters_set(
+    *,
+    actor: User,
+    submission: Submission,
+    changes: Mapping[str, Any],
+) -> Submission:
+    """The CAC attaches the typed parameter changes that go with a rule change's clause
+    text (clause 3.II; docs/rules/conference.md "Rule changes change the software").
+
+    Only parameters the amended clause states, each parsed to its type and valid together
+    on top of the parameters in force (``rulechanges.changes_validate``); an empty mapping
+    removes them. Allowed until the rule change is on the floor; the changes are shown
+    with the rule change on the agenda, the ballot and the results board, and take effect
+    when the rule book is published."""
+    require_manager(actor)
+    sub = Submission.objects.select_for_update().get(pk=submission.pk)
+    if sub.kind != Submission.Kind.RULE_CHANGE:
+        raise DomainError(f"{sub.reference} is a motion; only a rule change changes parameters")
+    if sub.status not in (Submission.Status.SUBMITTED, Submission.Status.IN_ORDER):
+        raise DomainError(f"{sub.reference} is {sub.get_status_display().lower()}")
+    if sub.items.exists():
+        raise DomainError(f"{sub.reference} is already on the floor; its parameters are final")
+    try:
+        typed = rulechanges.changes_validate(sub.clause_number, changes, rule_change_base(sub))
+    except ValueError as exc:
+        raise DomainError(f"the parameter changes are not valid: {exc}") from exc
+    before = sub.parameter_changes
+    sub.parameter_changes = typed
+    sub.save(update_fields=["parameter_changes"])
+    audit.record(
+        actor=actor,
+        action="conference.rule_change_parameters_set",
+        target=sub,
+        data={"before": before, "after": typed},
+    )
+    return sub
+
+
+def rule_change_disagreements(submission: Submission, text: str | None = None) -> list[str]:
+    """Where the rule change's clause text (``text``: as amended) and its parameter
+    changes disagree (empty: they agree)."""
+    base = rule_change_base(submission)
+    after = RuleParameters.from_json({**base.to_json(), **(submission.parameter_changes or {})})
+    return rulechanges.disagreements(
+        submission.clause_number, text if text is not None else submission.text, after, base
+    )
 
 
 @transaction.atomic
