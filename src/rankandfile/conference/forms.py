@@ -6,6 +6,7 @@ from typing import Any
 
 from django import forms
 
+from rankandfile.conference import rulechanges
 from rankandfile.conference.models import AgendaItem, Delegate, FloorSession, Submission, Topic
 from rankandfile.membership.models import Affiliate
 
@@ -297,3 +298,32 @@ class VersionsForm(forms.Form):
     v = forms.IntegerField(required=False, min_value=1)
     a = forms.IntegerField(required=False, min_value=1)
     b = forms.IntegerField(required=False, min_value=1)
+
+
+class RuleChangeParametersForm(forms.Form):
+    """The CAC's typed parameter changes for a rule change: one field per parameter the
+    amended clause states, starting from the value the rule change sets (or the value in
+    force). Values are parsed and checked by the service (``rulechanges``)."""
+
+    def __init__(
+        self, *args: Any, clause_number: str, current: dict[str, Any], **kwargs: Any
+    ) -> None:
+        super().__init__(*args, **kwargs)
+        for name in rulechanges.clause_parameters(clause_number):
+            label = f"{rulechanges.LABELS.get(name, name)} ({name})"
+            initial = rulechanges.as_input(name, current[name])
+            kind = rulechanges.kind_of(name)
+            field: forms.Field
+            if kind == "bool":
+                field = forms.ChoiceField(choices=[("yes", "Yes"), ("no", "No")], label=label)
+            elif kind == "choice":
+                field = forms.ChoiceField(choices=rulechanges.choices_of(name), label=label)
+            else:
+                hint = {
+                    "int": "A whole number.",
+                    "fraction": "A fraction, e.g. 2/3.",
+                    "shares": "Each section's share, e.g. clp=1/2, affiliate=1/2.",
+                }[kind]
+                field = forms.CharField(label=label, max_length=200, help_text=hint)
+            field.initial = initial
+            self.fields[name] = field

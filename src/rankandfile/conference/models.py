@@ -324,6 +324,14 @@ class Submission(OrganisationMixin, models.Model):
     def __str__(self) -> str:
         return f"{self.reference or '—'} {self.title}"
 
+    @property
+    def parameter_change_rows(self) -> list[tuple[str, str, str]]:
+        """(parameter, meaning, new value) of the parameter changes the CAC attached to
+        this rule change: shown on the agenda, the ballot and the results board."""
+        from rankandfile.conference.rulechanges import shown
+
+        return shown(self.parameter_changes or {})
+
 
 class Composite(models.Model):
     """A composite motion merged from the in-order motions on a prioritised topic."""

@@ -11,7 +11,7 @@ from typing import Any
 from django.db.models import Count, Exists, OuterRef, Prefetch, Q, QuerySet
 
 from rankandfile.ballots.models import Ballot
-from rankandfile.conference import procedure
+from rankandfile.conference import procedure, rulechanges
 from rankandfile.conference.models import (
     AffiliateDelegation,
     AgendaItem,
@@ -676,3 +676,28 @@ def member_by_number(user: Any, number: str) -> Member | None:
         .select_related("clp")
         .first()
     )
+
+
+# --- Rule changes ------------------------------------------------------------------------
+def rule_change_base(submission: Submission) -> RuleParameters:
+    """The parameters a rule change's parameter changes apply to: those in force when the
+    conference that debates it opens."""
+    debated = Conference.objects.filter(year=submission.debate_year).first()
+    day = debated.starts_on if debated is not None else submission.conference.starts_on
+    return parameters_in_force(on=day)
+
+
+def rule_change_disagreements(submission: Submission, text: str | None = None) -> list[str]:
+    """Where the rule change's clause text (``text``: as amended) and its parameter
+    changes disagree (empty: they agree)."""
+    base = rule_change_base(submission)
+    after = RuleParameters.from_json({**base.to_json(), **(submission.parameter_changes or {})})
+    return rulechanges.disagreements(
+        submission.clause_number, text if text is not None else submission.text, after, base
+    )
+
+
+def rule_change_rows(submission: Submission) -> list[tuple[str, str, str, str]]:
+    """(parameter, meaning, value before, value after) of a rule change's parameter
+    changes, for the CAC's form and the submission page."""
+    return rulechanges.change_rows(submission.parameter_changes or {}, rule_change_base(submission))

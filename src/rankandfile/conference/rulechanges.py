@@ -194,6 +194,23 @@ def describe(name: str, value: Any) -> str:
     return str(value)
 
 
+def as_input(name: str, value: Any) -> str:
+    """A stored (JSON) value as typed in the form (``parse_value`` reads it back)."""
+    kind = kind_of(name)
+    if kind == "bool":
+        return "yes" if value else "no"
+    if kind == "shares" and isinstance(value, Mapping):
+        return ", ".join(f"{k}={v}" for k, v in value.items())
+    return str(value)
+
+
+def shown(changes: Mapping[str, Any]) -> list[tuple[str, str, str]]:
+    """(parameter, meaning, new value) of each change, as pages show them."""
+    return [
+        (name, LABELS.get(name, name), describe(name, value)) for name, value in changes.items()
+    ]
+
+
 def change_rows(
     changes: Mapping[str, Any], base: RuleParameters
 ) -> list[tuple[str, str, str, str]]:

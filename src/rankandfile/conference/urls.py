@@ -44,6 +44,11 @@ urlpatterns = [
         name="withdraw",
     ),
     path("conference/<int:year>/submissions/<int:pk>/rule/", submissions.rule, name="rule"),
+    path(
+        "conference/<int:year>/submissions/<int:pk>/parameters/",
+        submissions.rule_change_parameters,
+        name="rule_change_parameters",
+    ),
     path("conference/<int:year>/amendments/", amendments.amendments, name="amendments"),
     path("conference/<int:year>/amendments/new/", amendments.amendment_new, name="amendment_new"),
     path("conference/<int:year>/amendments/<int:pk>/", amendments.amendment, name="amendment"),

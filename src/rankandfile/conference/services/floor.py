@@ -21,7 +21,7 @@ from rankandfile.conference.models import (
     Submission,
 )
 from rankandfile.conference.rules import RuleParameters
-from rankandfile.conference.services import amendments, programme, submissions
+from rankandfile.conference.services import amendments, programme
 from rankandfile.conference.services.common import clock, require_manager
 from rankandfile.core import audit
 from rankandfile.core.errors import DomainError, PermissionDenied
@@ -66,7 +66,7 @@ def item_create(
             raise DomainError(
                 f"{submission.reference} is timetabled for the {submission.debate_year} conference"
             )
-        disagree = submissions.rule_change_disagreements(submission)
+        disagree = queries.rule_change_disagreements(submission)
         if submission.kind == Submission.Kind.RULE_CHANGE and disagree:
             raise DomainError(
                 f"{submission.reference}: its clause text and its parameter changes disagree — "

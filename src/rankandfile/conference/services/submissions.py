@@ -10,7 +10,7 @@ from typing import Any
 from django.db import transaction
 from django.utils import timezone
 
-from rankandfile.conference import permissions, procedure, rulechanges
+from rankandfile.conference import permissions, procedure, queries, rulechanges
 from rankandfile.conference.models import (
     AgendaItem,
     Conference,
@@ -242,14 +242,6 @@ def submission_create(
     return sub
 
 
-def rule_change_base(submission: Submission) -> RuleParameters:
-    """The parameters a rule change's parameter changes apply to: those in force when the
-    conference that debates it opens."""
-    debated = Conference.objects.filter(year=submission.debate_year).first()
-    day = debated.starts_on if debated is not None else submission.conference.starts_on
-    return parameters_in_force(on=day)
-
-
 @transaction.atomic
 def rule_change_parameters_set(
     *,
@@ -274,7 +266,9 @@ def rule_change_parameters_set(
     if sub.items.exists():
         raise DomainError(f"{sub.reference} is already on the floor; its parameters are final")
     try:
-        typed = rulechanges.changes_validate(sub.clause_number, changes, rule_change_base(sub))
+        typed = rulechanges.changes_validate(
+            sub.clause_number, changes, queries.rule_change_base(sub)
+        )
     except ValueError as exc:
         raise DomainError(f"the parameter changes are not valid: {exc}") from exc
     before = sub.parameter_changes
@@ -287,16 +281,6 @@ def rule_change_parameters_set(
         data={"before": before, "after": typed},
     )
     return sub
-
-
-def rule_change_disagreements(submission: Submission, text: str | None = None) -> list[str]:
-    """Where the rule change's clause text (``text``: as amended) and its parameter
-    changes disagree (empty: they agree)."""
-    base = rule_change_base(submission)
-    after = RuleParameters.from_json({**base.to_json(), **(submission.parameter_changes or {})})
-    return rulechanges.disagreements(
-        submission.clause_number, text if text is not None else submission.text, after, base
-    )
 
 
 @transaction.atomic

@@ -15,7 +15,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from rankandfile.conference import forms, permissions, procedure, queries
-from rankandfile.conference.models import Submission
+from rankandfile.conference.models import Conference, Submission
 from rankandfile.conference.rulebook import parameters_in_force, rule_book_in_force
 from rankandfile.conference.rules import RuleParameters
 from rankandfile.conference.services import setup as setup_services
@@ -136,6 +136,17 @@ def word_count(request: HttpRequest) -> HttpResponse:
 def submission(request: HttpRequest, year: int, pk: int) -> HttpResponse:
     conf = conference(request, year)
     sub = found(permissions.access_submission, request.user, conf, pk)
+    return submission_page(request, conf, sub)
+
+
+def submission_page(
+    request: HttpRequest,
+    conf: Conference,
+    sub: Submission,
+    *,
+    parameter_form: forms.RuleChangeParametersForm | None = None,
+) -> HttpResponse:
+    """A submission's page (also shown again with the CAC's parameter form's errors)."""
     diff = clause = None
     if sub.kind == Submission.Kind.RULE_CHANGE:
         book = rule_book_in_force(on=timezone.localdate(sub.submitted_at))
@@ -162,8 +173,59 @@ def submission(request: HttpRequest, year: int, pk: int) -> HttpResponse:
             items=sub.items.select_related("session"),
             amendments=queries.amendments_of(sub),
             amend_key=amend_key(request, conf, sub),
+            **_rule_change_ctx(request, sub, parameter_form),
         ),
     )
+
+
+def _rule_change_ctx(
+    request: HttpRequest, sub: Submission, form: forms.RuleChangeParametersForm | None = None
+) -> dict[str, Any]:
+    """A rule change's parameter changes (before and after), whether its clause text and
+    parameters agree, and for the CAC the form to change them (until it is on the floor)."""
+    if sub.kind != Submission.Kind.RULE_CHANGE:
+        return {}
+    out: dict[str, Any] = {
+        "parameter_rows": queries.rule_change_rows(sub),
+        "disagreements": queries.rule_change_disagreements(sub),
+        "parameter_form": None,
+    }
+    editable = sub.status in (Submission.Status.SUBMITTED, Submission.Status.IN_ORDER)
+    if permissions.can_manage_conference(request.user) and editable and not sub.items.exists():
+        base = queries.rule_change_base(sub).to_json()
+        current = {**base, **(sub.parameter_changes or {})}
+        out["parameter_form"] = form or forms.RuleChangeParametersForm(
+            clause_number=sub.clause_number, current=current
+        )
+    return out
+
+
+@login_required
+@require_POST
+def rule_change_parameters(request: HttpRequest, year: int, pk: int) -> HttpResponse:
+    """The CAC attaches the typed parameter changes that go with a rule change's text."""
+    conf = conference(request, year)
+    require_manager(request)
+    sub = found(permissions.access_submission, request.user, conf, pk)
+    base = queries.rule_change_base(sub).to_json()
+    form = forms.RuleChangeParametersForm(
+        request.POST,
+        clause_number=sub.clause_number,
+        current={**base, **(sub.parameter_changes or {})},
+    )
+    if form.is_valid():
+        try:
+            sub = services.rule_change_parameters_set(
+                actor=actor(request), submission=sub, changes=form.cleaned_data
+            )
+        except DomainError as exc:
+            form.add_error(None, str(exc))
+        else:
+            rows = queries.rule_change_rows(sub)
+            changed = "; ".join(f"{label} becomes {after}" for _, label, _, after in rows)
+            messages.success(request, f"{sub.reference}: {changed or 'no parameter changes'}.")
+            return redirect("conference:submission", year=year, pk=sub.pk)
+    return submission_page(request, conf, sub, parameter_form=form)
 
 
 @login_required
