@@ -152,16 +152,19 @@ def amendment(request: HttpRequest, year: int, amendment_id: int) -> Any:
 def amendment_create(request: HttpRequest, year: int, payload: AmendmentIn) -> Any:
     """Move an amendment for a CLP or an affiliate the caller is an officer of."""
     conf = _conference(year)
-    key = {"submission": "s", "composite": "c"}.get(payload.target_kind)
+    key = {"submission": "s", "composite": "c", "document": "d"}.get(payload.target_kind)
     if key is None:
-        raise DomainError("target_kind is 'submission' or 'composite'")
+        raise DomainError("target_kind is 'submission', 'composite' or 'document'")
     if key == "c":
         c = conf.composites.filter(number=payload.target).first()
         target = queries.amendment_target(conf, f"c:{c.pk}") if c else None
+    elif key == "d":
+        d = conf.documents.filter(number=payload.target).first()
+        target = queries.amendment_target(conf, f"d:{d.pk}") if d else None
     else:
         target = queries.amendment_target(conf, f"s:{payload.target}")
     if target is None:
-        raise NotFound("no such motion, rule change or composite at this conference")
+        raise NotFound("no such motion, rule change, composite or document at this conference")
     clp = CLP.objects.filter(pk=payload.clp_id).first() if payload.clp_id else None
     aff = (
         Affiliate.objects.filter(pk=payload.affiliate_id).first() if payload.affiliate_id else None

@@ -7,7 +7,14 @@ from typing import Any
 from django import forms
 
 from rankandfile.conference import rulechanges
-from rankandfile.conference.models import AgendaItem, Delegate, FloorSession, Submission, Topic
+from rankandfile.conference.models import (
+    AgendaItem,
+    ConferenceDocument,
+    Delegate,
+    FloorSession,
+    Submission,
+    Topic,
+)
 from rankandfile.membership.models import Affiliate
 
 
@@ -327,3 +334,36 @@ class RuleChangeParametersForm(forms.Form):
                 field = forms.CharField(label=label, max_length=200, help_text=hint)
             field.initial = initial
             self.fields[name] = field
+
+
+class ConferenceDatesForm(forms.Form):
+    """A conference's dates, changed by the CAC after set-up."""
+
+    starts_on = forms.DateField(widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"))
+    ends_on = forms.DateField(widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"))
+    motions_deadline = forms.DateTimeField(
+        widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M")
+    )
+    rule_changes_deadline = forms.DateTimeField(
+        widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M")
+    )
+    amendments_deadline = forms.DateTimeField(
+        widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M")
+    )
+    delegates_deadline = forms.DateTimeField(
+        label="Delegate registration deadline",
+        widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"),
+    )
+    census_date = forms.DateField(
+        help_text="Membership on this day decides delegate entitlements and card-vote weights.",
+        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+    )
+
+
+class DocumentForm(forms.Form):
+    kind = forms.ChoiceField(choices=ConferenceDocument.Kind.choices, widget=forms.RadioSelect)
+    title = forms.CharField(max_length=200)
+    text = forms.CharField(
+        widget=forms.Textarea(attrs={"rows": 16}),
+        help_text="The whole text CLPs and affiliates amend, as it will be put to the vote.",
+    )

@@ -24,6 +24,7 @@ from rankandfile.conference.models import (
     Card,
     Composite,
     Conference,
+    ConferenceDocument,
     Delegate,
     ProgrammeEntry,
     ProgrammeVersion,
@@ -128,7 +129,7 @@ def visible_amendments(user: AnyUser, conference: Conference) -> QuerySet[Amendm
 def access_amendment(user: AnyUser, conference: Conference, pk: int) -> Amendment:
     a = (
         visible_amendments(user, conference)
-        .select_related("clp", "affiliate", "submission", "composite", "conference")
+        .select_related("clp", "affiliate", "submission", "composite", "document", "conference")
         .filter(pk=pk)
         .first()
     )
@@ -170,7 +171,7 @@ def access_composite(user: AnyUser, conference: Conference, number: int) -> Comp
 def access_item(user: AnyUser, conference: Conference, pk: int) -> AgendaItem:
     item = (
         AgendaItem.objects.filter(session__conference=conference, pk=pk)
-        .select_related("session", "submission", "composite")
+        .select_related("session", "submission", "composite", "document")
         .first()
     )
     if item is None:
@@ -243,6 +244,14 @@ def access_delegation(user: AnyUser, conference: Conference, pk: int) -> Affilia
     return d
 
 
+def access_document(user: AnyUser, conference: Conference, number: int) -> ConferenceDocument:
+    """Documents the CAC designated are public: any of this conference's."""
+    doc = ConferenceDocument.objects.filter(conference=conference, number=number).first()
+    if doc is None:
+        raise NotFound("no such document")
+    return doc
+
+
 def access_topic(user: AnyUser, conference: Conference, pk: int) -> Topic:
     """Topics are public: any topic of this conference."""
     topic = Topic.objects.filter(conference=conference, pk=pk).first()
@@ -253,9 +262,10 @@ def access_topic(user: AnyUser, conference: Conference, pk: int) -> Topic:
 
 def access_floor_business(
     user: AnyUser, conference: Conference, key: str
-) -> Submission | Composite | Amendment:
+) -> Submission | Composite | Amendment | ConferenceDocument:
     """What the CAC may put on the floor, from ``"s:<id>"`` (a submission debated this
-    year), ``"c:<id>"`` (a composite) or ``"a:<id>"`` (an amendment) of this conference."""
+    year), ``"c:<id>"`` (a composite), ``"d:<id>"`` (a designated document) or
+    ``"a:<id>"`` (an amendment) of this conference."""
     kind, _, pk = key.partition(":")
     if can_manage_conference(user) and pk.isdigit():
         if kind == "s":
@@ -266,6 +276,10 @@ def access_floor_business(
             comp = Composite.objects.filter(conference=conference, pk=int(pk)).first()
             if comp is not None:
                 return comp
+        elif kind == "d":
+            doc = ConferenceDocument.objects.filter(conference=conference, pk=int(pk)).first()
+            if doc is not None:
+                return doc
         elif kind == "a":
             am = Amendment.objects.filter(conference=conference, pk=int(pk)).first()
             if am is not None:

@@ -20,6 +20,7 @@ from rankandfile.conference.models import (
     Composite,
     CompositeSignoff,
     Conference,
+    ConferenceDocument,
     Delegate,
     FloorSession,
     PriorityChoice,
@@ -283,8 +284,9 @@ def delegates_of(conference: Conference, clp_id: int | None = None) -> QuerySet[
 
 # --- Amendments ------------------------------------------------------------------------------
 def amendment_targets(conference: Conference) -> list[tuple[str, str]]:
-    """What may be amended (``("s:<id>" | "c:<id>", label)``): the motions and rule changes
-    in order on this year's agenda and the composites agreed by every mover."""
+    """What may be amended (``("s:<id>" | "c:<id>" | "d:<id>", label)``): the motions and
+    rule changes in order on this year's agenda, the composites agreed by every mover and
+    the documents the CAC designated."""
     if getattr(conference, "dates", None) is None or conference.dates.agenda_published_at is None:
         return []
     out = [
@@ -301,15 +303,20 @@ def amendment_targets(conference: Conference) -> list[tuple[str, str]]:
         .select_related("clp", "affiliate")
         .order_by("reference")
     ]
+    out += [(f"d:{d.pk}", d.label) for d in documents_of(conference)]
     return out
 
 
-def amendment_target(conference: Conference, key: str) -> Submission | Composite | None:
-    """The submission or composite a ``"s:<id>"`` / ``"c:<id>"`` key names (any status:
-    the service says why it cannot be amended)."""
+def amendment_target(
+    conference: Conference, key: str
+) -> Submission | Composite | ConferenceDocument | None:
+    """The submission, composite or document a ``"s:<id>"`` / ``"c:<id>"`` / ``"d:<id>"``
+    key names (any status: the service says why it cannot be amended)."""
     kind, _, pk = key.partition(":")
     if not pk.isdigit():
         return None
+    if kind == "d":
+        return ConferenceDocument.objects.filter(conference=conference, pk=int(pk)).first()
     if kind == "c":
         return Composite.objects.filter(conference=conference, pk=int(pk)).first()
     if kind == "s":
@@ -321,15 +328,16 @@ def amendment_target(conference: Conference, key: str) -> Submission | Composite
     return None
 
 
-def amendments_of(target: Submission | Composite) -> QuerySet[Amendment]:
-    """The amendments to a motion, rule change or composite that anyone may see (not
-    withdrawn), with their votes."""
+def amendments_of(target: Submission | Composite | ConferenceDocument) -> QuerySet[Amendment]:
+    """The amendments to a motion, rule change, composite or document that anyone may see
+    (not withdrawn), with their votes."""
     qs = Amendment.objects.exclude(status=Amendment.Status.WITHDRAWN)
-    qs = (
-        qs.filter(composite=target)
-        if isinstance(target, Composite)
-        else qs.filter(submission=target)
-    )
+    if isinstance(target, Composite):
+        qs = qs.filter(composite=target)
+    elif isinstance(target, ConferenceDocument):
+        qs = qs.filter(document=target)
+    else:
+        qs = qs.filter(submission=target)
     return qs.select_related("clp", "affiliate").prefetch_related("items").order_by("reference")
 
 
@@ -345,8 +353,12 @@ def amendment_json(a: Amendment) -> dict[str, Any]:
         "reference": a.reference,
         "conference": a.conference.year,
         "target": {
-            "kind": "composite" if a.composite_id else "submission",
-            "id": a.composite_id or a.submission_id,
+            "kind": "composite"
+            if a.composite_id
+            else "document"
+            if a.document_id
+            else "submission",
+            "id": a.composite_id or a.document_id or a.submission_id,
             "label": a.target_label,
         },
         "organisation": a.organisation_name,
@@ -514,11 +526,13 @@ def rule_book_json(version: RuleBookVersion) -> dict[str, Any]:
 def undecided_amendments(item: AgendaItem) -> list[Amendment]:
     """In-order amendments to the item's motion, composite or rule change whose own vote
     has not been decided (they must be voted before the item)."""
-    if item.submission_id is None and item.composite_id is None:
+    if item.submission_id is None and item.composite_id is None and item.document_id is None:
         return []
     qs = Amendment.objects.filter(status=Amendment.Status.IN_ORDER)
     if item.composite_id is not None:
         qs = qs.filter(composite_id=item.composite_id)
+    elif item.document_id is not None:
+        qs = qs.filter(document_id=item.document_id)
     elif item.submission_id is not None:
         qs = qs.filter(submission_id=item.submission_id)
     decided = AgendaItem.objects.filter(amendment=OuterRef("pk"), state=AgendaItem.State.CLOSED)
@@ -527,7 +541,7 @@ def undecided_amendments(item: AgendaItem) -> list[Amendment]:
 
 def carried_amendments(item: AgendaItem) -> list[Amendment]:
     """The amendments carried (and applied) to the item's text, in the order voted."""
-    if item.submission_id is None and item.composite_id is None:
+    if item.submission_id is None and item.composite_id is None and item.document_id is None:
         return []
     qs = Amendment.objects.filter(
         items__state=AgendaItem.State.CLOSED,
@@ -536,6 +550,8 @@ def carried_amendments(item: AgendaItem) -> list[Amendment]:
     )
     if item.composite_id is not None:
         qs = qs.filter(composite_id=item.composite_id)
+    elif item.document_id is not None:
+        qs = qs.filter(document_id=item.document_id)
     elif item.submission_id is not None:
         qs = qs.filter(submission_id=item.submission_id)
     return list(qs.select_related("clp", "affiliate").order_by("items__closed_at", "reference"))
@@ -616,10 +632,16 @@ def sessions_of(conference: Conference) -> QuerySet[FloorSession]:
     return FloorSession.objects.filter(conference=conference)
 
 
+def documents_of(conference: Conference) -> QuerySet[ConferenceDocument]:
+    return ConferenceDocument.objects.filter(conference=conference).order_by("number")
+
+
 def floor_business(conference: Conference) -> list[tuple[str, str]]:
     """What the CAC may put on the floor: agreed composites, submissions in order debated
-    this year, and amendments in order not yet on the floor (``c:``/``s:``/``a:`` keys)."""
-    out = [
+    this year, designated documents, and amendments in order not yet on the floor
+    (``c:``/``s:``/``d:``/``a:`` keys)."""
+    out = [(f"d:{d.pk}", d.label) for d in documents_of(conference)]
+    out += [
         (f"c:{c.pk}", f"Composite {c.number}: {c.title}")
         for c in Composite.objects.filter(conference=conference, status=Composite.Status.AGREED)
     ]
@@ -633,7 +655,7 @@ def floor_business(conference: Conference) -> list[tuple[str, str]]:
         (f"a:{a.pk}", f"Amendment {a.reference} ({a.organisation_name}) to {a.target_label}")
         for a in Amendment.objects.filter(conference=conference, status=Amendment.Status.IN_ORDER)
         .exclude(items__isnull=False)
-        .select_related("clp", "affiliate", "submission", "composite")
+        .select_related("clp", "affiliate", "submission", "composite", "document")
     ]
     return out
 

@@ -63,6 +63,9 @@ urlpatterns = [
         name="amendment_withdraw",
     ),
     path("conference/<int:year>/arrangements/", submissions.arrangements, name="arrangements"),
+    path("conference/<int:year>/dates/", setup.dates, name="dates"),
+    path("conference/<int:year>/documents/new/", amendments.document_new, name="document_new"),
+    path("conference/<int:year>/documents/<int:number>/", amendments.document, name="document"),
     path("conference/<int:year>/arrangements/topics/", submissions.topic_new, name="topic_new"),
     path(
         "conference/<int:year>/arrangements/publish/",

@@ -14,6 +14,7 @@ from rankandfile.conference.models import (
     Amendment,
     Composite,
     Conference,
+    ConferenceDocument,
     Submission,
 )
 from rankandfile.conference.rulebook import parameters_in_force
@@ -23,18 +24,33 @@ from rankandfile.core.errors import DomainError, PermissionDenied
 from rankandfile.core.models import User
 from rankandfile.membership.models import CLP, Affiliate
 
+#: What an amendment amends: a motion or rule change, a composite, or a CAC document.
+Target = Submission | Composite | ConferenceDocument
 
-def _target_text(target: Submission | Composite) -> str:
+
+def _target_text(target: Target) -> str:
     return target.text
 
 
-def target_problem(conference: Conference, target: Submission | Composite) -> str | None:
+def _label(target: Target) -> str:
+    if isinstance(target, Composite):
+        return f"composite {target.number}"
+    if isinstance(target, ConferenceDocument):
+        return target.label
+    return target.reference
+
+
+def target_problem(conference: Conference, target: Target) -> str | None:
     """Why ``target`` cannot be amended (None: it can): it must be on the conference's
-    published agenda — a motion or rule change in order and debated this year, or a
-    composite agreed by every mover."""
+    published agenda — a motion or rule change in order and debated this year, a
+    composite agreed by every mover, or a document the CAC designated for this conference."""
     dates = conference.dates
     if dates.agenda_published_at is None:
         return "amendments are to items on the published agenda, and it is not published yet"
+    if isinstance(target, ConferenceDocument):
+        if target.conference_id != conference.pk:
+            return f"{target.label} is not on the agenda of this conference"
+        return None
     if isinstance(target, Composite):
         if target.conference_id != conference.pk:
             return f"composite {target.number} is not on the agenda of this conference"
@@ -60,15 +76,14 @@ def _check_mover(actor: User, clp: CLP | None, affiliate: Affiliate | None) -> N
         raise PermissionDenied(f"you are not an officer of {affiliate}")
 
 
-def _amendment_exists(
-    target: Submission | Composite, clp: CLP | None, affiliate: Affiliate | None
-) -> bool:
+def _amendment_exists(target: Target, clp: CLP | None, affiliate: Affiliate | None) -> bool:
     qs = Amendment.objects.exclude(status=Amendment.Status.WITHDRAWN)
-    qs = (
-        qs.filter(composite=target)
-        if isinstance(target, Composite)
-        else qs.filter(submission=target)
-    )
+    if isinstance(target, Composite):
+        qs = qs.filter(composite=target)
+    elif isinstance(target, ConferenceDocument):
+        qs = qs.filter(document=target)
+    else:
+        qs = qs.filter(submission=target)
     return qs.filter(clp=clp).exists() if clp else qs.filter(affiliate=affiliate).exists()
 
 
@@ -77,14 +92,15 @@ def amendment_create(
     *,
     actor: User,
     conference: Conference,
-    target: Submission | Composite,
+    target: Target,
     text: str,
     note: str = "",
     clp: CLP | None = None,
     affiliate: Affiliate | None = None,
     now: dt.datetime | None = None,
 ) -> Amendment:
-    """A CLP or affiliate amends a motion, composite or rule change on the published agenda.
+    """A CLP or affiliate amends a motion, composite, rule change or CAC-designated
+    document (an NEC statement, a policy document) on the published agenda.
 
     ``text`` is the target's whole text as the amendment would leave it (words deleted and
     inserted); it is stored with the text it was written against. Checks, each with its own
@@ -123,10 +139,9 @@ def amendment_create(
             f"{p.amendment_max_words}"
         )
     if _amendment_exists(target, clp, affiliate):
-        label = f"composite {target.number}" if isinstance(target, Composite) else target.reference
         raise DomainError(
-            f"{org} has already submitted an amendment to {label}; each organisation may move "
-            "one amendment to each item. Withdraw it first to submit another."
+            f"{org} has already submitted an amendment to {_label(target)}; each organisation "
+            "may move one amendment to each item. Withdraw it first to submit another."
         )
     seq = Amendment.objects.filter(conference=conference).count() + 1
     amendment = Amendment.objects.create(
@@ -134,6 +149,7 @@ def amendment_create(
         reference=f"{conference.year}/A{seq:03d}",
         submission=target if isinstance(target, Submission) else None,
         composite=target if isinstance(target, Composite) else None,
+        document=target if isinstance(target, ConferenceDocument) else None,
         clp=clp,
         affiliate=affiliate,
         base_text=base,
@@ -203,6 +219,8 @@ def target_agenda_item(amendment: Amendment) -> AgendaItem | None:
     qs = AgendaItem.objects.filter(session__conference_id=amendment.conference_id)
     if amendment.composite_id is not None:
         qs = qs.filter(composite_id=amendment.composite_id)
+    elif amendment.document_id is not None:
+        qs = qs.filter(document_id=amendment.document_id)
     elif amendment.submission_id is not None:
         qs = qs.filter(submission_id=amendment.submission_id)
     return qs.order_by("pk").first()
@@ -244,3 +262,43 @@ def apply_carried_amendment(actor: User, item: AgendaItem) -> None:
         target=amendment,
         data={"item": target_item.pk},
     )
+
+
+@transaction.atomic
+def document_designate(
+    *,
+    actor: User,
+    conference: Conference,
+    kind: str,
+    title: str,
+    text: str,
+    now: dt.datetime | None = None,
+) -> ConferenceDocument:
+    """The CAC puts an NEC statement or a policy document before conference for amendment
+    and a vote (issue 16.5). Before the amendments deadline (CLPs and affiliates need the
+    time to amend it); a title and a text."""
+    require_manager(actor)
+    at = clock(now)
+    if kind not in ConferenceDocument.Kind.values:
+        raise DomainError("choose an NEC statement or a policy document")
+    title, text = title.strip(), text.strip()
+    if not title or not text:
+        raise DomainError("a document needs a title and a text")
+    deadline = conference.dates.amendments_deadline
+    if at > deadline:
+        raise DomainError(
+            f"the deadline for amendments passed at {time_text(deadline)}: a document "
+            "designated now could not be amended"
+        )
+    n = ConferenceDocument.objects.filter(conference=conference).count() + 1
+    doc = ConferenceDocument.objects.create(
+        conference=conference,
+        number=n,
+        kind=kind,
+        title=title,
+        text=text,
+        designated_by=actor,
+        designated_at=at,
+    )
+    audit.record(actor=actor, action="conference.document_designate", target=doc)
+    return doc

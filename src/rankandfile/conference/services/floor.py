@@ -16,6 +16,7 @@ from rankandfile.conference.models import (
     Card,
     Composite,
     Conference,
+    ConferenceDocument,
     Delegate,
     FloorSession,
     Submission,
@@ -38,6 +39,28 @@ def session_create(
     return s
 
 
+def _check_submission_for_floor(submission: Submission, session: FloorSession) -> None:
+    """In order, debated at this conference, and for a rule change its clause text and
+    parameter changes agreeing (issue 16.1)."""
+    if submission.status != Submission.Status.IN_ORDER:
+        raise DomainError(
+            f"{submission.reference} is {submission.get_status_display().lower()}; "
+            "only a submission in order goes on the floor"
+        )
+    if submission.debate_year != session.conference.year:
+        raise DomainError(
+            f"{submission.reference} is timetabled for the {submission.debate_year} conference"
+        )
+    if submission.kind == Submission.Kind.RULE_CHANGE:
+        disagree = queries.rule_change_disagreements(submission)
+        if disagree:
+            raise DomainError(
+                f"{submission.reference}: its clause text and its parameter changes disagree — "
+                + "; ".join(disagree)
+                + ". Attach the parameter changes the new text states first."
+            )
+
+
 @transaction.atomic
 def item_create(
     *,
@@ -47,38 +70,28 @@ def item_create(
     submission: Submission | None = None,
     composite: Composite | None = None,
     amendment: Amendment | None = None,
+    document: ConferenceDocument | None = None,
     method: str = AgendaItem.Method.CARD,
 ) -> AgendaItem:
-    """Put business on the floor. An amendment goes immediately before the item it
-    amends (which must already be on the floor and not yet voted on)."""
+    """Put business on the floor: a motion or rule change in order, an agreed composite or
+    a designated document. An amendment goes immediately before the item it amends (which
+    must already be on the floor and not yet voted on)."""
     require_manager(actor)
-    if submission is not None and composite is not None:
-        raise DomainError("an item is either a motion or a composite, not both")
+    if sum(x is not None for x in (submission, composite, document)) > 1:
+        raise DomainError("an item is one motion, composite or document, not several")
     if amendment is not None:
         return _amendment_item_create(actor, session, amendment, method)
     if submission is not None:
-        if submission.status != Submission.Status.IN_ORDER:
-            raise DomainError(
-                f"{submission.reference} is {submission.get_status_display().lower()}; "
-                "only a submission in order goes on the floor"
-            )
-        if submission.debate_year != session.conference.year:
-            raise DomainError(
-                f"{submission.reference} is timetabled for the {submission.debate_year} conference"
-            )
-        disagree = queries.rule_change_disagreements(submission)
-        if submission.kind == Submission.Kind.RULE_CHANGE and disagree:
-            raise DomainError(
-                f"{submission.reference}: its clause text and its parameter changes disagree — "
-                + "; ".join(disagree)
-                + ". Attach the parameter changes the new text states first."
-            )
+        _check_submission_for_floor(submission, session)
     if composite is not None and composite.status != Composite.Status.AGREED:
         raise DomainError("the composite must be agreed by every mover first")
+    if document is not None and document.conference_id != session.conference_id:
+        raise DomainError(f"{document.label} is before another conference")
     title = (
         title.strip()
         or (composite and f"Composite {composite.number}: {composite.title}")
         or (submission and f"{submission.reference} {submission.title}")
+        or (document and document.label)
         or ""
     )
     if not title:
@@ -90,6 +103,7 @@ def item_create(
         title=title[:200],
         submission=submission,
         composite=composite,
+        document=document,
         method=method,
     )
     audit.record(actor=actor, action="conference.item_create", target=item)
@@ -250,7 +264,7 @@ def item_close(
     require_manager(actor)
     item = (
         AgendaItem.objects.select_for_update(of=("self",))
-        .select_related("session__conference__dates", "submission", "composite")
+        .select_related("session__conference__dates", "submission", "composite", "document")
         .get(pk=item.pk)
     )
     if item.state == AgendaItem.State.CLOSED:
@@ -302,7 +316,7 @@ def item_close(
         item.outcome == AgendaItem.Outcome.CARRIED
         and item.method == AgendaItem.Method.CARD
         and not is_rule_change
-        and (item.submission is not None or item.composite is not None)
+        and (item.submission is not None or item.composite is not None or item.document_id)
         and _programme_threshold_met(Fraction(item.for_share), p)
     ):
         programme.programme_add(actor=actor, item=item, now=at)

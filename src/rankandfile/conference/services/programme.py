@@ -69,6 +69,9 @@ def _source(item: AgendaItem) -> tuple[str, str, str, ProgrammeEntry | None]:
         c = item.composite
         supersedes = next((s.supersedes for s in c.originals.all() if s.supersedes_id), None)
         return c.title, item.amended_text or c.text, c.topic.name, supersedes
+    if item.document is not None:
+        d = item.document
+        return d.title, item.amended_text or d.text, d.get_kind_display(), None
     s = item.submission
     if s is not None:
         topic = s.topic.name if s.topic else "General"
@@ -118,8 +121,9 @@ def _entry_create(
 def programme_add(
     *, actor: User, item: AgendaItem, now: dt.datetime | None = None
 ) -> ProgrammeEntry:
-    """Put a carried motion or composite in the programme (the conference's version).
-    A motion that supersedes an entry removes that entry in the same version."""
+    """Put a carried motion, composite or designated document in the programme (the
+    conference's version). A motion that supersedes an entry removes that entry in the
+    same version."""
     conference = item.session.conference
     version = _programme_version_for(conference, timezone.localdate(clock(now)))
     title, text, topic, supersedes = _source(item)

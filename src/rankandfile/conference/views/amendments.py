@@ -16,6 +16,7 @@ from rankandfile.conference.rulebook import parameters_in_force
 from rankandfile.conference.services import amendments as services
 from rankandfile.conference.views.common import (
     actor,
+    amend_key,
     conference,
     ctx,
     found,
@@ -31,7 +32,7 @@ def amendments(request: HttpRequest, year: int) -> HttpResponse:
     conf = conference(request, year)
     qs = (
         permissions.visible_amendments(request.user, conf)
-        .select_related("clp", "affiliate", "submission", "composite")
+        .select_related("clp", "affiliate", "submission", "composite", "document")
         .prefetch_related("items")
         .order_by("reference")
     )
@@ -164,3 +165,43 @@ def amendment_withdraw(request: HttpRequest, year: int, pk: int) -> HttpResponse
     except DomainError as exc:
         messages.error(request, str(exc))
     return redirect("conference:amendments", year=year)
+
+
+# --- CAC-designated documents ----------------------------------------------------------------
+def document(request: HttpRequest, year: int, number: int) -> HttpResponse:
+    """A document the CAC put before conference (public): its text, amendments, votes."""
+    conf = conference(request, year)
+    doc = found(permissions.access_document, request.user, conf, number)
+    return render(
+        request,
+        "conference/document.html",
+        ctx(
+            request,
+            conference=conf,
+            doc=doc,
+            items=doc.items.select_related("session"),
+            amendments=queries.amendments_of(doc),
+            amend_key=amend_key(request, conf, doc),
+        ),
+    )
+
+
+@login_required
+def document_new(request: HttpRequest, year: int) -> HttpResponse:
+    """The CAC designates an NEC statement or a policy document for amendment."""
+    conf = conference(request, year)
+    require_manager(request)
+    form = forms.DocumentForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            doc = services.document_designate(
+                actor=actor(request), conference=conf, **form.cleaned_data
+            )
+        except DomainError as exc:
+            form.add_error(None, str(exc))
+        else:
+            messages.success(request, f"{doc.label} is before conference for amendment.")
+            return redirect("conference:document", year=year, number=doc.number)
+    return render(
+        request, "conference/document_form.html", ctx(request, conference=conf, form=form)
+    )

@@ -10,7 +10,7 @@ from django.http import Http404, HttpRequest
 from django.utils import timezone
 
 from rankandfile.conference import permissions
-from rankandfile.conference.models import Composite, Conference, Submission
+from rankandfile.conference.models import Composite, Conference, ConferenceDocument, Submission
 from rankandfile.conference.services.amendments import target_problem
 from rankandfile.core.errors import NotFound
 from rankandfile.core.models import User
@@ -63,7 +63,9 @@ def organisation(request: HttpRequest, choice: str) -> dict[str, Any]:
     return found(permissions.access_organisation, request.user, choice)
 
 
-def amend_key(request: HttpRequest, conf: Conference, target: Submission | Composite) -> str:
+def amend_key(
+    request: HttpRequest, conf: Conference, target: Submission | Composite | ConferenceDocument
+) -> str:
     """The target key for the "amend this" link: shown to officers while it can be amended."""
     if not permissions.can_submit(request.user):
         return ""
@@ -71,4 +73,11 @@ def amend_key(request: HttpRequest, conf: Conference, target: Submission | Compo
         return ""
     if target_problem(conf, target) is not None:
         return ""
-    return f"{'c' if isinstance(target, Composite) else 's'}:{target.pk}"
+    prefix = (
+        "c"
+        if isinstance(target, Composite)
+        else "d"
+        if isinstance(target, ConferenceDocument)
+        else "s"
+    )
+    return f"{prefix}:{target.pk}"

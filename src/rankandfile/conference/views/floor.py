@@ -14,7 +14,14 @@ from django.urls import reverse
 from django.views.decorators.http import require_POST
 
 from rankandfile.conference import forms, permissions, procedure, queries
-from rankandfile.conference.models import AgendaItem, Amendment, Composite, Conference, Submission
+from rankandfile.conference.models import (
+    AgendaItem,
+    Amendment,
+    Composite,
+    Conference,
+    ConferenceDocument,
+    Submission,
+)
 from rankandfile.conference.services import floor as services
 from rankandfile.conference.views.common import actor, conference, ctx, found, require_manager
 from rankandfile.core.errors import DomainError
@@ -55,6 +62,7 @@ def floor(request: HttpRequest, year: int) -> HttpResponse:
                         submission=what if isinstance(what, Submission) else None,
                         composite=what if isinstance(what, Composite) else None,
                         amendment=what if isinstance(what, Amendment) else None,
+                        document=what if isinstance(what, ConferenceDocument) else None,
                     )
                     return redirect("conference:floor", year=year)
         except DomainError as exc:
@@ -100,9 +108,9 @@ def item_action(request: HttpRequest, year: int, pk: int) -> HttpResponse:
 
 
 def _policy_item(item: AgendaItem) -> bool:
-    """Whether a carried card vote on the item can put policy in the programme (a motion or
-    a composite; not an amendment or a rule change)."""
-    if item.composite_id is not None:
+    """Whether a carried card vote on the item can put policy in the programme (a motion, a
+    composite or a designated document; not an amendment or a rule change)."""
+    if item.composite_id is not None or item.document_id is not None:
         return True
     return item.submission is not None and item.submission.kind == Submission.Kind.MOTION
 
@@ -141,7 +149,7 @@ def board_ctx(item: AgendaItem, conf: Conference) -> dict[str, Any]:
 
 
 def _original_text(it: AgendaItem) -> str:
-    target = it.composite or it.submission
+    target = it.composite or it.document or it.submission
     return target.text.strip() if target is not None else ""
 
 

@@ -6,6 +6,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.utils import timezone
 
 from rankandfile.conference import forms, permissions, queries
 from rankandfile.conference.rulebook import parameters_in_force, rule_book_in_force
@@ -66,8 +67,38 @@ def detail(request: HttpRequest, year: int) -> HttpResponse:
             sessions=queries.agenda(conf),
             topics=queries.topics_with_counts(conf),
             composites=queries.composites_of(conf),
+            documents=queries.documents_of(conf),
             params=queries.conference_parameters(conf),
             can_submit=permissions.can_submit(request.user),
             visible_count=subs.count(),
         ),
     )
+
+
+@login_required
+def dates(request: HttpRequest, year: int) -> HttpResponse:
+    """The CAC changes the conference's dates after set-up, with the set-up's checks."""
+    conf = conference(request, year)
+    require_manager(request)
+    d = conf.dates
+    current = {
+        "starts_on": conf.starts_on,
+        "ends_on": conf.ends_on,
+        "motions_deadline": timezone.localtime(d.motions_deadline),
+        "rule_changes_deadline": timezone.localtime(d.rule_changes_deadline),
+        "amendments_deadline": timezone.localtime(d.amendments_deadline),
+        "delegates_deadline": timezone.localtime(d.delegates_deadline),
+        "census_date": d.census_date,
+    }
+    form = forms.ConferenceDatesForm(request.POST or None, initial=current)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.conference_dates_change(
+                actor=actor(request), conference=conf, **form.cleaned_data
+            )
+        except DomainError as exc:
+            form.add_error(None, str(exc))
+        else:
+            messages.success(request, f"The dates of {conf.title} are changed.")
+            return redirect("conference:arrangements", year=year)
+    return render(request, "conference/dates_form.html", ctx(request, conference=conf, form=form))
