@@ -23,19 +23,23 @@ from __future__ import annotations
 
 import datetime as dt
 import random
+from dataclasses import dataclass
+from dataclasses import field as dc_field
 from typing import Any
 
 from django.db.models import Count
 from django.utils import timezone
 
 from rankandfile.conference import queries
-from rankandfile.conference.demo_texts import HISTORY, MOTIONS, OUT_OF_ORDER
+from rankandfile.conference.demo_texts import HISTORY, MOTIONS, NEC_STATEMENT, OUT_OF_ORDER
 from rankandfile.conference.models import (
     AgendaItem,
     Card,
     Composite,
     Conference,
+    ConferenceDocument,
     Delegate,
+    FloorSession,
     ProgrammeEntry,
     Submission,
     Topic,
@@ -131,7 +135,49 @@ def _member_login(member: Member) -> User:
     return user
 
 
+@dataclass
+class _Demo:
+    """The current conference being built, and who acts in it."""
+
+    admin: User
+    rng: random.Random
+    today: dt.date
+    conf: Conference
+    starts: dt.date
+    opens: dt.datetime
+    clps: list[CLP] = dc_field(default_factory=list)
+    secretaries: dict[int, User] = dc_field(default_factory=dict)
+    affiliates: list[Affiliate] = dc_field(default_factory=list)
+    aff_officers: dict[int, User] = dc_field(default_factory=dict)
+
+    @property
+    def orgs(self) -> list[tuple[str, Any]]:
+        return [("clp", c) for c in self.clps] + [("affiliate", a) for a in self.affiliates]
+
+
 def _current(admin: User, streatham: CLP, rng: random.Random, today: dt.date) -> str:
+    """This year's conference, opened yesterday: submissions and rulings, a designated
+    document, delegates, the priorities ballot, composites, and the floor with a card
+    vote open."""
+    demo = _current_conference(admin, rng, today)
+    _current_people(demo, streatham)
+    subs = _current_submissions(demo)
+    topics = _current_rulings(demo, subs)
+    _current_document(demo)
+    delegate_list = _delegates(admin, demo.conf, demo.clps, rng)
+    _current_delegations(demo)
+    _current_priorities(demo, topics)
+    composites, agreed = _current_composites(demo, topics)
+    done, open_item = _current_floor(demo, agreed)
+    debated = Topic.objects.filter(conference=demo.conf, debated=True).count()
+    return (
+        f"{demo.conf.title}: {len(subs)} submissions, {debated} debated topics, "
+        f"{len(composites)} composites, {delegate_list} delegates, {done} items decided, "
+        f"{'a card vote open' if open_item else 'no open vote'}"
+    )
+
+
+def _current_conference(admin: User, rng: random.Random, today: dt.date) -> _Demo:
     tz = dt.UTC
     starts = today - dt.timedelta(days=1)
     opens = dt.datetime.combine(starts, dt.time(9), tzinfo=tz)
@@ -148,22 +194,24 @@ def _current(admin: User, streatham: CLP, rng: random.Random, today: dt.date) ->
         delegates_deadline=opens - dt.timedelta(days=25),
         census_date=starts - dt.timedelta(days=120),
     )
-    submitted = opens - dt.timedelta(days=40)
-    meeting = timezone.localdate(submitted) - dt.timedelta(days=9)
+    return _Demo(admin=admin, rng=rng, today=today, conf=conf, starts=starts, opens=opens)
 
+
+def _current_people(demo: _Demo, streatham: CLP) -> None:
+    """The CLPs and affiliates taking part, with the officers who act for them."""
     # CLPs submitting: Streatham and the biggest others (their secretaries submit).
-    clps = [
+    demo.clps = clps = [
         streatham,
         *CLP.objects.exclude(pk=streatham.pk)
         .annotate(n=Count("members"))
         .order_by("-n", "name")[: N_CLPS - 1],
     ]
-    secretaries = {streatham.pk: User.objects.get(email=f"secretary@{DOMAIN}")}
+    demo.secretaries = secretaries = {streatham.pk: User.objects.get(email=f"secretary@{DOMAIN}")}
     for clp in clps[1:]:
         secretaries[clp.pk] = _officer(
             f"secretary.{clp.slug}@{DOMAIN}", Role.Kind.CLP_SECRETARY, clp=clp
         )
-    affiliates = [
+    demo.affiliates = affiliates = [
         a
         for a in [
             Affiliate.objects.filter(short_name="Unite").first(),
@@ -171,7 +219,7 @@ def _current(admin: User, streatham: CLP, rng: random.Random, today: dt.date) ->
         ]
         if a
     ]
-    aff_officers = {}
+    demo.aff_officers = aff_officers = {}
     for aff in affiliates:
         email = (
             f"affiliate@{DOMAIN}"
@@ -180,11 +228,16 @@ def _current(admin: User, streatham: CLP, rng: random.Random, today: dt.date) ->
         )
         aff_officers[aff.pk] = _officer(email, Role.Kind.AFFILIATE_OFFICER, affiliate=aff)
 
+
+def _current_submissions(demo: _Demo) -> list[tuple[Submission, str | None, str]]:
+    """Each organisation submits one item: motions, two out of order, a CLP rule change."""
+    admin, conf, rng = demo.admin, demo.conf, demo.rng
+    secretaries, aff_officers = demo.secretaries, demo.aff_officers
+    submitted = demo.opens - dt.timedelta(days=40)
+    meeting = timezone.localdate(submitted) - dt.timedelta(days=9)
     # Motions: spread the texts over the organisations, each submits one item.
     pool = [(topic, title, text) for topic, ms in MOTIONS.items() for title, text in ms]
-    orgs: list[tuple[str, Any]] = [("clp", c) for c in clps] + [
-        ("affiliate", a) for a in affiliates
-    ]
+    orgs = demo.orgs
     subs: list[tuple[Submission, str | None, str]] = []
     for i, (kind, org) in enumerate(orgs):
         actor = secretaries[org.pk] if kind == "clp" else aff_officers[org.pk]
@@ -245,6 +298,14 @@ def _current(admin: User, streatham: CLP, rng: random.Random, today: dt.date) ->
             **unit,
         )
         subs.append((s, topic_name, ""))
+    return subs
+
+
+def _current_rulings(
+    demo: _Demo, subs: list[tuple[Submission, str | None, str]]
+) -> dict[str, Topic]:
+    """The CAC's topics and rulings; the agenda published."""
+    admin, conf, opens = demo.admin, demo.conf, demo.opens
     topics = {name: setup.topic_create(actor=admin, conference=conf, name=name) for name in MOTIONS}
     for s, topic_or_none, reason in subs:
         if s.debate_year != conf.year:
@@ -260,23 +321,42 @@ def _current(admin: User, streatham: CLP, rng: random.Random, today: dt.date) ->
             )
     submissions.agenda_publish(actor=admin, conference=conf, now=opens - dt.timedelta(days=10))
 
-    # Delegates: Streatham (the demo member among them) and each submitting CLP.
-    delegate_list = _delegates(admin, conf, clps, rng)
-    for aff in affiliates:
+    return topics
+
+
+def _current_document(demo: _Demo) -> ConferenceDocument:
+    """The NEC puts a statement before conference for amendment (issue 16.5)."""
+    return amendments.document_designate(
+        actor=demo.admin,
+        conference=demo.conf,
+        kind=ConferenceDocument.Kind.NEC_STATEMENT,
+        title="Building the movement",
+        text=NEC_STATEMENT,
+        now=demo.opens - dt.timedelta(days=45),
+    )
+
+
+def _current_delegations(demo: _Demo) -> None:
+    admin, conf, rng = demo.admin, demo.conf, demo.rng
+    for aff in demo.affiliates:
         d = delegates.delegation_register(
             actor=admin,
             conference=conf,
             affiliate=aff,
-            leader=aff_officers[aff.pk],
+            leader=demo.aff_officers[aff.pk],
             size=rng.randint(4, 40),
         )
         delegates.delegation_check_in(actor=admin, delegation=d)
 
+
+def _current_priorities(demo: _Demo, topics: dict[str, Topic]) -> None:
+    admin, conf, rng = demo.admin, demo.conf, demo.rng
+    secretaries, aff_officers = demo.secretaries, demo.aff_officers
     # Priorities ballot.
     priorities.priorities_open(actor=admin, conference=conf)
     names = list(topics)
     weights = [9, 8, 7, 7, 6, 5, 2, 3]
-    for clp in clps:
+    for clp in demo.clps:
         picks = _weighted_sample(names, weights, 5, rng)
         try:
             priorities.priorities_cast(
@@ -287,7 +367,7 @@ def _current(admin: User, streatham: CLP, rng: random.Random, today: dt.date) ->
             )
         except DomainError:
             continue
-    for aff in affiliates:
+    for aff in demo.affiliates:
         picks = _weighted_sample(names, [6, 9, 8, 5, 9, 6, 3, 4], 4, rng)
         priorities.priorities_cast(
             actor=aff_officers[aff.pk],
@@ -297,6 +377,13 @@ def _current(admin: User, streatham: CLP, rng: random.Random, today: dt.date) ->
         )
     priorities.priorities_close(actor=admin, conference=conf)
 
+
+def _current_composites(
+    demo: _Demo, topics: dict[str, Topic]
+) -> tuple[list[Composite], list[Composite]]:
+    """Composites for the debated topics; every mover agrees all but the last."""
+    admin, conf = demo.admin, demo.conf
+    secretaries, aff_officers = demo.secretaries, demo.aff_officers
     # Composites for the debated topics with two or more motions.
     composites: list[Composite] = []
     for name, topic_obj in topics.items():
@@ -327,6 +414,15 @@ def _current(admin: User, streatham: CLP, rng: random.Random, today: dt.date) ->
             compositing.composite_sign(actor=signer, composite=c, submission=s)
     agreed = list(Composite.objects.filter(conference=conf, status=Composite.Status.AGREED))
 
+    return composites, agreed
+
+
+def _current_floor(demo: _Demo, agreed: list[Composite]) -> tuple[int, AgendaItem | None]:
+    """Two sessions: decided items (a card vote with amendments, a show of hands, a
+    remission) and a card vote open now."""
+    admin, conf, rng, today, starts = demo.admin, demo.conf, demo.rng, demo.today, demo.starts
+    secretaries, aff_officers, orgs = demo.secretaries, demo.aff_officers, demo.orgs
+    tz = dt.UTC
     # The floor.
     sun = floor.session_create(
         actor=admin,
@@ -392,6 +488,14 @@ def _current(admin: User, streatham: CLP, rng: random.Random, today: dt.date) ->
             note="Remitted to the NEC with the mover's agreement.",
         )
         done += 1
+    return done, _current_open_vote(demo, mon, agreed, singles)
+
+
+def _current_open_vote(
+    demo: _Demo, mon: FloorSession, agreed: list[Composite], singles: list[Submission]
+) -> AgendaItem | None:
+    """Monday morning: a card vote open now, most cards cast (not the demo member's)."""
+    admin, rng = demo.admin, demo.rng
     open_item = None
     target = agreed[2] if len(agreed) > 2 else None
     if target is not None:
@@ -408,12 +512,7 @@ def _current(admin: User, streatham: CLP, rng: random.Random, today: dt.date) ->
                     card_id=card.pk,
                     choice="for" if rng.random() < 0.7 else "against",
                 )
-    debated = Topic.objects.filter(conference=conf, debated=True).count()
-    return (
-        f"{conf.title}: {len(subs)} submissions, {debated} debated topics, "
-        f"{len(composites)} composites, {delegate_list} delegates, {done} items decided, "
-        f"{'a card vote open' if open_item else 'no open vote'}"
-    )
+    return open_item
 
 
 #: Demo amendments to the first composite: (how it is decided, change, CAC's reason).
