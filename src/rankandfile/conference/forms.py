@@ -367,3 +367,10 @@ class DocumentForm(forms.Form):
         widget=forms.Textarea(attrs={"rows": 16}),
         help_text="The whole text CLPs and affiliates amend, as it will be put to the vote.",
     )
+
+
+class SubmissionsFilterForm(forms.Form):
+    """``?topic=<id>`` / ``rules`` / ``none`` and ``?page=`` on the submissions list."""
+
+    topic = forms.CharField(required=False, max_length=20)
+    page = forms.CharField(required=False, max_length=10)

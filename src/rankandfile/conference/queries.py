@@ -600,6 +600,25 @@ def topics_of(conference: Conference) -> QuerySet[Topic]:
     return Topic.objects.filter(conference=conference).order_by("position", "name")
 
 
+def submissions_listed(visible: QuerySet[Submission], topic: str) -> QuerySet[Submission]:
+    """The submissions list: ``topic`` is a topic's id, ``rules`` (rule changes) or
+    ``none`` (motions without a topic); by topic, kind and reference."""
+    if topic == "rules":
+        visible = visible.filter(kind=Submission.Kind.RULE_CHANGE)
+    elif topic == "none":
+        visible = visible.filter(kind=Submission.Kind.MOTION, topic__isnull=True)
+    elif topic.isdigit():
+        visible = visible.filter(topic_id=int(topic))
+    return visible.select_related("clp", "affiliate", "topic").order_by(
+        "topic__position", "topic__name", "kind", "reference"
+    )
+
+
+def submissions_pending(visible: QuerySet[Submission]) -> QuerySet[Submission]:
+    """Submissions awaiting the CAC's ruling."""
+    return visible.filter(status=Submission.Status.SUBMITTED).select_related("clp", "affiliate")
+
+
 def submissions_for_later(conference: Conference) -> QuerySet[Submission]:
     """Submitted to this conference, timetabled for a later one (clause 3.II.3)."""
     return (

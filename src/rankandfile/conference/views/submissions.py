@@ -38,20 +38,12 @@ SUBMISSIONS_PER_PAGE = 100
 def submissions(request: HttpRequest, year: int) -> HttpResponse:
     """Submissions the user may see, by topic (``?topic=<id>``, ``?topic=rules``), paged."""
     conf = conference(request, year)
-    qs = permissions.visible_submissions(request.user, conf)
-    topic = request.GET.get("topic", "")
-    if topic == "rules":
-        qs = qs.filter(kind=Submission.Kind.RULE_CHANGE)
-    elif topic == "none":
-        qs = qs.filter(kind=Submission.Kind.MOTION, topic__isnull=True)
-    elif topic.isdigit():
-        qs = qs.filter(topic_id=int(topic))
-    page = Paginator(
-        qs.select_related("clp", "affiliate", "topic").order_by(
-            "topic__position", "topic__name", "kind", "reference"
-        ),
-        SUBMISSIONS_PER_PAGE,
-    ).get_page(request.GET.get("page"))
+    pick = forms.SubmissionsFilterForm(request.GET)
+    topic, number = (
+        (pick.cleaned_data["topic"], pick.cleaned_data["page"]) if pick.is_valid() else ("", None)
+    )
+    qs = queries.submissions_listed(permissions.visible_submissions(request.user, conf), topic)
+    page = Paginator(qs, SUBMISSIONS_PER_PAGE).get_page(number)
     return render(
         request,
         "conference/submissions.html",
@@ -254,9 +246,7 @@ def arrangements(request: HttpRequest, year: int) -> HttpResponse:
             request,
             conference=conf,
             dates=conf.dates,
-            pending=subs.filter(status=Submission.Status.SUBMITTED).select_related(
-                "clp", "affiliate"
-            ),
+            pending=queries.submissions_pending(subs),
             groups=queries.submissions_by_topic(subs.exclude(status=Submission.Status.SUBMITTED)),
             topics=queries.topics_with_counts(conf),
             topic_form=forms.TopicForm(),
