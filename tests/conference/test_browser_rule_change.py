@@ -69,7 +69,7 @@ def test_a_rule_change_changes_the_software_through_the_web(
     log_in(cac, base, "admin@example.org")
     cac.goto(f"{base}/conference/{conf.year}/submissions/{sub.pk}/")
     expect(cac.get_by_role("alert")).to_contain_text("does not say '250'")
-    cac.get_by_label(re.compile(r"the word limit of a motion \(motion_max_words\)")).fill("200")
+    cac.get_by_label(re.compile(r"The word limit of a motion \(motion_max_words\)")).fill("200")
     cac.get_by_role("button", name="Attach the parameter changes").click()
     expect(cac.get_by_text("the word limit of a motion becomes 200")).to_be_visible()
     expect(cac.get_by_text("The clause text and the parameters agree.")).to_be_visible()

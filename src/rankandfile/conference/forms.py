@@ -317,7 +317,8 @@ class RuleChangeParametersForm(forms.Form):
     ) -> None:
         super().__init__(*args, **kwargs)
         for name in rulechanges.clause_parameters(clause_number):
-            label = f"{rulechanges.LABELS.get(name, name)} ({name})"
+            meaning = rulechanges.LABELS.get(name, name)
+            label = f"{meaning[:1].upper()}{meaning[1:]} ({name})"
             initial = rulechanges.as_input(name, current[name])
             kind = rulechanges.kind_of(name)
             field: forms.Field
