@@ -12,7 +12,7 @@
 2. Sets up the 2026 conference through the services: the rule book, ``--clp-delegates``
    CLP delegates (two per CLP, each a member with a login and an API token, checked in)
    and ``--delegations`` affiliates with their affiliated membership and a leader each.
-3. Opens a card vote (``services.card_vote_open``: timed) and starts gunicorn. Every
+3. Opens a card vote (``floor.card_vote_open``: timed) and starts gunicorn. Every
    delegate and delegation leader casts their card over HTTP
    (``POST /api/v1/conference/cards/{id}``, bearer token), paced evenly over ``--duration``
    seconds on ``--connections`` keep-alive connections. Meanwhile a "hall screen" polls the
@@ -89,17 +89,17 @@ def setup_conference(args: argparse.Namespace) -> dict[str, Any]:
     from django.db import transaction
     from django.utils import timezone
 
-    from rankandfile.conference import services
     from rankandfile.conference.models import AffiliateDelegation, Delegate
+    from rankandfile.conference.services import floor, rulebook, setup
     from rankandfile.core.models import ApiToken, User
     from rankandfile.core.tokens import TOKEN_PREFIX, _digest
     from rankandfile.membership.models import Affiliate, AffiliationYear, Member, Role
 
-    services.rule_book_load(actor=None)
+    rulebook.rule_book_load(actor=None)
     cac = User.objects.create(email="cac@bench.example")
     Role.objects.create(user=cac, kind=Role.Kind.CAC, start=dt.date(2020, 1, 1))
     t = dt.datetime(2026, 6, 1, tzinfo=UTC)
-    conf = services.conference_create(
+    conf = setup.conference_create(
         actor=cac,
         year=YEAR,
         title="Annual Conference 2026",
@@ -175,15 +175,15 @@ def setup_conference(args: argparse.Namespace) -> dict[str, Any]:
         )
         for u in leaders:
             tokens.append((u.pk, token_for(u)))
-    session = services.session_create(
+    session = floor.session_create(
         actor=cac,
         conference=conf,
         title="Sunday",
         starts_at=dt.datetime(2026, 9, 27, 14, tzinfo=UTC),
     )
-    item = services.item_create(actor=cac, session=session, title="Card vote 1: rule changes")
+    item = floor.item_create(actor=cac, session=session, title="Card vote 1: rule changes")
     t0 = time.perf_counter()
-    n_cards = services.card_vote_open(actor=cac, item=item)
+    n_cards = floor.card_vote_open(actor=cac, item=item)
     open_s = time.perf_counter() - t0
     from rankandfile.conference.models import Card
 

@@ -35,15 +35,15 @@ class Conf:
 
 @pytest.fixture
 def conf(party: Party, clock: Any) -> Conf:
-    from rankandfile.conference import services
+    from rankandfile.conference.services import rulebook, setup
     from rankandfile.membership.models import Role
     from tests.membership import factories as f
 
-    services.rule_book_load(actor=None)
+    rulebook.rule_book_load(actor=None)
     cac = f.UserFactory(email="cac@example.org")
     f.RoleFactory(user=cac, kind=Role.Kind.CAC)
     f.AffiliationYearFactory(affiliate=party.affiliate, year=2026, affiliated_members=120_000)
-    conference = services.conference_create(
+    conference = setup.conference_create(
         actor=cac,
         year=2026,
         title="Annual Conference 2026",

@@ -5,8 +5,8 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from rankandfile.conference import services
 from rankandfile.conference.models import AgendaItem, Conference, Delegate, FloorSession
+from rankandfile.conference.services import delegates, floor
 from rankandfile.core.models import User
 from rankandfile.membership.models import CLP, Gender, Member, Period
 from tests.membership import factories as f
@@ -56,23 +56,23 @@ def delegate(
     )
     if login:
         f.member_user(m)
-    d = services.delegate_register(
+    d = delegates.delegate_register(
         kind=kind, actor=actor, conference=conference, member=m, meeting_date=dt.date(2026, 5, 1)
     )
     if checked_in:
-        services.delegate_check_in(actor=actor, delegate=d)
+        delegates.delegate_check_in(actor=actor, delegate=d)
     d.refresh_from_db()
     return d
 
 
 def card_item(conference: Conference, actor: User, title: str = "Emergency motion") -> AgendaItem:
-    session = FloorSession.objects.filter(conference=conference).first() or services.session_create(
+    session = FloorSession.objects.filter(conference=conference).first() or floor.session_create(
         actor=actor,
         conference=conference,
         title="Sunday afternoon",
         starts_at=dt.datetime(2026, 9, 27, 14, tzinfo=dt.UTC),
     )
-    return services.item_create(actor=actor, session=session, title=title)
+    return floor.item_create(actor=actor, session=session, title=title)
 
 
 _ = Any

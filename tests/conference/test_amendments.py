@@ -12,13 +12,14 @@ import time_machine
 from django.test import Client
 from django.urls import reverse
 
-from rankandfile.conference import procedure, services
+from rankandfile.conference import procedure
 from rankandfile.conference.models import (
     AgendaItem,
     Amendment,
     ProgrammeEntry,
     Submission,
 )
+from rankandfile.conference.services import amendments, floor, rulebook, submissions
 from rankandfile.core.errors import DomainError, PermissionDenied
 from rankandfile.core.models import AuditEntry, User
 from rankandfile.core.tokens import api_token_create
@@ -41,7 +42,7 @@ AMENDED = (
 
 def _published(conf: Conf) -> Submission:
     sub = in_order_motion(conf, text=BASE)
-    services.agenda_publish(actor=conf.cac, conference=conf.conference)
+    submissions.agenda_publish(actor=conf.cac, conference=conf.conference)
     return sub
 
 
@@ -60,7 +61,7 @@ def _amend(conf: Conf, target: Any, text: str = AMENDED, **kw: Any) -> Amendment
         "affiliate": conf.party.affiliate,
     }
     args.update(kw)
-    return services.amendment_create(**args)
+    return amendments.amendment_create(**args)
 
 
 # --- Submission and ruling ------------------------------------------------------------------
@@ -118,8 +119,8 @@ def test_only_items_on_the_published_agenda_can_be_amended(conf: Conf) -> None:
     sub = in_order_motion(conf, text=BASE)
     with pytest.raises(DomainError, match="not published yet"):
         _amend(conf, sub)
-    services.agenda_publish(actor=conf.cac, conference=conf.conference)
-    out = services.submission_create(
+    submissions.agenda_publish(actor=conf.cac, conference=conf.conference)
+    out = submissions.submission_create(
         actor=_easton_officer(conf),
         conference=conf.conference,
         kind=Submission.Kind.MOTION,
@@ -130,7 +131,7 @@ def test_only_items_on_the_published_agenda_can_be_amended(conf: Conf) -> None:
         meeting_for=9,
         meeting_against=1,
     )
-    out = services.submission_rule(
+    out = submissions.submission_rule(
         actor=conf.cac, submission=out, in_order=False, reason="Not policy."
     )
     with pytest.raises(DomainError, match="ruled out of order; only an item in order"):
@@ -146,22 +147,22 @@ def test_only_the_organisations_officers_move_and_only_the_cac_rules(conf: Conf)
     a = _amend(conf, sub)
     for actor in (conf.party.affiliate_officer, conf.party.clp_secretary, conf.party.member):
         with pytest.raises(PermissionDenied):
-            services.amendment_rule(actor=actor, amendment=a, in_order=True)
+            amendments.amendment_rule(actor=actor, amendment=a, in_order=True)
     with pytest.raises(DomainError, match="give the reason"):
-        services.amendment_rule(actor=conf.cac, amendment=a, in_order=False)
-    a = services.amendment_rule(
+        amendments.amendment_rule(actor=conf.cac, amendment=a, in_order=False)
+    a = amendments.amendment_rule(
         actor=conf.cac, amendment=a, in_order=False, reason="It contradicts the motion."
     )
     assert a.status == Amendment.Status.OUT_OF_ORDER and a.ruled_by == conf.cac
     # The national admin may rule too.
-    a = services.amendment_rule(actor=conf.party.national_admin, amendment=a, in_order=True)
+    a = amendments.amendment_rule(actor=conf.party.national_admin, amendment=a, in_order=True)
     assert a.status == Amendment.Status.IN_ORDER
 
 
 # --- The floor -----------------------------------------------------------------------------
 def _floor(conf: Conf, sub: Submission) -> AgendaItem:
     session = card_item(conf.conference, conf.cac, title="Opening").session
-    return services.item_create(actor=conf.cac, session=session, submission=sub)
+    return floor.item_create(actor=conf.cac, session=session, submission=sub)
 
 
 @pytest.mark.django_db
@@ -176,12 +177,14 @@ def test_carried_amendment_changes_the_text_and_the_programme_entry(conf: Conf) 
         affiliate=None,
         clp=conf.party.easton,
     )
-    a1, a2 = (services.amendment_rule(actor=conf.cac, amendment=a, in_order=True) for a in (a1, a2))
+    a1, a2 = (
+        amendments.amendment_rule(actor=conf.cac, amendment=a, in_order=True) for a in (a1, a2)
+    )
     target = _floor(conf, sub)
     with pytest.raises(DomainError, match="vote on the amendments 2026/A001, 2026/A002 first"):
-        services.card_vote_open(actor=conf.cac, item=target)
-    i1 = services.item_create(actor=conf.cac, session=target.session, amendment=a1)
-    i2 = services.item_create(
+        floor.card_vote_open(actor=conf.cac, item=target)
+    i1 = floor.item_create(actor=conf.cac, session=target.session, amendment=a1)
+    i2 = floor.item_create(
         actor=conf.cac, session=target.session, amendment=a2, method=AgendaItem.Method.HANDS
     )
     target.refresh_from_db()
@@ -189,13 +192,13 @@ def test_carried_amendment_changes_the_text_and_the_programme_entry(conf: Conf) 
     i2.refresh_from_db()
     assert i1.position < target.position and i2.position < target.position  # voted first
     with pytest.raises(DomainError, match="already on the floor"):
-        services.item_create(actor=conf.cac, session=target.session, amendment=a1)
+        floor.item_create(actor=conf.cac, session=target.session, amendment=a1)
     # Amendment 1: a card vote, carried.
     AgendaItem.objects.filter(pk=i1.pk).update(state="open")
     _cards(i1, conf.cac, [("clp", 60, "for"), ("clp", 40, "against"), ("affiliate", 7, "for")])
-    services.item_close(actor=conf.cac, item=i1)
+    floor.item_close(actor=conf.cac, item=i1)
     # Amendment 2: a show of hands, lost.
-    services.item_close(actor=conf.cac, item=i2, outcome=AgendaItem.Outcome.LOST)
+    floor.item_close(actor=conf.cac, item=i2, outcome=AgendaItem.Outcome.LOST)
     target.refresh_from_db()
     assert target.amended_text == AMENDED
     a1.refresh_from_db()
@@ -203,7 +206,7 @@ def test_carried_amendment_changes_the_text_and_the_programme_entry(conf: Conf) 
     # The target, as amended, is carried into the programme.
     AgendaItem.objects.filter(pk=target.pk).update(state="open")
     _cards(target, conf.cac, [("clp", 9, "for"), ("affiliate", 9, "for")])
-    services.item_close(actor=conf.cac, item=target)
+    floor.item_close(actor=conf.cac, item=target)
     e = ProgrammeEntry.objects.get()
     assert e.text == AMENDED
     assert [am["reference"] for am in e.figures["amendments"]] == ["2026/A001"]
@@ -228,13 +231,15 @@ def test_an_amendment_overlapping_a_carried_one_falls(conf: Conf) -> None:
         affiliate=None,
         clp=conf.party.easton,
     )
-    a1, a2 = (services.amendment_rule(actor=conf.cac, amendment=a, in_order=True) for a in (a1, a2))
+    a1, a2 = (
+        amendments.amendment_rule(actor=conf.cac, amendment=a, in_order=True) for a in (a1, a2)
+    )
     target = _floor(conf, sub)
     for a in (a1, a2):
-        it = services.item_create(
+        it = floor.item_create(
             actor=conf.cac, session=target.session, amendment=a, method=AgendaItem.Method.HANDS
         )
-        services.item_close(actor=conf.cac, item=it, outcome=AgendaItem.Outcome.CARRIED)
+        floor.item_close(actor=conf.cac, item=it, outcome=AgendaItem.Outcome.CARRIED)
     a2.refresh_from_db()
     target.refresh_from_db()
     assert a2.fell and target.amended_text == AMENDED
@@ -245,7 +250,7 @@ def test_carried_amendment_to_a_rule_change_goes_into_the_rule_book(conf: Conf) 
     from rankandfile.conference.models import RuleBookVersion
 
     aff = conf.party.affiliate
-    rc = services.submission_create(
+    rc = submissions.submission_create(
         actor=conf.party.affiliate_officer,
         conference=conf.conference,
         kind=Submission.Kind.RULE_CHANGE,
@@ -253,30 +258,32 @@ def test_carried_amendment_to_a_rule_change_goes_into_the_rule_book(conf: Conf) 
         clause_number="3.II.2",
         title="Longer motions",
         text="A motion shall not exceed 300 words, and its title shall not exceed 10 words.",
-        parameter_changes={"motion_max_words": 300},
         meeting_date=dt.date(2026, 5, 12),
         meeting_for=9,
         meeting_against=1,
     )
-    rc = services.submission_rule(actor=conf.cac, submission=rc, in_order=True)
-    services.agenda_publish(actor=conf.cac, conference=conf.conference)
-    a = services.amendment_create(
+    rc = submissions.rule_change_parameters_set(
+        actor=conf.cac, submission=rc, changes={"motion_max_words": "300"}
+    )
+    rc = submissions.submission_rule(actor=conf.cac, submission=rc, in_order=True)
+    submissions.agenda_publish(actor=conf.cac, conference=conf.conference)
+    a = amendments.amendment_create(
         actor=_easton_officer(conf),
         conference=conf.conference,
         target=rc,
         clp=conf.party.easton,
         text=rc.text.replace("300 words,", "300 words (a composite 400),"),
     )
-    a = services.amendment_rule(actor=conf.cac, amendment=a, in_order=True)
+    a = amendments.amendment_rule(actor=conf.cac, amendment=a, in_order=True)
     target = _floor(conf, rc)
-    ai = services.item_create(
+    ai = floor.item_create(
         actor=conf.cac, session=target.session, amendment=a, method=AgendaItem.Method.HANDS
     )
-    services.item_close(actor=conf.cac, item=ai, outcome=AgendaItem.Outcome.CARRIED)
+    floor.item_close(actor=conf.cac, item=ai, outcome=AgendaItem.Outcome.CARRIED)
     AgendaItem.objects.filter(pk=target.pk).update(state="open")
     _cards(target, conf.cac, [("clp", 9, "for"), ("affiliate", 9, "for")])
-    services.item_close(actor=conf.cac, item=target)
-    v = services.rule_book_publish(
+    floor.item_close(actor=conf.cac, item=target)
+    v = rulebook.rule_book_publish(
         actor=conf.cac, conference=conf.conference, effective_from=dt.date(2026, 10, 1)
     )
     clause = RuleBookVersion.objects.get(pk=v.pk).clauses.get(number="3.II.2")
@@ -392,7 +399,7 @@ _ = time_machine
 @pytest.mark.django_db
 def test_the_cac_puts_an_amendment_on_the_floor_before_its_target(conf: Conf) -> None:
     sub = _published(conf)
-    a = services.amendment_rule(actor=conf.cac, amendment=_amend(conf, sub), in_order=True)
+    a = amendments.amendment_rule(actor=conf.cac, amendment=_amend(conf, sub), in_order=True)
     target = _floor(conf, sub)
     c = Client()
     c.force_login(conf.cac)

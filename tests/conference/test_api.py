@@ -7,8 +7,8 @@ import json
 import pytest
 from django.test import Client
 
-from rankandfile.conference import services
 from rankandfile.conference.models import Card
+from rankandfile.conference.services import floor
 from rankandfile.core.tokens import api_token_create
 from tests.conference.conftest import Conf
 from tests.conference.helpers import card_item, delegate
@@ -18,7 +18,7 @@ from tests.conference.helpers import card_item, delegate
 def test_cast_over_the_api_and_read_the_tally(conf: Conf) -> None:
     d = delegate(conf.conference, conf.cac, conf.party.northtown)
     item = card_item(conf.conference, conf.cac)
-    services.card_vote_open(actor=conf.cac, item=item)
+    floor.card_vote_open(actor=conf.cac, item=item)
     card = Card.objects.get(item=item)
     token = api_token_create(actor=d.member.user, name="phone").secret
     other = api_token_create(actor=conf.party.member, name="x").secret

@@ -10,7 +10,7 @@ import pytest
 from django.utils import timezone
 from playwright.sync_api import expect
 
-from rankandfile.conference import services
+from rankandfile.conference.services import delegates, floor, rulebook, setup
 from rankandfile.membership.models import Role
 from tests.browser.conftest import log_in
 from tests.conftest import Party
@@ -22,12 +22,12 @@ pytestmark = [pytest.mark.browser, pytest.mark.xdist_group("browser")]
 def test_delegate_votes_from_phone_and_board_updates_live(
     party: Party, live_server: Any, new_page: Any
 ) -> None:
-    services.rule_book_load(actor=None)
+    rulebook.rule_book_load(actor=None)
     cac = f.UserFactory(email="cac@example.org")
     f.RoleFactory(user=cac, kind=Role.Kind.CAC)
     today = timezone.localdate()
     opens = timezone.now() - dt.timedelta(days=1)
-    conf = services.conference_create(
+    conf = setup.conference_create(
         actor=cac,
         year=today.year,
         title="Annual Conference",
@@ -40,13 +40,13 @@ def test_delegate_votes_from_phone_and_board_updates_live(
         delegates_deadline=opens - dt.timedelta(days=5),
         census_date=today - dt.timedelta(days=30),
     )
-    d = services.delegate_register(
+    d = delegates.delegate_register(
         actor=cac, conference=conf, member=party.me, meeting_date=today - dt.timedelta(days=40)
     )
-    services.delegate_check_in(actor=cac, delegate=d)
-    session = services.session_create(actor=cac, conference=conf, title="Today", starts_at=opens)
-    item = services.item_create(actor=cac, session=session, title="Composite 1: Public transport")
-    services.card_vote_open(actor=cac, item=item)
+    delegates.delegate_check_in(actor=cac, delegate=d)
+    session = floor.session_create(actor=cac, conference=conf, title="Today", starts_at=opens)
+    item = floor.item_create(actor=cac, session=session, title="Composite 1: Public transport")
+    floor.card_vote_open(actor=cac, item=item)
     base = live_server.url
 
     board = new_page()
@@ -69,5 +69,5 @@ def test_delegate_votes_from_phone_and_board_updates_live(
     expect(status).to_have_text("Voting open: 1 of 1 cards cast", timeout=10_000)
     expect(board.locator(".board-totals")).to_contain_text("100.00%")
 
-    services.item_close(actor=cac, item=item)
+    floor.item_close(actor=cac, item=item)
     expect(status).to_contain_text("Final result: Carried", timeout=10_000)

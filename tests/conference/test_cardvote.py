@@ -8,9 +8,10 @@ from fractions import Fraction
 
 import pytest
 
-from rankandfile.conference import queries, services
+from rankandfile.conference import queries
 from rankandfile.conference.models import AgendaItem, Card, ProgrammeEntry, ProgrammeVersion
 from rankandfile.conference.rules import RuleParameters
+from rankandfile.conference.services import delegates, floor
 from rankandfile.core.errors import DomainError, PermissionDenied
 from rankandfile.counting.yesno import percent_str
 from tests.conference.conftest import Conf
@@ -107,12 +108,12 @@ def test_clp_vote_shared_among_delegates_present(conf: Conf) -> None:
     f.AffiliationYearFactory(affiliate=other, year=2026, affiliated_members=80_000)
     leaders = [f.UserFactory(), f.UserFactory()]
     for aff, leader in ((p.affiliate, leaders[0]), (other, leaders[1])):
-        dl = services.delegation_register(
+        dl = delegates.delegation_register(
             actor=conf.cac, conference=conf.conference, affiliate=aff, leader=leader
         )
-        services.delegation_check_in(actor=conf.cac, delegation=dl)
+        delegates.delegation_check_in(actor=conf.cac, delegation=dl)
     item = card_item(conf.conference, conf.cac)
-    assert services.card_vote_open(actor=conf.cac, item=item) == 6
+    assert floor.card_vote_open(actor=conf.cac, item=item) == 6
     assert not Card.objects.filter(item=item, delegate=late).exists()  # not checked in
     card = {
         c.delegate_id or -c.delegation.affiliate_id: c
@@ -122,21 +123,21 @@ def test_clp_vote_shared_among_delegates_present(conf: Conf) -> None:
         c.unit_present for c in card.values() if c.section == "clp" and c.unit_id == p.northtown.pk
     } == {3}
     assert card[ds[0].pk].unit_weight == 1003
-    services.card_cast(actor=ds[0].member.user, card_id=card[ds[0].pk].pk, choice="for")
-    services.card_cast(actor=ds[1].member.user, card_id=card[ds[1].pk].pk, choice="against")
-    services.card_cast(
+    floor.card_cast(actor=ds[0].member.user, card_id=card[ds[0].pk].pk, choice="for")
+    floor.card_cast(actor=ds[1].member.user, card_id=card[ds[1].pk].pk, choice="against")
+    floor.card_cast(
         actor=ds[1].member.user, card_id=card[ds[1].pk].pk, choice="for"
     )  # changes mind
-    services.card_cast(actor=ds[2].member.user, card_id=card[ds[2].pk].pk, choice="against")
-    services.card_cast(actor=e.member.user, card_id=card[e.pk].pk, choice="abstain")
-    services.card_cast(actor=leaders[0], card_id=card[-p.affiliate.pk].pk, choice="for")
-    services.card_cast(actor=leaders[1], card_id=card[-other.pk].pk, choice="against")
+    floor.card_cast(actor=ds[2].member.user, card_id=card[ds[2].pk].pk, choice="against")
+    floor.card_cast(actor=e.member.user, card_id=card[e.pk].pk, choice="abstain")
+    floor.card_cast(actor=leaders[0], card_id=card[-p.affiliate.pk].pk, choice="for")
+    floor.card_cast(actor=leaders[1], card_id=card[-other.pk].pk, choice="against")
     t = queries.card_tally(item, P)
     assert t.result is not None and t.cast == 6 and t.cards == 6
     clp = t.result.sections[0]
     assert (clp.for_votes, clp.against, clp.abstain) == (Fraction(2006, 3), Fraction(1003, 3), 400)
     assert t.result.for_share == Fraction(19, 30)
-    closed = services.item_close(actor=conf.cac, item=item)
+    closed = floor.item_close(actor=conf.cac, item=item)
     assert closed.outcome == AgendaItem.Outcome.CARRIED
     assert closed.for_share == "19/30" and closed.result["for_percent"] == "63.33%"
     assert not ProgrammeEntry.objects.exists()  # carried, but under two-thirds
@@ -147,18 +148,18 @@ def test_someone_elses_card_and_closed_votes_are_refused(conf: Conf) -> None:
     p = conf.party
     d = delegate(conf.conference, conf.cac, p.northtown)
     item = card_item(conf.conference, conf.cac)
-    services.card_vote_open(actor=conf.cac, item=item)
+    floor.card_vote_open(actor=conf.cac, item=item)
     card = Card.objects.get(item=item)
     with pytest.raises(PermissionDenied):
-        services.card_cast(actor=p.member, card_id=card.pk, choice="for")
+        floor.card_cast(actor=p.member, card_id=card.pk, choice="for")
     with pytest.raises(DomainError, match="for, against or abstain"):
-        services.card_cast(actor=d.member.user, card_id=card.pk, choice="maybe")
-    services.card_cast(actor=d.member.user, card_id=card.pk, choice="for")
-    services.item_close(actor=conf.cac, item=item)
+        floor.card_cast(actor=d.member.user, card_id=card.pk, choice="maybe")
+    floor.card_cast(actor=d.member.user, card_id=card.pk, choice="for")
+    floor.item_close(actor=conf.cac, item=item)
     with pytest.raises(DomainError, match="not open"):
-        services.card_cast(actor=d.member.user, card_id=card.pk, choice="against")
+        floor.card_cast(actor=d.member.user, card_id=card.pk, choice="against")
     with pytest.raises(DomainError, match="already been decided"):
-        services.item_close(actor=conf.cac, item=item)
+        floor.item_close(actor=conf.cac, item=item)
     card.refresh_from_db()
     assert card.choice == "for"
 
@@ -167,9 +168,9 @@ def test_someone_elses_card_and_closed_votes_are_refused(conf: Conf) -> None:
 def test_open_needs_cac_a_card_method_and_delegates(conf: Conf) -> None:
     item = card_item(conf.conference, conf.cac)
     with pytest.raises(PermissionDenied):
-        services.card_vote_open(actor=conf.party.clp_chair, item=item)
+        floor.card_vote_open(actor=conf.party.clp_chair, item=item)
     with pytest.raises(DomainError, match="no delegates are checked in"):
-        services.card_vote_open(actor=conf.cac, item=item)
+        floor.card_vote_open(actor=conf.cac, item=item)
     assert AgendaItem.objects.get(pk=item.pk).state == AgendaItem.State.PENDING
 
 
@@ -179,13 +180,13 @@ def test_exactly_two_thirds_enters_the_programme_and_links_back(conf: Conf) -> N
     from tests.conference.test_services import in_order_motion
 
     sub = in_order_motion(conf)
-    session = services.session_create(
+    session = floor.session_create(
         actor=conf.cac,
         conference=conf.conference,
         title="Monday",
         starts_at=dt.datetime(2026, 9, 28, 10, tzinfo=dt.UTC),
     )
-    item = services.item_create(actor=conf.cac, session=session, submission=sub)
+    item = floor.item_create(actor=conf.cac, session=session, submission=sub)
     _cards(
         item,
         conf.cac,
@@ -197,7 +198,7 @@ def test_exactly_two_thirds_enters_the_programme_and_links_back(conf: Conf) -> N
         ],
     )
     AgendaItem.objects.filter(pk=item.pk).update(state=AgendaItem.State.OPEN)
-    item = services.item_close(actor=conf.cac, item=item)
+    item = floor.item_close(actor=conf.cac, item=item)
     assert item.for_share == "2/3"
     entry = ProgrammeEntry.objects.get()
     assert entry.agenda_item == item and entry.conference == conf.conference

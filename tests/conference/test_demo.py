@@ -9,6 +9,7 @@ from rankandfile.conference.models import (
     AgendaItem,
     Amendment,
     Card,
+    ConferenceDocument,
     Delegate,
     ProgrammeEntry,
     Submission,
@@ -67,4 +68,11 @@ def test_demo_conference() -> None:
     assert c.get(reverse("conference:amendments", args=[year])).status_code == 200
     r = c.get(reverse("conference:programme_entry", args=[entry.pk]))
     assert f"amendment {carried.reference}" in r.text
+    # The NEC's statement is before conference for amendment (issue 16.5).
+    doc = ConferenceDocument.objects.get(kind=ConferenceDocument.Kind.NEC_STATEMENT)
+    r = c.get(reverse("conference:document", args=[year, doc.number]))
+    assert r.status_code == 200 and "Building the movement" in r.text
+    # The CLP rule change carries the parameter change the CAC attached (issue 16.1).
+    rc = Submission.objects.get(kind=Submission.Kind.RULE_CHANGE)
+    assert rc.parameter_changes == {"priorities_topics_per_section": 8}
     assert demo.seed(3) == "conference: already seeded"

@@ -10,14 +10,15 @@ from typing import Any
 import pytest
 from django.core.management import call_command
 
-from rankandfile.conference import rulebook, services
+from rankandfile.conference import rulebook
 from rankandfile.conference.models import RuleBookVersion, RuleClause
 from rankandfile.conference.rules import RuleParameters, SelectionMode
+from rankandfile.conference.services import rulebook as rule_book_services
 
 
 @pytest.mark.django_db
 def test_parameters_change_with_the_rule_book_in_force() -> None:
-    services.rule_book_load(actor=None)
+    rule_book_services.rule_book_load(actor=None)
     at = rulebook.parameters_in_force
     assert at(on=dt.date(2017, 6, 1)).priorities_topics_per_section == 4
     assert at(on=dt.date(2017, 6, 1)).selection_mode == SelectionMode.TRIGGER_PRE_2018
@@ -36,7 +37,7 @@ def test_parameters_change_with_the_rule_book_in_force() -> None:
 
 @pytest.mark.django_db
 def test_clauses_say_what_the_parameters_are() -> None:
-    services.rule_book_load(actor=None)
+    rule_book_services.rule_book_load(actor=None)
     v2017 = RuleBookVersion.objects.get(number=1)
     v2022 = RuleBookVersion.objects.get(number=4)
     priorities = RuleClause.objects.get(version=v2017, number="A6.1")

@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 import time_machine
 
-from rankandfile.conference import queries, rulebook, services
+from rankandfile.conference import queries, rulebook
 from rankandfile.conference.models import (
     AgendaItem,
     Composite,
@@ -19,6 +19,15 @@ from rankandfile.conference.models import (
     Submission,
     Topic,
 )
+from rankandfile.conference.services import (
+    compositing,
+    delegates,
+    floor,
+    priorities,
+    setup,
+    submissions,
+)
+from rankandfile.conference.services import rulebook as rule_book_services
 from rankandfile.core.errors import DomainError, PermissionDenied
 from rankandfile.core.models import AuditEntry
 from tests.conference.conftest import Conf, motion_text
@@ -41,15 +50,15 @@ def submit(conf: Conf, **kw: Any) -> Submission:
         "meeting_against": 3,
     }
     args.update(kw)
-    return services.submission_create(**args)
+    return submissions.submission_create(**args)
 
 
 def in_order_motion(conf: Conf, topic_name: str = "Transport", **kw: Any) -> Submission:
     sub = submit(conf, **kw)
     topic = Topic.objects.filter(
         conference=conf.conference, name=topic_name
-    ).first() or services.topic_create(actor=conf.cac, conference=conf.conference, name=topic_name)
-    return services.submission_rule(actor=conf.cac, submission=sub, in_order=True, topic=topic)
+    ).first() or setup.topic_create(actor=conf.cac, conference=conf.conference, name=topic_name)
+    return submissions.submission_rule(actor=conf.cac, submission=sub, in_order=True, topic=topic)
 
 
 # --- Submissions -----------------------------------------------------------------------------
@@ -84,14 +93,6 @@ def test_officer_submits_a_motion(conf: Conf) -> None:
             },
             "is the same as the current text",
         ),
-        (
-            {
-                "kind": "rule_change",
-                "clause_number": "3.II.2",
-                "parameter_changes": {"motion_max_words": "many"},
-            },
-            "parameter changes are not valid",
-        ),
     ],
 )
 def test_submission_limits_have_clear_messages(
@@ -121,8 +122,8 @@ def test_one_submission_per_organisation_until_withdrawn(conf: Conf) -> None:
             text="A motion shall not exceed 300 words.",
         )
     with pytest.raises(PermissionDenied):
-        services.submission_withdraw(actor=conf.party.member, submission=first)
-    services.submission_withdraw(actor=conf.party.clp_chair, submission=first)
+        submissions.submission_withdraw(actor=conf.party.member, submission=first)
+    submissions.submission_withdraw(actor=conf.party.clp_chair, submission=first)
     assert submit(conf).reference == "2026/M002"
 
 
@@ -157,7 +158,6 @@ def test_clp_rule_change_waits_a_year_affiliate_rule_change_does_not(conf: Conf)
         kind="rule_change",
         clause_number="3.II.2",
         text=new,
-        parameter_changes={"motion_max_words": 300, "motion_title_max_words": 12},
     )
     assert clp_rc.debate_year == 2027 and clp_rc.reference == "2026/R001"
     aff_rc = submit(
@@ -190,7 +190,7 @@ def test_three_year_rule_from_rule_book_history(conf: Conf) -> None:
 
 @pytest.mark.django_db
 def test_three_year_rule_from_a_decided_rule_change(conf: Conf) -> None:
-    services.conference_create(
+    setup.conference_create(
         actor=conf.cac,
         year=2027,
         title="Annual Conference 2027",
@@ -211,23 +211,23 @@ def test_three_year_rule_from_a_decided_rule_change(conf: Conf) -> None:
         affiliate=p.affiliate,
         kind="rule_change",
         clause_number="3.II.2",
-        text="Motions: 300 words.",
+        text="Motions: 250 words, and titles 10 words, printed in full.",
     )
-    rc = services.submission_rule(actor=conf.cac, submission=rc, in_order=True)
-    item = services.item_create(
+    rc = submissions.submission_rule(actor=conf.cac, submission=rc, in_order=True)
+    item = floor.item_create(
         actor=conf.cac,
         session=card_item(conf.conference, conf.cac).session,
         submission=rc,
         method=AgendaItem.Method.HANDS,
     )
-    services.item_close(actor=conf.cac, item=item, outcome="lost")
+    floor.item_close(actor=conf.cac, item=item, outcome="lost")
     conf27 = queries.conference_by_year(2027)
     assert conf27 is not None
     with (
         time_machine.travel(dt.datetime(2027, 3, 1, tzinfo=dt.UTC), tick=False),
         pytest.raises(DomainError, match=r"decided on clause 3\.II\.2 in 2026.*before 2029"),
     ):
-        services.submission_create(
+        submissions.submission_create(
             actor=p.affiliate_officer,
             conference=conf27,
             kind="rule_change",
@@ -246,32 +246,32 @@ def test_three_year_rule_from_a_decided_rule_change(conf: Conf) -> None:
 def test_cac_rules_with_reason_and_publishes_the_agenda(conf: Conf) -> None:
     sub = submit(conf)
     with pytest.raises(PermissionDenied):
-        services.submission_rule(
+        submissions.submission_rule(
             actor=conf.party.clp_secretary, submission=sub, in_order=False, reason="x"
         )
     with pytest.raises(DomainError, match="give the reason"):
-        services.submission_rule(actor=conf.cac, submission=sub, in_order=False, reason="  ")
+        submissions.submission_rule(actor=conf.cac, submission=sub, in_order=False, reason="  ")
     with pytest.raises(DomainError, match="choose the topic"):
-        services.submission_rule(actor=conf.cac, submission=sub, in_order=True)
+        submissions.submission_rule(actor=conf.cac, submission=sub, in_order=True)
     with pytest.raises(DomainError, match="1 submission is still awaiting a ruling"):
-        services.agenda_publish(actor=conf.cac, conference=conf.conference)
-    sub = services.submission_rule(
+        submissions.agenda_publish(actor=conf.cac, conference=conf.conference)
+    sub = submissions.submission_rule(
         actor=conf.cac,
         submission=sub,
         in_order=False,
         reason="Not contemporary: covered by the NPF report.",
     )
     assert sub.status == Submission.Status.OUT_OF_ORDER and sub.ruled_by == conf.cac
-    services.agenda_publish(actor=conf.cac, conference=conf.conference)
+    submissions.agenda_publish(actor=conf.cac, conference=conf.conference)
     conf.conference.dates.refresh_from_db()
     assert conf.conference.dates.agenda_published_at is not None
 
 
 @pytest.mark.django_db
 def test_topic_names_are_unique(conf: Conf) -> None:
-    services.topic_create(actor=conf.cac, conference=conf.conference, name="Housing")
+    setup.topic_create(actor=conf.cac, conference=conf.conference, name="Housing")
     with pytest.raises(DomainError, match="already a topic"):
-        services.topic_create(actor=conf.cac, conference=conf.conference, name="housing")
+        setup.topic_create(actor=conf.cac, conference=conf.conference, name="housing")
 
 
 # --- Delegates --------------------------------------------------------------------------------
@@ -297,29 +297,29 @@ def test_delegate_rules(conf: Conf) -> None:
     p.me.gender = "woman"  # a single delegate must be a woman (clause 3.III.2)
     p.me.save(update_fields=["gender"])
     with pytest.raises(PermissionDenied):
-        services.delegate_register(
+        delegates.delegate_register(
             actor=p.member, conference=conf.conference, member=p.me, meeting_date=MEETING
         )
     with pytest.raises(DomainError, match="give the date of the meeting"):
-        services.delegate_register(actor=p.clp_secretary, conference=conf.conference, member=p.me)
+        delegates.delegate_register(actor=p.clp_secretary, conference=conf.conference, member=p.me)
     with pytest.raises(DomainError, match="not entitled to a women's delegate"):
-        services.delegate_register(
+        delegates.delegate_register(
             actor=p.clp_secretary,
             conference=conf.conference,
             member=p.me,
             kind=Delegate.Kind.WOMAN,
             meeting_date=MEETING,
         )
-    d = services.delegate_register(
+    d = delegates.delegate_register(
         actor=p.clp_secretary, conference=conf.conference, member=p.me, meeting_date=MEETING
     )
     assert len(d.credential) == 8
     with pytest.raises(DomainError, match="already a delegate"):
-        services.delegate_register(
+        delegates.delegate_register(
             actor=p.clp_secretary, conference=conf.conference, member=p.me, meeting_date=MEETING
         )
     with pytest.raises(DomainError, match="entitled to 1"):
-        services.delegate_register(
+        delegates.delegate_register(
             actor=p.clp_secretary,
             conference=conf.conference,
             member=p.neighbour,
@@ -327,14 +327,14 @@ def test_delegate_rules(conf: Conf) -> None:
         )
     late = f.MemberFactory(clp=p.northtown, joined=dt.date(2026, 6, 1))
     with pytest.raises(DomainError, match="was not a member on the census date"):
-        services.delegate_register(
+        delegates.delegate_register(
             actor=p.clp_secretary, conference=conf.conference, member=late, meeting_date=MEETING
         )
     with pytest.raises(PermissionDenied):
-        services.delegate_check_in(actor=p.member, delegate=d)
-    services.delegate_check_in(actor=p.clp_chair, delegate=d)
+        delegates.delegate_check_in(actor=p.member, delegate=d)
+    delegates.delegate_check_in(actor=p.clp_chair, delegate=d)
     with pytest.raises(DomainError, match="already checked in"):
-        services.delegate_check_in(actor=conf.cac, delegate=d)
+        delegates.delegate_check_in(actor=conf.cac, delegate=d)
 
 
 @pytest.mark.django_db
@@ -376,10 +376,10 @@ def test_registration_deadline_binds_officers_not_the_cac(conf: Conf, clock: Any
     p.me.save(update_fields=["gender"])
     clock.move_to(dt.datetime(2026, 9, 1, tzinfo=dt.UTC))
     with pytest.raises(DomainError, match="registration closed"):
-        services.delegate_register(
+        delegates.delegate_register(
             actor=p.clp_secretary, conference=conf.conference, member=p.me, meeting_date=MEETING
         )
-    assert services.delegate_register(
+    assert delegates.delegate_register(
         actor=conf.cac, conference=conf.conference, member=p.me, meeting_date=MEETING
     ).pk
 
@@ -388,10 +388,10 @@ def test_registration_deadline_binds_officers_not_the_cac(conf: Conf, clock: Any
 def test_affiliate_delegation_casts_its_affiliated_membership(conf: Conf) -> None:
     p = conf.party
     with pytest.raises(PermissionDenied):
-        services.delegation_register(
+        delegates.delegation_register(
             actor=p.member, conference=conf.conference, affiliate=p.affiliate, leader=p.member
         )
-    d = services.delegation_register(
+    d = delegates.delegation_register(
         actor=p.affiliate_officer,
         conference=conf.conference,
         affiliate=p.affiliate,
@@ -401,7 +401,7 @@ def test_affiliate_delegation_casts_its_affiliated_membership(conf: Conf) -> Non
     assert d.affiliated_members == 120_000
     other = f.AffiliateFactory()
     with pytest.raises(DomainError, match="no affiliated membership recorded"):
-        services.delegation_register(
+        delegates.delegation_register(
             actor=conf.cac, conference=conf.conference, affiliate=other, leader=conf.cac
         )
 
@@ -411,7 +411,7 @@ def test_affiliate_delegation_casts_its_affiliated_membership(conf: Conf) -> Non
 def test_priorities_ballot_per_section(conf: Conf) -> None:
     p = conf.party
     topics = [
-        services.topic_create(actor=conf.cac, conference=conf.conference, name=n)
+        setup.topic_create(actor=conf.cac, conference=conf.conference, name=n)
         for n in (
             "Housing",
             "NHS",
@@ -424,31 +424,31 @@ def test_priorities_ballot_per_section(conf: Conf) -> None:
         )
     ]
     with pytest.raises(DomainError, match="publish the agenda"):
-        services.priorities_open(actor=conf.cac, conference=conf.conference)
-    services.agenda_publish(actor=conf.cac, conference=conf.conference)
-    services.priorities_open(actor=conf.cac, conference=conf.conference)
+        priorities.priorities_open(actor=conf.cac, conference=conf.conference)
+    submissions.agenda_publish(actor=conf.cac, conference=conf.conference)
+    priorities.priorities_open(actor=conf.cac, conference=conf.conference)
     with pytest.raises(DomainError, match="at most 6 topics"):
-        services.priorities_cast(
+        priorities.priorities_cast(
             actor=p.clp_secretary, conference=conf.conference, topics=topics[:7], clp=p.northtown
         )
     with pytest.raises(PermissionDenied):
-        services.priorities_cast(
+        priorities.priorities_cast(
             actor=p.clp_secretary, conference=conf.conference, topics=topics[:2], clp=p.easton
         )
-    services.priorities_cast(
+    priorities.priorities_cast(
         actor=p.clp_secretary, conference=conf.conference, topics=topics[:6], clp=p.northtown
     )
     with pytest.raises(DomainError, match="already voted"):
-        services.priorities_cast(
+        priorities.priorities_cast(
             actor=p.clp_chair, conference=conf.conference, topics=topics[:1], clp=p.northtown
         )
-    services.priorities_cast(
+    priorities.priorities_cast(
         actor=p.affiliate_officer,
         conference=conf.conference,
         topics=[topics[7]],
         affiliate=p.affiliate,
     )
-    result = services.priorities_close(actor=conf.cac, conference=conf.conference)
+    result = priorities.priorities_close(actor=conf.cac, conference=conf.conference)
     debated = {d["topic"]: d["prioritised_by"] for d in result["debated"]}
     assert debated == {
         "Housing": ["clp"],
@@ -477,7 +477,7 @@ def test_compositing_flow(conf: Conf) -> None:
         affiliate=p.affiliate,
         text="Conference demands a national bus network. Buses must be free for under-22s.",
     )
-    c = services.composite_create(
+    c = compositing.composite_create(
         actor=conf.cac,
         topic=a.topic,
         title="Public transport",
@@ -487,9 +487,9 @@ def test_compositing_flow(conf: Conf) -> None:
     assert [s.pk for s in view.originals] == [a.pk, b.pk]
     assert view.new_words == ["everyone"]
     with pytest.raises(PermissionDenied):
-        services.composite_sign(actor=p.affiliate_officer, composite=c, submission=a)
-    services.composite_sign(actor=p.clp_secretary, composite=c, submission=a)
-    services.composite_update(
+        compositing.composite_sign(actor=p.affiliate_officer, composite=c, submission=a)
+    compositing.composite_sign(actor=p.clp_secretary, composite=c, submission=a)
+    compositing.composite_update(
         actor=conf.cac,
         composite=c,
         title="Public transport",
@@ -497,17 +497,17 @@ def test_compositing_flow(conf: Conf) -> None:
     )
     assert queries.composite_view(c).signed == {}  # redraft withdraws agreements
     with pytest.raises(DomainError, match="must be agreed"):
-        services.item_create(
+        floor.item_create(
             actor=conf.cac, session=card_item(conf.conference, conf.cac).session, composite=c
         )
-    services.composite_sign(actor=p.clp_secretary, composite=c, submission=a)
-    services.composite_sign(actor=p.affiliate_officer, composite=c, submission=b)
+    compositing.composite_sign(actor=p.clp_secretary, composite=c, submission=a)
+    compositing.composite_sign(actor=p.affiliate_officer, composite=c, submission=b)
     c.refresh_from_db()
     assert c.status == Composite.Status.AGREED
     assert set(c.originals.values_list("status", flat=True)) == {Submission.Status.COMPOSITED}
     assert list(c.originals.order_by("pk")) == [a, b]
     with pytest.raises(DomainError, match="agreed by every mover and is final"):
-        services.composite_update(actor=conf.cac, composite=c, title="x", text="y")
+        compositing.composite_update(actor=conf.cac, composite=c, title="x", text="y")
 
 
 # --- Programme and rule book -----------------------------------------------------------------
@@ -515,12 +515,12 @@ def test_compositing_flow(conf: Conf) -> None:
 def test_superseding_motion_replaces_an_entry_and_keeps_history(conf: Conf) -> None:
     first = in_order_motion(conf)
     session = card_item(conf.conference, conf.cac).session
-    item = services.item_create(actor=conf.cac, session=session, submission=first)
+    item = floor.item_create(actor=conf.cac, session=session, submission=first)
     AgendaItem.objects.filter(pk=item.pk).update(state="open")
     from tests.conference.test_cardvote import _cards
 
     _cards(item, conf.cac, [("clp", 9, "for"), ("clp", 1, "against"), ("affiliate", 9, "for")])
-    services.item_close(actor=conf.cac, item=item)
+    floor.item_close(actor=conf.cac, item=item)
     old = ProgrammeEntry.objects.get()
     second = in_order_motion(
         conf,
@@ -530,10 +530,10 @@ def test_superseding_motion_replaces_an_entry_and_keeps_history(conf: Conf) -> N
         supersedes=old,
         title="Rail renationalised now",
     )
-    item2 = services.item_create(actor=conf.cac, session=session, submission=second)
+    item2 = floor.item_create(actor=conf.cac, session=session, submission=second)
     AgendaItem.objects.filter(pk=item2.pk).update(state="open")
     _cards(item2, conf.cac, [("clp", 1, "for"), ("affiliate", 1, "for")])
-    services.item_close(actor=conf.cac, item=item2)
+    floor.item_close(actor=conf.cac, item=item2)
     old.refresh_from_db()
     new = ProgrammeEntry.objects.exclude(pk=old.pk).get()
     assert new.supersedes == old and old.removed_in == new.added_in
@@ -552,10 +552,14 @@ def test_carried_rule_change_makes_a_new_rule_book_that_the_software_obeys(conf:
         kind="rule_change",
         clause_number="3.II.2",
         text=new_text,
-        parameter_changes={"motion_max_words": 300, "motion_title_max_words": 12},
     )
-    rc = services.submission_rule(actor=conf.cac, submission=rc, in_order=True)
-    item = services.item_create(
+    rc = submissions.rule_change_parameters_set(
+        actor=conf.cac,
+        submission=rc,
+        changes={"motion_max_words": "300", "motion_title_max_words": "12"},
+    )
+    rc = submissions.submission_rule(actor=conf.cac, submission=rc, in_order=True)
+    item = floor.item_create(
         actor=conf.cac, session=card_item(conf.conference, conf.cac).session, submission=rc
     )
     AgendaItem.objects.filter(pk=item.pk).update(state="open")
@@ -571,9 +575,9 @@ def test_carried_rule_change_makes_a_new_rule_book_that_the_software_obeys(conf:
             ("affiliate", 2, "against"),
         ],
     )
-    item = services.item_close(actor=conf.cac, item=item)
+    item = floor.item_close(actor=conf.cac, item=item)
     assert item.outcome == "carried" and not ProgrammeEntry.objects.exists()  # rules, not policy
-    v = services.rule_book_publish(
+    v = rule_book_services.rule_book_publish(
         actor=conf.cac, conference=conf.conference, effective_from=dt.date(2026, 10, 1)
     )
     clause = RuleClause.objects.get(version=v, number="3.II.2")
@@ -583,7 +587,7 @@ def test_carried_rule_change_makes_a_new_rule_book_that_the_software_obeys(conf:
     assert rulebook.parameters_in_force(on=dt.date(2026, 9, 30)).motion_max_words == 250
     assert rulebook.parameters_in_force(on=dt.date(2026, 10, 1)).motion_max_words == 300
     with pytest.raises(DomainError, match="already been published"):
-        services.rule_book_publish(
+        rule_book_services.rule_book_publish(
             actor=conf.cac, conference=conf.conference, effective_from=dt.date(2026, 11, 1)
         )
     assert RuleBookVersion.objects.count() == 6
@@ -599,16 +603,16 @@ def test_delegates_from_a_declared_ballot(conf: Conf) -> None:
     name = f"{p.me.first_name} {p.me.last_name} ({p.me.membership_number})"
     ballot = BallotFactory(clp=p.northtown, options=[name, "Someone Else (RF999999)"])
     with pytest.raises(DomainError, match="not been declared"):
-        services.delegates_from_ballot(
+        delegates.delegates_from_ballot(
             actor=p.clp_secretary, conference=conf.conference, clp=p.northtown, ballot=ballot
         )
     ballot.state, ballot.result = "declared", {"elected": [name]}
     ballot.save(update_fields=["state", "result"])
     with pytest.raises(DomainError, match="not a ballot of this CLP"):
-        services.delegates_from_ballot(
+        delegates.delegates_from_ballot(
             actor=conf.cac, conference=conf.conference, clp=p.easton, ballot=ballot
         )
-    (d,) = services.delegates_from_ballot(
+    (d,) = delegates.delegates_from_ballot(
         actor=p.clp_secretary, conference=conf.conference, clp=p.northtown, ballot=ballot
     )
     assert d.member == p.me and d.method == Delegate.Method.BALLOT and d.ballot == ballot
@@ -616,6 +620,6 @@ def test_delegates_from_a_declared_ballot(conf: Conf) -> None:
     ballot.save(update_fields=["result"])
     Delegate.objects.all().delete()
     with pytest.raises(DomainError, match="membership number in brackets"):
-        services.delegates_from_ballot(
+        delegates.delegates_from_ballot(
             actor=p.clp_secretary, conference=conf.conference, clp=p.northtown, ballot=ballot
         )

@@ -9,8 +9,8 @@ import pytest
 from django.test import Client
 from django.urls import reverse
 
-from rankandfile.conference import services
 from rankandfile.conference.models import AgendaItem, Card, Delegate, Submission
+from rankandfile.conference.services import compositing, floor, programme, setup, submissions
 from tests.conference.conftest import Conf, motion_text
 from tests.conference.helpers import card_item, delegate
 from tests.conference.test_services import in_order_motion, submit
@@ -55,12 +55,12 @@ def test_programme_pages_and_downloads(client: Client, conf: Conf) -> None:
     from tests.conference.test_cardvote import _cards
 
     sub = in_order_motion(conf)
-    item = services.item_create(
+    item = floor.item_create(
         actor=conf.cac, session=card_item(conf.conference, conf.cac).session, submission=sub
     )
     AgendaItem.objects.filter(pk=item.pk).update(state="open")
     _cards(item, conf.cac, [("clp", 3, "for"), ("affiliate", 3, "for")])
-    services.item_close(actor=conf.cac, item=item)
+    floor.item_close(actor=conf.cac, item=item)
     r = client.get(reverse("conference:programme"))
     assert sub.title in r.text
     from rankandfile.conference.models import ProgrammeEntry
@@ -129,7 +129,7 @@ def test_submit_page_word_count_and_errors(conf: Conf) -> None:
 def test_submitter_sees_out_of_order_reason_others_do_not_before_agenda(conf: Conf) -> None:
     sub = submit(conf)
     c = login(Client(), conf.cac)
-    topic = services.topic_create(actor=conf.cac, conference=conf.conference, name="Health")
+    topic = setup.topic_create(actor=conf.cac, conference=conf.conference, name="Health")
     r = c.post(
         reverse("conference:rule", args=[2026, sub.pk]), {"decision": "out_of_order", "reason": ""}
     )
@@ -142,7 +142,7 @@ def test_submitter_sees_out_of_order_reason_others_do_not_before_agenda(conf: Co
     url = reverse("conference:submission", args=[2026, sub.pk])
     assert "Covered by the NPF report." in login(Client(), conf.party.clp_chair).get(url).text
     assert login(Client(), conf.party.member).get(url).status_code == 404
-    services.agenda_publish(actor=conf.cac, conference=conf.conference)
+    submissions.agenda_publish(actor=conf.cac, conference=conf.conference)
     assert "Covered by the NPF report." in login(Client(), conf.party.member).get(url).text
 
 
@@ -240,7 +240,7 @@ def test_delegates_page_registers_and_checks_in(conf: Conf) -> None:
 @pytest.mark.django_db
 def test_composite_page_shows_provenance(conf: Conf) -> None:
     a = in_order_motion(conf, text="Conference calls for rail in public ownership.")
-    comp = services.composite_create(
+    comp = compositing.composite_create(
         actor=conf.cac,
         topic=a.topic,
         title="Rail",
@@ -299,7 +299,7 @@ def test_submissions_page_filters_and_respects_visibility(conf: Conf) -> None:
     url = reverse("conference:submissions", args=[2026])
     assert sub.title not in Client().get(url).text  # agenda not yet published
     assert sub.title in login(Client(), conf.party.clp_chair).get(url).text  # own CLP's
-    services.agenda_publish(actor=conf.cac, conference=conf.conference)
+    submissions.agenda_publish(actor=conf.cac, conference=conf.conference)
     r = Client().get(url, {"topic": sub.topic_id})
     assert sub.title in r.text and "1 submission" in r.text
     assert sub.title not in Client().get(url, {"topic": "rules"}).text
@@ -309,7 +309,7 @@ def test_submissions_page_filters_and_respects_visibility(conf: Conf) -> None:
 def test_historic_votes_link_to_their_conference_and_vote(conf: Conf) -> None:
     from rankandfile.conference.models import Conference, ProgrammeEntry
 
-    item = services.historic_vote_record(
+    item = programme.historic_vote_record(
         actor=None, conference=Conference.objects.get(year=2019), title="No no-deal Brexit",
         topic="Brexit and Europe", text="Conference opposes leaving without a deal.",
         clp_for=372_118, clp_against=27_330, affiliate_for=2_240_915, affiliate_against=81_022,
@@ -341,12 +341,14 @@ def test_rule_book_publish_page(conf: Conf) -> None:
         affiliate=p.affiliate,
         kind="rule_change",
         clause_number="3.II.2",
-        text="Motions: 300 words.",
-        parameter_changes={"motion_max_words": 300},
+        text="Motions: 300 words; titles: 10 words.",
     )
-    rc = services.submission_rule(actor=conf.cac, submission=rc, in_order=True)
+    rc = submissions.rule_change_parameters_set(
+        actor=conf.cac, submission=rc, changes={"motion_max_words": "300"}
+    )
+    rc = submissions.submission_rule(actor=conf.cac, submission=rc, in_order=True)
     session = card_item(conf.conference, conf.cac).session
-    item = services.item_create(actor=conf.cac, session=session, submission=rc)
+    item = floor.item_create(actor=conf.cac, session=session, submission=rc)
     url = reverse("conference:rule_book_publish", args=[2026])
     assert (
         login(Client(), p.clp_chair).post(url, {"effective_from": "2026-10-01"}).status_code == 404
@@ -356,13 +358,14 @@ def test_rule_book_publish_page(conf: Conf) -> None:
     assert "no rule changes were carried" in r.text
     AgendaItem.objects.filter(pk=item.pk).update(state="open")
     _cards(item, conf.cac, [("clp", 2, "for"), ("affiliate", 2, "for")])
-    services.item_close(actor=conf.cac, item=item)
+    floor.item_close(actor=conf.cac, item=item)
     r = c.post(url, {"effective_from": "2026-10-01"})
     v = RuleBookVersion.objects.get(adopted_by=conf.conference)
     assert r["Location"] == reverse("conference:rule_book_version", args=[v.number])
     page = Client().get(r["Location"]).text
     assert (
-        "Motions: 300 words." in page and reverse("conference:item", args=[2026, item.pk]) in page
+        "Motions: 300 words; titles: 10 words." in page
+        and reverse("conference:item", args=[2026, item.pk]) in page
     )
 
 
@@ -372,7 +375,7 @@ def test_public_pages_query_counts_do_not_grow(conf: Conf, django_assert_max_num
     from rankandfile.conference.models import Conference
 
     for n in range(6):
-        services.historic_vote_record(
+        programme.historic_vote_record(
             actor=None, conference=Conference.objects.get(year=2025), title=f"Policy {n}",
             topic=f"Topic {n % 2}", text="Conference resolves.", clp_for=9, clp_against=1,
             affiliate_for=9, affiliate_against=1,
@@ -381,7 +384,7 @@ def test_public_pages_query_counts_do_not_grow(conf: Conf, django_assert_max_num
     in_order_motion(
         conf, actor=conf.party.affiliate_officer, clp=None, affiliate=conf.party.affiliate
     )
-    services.agenda_publish(actor=conf.cac, conference=conf.conference)
+    submissions.agenda_publish(actor=conf.cac, conference=conf.conference)
     c = Client()
     for url in (
         reverse("conference:programme"),

@@ -10,7 +10,7 @@
   affiliate; ``POST /conference/{year}/amendments/{id}/ruling`` — the CAC rules on it.
 
 Permissions are those of the pages (``permissions``); casting goes through
-``services.card_cast`` only.
+``services.floor.card_cast`` only.
 
 No ``from __future__ import annotations`` here: django-ninja builds its request models
 from the evaluated annotations.
@@ -21,9 +21,11 @@ from typing import Any
 from django.http import HttpRequest
 from ninja import Router, Schema, Status
 
-from rankandfile.conference import permissions, queries, services
+from rankandfile.conference import permissions, queries
 from rankandfile.conference.models import AgendaItem, Conference
 from rankandfile.conference.rulebook import rule_book_in_force
+from rankandfile.conference.services import amendments as amendment_services
+from rankandfile.conference.services import floor as floor_services
 from rankandfile.core.errors import DomainError, NotFound
 from rankandfile.membership.models import CLP, Affiliate
 
@@ -104,7 +106,7 @@ def my_cards(request: HttpRequest, year: int, item_id: int) -> list[Any]:
 )
 def cast(request: HttpRequest, card_id: int, payload: CastIn) -> dict[str, str]:
     """Cast (or change while the vote is open) one of the caller's cards."""
-    services.card_cast(actor=request.user, card_id=card_id, choice=payload.choice)  # type: ignore[arg-type]
+    floor_services.card_cast(actor=request.user, card_id=card_id, choice=payload.choice)  # type: ignore[arg-type]
     return {"card": str(card_id), "choice": payload.choice}
 
 
@@ -150,23 +152,26 @@ def amendment(request: HttpRequest, year: int, amendment_id: int) -> Any:
 def amendment_create(request: HttpRequest, year: int, payload: AmendmentIn) -> Any:
     """Move an amendment for a CLP or an affiliate the caller is an officer of."""
     conf = _conference(year)
-    key = {"submission": "s", "composite": "c"}.get(payload.target_kind)
+    key = {"submission": "s", "composite": "c", "document": "d"}.get(payload.target_kind)
     if key is None:
-        raise DomainError("target_kind is 'submission' or 'composite'")
+        raise DomainError("target_kind is 'submission', 'composite' or 'document'")
     if key == "c":
         c = conf.composites.filter(number=payload.target).first()
         target = queries.amendment_target(conf, f"c:{c.pk}") if c else None
+    elif key == "d":
+        d = conf.documents.filter(number=payload.target).first()
+        target = queries.amendment_target(conf, f"d:{d.pk}") if d else None
     else:
         target = queries.amendment_target(conf, f"s:{payload.target}")
     if target is None:
-        raise NotFound("no such motion, rule change or composite at this conference")
+        raise NotFound("no such motion, rule change, composite or document at this conference")
     clp = CLP.objects.filter(pk=payload.clp_id).first() if payload.clp_id else None
     aff = (
         Affiliate.objects.filter(pk=payload.affiliate_id).first() if payload.affiliate_id else None
     )
     if (payload.clp_id and clp is None) or (payload.affiliate_id and aff is None):
         raise NotFound("no such CLP or affiliate")
-    a = services.amendment_create(
+    a = amendment_services.amendment_create(
         actor=request.user,  # type: ignore[arg-type]
         conference=conf,
         target=target,
@@ -185,7 +190,7 @@ def amendment_create(request: HttpRequest, year: int, payload: AmendmentIn) -> A
 def amendment_ruling(request: HttpRequest, year: int, amendment_id: int, payload: RulingIn) -> Any:
     """The CAC rules an amendment in or out of order (out of order needs the reason)."""
     a = permissions.access_amendment(request.user, _conference(year), amendment_id)
-    a = services.amendment_rule(
+    a = amendment_services.amendment_rule(
         actor=request.user,  # type: ignore[arg-type]
         amendment=a,
         in_order=payload.in_order,

@@ -23,22 +23,37 @@ from __future__ import annotations
 
 import datetime as dt
 import random
+from dataclasses import dataclass
+from dataclasses import field as dc_field
 from typing import Any
 
 from django.db.models import Count
 from django.utils import timezone
 
-from rankandfile.conference import queries, services
-from rankandfile.conference.demo_texts import HISTORY, MOTIONS, OUT_OF_ORDER
+from rankandfile.conference import queries
+from rankandfile.conference.demo_texts import HISTORY, MOTIONS, NEC_STATEMENT, OUT_OF_ORDER
 from rankandfile.conference.models import (
     AgendaItem,
     Card,
     Composite,
     Conference,
+    ConferenceDocument,
     Delegate,
+    FloorSession,
     ProgrammeEntry,
     Submission,
     Topic,
+)
+from rankandfile.conference.services import (
+    amendments,
+    compositing,
+    delegates,
+    floor,
+    priorities,
+    programme,
+    rulebook,
+    setup,
+    submissions,
 )
 from rankandfile.core.errors import DomainError
 from rankandfile.core.models import User
@@ -52,7 +67,7 @@ N_CLPS = 24
 def seed(seed: int) -> str:
     """Add the demo conference data; return a one-line summary."""
     rng = random.Random(seed)  # noqa: S311 - demo data, not security
-    versions = services.rule_book_load(actor=None)
+    versions = rulebook.rule_book_load(actor=None)
     admin = User.objects.filter(email=f"admin@{DOMAIN}").first()
     streatham = CLP.objects.filter(constituency__name="Streatham").first()
     if admin is None or streatham is None:
@@ -80,7 +95,7 @@ def _history(admin: User) -> int:
     by_title: dict[str, ProgrammeEntry] = {}
     for year, title, topic, text, cf, ca, af, aa, supersedes in HISTORY:
         conference = Conference.objects.get(year=year)
-        item = services.historic_vote_record(
+        item = programme.historic_vote_record(
             actor=admin,
             conference=conference,
             title=title,
@@ -120,11 +135,53 @@ def _member_login(member: Member) -> User:
     return user
 
 
+@dataclass
+class _Demo:
+    """The current conference being built, and who acts in it."""
+
+    admin: User
+    rng: random.Random
+    today: dt.date
+    conf: Conference
+    starts: dt.date
+    opens: dt.datetime
+    clps: list[CLP] = dc_field(default_factory=list)
+    secretaries: dict[int, User] = dc_field(default_factory=dict)
+    affiliates: list[Affiliate] = dc_field(default_factory=list)
+    aff_officers: dict[int, User] = dc_field(default_factory=dict)
+
+    @property
+    def orgs(self) -> list[tuple[str, Any]]:
+        return [("clp", c) for c in self.clps] + [("affiliate", a) for a in self.affiliates]
+
+
 def _current(admin: User, streatham: CLP, rng: random.Random, today: dt.date) -> str:
+    """This year's conference, opened yesterday: submissions and rulings, a designated
+    document, delegates, the priorities ballot, composites, and the floor with a card
+    vote open."""
+    demo = _current_conference(admin, rng, today)
+    _current_people(demo, streatham)
+    subs = _current_submissions(demo)
+    topics = _current_rulings(demo, subs)
+    _current_document(demo)
+    delegate_list = _delegates(admin, demo.conf, demo.clps, rng)
+    _current_delegations(demo)
+    _current_priorities(demo, topics)
+    composites, agreed = _current_composites(demo, topics)
+    done, open_item = _current_floor(demo, agreed)
+    debated = Topic.objects.filter(conference=demo.conf, debated=True).count()
+    return (
+        f"{demo.conf.title}: {len(subs)} submissions, {debated} debated topics, "
+        f"{len(composites)} composites, {delegate_list} delegates, {done} items decided, "
+        f"{'a card vote open' if open_item else 'no open vote'}"
+    )
+
+
+def _current_conference(admin: User, rng: random.Random, today: dt.date) -> _Demo:
     tz = dt.UTC
     starts = today - dt.timedelta(days=1)
     opens = dt.datetime.combine(starts, dt.time(9), tzinfo=tz)
-    conf = services.conference_create(
+    conf = setup.conference_create(
         actor=admin,
         year=today.year,
         title=f"Annual Conference {today.year}",
@@ -137,22 +194,24 @@ def _current(admin: User, streatham: CLP, rng: random.Random, today: dt.date) ->
         delegates_deadline=opens - dt.timedelta(days=25),
         census_date=starts - dt.timedelta(days=120),
     )
-    submitted = opens - dt.timedelta(days=40)
-    meeting = timezone.localdate(submitted) - dt.timedelta(days=9)
+    return _Demo(admin=admin, rng=rng, today=today, conf=conf, starts=starts, opens=opens)
 
+
+def _current_people(demo: _Demo, streatham: CLP) -> None:
+    """The CLPs and affiliates taking part, with the officers who act for them."""
     # CLPs submitting: Streatham and the biggest others (their secretaries submit).
-    clps = [
+    demo.clps = clps = [
         streatham,
         *CLP.objects.exclude(pk=streatham.pk)
         .annotate(n=Count("members"))
         .order_by("-n", "name")[: N_CLPS - 1],
     ]
-    secretaries = {streatham.pk: User.objects.get(email=f"secretary@{DOMAIN}")}
+    demo.secretaries = secretaries = {streatham.pk: User.objects.get(email=f"secretary@{DOMAIN}")}
     for clp in clps[1:]:
         secretaries[clp.pk] = _officer(
             f"secretary.{clp.slug}@{DOMAIN}", Role.Kind.CLP_SECRETARY, clp=clp
         )
-    affiliates = [
+    demo.affiliates = affiliates = [
         a
         for a in [
             Affiliate.objects.filter(short_name="Unite").first(),
@@ -160,7 +219,7 @@ def _current(admin: User, streatham: CLP, rng: random.Random, today: dt.date) ->
         ]
         if a
     ]
-    aff_officers = {}
+    demo.aff_officers = aff_officers = {}
     for aff in affiliates:
         email = (
             f"affiliate@{DOMAIN}"
@@ -169,17 +228,22 @@ def _current(admin: User, streatham: CLP, rng: random.Random, today: dt.date) ->
         )
         aff_officers[aff.pk] = _officer(email, Role.Kind.AFFILIATE_OFFICER, affiliate=aff)
 
+
+def _current_submissions(demo: _Demo) -> list[tuple[Submission, str | None, str]]:
+    """Each organisation submits one item: motions, two out of order, a CLP rule change."""
+    admin, conf, rng = demo.admin, demo.conf, demo.rng
+    secretaries, aff_officers = demo.secretaries, demo.aff_officers
+    submitted = demo.opens - dt.timedelta(days=40)
+    meeting = timezone.localdate(submitted) - dt.timedelta(days=9)
     # Motions: spread the texts over the organisations, each submits one item.
     pool = [(topic, title, text) for topic, ms in MOTIONS.items() for title, text in ms]
-    orgs: list[tuple[str, Any]] = [("clp", c) for c in clps] + [
-        ("affiliate", a) for a in affiliates
-    ]
+    orgs = demo.orgs
     subs: list[tuple[Submission, str | None, str]] = []
     for i, (kind, org) in enumerate(orgs):
         actor = secretaries[org.pk] if kind == "clp" else aff_officers[org.pk]
         unit: dict[str, Any] = {"clp": org} if kind == "clp" else {"affiliate": org}
         if i == 3:  # a CLP rule change: debated next year (clause 3.II.3)
-            s = services.submission_create(
+            s = submissions.submission_create(
                 actor=actor,
                 conference=conf,
                 kind=Submission.Kind.RULE_CHANGE,
@@ -192,18 +256,21 @@ def _current(admin: User, streatham: CLP, rng: random.Random, today: dt.date) ->
                     "The "
                     "topics chosen by either section shall be debated."
                 ),
-                parameter_changes={"priorities_topics_per_section": 8},
                 meeting_date=meeting - dt.timedelta(days=80),
                 meeting_for=31,
                 meeting_against=4,
                 now=submitted - dt.timedelta(days=70),
                 **unit,
             )
+            # The CAC attaches the parameter the new clause text changes (issue 16.1).
+            s = submissions.rule_change_parameters_set(
+                actor=admin, submission=s, changes={"priorities_topics_per_section": "8"}
+            )
             subs.append((s, None, ""))
             continue
         if i in (5, 9):
             title, text, reason = OUT_OF_ORDER[0 if i == 5 else 1]
-            s = services.submission_create(
+            s = submissions.submission_create(
                 actor=actor,
                 conference=conf,
                 kind=Submission.Kind.MOTION,
@@ -218,7 +285,7 @@ def _current(admin: User, streatham: CLP, rng: random.Random, today: dt.date) ->
             subs.append((s, None, reason))
             continue
         topic_name, title, text = pool[i % len(pool)]
-        s = services.submission_create(
+        s = submissions.submission_create(
             actor=actor,
             conference=conf,
             kind=Submission.Kind.MOTION,
@@ -231,43 +298,68 @@ def _current(admin: User, streatham: CLP, rng: random.Random, today: dt.date) ->
             **unit,
         )
         subs.append((s, topic_name, ""))
-    topics = {
-        name: services.topic_create(actor=admin, conference=conf, name=name) for name in MOTIONS
-    }
+    return subs
+
+
+def _current_rulings(
+    demo: _Demo, subs: list[tuple[Submission, str | None, str]]
+) -> dict[str, Topic]:
+    """The CAC's topics and rulings; the agenda published."""
+    admin, conf, opens = demo.admin, demo.conf, demo.opens
+    topics = {name: setup.topic_create(actor=admin, conference=conf, name=name) for name in MOTIONS}
     for s, topic_or_none, reason in subs:
         if s.debate_year != conf.year:
             continue
         if reason:
-            services.submission_rule(actor=admin, submission=s, in_order=False, reason=reason)
+            submissions.submission_rule(actor=admin, submission=s, in_order=False, reason=reason)
         else:
-            services.submission_rule(
+            submissions.submission_rule(
                 actor=admin,
                 submission=s,
                 in_order=True,
                 topic=topics[topic_or_none] if topic_or_none else None,
             )
-    services.agenda_publish(actor=admin, conference=conf, now=opens - dt.timedelta(days=10))
+    submissions.agenda_publish(actor=admin, conference=conf, now=opens - dt.timedelta(days=10))
 
-    # Delegates: Streatham (the demo member among them) and each submitting CLP.
-    delegates = _delegates(admin, conf, clps, rng)
-    for aff in affiliates:
-        d = services.delegation_register(
+    return topics
+
+
+def _current_document(demo: _Demo) -> ConferenceDocument:
+    """The NEC puts a statement before conference for amendment (issue 16.5)."""
+    return amendments.document_designate(
+        actor=demo.admin,
+        conference=demo.conf,
+        kind=ConferenceDocument.Kind.NEC_STATEMENT,
+        title="Building the movement",
+        text=NEC_STATEMENT,
+        now=demo.opens - dt.timedelta(days=45),
+    )
+
+
+def _current_delegations(demo: _Demo) -> None:
+    admin, conf, rng = demo.admin, demo.conf, demo.rng
+    for aff in demo.affiliates:
+        d = delegates.delegation_register(
             actor=admin,
             conference=conf,
             affiliate=aff,
-            leader=aff_officers[aff.pk],
+            leader=demo.aff_officers[aff.pk],
             size=rng.randint(4, 40),
         )
-        services.delegation_check_in(actor=admin, delegation=d)
+        delegates.delegation_check_in(actor=admin, delegation=d)
 
+
+def _current_priorities(demo: _Demo, topics: dict[str, Topic]) -> None:
+    admin, conf, rng = demo.admin, demo.conf, demo.rng
+    secretaries, aff_officers = demo.secretaries, demo.aff_officers
     # Priorities ballot.
-    services.priorities_open(actor=admin, conference=conf)
+    priorities.priorities_open(actor=admin, conference=conf)
     names = list(topics)
     weights = [9, 8, 7, 7, 6, 5, 2, 3]
-    for clp in clps:
+    for clp in demo.clps:
         picks = _weighted_sample(names, weights, 5, rng)
         try:
-            services.priorities_cast(
+            priorities.priorities_cast(
                 actor=secretaries[clp.pk],
                 conference=conf,
                 clp=clp,
@@ -275,16 +367,23 @@ def _current(admin: User, streatham: CLP, rng: random.Random, today: dt.date) ->
             )
         except DomainError:
             continue
-    for aff in affiliates:
+    for aff in demo.affiliates:
         picks = _weighted_sample(names, [6, 9, 8, 5, 9, 6, 3, 4], 4, rng)
-        services.priorities_cast(
+        priorities.priorities_cast(
             actor=aff_officers[aff.pk],
             conference=conf,
             affiliate=aff,
             topics=[topics[n] for n in picks],
         )
-    services.priorities_close(actor=admin, conference=conf)
+    priorities.priorities_close(actor=admin, conference=conf)
 
+
+def _current_composites(
+    demo: _Demo, topics: dict[str, Topic]
+) -> tuple[list[Composite], list[Composite]]:
+    """Composites for the debated topics; every mover agrees all but the last."""
+    admin, conf = demo.admin, demo.conf
+    secretaries, aff_officers = demo.secretaries, demo.aff_officers
     # Composites for the debated topics with two or more motions.
     composites: list[Composite] = []
     for name, topic_obj in topics.items():
@@ -300,7 +399,9 @@ def _current(admin: User, streatham: CLP, rng: random.Random, today: dt.date) ->
         body = [sentences[0][0].rstrip(".") + "."]
         for k, sent in enumerate(sentences):
             body.append(sent[min(1 + k % 2, len(sent) - 1)].rstrip(".") + ".")
-        c = services.composite_create(actor=admin, topic=topic_obj, title=name, text=" ".join(body))
+        c = compositing.composite_create(
+            actor=admin, topic=topic_obj, title=name, text=" ".join(body)
+        )
         composites.append(c)
     for k, c in enumerate(composites):
         originals = list(
@@ -310,17 +411,26 @@ def _current(admin: User, streatham: CLP, rng: random.Random, today: dt.date) ->
             if k == len(composites) - 1 and j == len(originals) - 1 and len(composites) > 2:
                 break  # the last composite still awaits one mover
             signer = secretaries.get(s.clp_id or -1) or aff_officers[s.affiliate_id or -1]
-            services.composite_sign(actor=signer, composite=c, submission=s)
+            compositing.composite_sign(actor=signer, composite=c, submission=s)
     agreed = list(Composite.objects.filter(conference=conf, status=Composite.Status.AGREED))
 
+    return composites, agreed
+
+
+def _current_floor(demo: _Demo, agreed: list[Composite]) -> tuple[int, AgendaItem | None]:
+    """Two sessions: decided items (a card vote with amendments, a show of hands, a
+    remission) and a card vote open now."""
+    admin, conf, rng, today, starts = demo.admin, demo.conf, demo.rng, demo.today, demo.starts
+    secretaries, aff_officers, orgs = demo.secretaries, demo.aff_officers, demo.orgs
+    tz = dt.UTC
     # The floor.
-    sun = services.session_create(
+    sun = floor.session_create(
         actor=admin,
         conference=conf,
         title="Sunday afternoon",
         starts_at=dt.datetime.combine(starts, dt.time(14), tzinfo=tz),
     )
-    mon = services.session_create(
+    mon = floor.session_create(
         actor=admin,
         conference=conf,
         title="Monday morning",
@@ -328,7 +438,7 @@ def _current(admin: User, streatham: CLP, rng: random.Random, today: dt.date) ->
     )
     done = 0
     if agreed:
-        item = services.item_create(actor=admin, session=sun, composite=agreed[0])
+        item = floor.item_create(actor=admin, session=sun, composite=agreed[0])
         movers = {(s.clp_id, s.affiliate_id) for s in agreed[0].originals.all()}
         others = [(k, o) for k, o in orgs if (k == "clp" and (o.pk, None) not in movers)]
         others += [(k, o) for k, o in orgs if (k == "affiliate" and (None, o.pk) not in movers)]
@@ -342,17 +452,17 @@ def _current(admin: User, streatham: CLP, rng: random.Random, today: dt.date) ->
             rng,
             when=conf.dates.amendments_deadline - dt.timedelta(days=2),
         )
-        services.card_vote_open(actor=admin, item=item)
+        floor.card_vote_open(actor=admin, item=item)
         for card in Card.objects.filter(item=item):
             choice = "for" if rng.random() < (0.86 if card.section == "clp" else 0.8) else "against"
-            services.card_cast(actor=card.user, card_id=card.pk, choice=choice)
-        services.item_close(actor=admin, item=item)
+            floor.card_cast(actor=card.user, card_id=card.pk, choice=choice)
+        floor.item_close(actor=admin, item=item)
         done += 1
     if len(agreed) > 1:
-        item = services.item_create(
+        item = floor.item_create(
             actor=admin, session=sun, composite=agreed[1], method=AgendaItem.Method.HANDS
         )
-        services.item_close(
+        floor.item_close(
             actor=admin,
             item=item,
             outcome=AgendaItem.Outcome.CARRIED,
@@ -368,38 +478,41 @@ def _current(admin: User, streatham: CLP, rng: random.Random, today: dt.date) ->
         )
     )
     if singles:
-        item = services.item_create(
+        item = floor.item_create(
             actor=admin, session=sun, submission=singles[0], method=AgendaItem.Method.HANDS
         )
-        services.item_close(
+        floor.item_close(
             actor=admin,
             item=item,
             outcome=AgendaItem.Outcome.REMITTED,
             note="Remitted to the NEC with the mover's agreement.",
         )
         done += 1
+    return done, _current_open_vote(demo, mon, agreed, singles)
+
+
+def _current_open_vote(
+    demo: _Demo, mon: FloorSession, agreed: list[Composite], singles: list[Submission]
+) -> AgendaItem | None:
+    """Monday morning: a card vote open now, most cards cast (not the demo member's)."""
+    admin, rng = demo.admin, demo.rng
     open_item = None
     target = agreed[2] if len(agreed) > 2 else None
     if target is not None:
-        open_item = services.item_create(actor=admin, session=mon, composite=target)
+        open_item = floor.item_create(actor=admin, session=mon, composite=target)
     elif len(singles) > 1:
-        open_item = services.item_create(actor=admin, session=mon, submission=singles[1])
+        open_item = floor.item_create(actor=admin, session=mon, submission=singles[1])
     if open_item is not None:
-        services.card_vote_open(actor=admin, item=open_item)
+        floor.card_vote_open(actor=admin, item=open_item)
         demo_user = User.objects.filter(email=f"member@{DOMAIN}").first()
         for card in Card.objects.filter(item=open_item).exclude(user=demo_user):
             if rng.random() < 0.6:
-                services.card_cast(
+                floor.card_cast(
                     actor=card.user,
                     card_id=card.pk,
                     choice="for" if rng.random() < 0.7 else "against",
                 )
-    debated = Topic.objects.filter(conference=conf, debated=True).count()
-    return (
-        f"{conf.title}: {len(subs)} submissions, {debated} debated topics, "
-        f"{len(composites)} composites, {delegates} delegates, {done} items decided, "
-        f"{'a card vote open' if open_item else 'no open vote'}"
-    )
+    return open_item
 
 
 #: Demo amendments to the first composite: (how it is decided, change, CAC's reason).
@@ -452,7 +565,7 @@ def _amendments(
         kind, org = orgs[k] if k < 2 else orgs[-1]
         actor = secretaries[org.pk] if kind == "clp" else aff_officers[org.pk]
         text = base + words if where == "append" else words + base
-        a = services.amendment_create(
+        a = amendments.amendment_create(
             actor=actor,
             conference=conf,
             target=composite,
@@ -460,7 +573,7 @@ def _amendments(
             now=when + dt.timedelta(hours=k),
             **({"clp": org} if kind == "clp" else {"affiliate": org}),
         )
-        a = services.amendment_rule(
+        a = amendments.amendment_rule(
             actor=admin,
             amendment=a,
             in_order=fate != "out_of_order",
@@ -470,19 +583,19 @@ def _amendments(
         if fate == "out_of_order":
             continue
         method = AgendaItem.Method.CARD if fate == "carried" else AgendaItem.Method.HANDS
-        vote = services.item_create(actor=admin, session=item.session, amendment=a, method=method)
+        vote = floor.item_create(actor=admin, session=item.session, amendment=a, method=method)
         if fate == "carried":
-            services.card_vote_open(actor=admin, item=vote)
+            floor.card_vote_open(actor=admin, item=vote)
             for card in Card.objects.filter(item=vote):
                 share = 0.75 if card.section == "clp" else 0.8
-                services.card_cast(
+                floor.card_cast(
                     actor=card.user,
                     card_id=card.pk,
                     choice="for" if rng.random() < share else "against",
                 )
-            services.item_close(actor=admin, item=vote)
+            floor.item_close(actor=admin, item=vote)
         else:
-            services.item_close(
+            floor.item_close(
                 actor=admin,
                 item=vote,
                 outcome=AgendaItem.Outcome.LOST,
@@ -554,12 +667,12 @@ def _delegates(admin: User, conf: Conference, clps: list[CLP], rng: random.Rando
         plan = [(m, Delegate.Kind.GENERAL) for m in chosen[: max(wanted, 1)]] + extra
         for m, kind in plan:
             try:
-                d = services.delegate_register(
+                d = delegates.delegate_register(
                     actor=admin, conference=conf, member=m, kind=kind, meeting_date=meeting
                 )
             except DomainError:
                 continue
             _member_login(m)
-            services.delegate_check_in(actor=admin, delegate=d)
+            delegates.delegate_check_in(actor=admin, delegate=d)
             n += 1
     return n

@@ -181,3 +181,12 @@ OUT_OF_ORDER = (
      "Conference calls for a review of the rule book. Conference also calls for more NHS funding.",
      "Out of order: the motion deals with more than one subject; submit one subject per motion."),
 )  # fmt: skip
+
+
+#: The NEC's statement put before the demo conference for amendment (issue 16.5).
+NEC_STATEMENT = (
+    "Conference welcomes the growth of the Party's membership and resolves to put members at "
+    "the centre of every campaign. Every constituency party will hold an open policy meeting "
+    "each quarter, and the NEC will report to next year's conference on how members' "
+    "proposals were taken up."
+)

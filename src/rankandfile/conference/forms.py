@@ -6,7 +6,16 @@ from typing import Any
 
 from django import forms
 
-from rankandfile.conference.models import AgendaItem, Delegate, FloorSession, Submission, Topic
+from rankandfile.conference import rulechanges
+from rankandfile.conference.models import (
+    AgendaItem,
+    ConferenceDocument,
+    Delegate,
+    FloorSession,
+    Submission,
+    Topic,
+)
+from rankandfile.membership.models import Affiliate
 
 
 class ConferenceForm(forms.Form):
@@ -109,6 +118,13 @@ class AmendmentForm(forms.Form):
         self.fields["target"].choices = targets  # type: ignore[attr-defined]
 
 
+class AmendmentTargetForm(forms.Form):
+    """The item being amended (``?target=s:<id>`` / ``c:<id>``), before the full form."""
+
+    target = forms.CharField(required=False, max_length=40)
+    preview = forms.BooleanField(required=False)  # "Show my changes": the diff, no submission
+
+
 class AmendmentRulingForm(forms.Form):
     decision = forms.ChoiceField(
         choices=[("in_order", "In order"), ("out_of_order", "Out of order")],
@@ -157,3 +173,205 @@ class ItemForm(forms.Form):
         super().__init__(*args, **kwargs)
         self.fields["session"].queryset = sessions  # type: ignore[attr-defined]
         self.fields["business"].choices = business  # type: ignore[attr-defined]
+
+
+class WordCountForm(forms.Form):
+    """The live word count's input (htmx, GET or POST)."""
+
+    title = forms.CharField(required=False, strip=False)
+    text = forms.CharField(required=False, strip=False)
+
+
+class NextForm(forms.Form):
+    """Where to go after a POST: a path on this site only (anything else is ignored)."""
+
+    next = forms.CharField(required=False, max_length=500)
+
+    def clean_next(self) -> str:
+        value: str = self.cleaned_data.get("next") or ""
+        if not value.startswith("/") or value.startswith("//") or "\\" in value:
+            return ""
+        return value
+
+
+class RuleBookPublishForm(forms.Form):
+    effective_from = forms.DateField(
+        label="Takes effect on",
+        widget=forms.DateInput(attrs={"type": "date"}),
+        error_messages={"required": "Give the date the new rule book takes effect."},
+    )
+
+
+class ItemActionForm(NextForm):
+    action = forms.ChoiceField(choices=[("open", "Open the card vote"), ("close", "Close")])
+    outcome = forms.ChoiceField(
+        choices=[("", "The vote decides"), *AgendaItem.Outcome.choices[1:]], required=False
+    )
+    note = forms.CharField(required=False, max_length=1000)
+
+
+class CardForm(forms.Form):
+    card = forms.IntegerField(min_value=1)
+    choice = forms.ChoiceField(
+        choices=[("for", "For"), ("against", "Against"), ("abstain", "Abstain")],
+        error_messages={"invalid_choice": "vote for, against or abstain"},
+    )
+
+
+class CompositeActionForm(forms.Form):
+    action = forms.ChoiceField(choices=[("edit", "Redraft"), ("sign", "Agree the wording")])
+
+
+class CompositeSignForm(forms.Form):
+    submission = forms.TypedChoiceField(
+        coerce=int,
+        error_messages={
+            "required": "choose the motion you agree for",
+            "invalid_choice": "choose the motion you agree for",
+        },
+    )
+
+    def __init__(self, *args: Any, originals: list[Submission], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["submission"].choices = [  # type: ignore[attr-defined]
+            (s.pk, s.reference) for s in originals
+        ]
+
+
+class ProvenanceForm(forms.Form):
+    text = forms.CharField(required=False, strip=False)
+
+
+class BallotDelegatesForm(forms.Form):
+    ballot = forms.IntegerField(
+        min_value=1, error_messages={"required": "Choose a ballot of your CLP."}
+    )
+
+
+class DelegationForm(forms.Form):
+    affiliate = forms.ModelChoiceField(
+        queryset=Affiliate.objects.none(),
+        error_messages={
+            "required": "Choose your affiliate.",
+            "invalid_choice": "Choose your affiliate.",
+        },
+    )
+    size = forms.IntegerField(
+        label="People in the delegation",
+        initial=1,
+        error_messages={"invalid": "a delegation has at least one delegate"},
+    )
+
+    def __init__(self, *args: Any, affiliates: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["affiliate"].queryset = affiliates  # type: ignore[attr-defined]
+
+
+class PrioritiesActionForm(forms.Form):
+    action = forms.ChoiceField(
+        choices=[("open", "Open"), ("close", "Close and count"), ("cast", "Vote")],
+        required=False,
+    )
+
+
+class PrioritiesVoteForm(forms.Form):
+    unit = forms.ChoiceField(
+        error_messages={
+            "required": "choose the delegation you vote for",
+            "invalid_choice": "choose the delegation you vote for",
+        }
+    )
+    topics = forms.ModelMultipleChoiceField(
+        queryset=Topic.objects.none(),
+        required=False,
+        error_messages={"invalid_choice": "a topic chosen is not on this conference's agenda"},
+    )
+
+    def __init__(
+        self, *args: Any, units: list[tuple[str, str]], topics: Any, **kwargs: Any
+    ) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["unit"].choices = units  # type: ignore[attr-defined]
+        self.fields["topics"].queryset = topics  # type: ignore[attr-defined]
+
+
+class DelegateSearchForm(forms.Form):
+    q = forms.CharField(required=False, max_length=100)
+
+
+class VersionsForm(forms.Form):
+    """``?v=`` one version; ``?a=&b=`` two versions to compare (programme, rule book)."""
+
+    v = forms.IntegerField(required=False, min_value=1)
+    a = forms.IntegerField(required=False, min_value=1)
+    b = forms.IntegerField(required=False, min_value=1)
+
+
+class RuleChangeParametersForm(forms.Form):
+    """The CAC's typed parameter changes for a rule change: one field per parameter the
+    amended clause states, starting from the value the rule change sets (or the value in
+    force). Values are parsed and checked by the service (``rulechanges``)."""
+
+    def __init__(
+        self, *args: Any, clause_number: str, current: dict[str, Any], **kwargs: Any
+    ) -> None:
+        super().__init__(*args, **kwargs)
+        for name in rulechanges.clause_parameters(clause_number):
+            meaning = rulechanges.LABELS.get(name, name)
+            label = f"{meaning[:1].upper()}{meaning[1:]} ({name})"
+            initial = rulechanges.as_input(name, current[name])
+            kind = rulechanges.kind_of(name)
+            field: forms.Field
+            if kind == "bool":
+                field = forms.ChoiceField(choices=[("yes", "Yes"), ("no", "No")], label=label)
+            elif kind == "choice":
+                field = forms.ChoiceField(choices=rulechanges.choices_of(name), label=label)
+            else:
+                hint = {
+                    "int": "A whole number.",
+                    "fraction": "A fraction, e.g. 2/3.",
+                    "shares": "Each section's share, e.g. clp=1/2, affiliate=1/2.",
+                }[kind]
+                field = forms.CharField(label=label, max_length=200, help_text=hint)
+            field.initial = initial
+            self.fields[name] = field
+
+
+class ConferenceDatesForm(forms.Form):
+    """A conference's dates, changed by the CAC after set-up."""
+
+    starts_on = forms.DateField(widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"))
+    ends_on = forms.DateField(widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"))
+    motions_deadline = forms.DateTimeField(
+        widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M")
+    )
+    rule_changes_deadline = forms.DateTimeField(
+        widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M")
+    )
+    amendments_deadline = forms.DateTimeField(
+        widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M")
+    )
+    delegates_deadline = forms.DateTimeField(
+        label="Delegate registration deadline",
+        widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"),
+    )
+    census_date = forms.DateField(
+        help_text="Membership on this day decides delegate entitlements and card-vote weights.",
+        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+    )
+
+
+class DocumentForm(forms.Form):
+    kind = forms.ChoiceField(choices=ConferenceDocument.Kind.choices, widget=forms.RadioSelect)
+    title = forms.CharField(max_length=200)
+    text = forms.CharField(
+        widget=forms.Textarea(attrs={"rows": 16}),
+        help_text="The whole text CLPs and affiliates amend, as it will be put to the vote.",
+    )
+
+
+class SubmissionsFilterForm(forms.Form):
+    """``?topic=<id>`` / ``rules`` / ``none`` and ``?page=`` on the submissions list."""
+
+    topic = forms.CharField(required=False, max_length=20)
+    page = forms.CharField(required=False, max_length=10)

@@ -324,6 +324,14 @@ class Submission(OrganisationMixin, models.Model):
     def __str__(self) -> str:
         return f"{self.reference or '—'} {self.title}"
 
+    @property
+    def parameter_change_rows(self) -> list[tuple[str, str, str]]:
+        """(parameter, meaning, new value) of the parameter changes the CAC attached to
+        this rule change: shown on the agenda, the ballot and the results board."""
+        from rankandfile.conference.rulechanges import shown
+
+        return shown(self.parameter_changes or {})
+
 
 class Composite(models.Model):
     """A composite motion merged from the in-order motions on a prioritised topic."""
@@ -373,6 +381,40 @@ class CompositeSignoff(models.Model):
         return f"Agreement to composite {self.composite_id} for submission {self.submission_id}"
 
 
+class ConferenceDocument(models.Model):
+    """A document the CAC puts before conference for amendment and a vote: an NEC
+    statement or a policy document (issue 16.5). CLPs and affiliates amend it as they
+    amend a motion; carried by the programme threshold on a card vote, it enters the
+    programme as amended."""
+
+    class Kind(models.TextChoices):
+        NEC_STATEMENT = "nec_statement", "NEC statement"
+        POLICY_DOCUMENT = "policy_document", "Policy document"
+
+    conference = models.ForeignKey(Conference, on_delete=models.PROTECT, related_name="documents")
+    number = models.PositiveSmallIntegerField()
+    kind = models.CharField(max_length=16, choices=Kind.choices)
+    title = models.CharField(max_length=200)
+    text = models.TextField()
+    designated_by = models.ForeignKey(
+        "core.User", null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    designated_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["conference", "number"]
+        constraints = [
+            models.UniqueConstraint(fields=["conference", "number"], name="document_unique_number")
+        ]
+
+    def __str__(self) -> str:
+        return self.label
+
+    @property
+    def label(self) -> str:
+        return f"{self.get_kind_display()} D{self.number}: {self.title}"
+
+
 class Amendment(OrganisationMixin, models.Model):
     """An amendment by a CLP or an affiliate to a motion, composite or rule change on the
     published agenda (exactly one target, exactly one organisation: database constraints).
@@ -397,6 +439,13 @@ class Amendment(OrganisationMixin, models.Model):
     )
     composite = models.ForeignKey(
         Composite, null=True, blank=True, on_delete=models.PROTECT, related_name="amendments"
+    )
+    document = models.ForeignKey(
+        ConferenceDocument,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="amendments",
     )
     clp = models.ForeignKey(
         "membership.CLP", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
@@ -435,8 +484,20 @@ class Amendment(OrganisationMixin, models.Model):
             ),
             models.CheckConstraint(
                 name="amendment_one_target",
-                condition=Q(submission__isnull=False, composite__isnull=True)
-                | Q(submission__isnull=True, composite__isnull=False),
+                condition=Q(submission__isnull=False, composite__isnull=True, document__isnull=True)
+                | Q(submission__isnull=True, composite__isnull=False, document__isnull=True)
+                | Q(submission__isnull=True, composite__isnull=True, document__isnull=False),
+            ),
+            models.UniqueConstraint(
+                fields=["document", "clp"],
+                condition=Q(document__isnull=False, clp__isnull=False) & ~Q(status="withdrawn"),
+                name="amendment_once_clp_document",
+            ),
+            models.UniqueConstraint(
+                fields=["document", "affiliate"],
+                condition=Q(document__isnull=False, affiliate__isnull=False)
+                & ~Q(status="withdrawn"),
+                name="amendment_once_affiliate_document",
             ),
             models.UniqueConstraint(
                 fields=["conference", "reference"], name="amendment_unique_reference"
@@ -470,10 +531,14 @@ class Amendment(OrganisationMixin, models.Model):
 
     @property
     def target(self) -> Any:
+        if self.document_id:
+            return self.document
         return self.submission if self.submission_id else self.composite
 
     @property
     def target_label(self) -> str:
+        if self.document_id and self.document is not None:
+            return self.document.label
         if self.composite_id and self.composite is not None:
             return f"Composite {self.composite.number}: {self.composite.title}"
         if self.submission is not None:
@@ -633,6 +698,10 @@ class AgendaItem(models.Model):
     composite = models.ForeignKey(
         Composite, null=True, blank=True, on_delete=models.PROTECT, related_name="items"
     )
+    #: A CAC-designated document (NEC statement, policy document) put to the vote.
+    document = models.ForeignKey(
+        ConferenceDocument, null=True, blank=True, on_delete=models.PROTECT, related_name="items"
+    )
     #: An amendment's own vote (taken before its target's).
     amendment = models.ForeignKey(
         "Amendment", null=True, blank=True, on_delete=models.PROTECT, related_name="items"
@@ -656,9 +725,14 @@ class AgendaItem(models.Model):
                 condition=Q(submission__isnull=True) | Q(composite__isnull=True),
             ),
             models.CheckConstraint(
+                name="item_document_alone",
+                condition=Q(document__isnull=True)
+                | Q(submission__isnull=True, composite__isnull=True),
+            ),
+            models.CheckConstraint(
                 name="item_amendment_alone",
                 condition=Q(amendment__isnull=True)
-                | Q(submission__isnull=True, composite__isnull=True),
+                | Q(submission__isnull=True, composite__isnull=True, document__isnull=True),
             ),
         ]
 

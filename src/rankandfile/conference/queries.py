@@ -10,16 +10,20 @@ from typing import Any
 
 from django.db.models import Count, Exists, OuterRef, Prefetch, Q, QuerySet
 
-from rankandfile.conference import procedure
+from rankandfile.ballots.models import Ballot
+from rankandfile.conference import procedure, rulechanges
 from rankandfile.conference.models import (
+    AffiliateDelegation,
     AgendaItem,
     Amendment,
     Card,
     Composite,
     CompositeSignoff,
     Conference,
+    ConferenceDocument,
     Delegate,
     FloorSession,
+    PriorityChoice,
     ProgrammeEntry,
     ProgrammeVersion,
     RuleBookVersion,
@@ -29,9 +33,11 @@ from rankandfile.conference.models import (
 )
 from rankandfile.conference.rulebook import parameters_in_force
 from rankandfile.conference.rules import RuleParameters
+from rankandfile.core.models import User
 from rankandfile.counting.cardvote import CardVoteResult, Section, count_card_vote
 from rankandfile.counting.yesno import SIMPLE_MAJORITY, percent_str
-from rankandfile.membership.models import Gender, Member, Period
+from rankandfile.membership import permissions as membership_permissions
+from rankandfile.membership.models import CLP, Affiliate, Gender, Member, Period
 
 SECTION_LABELS = {"clp": "Constituency parties", "affiliate": "Affiliates"}
 
@@ -278,8 +284,9 @@ def delegates_of(conference: Conference, clp_id: int | None = None) -> QuerySet[
 
 # --- Amendments ------------------------------------------------------------------------------
 def amendment_targets(conference: Conference) -> list[tuple[str, str]]:
-    """What may be amended (``("s:<id>" | "c:<id>", label)``): the motions and rule changes
-    in order on this year's agenda and the composites agreed by every mover."""
+    """What may be amended (``("s:<id>" | "c:<id>" | "d:<id>", label)``): the motions and
+    rule changes in order on this year's agenda, the composites agreed by every mover and
+    the documents the CAC designated."""
     if getattr(conference, "dates", None) is None or conference.dates.agenda_published_at is None:
         return []
     out = [
@@ -296,15 +303,20 @@ def amendment_targets(conference: Conference) -> list[tuple[str, str]]:
         .select_related("clp", "affiliate")
         .order_by("reference")
     ]
+    out += [(f"d:{d.pk}", d.label) for d in documents_of(conference)]
     return out
 
 
-def amendment_target(conference: Conference, key: str) -> Submission | Composite | None:
-    """The submission or composite a ``"s:<id>"`` / ``"c:<id>"`` key names (any status:
-    the service says why it cannot be amended)."""
+def amendment_target(
+    conference: Conference, key: str
+) -> Submission | Composite | ConferenceDocument | None:
+    """The submission, composite or document a ``"s:<id>"`` / ``"c:<id>"`` / ``"d:<id>"``
+    key names (any status: the service says why it cannot be amended)."""
     kind, _, pk = key.partition(":")
     if not pk.isdigit():
         return None
+    if kind == "d":
+        return ConferenceDocument.objects.filter(conference=conference, pk=int(pk)).first()
     if kind == "c":
         return Composite.objects.filter(conference=conference, pk=int(pk)).first()
     if kind == "s":
@@ -316,15 +328,16 @@ def amendment_target(conference: Conference, key: str) -> Submission | Composite
     return None
 
 
-def amendments_of(target: Submission | Composite) -> QuerySet[Amendment]:
-    """The amendments to a motion, rule change or composite that anyone may see (not
-    withdrawn), with their votes."""
+def amendments_of(target: Submission | Composite | ConferenceDocument) -> QuerySet[Amendment]:
+    """The amendments to a motion, rule change, composite or document that anyone may see
+    (not withdrawn), with their votes."""
     qs = Amendment.objects.exclude(status=Amendment.Status.WITHDRAWN)
-    qs = (
-        qs.filter(composite=target)
-        if isinstance(target, Composite)
-        else qs.filter(submission=target)
-    )
+    if isinstance(target, Composite):
+        qs = qs.filter(composite=target)
+    elif isinstance(target, ConferenceDocument):
+        qs = qs.filter(document=target)
+    else:
+        qs = qs.filter(submission=target)
     return qs.select_related("clp", "affiliate").prefetch_related("items").order_by("reference")
 
 
@@ -340,8 +353,12 @@ def amendment_json(a: Amendment) -> dict[str, Any]:
         "reference": a.reference,
         "conference": a.conference.year,
         "target": {
-            "kind": "composite" if a.composite_id else "submission",
-            "id": a.composite_id or a.submission_id,
+            "kind": "composite"
+            if a.composite_id
+            else "document"
+            if a.document_id
+            else "submission",
+            "id": a.composite_id or a.document_id or a.submission_id,
             "label": a.target_label,
         },
         "organisation": a.organisation_name,
@@ -504,3 +521,224 @@ def rule_book_json(version: RuleBookVersion) -> dict[str, Any]:
             for c in clauses(version)
         ],
     }
+
+
+def undecided_amendments(item: AgendaItem) -> list[Amendment]:
+    """In-order amendments to the item's motion, composite or rule change whose own vote
+    has not been decided (they must be voted before the item)."""
+    if item.submission_id is None and item.composite_id is None and item.document_id is None:
+        return []
+    qs = Amendment.objects.filter(status=Amendment.Status.IN_ORDER)
+    if item.composite_id is not None:
+        qs = qs.filter(composite_id=item.composite_id)
+    elif item.document_id is not None:
+        qs = qs.filter(document_id=item.document_id)
+    elif item.submission_id is not None:
+        qs = qs.filter(submission_id=item.submission_id)
+    decided = AgendaItem.objects.filter(amendment=OuterRef("pk"), state=AgendaItem.State.CLOSED)
+    return list(qs.exclude(Exists(decided)).order_by("reference"))
+
+
+def carried_amendments(item: AgendaItem) -> list[Amendment]:
+    """The amendments carried (and applied) to the item's text, in the order voted."""
+    if item.submission_id is None and item.composite_id is None and item.document_id is None:
+        return []
+    qs = Amendment.objects.filter(
+        items__state=AgendaItem.State.CLOSED,
+        items__outcome=AgendaItem.Outcome.CARRIED,
+        fell=False,
+    )
+    if item.composite_id is not None:
+        qs = qs.filter(composite_id=item.composite_id)
+    elif item.document_id is not None:
+        qs = qs.filter(document_id=item.document_id)
+    elif item.submission_id is not None:
+        qs = qs.filter(submission_id=item.submission_id)
+    return list(qs.select_related("clp", "affiliate").order_by("items__closed_at", "reference"))
+
+
+def priority_voter_unit_ids(actor: User, conference: Conference) -> tuple[set[int], set[int]]:
+    """CLPs and affiliates the actor may cast the priorities vote for: a delegate of the
+    CLP or its officer; the delegation's leader or an affiliate officer."""
+
+    clps = set(membership_permissions.officer_clp_ids(actor))
+    me = membership_permissions.own_member(actor)
+    if me is not None:
+        clps |= set(
+            Delegate.objects.filter(conference=conference, member=me).values_list(
+                "clp_id", flat=True
+            )
+        )
+    affs = set(membership_permissions.officer_affiliate_ids(actor))
+    affs |= set(
+        AffiliateDelegation.objects.filter(conference=conference, leader=actor).values_list(
+            "affiliate_id", flat=True
+        )
+    )
+    return clps, affs
+
+
+def priority_voter_units(actor: User, conference: Conference) -> tuple[list[CLP], list[Affiliate]]:
+    clps, affs = priority_voter_unit_ids(actor, conference)
+    return (
+        list(CLP.objects.filter(pk__in=clps).order_by("name")),
+        list(Affiliate.objects.filter(pk__in=affs).order_by("name")),
+    )
+
+
+# --- Reads for the pages (the views read nothing else) -------------------------------------
+def conferences_set_up() -> QuerySet[Conference]:
+    """Conferences run with the software (with dates), newest first."""
+    return Conference.objects.filter(dates__isnull=False).order_by("-year")
+
+
+def composites_of(conference: Conference) -> QuerySet[Composite]:
+    return Composite.objects.filter(conference=conference).select_related("topic")
+
+
+def topics_of(conference: Conference) -> QuerySet[Topic]:
+    return Topic.objects.filter(conference=conference).order_by("position", "name")
+
+
+def submissions_listed(visible: QuerySet[Submission], topic: str) -> QuerySet[Submission]:
+    """The submissions list: ``topic`` is a topic's id, ``rules`` (rule changes) or
+    ``none`` (motions without a topic); by topic, kind and reference."""
+    if topic == "rules":
+        visible = visible.filter(kind=Submission.Kind.RULE_CHANGE)
+    elif topic == "none":
+        visible = visible.filter(kind=Submission.Kind.MOTION, topic__isnull=True)
+    elif topic.isdigit():
+        visible = visible.filter(topic_id=int(topic))
+    return visible.select_related("clp", "affiliate", "topic").order_by(
+        "topic__position", "topic__name", "kind", "reference"
+    )
+
+
+def submissions_pending(visible: QuerySet[Submission]) -> QuerySet[Submission]:
+    """Submissions awaiting the CAC's ruling."""
+    return visible.filter(status=Submission.Status.SUBMITTED).select_related("clp", "affiliate")
+
+
+def submissions_for_later(conference: Conference) -> QuerySet[Submission]:
+    """Submitted to this conference, timetabled for a later one (clause 3.II.3)."""
+    return (
+        Submission.objects.filter(conference=conference)
+        .exclude(debate_year=conference.year)
+        .select_related("clp")
+    )
+
+
+def topic_motions(topic: Topic) -> QuerySet[Submission]:
+    """The motions in order on a topic: a composite's originals."""
+    return Submission.objects.filter(
+        topic=topic, kind=Submission.Kind.MOTION, status=Submission.Status.IN_ORDER
+    ).select_related("clp", "affiliate")
+
+
+def topic_motion_texts(topic: Topic) -> dict[str, str]:
+    """Reference -> text of the topic's motions in order or composited (provenance)."""
+    return {
+        s.reference: s.text
+        for s in Submission.objects.filter(
+            topic=topic,
+            kind=Submission.Kind.MOTION,
+            status__in=[Submission.Status.IN_ORDER, Submission.Status.COMPOSITED],
+        )
+    }
+
+
+def sessions_of(conference: Conference) -> QuerySet[FloorSession]:
+    return FloorSession.objects.filter(conference=conference)
+
+
+def documents_of(conference: Conference) -> QuerySet[ConferenceDocument]:
+    return ConferenceDocument.objects.filter(conference=conference).order_by("number")
+
+
+def floor_business(conference: Conference) -> list[tuple[str, str]]:
+    """What the CAC may put on the floor: agreed composites, submissions in order debated
+    this year, designated documents, and amendments in order not yet on the floor
+    (``c:``/``s:``/``d:``/``a:`` keys)."""
+    out = [(f"d:{d.pk}", d.label) for d in documents_of(conference)]
+    out += [
+        (f"c:{c.pk}", f"Composite {c.number}: {c.title}")
+        for c in Composite.objects.filter(conference=conference, status=Composite.Status.AGREED)
+    ]
+    out += [
+        (f"s:{s.pk}", f"{s.reference} {s.title} ({s.organisation_name})")
+        for s in Submission.objects.filter(
+            debate_year=conference.year, status=Submission.Status.IN_ORDER
+        ).select_related("clp", "affiliate")
+    ]
+    out += [
+        (f"a:{a.pk}", f"Amendment {a.reference} ({a.organisation_name}) to {a.target_label}")
+        for a in Amendment.objects.filter(conference=conference, status=Amendment.Status.IN_ORDER)
+        .exclude(items__isnull=False)
+        .select_related("clp", "affiliate", "submission", "composite", "document")
+    ]
+    return out
+
+
+def clp_entitlements(
+    conference: Conference, clps: list[CLP], p: RuleParameters
+) -> list[tuple[CLP, procedure.Entitlement, str]]:
+    """Each CLP's delegate entitlement at the census date, with its explanation."""
+    counts = clp_membership(conference.dates.census_date, p, [c.pk for c in clps])
+    out = []
+    for c in clps:
+        members, women, young = counts.get(c.pk, (0, 0, 0))
+        e = procedure.entitlement(members=members, women=women, young=young, p=p)
+        out.append((c, e, e.explain(p)))
+    return out
+
+
+def declared_ballots(clps: list[CLP]) -> list[Ballot]:
+    """The CLPs' declared ballots (delegates elected by ballot), newest first."""
+    return list(
+        Ballot.objects.filter(clp__in=clps, state=Ballot.State.DECLARED).order_by("-declared_at")[
+            :20
+        ]
+    )
+
+
+def priorities_voted(conference: Conference) -> tuple[set[int], set[int]]:
+    """CLPs and affiliates that have cast their priorities vote."""
+    rows = PriorityChoice.objects.filter(conference=conference).values_list(
+        "clp_id", "affiliate_id"
+    )
+    return {c for c, _ in rows if c is not None}, {a for _, a in rows if a is not None}
+
+
+def member_by_number(user: Any, number: str) -> Member | None:
+    """A member the user manages, by membership number (None if unknown or out of scope)."""
+    return (
+        membership_permissions.visible_members(user)
+        .filter(membership_number=number)
+        .select_related("clp")
+        .first()
+    )
+
+
+# --- Rule changes ------------------------------------------------------------------------
+def rule_change_base(submission: Submission) -> RuleParameters:
+    """The parameters a rule change's parameter changes apply to: those in force when the
+    conference that debates it opens."""
+    debated = Conference.objects.filter(year=submission.debate_year).first()
+    day = debated.starts_on if debated is not None else submission.conference.starts_on
+    return parameters_in_force(on=day)
+
+
+def rule_change_disagreements(submission: Submission, text: str | None = None) -> list[str]:
+    """Where the rule change's clause text (``text``: as amended) and its parameter
+    changes disagree (empty: they agree)."""
+    base = rule_change_base(submission)
+    after = RuleParameters.from_json({**base.to_json(), **(submission.parameter_changes or {})})
+    return rulechanges.disagreements(
+        submission.clause_number, text if text is not None else submission.text, after, base
+    )
+
+
+def rule_change_rows(submission: Submission) -> list[tuple[str, str, str, str]]:
+    """(parameter, meaning, value before, value after) of a rule change's parameter
+    changes, for the CAC's form and the submission page."""
+    return rulechanges.change_rows(submission.parameter_changes or {}, rule_change_base(submission))

@@ -1,0 +1,184 @@
+"""Delegates: CLP officers register their delegates (at a meeting or from a declared
+ballot), the CAC and officers check them in; affiliates register their delegations."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.views.decorators.http import require_POST
+
+from rankandfile.conference import forms, permissions, queries
+from rankandfile.conference.models import Conference
+from rankandfile.conference.services import delegates as services
+from rankandfile.conference.views.common import actor, conference, ctx, found, require_manager
+from rankandfile.core import audit
+from rankandfile.core.errors import DomainError
+
+
+@login_required
+def delegates(request: HttpRequest, year: int) -> HttpResponse:
+    """The delegates page: entitlements, registering a delegate, the list and check-in."""
+    conf = conference(request, year)
+    manager = permissions.can_manage_conference(request.user)
+    clps = list(permissions.submitting_clps(request.user))
+    if not manager and not clps:
+        raise Http404("no delegates you manage")
+    form = forms.DelegateForm(request.POST or None)
+    if request.method == "POST" and "ballot" in request.POST:
+        return _register_from_ballot(request, conf)
+    if request.method == "POST" and form.is_valid():
+        done = _register(request, conf, form)
+        if done:
+            return redirect("conference:delegates", year=year)
+    search = forms.DelegateSearchForm(request.GET)
+    q = (search.cleaned_data["q"] or "").strip() if search.is_valid() else ""
+    visible = permissions.visible_delegates(request.user, conf)
+    listing = queries.delegates_of(conf).filter(pk__in=visible.values("pk"))
+    if q:
+        listing = listing.filter(credential=q) | listing.filter(member__last_name__icontains=q)
+    p = queries.conference_parameters(conf)
+    return render(
+        request,
+        "conference/delegates.html",
+        ctx(
+            request,
+            conference=conf,
+            params=p,
+            entitlements=queries.clp_entitlements(conf, clps, p),
+            form=form,
+            delegates=listing[:500],
+            ballots=queries.declared_ballots(clps),
+            q=q,
+            manager=manager,
+            delegations=permissions.visible_delegations(request.user, conf).select_related(
+                "affiliate", "leader"
+            )
+            if manager
+            else [],
+        ),
+    )
+
+
+def _register(request: HttpRequest, conf: Conference, form: forms.DelegateForm) -> bool:
+    """Register the delegate the form names (looked up among the members the user
+    manages, the lookup audited); False with the form's errors set when refused."""
+    d = form.cleaned_data
+    number = d["membership_number"].strip()
+    member = queries.member_by_number(request.user, number)
+    audit.record_read(
+        actor=actor(request),
+        action="conference.delegate.member_lookup",
+        target=conf,
+        data={"membership_number": number, "found": member is not None},
+    )
+    if member is None:
+        form.add_error(
+            "membership_number", "No member with that number among the members you manage."
+        )
+        return False
+    try:
+        dl = services.delegate_register(
+            actor=actor(request),
+            conference=conf,
+            member=member,
+            kind=d["kind"],
+            meeting_date=d["meeting_date"],
+        )
+    except DomainError as exc:
+        form.add_error(None, str(exc))
+        return False
+    messages.success(request, f"{dl.member} is a delegate of {dl.clp}; credential {dl.credential}.")
+    return True
+
+
+def _register_from_ballot(request: HttpRequest, conf: Conference) -> HttpResponse:
+    form = forms.BallotDelegatesForm(request.POST)
+    try:
+        if not form.is_valid():
+            raise DomainError("Choose a ballot of your CLP.")
+        ballot = found(
+            permissions.access_delegates_ballot, request.user, form.cleaned_data["ballot"]
+        )
+        clp = ballot.clp
+        if clp is None:  # pragma: no cover - access_delegates_ballot returns CLP ballots
+            raise DomainError("Choose a ballot of your CLP.")
+        done = services.delegates_from_ballot(
+            actor=actor(request), conference=conf, clp=clp, ballot=ballot
+        )
+        messages.success(
+            request,
+            f"{len(done)} delegate{'s' if len(done) != 1 else ''} registered from {ballot.title}.",
+        )
+    except (DomainError, Http404) as exc:
+        messages.error(request, str(exc))
+    return redirect("conference:delegates", year=conf.year)
+
+
+@login_required
+@require_POST
+def check_in(request: HttpRequest, year: int, pk: int) -> HttpResponse:
+    conf = conference(request, year)
+    d = found(permissions.access_delegate, request.user, conf, pk)
+    try:
+        services.delegate_check_in(actor=actor(request), delegate=d)
+        messages.success(request, f"{d.member} checked in.")
+    except DomainError as exc:
+        messages.error(request, str(exc))
+    return redirect(reverse("conference:delegates", args=[year]) + f"?q={d.credential}")
+
+
+@login_required
+@require_POST
+def delegation_check_in(request: HttpRequest, year: int, pk: int) -> HttpResponse:
+    conf = conference(request, year)
+    require_manager(request)
+    d = found(permissions.access_delegation, request.user, conf, pk)
+    try:
+        services.delegation_check_in(actor=actor(request), delegation=d)
+    except DomainError as exc:
+        messages.error(request, str(exc))
+    return redirect("conference:delegates", year=year)
+
+
+@login_required
+def delegation(request: HttpRequest, year: int) -> HttpResponse:
+    """An affiliate officer registers the delegation (they lead it and cast its card)."""
+    conf = conference(request, year)
+    affs = permissions.submitting_affiliates(request.user)
+    if not affs.exists():
+        raise Http404("only affiliate officers register delegations")
+    if request.method == "POST":
+        form = forms.DelegationForm(request.POST, affiliates=affs)
+        if not form.is_valid():
+            for errors in form.errors.values():
+                messages.error(request, str(errors[0]))
+        else:
+            aff = form.cleaned_data["affiliate"]
+            try:
+                d = services.delegation_register(
+                    actor=actor(request),
+                    conference=conf,
+                    affiliate=aff,
+                    leader=actor(request),
+                    size=form.cleaned_data["size"],
+                )
+                messages.success(
+                    request,
+                    f"{aff} delegation registered: it casts {d.affiliated_members:,} votes.",
+                )
+                return redirect("conference:delegation", year=year)
+            except DomainError as exc:
+                messages.error(request, str(exc))
+    existing = (
+        permissions.visible_delegations(request.user, conf)
+        .filter(affiliate__in=affs)
+        .select_related("affiliate")
+    )
+    return render(
+        request,
+        "conference/delegation.html",
+        ctx(request, conference=conf, affiliates=list(affs), existing=existing),
+    )
