@@ -82,7 +82,9 @@ def test_2021_rules_are_20_percent_of_mps_without_meps() -> None:
 
 def test_challenge_and_incumbent() -> None:
     field = t.Field(mps=200, clps=600)
-    assert t.assess(ELECTIONS_2021, field, t.Support(mps=0), challenge=True, incumbent=True).qualified
+    assert t.assess(
+        ELECTIONS_2021, field, t.Support(mps=0), challenge=True, incumbent=True
+    ).qualified
     # A challenger needs 20% of MPs and no second limb.
     assert t.assess(ELECTIONS_2021, field, t.Support(mps=40), challenge=True).qualified
     assert not t.assess(ELECTIONS_2021, field, t.Support(mps=39), challenge=True).qualified
@@ -91,7 +93,9 @@ def test_challenge_and_incumbent() -> None:
 def test_nec() -> None:
     assert t.assess_nec(ELECTIONS_2021, 5).qualified
     assert not t.assess_nec(ELECTIONS_2021, 4).qualified
-    assert t.assess_nec(ELECTIONS_2021, 4).lines == ("4 CLP nominations, at least 5 needed: not met",)
+    assert t.assess_nec(ELECTIONS_2021, 4).lines == (
+        "4 CLP nominations, at least 5 needed: not met",
+    )
     assert t.women_minimum(ELECTIONS_2021) == 5
     assert t.women_minimum(ELECTIONS_2014) == 3
 

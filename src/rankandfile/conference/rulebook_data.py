@@ -29,8 +29,8 @@ what the software does. See docs/rules/conference.md.
 
 from __future__ import annotations
 
-import datetime as dt
 import dataclasses
+import datetime as dt
 from dataclasses import dataclass
 from fractions import Fraction
 
@@ -327,8 +327,9 @@ def election_clause_values(e: ElectionRules) -> dict[str, object]:
         vacancy_mp_words=_percent(e.vacancy_mp_share),
         challenge_mp_words=_percent(e.challenge_mp_share),
         mp_base_words=(
-            "Commons members of the parliamentary party and the Members of the European "
-            "Parliament" if e.mp_base_includes_meps else "Commons members of the parliamentary party"
+            "Commons members of the parliamentary party and the Members of the European Parliament"
+            if e.mp_base_includes_meps
+            else "Commons members of the parliamentary party"
         ),
         second_limb_words=(", and by either " + " or ".join(limbs) if limbs else ""),
         incumbent_words=(
@@ -343,7 +344,9 @@ def election_clause_values(e: ElectionRules) -> dict[str, object]:
         ),
         supporters_words=(", and " + " and ".join(supporters) if supporters else ""),
         leader_method_words=(
-            "by eliminating ballot (alternative vote)" if e.leader_method == "av" else "by plurality"
+            "by eliminating ballot (alternative vote)"
+            if e.leader_method == "av"
+            else "by plurality"
         ),
         section_words=(
             ", and the results published by section as well as in total"

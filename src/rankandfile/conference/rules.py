@@ -110,9 +110,7 @@ class ElectionRules:
 
     def to_json(self) -> dict[str, Any]:
         return {
-            f.name: (
-                f"{v.numerator}/{v.denominator}" if isinstance(v, Fraction) else v
-            )
+            f.name: (f"{v.numerator}/{v.denominator}" if isinstance(v, Fraction) else v)
             for f in dataclasses.fields(self)
             for v in [getattr(self, f.name)]
         }

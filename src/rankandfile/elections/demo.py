@@ -128,9 +128,12 @@ def _leadership(admin: User, logins: list[tuple[MP, User]], now: dt.datetime) ->
              ("Owen Hughes", False)]  # fmt: skip
     cands = [
         services.candidate_add(
-            actor=admin, contest=contest, name=n, is_woman=w,
+            actor=admin,
+            contest=contest,
+            name=n,
+            is_woman=w,
             statement=f"{n}: a member-led party, a programme made by conference.",
-        )  # fmt: skip
+        )
         for n, w in names
     ]
     # Most MPs have nominated; the demo MP (the first login) has not yet.
@@ -178,7 +181,9 @@ def _votes(ballot: Ballot, rng: random.Random, n_votes: int) -> int:
     electors = Elector.objects.filter(ballot=ballot).exclude(member__user__email=DEMO_MEMBER)
     for elector in electors.order_by("?")[:n_votes]:
         order = sorted(range(n), key=lambda i: -popularity[i] * rng.random())
-        ballot_services.ballot_cast(ballot=ballot, elector=elector, choice=order[: rng.randint(3, n)])
+        ballot_services.ballot_cast(
+            ballot=ballot, elector=elector, choice=order[: rng.randint(3, n)]
+        )
         cast += 1
     return cast
 
@@ -198,8 +203,7 @@ def _nec(admin: User, rng: random.Random, now: dt.datetime) -> str:
               ("Kate Dearden", True), ("Gurinder Josan", False), ("Carol Black", True),
               ("Martin Wright", False)]  # fmt: skip
     cands = [
-        services.candidate_add(actor=admin, contest=contest, name=n, is_woman=w)
-        for n, w in people
+        services.candidate_add(actor=admin, contest=contest, name=n, is_woman=w) for n, w in people
     ]
     clps = list(CLP.objects.order_by("name")[:60])
     # Every candidate but the last has at least five CLP nominations.
@@ -214,7 +218,8 @@ def _nec(admin: User, rng: random.Random, now: dt.datetime) -> str:
         meeting_on=timezone.localdate(), votes_for=9, votes_cast=17,
     )  # fmt: skip
     Contest.objects.filter(pk=contest.pk).update(
-        mp_nominations_close=now - dt.timedelta(days=1), nominations_close=now - dt.timedelta(days=1)
+        mp_nominations_close=now - dt.timedelta(days=1),
+        nominations_close=now - dt.timedelta(days=1),
     )
     contest.refresh_from_db()
     contest = services.contest_ballot_open(
@@ -222,7 +227,10 @@ def _nec(admin: User, rng: random.Random, now: dt.datetime) -> str:
     )
     assert contest.ballot is not None
     voted = _votes(contest.ballot, rng, 400)
-    Ballot.objects.filter(pk=contest.ballot_id).update(closes_at=now - dt.timedelta(minutes=1))
+    # The ballot ran over the past hour (opening and closing moved back together).
+    Ballot.objects.filter(pk=contest.ballot.pk).update(
+        opens_at=now - dt.timedelta(hours=2), closes_at=now - dt.timedelta(minutes=1)
+    )
     contest.refresh_from_db()
     contest = services.contest_declare(actor=admin, contest=contest)
     assert contest.ballot is not None

@@ -12,8 +12,8 @@ from typing import Any
 from django.db.models import Prefetch, QuerySet
 
 from rankandfile.conference.models import RuleBookVersion
-from rankandfile.conference.rules import ElectionRules, RuleParameters
 from rankandfile.conference.rulebook import parameters_in_force
+from rankandfile.conference.rules import ElectionRules, RuleParameters
 from rankandfile.elections import permissions, thresholds
 from rankandfile.elections.models import (
     Candidate,
@@ -45,7 +45,9 @@ class Standing:
     mps: list[Nomination] = field(default_factory=list)
     clps: list[Nomination] = field(default_factory=list)
     affiliates: list[Nomination] = field(default_factory=list)
-    assessment: thresholds.Assessment = thresholds.Assessment(False, ())
+    assessment: thresholds.Assessment = field(
+        default_factory=lambda: thresholds.Assessment(False, ())
+    )
 
 
 def contest_field(contest: Contest) -> thresholds.Field:
@@ -98,7 +100,10 @@ def standings(contest: Contest) -> list[Standing]:
             challenge=contest.kind == ContestKind.CHALLENGE,
             incumbent=row.candidate.is_incumbent,
         )
-    return sorted(rows.values(), key=lambda r: (not r.candidate.is_incumbent, -len(r.mps), -len(r.clps), r.candidate.name))
+    return sorted(
+        rows.values(),
+        key=lambda r: (not r.candidate.is_incumbent, -len(r.mps), -len(r.clps), r.candidate.name),
+    )
 
 
 @dataclass
@@ -201,15 +206,14 @@ def past_comparison(past: PastRound) -> list[RuleColumn]:
     params: dict[tuple[Any, ...], ElectionRules] = {}
     for v in versions:
         rules = RuleParameters.from_json(v.parameters).elections
-        key = tuple(sorted(rules.to_json().items()))
+        key: tuple[Any, ...] = tuple(sorted(rules.to_json().items()))
         if key not in grouped:
             order.append(key)
             params[key] = rules
         grouped[key].append(v)
     if not versions:
-        rules = RuleParameters().elections
-        key = ("defaults",)
-        order, params, grouped = [key], {key: rules}, defaultdict(list)
+        order = [("defaults",)]
+        params = {("defaults",): RuleParameters().elections}
     candidates = list(past.candidates.all())
     fld = thresholds.Field(
         mps=past.field_mps,
@@ -221,9 +225,7 @@ def past_comparison(past: PastRound) -> list[RuleColumn]:
     for key in order:
         rules = params[key]
         vs = grouped[key]
-        label = (
-            " / ".join(v.title for v in vs) if vs else "Rules in force (no rule book loaded)"
-        )
+        label = " / ".join(v.title for v in vs) if vs else "Rules in force (no rule book loaded)"
         verdicts = {
             c.name: thresholds.assess(
                 rules,

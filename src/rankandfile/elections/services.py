@@ -163,7 +163,10 @@ def candidate_add(
         contest=contest, name=name, member=member, is_woman=is_woman, statement=statement
     )
     audit.record(
-        actor=actor, action="elections.candidate.add", target=candidate, data={"contest": contest.pk}
+        actor=actor,
+        action="elections.candidate.add",
+        target=candidate,
+        data={"contest": contest.pk},
     )
     return candidate
 
@@ -197,7 +200,9 @@ def mp_limb_met(contest: Contest, candidate: Candidate, rules: ElectionRules) ->
         return True
     base = contest.field_mps + (contest.field_meps if rules.mp_base_includes_meps else 0)
     share = (
-        rules.challenge_mp_share if contest.kind == ContestKind.CHALLENGE else rules.vacancy_mp_share
+        rules.challenge_mp_share
+        if contest.kind == ContestKind.CHALLENGE
+        else rules.vacancy_mp_share
     )
     count = candidate.nominations.filter(by=Nomination.By.MP, withdrawn_at__isnull=True).count()
     return thresholds.share_met(count, base, share)
@@ -222,7 +227,11 @@ def _unit_limit(contest: Contest, rules: ElectionRules, live: int, unit: str) ->
     if live >= limit:
         raise DomainError(
             f"{unit} has already nominated "
-            + ("a candidate: withdraw that nomination first" if limit == 1 else f"{limit} candidates")
+            + (
+                "a candidate: withdraw that nomination first"
+                if limit == 1
+                else f"{limit} candidates"
+            )
         )
 
 
@@ -441,7 +450,9 @@ def unit_ballot_conclude(*, actor: User, unit: UnitBallot) -> Nomination:
         raise DomainError("the nomination ballot has not closed and been counted yet")
     elected = list((ballot.result or {}).get("elected") or [])
     if not elected:
-        raise DomainError("no votes were cast in the nomination ballot: the CLP makes no nomination")
+        raise DomainError(
+            "no votes were cast in the nomination ballot: the CLP makes no nomination"
+        )
     if ballot.state == Ballot.State.COUNTED:
         ballot = tally.ballot_declare(actor=actor, ballot=ballot)
     candidate = contest.candidates.get(name=elected[0])
@@ -489,9 +500,7 @@ def qualified(contest: Contest) -> list[tuple[Candidate, thresholds.Assessment]]
 
 
 @transaction.atomic
-def contest_ballot_open(
-    *, actor: User, contest: Contest, closes_at: dt.datetime
-) -> Contest:
+def contest_ballot_open(*, actor: User, contest: Contest, closes_at: dt.datetime) -> Contest:
     """Close nominations and draw the ballot from the candidates who qualified: the
     leader and deputy by AV, the NEC's CLP section by the rule book's method with the
     women's minimum as a quota (``counting.quotas``). One qualified candidate for one
@@ -501,9 +510,8 @@ def contest_ballot_open(
     _require_stage(contest, Stage.NOMINATIONS)
     now = timezone.now()
     if now < contest.nominations_close:
-        raise DomainError(
-            f"nominations close at {timezone.localtime(contest.nominations_close):%H:%M on %d %B %Y}"
-        )
+        closes = timezone.localtime(contest.nominations_close)
+        raise DomainError(f"nominations close at {closes:%H:%M on %d %B %Y}")
     rules = rules_for(contest)
     on_ballot = [c for c, a in qualified(contest) if a.qualified]
     if not on_ballot:
@@ -596,7 +604,10 @@ def contest_declare(*, actor: User, contest: Contest) -> Contest:
         actor=actor,
         action="elections.declare",
         target=contest,
-        data={"ballot": ballot.pk, "elected": ballot.result.get("elected") if ballot.result else []},
+        data={
+            "ballot": ballot.pk,
+            "elected": ballot.result.get("elected") if ballot.result else [],
+        },
     )
     return contest
 
@@ -647,4 +658,3 @@ def past_round_record(
         )
     audit.record(actor=actor, action="elections.past_round.record", target=past)
     return past
-

@@ -48,7 +48,8 @@ def share_words(count: int, base: int, share: Fraction, noun: str) -> str:
     """ "41 of 198 MPs = 20.7%, threshold 20%: met"."""
     met = share_met(count, base, share)
     got = percent(Fraction(count, base)) if base else "0%"
-    return f"{count} of {base} {noun} = {got}, threshold {percent(share)}: {'met' if met else 'not met'}"
+    verdict = "met" if met else "not met"
+    return f"{count} of {base} {noun} = {got}, threshold {percent(share)}: {verdict}"
 
 
 @dataclass(frozen=True)

@@ -63,7 +63,9 @@ def contest_create(request: HttpRequest) -> HttpResponse:
             messages.success(request, "Nominations are open.")
             return redirect("elections:detail", contest_id=contest.pk)
     status = 400 if request.method == "POST" else 200
-    return render(request, "elections/create.html", {"form": form, "nav": "elections"}, status=status)
+    return render(
+        request, "elections/create.html", {"form": form, "nav": "elections"}, status=status
+    )
 
 
 def _forms(request: HttpRequest, contest: Contest) -> dict[str, Any]:
@@ -121,7 +123,9 @@ def candidate(request: HttpRequest, contest_id: int, candidate_id: int) -> HttpR
         found = permissions.access_candidate(request.user, contest, candidate_id)
     except NotFound as exc:
         raise Http404(str(exc)) from exc
-    can_edit = permissions.can_edit_statement(request.user, found) and contest.stage != Stage.DECLARED
+    can_edit = (
+        permissions.can_edit_statement(request.user, found) and contest.stage != Stage.DECLARED
+    )
     form = forms.StatementForm(request.POST or None, initial={"statement": found.statement})
     if request.method == "POST":
         if not can_edit:
