@@ -4,9 +4,11 @@ the ballot drawn from those who qualified, the count through the ballots app."""
 from __future__ import annotations
 
 import datetime as dt
+from io import StringIO
 
 import pytest
 import time_machine
+from django.core.management import call_command
 from django.utils import timezone
 
 from rankandfile.ballots import services as ballot_services
@@ -374,9 +376,7 @@ def test_statement_by_the_candidate_only(party: Party) -> None:
 
 def test_past_round_comparison_with_the_rule_book(party: Party) -> None:
     conference_services.rule_book_load(actor=None)
-    from rankandfile.elections import demo
-
-    demo._past_rounds()
+    call_command("elections_load_past", stdout=StringIO())
     from rankandfile.elections.models import PastRound
 
     r2020 = PastRound.objects.get(title__contains="2020")
@@ -389,3 +389,19 @@ def test_past_round_comparison_with_the_rule_book(party: Party) -> None:
     admitted = {c.label: c.admitted for c in queries.past_comparison(r2015)}
     assert "Jeremy Corbyn" in admitted["Rule book 2017"]
     assert "Jeremy Corbyn" not in admitted["Rule book 2021 / Rule book 2022 / Rule book 2025"]
+
+
+def test_link_mp_command(party: Party) -> None:
+    out = StringIO()
+    call_command("elections_link_mp", mnis=party.mp.mnis_id, email="nobody@example.org", stdout=out)
+    assert "Ada Lovelace nominates" in out.getvalue()
+    from rankandfile.elections import permissions
+
+    assert permissions.mp_for(party.no_roles) == party.mp
+    from django.core.management.base import CommandError
+
+    with pytest.raises(CommandError, match="already belongs to Ada Lovelace"):
+        other = f.MPFactory()
+        call_command("elections_link_mp", mnis=other.mnis_id, email="nobody@example.org")
+    with pytest.raises(CommandError, match="no MP"):
+        call_command("elections_link_mp", mnis=1, email="nobody@example.org")

@@ -32,6 +32,7 @@ from rankandfile.elections.models import (
     Contest,
     ContestKind,
     Hustings,
+    MPAccount,
     Nomination,
     Office,
     PastCandidate,
@@ -658,3 +659,19 @@ def past_round_record(
         )
     audit.record(actor=actor, action="elections.past_round.record", target=past)
     return past
+
+
+@transaction.atomic
+def mp_account_link(*, actor: User | None, mp: MP, user: User) -> MPAccount:
+    """Tie an MP to the login they nominate with (their own page). One login per MP and
+    one MP per login; relinking an MP replaces the old login."""
+    if actor is not None:
+        _require_runner(actor)
+    other = MPAccount.objects.filter(user=user).exclude(mp=mp).first()
+    if other is not None:
+        raise DomainError(f"that login already belongs to {other.mp.name}")
+    account, _ = MPAccount.objects.update_or_create(mp=mp, defaults={"user": user})
+    audit.record(
+        actor=actor, action="elections.mp_account.link", target=account, data={"mp": mp.pk}
+    )
+    return account
