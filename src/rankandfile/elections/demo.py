@@ -74,7 +74,7 @@ def _leadership(admin: User, logins: list[tuple[MP, User]], now: dt.datetime) ->
         for n, w in names
     ]
     # Most MPs have nominated; the demo MP (the first login) has not yet.
-    spread = [0] * 30 + [1] * 22 + [2] * 12 + [3] * 5
+    spread = [0] * 55 + [1] * 51 + [2] * 30 + [3] * 10
     for (_mp, user), k in zip(logins[1:], spread, strict=False):
         services.nomination_by_mp(actor=user, contest=contest, candidate=cands[k])
     return f"leadership: {contest.nominations.count()} MPs' nominations so far"
@@ -93,11 +93,11 @@ def _deputy(admin: User, logins: list[tuple[MP, User]], now: dt.datetime) -> str
     b = services.candidate_add(actor=admin, contest=contest, name="Dan Whitley")
     c = services.candidate_add(actor=admin, contest=contest, name="Gail Moss", is_woman=True)
     for i, (_mp, user) in enumerate(logins[1:]):
-        services.nomination_by_mp(actor=user, contest=contest, candidate=[a, b, a, c][i % 4])
+        services.nomination_by_mp(actor=user, contest=contest, candidate=[a, b, a, b, c][i % 5])
     # The MPs' stage is over: CLPs and affiliates now nominate.
     Contest.objects.filter(pk=contest.pk).update(mp_nominations_close=now - dt.timedelta(hours=1))
     contest.refresh_from_db()
-    clps = list(CLP.objects.exclude(constituency__name="Streatham").order_by("name")[:40])
+    clps = list(CLP.objects.exclude(constituency__name="Streatham").order_by("name")[:60])
     for i, clp in enumerate(clps):
         services.nomination_by_clp_meeting(
             actor=admin, contest=contest, clp=clp, candidate=a if i % 3 else b,
@@ -134,10 +134,10 @@ def _nec(admin: User, rng: random.Random, now: dt.datetime) -> str:
         mp_nominations_close=now + dt.timedelta(minutes=1),
         nominations_close=now + dt.timedelta(minutes=1),
     )
-    people = [("Ann Black", True), ("Yasmine Dar", True), ("Gemma Bolton", True),
-              ("Mish Rahman", False), ("Jess Barnard", True), ("Ellen Morrison", True),
-              ("Luke Akehurst", False), ("Johanna Baxter", True), ("Peter Willsman", False),
-              ("Kate Dearden", True), ("Gurinder Josan", False), ("Carol Black", True),
+    people = [("Ruth Ashworth", True), ("Amina Yusuf", True), ("Gwen Price", True),
+              ("Rafiq Mahmood", False), ("Cerys Evans", True), ("Morag Stewart", True),
+              ("Leon Baptiste", False), ("Hannah Cole", True), ("Peter Quinn", False),
+              ("Siobhan Kelly", True), ("Harjit Sandhu", False), ("Olivia Grant", True),
               ("Martin Wright", False)]  # fmt: skip
     cands = [
         services.candidate_add(actor=admin, contest=contest, name=n, is_woman=w) for n, w in people
@@ -185,7 +185,7 @@ def seed(seed: int) -> str:
     _past_rounds()
     if Contest.objects.exists():
         return "elections: already seeded"
-    logins = _mp_logins(70)
+    logins = _mp_logins(150)
     if len(logins) < 10:
         return "elections: too few MPs for the demo"
     now = timezone.now()

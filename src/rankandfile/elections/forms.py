@@ -32,6 +32,10 @@ class ContestForm(forms.Form):
 
 
 class CandidateForm(forms.Form):
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("auto_id", "newcand_%s")
+        super().__init__(*args, **kwargs)
+
     name = forms.CharField(max_length=200, label="Name on the ballot")
     is_woman = forms.BooleanField(required=False, label="Woman (for the NEC's gender minimum)")
     statement = forms.CharField(widget=forms.Textarea(attrs={"rows": 4}), required=False)
@@ -44,18 +48,22 @@ class StatementForm(forms.Form):
 
 
 class _CandidateChoice(forms.Form):
+    #: Several of these forms share a page: each gets its own element ids.
+    id_prefix = "cand"
     candidate = forms.ModelChoiceField(queryset=Candidate.objects.none(), label="Candidate")
 
     def __init__(self, *args: Any, candidates: QuerySet[Candidate], **kwargs: Any) -> None:
+        kwargs.setdefault("auto_id", f"{self.id_prefix}_%s")
         super().__init__(*args, **kwargs)
         self.fields["candidate"].queryset = candidates  # type: ignore[attr-defined]
 
 
 class MPNominationForm(_CandidateChoice):
-    pass
+    id_prefix = "mp"
 
 
 class ClpMeetingForm(_CandidateChoice):
+    id_prefix = "clp"
     clp = forms.ModelChoiceField(queryset=CLP.objects.none(), label="Constituency party")
     meeting_on = forms.DateField(widget=DATE, label="Date of the nominating meeting")
     votes_for = forms.IntegerField(min_value=1, label="Votes for the nominee")
@@ -79,11 +87,13 @@ class ClpBallotForm(forms.Form):
     closes_at = forms.DateTimeField(widget=DATETIME, label="The nomination ballot closes")
 
     def __init__(self, *args: Any, clps: QuerySet[CLP], **kwargs: Any) -> None:
+        kwargs.setdefault("auto_id", "clpballot_%s")
         super().__init__(*args, **kwargs)
         self.fields["clp"].queryset = clps  # type: ignore[attr-defined]
 
 
 class AffiliateNominationForm(_CandidateChoice):
+    id_prefix = "aff"
     affiliate = forms.ModelChoiceField(queryset=Affiliate.objects.none(), label="Affiliate")
 
     def __init__(self, *args: Any, affiliates: QuerySet[Affiliate], **kwargs: Any) -> None:
@@ -93,10 +103,18 @@ class AffiliateNominationForm(_CandidateChoice):
 
 
 class BallotOpenForm(forms.Form):
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("auto_id", "ballot_%s")
+        super().__init__(*args, **kwargs)
+
     closes_at = forms.DateTimeField(widget=DATETIME, label="The members' ballot closes")
 
 
 class HustingsForm(forms.Form):
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("auto_id", "hustings_%s")
+        super().__init__(*args, **kwargs)
+
     starts_at = forms.DateTimeField(widget=DATETIME, label="Starts")
     place = forms.CharField(max_length=200, label="Place (or online link)")
     note = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 2}))
