@@ -271,7 +271,9 @@ def test_ballot_drawn_from_those_who_qualified_and_declared(party: Party) -> Non
     ballot.refresh_from_db()
     assert ballot.state == Ballot.State.DECLARED and ballot.result["elected"] == ["A"]
     page = queries.contest_page(contest, party.member)
-    assert page.elected == ["A"] and page.rounds
+    assert page.elected == ["A"] and page.sheet is not None
+    assert [name for name, _ in page.sheet.rows] == ["A", "B"]
+    assert page.sheet.rows[0][1][-1].endswith("(elected)")
 
 
 def test_single_qualified_candidate_is_elected_unopposed(party: Party) -> None:

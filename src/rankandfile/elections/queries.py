@@ -107,27 +107,38 @@ def standings(contest: Contest) -> list[Standing]:
 
 
 @dataclass
-class Round:
-    number: int
-    action: str
-    votes: list[tuple[str, str, str]]  # name, votes, state
+class CountSheet:
+    """The count as a sheet: a column per round (AV) or stage (STV), a row per candidate;
+    each cell the votes held and, where it changed there, the candidate's new state."""
+
+    rounds: list[tuple[int, str]]
+    rows: list[tuple[str, list[str]]]
 
 
-def rounds(contest: Contest) -> list[Round]:
-    """The count's rounds (AV) or stages (STV) from the declared or counted ballot."""
+_STATE_WORDS = {"elected": "elected", "excluded": "excluded", "withdrawn": "withdrawn"}
+
+
+def count_sheet(contest: Contest) -> CountSheet | None:
     ballot = contest.ballot
     if ballot is None or not ballot.result or ballot.result.get("kind") != "ranked":
-        return []
-    out = []
-    for s in ballot.result.get("stages", []):
-        out.append(
-            Round(
-                number=s["number"],
-                action=s["action"],
-                votes=[(name, str(v), s["states"].get(name, "")) for name, v in s["votes"].items()],
-            )
-        )
-    return out
+        return None
+    stages = ballot.result.get("stages") or []
+    names = [c["name"] for c in ballot.result.get("candidates", [])]
+    rows: list[tuple[str, list[str]]] = []
+    for name in names:
+        cells, before = [], "hopeful"
+        for stage in stages:
+            state = stage["states"].get(name, "")
+            votes = str(stage["votes"].get(name, ""))
+            if before == "excluded":
+                cells.append("—")
+            elif state != before and state in _STATE_WORDS:
+                cells.append(f"{votes} ({_STATE_WORDS[state]})")
+            else:
+                cells.append(votes)
+            before = state
+        rows.append((name, cells))
+    return CountSheet(rounds=[(s["number"], s["action"]) for s in stages], rows=rows)
 
 
 @dataclass
@@ -138,7 +149,7 @@ class ContestPage:
     withdrawn: list[Candidate]
     hustings: list[Hustings]
     unit_ballots: list[UnitBallot]
-    rounds: list[Round]
+    sheet: CountSheet | None
     elected: list[str]
     my_mp_nomination: Nomination | None
     is_mp: bool
@@ -165,7 +176,7 @@ def contest_page(contest: Contest, user: Any) -> ContestPage:
         withdrawn=list(contest.candidates.filter(withdrawn_at__isnull=False)),
         hustings=list(contest.hustings.all()),
         unit_ballots=list(contest.unit_ballots.select_related("clp", "ballot")),
-        rounds=rounds(contest),
+        sheet=count_sheet(contest),
         elected=elected,
         my_mp_nomination=mine,
         is_mp=own_mp is not None,
