@@ -11,7 +11,7 @@ import datetime as dt
 from typing import Any
 
 from django.http import HttpRequest
-from ninja import Router, Schema
+from ninja import Router, Schema, Status
 
 from rankandfile.elections import permissions, queries, services
 from rankandfile.elections.models import Contest
@@ -126,12 +126,12 @@ def contest_detail(request: HttpRequest, contest_id: int) -> dict[str, Any]:
 @router.post("/elections/{contest_id}/nominations/mp/", response={201: ContestDetailOut})
 def nominate_as_mp(
     request: HttpRequest, contest_id: int, payload: NominateIn
-) -> tuple[int, dict[str, Any]]:
+) -> Status:
     """The calling MP nominates a candidate (one per election; MPs only)."""
     contest = permissions.access_contest(request.user, contest_id)
     candidate = permissions.access_candidate(request.user, contest, payload.candidate_id)
     services.nomination_by_mp(actor=request.user, contest=contest, candidate=candidate)  # type: ignore[arg-type]
-    return 201, _detail(request, contest)
+    return Status(201, _detail(request, contest))
 
 
 @router.get("/elections/past/{round_id}/compare/", response=list[VerdictOut])
