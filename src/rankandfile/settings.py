@@ -409,6 +409,7 @@ RANKANDFILE_HOME_PANELS = [
     "rankandfile.accountability.home.panel",
     "rankandfile.selections.home.panel",
     "rankandfile.campaigns.home.panel",
+    "rankandfile.elections.home.panel",
 ]
 # The public address every emailed, shared and stored link starts with (core.links).
 # Required in production (check error rankandfile.E001); unset in development, links

@@ -4,6 +4,7 @@ unit, who runs them; form errors keep the input and change nothing."""
 from __future__ import annotations
 
 import datetime as dt
+from typing import Any
 
 import pytest
 from django.test import Client
@@ -254,3 +255,62 @@ def test_api(party: Party) -> None:
     assert c.get("/api/v1/elections/", headers=member_headers).json()[0]["id"] == contest.pk
     nobody = {"Authorization": f"Bearer {issue_token(party.no_roles)}"}
     assert c.get(f"/api/v1/elections/{contest.pk}/", headers=nobody).status_code == 404
+
+
+def test_home_card(party: Party) -> None:
+    c = client_for(party.member)
+    assert "Party elections" not in c.get("/").content.decode()
+    contest, _ = _contest(party)
+    html = c.get("/").content.decode()
+    assert "Party elections" in html and f"/elections/{contest.pk}/" in html
+
+
+def test_standings_query_count_does_not_grow(
+    party: Party, django_assert_max_num_queries: Any
+) -> None:
+    from rankandfile.elections import queries
+
+    contest, logins = _contest(party)
+    alice = contest.candidates.get(name="Alice A")
+    bob = contest.candidates.get(name="Bob B")
+    for i, (_, user) in enumerate(logins):
+        services.nomination_by_mp(actor=user, contest=contest, candidate=alice if i % 2 else bob)
+    with django_assert_max_num_queries(5):
+        rows = queries.standings(contest)
+    assert sum(len(r.mps) for r in rows) == 9
+
+
+def test_past_round_page(party: Party) -> None:
+    from io import StringIO
+
+    from django.core.management import call_command
+
+    from rankandfile.conference import services as conference_services
+    from rankandfile.elections.models import PastRound
+
+    conference_services.rule_book_load(actor=None)
+    call_command("elections_load_past", stdout=StringIO())
+    past = PastRound.objects.get(title__contains="2020")
+    html = client_for(party.member).get(f"/elections/past/{past.pk}/").content.decode()
+    assert "Modelled figures." in html
+    assert "Keir Starmer, Rebecca Long-Bailey, Lisa Nandy" in html
+    assert "31 of 645 CLPs = 4.8%, threshold 5%: not met" in html
+    assert client_for(party.no_roles).get(f"/elections/past/{past.pk}/").status_code == 404
+
+
+def test_hustings_by_admins_only(party: Party) -> None:
+    contest, _ = _contest(party)
+    data = {"starts_at": "2030-01-10T19:00", "place": "Northtown Labour Club"}
+    assert (
+        client_for(party.clp_secretary)
+        .post(f"/elections/{contest.pk}/act/hustings/", data)
+        .status_code
+        == 404
+    )
+    assert not contest.hustings.exists()
+    r = client_for(party.national_admin).post(f"/elections/{contest.pk}/act/hustings/", data)
+    assert r.status_code == 302
+    assert (
+        b"Northtown Labour Club"
+        in client_for(party.member).get(f"/elections/{contest.pk}/").content
+    )

@@ -1,6 +1,5 @@
-"""Django admin for internal elections: read-only look-ups, except the MPs' logins
-(``MPAccount``), which national admins set here. Every other change goes through
-``elections.services``."""
+"""Django admin for internal elections: read-only look-ups. Every change goes through
+``elections.services`` (an MP's login: ``rankandfile elections_link_mp``)."""
 
 from __future__ import annotations
 
@@ -58,6 +57,5 @@ class PastRoundAdmin(ReadOnly):
 
 
 @admin.register(MPAccount)
-class MPAccountAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
+class MPAccountAdmin(ReadOnly):
     list_display = ("mp", "user")
-    raw_id_fields = ("mp", "user")
