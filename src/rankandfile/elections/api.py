@@ -124,7 +124,7 @@ def contest_detail(request: HttpRequest, contest_id: int) -> dict[str, Any]:
 
 
 @router.post("/elections/{contest_id}/nominations/mp/", response={201: ContestDetailOut})
-def nominate_as_mp(request: HttpRequest, contest_id: int, payload: NominateIn) -> Status:
+def nominate_as_mp(request: HttpRequest, contest_id: int, payload: NominateIn) -> Status[Any]:
     """The calling MP nominates a candidate (one per election; MPs only)."""
     contest = permissions.access_contest(request.user, contest_id)
     candidate = permissions.access_candidate(request.user, contest, payload.candidate_id)
