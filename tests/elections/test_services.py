@@ -12,6 +12,7 @@ from django.core.management import call_command
 from django.utils import timezone
 
 from rankandfile.ballots import services as ballot_services
+from rankandfile.ballots import tally
 from rankandfile.ballots.models import Ballot, Elector
 from rankandfile.conference import services as conference_services
 from rankandfile.core.errors import DomainError, PermissionDenied
@@ -270,6 +271,9 @@ def test_ballot_drawn_from_those_who_qualified_and_declared(party: Party) -> Non
     assert contest.appeals_until == timezone.localdate(ballot.closes_at) + dt.timedelta(days=7)
     ballot.refresh_from_db()
     assert ballot.state == Ballot.State.DECLARED and ballot.result["elected"] == ["A"]
+    # The published papers recount to the same result (the ballots app's recount).
+    recount = tally.ballot_recount(actor=party.national_admin, ballot=ballot)
+    assert recount.matches and recount.digest_matches
     page = queries.contest_page(contest, party.member)
     assert page.elected == ["A"] and page.sheet is not None
     assert [name for name, _ in page.sheet.rows] == ["A", "B"]

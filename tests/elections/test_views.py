@@ -314,3 +314,54 @@ def test_hustings_by_admins_only(party: Party) -> None:
         b"Northtown Labour Club"
         in client_for(party.member).get(f"/elections/{contest.pk}/").content
     )
+
+
+def test_clp_all_member_ballot_through_the_page(party: Party) -> None:
+    contest, logins = _contest(party)
+    # Both candidates reach the MPs' threshold: the ballot has two candidates.
+    for i, (_, user) in enumerate(logins[:4]):
+        name = "Alice A" if i % 2 else "Bob B"
+        services.nomination_by_mp(
+            actor=user, contest=contest, candidate=contest.candidates.get(name=name)
+        )
+    contest = close_mp_stage(contest)
+    closes = (timezone.localtime() + dt.timedelta(days=2)).strftime("%Y-%m-%dT%H:%M")
+    url = f"/elections/{contest.pk}/act/clp-ballot/"
+    # Another CLP's officer, a member: refused, nothing created.
+    easton_officer = f.clp_officer(party.easton)
+    for user in (easton_officer, party.member):
+        r = client_for(user).post(url, {"clp": party.northtown.pk, "closes_at": closes})
+        assert r.status_code == 400
+    from rankandfile.elections.models import UnitBallot
+
+    assert not UnitBallot.objects.exists()
+    r = client_for(party.clp_secretary).post(url, {"clp": party.northtown.pk, "closes_at": closes})
+    assert r.status_code == 302
+    unit = UnitBallot.objects.get()
+    assert unit.ballot.state == "open" and unit.ballot.clp == party.northtown
+    # Only Northtown's officers may record its result.
+    r = client_for(easton_officer).post(
+        f"/elections/{contest.pk}/act/clp-ballot-conclude/", {"unit_ballot": unit.pk}
+    )
+    assert r.status_code == 404
+    r = client_for(party.clp_secretary).post(
+        f"/elections/{contest.pk}/act/clp-ballot-conclude/", {"unit_ballot": unit.pk}
+    )
+    assert r.status_code == 400 and b"not closed and been counted" in r.content
+
+
+def test_clp_officer_withdraws_their_clps_nomination_only(party: Party) -> None:
+    contest = _clp_stage(party)
+    alice = contest.candidates.get(name="Alice A")
+    n = services.nomination_by_clp_meeting(
+        actor=party.clp_secretary, contest=contest, clp=party.northtown, candidate=alice,
+        meeting_on=timezone.localdate(), votes_for=3, votes_cast=5,
+    )  # fmt: skip
+    url = f"/elections/{contest.pk}/act/withdraw/"
+    for user in (f.clp_officer(party.easton), party.member, party.affiliate_officer):
+        assert client_for(user).post(url, {"nomination": n.pk}).status_code == 404
+    n.refresh_from_db()
+    assert n.withdrawn_at is None
+    assert client_for(party.clp_chair).post(url, {"nomination": n.pk}).status_code == 302
+    n.refresh_from_db()
+    assert n.withdrawn_at is not None
