@@ -365,3 +365,22 @@ def test_clp_officer_withdraws_their_clps_nomination_only(party: Party) -> None:
     assert client_for(party.clp_chair).post(url, {"nomination": n.pk}).status_code == 302
     n.refresh_from_db()
     assert n.withdrawn_at is not None
+
+
+def test_timetable_defaults_come_from_the_rule_book(party: Party) -> None:
+    from rankandfile.conference import services as conference_services
+    from rankandfile.conference.rulebook import parameters_in_force
+
+    conference_services.rule_book_load(actor=None)
+    rules = parameters_in_force().elections
+    html = client_for(party.national_admin).get("/elections/new/").content.decode()
+    expected = (timezone.localtime() + dt.timedelta(days=rules.mp_nomination_days)).strftime(
+        "%Y-%m-%dT"
+    )
+    assert f'value="{expected}' in html
+
+
+def test_a_single_clps_officer_finds_it_chosen(party: Party) -> None:
+    contest = _clp_stage(party)
+    html = client_for(party.clp_secretary).get(f"/elections/{contest.pk}/").content.decode()
+    assert f'<option value="{party.northtown.pk}" selected>Northtown</option>' in html

@@ -14,6 +14,14 @@ DATE = forms.DateInput(attrs={"type": "date"})
 DATETIME = forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M")
 
 
+def _preselect_only(form: forms.Form, name: str, choices: QuerySet[Any]) -> None:
+    """An officer of a single unit finds it already chosen."""
+    if not form.is_bound:
+        only = list(choices[:2])
+        if len(only) == 1:
+            form.fields[name].initial = only[0].pk
+
+
 class ContestForm(forms.Form):
     title = forms.CharField(max_length=200, label="Title")
     office = forms.ChoiceField(choices=Office.choices, label="Office")
@@ -72,6 +80,7 @@ class ClpMeetingForm(_CandidateChoice):
     def __init__(self, *args: Any, clps: QuerySet[CLP], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.fields["clp"].queryset = clps  # type: ignore[attr-defined]
+        _preselect_only(self, "clp", clps)
         self.order_fields(["clp", "candidate", "meeting_on", "votes_for", "votes_cast"])
 
     def clean(self) -> dict[str, Any]:
@@ -90,6 +99,7 @@ class ClpBallotForm(forms.Form):
         kwargs.setdefault("auto_id", "clpballot_%s")
         super().__init__(*args, **kwargs)
         self.fields["clp"].queryset = clps  # type: ignore[attr-defined]
+        _preselect_only(self, "clp", clps)
 
 
 class AffiliateNominationForm(_CandidateChoice):
@@ -99,6 +109,7 @@ class AffiliateNominationForm(_CandidateChoice):
     def __init__(self, *args: Any, affiliates: QuerySet[Affiliate], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.fields["affiliate"].queryset = affiliates  # type: ignore[attr-defined]
+        _preselect_only(self, "affiliate", affiliates)
         self.order_fields(["affiliate", "candidate"])
 
 

@@ -44,7 +44,13 @@ from rankandfile.membership.models import CLP, MP, Affiliate, AffiliationYear, M
 
 
 def rules_for(contest: Contest) -> ElectionRules:
+    """Chapter 4 as it stood when the contest opened."""
     return parameters_in_force(on=contest.rules_on).elections
+
+
+def rules_in_force() -> ElectionRules:
+    """Chapter 4 in force today (defaults for timetables on the pages)."""
+    return parameters_in_force().elections
 
 
 def _require_runner(actor: User) -> None:

@@ -9,6 +9,7 @@ Thin: ``permissions`` decides visibility (404 when not visible), one service per
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Callable
 from typing import Any
 
@@ -17,6 +18,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from rankandfile.core.errors import DomainError, NotFound
@@ -52,7 +54,16 @@ def index(request: HttpRequest) -> HttpResponse:
 def contest_create(request: HttpRequest) -> HttpResponse:
     if not permissions.can_run_elections(request.user):
         raise Http404("no such page")
-    form = forms.ContestForm(request.POST or None)
+    rules = services.rules_in_force()
+    now = timezone.localtime().replace(second=0, microsecond=0)
+    mp_close = now + dt.timedelta(days=rules.mp_nomination_days)
+    form = forms.ContestForm(
+        request.POST or None,
+        initial={
+            "mp_nominations_close": mp_close,
+            "nominations_close": mp_close + dt.timedelta(days=rules.unit_nomination_days),
+        },
+    )
     if request.method == "POST" and form.is_valid():
         d = form.cleaned_data
         try:
@@ -88,7 +99,11 @@ def _forms(request: HttpRequest, contest: Contest) -> dict[str, Any]:
         )
     if permissions.can_run_elections(user):
         out["candidate_form"] = forms.CandidateForm()
-        out["ballot_form"] = forms.BallotOpenForm()
+        days = services.rules_for(contest).ballot_days
+        out["ballot_form"] = forms.BallotOpenForm(
+            initial={"closes_at": timezone.localtime().replace(second=0, microsecond=0)
+                     + dt.timedelta(days=days)}
+        )  # fmt: skip
     return out
 
 
