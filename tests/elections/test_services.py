@@ -411,3 +411,20 @@ def test_link_mp_command(party: Party) -> None:
         call_command("elections_link_mp", mnis=other.mnis_id, email="nobody@example.org")
     with pytest.raises(CommandError, match="no MP"):
         call_command("elections_link_mp", mnis=1, email="nobody@example.org")
+
+
+def test_the_database_holds_one_live_nomination_per_mp(party: Party) -> None:
+    from django.db import IntegrityError, transaction
+
+    contest, logins = _leader(party, n_mps=1)
+    a = services.candidate_add(actor=party.national_admin, contest=contest, name="A")
+    b = services.candidate_add(actor=party.national_admin, contest=contest, name="B")
+    mp, _user = logins[0]
+    Nomination.objects.create(contest=contest, candidate=a, by="mp", method="own", mp=mp)
+    with pytest.raises(IntegrityError), transaction.atomic():
+        Nomination.objects.create(contest=contest, candidate=b, by="mp", method="own", mp=mp)
+    # A nomination naming an MP and a CLP at once is refused too.
+    with pytest.raises(IntegrityError), transaction.atomic():
+        Nomination.objects.create(
+            contest=contest, candidate=b, by="mp", method="own", mp=mp, clp=party.northtown
+        )
