@@ -384,3 +384,22 @@ def test_a_single_clps_officer_finds_it_chosen(party: Party) -> None:
     contest = _clp_stage(party)
     html = client_for(party.clp_secretary).get(f"/elections/{contest.pk}/").content.decode()
     assert f'<option value="{party.northtown.pk}" selected>Northtown</option>' in html
+
+
+def test_candidate_withdraws(party: Party) -> None:
+    contest, logins = _contest(party)
+    alice = contest.candidates.get(name="Alice A")
+    n = services.nomination_by_mp(actor=logins[0][1], contest=contest, candidate=alice)
+    url = f"/elections/{contest.pk}/act/candidate-withdraw/"
+    assert client_for(party.clp_secretary).post(url, {"candidate": alice.pk}).status_code == 404
+    alice.refresh_from_db()
+    assert alice.withdrawn_at is None
+    assert client_for(party.national_admin).post(url, {"candidate": alice.pk}).status_code == 302
+    alice.refresh_from_db()
+    n.refresh_from_db()
+    assert alice.withdrawn_at is not None and n.withdrawn_at is not None
+    html = client_for(party.member).get(f"/elections/{contest.pk}/").content.decode()
+    assert "Withdrawn: Alice A" in html
+    # The MP may now nominate someone else.
+    bob = contest.candidates.get(name="Bob B")
+    services.nomination_by_mp(actor=logins[0][1], contest=contest, candidate=bob)

@@ -179,6 +179,24 @@ def candidate_add(
 
 
 @transaction.atomic
+def candidate_withdraw(*, actor: User, candidate: Candidate) -> Candidate:
+    """A candidate withdraws before the ballot is drawn; their nominations stay on record
+    but count for nobody (MPs and units may then nominate someone else)."""
+    _require_runner(actor)
+    contest = _lock(candidate.contest)
+    _require_stage(contest, Stage.NOMINATIONS)
+    candidate = Candidate.objects.select_for_update().get(pk=candidate.pk)
+    if candidate.withdrawn_at is not None:
+        raise DomainError(f"{candidate.name} has already withdrawn")
+    now = timezone.now()
+    candidate.withdrawn_at = now
+    candidate.save(update_fields=["withdrawn_at"])
+    candidate.nominations.filter(withdrawn_at__isnull=True).update(withdrawn_at=now)
+    audit.record(actor=actor, action="elections.candidate.withdraw", target=candidate)
+    return candidate
+
+
+@transaction.atomic
 def candidate_statement_set(*, actor: User, candidate: Candidate, statement: str) -> Candidate:
     """The candidate's statement, shown with the nominations and sent with the ballot."""
     if not permissions.can_edit_statement(actor, candidate):

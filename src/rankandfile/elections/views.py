@@ -322,6 +322,20 @@ def _act_candidate(request: HttpRequest, contest: Contest) -> str | dict[str, An
     return f"{c.name} is a candidate."
 
 
+def _act_candidate_withdraw(request: HttpRequest, contest: Contest) -> str | dict[str, Any]:
+    _require_runner(request)
+    form = django_forms.Form(request.POST)
+    form.fields["candidate"] = django_forms.IntegerField()
+    if not form.is_valid():
+        raise DomainError("choose the candidate who withdraws")
+    try:
+        found = permissions.access_candidate(request.user, contest, form.cleaned_data["candidate"])
+    except NotFound as exc:
+        raise Http404(str(exc)) from exc
+    services.candidate_withdraw(actor=request.user, candidate=found)  # type: ignore[arg-type]
+    return f"{found.name} has withdrawn; their nominations no longer count."
+
+
 def _act_ballot(request: HttpRequest, contest: Contest) -> str | dict[str, Any]:
     _require_runner(request)
     form = forms.BallotOpenForm(request.POST)
@@ -364,6 +378,7 @@ ACTIONS: dict[str, Action] = {
     "clp-ballot-conclude": _act_clp_conclude,
     "nominate-affiliate": _act_affiliate,
     "candidate": _act_candidate,
+    "candidate-withdraw": _act_candidate_withdraw,
     "ballot": _act_ballot,
     "declare": _act_declare,
     "hustings": _act_hustings,
