@@ -102,6 +102,7 @@ INSTALLED_APPS = [
     "rankandfile.selections",
     "rankandfile.campaigns",
     "rankandfile.privacy",
+    "rankandfile.elections",
 ]
 
 MIDDLEWARE = [
@@ -381,6 +382,8 @@ RANKANDFILE_DEMO_SEEDERS = [
     "rankandfile.accountability.demo.seed",
     "rankandfile.selections.demo.seed",
     "rankandfile.campaigns.demo.seed",
+    # Internal elections read the rule book conference loaded and the MPs and CLPs.
+    "rankandfile.elections.demo.seed",
 ]
 # Campaigns: anti-abuse limits and petition data retention (docs/configuration.md).
 CAMPAIGN_SIGNS_PER_IP = int(os.environ.get("CAMPAIGN_SIGNS_PER_IP", "30"))
@@ -415,6 +418,7 @@ RANKANDFILE_HOME_PANELS = [
     "rankandfile.accountability.home.panel",
     "rankandfile.selections.home.panel",
     "rankandfile.campaigns.home.panel",
+    "rankandfile.elections.home.panel",
 ]
 # The public address every emailed, shared and stored link starts with (core.links).
 # Required in production (check error rankandfile.E001); unset in development, links

@@ -19,4 +19,5 @@ urlpatterns = [
     path("", include("rankandfile.selections.urls")),
     path("", include("rankandfile.campaigns.urls")),
     path("", include("rankandfile.privacy.urls")),
+    path("", include("rankandfile.elections.urls")),
 ]

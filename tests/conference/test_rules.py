@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 from django.core.management import call_command
 
-from rankandfile.conference import rulebook
+from rankandfile.conference import rulebook, rulebook_data
 from rankandfile.conference.models import RuleBookVersion, RuleClause
 from rankandfile.conference.rules import RuleParameters, SelectionMode
 from rankandfile.conference.services import rulebook as rule_book_services
@@ -59,7 +59,7 @@ def test_load_is_idempotent_and_the_command_reports() -> None:
     call_command("conference_load_rules", stdout=out)
     assert "0 versions added" in out.getvalue()
     assert RuleBookVersion.objects.count() == 5
-    assert RuleClause.objects.filter(version__number=5).count() == 15
+    assert RuleClause.objects.filter(version__number=5).count() == len(rulebook_data.CLAUSES)
 
 
 def test_parameters_reject_bad_json() -> None:

@@ -9,6 +9,7 @@ import pytest
 from django.test import Client
 from django.urls import reverse
 
+from rankandfile.conference import rulebook_data
 from rankandfile.conference.models import AgendaItem, Card, Delegate, Submission
 from rankandfile.conference.services import compositing, floor, programme, setup, submissions
 from tests.conference.conftest import Conf, motion_text
@@ -45,7 +46,9 @@ def test_rule_book_compare_json_and_pdf(client: Client, conf: Conf) -> None:
     assert client.get(reverse("conference:rule_book"), {"a": 1, "b": 99}).status_code == 404
     r = client.get(reverse("conference:rule_book_download", args=[5, "json"]))
     data = json.loads(r.content)
-    assert data["parameters"]["selection_mode"] == "mandatory_open" and len(data["clauses"]) == 15
+    assert data["parameters"]["selection_mode"] == "mandatory_open" and len(data["clauses"]) == len(
+        rulebook_data.CLAUSES
+    )
     r = client.get(reverse("conference:rule_book_download", args=[5, "pdf"]))
     assert r["Content-Type"] == "application/pdf" and r.content.startswith(b"%PDF")
 

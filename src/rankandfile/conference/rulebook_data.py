@@ -13,17 +13,28 @@ and appendix 6 "Conference procedure"), with the history of the changes conferen
 * 2022 (Liverpool): CLP delegations are capped at 6 (plus women's and youth delegates).
 * 2025 (the demo party's reform): mandatory open selection of every sitting MP.
 
+Chapter 4 (elections of the leader, deputy leader and the NEC's CLP section; the
+``elections`` parameters, docs/rules/elections.md): the first version stands for the rule
+book from the 2014 special conference (one member one vote; registered supporters at a
+fee; 15% of MPs and MEPs for a vacancy, 20% for a challenge; NEC CLP section by block
+vote); 2018 adds the Democracy Review's second limb (5% of CLPs, or three affiliates, two
+of them unions, with 5% of the affiliated membership) to a 10% MPs-and-MEPs threshold
+(the 10% itself was carried in 2017 and is folded into the 2018 version here); 2021
+raises a vacancy to 20% of MPs alone, ends registered supporters and counts the NEC's
+CLP section by STV with at least half women.
+
 Clause texts are templates filled from the version's parameters, so a clause always says
 what the software does. See docs/rules/conference.md.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 from dataclasses import dataclass
 from fractions import Fraction
 
-from rankandfile.conference.rules import RuleParameters, SelectionMode
+from rankandfile.conference.rules import ElectionRules, RuleParameters, SelectionMode
 
 
 @dataclass(frozen=True)
@@ -64,19 +75,70 @@ HISTORIC_CONFERENCES: tuple[ConferenceSpec, ...] = (
     ConferenceSpec(2025, "Annual Conference 2025", "Liverpool", dt.date(2025, 9, 28), dt.date(2025, 10, 1)),
 )  # fmt: skip
 
+#: Chapter 4 as it stood from the 2014 special conference (used in 2015 and 2016).
+ELECTIONS_2014 = ElectionRules(
+    vacancy_mp_share=Fraction(3, 20),
+    challenge_mp_share=Fraction(1, 5),
+    mp_base_includes_meps=True,
+    vacancy_clp_share=Fraction(0),
+    vacancy_affiliates_min=0,
+    vacancy_affiliates_min_unions=0,
+    vacancy_affiliates_membership_share=Fraction(0),
+    member_months_required=0,
+    registered_supporters=True,
+    registered_supporter_fee_pence=300,
+    registered_supporter_window_days=28,
+    publish_by_section=True,
+    nec_clp_seats=6,
+    nec_clp_method="block",
+    nec_clp_women_min_share=Fraction(1, 2),
+)
+#: The Democracy Review (2018): 10% of MPs and MEPs plus 5% of CLPs or three affiliates.
+ELECTIONS_2018 = ELECTIONS_2014.replace(
+    vacancy_mp_share=Fraction(1, 10),
+    vacancy_clp_share=Fraction(1, 20),
+    vacancy_affiliates_min=3,
+    vacancy_affiliates_min_unions=2,
+    vacancy_affiliates_membership_share=Fraction(1, 20),
+    member_months_required=6,
+    registered_supporter_fee_pence=2500,
+    registered_supporter_window_days=2,
+    nec_clp_seats=9,
+)
+#: 2021: 20% of MPs for a vacancy; no registered supporters; NEC CLP section by STV.
+ELECTIONS_2021 = ELECTIONS_2018.replace(
+    vacancy_mp_share=Fraction(1, 5),
+    mp_base_includes_meps=False,
+    registered_supporters=False,
+    registered_supporter_fee_pence=0,
+    registered_supporter_window_days=0,
+    publish_by_section=False,
+    nec_clp_method="scottish-stv",
+)
+
 _BASE = RuleParameters(
     priorities_topics_per_section=4,
     delegate_max=0,  # 0: no cap (before 2022)
     selection_mode=SelectionMode.TRIGGER_PRE_2018,
+    elections=ELECTIONS_2014,
 )
-V2018 = _BASE.replace(priorities_topics_per_section=10, selection_mode=SelectionMode.TRIGGER_2018)
-V2021 = V2018.replace(priorities_topics_per_section=6, selection_mode=SelectionMode.TRIGGER_2021)
+V2018 = _BASE.replace(
+    priorities_topics_per_section=10,
+    selection_mode=SelectionMode.TRIGGER_2018,
+    elections=ELECTIONS_2018,
+)
+V2021 = V2018.replace(
+    priorities_topics_per_section=6,
+    selection_mode=SelectionMode.TRIGGER_2021,
+    elections=ELECTIONS_2021,
+)
 V2022 = V2021.replace(delegate_max=6)
 V2025 = V2022.replace(selection_mode=SelectionMode.MANDATORY_OPEN)
 
 VERSIONS: tuple[VersionSpec, ...] = (
-    VersionSpec(1, "Rule book 2017", dt.date(2017, 1, 1), None, _BASE,
-                "The rule book as it stood before the 2017 conference."),
+    VersionSpec(1, "Rule book 2017", dt.date(2014, 3, 1), None, _BASE,
+                "The rule book as it stood before the 2017 conference (chapter 4 as "
+                "reformed by the special conference of 1 March 2014)."),
     VersionSpec(2, "Rule book 2018", dt.date(2018, 9, 26), 2018, V2018,
                 "Democracy Review: trigger ballot at one third; ten priorities per section."),
     VersionSpec(3, "Rule book 2021", dt.date(2021, 9, 29), 2021, V2021,
@@ -170,6 +232,24 @@ CLAUSES: tuple[ClauseSpec, ...] = (
         "{selection_electorate_months} months' continuous membership at the freeze date, "
         "counted by eliminating ballot. Appeals must be lodged within "
         "{selection_appeal_days} days of the result."),
+    ClauseSpec("4.II.1", "Chapter 4: Elections", "Nominations when there is a vacancy",
+        "Where there is a vacancy for leader or deputy leader, each nomination must be "
+        "supported by {vacancy_mp_words} of the {mp_base_words}{second_limb_words}."),
+    ClauseSpec("4.II.2", "Chapter 4: Elections", "Challenges",
+        "Where there is no vacancy, a challenger must be nominated by {challenge_mp_words} "
+        "of the {mp_base_words}. {incumbent_words}"),
+    ClauseSpec("4.II.3", "Chapter 4: Elections", "The electorate",
+        "The leader and deputy leader are elected by one member one vote: members with "
+        "{member_months_words} at the freeze date{supporters_words}. Votes are counted "
+        "{leader_method_words}{section_words}."),
+    ClauseSpec("4.II.4", "Chapter 4: Elections", "Timetable and appeals",
+        "MPs' nominations are open for {mp_nomination_days} days, nominations by CLPs and "
+        "affiliates for {unit_nomination_days} days, and the ballot for {ballot_days} days. "
+        "Appeals must be lodged within {appeal_days} days of the declaration."),
+    ClauseSpec("4.III.1", "Chapter 4: Elections", "The NEC's CLP section",
+        "The {nec_clp_seats} members of the NEC's CLP section are elected by all members "
+        "{nec_method_words}; at least {nec_women_words} of them shall be women. A candidate "
+        "must be nominated by at least {nec_clp_min_clp_nominations} CLPs."),
 )  # fmt: skip
 
 _WORDS = {1: "one", 2: "two", 3: "three", 4: "four", 5: "five", 6: "six"}
@@ -214,6 +294,71 @@ def clause_values(p: RuleParameters) -> dict[str, object]:
             else ""
         ),
         women_share_words=_percent(p.shortlist_min_women_share),
+    )
+    values.update(election_clause_values(p.elections))
+    return values
+
+
+def election_clause_values(e: ElectionRules) -> dict[str, object]:
+    """The words chapter 4's clauses use (docs/rules/elections.md)."""
+    values: dict[str, object] = {
+        k: v for k, v in dataclasses.asdict(e).items() if not isinstance(v, Fraction)
+    }
+    limbs = []
+    if e.vacancy_clp_share:
+        limbs.append(f"{_percent(e.vacancy_clp_share)} of CLPs")
+    if e.vacancy_affiliates_min:
+        limbs.append(
+            f"at least {_WORDS.get(e.vacancy_affiliates_min, e.vacancy_affiliates_min)} "
+            f"affiliates, {_WORDS.get(e.vacancy_affiliates_min_unions, e.vacancy_affiliates_min_unions)} "
+            "of them trade unions, together comprising "
+            f"{_percent(e.vacancy_affiliates_membership_share)} of the affiliated membership"
+        )
+    supporters = []
+    if e.affiliated_supporters:
+        supporters.append("affiliated supporters")
+    if e.registered_supporters:
+        supporters.append(
+            f"registered supporters who registered within the {e.registered_supporter_window_days}-day "
+            f"window and paid £{e.registered_supporter_fee_pence / 100:.2f}"
+        )
+    women = e.nec_clp_women_min_share * e.nec_clp_seats
+    values.update(
+        vacancy_mp_words=_percent(e.vacancy_mp_share),
+        challenge_mp_words=_percent(e.challenge_mp_share),
+        mp_base_words=(
+            "Commons members of the parliamentary party and the Members of the European Parliament"
+            if e.mp_base_includes_meps
+            else "Commons members of the parliamentary party"
+        ),
+        second_limb_words=(", and by either " + " or ".join(limbs) if limbs else ""),
+        incumbent_words=(
+            "The incumbent shall be on the ballot without nominations."
+            if e.incumbent_on_ballot
+            else "The incumbent must be nominated like any candidate."
+        ),
+        member_months_words=(
+            f"{e.member_months_required} months' continuous membership"
+            if e.member_months_required
+            else "membership"
+        ),
+        supporters_words=(", and " + " and ".join(supporters) if supporters else ""),
+        leader_method_words=(
+            "by eliminating ballot (alternative vote)"
+            if e.leader_method == "av"
+            else "by plurality"
+        ),
+        section_words=(
+            ", and the results published by section as well as in total"
+            if e.publish_by_section
+            else ""
+        ),
+        nec_method_words={
+            "block": "by block vote, each member voting for up to as many candidates as there are seats",
+            "scottish-stv": "by single transferable vote",
+            "meek": "by single transferable vote (Meek)",
+        }[e.nec_clp_method],
+        nec_women_words=(women.numerator + women.denominator - 1) // women.denominator,
     )
     return values
 

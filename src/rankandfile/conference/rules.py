@@ -53,6 +53,100 @@ def _fraction(value: Any) -> Fraction:
 
 
 @dataclass(frozen=True)
+class ElectionRules:
+    """Chapter 4 (elections of the leader, the deputy leader and the NEC's CLP section).
+
+    Nested in :class:`RuleParameters` as ``elections``; docs/rules/elections.md. Shares
+    are exact fractions ("p/q" in JSON); a share of 0 means the requirement is absent.
+    """
+
+    #: Nominations by MPs needed when there is a vacancy (leader or deputy).
+    vacancy_mp_share: Fraction = Fraction(1, 5)
+    #: Nominations needed by a challenger when there is no vacancy.
+    challenge_mp_share: Fraction = Fraction(1, 5)
+    #: The base of the MPs' share counts the MEPs too (the EPLP, until 2020).
+    mp_base_includes_meps: bool = False
+    #: The second limb for a vacancy: this share of CLPs (0: no second limb) ...
+    vacancy_clp_share: Fraction = Fraction(1, 20)
+    #: ... or this many affiliates (0: none), of which this many unions, together
+    #: holding this share of the affiliated membership.
+    vacancy_affiliates_min: int = 3
+    vacancy_affiliates_min_unions: int = 2
+    vacancy_affiliates_membership_share: Fraction = Fraction(1, 20)
+    #: A challenged leader or deputy is on the ballot without nominations.
+    incumbent_on_ballot: bool = True
+    # Electorate.
+    member_months_required: int = 6
+    affiliated_supporters: bool = True
+    registered_supporters: bool = False
+    registered_supporter_fee_pence: int = 0
+    registered_supporter_window_days: int = 0
+    #: Results are published by electorate section (members, affiliated and registered
+    #: supporters) as well as in total.
+    publish_by_section: bool = False
+    # Timetable (days).
+    mp_nomination_days: int = 7
+    unit_nomination_days: int = 35
+    ballot_days: int = 28
+    appeal_days: int = 7
+    # Counting.
+    leader_method: str = "av"
+    nec_clp_seats: int = 9
+    nec_clp_method: str = "scottish-stv"
+    nec_clp_women_min_share: Fraction = Fraction(1, 2)
+    nec_clp_min_clp_nominations: int = 5
+
+    def __post_init__(self) -> None:
+        for f in dataclasses.fields(self):
+            value = getattr(self, f.name)
+            if isinstance(value, Fraction) and not Fraction(0) <= value <= 1:
+                raise ValueError(f"elections.{f.name} must be a share between 0 and 1")
+            if isinstance(value, int) and not isinstance(value, bool) and value < 0:
+                raise ValueError(f"elections.{f.name} cannot be negative")
+        if self.leader_method not in ("av", "plurality"):
+            raise ValueError(f"unknown leadership counting method {self.leader_method!r}")
+        if self.nec_clp_method not in ("scottish-stv", "meek", "block"):
+            raise ValueError(f"unknown NEC counting method {self.nec_clp_method!r}")
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            f.name: (f"{v.numerator}/{v.denominator}" if isinstance(v, Fraction) else v)
+            for f in dataclasses.fields(self)
+            for v in [getattr(self, f.name)]
+        }
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any]) -> ElectionRules:
+        """Unknown keys are an error, missing keys take the defaults."""
+        if not isinstance(data, Mapping):
+            raise ValueError("elections must be an object of election rules")
+        names = {f.name for f in dataclasses.fields(cls)}
+        unknown = sorted(set(data) - names)
+        if unknown:
+            raise ValueError(f"unknown election rules: {', '.join(unknown)}")
+        defaults = cls()
+        kwargs: dict[str, Any] = {}
+        for key, value in data.items():
+            current = getattr(defaults, key)
+            if isinstance(current, Fraction):
+                kwargs[key] = _fraction(value)
+            elif isinstance(current, bool):
+                if not isinstance(value, bool):
+                    raise ValueError(f"elections.{key} must be true or false")
+                kwargs[key] = value
+            elif isinstance(current, int):
+                if isinstance(value, bool) or not isinstance(value, int):
+                    raise ValueError(f"elections.{key} must be a whole number")
+                kwargs[key] = value
+            else:
+                kwargs[key] = str(value)
+        return cls(**kwargs)
+
+    def replace(self, **changes: Any) -> ElectionRules:
+        return dataclasses.replace(self, **changes)
+
+
+@dataclass(frozen=True)
 class RuleParameters:
     """The rule book's numbers. Fractions are exact; JSON stores them as "p/q" strings."""
 
@@ -99,6 +193,9 @@ class RuleParameters:
     selection_electorate_months: int = 6
     selection_appeal_days: int = 7
 
+    # Internal elections (chapter 4): nested, see ElectionRules.
+    elections: ElectionRules = field(default_factory=ElectionRules)
+
     def __post_init__(self) -> None:
         if self.selection_mode not in SelectionMode.ALL:
             raise ValueError(f"unknown selection mode {self.selection_mode!r}")
@@ -122,6 +219,8 @@ class RuleParameters:
                 value = f"{value.numerator}/{value.denominator}"
             elif isinstance(value, Mapping):
                 value = {k: f"{v.numerator}/{v.denominator}" for k, v in value.items()}
+            elif isinstance(value, ElectionRules):
+                value = value.to_json()
             out[f.name] = value
         return out
 
@@ -136,7 +235,9 @@ class RuleParameters:
         defaults = cls()
         for key, value in data.items():
             current = getattr(defaults, key)
-            if isinstance(current, Fraction):
+            if isinstance(current, ElectionRules):
+                kwargs[key] = ElectionRules.from_json(value)
+            elif isinstance(current, Fraction):
                 kwargs[key] = _fraction(value)
             elif isinstance(current, Mapping):
                 kwargs[key] = {str(k): _fraction(v) for k, v in dict(value).items()}
