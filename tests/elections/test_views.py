@@ -368,8 +368,8 @@ def test_clp_officer_withdraws_their_clps_nomination_only(party: Party) -> None:
 
 
 def test_timetable_defaults_come_from_the_rule_book(party: Party) -> None:
-    from rankandfile.conference.services import rulebook as conference_services
     from rankandfile.conference.rulebook import parameters_in_force
+    from rankandfile.conference.services import rulebook as conference_services
 
     conference_services.rule_book_load(actor=None)
     rules = parameters_in_force().elections
