@@ -101,6 +101,7 @@ INSTALLED_APPS = [
     "rankandfile.accountability",
     "rankandfile.selections",
     "rankandfile.campaigns",
+    "rankandfile.meetings",
     "rankandfile.privacy",
 ]
 
@@ -381,6 +382,8 @@ RANKANDFILE_DEMO_SEEDERS = [
     "rankandfile.accountability.demo.seed",
     "rankandfile.selections.demo.seed",
     "rankandfile.campaigns.demo.seed",
+    # Branch and CLP meetings; a CLP motion submitted to the demo conference.
+    "rankandfile.meetings.demo.seed",
 ]
 # Campaigns: anti-abuse limits and petition data retention (docs/configuration.md).
 CAMPAIGN_SIGNS_PER_IP = int(os.environ.get("CAMPAIGN_SIGNS_PER_IP", "30"))
@@ -406,7 +409,12 @@ RANKANDFILE_HOME_PANELS = [
     "rankandfile.accountability.home.panel",
     "rankandfile.selections.home.panel",
     "rankandfile.campaigns.home.panel",
+    "rankandfile.meetings.home.panel",
 ]
+# Officers' messages (meetings.messaging): how many messages one officer may send a day,
+# and the emails a worker sends per batch (docs/configuration.md).
+MEETINGS_MESSAGES_PER_DAY = int(os.environ.get("MEETINGS_MESSAGES_PER_DAY", "5"))
+MEETINGS_EMAIL_BATCH = int(os.environ.get("MEETINGS_EMAIL_BATCH", "200"))
 # The public address every emailed, shared and stored link starts with (core.links).
 # Required in production (check error rankandfile.E001); unset in development, links
 # start from the address being served (the request's, or `rankandfile runserver`'s).

@@ -18,5 +18,6 @@ urlpatterns = [
     path("", include("rankandfile.accountability.urls")),
     path("", include("rankandfile.selections.urls")),
     path("", include("rankandfile.campaigns.urls")),
+    path("", include("rankandfile.meetings.urls")),
     path("", include("rankandfile.privacy.urls")),
 ]
