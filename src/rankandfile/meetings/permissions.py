@@ -93,6 +93,19 @@ def access_managed_meeting(user: AnyUser, meeting_id: int) -> Meeting:
     return meeting
 
 
+def managed_meetings(user: AnyUser) -> QuerySet[Meeting]:
+    """Meetings of the units the user runs."""
+    qs = Meeting.objects.select_related("branch__clp", "clp")
+    if mp.is_national_admin(user):
+        return qs
+    clps = mp.officer_clp_ids(user)
+    return qs.filter(
+        Q(branch_id__in=mp.officer_branch_ids(user))
+        | Q(branch__clp_id__in=clps)
+        | Q(clp_id__in=clps)
+    )
+
+
 def visible_motions(user: AnyUser) -> QuerySet[Motion]:
     qs = Motion.objects.select_related("branch__clp", "clp", "forwarded_from__branch")
     if mp.is_national_admin(user):

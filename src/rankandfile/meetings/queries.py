@@ -351,14 +351,16 @@ def recipients(qs: QuerySet[Member], category: str) -> Recipients:
     return Recipients(ids=ids, unwilling=refused, no_email=total - refused - len(ids))
 
 
-def open_ballots_for(user: object, *, clp_id: int) -> QuerySet[Ballot]:
-    """Open ballots of the CLP (or its branches) that the user manages."""
+def open_ballots_for(user: object, *, clp_id: int | None = None) -> list[Ballot]:
+    """Open CLP and branch ballots the user manages (of one CLP when given)."""
     from rankandfile.ballots.permissions import can_manage_ballot
 
     qs = Ballot.objects.filter(state=Ballot.State.OPEN).filter(
-        Q(clp_id=clp_id) | Q(branch__clp_id=clp_id)
+        Q(clp__isnull=False) | Q(branch__isnull=False)
     )
-    return qs.filter(pk__in=[b.pk for b in qs if can_manage_ballot(user, b)])
+    if clp_id is not None:
+        qs = qs.filter(Q(clp_id=clp_id) | Q(branch__clp_id=clp_id))
+    return [b for b in qs.select_related("branch", "clp") if can_manage_ballot(user, b)]
 
 
 def messages_sent_since(user: object, since: dt.datetime) -> int:

@@ -9,9 +9,11 @@ task queue is outside the database).
 
 from __future__ import annotations
 
+import contextlib
+import contextvars
 import datetime as dt
 import secrets
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from functools import partial
 
 from django.conf import settings
@@ -67,6 +69,20 @@ def _require_meeting(actor: User, meeting: Meeting) -> None:
         raise PermissionDenied("you do not run this meeting")
 
 
+_HOLD = contextvars.ContextVar("meetings_hold_sending", default=False)
+
+
+@contextlib.contextmanager
+def notices_suppressed() -> Iterator[None]:
+    """Queue deliveries without enqueuing their sending (demo data only: its addresses
+    are not real; ``resume_stalled`` would still send what is left queued)."""
+    token = _HOLD.set(True)
+    try:
+        yield
+    finally:
+        _HOLD.reset(token)
+
+
 def _enqueue(kind: str, source_id: int) -> None:
     from rankandfile.meetings import tasks
 
@@ -76,6 +92,8 @@ def _enqueue(kind: str, source_id: int) -> None:
 def _enqueue_after_commit(kind: str, source_id: int) -> None:
     """As core.outbox: at once when the task row commits with ours (database backend) or
     runs here (immediate backend); otherwise after the commit."""
+    if _HOLD.get():
+        return
     backend = str(settings.TASKS.get("default", {}).get("BACKEND", ""))
     if backend.endswith((".DatabaseBackend", ".ImmediateBackend")):
         _enqueue(kind, source_id)
@@ -328,9 +346,9 @@ def item_decide(
     if outcome not in AgendaItem.Outcome.values or not outcome:
         raise DomainError("choose the outcome")
     voted = item.kind in (AgendaItem.Kind.MOTION, AgendaItem.Kind.AMENDMENT)
-    if voted and outcome in (AgendaItem.Outcome.CARRIED, AgendaItem.Outcome.LOST):
-        if votes_for is None or votes_against is None:
-            raise DomainError("give the votes for and against")
+    decisive = outcome in (AgendaItem.Outcome.CARRIED, AgendaItem.Outcome.LOST)
+    if voted and decisive and (votes_for is None or votes_against is None):
+        raise DomainError("give the votes for and against")
     counts = [v for v in (votes_for, votes_against, votes_abstain) if v is not None]
     if any(v < 0 for v in counts):
         raise DomainError("vote counts cannot be negative")
@@ -359,11 +377,10 @@ def item_decide(
         _decide_motion(item, meeting, outcome, at, tally)
     elif item.kind == AgendaItem.Kind.AMENDMENT and item.amendment_id is not None:
         _decide_amendment(item, meeting, outcome, at, tally)
-    elif item.kind == AgendaItem.Kind.MINUTES and item.minutes_of_id is not None:
-        if outcome == AgendaItem.Outcome.CARRIED:
-            Meeting.objects.filter(pk=item.minutes_of_id).update(
-                minutes_state=Meeting.Minutes.APPROVED, minutes_approved_by=meeting
-            )
+    elif item.minutes_of_id is not None and outcome == AgendaItem.Outcome.CARRIED:
+        Meeting.objects.filter(pk=item.minutes_of_id).update(
+            minutes_state=Meeting.Minutes.APPROVED, minutes_approved_by=meeting
+        )
     audit.record(
         actor=actor,
         action="meetings.item_decide",
@@ -689,7 +706,9 @@ def message_check(
             raise DomainError("a branch's officers write to their own branch only")
         msg.audience_branch = audience_branch
     if audience == OfficerMessage.Audience.NOT_VOTED:
-        ballot = queries.open_ballots_for(actor, clp_id=clp_id).filter(pk=ballot_id).first()
+        ballot = next(
+            (b for b in queries.open_ballots_for(actor, clp_id=clp_id) if b.pk == ballot_id), None
+        )
         if ballot is None or not can_manage_ballot(actor, ballot):
             raise DomainError("choose an open ballot of your unit that you run")
         msg.ballot = ballot
