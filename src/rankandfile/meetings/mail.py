@@ -20,7 +20,7 @@ def on_tracking(sender: Any, event: Any, esp_name: str, **kwargs: Any) -> None:
         return
     mark_bounced(
         message_id=str(event.message_id or ""),
-        why=f"{event.event_type}: {event.reject_reason or event.description or esp_name}",
+        why=f"{event.event_type}: {event.description or event.reject_reason or esp_name}",
     )
 
 
