@@ -19,6 +19,13 @@ UTC = dt.UTC
 NOW = dt.datetime(2026, 6, 1, 12, 0, tzinfo=UTC)
 
 
+@pytest.fixture(autouse=True)
+def _long_mfa_grace(settings: Any) -> None:
+    # These tests travel weeks forward to the meetings; the officers' two-factor grace
+    # period (tested in tests/core) must not end on the way.
+    settings.MFA_GRACE_DAYS = 120
+
+
 @pytest.fixture
 def clock() -> Iterator[Any]:
     with time_machine.travel(NOW, tick=False) as traveller:
