@@ -83,3 +83,7 @@ def open_with(meeting: Meeting, actor: User, *members: Any, traveller: Any = Non
     for m in members:
         services.attendance_check_in(actor=actor, meeting=meeting, number=m.membership_number)
     return meeting
+
+
+# The Playwright fixtures (Chromium, live server pages) for test_browser_*.py here.
+from tests.browser.conftest import browser, new_page, page  # noqa: E402, F401 - re-exported fixtures

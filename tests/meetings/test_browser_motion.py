@@ -21,14 +21,12 @@ from rankandfile.conference.models import ProgrammeEntry, Submission
 from rankandfile.meetings import services
 from rankandfile.meetings.models import Motion
 from tests.browser.conftest import log_in
-from tests.browser.conftest import browser, new_page, page  # noqa: F401 - fixtures
 from tests.conftest import Party
 from tests.meetings.conftest import schedule
 from tests.meetings.test_motions import BRANCH_TEXT, make_conference
 
 pytestmark = [pytest.mark.browser, pytest.mark.xdist_group("browser")]
 UTC = dt.UTC
-SHOTS = Path(os.environ.get("MEETINGS_SHOTS", "/tmp/meetings"))
 
 
 def run_meeting(
@@ -51,10 +49,12 @@ def run_meeting(
 
 
 def test_motion_from_branch_meeting_to_programme_entry(
-    p: Party, clock: Any, live_server: Any, new_page: Any
+    p: Party, clock: Any, live_server: Any, new_page: Any, tmp_path: Path
 ) -> None:
     base = live_server.url
-    SHOTS.mkdir(parents=True, exist_ok=True)
+    # Screenshots (1366 and 390 px) for a person to look at: MEETINGS_SHOTS=<dir> keeps them.
+    shots = Path(os.environ.get("MEETINGS_SHOTS") or tmp_path)
+    shots.mkdir(parents=True, exist_ok=True)
     branch_meeting = schedule(p.branch_officer, branch=p.riverside, days=8)
     clp_meeting = schedule(p.clp_secretary, clp=p.northtown, days=20)
     services.motion_create(
@@ -75,7 +75,7 @@ def test_motion_from_branch_meeting_to_programme_entry(
     )
     officer.get_by_role("button", name="Close the meeting and draft the minutes").click()
     assert "Minutes (draft" in officer.locator("main").inner_text()
-    officer.screenshot(path=str(SHOTS / "branch-meeting-1366.png"), full_page=True)
+    officer.screenshot(path=str(shots / "branch-meeting-1366.png"), full_page=True)
 
     # The member sees it on their meetings page, with the motion on its way.
     member = new_page(viewport={"width": 390, "height": 844})
@@ -83,7 +83,7 @@ def test_motion_from_branch_meeting_to_programme_entry(
     member.goto(f"{base}/meetings/")
     member.get_by_role("link", name="Buses for passengers").first.click()
     assert "Forwarded to Northtown" in member.locator("main").inner_text()
-    member.screenshot(path=str(SHOTS / "motion-390.png"), full_page=True)
+    member.screenshot(path=str(shots / "motion-390.png"), full_page=True)
 
     # The CLP meeting: the motion from Riverside branch is on its agenda.
     clock.move_to(clp_meeting.starts_at)
@@ -104,7 +104,7 @@ def test_motion_from_branch_meeting_to_programme_entry(
     sub = Submission.objects.get()
     assert f"Submitted to conference as {sub.reference}" in secretary.locator("main").inner_text()
     assert sub.origin_motion == Motion.objects.get(clp=p.northtown)
-    secretary.screenshot(path=str(SHOTS / "clp-motion-1366.png"), full_page=True)
+    secretary.screenshot(path=str(shots / "clp-motion-1366.png"), full_page=True)
 
     # Conference: in order, composited, agreed, carried on a card vote (services).
     topic = conference.topic_create(actor=cac, conference=conf, name="Transport")
@@ -134,4 +134,4 @@ def test_motion_from_branch_meeting_to_programme_entry(
     assert "Where the words began" in origins.inner_text()
     assert origins.locator("li").count() == 2
     assert origins.inner_text().count("began in Riverside branch") == 2
-    visitor.screenshot(path=str(SHOTS / "programme-entry-1366.png"), full_page=True)
+    visitor.screenshot(path=str(shots / "programme-entry-1366.png"), full_page=True)

@@ -50,7 +50,7 @@ def test_schedule_sends_notice_with_ics_to_members_entitled_and_willing(p: Party
     assert [m.to for m in mail.outbox] == [["mary@example.org"]]
     notice = mail.outbox[0]
     assert "Apologies" in notice.body and "Reports" in notice.body
-    name, ics, mimetype = notice.attachments[0]
+    _name, ics, mimetype = notice.attachments[0]
     assert mimetype == "text/calendar" and f"UID:meeting-{meeting.pk}@rankandfile" in ics
     assert "DTSTART:20260611T120000Z" in ics
     assert notice.extra_headers["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"

@@ -220,7 +220,7 @@ def test_message_pages_preview_and_send(p: Party) -> None:
     assert "Dear Mary, come along." in r.text and not mail.outbox
     assert OfficerMessage.objects.count() == 0
     data.pop("preview")
-    r = c.post(reverse("meetings:message_new"), {**data, "send": "1", "template_name": "Canvass"})
+    r = c.post(reverse("meetings:message_new"), {**data, "send": "1", "save_as": "Canvass"})
     msg = OfficerMessage.objects.get()
     assert r.status_code == 302 and len(mail.outbox) == 3
     assert "3 sent" in c.get(reverse("meetings:message", args=[msg.pk])).text

@@ -44,7 +44,9 @@ class UnitForm(forms.Form):
     def __init__(self, *args: Any, user: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.user = user
-        self.fields["unit"].choices = unit_choices(user)
+        unit = self.fields["unit"]
+        assert isinstance(unit, forms.ChoiceField)
+        unit.choices = unit_choices(user)
 
     def clean_unit(self) -> tuple[Branch | None, CLP | None]:
         return parse_unit(self.user, self.cleaned_data["unit"])
@@ -153,9 +155,7 @@ class MessageForm(UnitForm):
         widget=forms.Textarea(attrs={"rows": 10}),
         help_text="{first_name} and {last_name} are replaced by each member's name.",
     )
-    template_name = forms.CharField(
-        label="Save as a template named", max_length=100, required=False
-    )
+    save_as = forms.CharField(label="Save as a template named", max_length=100, required=False)
 
     def __init__(self, *args: Any, user: Any, **kwargs: Any) -> None:
         super().__init__(*args, user=user, **kwargs)
@@ -164,7 +164,9 @@ class MessageForm(UnitForm):
         branches.queryset = permissions.managed_branches(user)
         ballots: list[tuple[Any, str]] = [("", "—")]
         ballots += [(b.pk, b.title) for b in queries.open_ballots_for(user)]
-        self.fields["ballot"].choices = ballots
+        ballot = self.fields["ballot"]
+        assert isinstance(ballot, forms.ChoiceField)
+        ballot.choices = ballots
 
     def clean_subject(self) -> str:
         subject: str = self.cleaned_data["subject"]

@@ -25,30 +25,28 @@ def _one_unit(prefix: str = "") -> Q:
 
 
 class UnitMixin:
-    branch: models.ForeignKey[Branch | None, Branch | None]
-    clp: models.ForeignKey[CLP | None, CLP | None]
-    branch_id: int | None
-    clp_id: int | None
+    """For models with a ``branch`` and a ``clp`` of which exactly one is set."""
 
     @property
     def unit(self) -> Branch | CLP:
-        unit = self.branch or self.clp
+        unit: Branch | CLP | None = getattr(self, "branch", None) or getattr(self, "clp", None)
         assert unit is not None  # database constraint: exactly one
         return unit
 
     @property
     def unit_name(self) -> str:
-        if self.branch is not None:
-            return f"{self.branch.name} branch"
-        return str(self.clp)
+        branch: Branch | None = getattr(self, "branch", None)
+        if branch is not None:
+            return f"{branch.name} branch"
+        return str(getattr(self, "clp", ""))
 
     @property
     def unit_clp_id(self) -> int:
         """The CLP the unit is in (a branch's CLP, or the CLP itself)."""
-        if self.branch is not None:
-            return self.branch.clp_id
-        assert self.clp_id is not None
-        return self.clp_id
+        branch: Branch | None = getattr(self, "branch", None)
+        if branch is not None:
+            return int(branch.clp_id)
+        return int(getattr(self, "clp_id", 0) or 0)
 
 
 class Meeting(UnitMixin, models.Model):

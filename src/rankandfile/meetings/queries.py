@@ -20,6 +20,7 @@ from rankandfile.conference import procedure
 from rankandfile.conference.models import Composite, Delegate, ProgrammeEntry, Submission
 from rankandfile.conference.rulebook import parameters_in_force
 from rankandfile.conference.rules import MeetingRules
+from rankandfile.core.models import User
 from rankandfile.meetings.models import (
     AgendaItem,
     Attendance,
@@ -55,9 +56,9 @@ def entitled_members(meeting: Meeting) -> QuerySet[Member]:
     if meeting.kind == Meeting.Kind.EXECUTIVE:
         offices = Role.objects.filter(start__lte=day).filter(Q(end__isnull=True) | Q(end__gt=day))
         if meeting.branch_id is not None:
-            offices = offices.filter(kind=Role.Kind.BRANCH_OFFICER, branch_id=meeting.branch_id)
+            offices = offices.filter(kind=Role.Kind.BRANCH_OFFICER, branch=meeting.branch)
         else:
-            offices = offices.filter(kind__in=Role.CLP_KINDS, clp_id=meeting.clp_id)
+            offices = offices.filter(kind__in=Role.CLP_KINDS, clp=meeting.clp)
         qs = qs.filter(user_id__in=offices.values("user_id"))
     return qs
 
@@ -121,8 +122,8 @@ def previous_meeting_awaiting_minutes(meeting: Meeting) -> Meeting | None:
     """The unit's last closed meeting of the same kind whose draft minutes await approval."""
     return (
         Meeting.objects.filter(
-            branch_id=meeting.branch_id,
-            clp_id=meeting.clp_id,
+            branch=meeting.branch,
+            clp=meeting.clp,
             kind=meeting.kind,
             state=Meeting.State.CLOSED,
             minutes_state=Meeting.Minutes.DRAFT,
@@ -289,9 +290,9 @@ def composite_sources(composite: Composite) -> list[SentenceSource]:
 
 # --- Officers' messages ------------------------------------------------------------------------
 def _scoped(qs: QuerySet[Member], message: OfficerMessage) -> QuerySet[Member]:
-    if message.branch_id is not None:
-        return qs.filter(branch_id=message.branch_id)
-    return qs.filter(clp_id=message.clp_id)
+    if message.branch is not None:
+        return qs.filter(branch=message.branch)
+    return qs.filter(clp=message.clp)
 
 
 def audience_members(message: OfficerMessage, *, day: dt.date | None = None) -> QuerySet[Member]:
@@ -304,7 +305,7 @@ def audience_members(message: OfficerMessage, *, day: dt.date | None = None) -> 
     members = unit_members(branch=message.branch, clp=message.clp, day=day)
     aud = message.audience
     if aud == OfficerMessage.Audience.BRANCH:
-        members = members.filter(branch_id=message.audience_branch_id)
+        members = members.filter(branch=message.audience_branch)
     elif aud == OfficerMessage.Audience.DELEGATES:
         delegates = Delegate.objects.filter(
             clp_id=message.unit_clp_id, conference__ends_on__gte=day
@@ -316,8 +317,8 @@ def audience_members(message: OfficerMessage, *, day: dt.date | None = None) -> 
         )
         members = members.filter(pk__in=volunteers)
     elif aud == OfficerMessage.Audience.NOT_VOTED:
-        voted = VoteRecord.objects.filter(ballot_id=message.ballot_id, member_id=OuterRef("pk"))
-        electors = Elector.objects.filter(ballot_id=message.ballot_id).values("member_id")
+        voted = VoteRecord.objects.filter(ballot=message.ballot, member_id=OuterRef("pk"))
+        electors = Elector.objects.filter(ballot=message.ballot).values("member_id")
         members = members.filter(pk__in=electors).filter(~Exists(voted))
     return _scoped(members, message)
 
@@ -363,5 +364,5 @@ def open_ballots_for(user: object, *, clp_id: int | None = None) -> list[Ballot]
     return [b for b in qs.select_related("branch", "clp") if can_manage_ballot(user, b)]
 
 
-def messages_sent_since(user: object, since: dt.datetime) -> int:
+def messages_sent_since(user: User, since: dt.datetime) -> int:
     return OfficerMessage.objects.filter(sent_by=user, created_at__gte=since).count()

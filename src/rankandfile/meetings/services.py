@@ -363,7 +363,7 @@ def item_decide(
             raise DomainError(f"{votes_for} for and {votes_against} against carries it")
     if item.kind == AgendaItem.Kind.MOTION and outcome == AgendaItem.Outcome.CARRIED:
         pending = MotionAmendment.objects.filter(
-            motion_id=item.motion_id, state=MotionAmendment.State.PENDING
+            motion=item.motion, state=MotionAmendment.State.PENDING
         )
         if pending.exists():
             raise DomainError("decide the amendments to this motion first")
@@ -393,6 +393,7 @@ def item_decide(
 def _decide_motion(
     item: AgendaItem, meeting: Meeting, outcome: str, at: dt.datetime, tally: str
 ) -> None:
+    assert item.motion_id is not None
     motion = Motion.objects.select_for_update().get(pk=item.motion_id)
     if outcome not in (AgendaItem.Outcome.CARRIED, AgendaItem.Outcome.LOST):
         motion.state = Motion.State.DRAFT
@@ -435,6 +436,7 @@ def _forward(motion: Motion, at: dt.datetime) -> Motion:
 def _decide_amendment(
     item: AgendaItem, meeting: Meeting, outcome: str, at: dt.datetime, tally: str
 ) -> None:
+    assert item.amendment_id is not None
     amendment = MotionAmendment.objects.select_for_update().get(pk=item.amendment_id)
     motion = Motion.objects.select_for_update().get(pk=amendment.motion_id)
     if outcome == AgendaItem.Outcome.CARRIED:

@@ -76,6 +76,7 @@ def _message_for(row: Delivery, message_id: str) -> EmailMessage:
         )
         email.attach("meeting.ics", ics.meeting_ics(meeting, url=url), "text/calendar")
         return email
+    assert row.message_id is not None
     msg = OfficerMessage.objects.select_related("branch", "clp").get(pk=row.message_id)
     body = render_to_string(
         "meetings/email/message.txt",
@@ -139,10 +140,12 @@ def resume_stalled() -> int:
     """Enqueue every source with emails no worker has claimed (idempotent: a job)."""
     n = 0
     rows = Delivery.objects.filter(state=Delivery.State.QUEUED, email_id="")
-    for meeting_id in set(rows.exclude(meeting_id=None).values_list("meeting_id", flat=True)):
-        send_deliveries.enqueue("meeting", meeting_id)
-        n += 1
-    for message_id in set(rows.exclude(message_id=None).values_list("message_id", flat=True)):
-        send_deliveries.enqueue("message", message_id)
-        n += 1
+    for meeting_id in set(rows.filter(meeting__isnull=False).values_list("meeting_id", flat=True)):
+        if meeting_id is not None:
+            send_deliveries.enqueue("meeting", meeting_id)
+            n += 1
+    for message_id in set(rows.filter(message__isnull=False).values_list("message_id", flat=True)):
+        if message_id is not None:
+            send_deliveries.enqueue("message", message_id)
+            n += 1
     return n

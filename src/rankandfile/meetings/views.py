@@ -393,12 +393,12 @@ def message_new(request: HttpRequest) -> HttpResponse:
             send = "send" in request.POST
             try:
                 if send:
-                    if data["template_name"]:
+                    if data["save_as"]:
                         services.template_save(
                             actor=args["actor"],
                             branch=branch,
                             clp=clp,
-                            name=data["template_name"],
+                            name=data["save_as"],
                             subject=data["subject"],
                             body=data["body"],
                         )
