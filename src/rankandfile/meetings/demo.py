@@ -21,7 +21,7 @@ from django.utils import timezone
 from rankandfile.core.models import User
 from rankandfile.meetings import queries, services
 from rankandfile.meetings.models import Delivery, Meeting
-from rankandfile.membership.models import Branch, Member
+from rankandfile.membership.models import Branch
 
 DOMAIN = "demo.rankandfile.org"
 
@@ -79,11 +79,9 @@ def seed(seed: int) -> str:
             agenda=["Apologies", "Campaign report", "Conference delegates' report"],
             now=past - 7 * day,
         )
-        services.meeting_open(actor=officer, meeting=meeting, now=past)
+        meeting = services.meeting_open(actor=officer, meeting=meeting, now=past)
         members = list(
-            Member.objects.filter(branch=branch, erased_at__isnull=True)
-            .exclude(user__isnull=True, email="")
-            .order_by("pk")[: max(meeting.quorum, 1) + 3]
+            queries.entitled_members(meeting).order_by("pk")[: max(meeting.quorum, 1) + 3]
         )
         for m in members:
             services.attendance_check_in(
@@ -96,8 +94,8 @@ def seed(seed: int) -> str:
                     actor=officer,
                     item=item,
                     outcome="carried",
-                    votes_for=present - 1,
-                    votes_against=1,
+                    votes_for=present,
+                    votes_against=0,
                     decision="Carried; to go to the CLP.",
                     now=past + dt.timedelta(minutes=40),
                 )
