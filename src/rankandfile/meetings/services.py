@@ -586,7 +586,9 @@ def motion_submit(
 
     at = _now(now)
     motion = (
-        Motion.objects.select_for_update().select_related("decided_in", "clp").get(pk=motion.pk)
+        Motion.objects.select_for_update(of=("self",))
+        .select_related("decided_in", "clp")
+        .get(pk=motion.pk)
     )
     if motion.clp is None:
         raise DomainError("a branch motion goes to its CLP first; the CLP submits to conference")
