@@ -84,6 +84,11 @@ def test_motion_from_branch_meeting_to_programme_entry(
     member.get_by_role("link", name="Buses for passengers").first.click()
     assert "Forwarded to Northtown" in member.locator("main").inner_text()
     member.screenshot(path=str(shots / "motion-390.png"), full_page=True)
+    member.goto(f"{base}/meetings/{branch_meeting.pk}/")
+    assert (
+        "Minutes (draft, to be approved at the next meeting)" in member.locator("main").inner_text()
+    )
+    member.screenshot(path=str(shots / "branch-minutes-390.png"), full_page=True)
 
     # The CLP meeting: the motion from Riverside branch is on its agenda.
     clock.move_to(clp_meeting.starts_at)
