@@ -295,3 +295,15 @@ def test_delivered_over_smtp_only_to_those_entitled_and_willing(p: Party, smtp: 
     assert sorted(r for r, _ in smtp.received) == ["bert@example.org", "mary@example.org"]
     parts = [part.get_content_type() for part in smtp.received[0][1].walk()]
     assert "text/calendar" in parts
+
+
+def test_subject_access_includes_meetings_data(p: Party) -> None:
+    from rankandfile.privacy.queries import subject_data
+
+    PreferenceFactory(member=p.me, meeting_notices=False)
+    send(p)
+    data = subject_data(p.me)["meetings"]
+    assert data["meeting_notices"] is False and data["officer_messages"] is True
+    assert data["emails"] == [
+        {"what": "Canvassing on Saturday", "state": "sent", "sent_at": data["emails"][0]["sent_at"]}
+    ]
