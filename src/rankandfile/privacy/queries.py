@@ -296,12 +296,13 @@ def _meetings(member: Member) -> dict[str, Any]:
         ],
         "emails": [
             {
-                "what": d.message.subject if d.message else f"Notice: {d.meeting.title}",
+                "what": d.message.subject
+                if d.message
+                else f"Notice: {d.meeting.title if d.meeting else ''}",
                 "state": d.state,
                 "sent_at": _iso(d.sent_at),
             }
             for d in Delivery.objects.filter(member=member).select_related("message", "meeting")
-            if d.message or d.meeting
         ],
     }
 
