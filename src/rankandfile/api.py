@@ -171,6 +171,7 @@ def _register() -> None:
     from rankandfile.conference.api import router as conference_router
     from rankandfile.core.api import router as core_router
     from rankandfile.elections.api import router as elections_router
+    from rankandfile.meetings.api import router as meetings_router
     from rankandfile.membership.api import router as membership_router
     from rankandfile.privacy.api import router as privacy_router
     from rankandfile.selections.api import router as selections_router
@@ -182,6 +183,7 @@ def _register() -> None:
     api.add_router("/", accountability_router)
     api.add_router("/", selections_router)
     api.add_router("/", campaigns_router)
+    api.add_router("/", meetings_router)
     api.add_router("/", privacy_router)
     api.add_router("/", elections_router)
 

@@ -28,6 +28,12 @@ JOBS: tuple[Job, ...] = (
         call="rankandfile.ballots.invitations.resume_stalled",
     ),
     Job(
+        "meetings_resume_sends",
+        Every(minutes=5),
+        "Queue meeting notices and officers' messages no worker is sending.",
+        call="rankandfile.meetings.tasks.resume_stalled",
+    ),
+    Job(
         "accountability_alert_digests",
         Every(hours=1, at_minute=10),
         "Send members the alert digests of newly linked votes against policy (L1).",

@@ -101,6 +101,7 @@ INSTALLED_APPS = [
     "rankandfile.accountability",
     "rankandfile.selections",
     "rankandfile.campaigns",
+    "rankandfile.meetings",
     "rankandfile.privacy",
     "rankandfile.elections",
 ]
@@ -382,6 +383,8 @@ RANKANDFILE_DEMO_SEEDERS = [
     "rankandfile.accountability.demo.seed",
     "rankandfile.selections.demo.seed",
     "rankandfile.campaigns.demo.seed",
+    # Branch and CLP meetings; a CLP motion submitted to the demo conference.
+    "rankandfile.meetings.demo.seed",
     # Internal elections read the rule book conference loaded and the MPs and CLPs.
     "rankandfile.elections.demo.seed",
 ]
@@ -418,8 +421,13 @@ RANKANDFILE_HOME_PANELS = [
     "rankandfile.accountability.home.panel",
     "rankandfile.selections.home.panel",
     "rankandfile.campaigns.home.panel",
+    "rankandfile.meetings.home.panel",
     "rankandfile.elections.home.panel",
 ]
+# Officers' messages (meetings.messaging): how many messages one officer may send a day,
+# and the emails a worker sends per batch (docs/configuration.md).
+MEETINGS_MESSAGES_PER_DAY = int(os.environ.get("MEETINGS_MESSAGES_PER_DAY", "5"))
+MEETINGS_EMAIL_BATCH = int(os.environ.get("MEETINGS_EMAIL_BATCH", "200"))
 # The public address every emailed, shared and stored link starts with (core.links).
 # Required in production (check error rankandfile.E001); unset in development, links
 # start from the address being served (the request's, or `rankandfile runserver`'s).

@@ -18,6 +18,7 @@ urlpatterns = [
     path("", include("rankandfile.accountability.urls")),
     path("", include("rankandfile.selections.urls")),
     path("", include("rankandfile.campaigns.urls")),
+    path("", include("rankandfile.meetings.urls")),
     path("", include("rankandfile.privacy.urls")),
     path("", include("rankandfile.elections.urls")),
 ]

@@ -305,6 +305,14 @@ class Submission(OrganisationMixin, models.Model):
         on_delete=models.SET_NULL,
         related_name="originals",
     )
+    #: The CLP motion this submission was made from (rankandfile.meetings), if any.
+    origin_motion = models.OneToOneField(
+        "meetings.Motion",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="submission",
+    )
 
     class Meta:
         ordering = ["conference", "reference", "pk"]

@@ -195,6 +195,8 @@ class RuleParameters:
 
     # Internal elections (chapter 4): nested, see ElectionRules.
     elections: ElectionRules = field(default_factory=ElectionRules)
+    # Branch and CLP meetings (rankandfile.meetings; docs/rules/meetings.md).
+    meetings: MeetingRules = field(default_factory=lambda: MeetingRules())
 
     def __post_init__(self) -> None:
         if self.selection_mode not in SelectionMode.ALL:
@@ -219,7 +221,7 @@ class RuleParameters:
                 value = f"{value.numerator}/{value.denominator}"
             elif isinstance(value, Mapping):
                 value = {k: f"{v.numerator}/{v.denominator}" for k, v in value.items()}
-            elif isinstance(value, ElectionRules):
+            elif isinstance(value, (ElectionRules, MeetingRules)):
                 value = value.to_json()
             out[f.name] = value
         return out
@@ -241,6 +243,8 @@ class RuleParameters:
                 kwargs[key] = _fraction(value)
             elif isinstance(current, Mapping):
                 kwargs[key] = {str(k): _fraction(v) for k, v in dict(value).items()}
+            elif isinstance(current, MeetingRules):
+                kwargs[key] = MeetingRules.from_json(value)
             elif isinstance(current, bool):
                 if not isinstance(value, bool):
                     raise ValueError(f"{key} must be true or false")
@@ -255,3 +259,57 @@ class RuleParameters:
 
     def replace(self, **changes: Any) -> RuleParameters:
         return dataclasses.replace(self, **changes)
+
+
+@dataclass(frozen=True)
+class MeetingRules:
+    """The rule book's numbers for branch and CLP meetings (docs/rules/meetings.md).
+
+    Quorum: the larger of a minimum head count and a share of the members entitled to
+    attend, rounded up (an executive committee: its share alone). Notice: days between
+    the notice going out and the meeting. Stored inside :class:`RuleParameters` under
+    ``meetings``; a rule change may amend any of them.
+    """
+
+    quorum_share: Fraction = Fraction(1, 20)
+    branch_quorum_min: int = 5
+    clp_quorum_min: int = 15
+    executive_quorum_share: Fraction = Fraction(1, 2)
+    notice_days: int = 7
+    executive_notice_days: int = 3
+
+    def __post_init__(self) -> None:
+        for share in (self.quorum_share, self.executive_quorum_share):
+            if not Fraction(0) < share <= 1:
+                raise ValueError("a quorum share must be between 0 and 1")
+        for name in ("branch_quorum_min", "clp_quorum_min", "notice_days", "executive_notice_days"):
+            if getattr(self, name) < 0:
+                raise ValueError(f"meetings.{name} cannot be negative")
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            f.name: (
+                f"{v.numerator}/{v.denominator}"
+                if isinstance(v := getattr(self, f.name), Fraction)
+                else v
+            )
+            for f in dataclasses.fields(self)
+        }
+
+    @classmethod
+    def from_json(cls, data: Any) -> MeetingRules:
+        if not isinstance(data, Mapping):
+            raise ValueError("meetings must be a mapping of meeting rules")
+        names = {f.name for f in dataclasses.fields(cls)}
+        unknown = sorted(set(data) - names)
+        if unknown:
+            raise ValueError(f"unknown meeting rules: {', '.join(unknown)}")
+        kwargs: dict[str, Any] = {}
+        for key, value in data.items():
+            if key.endswith("_share"):
+                kwargs[key] = _fraction(value)
+            elif isinstance(value, bool) or not isinstance(value, int):
+                raise ValueError(f"meetings.{key} must be a whole number")
+            else:
+                kwargs[key] = value
+        return cls(**kwargs)

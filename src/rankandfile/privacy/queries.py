@@ -25,6 +25,7 @@ from rankandfile.ballots.models import Elector, VoteRecord
 from rankandfile.campaigns.models import Pledge, Rsvp, Signature, Volunteer
 from rankandfile.conference.models import AffiliateDelegation, Card, Delegate
 from rankandfile.core.models import AuditEntry, User
+from rankandfile.meetings.models import Attendance, CommunicationPreference, Delivery
 from rankandfile.membership.models import Member, Role
 from rankandfile.selections.models import Application
 
@@ -71,6 +72,7 @@ def subject_data(member: Member) -> dict[str, Any]:
         "selections": _applications(member),
         "campaigns": _campaigns(member, user, emails),
         "accountability": _alerts(member),
+        "meetings": _meetings(member),
         "audit_entries": _audit(member, user),
     }
 
@@ -276,6 +278,33 @@ def _campaigns(member: Member, user: User | None, emails: list[str]) -> dict[str
 def _alerts(member: Member) -> dict[str, Any]:
     pref = AlertPreference.objects.filter(member=member).first()
     return {"mp_vote_alerts": pref.enabled if pref is not None else False}
+
+
+def _meetings(member: Member) -> dict[str, Any]:
+    """Meetings attended, emails sent by the meetings app, and what the member receives."""
+    pref = CommunicationPreference.objects.filter(member=member).first()
+    return {
+        "meeting_notices": pref.meeting_notices if pref is not None else True,
+        "officer_messages": pref.officer_messages if pref is not None else True,
+        "attended": [
+            {
+                "meeting": a.meeting.title,
+                "on": _iso(a.meeting.starts_at),
+                "checked_in": a.get_method_display(),
+            }
+            for a in Attendance.objects.filter(member=member).select_related("meeting")
+        ],
+        "emails": [
+            {
+                "what": d.message.subject
+                if d.message
+                else f"Notice: {d.meeting.title if d.meeting else ''}",
+                "state": d.state,
+                "sent_at": _iso(d.sent_at),
+            }
+            for d in Delivery.objects.filter(member=member).select_related("message", "meeting")
+        ],
+    }
 
 
 def _audit(member: Member, user: User | None) -> list[dict[str, Any]]:

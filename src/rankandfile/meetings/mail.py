@@ -1,0 +1,34 @@
+"""Bounces of meeting notices and officers' messages.
+
+The email provider's tracking webhook (django-anymail) is recorded as an ``EmailEvent``
+by :mod:`rankandfile.ballots.mail` (matched to the member by address); this receiver of
+the same signal marks our :class:`~rankandfile.meetings.models.Delivery` bounced when the
+report names its Message-ID, so the officers' page counts bounces per message.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from rankandfile.meetings.models import Delivery
+
+PERMANENT = {"bounced", "rejected", "failed", "complained"}
+
+
+def on_tracking(sender: Any, event: Any, esp_name: str, **kwargs: Any) -> None:
+    if str(event.event_type) not in PERMANENT:
+        return
+    mark_bounced(
+        message_id=str(event.message_id or ""),
+        why=f"{event.event_type}: {event.description or event.reject_reason or esp_name}",
+    )
+
+
+def mark_bounced(*, message_id: str, why: str) -> int:
+    """Mark the delivery with this Message-ID bounced; returns how many rows matched."""
+    bare = message_id.strip().strip("<>")
+    if not bare:
+        return 0
+    return Delivery.objects.filter(email_id__in=[bare, f"<{bare}>"]).update(
+        state=Delivery.State.BOUNCED, error=why[:300]
+    )
