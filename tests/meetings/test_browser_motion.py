@@ -17,10 +17,10 @@ import pytest
 
 from rankandfile.conference.models import AgendaItem as FloorItem
 from rankandfile.conference.models import ProgrammeEntry, Submission
-from rankandfile.conference.services import compositing as conference_compositing
+from rankandfile.conference.services import compositing as conf_compositing
 from rankandfile.conference.services import floor as conference_floor
 from rankandfile.conference.services import setup as conference_setup
-from rankandfile.conference.services import submissions as conference_submissions
+from rankandfile.conference.services import submissions as conf_submissions
 from rankandfile.meetings import services
 from rankandfile.meetings.models import Motion
 from tests.browser.conftest import log_in
@@ -116,13 +116,11 @@ def test_motion_from_branch_meeting_to_programme_entry(
 
     # Conference: in order, composited, agreed, carried on a card vote (services).
     topic = conference_setup.topic_create(actor=cac, conference=conf, name="Transport")
-    conference_submissions.submission_rule(actor=cac, submission=sub, in_order=True, topic=topic)
-    composite = conference_compositing.composite_create(
+    conf_submissions.submission_rule(actor=cac, submission=sub, in_order=True, topic=topic)
+    composite = conf_compositing.composite_create(
         actor=cac, topic=topic, title="Buses", text=sub.text
     )
-    conference_compositing.composite_sign(
-        actor=p.clp_secretary, composite=composite, submission=sub
-    )
+    conf_compositing.composite_sign(actor=p.clp_secretary, composite=composite, submission=sub)
     clock.move_to(dt.datetime(2026, 9, 28, 10, tzinfo=UTC))
     session = conference_floor.session_create(
         actor=cac,

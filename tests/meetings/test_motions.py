@@ -15,11 +15,11 @@ from rankandfile.conference.models import (
     AgendaItem as FloorItem,
 )
 from rankandfile.conference.models import Conference, ProgrammeEntry, Submission
-from rankandfile.conference.services import compositing as conference_compositing
+from rankandfile.conference.services import compositing as conf_compositing
 from rankandfile.conference.services import floor as conference_floor
 from rankandfile.conference.services import rulebook as conference_rulebook
 from rankandfile.conference.services import setup as conference_setup
-from rankandfile.conference.services import submissions as conference_submissions
+from rankandfile.conference.services import submissions as conf_submissions
 from rankandfile.core.errors import DomainError, PermissionDenied
 from rankandfile.meetings import queries, services
 from rankandfile.meetings.models import Meeting, Motion
@@ -159,13 +159,13 @@ def test_branch_motion_travels_to_a_conference_submission(p: Party, clock: Any) 
 def test_programme_entry_shows_the_branch_where_a_sentence_began(p: Party, clock: Any) -> None:
     j = journey(p, clock)
     topic = conference_setup.topic_create(actor=j.cac, conference=j.conference, name="Transport")
-    conference_submissions.submission_rule(
+    conf_submissions.submission_rule(
         actor=j.cac, submission=j.submission, in_order=True, topic=topic
     )
-    composite = conference_compositing.composite_create(
+    composite = conf_compositing.composite_create(
         actor=j.cac, topic=topic, title="Buses", text=j.clp_motion.text
     )
-    conference_compositing.composite_sign(
+    conf_compositing.composite_sign(
         actor=p.clp_secretary, composite=composite, submission=j.submission
     )
     sources = queries.composite_sources(composite)
