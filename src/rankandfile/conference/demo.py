@@ -343,7 +343,7 @@ def _current(admin: User, streatham: CLP, rng: random.Random, today: dt.date) ->
             when=conf.dates.amendments_deadline - dt.timedelta(days=2),
         )
         services.card_vote_open(actor=admin, item=item)
-        for card in Card.objects.filter(item=item):
+        for card in Card.objects.filter(item=item, user__isnull=False):
             choice = "for" if rng.random() < (0.86 if card.section == "clp" else 0.8) else "against"
             services.card_cast(actor=card.user, card_id=card.pk, choice=choice)
         services.item_close(actor=admin, item=item)
@@ -387,7 +387,7 @@ def _current(admin: User, streatham: CLP, rng: random.Random, today: dt.date) ->
     if open_item is not None:
         services.card_vote_open(actor=admin, item=open_item)
         demo_user = User.objects.filter(email=f"member@{DOMAIN}").first()
-        for card in Card.objects.filter(item=open_item).exclude(user=demo_user):
+        for card in Card.objects.filter(item=open_item, user__isnull=False).exclude(user=demo_user):
             if rng.random() < 0.6:
                 services.card_cast(
                     actor=card.user,
@@ -473,7 +473,7 @@ def _amendments(
         vote = services.item_create(actor=admin, session=item.session, amendment=a, method=method)
         if fate == "carried":
             services.card_vote_open(actor=admin, item=vote)
-            for card in Card.objects.filter(item=vote):
+            for card in Card.objects.filter(item=vote, user__isnull=False):
                 share = 0.75 if card.section == "clp" else 0.8
                 services.card_cast(
                     actor=card.user,

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from rankandfile.conference import views
+from rankandfile.conference import hall_views, views
 
 app_name = "conference"
 
@@ -79,4 +79,17 @@ urlpatterns = [
     path("conference/<int:year>/floor/<int:pk>/", views.item, name="item"),
     path("conference/<int:year>/floor/<int:pk>/action/", views.item_action, name="item_action"),
     path("conference/<int:year>/floor/<int:pk>/board/", views.board, name="board"),
+    # The live hall (issue 16): hall_views.
+    path("conference/<int:year>/hall/", hall_views.hall, name="hall"),
+    path("conference/<int:year>/hall/vote/", hall_views.hall_cast, name="hall_cast"),
+    path("conference/<int:year>/hall/speak/", hall_views.hall_speak, name="hall_speak"),
+    path(
+        "conference/<int:year>/hall/speak/withdraw/",
+        hall_views.hall_speak_withdraw,
+        name="hall_speak_withdraw",
+    ),
+    path("conference/<int:year>/hall/screen/", hall_views.screen, name="hall_screen"),
+    path("conference/<int:year>/hall/state.json", hall_views.state, name="hall_state"),
+    path("conference/<int:year>/hall/console/", hall_views.console, name="hall_console"),
+    path("conference/<int:year>/hall/paper/<int:pk>/", hall_views.paper, name="hall_paper"),
 ]
