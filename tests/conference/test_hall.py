@@ -247,7 +247,9 @@ def test_paper_and_proxy_cards_are_counted_audited_and_shown(conf: Conf) -> None
     phone_card = Card.objects.get(item=item, delegate=phone)
     services.card_cast(actor=phone.member.user, card_id=phone_card.pk, choice="for")
     with pytest.raises(PermissionDenied):
-        hall_services.card_record(actor=p.clp_secretary, card=paper_card, choice="for", kind="paper")
+        hall_services.card_record(
+            actor=p.clp_secretary, card=paper_card, choice="for", kind="paper"
+        )
     with pytest.raises(DomainError, match="already cast from a phone"):
         hall_services.card_record(actor=cac, card=phone_card, choice="against", kind="paper")
     with pytest.raises(DomainError, match="proxy holder"):
