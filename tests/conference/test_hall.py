@@ -211,7 +211,12 @@ def test_open_vote_shows_turnout_not_totals_everywhere(conf: Conf) -> None:
     api = public.get(f"/api/v1/conference/{c.year}/items/{item.pk}/tally").json()
     assert api["cast"] == 1 and api["result"] is None
     snap = public.get(f"/conference/{c.year}/hall/state.json").json()
-    assert snap["open"] == {"item": item.pk, "cast": 1, "cards": 2}
+    assert snap["open"] == {
+        "item": item.pk,
+        "cast": 1,
+        "cards": 2,
+        "sections": {"clp": [1, 2], "affiliate": [0, 0]},
+    }
     assert "result" not in json.dumps(snap) and "for_share" not in json.dumps(snap)
     hall_services.hall_vote_close(actor=cac, item=item, confirm_outstanding=True)
     html = public.get(f"/conference/{c.year}/floor/{item.pk}/board/").content.decode()

@@ -193,7 +193,7 @@ def test_delegate_votes_from_the_phone_and_board_updates(
     assert "hx-trigger" not in r.text and "data-hall-state" in r.text
     with django_assert_max_num_queries(7):
         snap = board.get(reverse("conference:hall_state", args=[2026])).json()
-    assert snap["open"] == {"item": item.pk, "cast": 1, "cards": 1}
+    assert snap["open"]["item"] == item.pk and snap["open"]["cast"] == 1
     cac.post(reverse("conference:item_action", args=[2026, item.pk]), {"action": "close"})
     r = board.get(reverse("conference:board", args=[2026, item.pk]))
     assert "Final result: Carried" in r.text and "hx-trigger" not in r.text

@@ -254,5 +254,10 @@ def hall_snapshot(conference: Conference) -> dict[str, Any]:
     if open_item is not None:
         it = AgendaItem(pk=open_item["pk"])
         t = turnout(it)
-        out["open"] = {"item": open_item["pk"], "cast": t.cast, "cards": t.cards}
+        out["open"] = {
+            "item": open_item["pk"],
+            "cast": t.cast,
+            "cards": t.cards,
+            "sections": {k: list(v) for k, v in t.by_section.items()},
+        }
     return out

@@ -83,7 +83,7 @@ def _live_ctx(conf: Conference) -> dict[str, Any]:
         "speakers": _speaker_rows(hall_queries.speakers(current), seconds),
         "balance": hall_queries.speaker_balance(conf, current),
         "turnout": t,
-        "by_section": [(hall_queries.SECTION_LABELS[k], c, n) for k, (c, n) in t.by_section.items()]
+        "by_section": [(k, hall_queries.SECTION_LABELS[k], c, n) for k, (c, n) in t.by_section.items()]
         if t is not None
         else [],
         "result": board,

@@ -61,6 +61,12 @@
         el.textContent = open.cast + " of " + open.cards + " cards cast";
       }
     });
+    document.querySelectorAll("[data-turnout-section]").forEach(function (el) {
+      var s = open && open.sections && open.sections[el.getAttribute("data-turnout-section")];
+      if (s && String(open.item) === el.getAttribute("data-turnout-of")) {
+        el.textContent = el.hasAttribute("data-turnout-pair") ? s[0] + " of " + s[1] : String(s[0]);
+      }
+    });
   }
 
   function poll() {
