@@ -11,6 +11,9 @@ Built through the services, deterministic from ``seed``:
   (one still awaiting a mover's agreement), delegates checked in, a finished card vote
   (into the programme), a show of hands, a reference back, and an **open card vote** in
   which the demo member (member@demo.rankandfile.org, a Streatham delegate) can vote;
+- the hall: the open vote is the item before conference, with a speakers' list (one
+  speaking, one who has spoken, others waiting; women and men); the finished card vote
+  has a paper card and a proxy vote recorded by the CAC;
 - three amendments to the first composite: one carried on a card vote (the composite
   enters the programme as amended), one lost on a show of hands, one ruled out of order.
   (The demo dates them before the amendments deadline although the composite is agreed
@@ -28,7 +31,7 @@ from typing import Any
 from django.db.models import Count
 from django.utils import timezone
 
-from rankandfile.conference import queries, services
+from rankandfile.conference import hall_services, queries, services
 from rankandfile.conference.demo_texts import HISTORY, MOTIONS, OUT_OF_ORDER
 from rankandfile.conference.models import (
     AgendaItem,
@@ -343,9 +346,21 @@ def _current(admin: User, streatham: CLP, rng: random.Random, today: dt.date) ->
             when=conf.dates.amendments_deadline - dt.timedelta(days=2),
         )
         services.card_vote_open(actor=admin, item=item)
-        for card in Card.objects.filter(item=item, user__isnull=False):
+        proxy = Card.objects.filter(item=item, section="affiliate").order_by("pk").first()
+        for card in Card.objects.filter(item=item).order_by("pk"):
             choice = "for" if rng.random() < (0.86 if card.section == "clp" else 0.8) else "against"
-            services.card_cast(actor=card.user, card_id=card.pk, choice=choice)
+            if card.user is None:  # a delegate without a login: the CAC records their paper card
+                hall_services.card_record(actor=admin, card=card, choice=choice, kind="paper")
+            elif proxy is not None and card.pk == proxy.pk:
+                hall_services.card_record(
+                    actor=admin,
+                    card=card,
+                    choice=choice,
+                    kind="proxy",
+                    proxy_holder="The delegation's deputy leader",
+                )
+            else:
+                services.card_cast(actor=card.user, card_id=card.pk, choice=choice)
         services.item_close(actor=admin, item=item)
         done += 1
     if len(agreed) > 1:
@@ -388,18 +403,47 @@ def _current(admin: User, streatham: CLP, rng: random.Random, today: dt.date) ->
         services.card_vote_open(actor=admin, item=open_item)
         demo_user = User.objects.filter(email=f"member@{DOMAIN}").first()
         for card in Card.objects.filter(item=open_item, user__isnull=False).exclude(user=demo_user):
-            if rng.random() < 0.6:
+            if rng.random() < 0.6 and card.user is not None:
                 services.card_cast(
                     actor=card.user,
                     card_id=card.pk,
                     choice="for" if rng.random() < 0.7 else "against",
                 )
+    speakers = _hall(admin, conf, open_item, rng)
     debated = Topic.objects.filter(conference=conf, debated=True).count()
     return (
         f"{conf.title}: {len(subs)} submissions, {debated} debated topics, "
         f"{len(composites)} composites, {delegates} delegates, {done} items decided, "
-        f"{'a card vote open' if open_item else 'no open vote'}"
+        f"{'a card vote open' if open_item else 'no open vote'}, "
+        f"{speakers} on the speakers' list"
     )
+
+
+def _hall(admin: User, conf: Conference, item: AgendaItem | None, rng: random.Random) -> int:
+    """The hall: ``item`` before conference, five delegates (women and men) on its
+    speakers' list — one has spoken, one is speaking, three wait. Returns the count."""
+    if item is None:
+        return 0
+    hall_services.hall_set_current(actor=admin, conference=conf, item=item)
+    present = list(
+        Delegate.objects.filter(conference=conf, checked_in_at__isnull=False)
+        .exclude(member__user__email=f"member@{DOMAIN}")
+        .select_related("member")
+        .order_by("pk")
+    )
+    women = [d for d in present if d.member.gender == Gender.WOMAN]
+    men = [d for d in present if d.member.gender != Gender.WOMAN]
+    chosen = [*women[:3], *men[: 5 - len(women[:3])]]
+    rng.shuffle(chosen)
+    reqs = []
+    for k, d in enumerate(chosen):
+        user = _member_login(d.member)  # speakers ask from their phones
+        side = "for" if k % 3 != 2 else "against"
+        reqs.append(hall_services.speaker_request(actor=user, item=item, side=side))
+    if len(reqs) >= 2:
+        hall_services.speaker_call(actor=admin, request=reqs[0])
+        hall_services.speaker_call(actor=admin, request=reqs[1])  # the first has spoken
+    return len(reqs)
 
 
 #: Demo amendments to the first composite: (how it is decided, change, CAC's reason).
@@ -475,6 +519,7 @@ def _amendments(
             services.card_vote_open(actor=admin, item=vote)
             for card in Card.objects.filter(item=vote, user__isnull=False):
                 share = 0.75 if card.section == "clp" else 0.8
+                assert card.user is not None
                 services.card_cast(
                     actor=card.user,
                     card_id=card.pk,

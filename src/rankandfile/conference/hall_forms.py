@@ -64,7 +64,7 @@ class ConsoleForm(forms.Form):
     )
 
     def clean(self) -> dict[str, Any]:
-        d = super().clean()
+        d = super().clean() or {}
         action = d.get("action")
         if action in ("current", "open", "close", "decide") and not d.get("item"):
             raise forms.ValidationError("Choose the item.")
@@ -84,7 +84,7 @@ class CardRecordForm(forms.Form):
     proxy_holder = forms.CharField(max_length=200, required=False, label="Proxy holder")
 
     def clean(self) -> dict[str, Any]:
-        d = super().clean()
+        d = super().clean() or {}
         if d.get("kind") == CardRecord.Kind.PROXY and not (d.get("proxy_holder") or "").strip():
             self.add_error("proxy_holder", "Name the proxy holder who cast this vote.")
         return d

@@ -98,7 +98,7 @@ def speakers(item: AgendaItem | None) -> list[SpeakerRequest]:
         .select_related("delegate__member", "delegate__clp")
         .order_by("position", "pk")
     )
-    rank = {
+    rank: dict[str, int] = {
         SpeakerRequest.Status.SPEAKING: 0,
         SpeakerRequest.Status.WAITING: 1,
         SpeakerRequest.Status.DONE: 2,

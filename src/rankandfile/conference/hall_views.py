@@ -48,6 +48,10 @@ def _actor(request: HttpRequest) -> User:
     return cast(User, request.user)
 
 
+def _errors(form: Any) -> list[str]:
+    return [str(e) for errs in form.errors.values() for e in errs]
+
+
 def _fragment(request: HttpRequest) -> bool:
     return bool(request.headers.get("HX-Request") or request.GET.get("fragment"))
 
@@ -83,11 +87,13 @@ def _live_ctx(conf: Conference) -> dict[str, Any]:
         "speakers": _speaker_rows(hall_queries.speakers(current), seconds),
         "balance": hall_queries.speaker_balance(conf, current),
         "turnout": t,
-        "by_section": [(k, hall_queries.SECTION_LABELS[k], c, n) for k, (c, n) in t.by_section.items()]
+        "by_section": [
+            (k, hall_queries.SECTION_LABELS[k], c, n) for k, (c, n) in t.by_section.items()
+        ]
         if t is not None
         else [],
         "result": board,
-        "records": hall_queries.recorded_cards(current) if board else [],
+        "records": hall_queries.recorded_cards(current) if current is not None and board else [],
         "text": _text(current),
         "v": snap_v["v"],
     }
@@ -163,9 +169,8 @@ def hall_speak(request: HttpRequest, year: int) -> HttpResponse:
     conf = _conference(year)
     form = hall_forms.SpeakForm(request.POST)
     if not form.is_valid():
-        for errs in form.errors.values():
-            for e in errs:
-                messages.error(request, e)
+        for e in _errors(form):
+            messages.error(request, e)
         return redirect("conference:hall", year=year)
     try:
         item = permissions.access_item(request.user, conf, form.cleaned_data["item"])
@@ -230,7 +235,7 @@ def _console_item(request: HttpRequest, conf: Conference, pk: int | None) -> Age
 
 
 def _console_speaker(conf: Conference, pk: int | None) -> SpeakerRequest:
-    req = SpeakerRequest.objects.filter(pk=pk, item__session__conference=conf).first()
+    req = SpeakerRequest.objects.filter(pk=pk or 0, item__session__conference=conf).first()
     if req is None:
         raise Http404("no such request")
     return req
@@ -303,9 +308,8 @@ def console(request: HttpRequest, year: int) -> HttpResponse:
             if confirm is None:
                 return redirect("conference:hall_console", year=year)
         else:
-            for errs in form.errors.values():
-                for e in errs:
-                    messages.error(request, e)
+            for e in _errors(form):
+                messages.error(request, e)
     ctx = _live_ctx(conf)
     ctx.update(
         nav="conference",
@@ -360,9 +364,8 @@ def paper(request: HttpRequest, year: int, pk: int) -> HttpResponse:
             except DomainError as exc:
                 messages.error(request, str(exc))
         else:
-            for errs in form.errors.values():
-                for e in errs:
-                    messages.error(request, e)
+            for e in _errors(form):
+                messages.error(request, e)
     return render(
         request,
         "conference/hall/paper.html",
