@@ -1,7 +1,7 @@
 # ruff: noqa: E501 - the Markdown report template keeps its table rows on one line each
 """Benchmark: the live hall at peak load (issue 16.3), the way it was and the way it is.
 
-    .venv/bin/python bench/bench_hall.py [--members 100000] [--clp-delegates 1050]
+    .venv/bin/python bench/bench_hall.py [--members 20000] [--clp-delegates 1050]
         [--delegations 150] [--duration 60] [--server postgres://postgres@127.0.0.1:5432]
         [--db rf_hall] [--workers 2] [--threads 8]
 
@@ -62,7 +62,7 @@ def log(msg: str) -> None:
 
 def parse_args() -> argparse.Namespace:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
-    p.add_argument("--members", type=int, default=100_000)
+    p.add_argument("--members", type=int, default=20_000)
     p.add_argument("--clp-delegates", type=int, default=1050)
     p.add_argument("--delegations", type=int, default=150)
     p.add_argument("--duration", type=float, default=60.0)

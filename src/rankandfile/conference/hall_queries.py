@@ -211,28 +211,56 @@ def _item_json(it: AgendaItem) -> dict[str, Any]:
     }
 
 
-def hall_snapshot(conference: Conference) -> dict[str, Any]:
+@dataclass(frozen=True)
+class Live:
+    """What every hall page shows, read once: the hall row, the current item, its
+    speakers, the balance, the agenda's states and the open vote's turnout."""
+
+    conference: Conference
+    hall: HallState | None
+    current: AgendaItem | None
+    speakers: list[SpeakerRequest]
+    balance: Balance
+    agenda: list[dict[str, Any]]
+    open_item: int | None
+    turnout: Turnout | None  # of the open vote
+
+
+def hall_live(conference: Conference) -> Live:
+    hall = hall_of(conference)
+    current = hall.current_item if hall is not None else None
+    items = list(
+        AgendaItem.objects.filter(session__conference=conference)
+        .order_by("session__starts_at", "position", "pk")
+        .values("pk", "state", "outcome")
+    )
+    open_pk = next((i["pk"] for i in items if i["state"] == AgendaItem.State.OPEN), None)
+    return Live(
+        conference=conference,
+        hall=hall,
+        current=current,
+        speakers=speakers(current),
+        balance=speaker_balance(conference, current),
+        agenda=items,
+        open_item=open_pk,
+        turnout=turnout(AgendaItem(pk=open_pk)) if open_pk is not None else None,
+    )
+
+
+def hall_snapshot(conference: Conference, live: Live | None = None) -> dict[str, Any]:
     """The hall's state as JSON: the agenda's states, the current item, the speakers'
     list, the balance and — for the open card vote — the turnout (never running totals).
 
     ``v`` is a digest of everything but the turnout: a page fetches its fragment again
     only when ``v`` changes, and writes the turnout in place.
     """
-    hall = hall_of(conference)
-    items = list(
-        AgendaItem.objects.filter(session__conference=conference)
-        .order_by("session__starts_at", "position", "pk")
-        .values("pk", "state", "outcome", "title")
-    )
-    current = hall.current_item if hall is not None else None
-    spk = speakers(current)
-    bal = speaker_balance(conference, current)
-    open_item = next((i for i in items if i["state"] == AgendaItem.State.OPEN), None)
+    lv = live or hall_live(conference)
+    current, bal = lv.current, lv.balance
     body: dict[str, Any] = {
         "conference": conference.year,
-        "agenda": [[i["pk"], i["state"], i["outcome"]] for i in items],
+        "agenda": [[i["pk"], i["state"], i["outcome"]] for i in lv.agenda],
         "current": _item_json(current) if current is not None else None,
-        "speaking_seconds": speaking_seconds(hall),
+        "speaking_seconds": speaking_seconds(lv.hall),
         "speakers": [
             {
                 "id": r.pk,
@@ -242,7 +270,7 @@ def hall_snapshot(conference: Conference) -> dict[str, Any]:
                 "status": r.status,
                 "called_at": r.called_at.isoformat() if r.called_at else None,
             }
-            for r in spk
+            for r in lv.speakers
         ],
         "balance": {
             "item": [bal.women, bal.men, bal.other],
@@ -251,11 +279,10 @@ def hall_snapshot(conference: Conference) -> dict[str, Any]:
     }
     v = hashlib.sha256(json.dumps(body, sort_keys=True).encode()).hexdigest()[:16]
     out = {"v": v, **body, "open": None}
-    if open_item is not None:
-        it = AgendaItem(pk=open_item["pk"])
-        t = turnout(it)
+    t = lv.turnout
+    if lv.open_item is not None and t is not None:
         out["open"] = {
-            "item": open_item["pk"],
+            "item": lv.open_item,
             "cast": t.cast,
             "cards": t.cards,
             "sections": {k: list(v) for k, v in t.by_section.items()},

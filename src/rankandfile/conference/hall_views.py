@@ -71,21 +71,22 @@ def _speaker_rows(requests: list[SpeakerRequest], seconds: int) -> list[dict[str
 
 def _live_ctx(conf: Conference) -> dict[str, Any]:
     """What every hall page shows of the current item (the same for everyone)."""
-    hall = hall_queries.hall_of(conf)
-    current = hall.current_item if hall is not None else None
-    seconds = hall_queries.speaking_seconds(hall)
-    snap_v = hall_queries.hall_snapshot(conf)
-    t = hall_queries.turnout(current) if current is not None else None
+    live = hall_queries.hall_live(conf)
+    current = live.current
+    seconds = hall_queries.speaking_seconds(live.hall)
+    t: hall_queries.Turnout | None = None
+    if current is not None and current.state == AgendaItem.State.OPEN:
+        t = live.turnout if live.open_item == current.pk else hall_queries.turnout(current)
     board: dict[str, Any] | None = None
     if current is not None and current.state == AgendaItem.State.CLOSED and current.result:
         board = current.result
     return {
         "conference": conf,
-        "hall": hall,
+        "hall": live.hall,
         "current": current,
         "seconds": seconds,
-        "speakers": _speaker_rows(hall_queries.speakers(current), seconds),
-        "balance": hall_queries.speaker_balance(conf, current),
+        "speakers": _speaker_rows(live.speakers, seconds),
+        "balance": live.balance,
         "turnout": t,
         "by_section": [
             (k, hall_queries.SECTION_LABELS[k], c, n) for k, (c, n) in t.by_section.items()
@@ -95,7 +96,7 @@ def _live_ctx(conf: Conference) -> dict[str, Any]:
         "result": board,
         "records": hall_queries.recorded_cards(current) if current is not None and board else [],
         "text": _text(current),
-        "v": snap_v["v"],
+        "v": hall_queries.hall_snapshot(conf, live)["v"],
     }
 
 
