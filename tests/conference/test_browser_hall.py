@@ -23,8 +23,6 @@ from tests.membership import factories as f
 
 pytestmark = [pytest.mark.browser, pytest.mark.xdist_group("browser")]
 
-SHOTS = os.environ.get("HALL_SHOTS", "/tmp/hall")
-
 
 def _signed_in(new_page: Any, base: str, user: Any, width: int) -> Any:
     """A page signed in as ``user`` (a CAC login with its second factor: the session is
@@ -51,8 +49,9 @@ def _signed_in(new_page: Any, base: str, user: Any, width: int) -> Any:
 
 @pytest.mark.parametrize("width", [1366, 390])
 def test_speak_call_vote_confirm_close_and_the_screen_follows(
-    party: Party, live_server: Any, new_page: Any, width: int
+    party: Party, live_server: Any, new_page: Any, width: int, tmp_path: Any
 ) -> None:
+    shots = os.environ.get("HALL_SHOTS") or str(tmp_path)  # screenshots to look at
     services.rule_book_load(actor=None)
     cac = f.UserFactory(email="cac@example.org")
     f.RoleFactory(user=cac, kind=Role.Kind.CAC)
@@ -84,7 +83,7 @@ def test_speak_call_vote_confirm_close_and_the_screen_follows(
     base = live_server.url
     year = conf.year
     name = f"{party.me.first_name} {party.me.last_name}"
-    os.makedirs(SHOTS, exist_ok=True)
+    os.makedirs(shots, exist_ok=True)
 
     screen = new_page(viewport={"width": 1366, "height": 768})
     screen.goto(f"{base}/conference/{year}/hall/screen/")
@@ -115,8 +114,8 @@ def test_speak_call_vote_confirm_close_and_the_screen_follows(
     expect(screen.get_by_role("timer")).to_contain_text(":")
     expect(screen.locator(".balance")).to_contain_text("on this item: 1 woman, 0 men")
     expect(phone.get_by_text("The chair has called you")).to_be_visible()
-    screen.screenshot(path=f"{SHOTS}/screen-speaking-{width}.png")
-    phone.screenshot(path=f"{SHOTS}/phone-called-{width}.png", full_page=True)
+    screen.screenshot(path=f"{shots}/screen-speaking-{width}.png")
+    phone.screenshot(path=f"{shots}/phone-called-{width}.png", full_page=True)
 
     chair.get_by_role("button", name="Open the card vote").click()
     expect(chair.get_by_text("Card vote open: 2 cards issued.")).to_be_visible()
@@ -125,16 +124,16 @@ def test_speak_call_vote_confirm_close_and_the_screen_follows(
     expect(phone.get_by_text("You voted for.")).to_be_visible()
     expect(screen.locator(".turnout")).to_have_text("Voting open: 1 of 2 cards cast")
     expect(screen.locator(".big")).to_have_count(0)  # no running totals while open
-    chair.screenshot(path=f"{SHOTS}/console-open-{width}.png", full_page=True)
+    chair.screenshot(path=f"{shots}/console-open-{width}.png", full_page=True)
 
     chair.get_by_role("button", name="Close the vote").click()
     expect(
         chair.get_by_role("heading", name="Close the vote with cards still out?")
     ).to_be_visible()
     expect(chair.get_by_text("1 of 2 cards have not been cast")).to_be_visible()
-    chair.screenshot(path=f"{SHOTS}/console-confirm-{width}.png", full_page=True)
+    chair.screenshot(path=f"{shots}/console-confirm-{width}.png", full_page=True)
     chair.get_by_role("button", name="Yes, close the vote now").click()
     expect(chair.get_by_text(f"{item.title}: Carried.")).to_be_visible()
     expect(screen.locator(".item-state")).to_contain_text("Carried")
     expect(screen.locator(".board-totals")).to_contain_text("100.00%")
-    screen.screenshot(path=f"{SHOTS}/screen-result-{width}.png")
+    screen.screenshot(path=f"{shots}/screen-result-{width}.png")

@@ -26,7 +26,7 @@ def _client(user: Any) -> Client:
     return c
 
 
-# --- Current item and the chair's votes ----------------------------------------------------------
+# --- Current item and the chair's votes ------------------------------------------------------
 def test_next_item_skips_decided_business_and_needs_the_cac(conf: Conf) -> None:
     c, cac = conf.conference, conf.cac
     a = card_item(c, cac, "First")
@@ -78,7 +78,7 @@ def test_reference_back_and_remit_from_the_console(conf: Conf) -> None:
     assert (b.state, b.outcome, b.note) == ("closed", "remitted", "With consent.")
 
 
-# --- Speakers' list --------------------------------------------------------------------------------
+# --- Speakers' list --------------------------------------------------------------------------
 def test_speakers_list_ordering_calling_and_balance(conf: Conf) -> None:
     c, cac, p = conf.conference, conf.cac, conf.party
     woman = delegate(c, cac, p.northtown, woman=True)
@@ -189,7 +189,7 @@ def test_console_close_asks_for_confirmation_then_closes(conf: Conf) -> None:
     assert AgendaItem.objects.get(pk=item.pk).outcome == "lost"
 
 
-# --- Turnout only while open -----------------------------------------------------------------------
+# --- Turnout only while open -----------------------------------------------------------------
 def test_open_vote_shows_turnout_not_totals_everywhere(conf: Conf) -> None:
     c, cac, p = conf.conference, conf.cac, conf.party
     d = delegate(c, cac, p.northtown)
@@ -238,7 +238,7 @@ def test_snapshot_version_changes_with_state_not_with_turnout(conf: Conf) -> Non
     assert s2["v"] == s1["v"] and s2["open"]["cast"] == 1
 
 
-# --- Paper and proxy cards (16.4) ---------------------------------------------------------------------
+# --- Paper and proxy cards (16.4) ------------------------------------------------------------
 def test_paper_and_proxy_cards_are_counted_audited_and_shown(conf: Conf) -> None:
     c, cac, p = conf.conference, conf.cac, conf.party
     phone = delegate(c, cac, p.northtown)
@@ -289,7 +289,7 @@ def test_paper_and_proxy_cards_are_counted_audited_and_shown(conf: Conf) -> None
         hall_services.card_record(actor=cac, card=paper_card, choice="for", kind="paper")
 
 
-# --- The short shared cache ----------------------------------------------------------------------------
+# --- The short shared cache ------------------------------------------------------------------
 def test_fast_path_serves_one_copy_to_every_poller(conf: Conf, settings: Any) -> None:
     settings.HALL_STATE_SECONDS = 60
     calls: list[dict[str, Any]] = []

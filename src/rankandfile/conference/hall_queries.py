@@ -229,11 +229,12 @@ class Live:
 def hall_live(conference: Conference) -> Live:
     hall = hall_of(conference)
     current = hall.current_item if hall is not None else None
-    items = list(
-        AgendaItem.objects.filter(session__conference=conference)
+    items: list[dict[str, Any]] = [
+        dict(row)
+        for row in AgendaItem.objects.filter(session__conference=conference)
         .order_by("session__starts_at", "position", "pk")
         .values("pk", "state", "outcome")
-    )
+    ]
     open_pk = next((i["pk"] for i in items if i["state"] == AgendaItem.State.OPEN), None)
     return Live(
         conference=conference,

@@ -136,7 +136,7 @@ def hall(request: HttpRequest, year: int) -> HttpResponse:
         if live_mine is not None and live_mine.status == SpeakerRequest.Status.WAITING
         else None,
         speak_form=hall_forms.SpeakForm(initial={"item": current.pk if current else None}),
-        sessions=queries.agenda(conf) if not _fragment(request) else [],
+        sessions=queries.agenda(conf),
     )
     if _fragment(request):
         return render(request, "conference/hall/_hall_live.html", ctx)
