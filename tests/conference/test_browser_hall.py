@@ -137,3 +137,53 @@ def test_speak_call_vote_confirm_close_and_the_screen_follows(
     expect(screen.locator(".item-state")).to_contain_text("Carried")
     expect(screen.locator(".board-totals")).to_contain_text("100.00%")
     screen.screenshot(path=f"{shots}/screen-result-{width}.png")
+
+
+def test_cac_records_a_paper_card_and_the_board_shows_it(
+    party: Party, live_server: Any, new_page: Any
+) -> None:
+    """Issue 16.4 in Chromium: a delegate without a phone hands in a paper card; the CAC
+    records it at 390 px; the results board marks it as recorded by the CAC."""
+    services.rule_book_load(actor=None)
+    cac = f.UserFactory(email="cac@example.org")
+    f.RoleFactory(user=cac, kind=Role.Kind.CAC)
+    enable_totp(cac)
+    today = timezone.localdate()
+    opens = timezone.now() - dt.timedelta(days=1)
+    conf = services.conference_create(
+        actor=cac,
+        year=today.year,
+        title="Annual Conference",
+        venue="Liverpool",
+        starts_on=today,
+        ends_on=today + dt.timedelta(days=2),
+        motions_deadline=opens - dt.timedelta(days=20),
+        rule_changes_deadline=opens - dt.timedelta(days=90),
+        amendments_deadline=opens - dt.timedelta(days=10),
+        delegates_deadline=opens - dt.timedelta(days=5),
+        census_date=today - dt.timedelta(days=30),
+    )
+    no_phone = delegate(conf, cac, party.easton, login=False)
+    session = services.session_create(actor=cac, conference=conf, title="Today", starts_at=opens)
+    item = services.item_create(actor=cac, session=session, title="Emergency motion: buses")
+    base, year = live_server.url, conf.year
+    chair = _signed_in(new_page, base, cac, 390)
+    chair.goto(f"{base}/conference/{year}/hall/console/")
+    chair.get_by_role("button", name=f"Put {item.title} before conference").click()
+    chair.get_by_role("button", name="Open the card vote").click()
+    expect(chair.get_by_text("Card vote open: 1 cards issued.")).to_be_visible()
+    chair.get_by_role("link", name="Paper and proxy cards").click()
+    row = chair.get_by_role("row").filter(has_text="(no login)")
+    expect(row).to_contain_text(no_phone.member.last_name)
+    row.get_by_label("Vote").select_option("against")
+    row.get_by_role("button", name="Record the card of").click()
+    expect(
+        chair.get_by_text(f"Paper card recorded for {no_phone.clp.name}: against.")
+    ).to_be_visible()
+    chair.goto(f"{base}/conference/{year}/hall/console/")
+    chair.get_by_role("button", name="Close the vote").click()  # nothing out: no question
+    expect(chair.get_by_text(f"{item.title}: Lost.")).to_be_visible()
+    board = new_page(viewport={"width": 1366, "height": 900})
+    board.goto(f"{base}/conference/{year}/floor/{item.pk}/board/")
+    expect(board.locator(".card-records")).to_contain_text("Cards recorded by the CAC: 1")
+    expect(board.locator(".card-records")).to_contain_text("Paper card")

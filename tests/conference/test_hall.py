@@ -263,10 +263,12 @@ def test_paper_and_proxy_cards_are_counted_audited_and_shown(conf: Conf) -> None
     chair = _client(cac)
     page = chair.get(f"/conference/{c.year}/hall/paper/{item.pk}/").content.decode()
     assert paper_card.unit_name in page and "(no login)" in page
-    chair.post(
+    resp = chair.post(
         f"/conference/{c.year}/hall/paper/{item.pk}/",
         {"card": paper_card.pk, "choice": "against", "kind": "paper"},
+        follow=True,
     )
+    assert f"Paper card recorded for {paper_card.unit_name}: against." in resp.content.decode()
     resp = chair.post(
         f"/conference/{c.year}/hall/paper/{item.pk}/",
         {"card": proxy_card.pk, "choice": "for", "kind": "proxy", "proxy_holder": ""},

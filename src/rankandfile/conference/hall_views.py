@@ -358,8 +358,8 @@ def paper(request: HttpRequest, year: int, pk: int) -> HttpResponse:
                 )
                 messages.success(
                     request,
-                    f"{rec.get_kind_display()} recorded for {card.unit_name}: "
-                    f"{card.get_choice_display().lower()}.",
+                    f"{rec.get_kind_display()} recorded for {rec.card.unit_name}: "
+                    f"{rec.card.get_choice_display().lower()}.",
                 )
                 return redirect(request.get_full_path())
             except DomainError as exc:
