@@ -15,7 +15,7 @@ PORT ?= 8000
 
 .PHONY: demo test install install-dev lint typecheck contracts pytest test-postgres browser-deps schemathesis \
 	bench bench-deps bench-counting bench-eligibility bench-import bench-voting bench-conference \
-	bench-accountability bench-selections bench-campaigns bench-invitations test-stack clean
+	bench-accountability bench-selections bench-campaigns bench-invitations bench-hall test-stack clean
 
 $(UV):
 	$(PYTHON) -m venv $(TOOLS)
@@ -77,7 +77,7 @@ browser-deps:
 
 ## bench: every benchmark recorded in bench/RESULTS.md (needs the local PostgreSQL)
 bench: bench-counting bench-eligibility bench-import bench-voting bench-conference \
-	bench-accountability bench-selections bench-campaigns bench-invitations
+	bench-accountability bench-selections bench-campaigns bench-invitations bench-hall
 
 bench-deps: $(UV)
 	$(UV) sync --frozen --extra dev --extra bench --quiet --python $(PYTHON)
@@ -99,6 +99,10 @@ bench-voting: bench-deps
 
 bench-conference: bench-deps
 	$(BIN)/python bench/bench_conference.py
+
+## bench-hall: 1,200 voters casting within a minute with the hall's pages open, before/after
+bench-hall: bench-deps
+	$(BIN)/python bench/bench_hall.py
 
 bench-accountability: bench-deps
 	$(BIN)/python bench/bench_accountability.py --no-vote-rows

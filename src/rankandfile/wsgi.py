@@ -5,6 +5,8 @@ the lean path of :mod:`rankandfile.ballots.fastvote`; every other request, and e
 that path does not answer, goes to Django (docs/decisions/0003-fast-vote-path.md).
 Around it, anonymous petition signatures and the anonymous campaign page take
 :mod:`rankandfile.campaigns.fastsign` (docs/decisions/0005-fast-petition-path.md).
+The conference hall's snapshot, polled by every delegate's phone, is served from a short
+per-process cache by :mod:`rankandfile.conference.hall_fast` (decision 0020).
 """
 
 import os
@@ -24,9 +26,10 @@ require_configuration()
 
 from rankandfile.ballots.fastvote import FastVoteMiddleware  # noqa: E402 - after setup
 from rankandfile.campaigns.fastsign import FastSignMiddleware  # noqa: E402 - after setup
+from rankandfile.conference.hall_fast import HallStateMiddleware  # noqa: E402 - after setup
 
 # Outermost: the client's address behind the proxy (core.proxy), then links (core.links).
 application = TrustedProxies(
-    ServingOrigin(FastSignMiddleware(FastVoteMiddleware(django_application))),
+    ServingOrigin(HallStateMiddleware(FastSignMiddleware(FastVoteMiddleware(django_application)))),
     parse_networks(settings.TRUSTED_PROXIES),
 )

@@ -54,7 +54,11 @@ def test_cast_over_the_api_and_read_the_tally(conf: Conf) -> None:
     )
     assert r.json()[0]["choice"] == "for"
     tally = c.get(f"/api/v1/conference/2026/items/{item.pk}/tally").json()
-    assert tally["cast"] == 1 and tally["result"]["for_percent"] == "100.00%"
+    # While the vote is open: turnout only, no running totals (issue 16.2).
+    assert tally["cast"] == 1 and tally["cards"] == 1 and tally["result"] is None
+    floor.item_close(actor=conf.cac, item=item)
+    tally = c.get(f"/api/v1/conference/2026/items/{item.pk}/tally").json()
+    assert tally["result"]["for_percent"] == "100.00%"
     assert c.get(f"/api/v1/conference/2026/items/{item.pk + 99}/tally").status_code == 404
 
 

@@ -38,6 +38,17 @@ def test_demo_conference() -> None:
     item = AgendaItem.objects.get(state=AgendaItem.State.OPEN)
     card = Card.objects.get(item=item, user=d.member.user)
     assert card.choice == ""
+    # The hall: the open vote is before conference, with a speakers' list; the finished
+    # card vote has a proxy vote recorded by the CAC (paper cards for any delegate
+    # without a login).
+    from rankandfile.conference.models import CardRecord, HallState, SpeakerRequest
+
+    assert HallState.objects.get().current_item == item
+    statuses = sorted(SpeakerRequest.objects.filter(item=item).values_list("status", flat=True))
+    assert statuses == ["done", "speaking", "waiting", "waiting", "waiting"]
+    assert CardRecord.objects.filter(kind="proxy", card__item__state="closed").count() == 1
+    assert not CardRecord.objects.filter(kind="paper", card__user__isnull=False).exists()
+    assert "5 on the speakers' list" in summary
     assert Submission.objects.filter(status=Submission.Status.OUT_OF_ORDER).count() == 2
     assert Submission.objects.filter(debate_year=item.session.conference.year + 1).count() == 1
     assert Role.objects.filter(

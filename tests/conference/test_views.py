@@ -188,13 +188,15 @@ def test_delegate_votes_from_the_phone_and_board_updates(
     phone.post(reverse("conference:item", args=[2026, item.pk]), {"card": card.pk, "choice": "for"})
     assert Card.objects.get(pk=card.pk).choice == "for"
     board = Client()
-    with django_assert_max_num_queries(6):
+    # The board shows turnout while the vote is open, not running totals; it no longer
+    # polls its own fragment: hall.js polls the hall's cached snapshot (decision 0020).
+    with django_assert_max_num_queries(13):
         r = board.get(reverse("conference:board", args=[2026, item.pk]), {"fragment": 1})
-    assert (
-        "1 of 1 cards cast" in r.text
-        and "100.00%" in r.text
-        and 'hx-trigger="every 500ms"' in r.text
-    )
+    assert "1 of 1 cards cast" in r.text and "100.00%" not in r.text
+    assert "hx-trigger" not in r.text and "data-hall-state" in r.text
+    with django_assert_max_num_queries(7):
+        snap = board.get(reverse("conference:hall_state", args=[2026])).json()
+    assert snap["open"]["item"] == item.pk and snap["open"]["cast"] == 1
     cac.post(reverse("conference:item_action", args=[2026, item.pk]), {"action": "close"})
     r = board.get(reverse("conference:board", args=[2026, item.pk]))
     assert "Final result: Carried" in r.text and "hx-trigger" not in r.text

@@ -1,6 +1,6 @@
 """JSON API for conference (mounted under /api/v1/ by rankandfile.api).
 
-* ``GET  /conference/{year}/items/{id}/tally`` — the live (or final) card-vote tally; public.
+* ``GET  /conference/{year}/items/{id}/tally`` — turnout while open, the final tally after; public.
 * ``GET  /conference/{year}/items/{id}/cards`` — the caller's cards in a vote.
 * ``POST /conference/cards/{id}`` — cast or change the caller's card (a delegate's phone).
 * ``GET  /conference/programme`` and ``/conference/rules`` — the documents in force.
@@ -21,7 +21,7 @@ from typing import Any
 from django.http import HttpRequest
 from ninja import Router, Schema, Status
 
-from rankandfile.conference import permissions, queries
+from rankandfile.conference import hall_queries, permissions, queries
 from rankandfile.conference.models import AgendaItem, Conference
 from rankandfile.conference.rulebook import rule_book_in_force
 from rankandfile.conference.services import amendments as amendment_services
@@ -82,17 +82,19 @@ def _item(request: HttpRequest, year: int, item_id: int) -> AgendaItem:
 
 @router.get("/conference/{year}/items/{item_id}/tally", auth=None, response=dict[str, Any])
 def tally(request: HttpRequest, year: int, item_id: int) -> dict[str, Any]:
-    """The card vote's figures: exact shares and display percentages per section."""
+    """The card vote's figures (exact shares and display percentages per section) once it
+    has closed; while it is open, the turnout only."""
     item = _item(request, year, item_id)
     if item.state == AgendaItem.State.CLOSED and item.result:
         return {"state": item.state, "outcome": item.outcome, "result": item.result}
-    t = queries.card_tally(item, queries.conference_parameters(item.session.conference))
+    # While the vote is open, turnout only: the totals appear when it closes (issue 16.2).
+    t = hall_queries.turnout(item)
     return {
         "state": item.state,
         "outcome": item.outcome,
         "cards": t.cards,
         "cast": t.cast,
-        "result": t.result.to_dict() if t.result else None,
+        "result": None,
     }
 
 

@@ -11,6 +11,9 @@ Built through the services, deterministic from ``seed``:
   (one still awaiting a mover's agreement), delegates checked in, a finished card vote
   (into the programme), a show of hands, a reference back, and an **open card vote** in
   which the demo member (member@demo.rankandfile.org, a Streatham delegate) can vote;
+- the hall: the open vote is the item before conference, with a speakers' list (one
+  speaking, one who has spoken, others waiting; women and men); the finished card vote
+  has a paper card and a proxy vote recorded by the CAC;
 - three amendments to the first composite: one carried on a card vote (the composite
   enters the programme as amended), one lost on a show of hands, one ruled out of order.
   (The demo dates them before the amendments deadline although the composite is agreed
@@ -55,6 +58,7 @@ from rankandfile.conference.services import (
     setup,
     submissions,
 )
+from rankandfile.conference.services import hall as hall_services
 from rankandfile.core.errors import DomainError
 from rankandfile.core.models import User
 from rankandfile.membership.models import CLP, Affiliate, Gender, Member, Role
@@ -169,11 +173,13 @@ def _current(admin: User, streatham: CLP, rng: random.Random, today: dt.date) ->
     _current_priorities(demo, topics)
     composites, agreed = _current_composites(demo, topics)
     done, open_item = _current_floor(demo, agreed)
+    speakers = _hall(admin, demo.conf, open_item, rng)
     debated = Topic.objects.filter(conference=demo.conf, debated=True).count()
     return (
         f"{demo.conf.title}: {len(subs)} submissions, {debated} debated topics, "
         f"{len(composites)} composites, {delegate_list} delegates, {done} items decided, "
-        f"{'a card vote open' if open_item else 'no open vote'}"
+        f"{'a card vote open' if open_item else 'no open vote'}, "
+        f"{speakers} on the speakers' list"
     )
 
 
@@ -453,9 +459,21 @@ def _current_floor(demo: _Demo, agreed: list[Composite]) -> tuple[int, AgendaIte
             when=conf.dates.amendments_deadline - dt.timedelta(days=2),
         )
         floor.card_vote_open(actor=admin, item=item)
-        for card in Card.objects.filter(item=item):
+        proxy = Card.objects.filter(item=item, section="affiliate").order_by("pk").first()
+        for card in Card.objects.filter(item=item).order_by("pk"):
             choice = "for" if rng.random() < (0.86 if card.section == "clp" else 0.8) else "against"
-            floor.card_cast(actor=card.user, card_id=card.pk, choice=choice)
+            if card.user is None:  # a delegate without a login: the CAC records their paper card
+                hall_services.card_record(actor=admin, card=card, choice=choice, kind="paper")
+            elif proxy is not None and card.pk == proxy.pk:
+                hall_services.card_record(
+                    actor=admin,
+                    card=card,
+                    choice=choice,
+                    kind="proxy",
+                    proxy_holder="The delegation's deputy leader",
+                )
+            else:
+                floor.card_cast(actor=card.user, card_id=card.pk, choice=choice)
         floor.item_close(actor=admin, item=item)
         done += 1
     if len(agreed) > 1:
@@ -505,14 +523,41 @@ def _current_open_vote(
     if open_item is not None:
         floor.card_vote_open(actor=admin, item=open_item)
         demo_user = User.objects.filter(email=f"member@{DOMAIN}").first()
-        for card in Card.objects.filter(item=open_item).exclude(user=demo_user):
-            if rng.random() < 0.6:
+        for card in Card.objects.filter(item=open_item, user__isnull=False).exclude(user=demo_user):
+            if rng.random() < 0.6 and card.user is not None:
                 floor.card_cast(
                     actor=card.user,
                     card_id=card.pk,
                     choice="for" if rng.random() < 0.7 else "against",
                 )
     return open_item
+
+
+def _hall(admin: User, conf: Conference, item: AgendaItem | None, rng: random.Random) -> int:
+    """The hall: ``item`` before conference, five delegates (women and men) on its
+    speakers' list — one has spoken, one is speaking, three wait. Returns the count."""
+    if item is None:
+        return 0
+    hall_services.hall_set_current(actor=admin, conference=conf, item=item)
+    present = list(
+        Delegate.objects.filter(conference=conf, checked_in_at__isnull=False)
+        .exclude(member__user__email=f"member@{DOMAIN}")
+        .select_related("member")
+        .order_by("pk")
+    )
+    women = [d for d in present if d.member.gender == Gender.WOMAN]
+    men = [d for d in present if d.member.gender != Gender.WOMAN]
+    chosen = [*women[:3], *men[: 5 - len(women[:3])]]
+    rng.shuffle(chosen)
+    reqs = []
+    for k, d in enumerate(chosen):
+        user = _member_login(d.member)  # speakers ask from their phones
+        side = "for" if k % 3 != 2 else "against"
+        reqs.append(hall_services.speaker_request(actor=user, item=item, side=side))
+    if len(reqs) >= 2:
+        hall_services.speaker_call(actor=admin, request=reqs[0])
+        hall_services.speaker_call(actor=admin, request=reqs[1])  # the first has spoken
+    return len(reqs)
 
 
 #: Demo amendments to the first composite: (how it is decided, change, CAC's reason).
@@ -586,8 +631,9 @@ def _amendments(
         vote = floor.item_create(actor=admin, session=item.session, amendment=a, method=method)
         if fate == "carried":
             floor.card_vote_open(actor=admin, item=vote)
-            for card in Card.objects.filter(item=vote):
+            for card in Card.objects.filter(item=vote, user__isnull=False):
                 share = 0.75 if card.section == "clp" else 0.8
+                assert card.user is not None
                 floor.card_cast(
                     actor=card.user,
                     card_id=card.pk,

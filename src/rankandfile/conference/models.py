@@ -768,7 +768,10 @@ class Card(models.Model):
     unit_name = models.CharField(max_length=200)
     unit_weight = models.PositiveIntegerField()
     unit_present = models.PositiveIntegerField()
-    user = models.ForeignKey("core.User", on_delete=models.PROTECT, related_name="+")
+    #: Null for a delegate without a login: the CAC records their paper card (CardRecord).
+    user = models.ForeignKey(
+        "core.User", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
     delegate = models.ForeignKey(Delegate, null=True, blank=True, on_delete=models.PROTECT)
     delegation = models.ForeignKey(
         AffiliateDelegation, null=True, blank=True, on_delete=models.PROTECT
@@ -793,3 +796,94 @@ class Card(models.Model):
 
     def __str__(self) -> str:
         return f"Card of {self.unit_name} in item {self.item_id}"
+
+
+# --- The hall: current item, speakers' list, paper and proxy cards (issue 16) ----------------
+class HallState(models.Model):
+    """The live hall of a conference: the item before conference now and the speaking time.
+
+    One row per conference, created on first use (``services.hall.hall_state_for``).
+    """
+
+    conference = models.OneToOneField(Conference, on_delete=models.CASCADE, related_name="hall")
+    current_item = models.ForeignKey(
+        AgendaItem, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    speaking_seconds = models.PositiveSmallIntegerField(
+        default=180, help_text="Time allowed to each speaker from the floor."
+    )
+    updated_at = models.DateTimeField(auto_now=True)
+
+    def __str__(self) -> str:
+        return f"Hall of {self.conference}"
+
+
+class SpeakerRequest(models.Model):
+    """A delegate's request to speak on an item; the chair orders and calls them.
+
+    One live request (waiting or speaking) per delegate and item (database constraint).
+    """
+
+    class Status(models.TextChoices):
+        WAITING = "waiting", "Waiting to be called"
+        SPEAKING = "speaking", "Speaking"
+        DONE = "done", "Has spoken"
+        WITHDRAWN = "withdrawn", "Withdrawn"
+
+    class Side(models.TextChoices):
+        FOR = "for", "To support"
+        AGAINST = "against", "To oppose"
+
+    item = models.ForeignKey(AgendaItem, on_delete=models.CASCADE, related_name="speakers")
+    delegate = models.ForeignKey(Delegate, on_delete=models.PROTECT, related_name="+")
+    side = models.CharField(max_length=8, choices=Side.choices)
+    position = models.PositiveIntegerField()
+    status = models.CharField(max_length=9, choices=Status.choices, default=Status.WAITING)
+    asked_at = models.DateTimeField()
+    called_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["item", "position", "pk"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["item", "delegate"],
+                condition=Q(status__in=["waiting", "speaking"]),
+                name="speaker_one_live_request",
+            ),
+            models.UniqueConstraint(
+                fields=["item"], condition=Q(status="speaking"), name="speaker_one_at_a_time"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"Request to speak on item {self.item_id} by delegate {self.delegate_id}"
+
+
+class CardRecord(models.Model):
+    """A card the CAC recorded for a delegation: a paper card handed in by a delegate
+    without a phone, or a vote cast by proxy (the holder named). Audited; shown as such on
+    the results board."""
+
+    class Kind(models.TextChoices):
+        PAPER = "paper", "Paper card"
+        PROXY = "proxy", "Proxy vote"
+
+    card = models.OneToOneField(Card, on_delete=models.CASCADE, related_name="record")
+    kind = models.CharField(max_length=5, choices=Kind.choices)
+    proxy_holder = models.CharField(max_length=200, blank=True)
+    recorded_by = models.ForeignKey(
+        "core.User", null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    recorded_at = models.DateTimeField()
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(
+                name="card_record_proxy_named",
+                condition=Q(kind="paper") | ~Q(proxy_holder=""),
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} for card {self.card_id}"

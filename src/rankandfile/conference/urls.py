@@ -5,6 +5,7 @@ from rankandfile.conference.views import (
     compositing,
     delegates,
     floor,
+    hall,
     priorities,
     programme,
     rulebook,
@@ -101,4 +102,17 @@ urlpatterns = [
     path("conference/<int:year>/floor/<int:pk>/", floor.item, name="item"),
     path("conference/<int:year>/floor/<int:pk>/action/", floor.item_action, name="item_action"),
     path("conference/<int:year>/floor/<int:pk>/board/", floor.board, name="board"),
+    # The live hall (issue 16): hall.
+    path("conference/<int:year>/hall/", hall.hall, name="hall"),
+    path("conference/<int:year>/hall/vote/", hall.hall_cast, name="hall_cast"),
+    path("conference/<int:year>/hall/speak/", hall.hall_speak, name="hall_speak"),
+    path(
+        "conference/<int:year>/hall/speak/withdraw/",
+        hall.hall_speak_withdraw,
+        name="hall_speak_withdraw",
+    ),
+    path("conference/<int:year>/hall/screen/", hall.screen, name="hall_screen"),
+    path("conference/<int:year>/hall/state.json", hall.state, name="hall_state"),
+    path("conference/<int:year>/hall/console/", hall.console, name="hall_console"),
+    path("conference/<int:year>/hall/paper/<int:pk>/", hall.paper, name="hall_paper"),
 ]

@@ -181,9 +181,8 @@ def card_vote_open(*, actor: User, item: AgendaItem, now: dt.datetime | None = N
     for clp_id, ds in by_clp.items():
         weight = weights.get(clp_id, (0, 0, 0))[0]
         for d in ds:
+            # A delegate without a login still has a card: the CAC records it on paper.
             user_id = d.member.user_id
-            if user_id is None:  # present but without a login: votes on paper (not here)
-                continue
             cards.append(
                 Card(
                     item=item,

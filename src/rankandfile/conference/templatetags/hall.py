@@ -1,0 +1,34 @@
+"""Template tags of the live hall: the snapshot's version a page starts from, and the
+cards the CAC recorded on paper or by proxy (shown as such on the results board)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django import template
+
+from rankandfile.conference import hall_queries
+from rankandfile.conference.models import AgendaItem, CardRecord, Conference
+
+register = template.Library()
+
+
+@register.simple_tag
+def hall_version(conference: Conference) -> str:
+    return str(hall_queries.hall_snapshot(conference)["v"])
+
+
+@register.simple_tag
+def card_records(item: AgendaItem) -> list[CardRecord]:
+    return hall_queries.recorded_cards(item)
+
+
+@register.filter
+def mmss(seconds: Any) -> str:
+    try:
+        s = int(seconds)
+    except (TypeError, ValueError):
+        return ""
+    sign = "over by " if s < 0 else ""
+    s = abs(s)
+    return f"{sign}{s // 60}:{s % 60:02d}"
