@@ -8,7 +8,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('conference', '0003_amendments'),
+        ('conference', '0004_documents'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 

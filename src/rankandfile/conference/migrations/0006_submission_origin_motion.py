@@ -7,7 +7,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('conference', '0004_documents'),
+        ('conference', '0005_hall'),
         ('meetings', '0001_initial'),
     ]
 
