@@ -7,10 +7,63 @@
        screen readers announce it; without JavaScript the page still reads top to bottom. */
     var el = document.querySelector("[data-autofocus]");
     if (el) { el.focus(); }
+    /* The main menu folds behind a button on narrow screens (site.css); without
+       JavaScript it stays open. */
+    var toggle = document.querySelector("[data-menu-toggle]");
+    if (toggle) {
+      var menu = document.getElementById(toggle.getAttribute("aria-controls"));
+      toggle.hidden = false;
+      document.documentElement.classList.add("js-menu");
+      toggle.addEventListener("click", function () {
+        var open = toggle.getAttribute("aria-expanded") === "true";
+        toggle.setAttribute("aria-expanded", open ? "false" : "true");
+        if (menu) { menu.classList.toggle("open", !open); }
+      });
+    }
+  }
+  function flash(button, text) {
+    var label = button.getAttribute("data-label") || button.textContent;
+    button.setAttribute("data-label", label);
+    button.textContent = text;
+    window.setTimeout(function () { button.textContent = label; }, 2500);
   }
   document.addEventListener("click", function (event) {
-    var target = event.target.closest && event.target.closest("[data-print]");
-    if (target) { event.preventDefault(); window.print(); }
+    var t = event.target.closest ? event.target : null;
+    if (!t) { return; }
+    var target = t.closest("[data-print]");
+    if (target) { event.preventDefault(); window.print(); return; }
+    /* Copy a value to the clipboard: <button data-copy="#id">. */
+    target = t.closest("[data-copy]");
+    if (target) {
+      event.preventDefault();
+      var source = document.querySelector(target.getAttribute("data-copy"));
+      var value = source ? (source.value || source.textContent).trim() : "";
+      var done = function () { flash(target, target.getAttribute("data-copied") || "Copied"); };
+      if (navigator.clipboard && window.isSecureContext) {
+        navigator.clipboard.writeText(value).then(done, function () {
+          if (source && source.select) { source.select(); }
+        });
+      } else if (source && source.select) {
+        source.select();
+        try { document.execCommand("copy"); done(); } catch (e) { /* selected for the reader */ }
+      }
+      return;
+    }
+  });
+  /* Irreversible actions ask first: <button data-confirm="Are you sure…?">. */
+  document.addEventListener("click", function (event) {
+    var button = event.target.closest && event.target.closest("[data-confirm]");
+    if (button && !window.confirm(button.getAttribute("data-confirm"))) {
+      event.preventDefault();
+      event.stopImmediatePropagation();
+    }
+  }, true);
+  document.addEventListener("submit", function (event) {
+    var form = event.target;
+    if (form && form.hasAttribute && form.hasAttribute("data-confirm") &&
+        !window.confirm(form.getAttribute("data-confirm"))) {
+      event.preventDefault();
+    }
   });
   document.addEventListener("focusin", function (event) {
     var target = event.target;
