@@ -294,11 +294,10 @@ def activate(request: HttpRequest, secret: str) -> HttpResponse:
                 return redirect("home")
         else:
             status = 400
-    response = render(
+    # The site's Referrer-Policy (same-origin) keeps the link's secret from other sites.
+    return render(
         request,
         "membership/activate.html",
         {"form": form, "member": invitation.member},
         status=status,
     )
-    response["Referrer-Policy"] = "no-referrer"
-    return response
