@@ -406,6 +406,7 @@ if PRIVACY_LAPSED_RETENTION_DAYS < 1:
     raise ImproperlyConfigured("PRIVACY_LAPSED_RETENTION_DAYS must be a positive number of days")
 # Cards other apps add to the member's home page (core.home): f(user, context) -> HomePanel.
 RANKANDFILE_HOME_PANELS = [
+    "rankandfile.membership.home.panel",
     "rankandfile.conference.home.panel",
     "rankandfile.accountability.home.panel",
     "rankandfile.selections.home.panel",

@@ -62,9 +62,7 @@ def test_officer_invites_one_member_and_the_email_activates_once(
     visitor = Client()
     page = visitor.get(f"/account/activate/{secret}/")
     assert page.status_code == 200 and "Nina" in page.content.decode()
-    bad = visitor.post(
-        f"/account/activate/{secret}/", {"password1": "abc", "password2": "abc"}
-    )
+    bad = visitor.post(f"/account/activate/{secret}/", {"password1": "abc", "password2": "abc"})
     assert bad.status_code == 400
     assert Member.objects.get(pk=newcomer.pk).user_id is None  # nothing changed
     done = visitor.post(
@@ -154,9 +152,7 @@ def test_an_officer_cannot_invite_another_clps_member(
 def test_everyone_new_invites_those_never_invited_with_an_address(
     party: Party, client: Client, django_capture_on_commit_callbacks: Any
 ) -> None:
-    fresh = [
-        f.MemberFactory(email=f"new{n}@example.org", clp=party.northtown) for n in range(3)
-    ]
+    fresh = [f.MemberFactory(email=f"new{n}@example.org", clp=party.northtown) for n in range(3)]
     f.MemberFactory(email="", clp=party.northtown)  # no address: skipped
     f.MemberFactory(email="far@example.org", clp=party.southport)  # another CLP
     client.force_login(party.clp_secretary)

@@ -162,9 +162,7 @@ def invite_members(*, actor: User, member_ids: Iterable[int]) -> InviteResult:
     wanted = sorted({int(m) for m in member_ids})
     if not wanted:
         raise DomainError("Choose at least one member to invite.")
-    members = list(
-        Member.objects.filter(pk__in=wanted).select_related("clp__constituency", "user")
-    )
+    members = list(Member.objects.filter(pk__in=wanted).select_related("clp__constituency", "user"))
     allowed = [m for m in members if can_invite(actor, m)]
     not_allowed = len(wanted) - len(allowed)
     active = [m for m in allowed if m.user_id is not None]
@@ -326,9 +324,7 @@ def deliver(*, owner: str | None = None, sleep: Any = time.sleep) -> dict[str, i
                     sleep(next_at - now)
                     now = next_at
                 next_at = now + interval
-                AccountInvitation.objects.filter(pk=pk).update(
-                    send_attempts=inv.send_attempts + 1
-                )
+                AccountInvitation.objects.filter(pk=pk).update(send_attempts=inv.send_attempts + 1)
                 message = _message(inv, secret, message_id)
                 message.connection = connection
                 try:
@@ -371,8 +367,7 @@ def activate(*, secret: str, password: str) -> User:
     inv = invitation_for(secret)
     if inv is None:
         raise DomainError(
-            "This activation link has expired or has already been used. "
-            "Ask for a new one below."
+            "This activation link has expired or has already been used. Ask for a new one below."
         )
     inv = AccountInvitation.objects.select_for_update().select_related("member").get(pk=inv.pk)
     member = Member.objects.select_for_update().get(pk=inv.member_id)

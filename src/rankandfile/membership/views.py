@@ -288,9 +288,7 @@ def activate(request: HttpRequest, secret: str) -> HttpResponse:
                 status = 400
             else:
                 login(request, user, backend="django.contrib.auth.backends.ModelBackend")
-                messages.success(
-                    request, _("Your account is active. You are signed in.")
-                )
+                messages.success(request, _("Your account is active. You are signed in."))
                 return redirect("home")
         else:
             status = 400
