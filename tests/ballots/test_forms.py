@@ -45,12 +45,14 @@ def test_ranked_paper_partial_ranking_is_fine() -> None:
 def test_ranked_paper_repeated_number_is_reported_on_every_box() -> None:
     form = paper(data={"pref_0": "1", "pref_1": "2", "pref_2": "2", "pref_3": "2"})
     assert not form.is_valid()
-    assert form.errors["pref_1"] == [
+    # Beside each box, the others with its number; in the summary, the problem once.
+    assert form.errors["pref_1"] == ["Preference 2 is also given to C2 and C3."]
+    assert form.errors["pref_2"] == ["Preference 2 is also given to C1 and C3."]
+    assert form.errors["pref_3"] == ["Preference 2 is also given to C1 and C2."]
+    assert [m for m, _ in form.error_summary()] == [
         "You gave preference 2 to three candidates (C1, C2 and C3): give each number to one "
         "candidate only."
     ]
-    assert form.errors["pref_2"] == ["Preference 2 is also given to C1."]
-    assert form.errors["pref_3"] == ["Preference 2 is also given to C1."]
 
 
 def test_ranked_paper_gap_points_at_the_number_after_it() -> None:

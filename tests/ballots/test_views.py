@@ -204,6 +204,7 @@ def test_cast_revalidates_the_hidden_fields(ballot: Ballot, member: Client) -> N
             [
                 "You gave preference 2 to two candidates (Ada Adams and Bo Brown): give each "
                 "number to one candidate only.",
+                "Preference 2 is also given to Bo Brown.",
                 "Preference 2 is also given to Ada Adams.",
             ],
         ),
@@ -862,3 +863,23 @@ def test_home_links_my_open_ballots_and_recent_results(party: Party, member: Cli
     assert f'<a href="/ballots/{declared.pk}/result/">Declared one</a> — result declared' in html
     cast(ballot, party.me, [0])
     assert "Open one</a> — you have voted" in member.get("/").content.decode()
+
+
+def test_each_problem_is_said_once_beside_the_preference_it_concerns(
+    ballot: Ballot, member: Client
+) -> None:
+    """Issue 17.3: one line per problem in the summary, none repeated; beside each box,
+    the note about that box."""
+    html = member.post(vote_url(ballot), prefs(Ada=1, Bo=1, Cy=3)).content.decode()
+    summary = html[
+        html.index('id="error-summary"') : html.index("</div>", html.index('id="error-summary"'))
+    ]
+    assert summary.count("<li>") == 2  # the repeated 1, the gap
+    assert "There are 2 problems" in summary
+    assert html.count("You gave preference 1 to two candidates") == 1
+    assert html.count("There is a gap: no preference 2") == 2  # summary + beside Cy's box
+    ada = html[html.index('id="id_pref_0"') : html.index('id="id_pref_1"')]
+    assert "Preference 1 is also given to Bo Brown." in ada
+    # An empty paper: the message once (the summary), not again inside the form.
+    empty = member.post(vote_url(ballot), {}).content.decode()
+    assert empty.count("Give at least a first preference") == 1

@@ -89,7 +89,10 @@ class RankedPaperForm(PaperForm):
     out of range, or no first preference.
     """
 
+    summary_items: list[tuple[str, str]]
+
     def build(self) -> None:
+        self.summary_items = []
         n = len(self.options)
         for option in self.options:
             self.fields[f"pref_{option.position}"] = forms.IntegerField(
@@ -107,7 +110,16 @@ class RankedPaperForm(PaperForm):
                 widget=forms.NumberInput(attrs={"min": 1, "max": n, "inputmode": "numeric"}),
             )
 
+    def error_summary(self) -> list[tuple[str, str]]:
+        """One line per problem: a repeated number is one problem however many boxes
+        carry it (each box still says, beside it, who else has its number)."""
+        if not self.summary_items:
+            return super().error_summary()
+        items = [(str(e), self.first_field_id()) for e in self.non_field_errors()]
+        return items + [(message, self[name].id_for_label) for message, name in self.summary_items]
+
     def clean(self) -> dict[str, Any]:
+        self.summary_items: list[tuple[str, str]] = []
         cleaned = super().clean() or {}
         if any(name.startswith("pref_") for name in self.errors):
             return cleaned  # a number is unreadable: report that first
@@ -125,27 +137,33 @@ class RankedPaperForm(PaperForm):
             holders[number].append(option)
         for number, options in sorted(holders.items()):
             if len(options) > 1:
-                message = (
-                    f"You gave preference {number} to {_count_words(len(options))} "
-                    f"candidates ({_names([o.name for o in options])}): give each number to "
-                    "one candidate only."
+                # One problem, one line in the summary; beside each box it concerns, a
+                # short note naming the other candidates given the same number.
+                self.summary_items.append(
+                    (
+                        f"You gave preference {number} to {_count_words(len(options))} "
+                        f"candidates ({_names([o.name for o in options])}): give each number "
+                        "to one candidate only.",
+                        f"pref_{options[0].position}",
+                    )
                 )
-                self.add_error(f"pref_{options[0].position}", message)
-                for other in options[1:]:
+                for option in options:
+                    others = _names([o.name for o in options if o is not option])
                     self.add_error(
-                        f"pref_{other.position}",
-                        f"Preference {number} is also given to {options[0].name}.",
+                        f"pref_{option.position}", f"Preference {number} is also given to {others}."
                     )
         numbers = sorted(holders)
         expected = 1
         for number in numbers:
             if number != expected:
                 missing = "first preference (1)" if expected == 1 else f"preference {expected}"
-                self.add_error(
-                    f"pref_{holders[number][0].position}",
+                message = (
                     f"There is a gap: no {missing} but there is a {number}. Number your "
-                    "choices 1, 2, 3… without missing any out.",
+                    "choices 1, 2, 3… without missing any out."
                 )
+                field = f"pref_{holders[number][0].position}"
+                self.summary_items.append((message, field))
+                self.add_error(field, message)
                 break
             expected += 1
         return cleaned

@@ -7,6 +7,10 @@
        screen readers announce it; without JavaScript the page still reads top to bottom. */
     var el = document.querySelector("[data-autofocus]");
     if (el) { el.focus(); }
+    /* Buttons that only work with JavaScript are shown only with it. */
+    Array.prototype.forEach.call(document.querySelectorAll("[data-needs-js]"), function (b) {
+      b.hidden = false;
+    });
     /* The main menu folds behind a button on narrow screens (site.css); without
        JavaScript it stays open. */
     var toggle = document.querySelector("[data-menu-toggle]");
@@ -48,6 +52,18 @@
         try { document.execCommand("copy"); done(); } catch (e) { /* selected for the reader */ }
       }
       return;
+    }
+    /* Save text as a file: <button data-download="name.txt" data-download-text="...">. */
+    target = t.closest("[data-download]");
+    if (target) {
+      event.preventDefault();
+      var blob = new Blob([target.getAttribute("data-download-text") || ""], { type: "text/plain;charset=utf-8" });
+      var link = document.createElement("a");
+      link.href = URL.createObjectURL(blob);
+      link.download = target.getAttribute("data-download");
+      document.body.appendChild(link);
+      link.click();
+      window.setTimeout(function () { URL.revokeObjectURL(link.href); link.remove(); }, 1000);
     }
   });
   /* Irreversible actions ask first: <button data-confirm="Are you sure…?">. */
