@@ -243,3 +243,29 @@ def test_paper_form_carries_what_it_was_given(party: Party) -> None:
     assert form.is_valid()
     again = forms.paper_form(ballot, options, data=dict(form.carry()))
     assert again.is_valid() and again.choice() == form.choice() == [1, 0]
+
+
+@pytest.mark.parametrize(
+    ("overrides", "message"),
+    [
+        (
+            {"quotas": "woman: 2"},
+            "At least 2 seats must go to woman candidates, but only 1 is standing: add "
+            "candidates or lower the quota.",
+        ),
+        (
+            {"quotas": "woman: 1\nman: 2"},
+            "The quotas reserve 3 seats but only 2 seats are being filled",
+        ),
+        ({"method": "av", "seats": "1"}, "Quotas work only with an STV count"),
+    ],
+)
+def test_a_quota_that_cannot_be_met_is_refused_at_set_up(
+    party: Party, overrides: dict[str, str], message: str
+) -> None:
+    """Issue 17.4: said before the ballot exists, in plain words, beside the quotas."""
+    form = forms.BallotForm(party.clp_secretary, setup_data(party, **overrides))
+    assert not form.is_valid()
+    assert any(e.startswith(message) for e in form.errors["quotas"]), form.errors
+    summary = form.error_summary()
+    assert summary and all(field_id for _, field_id in summary)

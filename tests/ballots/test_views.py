@@ -883,3 +883,17 @@ def test_each_problem_is_said_once_beside_the_preference_it_concerns(
     # An empty paper: the message once (the summary), not again inside the form.
     empty = member.post(vote_url(ballot), {}).content.decode()
     assert empty.count("Give at least a first preference") == 1
+
+
+def test_set_up_errors_are_counted_and_nothing_is_created(party: Party, client: Client) -> None:
+    """Issue 17.4/17.6: an impossible quota is refused before the ballot exists, and the
+    summary above it counts the problems (never "0 problems")."""
+    login(client, party.clp_secretary)
+    data = create_data(party, method="scottish-stv", seats="2", quotas="woman: 2")
+    response = client.post("/ballots/new/", data)
+    html = response.content.decode()
+    assert response.status_code in (200, 400)
+    assert "There is a problem with your ballot" in html
+    assert "0 problems" not in html
+    assert "At least 2 seats must go to woman candidates, but only 1 is standing" in html
+    assert not Ballot.objects.filter(title="Chair").exists()

@@ -19,7 +19,15 @@ from django.core.exceptions import NON_FIELD_ERRORS
 from django.utils import timezone
 
 from rankandfile.ballots import queries
-from rankandfile.ballots.models import MARK_METHODS, Ballot, Method, Option, Threshold, Visibility
+from rankandfile.ballots.models import (
+    MARK_METHODS,
+    QUOTA_METHODS,
+    Ballot,
+    Method,
+    Option,
+    Threshold,
+    Visibility,
+)
 from rankandfile.ballots.services import OptionSpec
 
 _NUMBER_WORDS = {2: "two", 3: "three", 4: "four", 5: "five", 6: "six"}
@@ -412,7 +420,50 @@ class BallotForm(forms.Form):
         low, high = cleaned.get("min_age"), cleaned.get("max_age")
         if low is not None and high is not None and low > high:
             self.add_error("max_age", "The maximum age is below the minimum age.")
+        self._check_quotas(cleaned)
         return cleaned
+
+    def error_summary(self) -> list[tuple[str, str]]:
+        """(message, field id) for the summary at the top: one line per error."""
+        items = [(str(e), self["title"].id_for_label) for e in self.non_field_errors()]
+        for name, errors in self.errors.items():
+            if name != NON_FIELD_ERRORS:
+                items += [(str(e), self[name].id_for_label) for e in errors]
+        return items
+
+    def _check_quotas(self, cleaned: dict[str, Any]) -> None:
+        """A quota that cannot be met is refused here, in plain words, not after the
+        ballot is created (issue 17.4)."""
+        quotas: dict[str, int] = cleaned.get("quotas") or {}
+        method, seats = cleaned.get("method"), cleaned.get("seats")
+        if not quotas or not method or not seats:
+            return
+        if method not in QUOTA_METHODS:
+            self.add_error(
+                "quotas",
+                f"Quotas work only with an STV count, not with {Method(method).label}: "
+                "choose STV or remove the quotas.",
+            )
+            return
+        total = sum(quotas.values())
+        if total > seats:
+            self.add_error(
+                "quotas",
+                f"The quotas reserve {total} seats but only {seats} "
+                f"seat{'s are' if seats != 1 else ' is'} being filled: lower the quotas or "
+                "add seats.",
+            )
+        candidates: list[OptionSpec] = cleaned.get("candidates") or []
+        for group, minimum in quotas.items():
+            standing = sum(1 for c in candidates if c.gender == group)
+            if standing < minimum:
+                self.add_error(
+                    "quotas",
+                    f"At least {minimum} seat{'s' if minimum != 1 else ''} must go to "
+                    f"{group} candidates, but only {standing} "
+                    f"{'is' if standing == 1 else 'are'} standing: add candidates or lower "
+                    "the quota.",
+                )
 
     def scope_kwargs(self) -> dict[str, Any]:
         """``scope_kind`` and the unit, for ``services.ballot_create``."""
