@@ -182,7 +182,7 @@ def submissions(request: HttpRequest, year: int) -> HttpResponse:
 
 # --- Submissions --------------------------------------------------------------------------
 def _organisations(user: Any) -> list[tuple[str, str]]:
-    return [(f"clp:{c.pk}", f"{c.name} CLP") for c in permissions.submitting_clps(user)] + [
+    return [(f"clp:{c.pk}", c.label) for c in permissions.submitting_clps(user)] + [
         (f"affiliate:{a.pk}", a.name) for a in permissions.submitting_affiliates(user)
     ]
 
@@ -227,6 +227,8 @@ def submit(request: HttpRequest, year: int) -> HttpResponse:
             form=form,
             params=p,
             count=_count_ctx(text, form.data.get("title", ""), p),
+            used=queries.used_submissions(conf, orgs),
+            now=timezone.now(),
         ),
     )
 
@@ -783,7 +785,7 @@ def priorities(request: HttpRequest, year: int) -> HttpResponse:
             "affiliate_id", flat=True
         )
     )
-    units = [(f"clp:{c.pk}", f"{c.name} CLP", c.pk in voted_clps) for c in clps] + [
+    units = [(f"clp:{c.pk}", c.label, c.pk in voted_clps) for c in clps] + [
         (f"affiliate:{a.pk}", a.name, a.pk in voted_affs) for a in affs
     ]
     return render(

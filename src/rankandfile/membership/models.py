@@ -41,6 +41,12 @@ class Constituency(models.Model):
         return self.name
 
 
+def clp_label(name: str) -> str:
+    """A CLP's name as people read it: "Streatham CLP", never "Streatham CLP CLP"."""
+    name = name.strip()
+    return name if name.upper().endswith("CLP") else f"{name} CLP"
+
+
 class CLP(models.Model):
     """A constituency party: all members living in one constituency."""
 
@@ -55,6 +61,10 @@ class CLP(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+    @property
+    def label(self) -> str:
+        return clp_label(self.name)
 
 
 class Branch(models.Model):
