@@ -38,6 +38,14 @@ def test_demo_conference() -> None:
     card = Card.objects.get(item=item, user=d.member.user)
     assert card.choice == ""
     assert Submission.objects.filter(status=Submission.Status.OUT_OF_ORDER).count() == 2
+    # Each session is named for the day it is on (issue 17.6).
+    from django.utils import timezone
+
+    from rankandfile.conference.models import FloorSession
+
+    for session in FloorSession.objects.all():
+        day = timezone.localtime(session.starts_at).strftime("%A")
+        assert session.title.startswith(day), (session.title, session.starts_at)
     assert Submission.objects.filter(debate_year=item.session.conference.year + 1).count() == 1
     assert Role.objects.filter(
         user__email="admin@demo.rankandfile.org", kind=Role.Kind.CAC

@@ -108,7 +108,10 @@ def seed(seed: int) -> str:
     chair = services.ballot_open(actor=secretary, ballot=chair)
     voted_chair = _cast_some(chair, 0.55, rng, ranked=True)
     # The demo shows a past ballot: move its close into the past, then close and count.
-    Ballot.objects.filter(pk=chair.pk).update(closes_at=now - dt.timedelta(days=20))
+    # Its electorate was frozen when it opened, before it closed (issue 17.6).
+    Ballot.objects.filter(pk=chair.pk).update(
+        closes_at=now - dt.timedelta(days=20), frozen_at=chair.opens_at
+    )
     chair.refresh_from_db()
     tally.ballot_close(actor=secretary, ballot=chair, now=now)
     tally.ballot_declare(actor=secretary, ballot=Ballot.objects.get(pk=chair.pk))

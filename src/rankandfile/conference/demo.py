@@ -317,13 +317,13 @@ def _current(admin: User, streatham: CLP, rng: random.Random, today: dt.date) ->
     sun = services.session_create(
         actor=admin,
         conference=conf,
-        title="Sunday afternoon",
+        title=f"{starts:%A} afternoon",  # the day's own name (issue 17.6)
         starts_at=dt.datetime.combine(starts, dt.time(14), tzinfo=tz),
     )
     mon = services.session_create(
         actor=admin,
         conference=conf,
-        title="Monday morning",
+        title=f"{today:%A} morning",
         starts_at=dt.datetime.combine(today, dt.time(10), tzinfo=tz),
     )
     done = 0

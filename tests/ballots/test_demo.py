@@ -1,0 +1,19 @@
+"""The demo ballots are consistent with themselves (issue 17.6)."""
+
+from __future__ import annotations
+
+import pytest
+
+from rankandfile.ballots import demo
+from rankandfile.ballots.models import Ballot
+from rankandfile.membership import demo as membership_demo
+
+
+@pytest.mark.django_db
+def test_every_demo_electorate_is_frozen_before_its_ballot_closes() -> None:
+    membership_demo.demo_seed(members=1500, seed=3)
+    demo.seed(3)
+    ballots = list(Ballot.objects.exclude(frozen_at=None))
+    assert len(ballots) == 3
+    for ballot in ballots:
+        assert ballot.opens_at <= ballot.frozen_at < ballot.closes_at, ballot.title
