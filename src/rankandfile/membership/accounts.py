@@ -404,3 +404,22 @@ def _verify_address(user: User, email: str) -> None:
     EmailAddress.objects.update_or_create(
         user=user, email=email, defaults={"verified": True, "primary": True}
     )
+
+
+def resume_stalled(now: dt.datetime | None = None) -> int:
+    """Queue one send task when activation emails are owed and nobody is working on them
+    (a worker was killed, or its task was lost): run every minute by the scheduler
+    (``accounts_resume_sends``). Returns how many were owed. Sends queued within the last
+    lease period are left alone: the action that queued them enqueued their task."""
+    from rankandfile.membership import tasks
+
+    now = now or timezone.now()
+    settled = now - dt.timedelta(seconds=lease_seconds())
+    owed = (
+        AccountInvitation.objects.filter(send_queued_at__lt=settled)
+        .filter(Q(send_lease="") | Q(send_lease_until__lt=now))
+        .count()
+    )
+    if owed:
+        tasks.send_account_invitations.enqueue()
+    return owed
