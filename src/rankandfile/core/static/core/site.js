@@ -81,6 +81,27 @@
       event.preventDefault();
     }
   });
+  /* Live word count (conference motions, clause 3.II.2): words are runs of letters,
+     digits, apostrophes and hyphens, as conference.procedure.words counts them; the
+     server checks again on submit. <p data-word-count data-text="#id" data-limit="250"> */
+  var WORD = /[\p{L}\p{N}\p{M}_'\u2019-]+/gu;
+  function countWords(text) { return (String(text).match(WORD) || []).length; }
+  document.addEventListener("input", function (event) {
+    Array.prototype.forEach.call(document.querySelectorAll("[data-word-count]"), function (box) {
+      ["text", "title"].forEach(function (which) {
+        var field = document.querySelector(box.getAttribute("data-" + which));
+        var shown = box.querySelector('[data-count-of="' + which + '"]');
+        if (!field || !shown || (event.target !== field && shown.textContent !== "")) { return; }
+        var n = countWords(field.value);
+        var limit = parseInt(box.getAttribute(which === "text" ? "data-limit" : "data-title-limit"), 10);
+        shown.textContent = String(n);
+        var over = limit && n > limit;
+        shown.className = over ? "badge bad" : "";
+        var note = box.querySelector('[data-over-of="' + which + '"]');
+        if (note) { note.textContent = over ? " \u2014 over the limit" : ""; }
+      });
+    });
+  });
   document.addEventListener("focusin", function (event) {
     var target = event.target;
     if (target && target.matches && target.matches("[data-select-on-focus]")) { target.select(); }
