@@ -90,7 +90,8 @@ def test_member_votes_by_keyboard_and_sees_the_declared_result(
     page.get_by_role("button", name="Copy the code").click()
     wait_for_js(
         page,
-        f"navigator.clipboard.readText().then(t => window.__clip = t) && window.__clip === '{code}'",
+        "navigator.clipboard.readText().then(t => window.__clip = t) "
+        f"&& window.__clip === '{code}'",
     )
     assert page.get_by_role("button", name="Print").is_visible()
     assert "Why not by email?" in page.locator("main").inner_text()

@@ -108,7 +108,9 @@ def test_membership_upload_then_invite_everyone_new_then_activation(
     officer = open_page(new_page, size)
     log_in(officer, base, "secretary@example.org")
     officer.goto(f"{base}/")
-    officer.locator("section[aria-labelledby='my-roles']").get_by_role("link", name="Import the membership list").click()
+    officer.locator("section[aria-labelledby='my-roles']").get_by_role(
+        "link", name="Import the membership list"
+    ).click()
     officer.get_by_label("Membership export (CSV file)").set_input_files(str(csv))
     officer.get_by_label("Check only (dry run)").uncheck()
     officer.get_by_role("button", name="Upload").click()
@@ -216,7 +218,7 @@ def test_submission_then_cac_ruling_then_composite(
     assert "Text: 6 of" in secretary.locator("#word-count").inner_text()  # counted as typed
     text.press_sequentially("Conference calls for public ownership of the railways.", delay=5)
     secretary.wait_for_timeout(800)
-    assert "Text: 13 of" in secretary.locator("#word-count").inner_text()
+    assert "Text: 14 of" in secretary.locator("#word-count").inner_text()
     secretary.get_by_label("Date of the meeting that agreed it").fill(
         (today - dt.timedelta(days=2)).isoformat()
     )

@@ -252,9 +252,7 @@ def test_invite_page_shows_the_account_column(
     assert "Invite to activate an account" in detail
 
 
-def test_the_scheduler_resumes_sends_nobody_is_working_on(
-    party: Party, newcomer: Member
-) -> None:
+def test_the_scheduler_resumes_sends_nobody_is_working_on(party: Party, newcomer: Member) -> None:
     long_ago = timezone.now() - timezone.timedelta(hours=1)
     AccountInvitation.objects.create(member=newcomer, send_queued_at=long_ago)
     assert accounts.resume_stalled() == 1  # the immediate backend sends at once
