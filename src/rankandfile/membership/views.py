@@ -207,7 +207,7 @@ def members_invite(request: HttpRequest, slug: str) -> HttpResponse:
     if not valid:
         for errors in form.errors.values():
             for error in errors:
-                messages.error(request, error)
+                messages.error(request, str(error))
         return redirect(back)
     chosen = [m.pk for m in form.cleaned_data["member"]]
     if form.cleaned_data["everyone_new"]:
