@@ -246,3 +246,13 @@ def scrutineer_emails(on: dt.date | None = None) -> list[str]:
 def member_invitation(member: Member) -> AccountInvitation | None:
     """The member's latest account invitation, if any (``membership.accounts``)."""
     return AccountInvitation.objects.filter(member=member).first()
+
+
+def member_without_login(*, clp_slug: str) -> Member | None:
+    """A member of the CLP with an address and no login (the demo's activation example)."""
+    return (
+        Member.objects.filter(user__isnull=True, erased_at__isnull=True, clp__slug=clp_slug)
+        .exclude(email="")
+        .order_by("membership_number")
+        .first()
+    )
