@@ -463,6 +463,10 @@ def test_yes_no_result_gives_the_exact_percentage(party: Party, member: Client) 
     tally.ballot_declare(actor=party.clp_secretary, ballot=ballot)
     html = member.get(f"/ballots/{ballot.pk}/result/").content.decode()
     assert "Carried: 66.67% in favour" in html
+    # One wording of the threshold per result (issue 17.6).
+    outcome = html[html.index('id="outcome-title"') : html.index('id="turnout-title"')]
+    assert outcome.count("a simple majority of those voting") == 1, outcome
+    assert "2/3" not in outcome  # the exact share is in the published result, not here
     chart = member.get(f"/ballots/{ballot.pk}/result/chart.png")
     assert chart.content.startswith(b"\x89PNG")
     assert f'href="/ballots/{ballot.pk}/papers.csv"' in html
