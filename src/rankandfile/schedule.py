@@ -34,6 +34,12 @@ JOBS: tuple[Job, ...] = (
         call="rankandfile.meetings.tasks.resume_stalled",
     ),
     Job(
+        "accounts_resume_sends",
+        Every(minutes=1),
+        "Queue work for account activation emails no worker is sending (decision 0024).",
+        call="rankandfile.membership.accounts.resume_stalled",
+    ),
+    Job(
         "accountability_alert_digests",
         Every(hours=1, at_minute=10),
         "Send members the alert digests of newly linked votes against policy (L1).",

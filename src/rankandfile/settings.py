@@ -196,7 +196,11 @@ ACCOUNT_RATE_LIMITS = {
     "login_failed": "20/5m/ip,5/5m/key",
     "reset_password": "5/m/ip,3/m/key",
     "login": "30/m/ip",
+    # Asking for a member account activation link (membership.accounts.request_link).
+    "activation_request": "10/m/ip,3/h/key",
 }
+# Member account activation emails (membership.accounts; decision 0024).
+ACCOUNT_EMAILS_PER_SECOND = float(os.environ.get("ACCOUNT_EMAILS_PER_SECOND", "10"))
 ACCOUNT_LOGIN_ON_PASSWORD_RESET = False
 ACCOUNT_PASSWORD_RESET_BY_CODE_ENABLED = False
 ACCOUNT_SESSION_REMEMBER = None
@@ -417,6 +421,7 @@ if PRIVACY_LAPSED_RETENTION_DAYS < 1:
     raise ImproperlyConfigured("PRIVACY_LAPSED_RETENTION_DAYS must be a positive number of days")
 # Cards other apps add to the member's home page (core.home): f(user, context) -> HomePanel.
 RANKANDFILE_HOME_PANELS = [
+    "rankandfile.membership.home.panel",
     "rankandfile.conference.home.panel",
     "rankandfile.accountability.home.panel",
     "rankandfile.selections.home.panel",

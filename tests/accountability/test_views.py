@@ -322,6 +322,9 @@ def test_officer_records_a_party_change(
 
     (change,) = queries.party_changes(party.mp)
     assert (change.kind, change.note) == ("lost_whip", "whip suspended")
+    # Said in words on the MP's page (issue 17.6: never "Lostwhip").
+    page = client.get(url).content.decode()
+    assert "Lost the whip" in page and "Lostwhip" not in page
     # The second division (9 November) was after losing the whip: it no longer counts.
     score = Score.objects.get(mp=party.mp, policy=voted)
     assert (score.strong_votes, score.points) == (1, 10)

@@ -45,12 +45,14 @@ def test_ranked_paper_partial_ranking_is_fine() -> None:
 def test_ranked_paper_repeated_number_is_reported_on_every_box() -> None:
     form = paper(data={"pref_0": "1", "pref_1": "2", "pref_2": "2", "pref_3": "2"})
     assert not form.is_valid()
-    assert form.errors["pref_1"] == [
+    # Beside each box, the others with its number; in the summary, the problem once.
+    assert form.errors["pref_1"] == ["Preference 2 is also given to C2 and C3."]
+    assert form.errors["pref_2"] == ["Preference 2 is also given to C1 and C3."]
+    assert form.errors["pref_3"] == ["Preference 2 is also given to C1 and C2."]
+    assert [m for m, _ in form.error_summary()] == [
         "You gave preference 2 to three candidates (C1, C2 and C3): give each number to one "
         "candidate only."
     ]
-    assert form.errors["pref_2"] == ["Preference 2 is also given to C1."]
-    assert form.errors["pref_3"] == ["Preference 2 is also given to C1."]
 
 
 def test_ranked_paper_gap_points_at_the_number_after_it() -> None:
@@ -241,3 +243,29 @@ def test_paper_form_carries_what_it_was_given(party: Party) -> None:
     assert form.is_valid()
     again = forms.paper_form(ballot, options, data=dict(form.carry()))
     assert again.is_valid() and again.choice() == form.choice() == [1, 0]
+
+
+@pytest.mark.parametrize(
+    ("overrides", "message"),
+    [
+        (
+            {"quotas": "woman: 2"},
+            "At least 2 seats must go to woman candidates, but only 1 is standing: add "
+            "candidates or lower the quota.",
+        ),
+        (
+            {"quotas": "woman: 1\nman: 2"},
+            "The quotas reserve 3 seats but only 2 seats are being filled",
+        ),
+        ({"method": "av", "seats": "1"}, "Quotas work only with an STV count"),
+    ],
+)
+def test_a_quota_that_cannot_be_met_is_refused_at_set_up(
+    party: Party, overrides: dict[str, str], message: str
+) -> None:
+    """Issue 17.4: said before the ballot exists, in plain words, beside the quotas."""
+    form = forms.BallotForm(party.clp_secretary, setup_data(party, **overrides))
+    assert not form.is_valid()
+    assert any(e.startswith(message) for e in form.errors["quotas"]), form.errors
+    summary = form.error_summary()
+    assert summary and all(field_id for _, field_id in summary)

@@ -204,6 +204,7 @@ def test_cast_revalidates_the_hidden_fields(ballot: Ballot, member: Client) -> N
             [
                 "You gave preference 2 to two candidates (Ada Adams and Bo Brown): give each "
                 "number to one candidate only.",
+                "Preference 2 is also given to Bo Brown.",
                 "Preference 2 is also given to Ada Adams.",
             ],
         ),
@@ -462,6 +463,10 @@ def test_yes_no_result_gives_the_exact_percentage(party: Party, member: Client) 
     tally.ballot_declare(actor=party.clp_secretary, ballot=ballot)
     html = member.get(f"/ballots/{ballot.pk}/result/").content.decode()
     assert "Carried: 66.67% in favour" in html
+    # One wording of the threshold per result (issue 17.6).
+    outcome = html[html.index('id="outcome-title"') : html.index('id="turnout-title"')]
+    assert outcome.count("a simple majority of those voting") == 1, outcome
+    assert "2/3" not in outcome  # the exact share is in the published result, not here
     chart = member.get(f"/ballots/{ballot.pk}/result/chart.png")
     assert chart.content.startswith(b"\x89PNG")
     assert f'href="/ballots/{ballot.pk}/papers.csv"' in html
@@ -610,11 +615,12 @@ def test_officer_sets_up_opens_invites_closes_and_declares(
 
 def test_open_shows_set_up_problems(party: Party, client: Client) -> None:
     login(client, party.clp_secretary)
-    client.post("/ballots/new/", create_data(party, candidates="Ada Adams", quotas="woman: 2"))
+    # (A quota that cannot be met is refused by the set-up form itself: see
+    # test_set_up_errors_are_counted_and_nothing_is_created.)
+    client.post("/ballots/new/", create_data(party, candidates="Ada Adams"))
     ballot = Ballot.objects.get(title="Chair")
     html = client.get(f"/ballots/{ballot.pk}/manage/").content.decode()
     assert "Add at least two candidates or options" in html
-    assert "the quotas add up to 2 seats but only 1 are open".capitalize() in html
     response = client.post(f"/ballots/{ballot.pk}/open/", follow=True)
     assert "Cannot open the ballot: add at least two candidates" in response.content.decode()
     ballot.refresh_from_db()
@@ -862,3 +868,37 @@ def test_home_links_my_open_ballots_and_recent_results(party: Party, member: Cli
     assert f'<a href="/ballots/{declared.pk}/result/">Declared one</a> — result declared' in html
     cast(ballot, party.me, [0])
     assert "Open one</a> — you have voted" in member.get("/").content.decode()
+
+
+def test_each_problem_is_said_once_beside_the_preference_it_concerns(
+    ballot: Ballot, member: Client
+) -> None:
+    """Issue 17.3: one line per problem in the summary, none repeated; beside each box,
+    the note about that box."""
+    html = member.post(vote_url(ballot), prefs(Ada=1, Bo=1, Cy=3)).content.decode()
+    summary = html[
+        html.index('id="error-summary"') : html.index("</div>", html.index('id="error-summary"'))
+    ]
+    assert summary.count("<li>") == 2  # the repeated 1, the gap
+    assert "There are 2 problems" in summary
+    assert html.count("You gave preference 1 to two candidates") == 1
+    assert html.count("There is a gap: no preference 2") == 2  # summary + beside Cy's box
+    ada = html[html.index('id="id_pref_0"') : html.index('id="id_pref_1"')]
+    assert "Preference 1 is also given to Bo Brown." in ada
+    # An empty paper: the message once (the summary), not again inside the form.
+    empty = member.post(vote_url(ballot), {}).content.decode()
+    assert empty.count("Give at least a first preference") == 1
+
+
+def test_set_up_errors_are_counted_and_nothing_is_created(party: Party, client: Client) -> None:
+    """Issue 17.4/17.6: an impossible quota is refused before the ballot exists, and the
+    summary above it counts the problems (never "0 problems")."""
+    login(client, party.clp_secretary)
+    data = create_data(party, method="scottish-stv", seats="2", quotas="woman: 2")
+    response = client.post("/ballots/new/", data)
+    html = response.content.decode()
+    assert response.status_code in (200, 400)
+    assert "There is a problem with your ballot" in html
+    assert "0 problems" not in html
+    assert "At least 2 seats must go to woman candidates, but only 1 is standing" in html
+    assert not Ballot.objects.filter(title="Chair").exists()

@@ -100,6 +100,8 @@ def new_page(browser: Any, live_server: Any, transactional_db: None) -> Iterator
         contexts.append(context)
         page = context.new_page()
         page.on("console", lambda message: console.append(f"{page.url}: {message.text}"))
+        # Irreversible actions ask first (site.js data-confirm): the person says yes.
+        page.on("dialog", lambda dialog: dialog.accept())
         return page
 
     yield make

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -80,6 +81,20 @@ def test_member_votes_by_keyboard_and_sees_the_declared_result(
     expect(page.get_by_role("heading", level=1)).to_have_text("Your vote is cast")
     code = page.locator("#tracking-code").inner_text().strip()
     assert re.fullmatch(r"[A-Z0-9]{10}", code)
+    # The code can be saved as a text file and copied (issue 17.3); it is never emailed.
+    with page.expect_download() as download:
+        page.get_by_role("button", name="Save as a text file").click()
+    saved = Path(download.value.path()).read_text(encoding="utf-8")
+    assert f"Tracking code: {code}" in saved and f"/ballots/{ballot.pk}/result/" in saved
+    page.context.grant_permissions(["clipboard-read", "clipboard-write"])
+    page.get_by_role("button", name="Copy the code").click()
+    wait_for_js(
+        page,
+        "navigator.clipboard.readText().then(t => window.__clip = t) "
+        f"&& window.__clip === '{code}'",
+    )
+    assert page.get_by_role("button", name="Print").is_visible()
+    assert "Why not by email?" in page.locator("main").inner_text()
     assert sealed_paper(ballot).choice == [2, 0]
 
     # Voting closes; the scheduled close counts it.

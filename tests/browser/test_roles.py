@@ -158,4 +158,8 @@ def test_sign_out(party: Party, live_server: Any, page: Any) -> None:
     page.get_by_role("button", name="Sign out").click()
     page.wait_for_url(re.compile(r"/accounts/login/"))
     page.goto(f"{live_server.url}/")
+    # Signed out, the home page is the public one (issue 17.2), and private pages ask
+    # for a sign-in again.
+    assert page.get_by_role("link", name="Activate your account").count() >= 1
+    page.goto(f"{live_server.url}/account/")
     assert "/accounts/login/" in page.url

@@ -58,6 +58,6 @@ def test_visitor_signs_confirms_and_is_counted(
     expect(page.get_by_role("heading", level=1)).to_have_text("Thank you, Ruth")
     page.goto(f"{base}/campaigns/{live_campaign.slug}/")
     expect(page.locator("#campaign-progress")).to_contain_text(
-        "1 confirmed signature of a target of 7001"
+        "1 confirmed signature of a target of 7,001"
     )
     expect(page.get_by_role("complementary")).to_contain_text("Ruth, Northtown")

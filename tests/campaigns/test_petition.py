@@ -196,7 +196,7 @@ def test_campaign_page_shows_progress_to_ten_percent(client: Client, campaign: C
     Campaign.objects.filter(pk=campaign.pk).update(confirmed_count=3_500)
     page = client.get(f"/campaigns/{campaign.slug}/").content.decode()
     # 10% of 70,001 electors, rounded up: 7,001.
-    assert "of a target of 7001" in page and 'value="49"' in page
+    assert "of a target of 7,001" in page and 'value="49"' in page
     assert "https://wa.me/?text=" in page and "mailto:?subject=" in page
     Campaign.objects.filter(pk=campaign.pk).update(target=3_500)
     page = client.get(f"/campaigns/{campaign.slug}/").content.decode()

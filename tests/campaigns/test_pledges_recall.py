@@ -164,7 +164,7 @@ def test_counts_and_the_threshold_against_the_register_on_the_closing_day(party:
     status = queries.recall_status(petition)
     assert status.state == "succeeded" and status.assessment is not None
     page = Client().get(f"/campaigns/recall/{petition.pk}/").content.decode()
-    assert "19,261 signatures of 69,843 registered electors is 27.6%" in page
+    assert "19,261 signatures of 69,843 registered electors is 27.58%" in page
     assert "at least 6,985 signatures are needed" in page
     # After the final count nothing more is entered.
     again = client.post(

@@ -36,13 +36,13 @@ def test_threshold_is_the_least_count_of_at_least_a_tenth(electorate: int) -> No
 
 def test_peterborough_2019_succeeded() -> None:
     a = recall.assess(signatures=19_261, electorate=69_843, final=True)
-    assert a.met and a.threshold == 6_985 and a.percent == "27.6"
+    assert a.met and a.threshold == 6_985 and a.percent == "27.58"
     assert "succeeded" in a.explain() and "6,985" in a.explain() and "6,984.3" in a.explain()
 
 
 def test_north_antrim_2018_failed() -> None:
     a = recall.assess(signatures=7_099, electorate=75_265, final=True)
-    assert not a.met and a.percent == "9.4" and a.shortfall == 428
+    assert not a.met and a.percent == "9.43" and a.shortfall == 428
     assert "failed, 428 short" in a.explain()
 
 
@@ -67,3 +67,9 @@ def test_bad_numbers_are_refused() -> None:
         recall.assess(signatures=1, electorate=0)
     with pytest.raises(ValueError, match="cannot be negative"):
         recall.assess(signatures=-1, electorate=10)
+
+
+def test_share_just_short_of_the_threshold_does_not_read_as_ten_percent() -> None:
+    """Issue 17.6: two decimal places, so 9.96% is not shown as "10.0%"."""
+    b = recall.assess(signatures=9_960, electorate=100_000, final=True)
+    assert not b.met and b.percent == "9.96"

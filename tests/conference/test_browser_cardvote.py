@@ -56,6 +56,7 @@ def test_delegate_votes_from_phone_and_board_updates_live(
 
     phone = new_page(viewport={"width": 390, "height": 844}, is_mobile=True, has_touch=True)
     log_in(phone, base, "member@example.org")
+    phone.get_by_role("button", name="Menu").click()  # the menu folds on a phone
     phone.get_by_role("link", name="Conference").click()
     expect(
         phone.get_by_role("link", name="Vote now: Composite 1: Public transport")

@@ -50,6 +50,16 @@ def test_demo_conference() -> None:
     assert not CardRecord.objects.filter(kind="paper", card__user__isnull=False).exists()
     assert "5 on the speakers' list" in summary
     assert Submission.objects.filter(status=Submission.Status.OUT_OF_ORDER).count() == 2
+    # Each session is named for the day it is on (issue 17.6).
+    from django.utils import timezone
+
+    from rankandfile.conference.models import FloorSession
+
+    named_by_day = FloorSession.objects.filter(title__regex=r"(morning|afternoon)$")
+    assert named_by_day.count() == 2
+    for session in named_by_day:
+        day = timezone.localtime(session.starts_at).strftime("%A")
+        assert session.title.startswith(day), (session.title, session.starts_at)
     assert Submission.objects.filter(debate_year=item.session.conference.year + 1).count() == 1
     assert Role.objects.filter(
         user__email="admin@demo.rankandfile.org", kind=Role.Kind.CAC

@@ -441,3 +441,13 @@ def test_delegate_lookup_by_number_is_scoped_and_audited(conf: Conf) -> None:
         (p.clp_secretary.pk, {"membership_number": "RF999999", "found": False}),
         (p.clp_secretary.pk, {"membership_number": p.neighbour.membership_number, "found": True}),
     ]
+
+
+@pytest.mark.django_db
+def test_comparisons_start_from_two_different_versions(client: Client, conf: Conf) -> None:
+    """Issue 17.6: the compare form offers the previous version against the newest."""
+    import re
+
+    html = client.get(reverse("conference:rule_book")).text
+    selected = re.findall(r'<option value="(\d+)" selected>', html)
+    assert len(selected) == 2 and selected[0] != selected[1], selected

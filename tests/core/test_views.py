@@ -65,8 +65,67 @@ def test_home_lists_my_offices_with_links(party: Party, client: Client) -> None:
     client.force_login(party.clp_secretary)
     html = client.get("/").content.decode()
     assert "not linked to a membership record" in html
-    assert "CLP secretary — Northtown" in html
+    assert "<strong>CLP secretary</strong> — Northtown" in html
     assert 'href="/clps/northtown/members/"' in html
+
+
+@pytest.mark.parametrize(
+    ("who", "links", "absent"),
+    [
+        (
+            "clp_secretary",
+            [
+                "/clps/northtown/members/",
+                "/members/import/",
+                "/ballots/",
+                "/conference/",
+                "/selections/",
+                "/campaigns/",
+            ],
+            ["/admin/"],
+        ),
+        ("scrutineer", ["/ballots/"], ["/members/import/", "/clps/"]),
+        ("national_admin", ["/clps/", "/members/import/", "/admin/", "/conference/new/"], []),
+    ],
+)
+def test_each_role_home_lists_its_tools(
+    party: Party, client: Client, who: str, links: list[str], absent: list[str]
+) -> None:
+    client.force_login(getattr(party, who))
+    html = client.get("/").content.decode()
+    card = html[html.index('id="my-roles"') :]
+    card = card[: card.index("</section>")]
+    for link in links:
+        assert f'href="{link}' in card, link
+    for link in absent:
+        assert f'href="{link}' not in card, link
+
+
+def test_cac_home_links_to_conference_business(party: Party, client: Client) -> None:
+    from rankandfile.membership.models import Role
+    from tests.membership import factories as f
+
+    cac = f.UserFactory(email="cac@example.org")
+    f.RoleFactory(user=cac, kind=Role.Kind.CAC)
+    client.force_login(cac)
+    html = client.get("/").content.decode()
+    assert "Conference business" in html and 'href="/conference/"' in html
+
+
+def test_visitors_get_a_public_home_page(db: None, client: Client) -> None:
+    response = client.get("/")
+    assert response.status_code == 200
+    html = response.content.decode()
+    for link in (
+        "/conference/",
+        "/conference/programme/",
+        "/conference/rules/",
+        "/accountability/",
+        "/campaigns/",
+        "/accounts/login/",
+        "/account/activate/",
+    ):
+        assert f'href="{link}"' in html, link
 
 
 def test_home_for_a_national_admin_links_to_admin(party: Party, client: Client) -> None:

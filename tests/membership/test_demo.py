@@ -315,6 +315,13 @@ def test_demo_logins_command_prints_the_table_and_repairs_missing_logins() -> No
     officers = User.objects.filter(email__startswith="secretary@").get()
     assert officers.mfa_grace_started_at is not None
     assert User.objects.get(email=f"member@{demo.DEMO_DOMAIN}").mfa_grace_started_at is None
+    # A member to try account activation with (decision 0024), if Streatham has one.
+    from rankandfile.membership import queries
+
+    example = queries.member_without_login(clp_slug="streatham")
+    if example is not None:
+        assert f"({example.membership_number}) has no login yet" in text
+        assert example.user_id is None and example.email
 
 
 @pytest.mark.django_db

@@ -195,9 +195,7 @@ def test_unknown_clp_is_404_even_for_national_admin(party: Party, client: Client
     assert client.get("/clps/nowhere/members/").status_code == 404
 
 
-@pytest.mark.parametrize(
-    "path", ["/", "/clps/", "/clps/northtown/members/", "/members/1/", "/account/"]
-)
+@pytest.mark.parametrize("path", ["/clps/", "/clps/northtown/members/", "/members/1/", "/account/"])
 def test_anonymous_is_sent_to_login(db: None, client: Client, path: str) -> None:
     response = client.get(path)
     assert response.status_code == 302

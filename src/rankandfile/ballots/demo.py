@@ -2,7 +2,7 @@
 
 Built through the real services, so the demo shows what members and officers would see:
 
-- Streatham CLP's conference delegates: Scottish STV, 2 seats, at least one woman —
+- Streatham CLP's executive committee: Scottish STV, 2 seats, at least one woman —
   open now, a third of the electorate has voted; the demo member has not, so they can.
 - Streatham CLP's chair: alternative vote, closed, counted and declared, with its
   published papers, stage-by-stage result and declaration.
@@ -75,8 +75,12 @@ def seed(seed: int) -> str:
 
     delegates = services.ballot_create(
         actor=secretary,
-        title="Delegates to Annual Conference 2026",
-        description="Streatham CLP elects two delegates; at least one must be a woman.",
+        # Not conference delegates: those follow the conference's entitlement (the
+        # conference demo registers Streatham's), and a ballot here for a different number
+        # of delegates would contradict it (issue 17.6).
+        title="Streatham CLP executive committee",
+        description="Streatham CLP elects two members of its executive committee; at least "
+        "one must be a woman.",
         method=Method.SCOTTISH_STV,
         seats=2,
         quota_minimums={"woman": 1},
@@ -108,7 +112,10 @@ def seed(seed: int) -> str:
     chair = services.ballot_open(actor=secretary, ballot=chair)
     voted_chair = _cast_some(chair, 0.55, rng, ranked=True)
     # The demo shows a past ballot: move its close into the past, then close and count.
-    Ballot.objects.filter(pk=chair.pk).update(closes_at=now - dt.timedelta(days=20))
+    # Its electorate was frozen when it opened, before it closed (issue 17.6).
+    Ballot.objects.filter(pk=chair.pk).update(
+        closes_at=now - dt.timedelta(days=20), frozen_at=chair.opens_at
+    )
     chair.refresh_from_db()
     tally.ballot_close(actor=secretary, ballot=chair, now=now)
     tally.ballot_declare(actor=secretary, ballot=Ballot.objects.get(pk=chair.pk))
@@ -128,7 +135,8 @@ def seed(seed: int) -> str:
     consultation = services.ballot_open(actor=admin, ballot=consultation)
     total_votes = VoteRecord.objects.count()
     return (
-        f"demo ballots: 3 ({voted_delegates} votes in the delegates ballot, {voted_chair} in "
+        f"demo ballots: 3 ({voted_delegates} votes in the executive committee ballot, "
+        f"{voted_chair} in "
         f"the declared chair ballot, {consultation.electorate_size:,} electors in the "
         f"party-wide consultation; {total_votes} votes in all)"
     )

@@ -19,7 +19,15 @@ from django.core.exceptions import NON_FIELD_ERRORS
 from django.utils import timezone
 
 from rankandfile.ballots import queries
-from rankandfile.ballots.models import MARK_METHODS, Ballot, Method, Option, Threshold, Visibility
+from rankandfile.ballots.models import (
+    MARK_METHODS,
+    QUOTA_METHODS,
+    Ballot,
+    Method,
+    Option,
+    Threshold,
+    Visibility,
+)
 from rankandfile.ballots.services import OptionSpec
 
 _NUMBER_WORDS = {2: "two", 3: "three", 4: "four", 5: "five", 6: "six"}
@@ -89,7 +97,10 @@ class RankedPaperForm(PaperForm):
     out of range, or no first preference.
     """
 
+    summary_items: list[tuple[str, str]]
+
     def build(self) -> None:
+        self.summary_items = []
         n = len(self.options)
         for option in self.options:
             self.fields[f"pref_{option.position}"] = forms.IntegerField(
@@ -107,7 +118,16 @@ class RankedPaperForm(PaperForm):
                 widget=forms.NumberInput(attrs={"min": 1, "max": n, "inputmode": "numeric"}),
             )
 
+    def error_summary(self) -> list[tuple[str, str]]:
+        """One line per problem: a repeated number is one problem however many boxes
+        carry it (each box still says, beside it, who else has its number)."""
+        if not self.summary_items:
+            return super().error_summary()
+        items = [(str(e), self.first_field_id()) for e in self.non_field_errors()]
+        return items + [(message, self[name].id_for_label) for message, name in self.summary_items]
+
     def clean(self) -> dict[str, Any]:
+        self.summary_items: list[tuple[str, str]] = []
         cleaned = super().clean() or {}
         if any(name.startswith("pref_") for name in self.errors):
             return cleaned  # a number is unreadable: report that first
@@ -125,27 +145,33 @@ class RankedPaperForm(PaperForm):
             holders[number].append(option)
         for number, options in sorted(holders.items()):
             if len(options) > 1:
-                message = (
-                    f"You gave preference {number} to {_count_words(len(options))} "
-                    f"candidates ({_names([o.name for o in options])}): give each number to "
-                    "one candidate only."
+                # One problem, one line in the summary; beside each box it concerns, a
+                # short note naming the other candidates given the same number.
+                self.summary_items.append(
+                    (
+                        f"You gave preference {number} to {_count_words(len(options))} "
+                        f"candidates ({_names([o.name for o in options])}): give each number "
+                        "to one candidate only.",
+                        f"pref_{options[0].position}",
+                    )
                 )
-                self.add_error(f"pref_{options[0].position}", message)
-                for other in options[1:]:
+                for option in options:
+                    others = _names([o.name for o in options if o is not option])
                     self.add_error(
-                        f"pref_{other.position}",
-                        f"Preference {number} is also given to {options[0].name}.",
+                        f"pref_{option.position}", f"Preference {number} is also given to {others}."
                     )
         numbers = sorted(holders)
         expected = 1
         for number in numbers:
             if number != expected:
                 missing = "first preference (1)" if expected == 1 else f"preference {expected}"
-                self.add_error(
-                    f"pref_{holders[number][0].position}",
+                message = (
                     f"There is a gap: no {missing} but there is a {number}. Number your "
-                    "choices 1, 2, 3… without missing any out.",
+                    "choices 1, 2, 3… without missing any out."
                 )
+                field = f"pref_{holders[number][0].position}"
+                self.summary_items.append((message, field))
+                self.add_error(field, message)
                 break
             expected += 1
         return cleaned
@@ -394,7 +420,50 @@ class BallotForm(forms.Form):
         low, high = cleaned.get("min_age"), cleaned.get("max_age")
         if low is not None and high is not None and low > high:
             self.add_error("max_age", "The maximum age is below the minimum age.")
+        self._check_quotas(cleaned)
         return cleaned
+
+    def error_summary(self) -> list[tuple[str, str]]:
+        """(message, field id) for the summary at the top: one line per error."""
+        items = [(str(e), self["title"].id_for_label) for e in self.non_field_errors()]
+        for name, errors in self.errors.items():
+            if name != NON_FIELD_ERRORS:
+                items += [(str(e), self[name].id_for_label) for e in errors]
+        return items
+
+    def _check_quotas(self, cleaned: dict[str, Any]) -> None:
+        """A quota that cannot be met is refused here, in plain words, not after the
+        ballot is created (issue 17.4)."""
+        quotas: dict[str, int] = cleaned.get("quotas") or {}
+        method, seats = cleaned.get("method"), cleaned.get("seats")
+        if not quotas or not method or not seats:
+            return
+        if method not in QUOTA_METHODS:
+            self.add_error(
+                "quotas",
+                f"Quotas work only with an STV count, not with {Method(method).label}: "
+                "choose STV or remove the quotas.",
+            )
+            return
+        total = sum(quotas.values())
+        if total > seats:
+            self.add_error(
+                "quotas",
+                f"The quotas reserve {total} seats but only {seats} "
+                f"seat{'s are' if seats != 1 else ' is'} being filled: lower the quotas or "
+                "add seats.",
+            )
+        candidates: list[OptionSpec] = cleaned.get("candidates") or []
+        for group, minimum in quotas.items():
+            standing = sum(1 for c in candidates if c.gender == group)
+            if standing < minimum:
+                self.add_error(
+                    "quotas",
+                    f"At least {minimum} seat{'s' if minimum != 1 else ''} must go to "
+                    f"{group} candidates, but only {standing} "
+                    f"{'is' if standing == 1 else 'are'} standing: add candidates or lower "
+                    "the quota.",
+                )
 
     def scope_kwargs(self) -> dict[str, Any]:
         """``scope_kind`` and the unit, for ``services.ballot_create``."""

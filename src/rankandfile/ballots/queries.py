@@ -385,9 +385,10 @@ def result_view(ballot: Ballot) -> ResultView:
         return view
     if kind == "yesno":
         view.carried = bool(result.get("carried"))
+        # The threshold is worded once, in the count's explanation (issue 17.6).
         view.outcome_lines = [
             f"{'Carried' if view.carried else 'Lost'}: {result.get('achieved_percent') or '–'} "
-            f"in favour ({result['threshold']['description']}).",
+            "in favour.",
             str(result.get("explanation", "")),
         ]
         voting = int(result.get("present") or 0)

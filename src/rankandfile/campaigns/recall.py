@@ -55,10 +55,11 @@ class Assessment:
 
     @property
     def percent(self) -> str:
-        """The share to one decimal place, rounded half up (27.6 for Peterborough)."""
-        tenths = self.share * 1000
-        whole = int(tenths + Fraction(1, 2)) if self.electorate else 0
-        return f"{whole // 10}.{whole % 10}"
+        """The share to two decimal places, rounded half up (27.58 for Peterborough): one
+        decimal place could show 10.0% for a petition just short of the threshold."""
+        hundredths = self.share * 10000
+        whole = int(hundredths + Fraction(1, 2)) if self.electorate else 0
+        return f"{whole // 100}.{whole % 100:02d}"
 
     def explain(self) -> str:
         """The outcome in words, against the register on the closing day."""

@@ -433,13 +433,13 @@ def _current_floor(demo: _Demo, agreed: list[Composite]) -> tuple[int, AgendaIte
     sun = floor.session_create(
         actor=admin,
         conference=conf,
-        title="Sunday afternoon",
+        title=f"{starts:%A} afternoon",  # the day's own name (issue 17.6)
         starts_at=dt.datetime.combine(starts, dt.time(14), tzinfo=tz),
     )
     mon = floor.session_create(
         actor=admin,
         conference=conf,
-        title="Monday morning",
+        title=f"{today:%A} morning",
         starts_at=dt.datetime.combine(today, dt.time(10), tzinfo=tz),
     )
     done = 0

@@ -742,3 +742,30 @@ def rule_change_rows(submission: Submission) -> list[tuple[str, str, str, str]]:
     """(parameter, meaning, value before, value after) of a rule change's parameter
     changes, for the CAC's form and the submission page."""
     return rulechanges.change_rows(submission.parameter_changes or {}, rule_change_base(submission))
+
+
+def used_submissions(conference: Any, organisations: list[tuple[str, str]]) -> list[dict[str, Any]]:
+    """For the submit page, before the form (issue 17.4): each organisation the user
+    submits for, with the submissions it already has at this conference (withdrawn ones
+    do not count, as in ``services.submission_create``). One query."""
+    from rankandfile.conference.models import Submission
+
+    subs = list(
+        Submission.objects.filter(conference=conference)
+        .exclude(status=Submission.Status.WITHDRAWN)
+        .filter(
+            Q(clp_id__in=[int(v.split(":")[1]) for v, _ in organisations if v.startswith("clp:")])
+            | Q(
+                affiliate_id__in=[
+                    int(v.split(":")[1]) for v, _ in organisations if v.startswith("affiliate:")
+                ]
+            )
+        )
+        .only("pk", "reference", "title", "clp_id", "affiliate_id")
+    )
+    out = []
+    for value, label in organisations:
+        kind, pk = value.split(":")
+        mine = [s for s in subs if getattr(s, f"{kind}_id") == int(pk)]
+        out.append({"value": value, "label": label, "submissions": mine})
+    return out

@@ -26,9 +26,11 @@ def _user(request: HttpRequest) -> User:
     return request.user
 
 
-@login_required
 def home(request: HttpRequest) -> HttpResponse:
-    """A member's home: my branch, my CLP, my MP, my ballots, and my offices."""
+    """A member's home: my branch, my CLP, my MP, my ballots, and my offices with their
+    tools. Visitors who are not signed in see the public home page instead."""
+    if not request.user.is_authenticated:
+        return render(request, "core/public_home.html", {"nav": "home"})
     context = membership_queries.home_for(request.user)
     context["panels"] = home_panels.panels_for(request.user, context)
     return render(request, "core/home.html", {"nav": "home", **context})

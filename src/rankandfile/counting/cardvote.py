@@ -331,8 +331,8 @@ def _explain(
 ) -> str:
     verdict = "Carried" if carried else "Lost"
     parts = [
-        f"{verdict}: {percent_str(for_share)} for and {percent_str(against_share)} against "
-        f"(exactly {for_share} for); the motion needed {threshold.describe()}."
+        f"{verdict}: {percent_str(for_share)} for and {percent_str(against_share)} against; "
+        f"the motion needed {threshold.describe()}."
     ]
     silent = [r.name for r in results if r.empty]
     if silent:

@@ -328,7 +328,7 @@ def _explain(
     denom = present if threshold.of_present else yes + no
     need = "" if needed is None else f"; {_num(needed)} needed"
     return (
-        f"{verdict}: {counts}; {percent_str(achieved)} ({_num(yes)} of {_num(denom)}, "
-        f"exactly {achieved}) of {threshold.denominator_name} voted for, and the motion "
+        f"{verdict}: {counts}; {percent_str(achieved)} ({_num(yes)} of {_num(denom)}) "
+        f"of {threshold.denominator_name} voted for, and the motion "
         f"needed {threshold.describe()}{need}."
     )

@@ -32,7 +32,7 @@ from typing import Literal
 from django.db import connections, router
 from django.db.models import Exists, OuterRef, Q, QuerySet
 
-from rankandfile.membership.models import Member, Period
+from rankandfile.membership.models import Member, Period, clp_label
 from rankandfile.membership.periods import Span, merge, months_before
 
 ScopeKind = Literal["party", "region", "clp", "branch"]
@@ -277,7 +277,7 @@ def is_eligible(history: History, rule: EligibilityRule) -> Decision:
 
     # 3. Scope.
     if rule.scope_kind != "party":
-        where = f"member of {history.clp_name or 'an unknown'} CLP"
+        where = f"member of {clp_label(history.clp_name) if history.clp_name else 'an unknown CLP'}"
         if rule.scope_kind == "region":
             inside = history.region_id == rule.scope_id
             where += f" in {history.region_name or 'an unknown region'}"
@@ -289,7 +289,7 @@ def is_eligible(history: History, rule: EligibilityRule) -> Decision:
                 f"member of {history.branch_name} branch"
                 if history.branch_id is not None
                 else "member of no branch"
-            ) + f" in {history.clp_name or 'an unknown'} CLP"
+            ) + f" in {clp_label(history.clp_name) if history.clp_name else 'an unknown CLP'}"
         reasons.append(("within scope: " if inside else "outside scope: ") + where)
         eligible = eligible and inside
 

@@ -8,9 +8,10 @@ from django import forms
 from django.conf import settings
 from django.core.files.uploadedfile import UploadedFile
 from django.template.defaultfilters import filesizeformat
+from django.utils.translation import gettext_lazy as _
 
 from rankandfile.membership import permissions
-from rankandfile.membership.models import CLP
+from rankandfile.membership.models import CLP, Member
 
 # Bigger exports go through `rankandfile membership_import`: a web request should not run
 # for minutes. 20 MB is about 100,000 members, several times the largest CLP.
@@ -74,3 +75,63 @@ class MemberImportForm(forms.Form):
                 "constituency party."
             )
         return upload
+
+
+class ActivationRequestForm(forms.Form):
+    """A member asks for an account activation link."""
+
+    identifier = forms.CharField(
+        label=_("Your email address or membership number"),
+        max_length=254,
+        strip=True,
+        widget=forms.TextInput(attrs={"autocomplete": "email", "autocapitalize": "none"}),
+    )
+
+
+class ActivationForm(forms.Form):
+    """Choose a password for a member's new account."""
+
+    password1 = forms.CharField(
+        label=_("Choose a password"),
+        strip=False,
+        widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
+        help_text=_("At least 8 characters; not a common password, not all numbers."),
+    )
+    password2 = forms.CharField(
+        label=_("Type it again"),
+        strip=False,
+        widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
+    )
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        one, two = data.get("password1"), data.get("password2")
+        if one and two and one != two:
+            self.add_error("password2", _("The two passwords differ: type the same one twice."))
+        return data
+
+
+class InviteMembersForm(forms.Form):
+    """Officers invite members of one CLP to activate an account: the members ticked, or
+    everyone in the CLP with an address who has no login and was never invited."""
+
+    member = forms.ModelMultipleChoiceField(queryset=Member.objects.none(), required=False)
+    everyone_new = forms.BooleanField(required=False)
+    next = forms.CharField(required=False, max_length=500)
+
+    def __init__(self, clp: CLP, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["member"].queryset = Member.objects.filter(clp=clp)  # type: ignore[attr-defined]
+        self.fields["member"].error_messages["invalid_choice"] = _(
+            "Choose members of this constituency party."
+        )
+
+    def clean_next(self) -> str:
+        value: str = self.cleaned_data.get("next") or ""
+        return value if value.startswith("/") and not value.startswith("//") else ""
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        if not data.get("member") and not data.get("everyone_new") and not self.errors:
+            raise forms.ValidationError(_("Tick the members to invite, or invite everyone new."))
+        return data

@@ -41,6 +41,12 @@ class Constituency(models.Model):
         return self.name
 
 
+def clp_label(name: str) -> str:
+    """A CLP's name as people read it: "Streatham CLP", never "Streatham CLP CLP"."""
+    name = name.strip()
+    return name if name.upper().endswith("CLP") else f"{name} CLP"
+
+
 class CLP(models.Model):
     """A constituency party: all members living in one constituency."""
 
@@ -55,6 +61,10 @@ class CLP(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+    @property
+    def label(self) -> str:
+        return clp_label(self.name)
 
 
 class Branch(models.Model):
@@ -376,3 +386,46 @@ class Role(models.Model):
 
     def active_on(self, day: dt.date) -> bool:
         return self.start <= day and (self.end is None or day < self.end)
+
+
+class AccountInvitation(models.Model):
+    """An invitation for a member to activate their login (``membership.accounts``).
+
+    One row per member: the latest one-time activation link. Only the SHA-256 of the
+    link's secret is stored (``token_digest``); the link expires (``expires_at``) and
+    works once (``used_at``). A send owed is a row state (``send_queued_at``), leased by a
+    worker (``send_lease``/``send_lease_until``) so that a killed worker neither loses
+    nor doubles an email (decision 0024, as ballots' decision 0018).
+    """
+
+    member = models.OneToOneField(Member, on_delete=models.CASCADE, related_name="invitation")
+    invited_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    requested_by_member = models.BooleanField(default=False)
+    created_at = models.DateTimeField(auto_now_add=True)
+    send_queued_at = models.DateTimeField(null=True, blank=True)
+    send_lease = models.CharField(max_length=32, blank=True)
+    send_lease_until = models.DateTimeField(null=True, blank=True)
+    # The intent of a send, committed before the server is spoken to: the Message-ID and
+    # the link's secret sealed under SECRET_KEY (cleared once the send is confirmed).
+    message_id = models.CharField(max_length=200, blank=True)
+    sealed_secret = models.CharField(max_length=200, blank=True)
+    token_digest = models.CharField(max_length=64, blank=True, db_index=True)
+    expires_at = models.DateTimeField(null=True, blank=True)
+    sent_at = models.DateTimeField(null=True, blank=True)
+    send_attempts = models.PositiveSmallIntegerField(default=0)
+    last_send_error = models.CharField(max_length=300, blank=True)
+    used_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        indexes = [
+            models.Index(
+                fields=["send_queued_at"],
+                name="invitation_owed",
+                condition=Q(send_queued_at__isnull=False),
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"account invitation for {self.member.audit_label}"

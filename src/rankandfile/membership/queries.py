@@ -12,11 +12,19 @@ import datetime as dt
 from dataclasses import dataclass
 from typing import Any
 
-from django.db.models import Case, Exists, OuterRef, Q, QuerySet, Value, When
+from django.db.models import Case, Exists, F, OuterRef, Q, QuerySet, Value, When
 
 from rankandfile.core.models import AuditEntry
 from rankandfile.membership import permissions
-from rankandfile.membership.models import CLP, MP, Branch, Member, Period, Role
+from rankandfile.membership.models import (
+    CLP,
+    MP,
+    AccountInvitation,
+    Branch,
+    Member,
+    Period,
+    Role,
+)
 
 # --- Standing ---------------------------------------------------------------------------
 # The codes a members list can be filtered by, in display order. "lapsed" covers everyone
@@ -179,6 +187,10 @@ def clp_members(
             )
     if standing in STANDING_LABELS:
         qs = qs.filter(standing_filter(standing, on))
+    qs = qs.annotate(
+        invitation_sent_at=F("invitation__sent_at"),
+        invitation_owed_at=F("invitation__send_queued_at"),
+    )
     return with_standing(qs, on).order_by("last_name", "first_name", "membership_number")
 
 
@@ -228,4 +240,19 @@ def scrutineer_emails(on: dt.date | None = None) -> list[str]:
             .filter(Q(end__isnull=True) | Q(end__gt=day))
             .values_list("user__email", flat=True)
         )
+    )
+
+
+def member_invitation(member: Member) -> AccountInvitation | None:
+    """The member's latest account invitation, if any (``membership.accounts``)."""
+    return AccountInvitation.objects.filter(member=member).first()
+
+
+def member_without_login(*, clp_slug: str) -> Member | None:
+    """A member of the CLP with an address and no login (the demo's activation example)."""
+    return (
+        Member.objects.filter(user__isnull=True, erased_at__isnull=True, clp__slug=clp_slug)
+        .exclude(email="")
+        .order_by("membership_number")
+        .first()
     )

@@ -52,7 +52,7 @@ def _lock(actor: User | None, member: Member) -> Member:
     if actor is not None and not permissions.can_manage_member(actor, locked):
         raise PermissionDenied(
             f"you may not change the membership record of {locked.full_name}: only officers "
-            f"of {locked.clp.name} CLP, its regional officers and national admins may"
+            f"of {locked.clp.label}, its regional officers and national admins may"
         )
     return locked
 

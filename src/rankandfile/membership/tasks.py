@@ -31,3 +31,12 @@ def publish_audit_head() -> dict[str, Any]:
         "sent": publication.sent,
         "failed": list(publication.failed),
     }
+
+
+@task()
+def send_account_invitations() -> dict[str, int]:
+    """Send the account activation emails owed (``membership.accounts.deliver``)."""
+    from rankandfile.membership import accounts
+
+    with audit.context("task"):
+        return accounts.deliver()

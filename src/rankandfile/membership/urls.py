@@ -9,4 +9,7 @@ urlpatterns = [
     path("clps/<slug:slug>/members/", views.clp_members, name="clp_members"),
     path("members/<int:member_id>/", views.member_detail, name="member_detail"),
     path("members/import/", views.member_import, name="member_import"),
+    path("clps/<slug:slug>/invite/", views.members_invite, name="members_invite"),
+    path("account/activate/", views.activation_request, name="activation_request"),
+    path("account/activate/<str:secret>/", views.activate, name="activate"),
 ]

@@ -6,15 +6,26 @@ page. The CLP members page serves the full page and, for htmx requests, only the
 
 from __future__ import annotations
 
+from allauth.core import ratelimit
+from django.contrib import messages
+from django.contrib.auth import login
 from django.contrib.auth.decorators import login_required
+from django.contrib.humanize.templatetags.humanize import intcomma
+from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
-from django.shortcuts import render
+from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils.cache import patch_vary_headers
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_POST
 
 from rankandfile.core import audit
-from rankandfile.core.errors import NotFound
-from rankandfile.membership import permissions, queries
+from rankandfile.core.errors import DomainError, NotFound
+from rankandfile.membership import accounts, permissions, queries
+from rankandfile.membership.forms import ActivationForm, ActivationRequestForm, InviteMembersForm
 
 MEMBERS_PER_PAGE = 50
 
@@ -116,6 +127,7 @@ def member_detail(request: HttpRequest, member_id: int) -> HttpResponse:
             "can_manage": can_manage,
             "can_erase": permissions.is_national_admin(request.user),
             "audit_trail": queries.member_audit_trail(member) if can_manage else [],
+            "invitation": queries.member_invitation(member) if can_manage else None,
         },
     )
 
@@ -175,4 +187,115 @@ def member_import(request: HttpRequest) -> HttpResponse:
             "max_upload": max_upload_bytes(),
         },
         status=400 if request.method == "POST" and not form.is_valid() else 200,
+    )
+
+
+# --- accounts for members (membership.accounts; decision 0024) --------------------------
+@login_required
+@require_POST
+def members_invite(request: HttpRequest, slug: str) -> HttpResponse:
+    """Officers of a CLP invite its members to activate an account: the members ticked (or
+    the one on a member's page), or everyone with an address who has no login and was
+    never invited. The emails go out from the task queue."""
+    try:
+        clp = permissions.access_managed_clp(request.user, slug)
+    except NotFound as exc:
+        raise Http404(str(exc)) from exc
+    form = InviteMembersForm(clp, request.POST)
+    valid = form.is_valid()
+    back = form.cleaned_data.get("next") or reverse("membership:clp_members", args=[clp.slug])
+    if not valid:
+        for errors in form.errors.values():
+            for error in errors:
+                messages.error(request, str(error))
+        return redirect(back)
+    chosen = [m.pk for m in form.cleaned_data["member"]]
+    if form.cleaned_data["everyone_new"]:
+        chosen += accounts.uninvited_in_clp(clp.pk)
+    if not chosen:
+        messages.info(request, _("Everyone with an email address has been invited already."))
+        return redirect(back)
+    result = accounts.invite_members(actor=request.user, member_ids=chosen)  # type: ignore[arg-type]
+    parts = [
+        ngettext(
+            "%(n)s invitation to activate an account is being sent.",
+            "%(n)s invitations to activate an account are being sent.",
+            result.queued,
+        )
+        % {"n": intcomma(result.queued)}
+    ]
+    if result.already_active:
+        parts.append(
+            ngettext(
+                "%(n)s member already has an account.",
+                "%(n)s members already have an account.",
+                result.already_active,
+            )
+            % {"n": intcomma(result.already_active)}
+        )
+    if result.no_email:
+        parts.append(
+            ngettext(
+                "%(n)s member has no email address: add one to their record first.",
+                "%(n)s members have no email address: add one to their records first.",
+                result.no_email,
+            )
+            % {"n": intcomma(result.no_email)}
+        )
+    messages.success(request, " ".join(parts))
+    return redirect(back)
+
+
+def activation_request(request: HttpRequest) -> HttpResponse:
+    """Ask for an activation link by email address or membership number. The answer is the
+    same whether or not a member was found (no account enumeration), and rate-limited by
+    client address and by what was typed."""
+    form = ActivationRequestForm(request.POST or None)
+    status = 200
+    if request.method == "POST":
+        if form.is_valid():
+            identifier = form.cleaned_data["identifier"].strip().lower()
+            if not ratelimit.consume(request, action="activation_request", key=identifier):
+                form.add_error(
+                    None, _("Too many requests. Wait an hour, then ask for a link again.")
+                )
+                status = 429
+            else:
+                accounts.request_link(identifier=identifier)
+                return render(request, "membership/activation_requested.html", {})
+        else:
+            status = 400
+    return render(request, "membership/activation_request.html", {"form": form}, status=status)
+
+
+@never_cache
+def activate(request: HttpRequest, secret: str) -> HttpResponse:
+    """Activate an account from the emailed link: choose a password, then signed in."""
+    invitation = accounts.invitation_for(secret)
+    if invitation is None:
+        return render(request, "membership/activation_expired.html", {}, status=410)
+    form = ActivationForm(request.POST or None)
+    status = 200
+    if request.method == "POST":
+        if form.is_valid():
+            try:
+                user = accounts.activate(secret=secret, password=form.cleaned_data["password1"])
+            except ValidationError as exc:
+                form.add_error("password1", exc)
+                status = 400
+            except DomainError as exc:
+                form.add_error(None, str(exc))
+                status = 400
+            else:
+                login(request, user, backend="django.contrib.auth.backends.ModelBackend")
+                messages.success(request, _("Your account is active. You are signed in."))
+                return redirect("home")
+        else:
+            status = 400
+    # The site's Referrer-Policy (same-origin) keeps the link's secret from other sites.
+    return render(
+        request,
+        "membership/activate.html",
+        {"form": form, "member": invitation.member},
+        status=status,
     )

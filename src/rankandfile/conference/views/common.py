@@ -53,7 +53,7 @@ def ctx(request: HttpRequest, **kw: Any) -> dict[str, Any]:
 
 def organisations(user: Any) -> list[tuple[str, str]]:
     """The CLPs and affiliates the user may act for, as form choices."""
-    return [(f"clp:{c.pk}", f"{c.name} CLP") for c in permissions.submitting_clps(user)] + [
+    return [(f"clp:{c.pk}", c.label) for c in permissions.submitting_clps(user)] + [
         (f"affiliate:{a.pk}", a.name) for a in permissions.submitting_affiliates(user)
     ]
 

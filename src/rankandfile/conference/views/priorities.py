@@ -36,7 +36,7 @@ def priorities(request: HttpRequest, year: int) -> HttpResponse:
             dates=dates,
             params=queries.conference_parameters(conf),
             topics=list(queries.topics_of(conf)),
-            units=[(f"clp:{c.pk}", f"{c.name} CLP", c.pk in voted_clps) for c in clps]
+            units=[(f"clp:{c.pk}", c.label, c.pk in voted_clps) for c in clps]
             + [(f"affiliate:{a.pk}", a.name, a.pk in voted_affs) for a in affs],
             result=dates.priorities_result or None,
         ),

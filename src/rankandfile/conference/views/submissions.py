@@ -98,6 +98,8 @@ def submit(request: HttpRequest, year: int) -> HttpResponse:
             form=form,
             params=p,
             count=count_ctx(text, form.data.get("title", "") if form.is_bound else "", p),
+            used=queries.used_submissions(conf, orgs),
+            now=timezone.now(),
         ),
     )
 

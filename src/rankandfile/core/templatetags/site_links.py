@@ -15,3 +15,11 @@ register = template.Library()
 @register.filter(name="site_links")
 def site_links(text: object) -> str:
     return expand_paths(str(text or ""))
+
+
+@register.filter(name="absolute_url")
+def absolute_url(path: object) -> str:
+    """``{{ path|absolute_url }}``: a site path as a link that works off the site."""
+    from rankandfile.core.links import absolute_url as make
+
+    return make(str(path or "/"))

@@ -7,7 +7,7 @@ from typing import Any
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
-from rankandfile.membership import demo
+from rankandfile.membership import demo, queries
 
 
 class Command(BaseCommand):
@@ -46,5 +46,15 @@ class Command(BaseCommand):
                 "scrutineers, admins) must set it up. Their grace period restarts now, "
                 f"for {settings.MFA_GRACE_DAYS} day(s): until then they sign in with the "
                 "password and see a banner; run demo_logins again to restart it."
+            )
+            self.stdout.write("")
+        # Activation (decision 0024): a member without a login, to try it with.
+        newcomer = queries.member_without_login(clp_slug="streatham")
+        if newcomer is not None:
+            self.stdout.write(
+                f"Member accounts: {newcomer.full_name} ({newcomer.membership_number}) has no "
+                "login yet. Ask for a link at /account/activate/ with that number, or invite "
+                "them from Streatham CLP's members page as the secretary; outside production "
+                "the email is printed on the console."
             )
             self.stdout.write("")
