@@ -162,18 +162,20 @@ def test_visitor_replies_to_a_campaign_event(
 def test_submission_then_cac_ruling_then_composite(
     party: Party, live_server: Any, new_page: Any, size: str
 ) -> None:
-    from rankandfile.conference import services as conference
+    from rankandfile.conference.services import rulebook as conf_rulebook
+from rankandfile.conference.services import setup as conf_setup
+from rankandfile.conference.services import submissions as conf_submissions
     from rankandfile.conference.models import Composite, Submission
     from rankandfile.membership.models import Role
     from tests.membership import factories as f
 
-    conference.rule_book_load(actor=None)
+    conf_rulebook.rule_book_load(actor=None)
     cac = f.UserFactory(email="cac@example.org")
     f.RoleFactory(user=cac, kind=Role.Kind.CAC)
     today = timezone.localdate()
     year = today.year + 1
     soon = timezone.now() + dt.timedelta(days=30)
-    conf = conference.conference_create(
+    conf = conf_setup.conference_create(
         actor=cac,
         year=year,
         title=f"Annual Conference {year}",
@@ -192,7 +194,7 @@ def test_submission_then_cac_ruling_then_composite(
         kind=Role.Kind.CLP_SECRETARY,
         clp=party.easton,
     )
-    conference.submission_create(
+    conf_submissions.submission_create(
         actor=easton,
         conference=conf,
         kind="motion",

@@ -10,8 +10,10 @@ from typing import Any
 import pytest
 from django.utils import timezone
 
-from rankandfile.conference import services as conference
 from rankandfile.conference.models import AgendaItem, Card
+from rankandfile.conference.services import floor as conf_floor
+from rankandfile.conference.services import rulebook as conf_rulebook
+from rankandfile.conference.services import setup as conf_setup
 from rankandfile.membership.models import Role
 from tests.accountability.test_views import officer, voted  # noqa: F401 - fixtures
 from tests.browser.conftest import log_in
@@ -60,7 +62,7 @@ def test_the_menu_folds_behind_a_button(party: Party, live_server: Any, new_page
 
 
 def test_rule_book_comparison_fits(db: None, live_server: Any, new_page: Any) -> None:
-    conference.rule_book_load(actor=None)
+    conf_rulebook.rule_book_load(actor=None)
     page = phone(new_page)
     page.goto(f"{live_server.url}/conference/rules/?a=4&b=5")
     assert "Changes from version 4 to version 5" in page.locator("main").inner_text()
@@ -68,12 +70,12 @@ def test_rule_book_comparison_fits(db: None, live_server: Any, new_page: Any) ->
 
 
 def test_results_board_fits(party: Party, live_server: Any, new_page: Any) -> None:
-    conference.rule_book_load(actor=None)
+    conf_rulebook.rule_book_load(actor=None)
     cac = f.UserFactory(email="cac@example.org")
     f.RoleFactory(user=cac, kind=Role.Kind.CAC)
     today = timezone.localdate()
     opens = timezone.now() - dt.timedelta(days=1)
-    conf = conference.conference_create(
+    conf = conf_setup.conference_create(
         actor=cac,
         year=today.year,
         title="Annual Conference",
@@ -86,10 +88,10 @@ def test_results_board_fits(party: Party, live_server: Any, new_page: Any) -> No
         delegates_deadline=opens - dt.timedelta(days=5),
         census_date=today - dt.timedelta(days=30),
     )
-    session = conference.session_create(
+    session = conf_floor.session_create(
         actor=cac, conference=conf, title=f"{today:%A}", starts_at=opens
     )
-    item = conference.item_create(
+    item = conf_floor.item_create(
         actor=cac, session=session, title="Composite 4: A public vote on any Brexit deal"
     )
     AgendaItem.objects.filter(pk=item.pk).update(state="open")
@@ -114,7 +116,7 @@ def test_results_board_fits(party: Party, live_server: Any, new_page: Any) -> No
             start=1,
         )
     )
-    conference.item_close(actor=cac, item=item)
+    conf_floor.item_close(actor=cac, item=item)
     page = phone(new_page)
     page.goto(f"{live_server.url}/conference/{conf.year}/floor/{item.pk}/board/")
     assert "Final result" in page.locator(".board-status").inner_text()
