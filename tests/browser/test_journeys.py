@@ -162,10 +162,10 @@ def test_visitor_replies_to_a_campaign_event(
 def test_submission_then_cac_ruling_then_composite(
     party: Party, live_server: Any, new_page: Any, size: str
 ) -> None:
-    from rankandfile.conference.services import rulebook as conf_rulebook
-from rankandfile.conference.services import setup as conf_setup
-from rankandfile.conference.services import submissions as conf_submissions
     from rankandfile.conference.models import Composite, Submission
+    from rankandfile.conference.services import rulebook as conf_rulebook
+    from rankandfile.conference.services import setup as conf_setup
+    from rankandfile.conference.services import submissions as conf_submissions
     from rankandfile.membership.models import Role
     from tests.membership import factories as f
 
