@@ -1,0 +1,451 @@
+"""One row of a membership export into a :class:`MemberRow`, or every reason it is bad.
+
+The row's structure (constituency, CLP, branch) is resolved against dictionaries loaded
+once (:class:`Structure`); its history is read from the ``history`` column or the simple
+columns and judged by the one history rule, :func:`membership.periods.normalise_history`
+(docs/rules/membership.md).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from typing import NamedTuple
+
+from django.core.exceptions import ValidationError
+from django.core.validators import EmailValidator
+
+from rankandfile.membership.importer.columns import (
+    ARREARS,
+    BRANCH_MAX,
+    DEFAULT_END,
+    END_REASONS,
+    GENDERS,
+    KIND_LABEL,
+    KIND_WORDS,
+    MAX_LENGTHS,
+    MEMBERSHIP,
+    MEMBERSHIP_NUMBER,
+    POSTCODE,
+    SIMPLE_HISTORY_COLUMNS,
+    STATUS_ENDED,
+    STATUS_OPEN,
+    STATUSES,
+    SUSPENSION,
+)
+from rankandfile.membership.models import CLP, Branch, Constituency
+
+_EARLIEST = dt.date(1900, 1, 1)
+_email_validator = EmailValidator()
+
+
+class PeriodRow(NamedTuple):
+    kind: str
+    start: dt.date
+    end: dt.date | None
+    end_reason: str
+
+
+class MemberRow(NamedTuple):
+    line: int
+    membership_number: str
+    first_name: str
+    last_name: str
+    email: str
+    address: str
+    postcode: str
+    clp_id: int
+    branch_key: tuple[int, str] | None  # (clp_id, branch name as written) or None
+    gender: str
+    date_of_birth: dt.date | None
+    periods: tuple[PeriodRow, ...]
+
+
+class Structure:
+    """Constituencies, CLPs and branches, loaded once into dictionaries."""
+
+    def __init__(self) -> None:
+        self.by_constituency: dict[str, tuple[int | None, str]] = {}
+        for name, ons, clp_id in Constituency.objects.values_list("name", "ons_code", "clp__id"):
+            self.by_constituency[key(name)] = (clp_id, name)
+            self.by_constituency[ons.upper()] = (clp_id, name)
+        self.clp_by_slug: dict[str, int] = {}
+        self.clp_name: dict[int, str] = {}
+        for clp_id, slug, name in CLP.objects.values_list("id", "slug", "name"):
+            self.clp_by_slug[slug.lower()] = clp_id
+            self.clp_name[clp_id] = name
+        self.branches: dict[tuple[int, str], int] = {
+            (clp_id, key(name)): bid
+            for bid, clp_id, name in Branch.objects.values_list("id", "clp_id", "name")
+        }
+
+
+def key(name: str) -> str:
+    return " ".join(name.split()).casefold()
+
+
+_FAST_EMAIL = re.compile(
+    r"[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]+@[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?"
+    r"(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)+\Z"
+)
+
+
+def _is_email(value: str) -> bool:
+    """Django's email validation, with a fast path for the plain addresses most rows have."""
+    if _FAST_EMAIL.match(value):
+        return True
+    try:
+        _email_validator(value)
+    except ValidationError:
+        return False
+    return True
+
+
+class RowParser:
+    """Reads rows one by one; remembers the numbers seen and each spelling of a place."""
+
+    def __init__(
+        self,
+        *,
+        structure: Structure,
+        scope_clp_id: int | None,
+        create_branches: bool,
+        today: dt.date,
+    ) -> None:
+        self.structure = structure
+        self.scope_clp_id = scope_clp_id
+        self.create_branches = create_branches
+        self.today = today
+        self.seen: dict[str, int] = {}  # membership number -> line first seen
+        # Branches named in the file that do not exist yet (with create_branches).
+        self.branch_names: dict[tuple[int, str], str] = {}
+        # Constituency/CLP/branch cells repeat endlessly: resolve each spelling once.
+        self._where: dict[tuple[str, str], int | str] = {}
+        self._branch: dict[tuple[int, str], tuple[int, str] | str] = {}
+
+    def parse(self, line: int, v: list[str]) -> MemberRow | list[str]:
+        """The row read from ``v`` (values in :data:`ROW_COLUMNS` order), or its errors."""
+        (
+            number,
+            first_name,
+            last_name,
+            email,
+            address,
+            postcode,
+            constituency,
+            clp_slug,
+            branch,
+            gender_raw,
+            dob_raw,
+            joined,
+            lapsed,
+            status,
+            status_since,
+            history,
+        ) = v
+        errors: list[str] = []
+        if not number:
+            errors.append("membership_number is empty")
+        elif len(number) > MAX_LENGTHS["membership_number"] or not MEMBERSHIP_NUMBER.match(number):
+            errors.append(
+                f"membership_number {number!r} is not valid (up to 20 letters, digits, "
+                "'-', '/', '.' or '_')"
+            )
+        elif (first_line := self.seen.get(number)) is not None:
+            errors.append(f"membership_number {number} is also on line {first_line}")
+        else:
+            self.seen[number] = line
+
+        if not first_name:
+            errors.append("first_name is empty")
+        elif len(first_name) > MAX_LENGTHS["first_name"]:
+            errors.append(f"first_name is longer than {MAX_LENGTHS['first_name']} characters")
+        if not last_name:
+            errors.append("last_name is empty")
+        elif len(last_name) > MAX_LENGTHS["last_name"]:
+            errors.append(f"last_name is longer than {MAX_LENGTHS['last_name']} characters")
+
+        if email:
+            if len(email) > MAX_LENGTHS["email"]:
+                errors.append("email is too long")
+            elif not _is_email(email):
+                errors.append(f"email {email!r} is not an email address")
+
+        if postcode:
+            compact = "".join(postcode.split()).upper()
+            if POSTCODE.match(compact):
+                postcode = f"{compact[:-3]} {compact[-3:]}"
+            else:
+                errors.append(f"postcode {postcode!r} is not a UK postcode")
+
+        where = self._where.get((constituency, clp_slug))
+        if where is None:
+            where = self._where[(constituency, clp_slug)] = self._resolve_clp(
+                constituency, clp_slug
+            )
+        clp_id = None
+        branch_key: tuple[int, str] | None = None
+        if isinstance(where, str):
+            errors.append(where)
+        else:
+            clp_id = where
+            if branch:
+                found = self._branch.get((clp_id, branch))
+                if found is None:
+                    found = self._branch[(clp_id, branch)] = self._resolve_branch(clp_id, branch)
+                if isinstance(found, str):
+                    errors.append(found)
+                else:
+                    branch_key = found
+
+        gender = GENDERS.get(gender_raw.lower())
+        if gender is None:
+            errors.append(
+                f"gender {gender_raw!r} is not one of woman, man, non_binary, other or blank"
+            )
+
+        dob = None
+        if dob_raw:
+            dob = _date(dob_raw, "date_of_birth", errors)
+            if dob is not None and dob > self.today:
+                errors.append(f"date_of_birth {dob_raw} is in the future")
+
+        periods: tuple[PeriodRow, ...] | None = None
+        simple = (joined, lapsed, status, status_since)
+        if history:
+            if any(simple):
+                used = ", ".join(c for c, s in zip(SIMPLE_HISTORY_COLUMNS, simple) if s)  # noqa: B905 - same length
+                errors.append(f"give either history or {used}, not both")
+            else:
+                periods = _check_history(_parse_history(history, errors), self.today, errors)
+        elif joined:
+            spans = self._simple_history(joined, lapsed, status, status_since, errors)
+            periods = _check_history(spans, self.today, errors)
+        else:
+            errors.append("no membership history: joined (or history) is empty")
+
+        if errors:
+            return errors
+        assert clp_id is not None and gender is not None and periods is not None
+        return MemberRow(
+            line,
+            number,
+            first_name,
+            last_name,
+            email,
+            address,
+            postcode,
+            clp_id,
+            branch_key,
+            gender,
+            dob,
+            periods,
+        )
+
+    def _resolve_clp(self, constituency: str, clp_slug: str) -> int | str:
+        """The CLP's id, or why the row cannot name it."""
+        s = self.structure
+        clp_id: int | None = None
+        if constituency:
+            found = s.by_constituency.get(key(constituency)) or s.by_constituency.get(
+                constituency.upper()
+            )
+            if found is None:
+                return f"constituency {constituency!r} is not a known constituency"
+            clp_id, name = found
+            if clp_id is None:
+                return f"constituency {name} has no constituency party set up"
+        if clp_slug:
+            by_slug = s.clp_by_slug.get(clp_slug.lower())
+            if by_slug is None:
+                return f"clp {clp_slug!r} is not a known constituency party"
+            if clp_id is not None and by_slug != clp_id:
+                return f"clp {clp_slug!r} is not the party of constituency {constituency!r}"
+            clp_id = by_slug
+        if clp_id is None:
+            return "constituency and clp are both empty"
+        if self.scope_clp_id is not None and clp_id != self.scope_clp_id:
+            return (
+                f"{s.clp_name[clp_id]} is not {s.clp_name[self.scope_clp_id]}: this import "
+                "may only contain its members"
+            )
+        return clp_id
+
+    def _resolve_branch(self, clp_id: int, branch: str) -> tuple[int, str] | str:
+        wanted = (clp_id, key(branch))
+        if len(branch) > BRANCH_MAX:
+            return f"branch is longer than {BRANCH_MAX} characters"
+        if wanted in self.structure.branches:
+            return wanted
+        if self.create_branches:
+            self.branch_names.setdefault(wanted, " ".join(branch.split()))
+            return wanted
+        return (
+            f"branch {branch!r} does not exist in {self.structure.clp_name[clp_id]} "
+            "(create it first, or import with the create-branches option)"
+        )
+
+    def _simple_history(
+        self, joined_raw: str, lapsed_raw: str, status_raw: str, since_raw: str, errors: list[str]
+    ) -> list[PeriodRow] | None:
+        n = len(errors)
+        joined = _date(joined_raw, "joined", errors)
+        lapsed = _date(lapsed_raw, "lapsed", errors) if lapsed_raw else None
+        since = _date(since_raw, "status_since", errors) if since_raw else None
+        status = " ".join(status_raw.lower().split())
+        if status and status not in STATUSES:
+            errors.append(f"status {status_raw!r} is not one of {', '.join(STATUSES)}")
+        if len(errors) > n or joined is None:
+            return None
+        if status in STATUS_OPEN:
+            if lapsed is not None:
+                errors.append(f"status {status} contradicts a lapsed date")
+                return None
+            if since is None:
+                errors.append(f"status {status} needs status_since (the date it began)")
+                return None
+            return [
+                PeriodRow(MEMBERSHIP, joined, None, ""),
+                PeriodRow(STATUS_OPEN[status], since, None, ""),
+            ]
+        if since is not None:
+            errors.append("status_since is only for status suspended or arrears")
+            return None
+        if status in STATUS_ENDED:
+            if lapsed is None:
+                errors.append(
+                    f"status {status} needs the date membership ended in the lapsed column"
+                )
+                return None
+            return [PeriodRow(MEMBERSHIP, joined, lapsed, STATUS_ENDED[status])]
+        if lapsed is not None and status and lapsed <= self.today:
+            errors.append(f"status {status} contradicts lapsed {lapsed_raw} (in the past)")
+            return None
+        return [PeriodRow(MEMBERSHIP, joined, lapsed, "lapsed" if lapsed else "")]
+
+
+# --- Dates and histories ------------------------------------------------------------------------
+def _date(value: str, column: str, errors: list[str]) -> dt.date | None:
+    """``YYYY-MM-DD`` or ``DD/MM/YYYY`` (UK order; never US month-first)."""
+    try:
+        if len(value) == 10 and value[4] == "-" and value[7] == "-":
+            day = dt.date.fromisoformat(value)
+        else:
+            d, m, y = value.split("/")
+            if len(y) != 4 or not (1 <= len(d) <= 2 and 1 <= len(m) <= 2):
+                raise ValueError(value)
+            day = dt.date(int(y), int(m), int(d))
+    except ValueError:
+        errors.append(f"{column} {value!r} is not a date (use YYYY-MM-DD or DD/MM/YYYY)")
+        return None
+    if day < _EARLIEST:
+        errors.append(f"{column} {value} is before 1900")
+        return None
+    return day
+
+
+def _parse_history(text: str, errors: list[str]) -> list[PeriodRow] | None:
+    """``[kind] START..[END] [reason]`` entries separated by ``;`` (docs/membership-import.md)."""
+    if len(text) in (12, 22) and text[10:12] == "..":  # the common "START.." / "START..END"
+        try:
+            first = dt.date.fromisoformat(text[:10])
+            last = dt.date.fromisoformat(text[12:]) if len(text) == 22 else None
+        except ValueError:
+            pass  # the general path below says what is wrong
+        else:
+            if first >= _EARLIEST and (last is None or last >= _EARLIEST):
+                return [PeriodRow(MEMBERSHIP, first, last, "lapsed" if last else "")]
+    out: list[PeriodRow] = []
+    n = len(errors)
+    for entry in text.split(";"):
+        words = entry.split()
+        if not words:
+            continue
+        shown = " ".join(words)
+        kind = MEMBERSHIP
+        if words[0].lower() in KIND_WORDS:
+            kind = KIND_WORDS[words.pop(0).lower()]
+        if not words or ".." not in words[0] or len(words) > 2:
+            errors.append(
+                f"history entry {shown!r} is not '[suspended|arrears] START..[END] [reason]'"
+            )
+            continue
+        start_raw, end_raw = words[0].split("..", 1)
+        start = _date(start_raw, "history start", errors)
+        end = _date(end_raw, "history end", errors) if end_raw else None
+        reason = words[1].lower() if len(words) == 2 else ""
+        if reason and reason not in END_REASONS[kind]:
+            errors.append(
+                f"history entry {shown!r}: {reason!r} is not a way a {KIND_LABEL[kind]} "
+                f"ends ({', '.join(sorted(END_REASONS[kind]))})"
+            )
+            continue
+        if reason and not end_raw:
+            errors.append(f"history entry {shown!r} gives a reason but no end date")
+            continue
+        if start is None or (end_raw and end is None):
+            continue
+        out.append(PeriodRow(kind, start, end, reason or (DEFAULT_END[kind] if end else "")))
+    if len(errors) > n:
+        return None
+    if not out:
+        errors.append("history is empty")
+        return None
+    return out
+
+
+def _fmt(p: PeriodRow) -> str:
+    return f"{KIND_LABEL[p.kind]} {p.start}..{p.end or ''}"
+
+
+def _check_history(
+    spans: list[PeriodRow] | None, today: dt.date, errors: list[str]
+) -> tuple[PeriodRow, ...] | None:
+    """Order, merge touching spans of a kind, and check the history is coherent."""
+    if spans is None:
+        return None
+    if len(spans) == 1 and spans[0].kind == MEMBERSHIP:  # most members: one span
+        p = spans[0]
+        if (p.end is None or p.end > p.start) and p.start <= today:
+            return (p,)
+    n = len(errors)
+    for p in spans:
+        if p.end is not None and p.end <= p.start:
+            errors.append(f"{_fmt(p)} ends on or before it starts")
+        if p.start > today:
+            errors.append(f"{_fmt(p)} starts in the future")
+    if len(errors) > n:
+        return None
+    merged: list[PeriodRow] = []
+    for kind in (MEMBERSHIP, SUSPENSION, ARREARS):
+        ordered = sorted((p for p in spans if p.kind == kind), key=lambda p: p.start)
+        out: list[PeriodRow] = []
+        for p in ordered:
+            if out:
+                last = out[-1]
+                if last.end is None or p.start < last.end:
+                    errors.append(f"{_fmt(last)} and {_fmt(p)} overlap")
+                    continue
+                if p.start == last.end:  # rejoined the day it lapsed: continuous
+                    out[-1] = PeriodRow(kind, last.start, p.end, p.end_reason)
+                    continue
+            out.append(p)
+        merged.extend(out)
+    if len(errors) > n:
+        return None
+    memberships = [p for p in merged if p.kind == MEMBERSHIP]
+    if not memberships:
+        errors.append("history has suspension or arrears but no membership")
+        return None
+    for p in merged:
+        if p.kind == MEMBERSHIP:
+            continue
+        inside = any(
+            m.start <= p.start and (m.end is None or (p.end is not None and p.end <= m.end))
+            for m in memberships
+        )
+        if not inside:
+            errors.append(f"{_fmt(p)} is not inside a membership period")
+    if len(errors) > n:
+        return None
+    return tuple(merged)
