@@ -7,7 +7,8 @@ import collections
 import re
 
 from rankandfile.membership.importer.report import ImportFileError
-from rankandfile.membership.models import Branch, Gender, Period
+from rankandfile.membership.models import Branch, Gender
+from rankandfile.membership.periods import ARREARS, MEMBERSHIP, SUSPENSION
 
 REQUIRED_COLUMNS = ("membership_number", "first_name", "last_name")
 WHERE_COLUMNS = ("constituency", "clp")  # at least one
@@ -47,9 +48,6 @@ GENDERS: dict[str, str] = {
     "not given": Gender.UNDISCLOSED,
 }
 
-MEMBERSHIP = Period.Kind.MEMBERSHIP.value
-SUSPENSION = Period.Kind.SUSPENSION.value
-ARREARS = Period.Kind.ARREARS.value
 KIND_WORDS = {
     "membership": MEMBERSHIP,
     "member": MEMBERSHIP,
@@ -57,14 +55,6 @@ KIND_WORDS = {
     "suspended": SUSPENSION,
     "arrears": ARREARS,
 }
-MEMBERSHIP_ENDS = frozenset({"lapsed", "resigned", "expelled", "died"})
-END_REASONS = {
-    MEMBERSHIP: MEMBERSHIP_ENDS,
-    SUSPENSION: MEMBERSHIP_ENDS | {"lifted"},
-    ARREARS: MEMBERSHIP_ENDS | {"paid"},
-}
-DEFAULT_END = {MEMBERSHIP: "lapsed", SUSPENSION: "lifted", ARREARS: "paid"}
-KIND_LABEL = {MEMBERSHIP: "membership", SUSPENSION: "suspension", ARREARS: "arrears"}
 
 # status column (simple form) -> how the membership ends, or the open period it adds.
 STATUS_CURRENT = frozenset({"member", "current", "active"})

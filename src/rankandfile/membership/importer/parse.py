@@ -15,25 +15,21 @@ from typing import NamedTuple
 from django.core.exceptions import ValidationError
 from django.core.validators import EmailValidator
 
+from rankandfile.membership import periods
 from rankandfile.membership.importer.columns import (
-    ARREARS,
     BRANCH_MAX,
-    DEFAULT_END,
-    END_REASONS,
     GENDERS,
-    KIND_LABEL,
     KIND_WORDS,
     MAX_LENGTHS,
-    MEMBERSHIP,
     MEMBERSHIP_NUMBER,
     POSTCODE,
     SIMPLE_HISTORY_COLUMNS,
     STATUS_ENDED,
     STATUS_OPEN,
     STATUSES,
-    SUSPENSION,
 )
 from rankandfile.membership.models import CLP, Branch, Constituency
+from rankandfile.membership.periods import DEFAULT_END, END_REASONS, MEMBERSHIP
 
 _EARLIEST = dt.date(1900, 1, 1)
 _email_validator = EmailValidator()
@@ -376,7 +372,7 @@ def _parse_history(text: str, errors: list[str]) -> list[PeriodRow] | None:
         reason = words[1].lower() if len(words) == 2 else ""
         if reason and reason not in END_REASONS[kind]:
             errors.append(
-                f"history entry {shown!r}: {reason!r} is not a way a {KIND_LABEL[kind]} "
+                f"history entry {shown!r}: {reason!r} is not a way a {kind} "
                 f"ends ({', '.join(sorted(END_REASONS[kind]))})"
             )
             continue
@@ -394,58 +390,16 @@ def _parse_history(text: str, errors: list[str]) -> list[PeriodRow] | None:
     return out
 
 
-def _fmt(p: PeriodRow) -> str:
-    return f"{KIND_LABEL[p.kind]} {p.start}..{p.end or ''}"
-
-
 def _check_history(
     spans: list[PeriodRow] | None, today: dt.date, errors: list[str]
 ) -> tuple[PeriodRow, ...] | None:
-    """Order, merge touching spans of a kind, and check the history is coherent."""
+    """The history kept by the one history rule (``membership.periods``), or ``None`` with
+    every problem added to ``errors``."""
     if spans is None:
         return None
-    if len(spans) == 1 and spans[0].kind == MEMBERSHIP:  # most members: one span
-        p = spans[0]
-        if (p.end is None or p.end > p.start) and p.start <= today:
-            return (p,)
-    n = len(errors)
-    for p in spans:
-        if p.end is not None and p.end <= p.start:
-            errors.append(f"{_fmt(p)} ends on or before it starts")
-        if p.start > today:
-            errors.append(f"{_fmt(p)} starts in the future")
-    if len(errors) > n:
+    try:
+        kept = periods.normalise_history((periods.Entry(*p) for p in spans), today=today)
+    except periods.HistoryError as exc:
+        errors.extend(exc.problems)
         return None
-    merged: list[PeriodRow] = []
-    for kind in (MEMBERSHIP, SUSPENSION, ARREARS):
-        ordered = sorted((p for p in spans if p.kind == kind), key=lambda p: p.start)
-        out: list[PeriodRow] = []
-        for p in ordered:
-            if out:
-                last = out[-1]
-                if last.end is None or p.start < last.end:
-                    errors.append(f"{_fmt(last)} and {_fmt(p)} overlap")
-                    continue
-                if p.start == last.end:  # rejoined the day it lapsed: continuous
-                    out[-1] = PeriodRow(kind, last.start, p.end, p.end_reason)
-                    continue
-            out.append(p)
-        merged.extend(out)
-    if len(errors) > n:
-        return None
-    memberships = [p for p in merged if p.kind == MEMBERSHIP]
-    if not memberships:
-        errors.append("history has suspension or arrears but no membership")
-        return None
-    for p in merged:
-        if p.kind == MEMBERSHIP:
-            continue
-        inside = any(
-            m.start <= p.start and (m.end is None or (p.end is not None and p.end <= m.end))
-            for m in memberships
-        )
-        if not inside:
-            errors.append(f"{_fmt(p)} is not inside a membership period")
-    if len(errors) > n:
-        return None
-    return tuple(merged)
+    return tuple(PeriodRow(e.kind, e.start, e.end, e.end_reason) for e in kept)
