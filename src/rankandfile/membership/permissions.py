@@ -30,18 +30,7 @@ def active_roles(user: AnyUser) -> list[Role]:
     """The user's roles in force today (cached on the user object for the request)."""
     if user is None or isinstance(user, AnonymousUser) or not user.is_authenticated:
         return []
-    cached: list[Role] | None = getattr(user, "_active_roles", None)
-    if cached is None:
-        today = timezone.localdate()
-        cached = [
-            r
-            for r in Role.objects.filter(user=user).select_related(
-                "clp", "branch", "region", "affiliate"
-            )
-            if r.active_on(today)
-        ]
-        user._active_roles = cached
-    return cached
+    return user.roles_in_force()  # type: ignore[no-any-return]
 
 
 def is_national_admin(user: AnyUser) -> bool:
