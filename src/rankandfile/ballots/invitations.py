@@ -43,7 +43,6 @@ import logging
 import secrets
 import smtplib
 import time
-from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import partial
 from typing import Any, Literal, Protocol
@@ -621,8 +620,3 @@ def resume_stalled(now: Any = None) -> dict[int, int]:
         if needed > 0:
             queued[ballot_id] = needed
     return queued
-
-
-def chunked(ids: Iterable[int], size: int) -> list[list[int]]:
-    ids = list(ids)
-    return [ids[i : i + size] for i in range(0, len(ids), size)]

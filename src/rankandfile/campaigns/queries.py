@@ -73,11 +73,6 @@ def upcoming_events(campaign: Campaign, now: dt.datetime | None = None) -> Query
     return CampaignEvent.objects.filter(campaign=campaign, ends_at__gte=now).order_by("starts_at")
 
 
-def past_events(campaign: Campaign, now: dt.datetime | None = None) -> QuerySet[CampaignEvent]:
-    now = now or timezone.now()
-    return CampaignEvent.objects.filter(campaign=campaign, ends_at__lt=now).order_by("-starts_at")
-
-
 def confirmed_signatures(campaign: Campaign) -> QuerySet[Signature]:
     """For the officers' export only (personal data)."""
     return Signature.objects.filter(campaign=campaign, confirmed_at__isnull=False).order_by(

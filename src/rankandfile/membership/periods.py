@@ -95,18 +95,6 @@ def merge(spans: Iterable[Span]) -> list[Span]:
     return out
 
 
-def covers(span: Span, day: dt.date) -> bool:
-    return span.start <= day and (span.end is None or day < span.end)
-
-
-def continuous_since(spans: Iterable[Span], day: dt.date) -> dt.date | None:
-    """Start of the unbroken membership that includes ``day``, or ``None``."""
-    for span in merge(spans):
-        if covers(span, day):
-            return span.start
-    return None
-
-
 def describe(entry: Entry) -> str:
     """``membership 2015-01-01..2017-01-01``: a period in the history notation."""
     return f"{entry.kind} {entry.start}..{entry.end or ''}"

@@ -47,10 +47,6 @@ def is_policy_officer(user: AnyUser) -> bool:
     return any(r.kind == Role.Kind.POLICY_OFFICER for r in active_roles(user))
 
 
-def is_scrutineer(user: AnyUser) -> bool:
-    return any(r.kind == Role.Kind.SCRUTINEER for r in active_roles(user))
-
-
 def officer_clp_ids(user: AnyUser) -> set[int]:
     return {r.clp_id for r in active_roles(user) if r.kind in Role.CLP_KINDS and r.clp_id}
 
