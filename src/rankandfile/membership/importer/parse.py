@@ -86,6 +86,32 @@ _FAST_EMAIL = re.compile(
 )
 
 
+def _check_names(first_name: str, last_name: str, errors: list[str]) -> None:
+    if not first_name:
+        errors.append("first_name is empty")
+    elif len(first_name) > MAX_LENGTHS["first_name"]:
+        errors.append(f"first_name is longer than {MAX_LENGTHS['first_name']} characters")
+    if not last_name:
+        errors.append("last_name is empty")
+    elif len(last_name) > MAX_LENGTHS["last_name"]:
+        errors.append(f"last_name is longer than {MAX_LENGTHS['last_name']} characters")
+
+
+def _check_contact(email: str, postcode: str, errors: list[str]) -> str:
+    """Check the email address and the postcode; the postcode written the standard way."""
+    if email:
+        if len(email) > MAX_LENGTHS["email"]:
+            errors.append("email is too long")
+        elif not _is_email(email):
+            errors.append(f"email {email!r} is not an email address")
+    if postcode:
+        compact = "".join(postcode.split()).upper()
+        if POSTCODE.match(compact):
+            return f"{compact[:-3]} {compact[-3:]}"
+        errors.append(f"postcode {postcode!r} is not a UK postcode")
+    return postcode
+
+
 def _is_email(value: str) -> bool:
     """Django's email validation, with a fast path for the plain addresses most rows have."""
     if _FAST_EMAIL.match(value):
@@ -120,7 +146,8 @@ class RowParser:
         self._branch: dict[tuple[int, str], tuple[int, str] | str] = {}
 
     def parse(self, line: int, v: list[str]) -> MemberRow | list[str]:
-        """The row read from ``v`` (values in :data:`ROW_COLUMNS` order), or its errors."""
+        """The row read from ``v`` (values in :data:`ROW_COLUMNS` order), or every reason
+        it is bad, checked column group by column group."""
         (
             number,
             first_name,
@@ -140,86 +167,12 @@ class RowParser:
             history,
         ) = v
         errors: list[str] = []
-        if not number:
-            errors.append("membership_number is empty")
-        elif len(number) > MAX_LENGTHS["membership_number"] or not MEMBERSHIP_NUMBER.match(number):
-            errors.append(
-                f"membership_number {number!r} is not valid (up to 20 letters, digits, "
-                "'-', '/', '.' or '_')"
-            )
-        elif (first_line := self.seen.get(number)) is not None:
-            errors.append(f"membership_number {number} is also on line {first_line}")
-        else:
-            self.seen[number] = line
-
-        if not first_name:
-            errors.append("first_name is empty")
-        elif len(first_name) > MAX_LENGTHS["first_name"]:
-            errors.append(f"first_name is longer than {MAX_LENGTHS['first_name']} characters")
-        if not last_name:
-            errors.append("last_name is empty")
-        elif len(last_name) > MAX_LENGTHS["last_name"]:
-            errors.append(f"last_name is longer than {MAX_LENGTHS['last_name']} characters")
-
-        if email:
-            if len(email) > MAX_LENGTHS["email"]:
-                errors.append("email is too long")
-            elif not _is_email(email):
-                errors.append(f"email {email!r} is not an email address")
-
-        if postcode:
-            compact = "".join(postcode.split()).upper()
-            if POSTCODE.match(compact):
-                postcode = f"{compact[:-3]} {compact[-3:]}"
-            else:
-                errors.append(f"postcode {postcode!r} is not a UK postcode")
-
-        where = self._where.get((constituency, clp_slug))
-        if where is None:
-            where = self._where[(constituency, clp_slug)] = self._resolve_clp(
-                constituency, clp_slug
-            )
-        clp_id = None
-        branch_key: tuple[int, str] | None = None
-        if isinstance(where, str):
-            errors.append(where)
-        else:
-            clp_id = where
-            if branch:
-                found = self._branch.get((clp_id, branch))
-                if found is None:
-                    found = self._branch[(clp_id, branch)] = self._resolve_branch(clp_id, branch)
-                if isinstance(found, str):
-                    errors.append(found)
-                else:
-                    branch_key = found
-
-        gender = GENDERS.get(gender_raw.lower())
-        if gender is None:
-            errors.append(
-                f"gender {gender_raw!r} is not one of woman, man, non_binary, other or blank"
-            )
-
-        dob = None
-        if dob_raw:
-            dob = _date(dob_raw, "date_of_birth", errors)
-            if dob is not None and dob > self.today:
-                errors.append(f"date_of_birth {dob_raw} is in the future")
-
-        periods: tuple[PeriodRow, ...] | None = None
-        simple = (joined, lapsed, status, status_since)
-        if history:
-            if any(simple):
-                used = ", ".join(c for c, s in zip(SIMPLE_HISTORY_COLUMNS, simple) if s)  # noqa: B905 - same length
-                errors.append(f"give either history or {used}, not both")
-            else:
-                periods = _check_history(_parse_history(history, errors), self.today, errors)
-        elif joined:
-            spans = self._simple_history(joined, lapsed, status, status_since, errors)
-            periods = _check_history(spans, self.today, errors)
-        else:
-            errors.append("no membership history: joined (or history) is empty")
-
+        self._check_number(line, number, errors)
+        _check_names(first_name, last_name, errors)
+        postcode = _check_contact(email, postcode, errors)
+        clp_id, branch_key = self._place(constituency, clp_slug, branch, errors)
+        gender, dob = self._person(gender_raw, dob_raw, errors)
+        periods = self._history(history, (joined, lapsed, status, status_since), errors)
         if errors:
             return errors
         assert clp_id is not None and gender is not None and periods is not None
@@ -237,6 +190,73 @@ class RowParser:
             dob,
             periods,
         )
+
+    def _check_number(self, line: int, number: str, errors: list[str]) -> None:
+        """Present, well-formed, and not on an earlier line of the file."""
+        if not number:
+            errors.append("membership_number is empty")
+        elif len(number) > MAX_LENGTHS["membership_number"] or not MEMBERSHIP_NUMBER.match(number):
+            errors.append(
+                f"membership_number {number!r} is not valid (up to 20 letters, digits, "
+                "'-', '/', '.' or '_')"
+            )
+        elif (first_line := self.seen.get(number)) is not None:
+            errors.append(f"membership_number {number} is also on line {first_line}")
+        else:
+            self.seen[number] = line
+
+    def _place(
+        self, constituency: str, clp_slug: str, branch: str, errors: list[str]
+    ) -> tuple[int | None, tuple[int, str] | None]:
+        """The CLP's id and the branch's key (each spelling resolved once per import)."""
+        where = self._where.get((constituency, clp_slug))
+        if where is None:
+            where = self._where[(constituency, clp_slug)] = self._resolve_clp(
+                constituency, clp_slug
+            )
+        if isinstance(where, str):
+            errors.append(where)
+            return None, None
+        if not branch:
+            return where, None
+        found = self._branch.get((where, branch))
+        if found is None:
+            found = self._branch[(where, branch)] = self._resolve_branch(where, branch)
+        if isinstance(found, str):
+            errors.append(found)
+            return where, None
+        return where, found
+
+    def _person(
+        self, gender_raw: str, dob_raw: str, errors: list[str]
+    ) -> tuple[str | None, dt.date | None]:
+        """Gender (the documented words) and date of birth (not in the future)."""
+        gender = GENDERS.get(gender_raw.lower())
+        if gender is None:
+            errors.append(
+                f"gender {gender_raw!r} is not one of woman, man, non_binary, other or blank"
+            )
+        dob = None
+        if dob_raw:
+            dob = _date(dob_raw, "date_of_birth", errors)
+            if dob is not None and dob > self.today:
+                errors.append(f"date_of_birth {dob_raw} is in the future")
+        return gender, dob
+
+    def _history(
+        self, history: str, simple: tuple[str, str, str, str], errors: list[str]
+    ) -> tuple[PeriodRow, ...] | None:
+        """The ``history`` column or the simple columns, kept by the history rule."""
+        if history:
+            if any(simple):
+                used = ", ".join(c for c, s in zip(SIMPLE_HISTORY_COLUMNS, simple) if s)  # noqa: B905 - same length
+                errors.append(f"give either history or {used}, not both")
+                return None
+            return _check_history(_parse_history(history, errors), self.today, errors)
+        if simple[0]:
+            return _check_history(self._simple_history(*simple, errors), self.today, errors)
+        errors.append("no membership history: joined (or history) is empty")
+        return None
 
     def _resolve_clp(self, constituency: str, clp_slug: str) -> int | str:
         """The CLP's id, or why the row cannot name it."""
