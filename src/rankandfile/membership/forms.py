@@ -93,7 +93,7 @@ class HistoryChangeForm(forms.Form):
     )
     REASONS = (("lapsed", "Lapsed"), ("resigned", "Resigned"), ("died", "Died"))
 
-    change = forms.ChoiceField(label="Change", choices=CHANGES)
+    change = forms.ChoiceField(label="What happened", choices=CHANGES)
     on = forms.DateField(
         label="From (the first day it applies)",
         widget=forms.DateInput(attrs={"type": "date"}),
