@@ -123,15 +123,7 @@ def import_members(
     bad rows are returned in the report, never raised. One transaction; one audit entry
     (``membership.import``) for a committed import.
     """
-    if actor is not None:
-        allowed = (
-            permissions.is_national_admin(actor)
-            if scope_clp is None
-            else permissions.can_import_members(actor, scope_clp)
-        )
-        if not allowed:
-            where = "the whole party" if scope_clp is None else scope_clp.name
-            raise PermissionDenied(f"you may not import members for {where}")
+    _check_allowed(actor, scope_clp)
 
     with ExitStack() as stack:
         binary, name = open_binary(source, stack)
@@ -161,25 +153,46 @@ def import_members(
             importer.run(binary)
             if importer.writing and not dry_run and (skip_invalid or not report.errors):
                 report.committed = True
-                audit.record(
-                    actor=actor,
-                    action=AUDIT_ACTION,
-                    target=scope_clp,
-                    label=f"import of {name}" if scope_clp is None else None,
-                    data={
-                        "file": name,
-                        "sha256": sha256,
-                        "scope": scope_clp.slug if scope_clp is not None else "party",
-                        "skip_invalid": skip_invalid,
-                        "create_branches": create_branches,
-                        **report.counts(),
-                        "rejected_lines": [e.line for e in report.errors[:1000]],
-                    },
-                )
+                _record_import(actor, scope_clp, report, create_branches=create_branches)
             else:
                 report.committed = False
                 transaction.set_rollback(True)
     return report
+
+
+def _check_allowed(actor: User | None, scope_clp: CLP | None) -> None:
+    """The whole party: national admins; one CLP: whoever may manage it (or the CLI)."""
+    if actor is None:
+        return
+    allowed = (
+        permissions.is_national_admin(actor)
+        if scope_clp is None
+        else permissions.can_import_members(actor, scope_clp)
+    )
+    if not allowed:
+        where = "the whole party" if scope_clp is None else scope_clp.name
+        raise PermissionDenied(f"you may not import members for {where}")
+
+
+def _record_import(
+    actor: User | None, scope_clp: CLP | None, report: ImportReport, *, create_branches: bool
+) -> None:
+    """One audit entry for a committed import: its counts and the file's SHA-256."""
+    audit.record(
+        actor=actor,
+        action=AUDIT_ACTION,
+        target=scope_clp,
+        label=f"import of {report.filename}" if scope_clp is None else None,
+        data={
+            "file": report.filename,
+            "sha256": report.sha256,
+            "scope": scope_clp.slug if scope_clp is not None else "party",
+            "skip_invalid": report.skip_invalid,
+            "create_branches": create_branches,
+            **report.counts(),
+            "rejected_lines": [e.line for e in report.errors[:1000]],
+        },
+    )
 
 
 @dataclass
