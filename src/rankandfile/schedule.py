@@ -87,7 +87,7 @@ JOBS: tuple[Job, ...] = (
         "privacy_apply_retention",
         Daily("03:45"),
         "Erase the personal data of members lapsed longer than the retention period.",
-        call="rankandfile.privacy.services.apply_retention",
+        call="rankandfile.privacy.services.retention_apply",
     ),
     Job(
         "sessions_clear_expired",

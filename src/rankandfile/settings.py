@@ -419,20 +419,12 @@ ACCOUNTABILITY_FETCH_DAYS = int(os.environ.get("ACCOUNTABILITY_FETCH_DAYS", "14"
 PRIVACY_LAPSED_RETENTION_DAYS = int(os.environ.get("PRIVACY_LAPSED_RETENTION_DAYS", "2192"))
 if PRIVACY_LAPSED_RETENTION_DAYS < 1:
     raise ImproperlyConfigured("PRIVACY_LAPSED_RETENTION_DAYS must be a positive number of days")
-# Cards other apps add to the member's home page (core.home): f(user, context) -> HomePanel.
-RANKANDFILE_HOME_PANELS = [
-    "rankandfile.membership.home.panel",
-    "rankandfile.conference.home.panel",
-    "rankandfile.accountability.home.panel",
-    "rankandfile.selections.home.panel",
-    "rankandfile.campaigns.home.panel",
-    "rankandfile.meetings.home.panel",
-    "rankandfile.elections.home.panel",
-]
 # Officers' messages (meetings.messaging): how many messages one officer may send a day,
 # and the emails a worker sends per batch (docs/configuration.md).
 MEETINGS_MESSAGES_PER_DAY = int(os.environ.get("MEETINGS_MESSAGES_PER_DAY", "5"))
 MEETINGS_EMAIL_BATCH = int(os.environ.get("MEETINGS_EMAIL_BATCH", "200"))
+# The periodic jobs' table (core.scheduler reads it by name: it sits above every app).
+RANKANDFILE_SCHEDULE = "rankandfile.schedule.JOBS"
 # The public address every emailed, shared and stored link starts with (core.links).
 # Required in production (check error rankandfile.E001); unset in development, links
 # start from the address being served (the request's, or `rankandfile runserver`'s).

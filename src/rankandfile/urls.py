@@ -1,6 +1,7 @@
 from django.contrib import admin
 from django.urls import include, path
 
+from rankandfile import home
 from rankandfile.api import api
 
 handler400 = "rankandfile.core.views.bad_request"
@@ -11,6 +12,7 @@ urlpatterns = [
     path("api/v1/", api.urls),
     # Email providers' delivery reports (bounces, complaints): ballots.mail.
     path("anymail/", include("anymail.urls")),
+    path("", home.home, name="home"),
     path("", include("rankandfile.core.urls")),
     path("", include("rankandfile.membership.urls")),
     path("", include("rankandfile.ballots.urls")),

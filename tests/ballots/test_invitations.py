@@ -385,3 +385,14 @@ def test_progress_does_not_count_those_who_voted_as_pending() -> None:
     progress = invitations.invitation_progress(ballot)
     assert (progress["pending"], progress["voted"], progress["invited"]) == (2, 1, 0)
     assert invitations.ballot_invite(actor=None, ballot=ballot).queued == 2
+
+
+def test_an_email_providers_refusal_is_permanent_and_its_other_errors_are_send_errors() -> None:
+    """django-anymail is a dependency: its exceptions are named, not guessed by name."""
+    from anymail.exceptions import AnymailAPIError, AnymailRecipientsRefused
+
+    from rankandfile.ballots import invitations
+
+    assert invitations._permanent(AnymailRecipientsRefused())
+    assert not invitations._permanent(AnymailAPIError("provider down"))
+    assert isinstance(AnymailAPIError("provider down"), invitations._send_errors())

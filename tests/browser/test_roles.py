@@ -163,3 +163,29 @@ def test_sign_out(party: Party, live_server: Any, page: Any) -> None:
     assert page.get_by_role("link", name="Activate your account").count() >= 1
     page.goto(f"{live_server.url}/account/")
     assert "/accounts/login/" in page.url
+
+
+def test_secretary_records_a_suspension_on_a_members_page(
+    party: Party, live_server: Any, page: Any
+) -> None:
+    """The history form on the member's page, through the membership services."""
+    base = live_server.url
+    log_in(page, base, "secretary@example.org")
+    page.goto(f"{base}/members/{party.me.pk}/")
+    page.get_by_text("Record a change to this history").click()
+    page.get_by_label("What happened").select_option("suspend")
+    page.get_by_label("From (the first day it applies)").fill("2024-06-01")
+    page.get_by_label("Grounds or reference").fill("NEC ref 12")
+    page.get_by_role("button", name="Record the change").click()
+    page.wait_for_url(re.compile(rf"/members/{party.me.pk}/#history$"))
+    assert "Recorded: Suspended." in page.locator("main").inner_text()
+    history = page.get_by_role("table", name="Membership history").inner_text()
+    assert "Suspension" in history and "1 Jun 2024" in history and "NEC ref 12" in history
+
+    # A change the history rule refuses: shown on the page, nothing recorded.
+    page.get_by_text("Record a change to this history").click()
+    page.get_by_label("What happened").select_option("join")
+    page.get_by_label("From (the first day it applies)").fill("2020-01-01")
+    page.get_by_role("button", name="Record the change").click()
+    assert "already has a membership history" in page.get_by_role("alert").inner_text()
+    assert "1 Jan 2020" not in page.get_by_role("table", name="Membership history").inner_text()

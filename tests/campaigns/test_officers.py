@@ -149,30 +149,16 @@ def test_officer_opens_launches_hands_in_and_closes(party: Party) -> None:
     ]
 
 
-def test_events_from_accountability_when_available(
-    party: Party, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    from dataclasses import dataclass
+def test_events_from_the_accountability_records(party: Party) -> None:
+    from rankandfile.accountability.models import PartyChange
 
-    @dataclass(frozen=True)
-    class PartyChange:
-        date: dt.date
-        kind: str
-        from_party: str
-        to_party: str
-        note: str
-
-    import rankandfile.accountability.queries as acc
-
-    monkeypatch.setattr(
-        acc,
-        "party_changes",
-        lambda mp: [
-            PartyChange(dt.date(2019, 2, 18), "left_party", "Labour", "Independent", ""),
-            PartyChange(dt.date(2019, 6, 1), "changed_party", "Independent", "Change UK", ""),
-        ],
-        raising=False,
-    )
+    for date, kind, was, now in (
+        (dt.date(2019, 2, 18), "left_party", "Labour", "Independent"),
+        (dt.date(2019, 6, 1), "changed_party", "Independent", "Change UK"),
+    ):
+        PartyChange.objects.create(
+            mp=party.mp, date=date, kind=kind, from_party=was, to_party=now, origin="record"
+        )
     events = queries.mp_events(party.mp)
     assert [(e.kind, e.source) for e in events] == [
         ("left_party", "accountability"),

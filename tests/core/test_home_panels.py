@@ -1,4 +1,4 @@
-"""The cards other apps add to the member's home page (core.home, RANKANDFILE_HOME_PANELS)."""
+"""The cards other apps add to the member's home page (rankandfile.home.PANELS)."""
 
 from __future__ import annotations
 

@@ -14,7 +14,7 @@ from rankandfile.core.models import AuditEntry, User
 from rankandfile.membership import services as s
 from rankandfile.membership.eligibility import EligibilityRule, electorate_ids, explain
 from rankandfile.membership.models import CLP, Member, Period, Role
-from rankandfile.membership.services import PeriodSpec
+from rankandfile.membership.periods import Entry as PeriodSpec
 from tests.membership.factories import (
     CLPFactory,
     MemberFactory,
@@ -266,12 +266,18 @@ def test_suspension_must_end_with_a_closed_membership(world: World) -> None:
     s.member_suspend(actor=None, member=m, on=D(2024, 5, 1), until=D(2024, 6, 1), note="")
 
 
-def test_suspension_touching_the_previous_one_is_allowed(world: World) -> None:
+def test_suspension_touching_the_previous_one_continues_it(world: World) -> None:
+    """docs/rules/membership.md, M4: touching periods of one kind are one period."""
     m = world.member
     s.member_join(actor=None, member=m, on=D(2020, 1, 1))
-    s.member_suspend(actor=None, member=m, on=D(2024, 6, 1), until=D(2024, 7, 1), note="")
-    s.member_suspend(actor=None, member=m, on=D(2024, 7, 1), note="extended")
-    assert len(periods(m, "suspension")) == 2
+    first = s.member_suspend(
+        actor=None, member=m, on=D(2024, 6, 1), until=D(2024, 7, 1), note="grounds"
+    )
+    again = s.member_suspend(actor=None, member=m, on=D(2024, 7, 1), note="extended")
+    assert again.pk == first.pk
+    assert periods(m, "suspension") == [("suspension", D(2024, 6, 1), None)]
+    assert last_entry().data["continues_from"] == "2024-06-01"
+    assert last_entry().data["note"] == "extended"
 
 
 def test_lift_refusals(world: World) -> None:
@@ -312,7 +318,7 @@ def test_arrears_need_membership(world: World) -> None:
 
 
 # --- replace history (importers) ----------------------------------------------------------------
-def test_replace_history_normalises_and_audits(world: World) -> None:
+def test_replace_history_joins_touching_periods_and_audits(world: World) -> None:
     m = member_with_history([("membership", D(2010, 1, 1), None)], clp=world.clp)
     s.member_replace_history(
         actor=world.secretary,
@@ -321,7 +327,7 @@ def test_replace_history_normalises_and_audits(world: World) -> None:
             PeriodSpec("membership", D(2024, 5, 1), None),
             PeriodSpec("membership", D(2020, 1, 1), D(2024, 5, 1), "lapsed"),  # touching
             PeriodSpec("membership", D(2015, 1, 1), D(2016, 1, 1), "lapsed"),
-            PeriodSpec("membership", D(2015, 6, 1), D(2017, 1, 1), "resigned"),  # overlapping
+            PeriodSpec("membership", D(2016, 1, 1), D(2017, 1, 1), "resigned"),  # touching
             PeriodSpec("suspension", D(2024, 6, 1), D(2024, 7, 1)),
             PeriodSpec("arrears", D(2016, 3, 1), D(2017, 1, 1), "paid"),
         ],
@@ -332,6 +338,7 @@ def test_replace_history_normalises_and_audits(world: World) -> None:
         ("membership", D(2020, 1, 1), None),
         ("suspension", D(2024, 6, 1), D(2024, 7, 1)),
     ]
+    # The joined period keeps the later period's end reason (docs/rules/membership.md, M4).
     assert Period.objects.get(member=m, start=D(2015, 1, 1)).end_reason == "resigned"
     entry = last_entry()
     assert entry.action == "member.replace_history"
@@ -346,19 +353,30 @@ def test_replace_history_normalises_and_audits(world: World) -> None:
     [
         (
             PeriodSpec("membership", D(2024, 5, 1), D(2024, 5, 1)),
-            "period 2 \\(membership\\): ends 1 May 2024, not after it starts 1 May 2024",
+            "membership 2024-05-01..2024-05-01 ends on or before it starts",
         ),
         (
             PeriodSpec("membership", D(2024, 5, 1), D(2024, 4, 1)),
-            "ends 1 April 2024, not after it starts 1 May 2024",
+            "membership 2024-05-01..2024-04-01 ends on or before it starts",
         ),
-        (PeriodSpec("suspension", D(2019, 5, 1), D(2020, 2, 1)), "is not inside a membership"),
+        (
+            PeriodSpec("membership", D(2015, 1, 1), D(2021, 1, 1), "lapsed"),
+            "membership 2015-01-01..2021-01-01 and membership 2020-01-01.. overlap",
+        ),
+        (
+            PeriodSpec("suspension", D(2019, 5, 1), D(2020, 2, 1)),
+            "suspension 2019-05-01..2020-02-01 is not inside a membership period",
+        ),
         (PeriodSpec("arrears", D(2019, 5, 1), None), "not inside a membership"),
-        (PeriodSpec("holiday", D(2021, 5, 1), None), "unknown kind 'holiday'"),
-        (PeriodSpec("membership", D(2021, 5, 1), D(2022, 1, 1), "bored"), "unknown end reason"),
+        (PeriodSpec("membership", D(2999, 5, 1), None), "starts in the future"),
+        (PeriodSpec("holiday", D(2021, 5, 1), None), "'holiday' is not a kind of period"),
+        (
+            PeriodSpec("membership", D(2021, 5, 1), D(2022, 1, 1), "bored"),
+            "'bored' is not a way a membership ends",
+        ),
     ],
 )
-def test_replace_history_rejects_bad_periods_and_writes_nothing(
+def test_replace_history_refuses_what_the_rule_forbids_and_writes_nothing(
     world: World, spec: PeriodSpec, message: str
 ) -> None:
     m = member_with_history([("membership", D(2010, 1, 1), None)], clp=world.clp)
@@ -371,14 +389,14 @@ def test_replace_history_rejects_bad_periods_and_writes_nothing(
     assert AuditEntry.objects.count() == before
 
 
-def test_open_suspension_must_sit_in_an_open_membership() -> None:
-    with pytest.raises(DomainError, match="suspension from 1 January 2021 \\(open-ended\\)"):
-        s.normalise_history(
-            [
-                PeriodSpec("membership", D(2020, 1, 1), D(2022, 1, 1)),
-                PeriodSpec("suspension", D(2021, 1, 1)),
-            ]
-        )
+def test_a_service_that_would_break_the_rule_is_refused_and_rolled_back(world: World) -> None:
+    """The rule is the last word for every service: a join dated in the future (M2) is
+    refused by it and leaves nothing behind."""
+    before = AuditEntry.objects.count()
+    with pytest.raises(DomainError, match=r"2999-01-01\.\. starts in the future"):
+        s.member_join(actor=None, member=world.member, on=D(2999, 1, 1))
+    assert not Period.objects.filter(member=world.member).exists()
+    assert AuditEntry.objects.count() == before
 
 
 def test_replace_history_with_nothing_clears_it(world: World) -> None:

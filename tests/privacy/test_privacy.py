@@ -231,9 +231,9 @@ def test_member_cannot_export_another_member(party: Party, client: Client) -> No
 
 def test_export_service_refuses_without_permission_and_bad_format(party: Party) -> None:
     with pytest.raises(PermissionDenied):
-        services.export_subject_data(actor=party.branch_officer, member=party.me, fmt="json")
+        services.subject_data_export(actor=party.branch_officer, member=party.me, fmt="json")
     with pytest.raises(DomainError, match="json or pdf"):
-        services.export_subject_data(actor=party.member, member=party.me, fmt="csv")
+        services.subject_data_export(actor=party.member, member=party.me, fmt="csv")
     assert not AuditEntry.objects.filter(action="privacy.member.export").exists()
 
 
@@ -247,7 +247,7 @@ def test_erasure_anonymises_and_keeps_ballots_counts_conference_and_the_chain(
     result_before = (ballot.papers_digest, ballot.electorate_digest, ballot.result)
     entries_before = list(AuditEntry.objects.values_list("seq", "digest", "seal"))
 
-    erasure = services.erase_member(
+    erasure = services.member_erase(
         actor=party.national_admin, member=party.me, reason="SAR-2026-17"
     )
 
@@ -307,14 +307,14 @@ def test_erasure_is_refused_while_still_a_member_or_on_an_undeclared_ballot(
     party: Party,
 ) -> None:
     with pytest.raises(DomainError, match="still a member: record their resignation"):
-        services.erase_member(actor=party.national_admin, member=party.me, reason="r")
+        services.member_erase(actor=party.national_admin, member=party.me, reason="r")
     ballot = make_ballot(party)  # open; Mary is on its electorate
     _lapse(party.me, timezone.localdate() - dt.timedelta(days=1))
     with pytest.raises(DomainError, match="which is not declared yet"):
-        services.erase_member(actor=party.national_admin, member=party.me, reason="r")
+        services.member_erase(actor=party.national_admin, member=party.me, reason="r")
     assert ballot.electors.filter(member=party.me).exists()
     with pytest.raises(DomainError, match="give the reason"):
-        services.erase_member(actor=party.national_admin, member=party.me, reason="  ")
+        services.member_erase(actor=party.national_admin, member=party.me, reason="  ")
     assert not AuditEntry.objects.filter(action="privacy.member.erase").exists()
     assert Member.objects.get(pk=party.me.pk).first_name == "Mary"
 
@@ -323,10 +323,10 @@ def test_erasure_is_for_national_admins_only(party: Party) -> None:
     _lapse(party.neighbour, timezone.localdate() - dt.timedelta(days=1))
     for officer in (party.clp_secretary, party.regional_officer, party.member):
         with pytest.raises(PermissionDenied):
-            services.erase_member(actor=officer, member=party.neighbour, reason="r")
-    services.erase_member(actor=party.national_admin, member=party.neighbour, reason="r")
+            services.member_erase(actor=officer, member=party.neighbour, reason="r")
+    services.member_erase(actor=party.national_admin, member=party.neighbour, reason="r")
     with pytest.raises(DomainError, match="already erased"):
-        services.erase_member(actor=party.national_admin, member=party.neighbour, reason="r")
+        services.member_erase(actor=party.national_admin, member=party.neighbour, reason="r")
 
 
 def test_erase_page_confirms_by_number_and_reports_refusals(party: Party, client: Client) -> None:
@@ -355,7 +355,7 @@ def test_retention_erases_members_lapsed_longer_than_the_period(party: Party, se
     today = timezone.localdate()
     _lapse(party.neighbour, today - dt.timedelta(days=400))  # due
     _lapse(party.branchmate, today - dt.timedelta(days=300))  # not yet
-    report = services.apply_retention(today=today)
+    report = services.retention_apply(today=today)
     assert report.erased == ["RF000002"] and report.skipped == []
     assert Member.objects.get(pk=party.neighbour.pk).erased_at is not None
     assert Member.objects.get(pk=party.branchmate.pk).erased_at is None
@@ -363,7 +363,7 @@ def test_retention_erases_members_lapsed_longer_than_the_period(party: Party, se
     entry = AuditEntry.objects.get(action="privacy.member.erase")
     assert entry.actor is None and entry.data["reason"].startswith("retention: lapsed before")
     # A second run finds nobody new.
-    assert services.apply_retention(today=today).erased == []
+    assert services.retention_apply(today=today).erased == []
 
 
 def test_retention_keeps_a_rejoined_member_and_skips_one_on_an_undeclared_ballot(
@@ -381,7 +381,7 @@ def test_retention_keeps_a_rejoined_member_and_skips_one_on_an_undeclared_ballot
     Period.objects.filter(member=party.branchmate).update(
         end=today - dt.timedelta(days=60), end_reason="lapsed"
     )
-    report = services.apply_retention(today=today)
+    report = services.retention_apply(today=today)
     assert report.erased == []
     assert [n for n, _ in report.skipped] == ["RF000003"]
     assert "not declared yet" in report.skipped[0][1]

@@ -10,6 +10,7 @@ import pytest
 from django.test import Client
 from django.utils import timezone
 
+from rankandfile.accountability.models import PartyChange, Policy, Score
 from rankandfile.ballots.models import Ballot, Elector, VoteRecord
 from rankandfile.core.models import User
 from rankandfile.core.tokens import api_token_create
@@ -60,64 +61,46 @@ def test_anonymous_is_sent_to_login(selection: Selection) -> None:
     assert response.status_code == 302 and "/accounts/login/" in response["Location"]
 
 
-def test_selection_page_shows_timetable_and_mp_record(
-    party: Party, selection: Selection, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    from dataclasses import dataclass
-
-    @dataclass(frozen=True)
-    class Line:
-        policy_title: str
-        policy_url: str
-        wording: str
-        agreement: float | None
-        divisions_counted: int
-        absences: int
-
-    @dataclass(frozen=True)
-    class Change:
-        date: dt.date
-        kind: str
-        from_party: str
-        to_party: str
-        note: str
-
-    class FakeAccountability:
-        @staticmethod
-        def mp_scorecard(mp: Any) -> list[Line]:
-            assert mp == party.mp
-            return [Line("Public ownership of rail", "/conference/programme/1/",
-                         "consistently voted for", 0.97, 12, 0)]  # fmt: skip
-
-        @staticmethod
-        def party_changes(mp: Any) -> list[Change]:
-            return [Change(dt.date(2019, 2, 18), "lost_whip", "Labour", "Independent", "")]
-
-    monkeypatch.setattr(
-        queries, "_accountability", lambda name: getattr(FakeAccountability, name, None)
+def test_selection_page_shows_timetable_and_mp_record(party: Party, selection: Selection) -> None:
+    """The sitting MP's record comes from the accountability app's stored rows."""
+    policy = Policy.objects.create(title="Public ownership of rail", slug="rail")
+    Score.objects.create(
+        mp=party.mp,
+        policy=policy,
+        points=9.7,
+        possible=10.0,
+        distance=0.03,
+        wording="consistently voted for",
+        strong_votes=12,
+        absences=0,
+        pw_distance=None,
+        pw_wording="",
+        computed_at=timezone.now(),
+    )
+    PartyChange.objects.create(
+        mp=party.mp,
+        date=dt.date(2019, 2, 18),
+        kind="lost_whip",
+        from_party="Labour",
+        to_party="Independent",
+        origin="officer",
     )
     html = client_for(party.member).get(f"/selections/{selection.pk}/").content.decode()
     assert "Timetable" in html and "Applications" in html
     assert "The sitting MP's record: Ada Lovelace" in html
     assert "Public ownership of rail" in html and "consistently voted for" in html
+    assert 'href="/accountability/policies/rail/"' in html
     assert "97%" in html
     assert "18 February 2019: Lost the whip (Labour → Independent)" in html
     assert "Apply to be the candidate" in html
 
 
-def test_mp_record_from_the_real_accountability_queries(party: Party, selection: Selection) -> None:
-    """The accountability app's contract (no monkeypatch): an MP with no stored scores."""
+def test_mp_record_without_stored_scores(party: Party, selection: Selection) -> None:
+    """An MP with no stored scores: said so, with the link to the MP's page."""
     html = client_for(party.member).get(f"/selections/{selection.pk}/").content.decode()
     assert "No votes on programme policies are recorded for Ada Lovelace." in html
     assert f"/{party.mp.mnis_id}/" in html  # the link to the MP's page
-
-
-def test_mp_record_says_when_scorecard_is_not_available(
-    party: Party, selection: Selection, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    monkeypatch.setattr(queries, "_accountability", lambda name: None)
-    html = client_for(party.member).get(f"/selections/{selection.pk}/").content.decode()
-    assert "scorecard against the party programme is not available yet" in html
+    assert "Changes of party" not in html
 
 
 # --- management: only the CLP's officers and national admins ----------------------------

@@ -1,4 +1,4 @@
-"""The home-page card "How my MP votes" (registered in RANKANDFILE_HOME_PANELS)."""
+"""The home-page card "How my MP votes" (one of the panels of ``rankandfile.home``)."""
 
 from __future__ import annotations
 

@@ -44,12 +44,11 @@ def can_view_clp_accountability(user: AnyUser, clp: CLP) -> bool:
 
 def can_start_by_election(user: AnyUser, mp_record: MP) -> bool:
     """Open a by-election campaign for this MP's seat: the officers who may run campaigns
-    in its constituency party (the campaigns app's rule)."""
-    from rankandfile.campaigns import permissions as campaigns
-
+    in its constituency party (``membership.permissions.is_clp_officer``, the rule the
+    campaigns app applies)."""
     constituency = mp_record.constituency
     clp = getattr(constituency, "clp", None) if constituency is not None else None
-    return clp is not None and campaigns.can_run_campaigns_in(user, clp)
+    return clp is not None and mp.is_clp_officer(user, clp)
 
 
 def access_mp(mnis_id: int) -> MP:

@@ -24,7 +24,7 @@ from rankandfile.ballots import permissions, queries, services, tally
 from rankandfile.ballots.models import Ballot, Elector, Method, Option
 from rankandfile.core.errors import DomainError, NotFound, PermissionDenied
 from rankandfile.core.links import expand_paths
-from rankandfile.membership import permissions as mp
+from rankandfile.membership import permissions as membership_permissions
 
 router = Router(tags=["ballots"])
 
@@ -125,7 +125,9 @@ def _flags(request: HttpRequest, ballots: list[Ballot]) -> list[dict[str, Any]]:
     """Each ballot with the caller's flags, in two queries however many ballots there are
     (plus the caller's member record and roles, loaded once)."""
     user = request.user
-    elector_of, voted_in = queries.participation(mp.own_member(user), [b.pk for b in ballots])
+    elector_of, voted_in = queries.participation(
+        membership_permissions.own_member(user), [b.pk for b in ballots]
+    )
     now = timezone.now()
     rows = []
     for ballot in ballots:

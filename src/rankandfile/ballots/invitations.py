@@ -43,11 +43,11 @@ import logging
 import secrets
 import smtplib
 import time
-from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import partial
 from typing import Any, Literal, Protocol
 
+from anymail.exceptions import AnymailError, AnymailRecipientsRefused
 from django.conf import settings
 from django.core.mail import EmailMessage, get_connection
 from django.db import connection as db_connection
@@ -317,16 +317,11 @@ def _permanent(exc: BaseException) -> bool:
         return all(int(code) >= 500 for code, _ in exc.recipients.values())
     if isinstance(exc, smtplib.SMTPResponseException):
         return int(exc.smtp_code) >= 500
-    return type(exc).__name__ == "AnymailRecipientsRefused"
+    return isinstance(exc, AnymailRecipientsRefused)
 
 
 def _send_errors() -> tuple[type[BaseException], ...]:
-    errors: tuple[type[BaseException], ...] = (smtplib.SMTPException, OSError)
-    try:
-        from anymail.exceptions import AnymailError
-    except ImportError:  # pragma: no cover - anymail is a runtime dependency
-        return errors
-    return (*errors, AnymailError)
+    return (smtplib.SMTPException, OSError, AnymailError)
 
 
 # --- exactly one email per elector -----------------------------------------------------------
@@ -621,8 +616,3 @@ def resume_stalled(now: Any = None) -> dict[int, int]:
         if needed > 0:
             queued[ballot_id] = needed
     return queued
-
-
-def chunked(ids: Iterable[int], size: int) -> list[list[int]]:
-    ids = list(ids)
-    return [ids[i : i + size] for i in range(0, len(ids), size)]

@@ -22,7 +22,7 @@ from django.db.models import Exists, OuterRef, Q, QuerySet
 
 from rankandfile.ballots.models import Ballot, Elector, Visibility
 from rankandfile.core.errors import NotFound
-from rankandfile.membership import permissions as mp
+from rankandfile.membership import permissions as membership_permissions
 from rankandfile.membership.models import CLP, Branch, Member, Region, Role
 
 AnyUser = Any
@@ -36,15 +36,15 @@ def can_manage_scope(
     clp: CLP | None = None,
     branch: Branch | None = None,
 ) -> bool:
-    if mp.is_national_admin(user):
+    if membership_permissions.is_national_admin(user):
         return True
     if scope_kind == "party":
         return False
     if scope_kind == "region":
-        return region is not None and region.pk in mp.officer_region_ids(user)
+        return region is not None and region.pk in membership_permissions.officer_region_ids(user)
     if scope_kind == "branch" and branch is not None:
         clp = branch.clp
-    return clp is not None and mp.can_manage_clp(user, clp)
+    return clp is not None and membership_permissions.can_manage_clp(user, clp)
 
 
 def can_manage_ballot(user: AnyUser, ballot: Ballot) -> bool:
@@ -54,7 +54,7 @@ def can_manage_ballot(user: AnyUser, ballot: Ballot) -> bool:
 
 
 def _scrutineer_roles(user: AnyUser) -> list[Role]:
-    return [r for r in mp.active_roles(user) if r.kind == Role.Kind.SCRUTINEER]
+    return [r for r in membership_permissions.active_roles(user) if r.kind == Role.Kind.SCRUTINEER]
 
 
 def can_scrutinise(user: AnyUser, ballot: Ballot) -> bool:
@@ -105,7 +105,7 @@ def lookup_members(ballot: Ballot) -> QuerySet[Member]:
 
 
 def elector_for(user: AnyUser, ballot: Ballot) -> Elector | None:
-    member = mp.own_member(user)
+    member = membership_permissions.own_member(user)
     if member is None:
         return None
     return Elector.objects.filter(ballot=ballot, member=member).first()
@@ -128,19 +128,21 @@ def can_view_result(user: AnyUser, ballot: Ballot) -> bool:
 def visible_ballots(user: AnyUser) -> QuerySet[Ballot]:
     """Ballots the user may open: as an elector, a manager, a scrutineer, or public results."""
     qs = Ballot.objects.select_related("region", "clp__constituency", "branch__clp")
-    if mp.is_national_admin(user) or any(
+    if membership_permissions.is_national_admin(user) or any(
         r.region_id is None and r.clp_id is None for r in _scrutineer_roles(user)
     ):
         return qs
     cond = Q(state=Ballot.State.DECLARED, results_visibility=Visibility.PUBLIC)
-    member = mp.own_member(user)
+    member = membership_permissions.own_member(user)
     if member is not None:
         # EXISTS, not a join: one probe of the unique (ballot, member) index per ballot,
         # where a join under the OR below made PostgreSQL read a ballot's whole
         # electorate (a third of a second for 500,000 electors, on every ballot page).
         cond |= Q(Exists(Elector.objects.filter(ballot_id=OuterRef("pk"), member=member)))
-    clps = mp.officer_clp_ids(user) | {r.clp_id for r in _scrutineer_roles(user) if r.clp_id}
-    regions = mp.officer_region_ids(user) | {
+    clps = membership_permissions.officer_clp_ids(user) | {
+        r.clp_id for r in _scrutineer_roles(user) if r.clp_id
+    }
+    regions = membership_permissions.officer_region_ids(user) | {
         r.region_id for r in _scrutineer_roles(user) if r.region_id
     }
     if clps:

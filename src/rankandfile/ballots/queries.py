@@ -23,7 +23,7 @@ from rankandfile.ballots import invitations, permissions
 from rankandfile.ballots.models import Ballot, Elector, Option, Visibility, VoteRecord
 from rankandfile.core import audit
 from rankandfile.core.models import AuditEntry
-from rankandfile.membership import permissions as mp
+from rankandfile.membership import permissions as membership_permissions
 from rankandfile.membership.models import CLP, Branch, Member, Region
 
 LIST_LIMIT = 100
@@ -54,14 +54,18 @@ def manageable_scopes(user: Any) -> list[Scope]:
     scopes: list[Scope] = []
     if not can_create_ballots(user):
         return scopes
-    national = mp.is_national_admin(user)
+    national = membership_permissions.is_national_admin(user)
     if national:
         scopes.append(Scope("party", "Whole party", "party"))
         regions = list(Region.objects.order_by("name"))
     else:
-        regions = list(Region.objects.filter(pk__in=mp.officer_region_ids(user)).order_by("name"))
+        regions = list(
+            Region.objects.filter(pk__in=membership_permissions.officer_region_ids(user)).order_by(
+                "name"
+            )
+        )
     scopes += [Scope(f"region:{r.pk}", f"Region: {r.name}", "region", r) for r in regions]
-    clps = list(mp.managed_clps(user).order_by("name"))
+    clps = list(membership_permissions.managed_clps(user).order_by("name"))
     # Branch ballots are for CLP and regional officers; a national admin's list would run
     # to thousands, and the party, regions and CLPs cover what national ballots need.
     branches = [] if national else list(Branch.objects.filter(clp__in=clps).order_by("name"))
@@ -80,7 +84,9 @@ def manageable_scopes(user: Any) -> list[Scope]:
 def can_create_ballots(user: Any) -> bool:
     """Whether the user runs ballots anywhere (no query beyond the roles)."""
     return bool(
-        mp.is_national_admin(user) or mp.officer_region_ids(user) or mp.officer_clp_ids(user)
+        membership_permissions.is_national_admin(user)
+        or membership_permissions.officer_region_ids(user)
+        or membership_permissions.officer_clp_ids(user)
     )
 
 
@@ -149,7 +155,7 @@ def my_ballots(user: Any) -> MyBallots:
     ballots = list(permissions.visible_ballots(user).order_by("-opens_at", "-pk")[: LIST_LIMIT + 1])
     out = MyBallots(truncated=len(ballots) > LIST_LIMIT)
     ballots = ballots[:LIST_LIMIT]
-    member = mp.own_member(user)
+    member = membership_permissions.own_member(user)
     elector_of, voted_in = participation(member, [b.pk for b in ballots])
     for ballot in ballots:
         row = BallotRow(
@@ -203,7 +209,7 @@ def home_ballots(user: Any, member: Member | None = None) -> list[HomeBallot]:
     """For the home page: open ballots I am on the electorate of, and results declared in
     the last :data:`RECENT_RESULTS_DAYS` days that I may see. One query (none without a
     member record); pass ``member`` if already loaded."""
-    member = member or mp.own_member(user)
+    member = member or membership_permissions.own_member(user)
     if member is None:
         return []
     since = timezone.now() - dt.timedelta(days=RECENT_RESULTS_DAYS)

@@ -1,4 +1,5 @@
-"""The home-page card for campaigns in the member's constituency (RANKANDFILE_HOME_PANELS)."""
+"""The home-page card for campaigns in the member's constituency (one of the panels of
+``rankandfile.home``)."""
 
 from __future__ import annotations
 

@@ -18,19 +18,21 @@ from django.db.models import Q, QuerySet
 
 from rankandfile.campaigns.models import Campaign, CampaignEvent, Pledge, RecallPetition
 from rankandfile.core.errors import NotFound
-from rankandfile.membership import permissions as mp
+from rankandfile.membership import permissions as membership_permissions
 from rankandfile.membership.models import CLP, Constituency
 
 AnyUser = Any
 
 
 def can_run_campaigns_in(user: AnyUser, clp: CLP) -> bool:
-    return mp.is_national_admin(user) or clp.pk in mp.officer_clp_ids(user)
+    return membership_permissions.is_clp_officer(user, clp)
 
 
 def can_manage_campaign(user: AnyUser, campaign: Campaign) -> bool:
     """The campaign's officers: they also see signers' personal data."""
-    return mp.is_national_admin(user) or campaign.clp_id in mp.officer_clp_ids(user)
+    return membership_permissions.is_national_admin(
+        user
+    ) or campaign.clp_id in membership_permissions.officer_clp_ids(user)
 
 
 can_see_personal_data = can_manage_campaign
@@ -39,31 +41,35 @@ can_see_personal_data = can_manage_campaign
 def campaign_clps(user: AnyUser) -> QuerySet[CLP]:
     """Constituency parties in which the user may open a campaign."""
     qs = CLP.objects.select_related("constituency")
-    if mp.is_national_admin(user):
+    if membership_permissions.is_national_admin(user):
         return qs
-    return qs.filter(pk__in=mp.officer_clp_ids(user))
+    return qs.filter(pk__in=membership_permissions.officer_clp_ids(user))
 
 
 def can_record_for(user: AnyUser, constituency: Constituency) -> bool:
     """Pledges and recall petitions of a constituency."""
-    if mp.is_national_admin(user):
+    if membership_permissions.is_national_admin(user):
         return True
-    return CLP.objects.filter(constituency=constituency, pk__in=mp.officer_clp_ids(user)).exists()
+    return CLP.objects.filter(
+        constituency=constituency, pk__in=membership_permissions.officer_clp_ids(user)
+    ).exists()
 
 
 def recordable_constituencies(user: AnyUser) -> QuerySet[Constituency]:
     qs = Constituency.objects.all()
-    if mp.is_national_admin(user):
+    if membership_permissions.is_national_admin(user):
         return qs
-    return qs.filter(clp__pk__in=mp.officer_clp_ids(user))
+    return qs.filter(clp__pk__in=membership_permissions.officer_clp_ids(user))
 
 
 def visible_campaigns(user: AnyUser) -> QuerySet[Campaign]:
     """Launched campaigns, plus drafts of the campaigns the user runs."""
     qs = Campaign.objects.select_related("constituency", "clp", "mp")
-    if mp.is_national_admin(user):
+    if membership_permissions.is_national_admin(user):
         return qs
-    return qs.filter(~Q(state=Campaign.State.DRAFT) | Q(clp_id__in=mp.officer_clp_ids(user)))
+    return qs.filter(
+        ~Q(state=Campaign.State.DRAFT) | Q(clp_id__in=membership_permissions.officer_clp_ids(user))
+    )
 
 
 def access_campaign(user: AnyUser, slug: str) -> Campaign:

@@ -9,6 +9,7 @@ from typing import Any
 from django.db.models import Count, Prefetch, QuerySet
 from django.utils import timezone
 
+from rankandfile.accountability import queries as accountability_queries
 from rankandfile.campaigns import recall
 from rankandfile.campaigns.models import (
     Campaign,
@@ -72,11 +73,6 @@ def upcoming_events(campaign: Campaign, now: dt.datetime | None = None) -> Query
     return CampaignEvent.objects.filter(campaign=campaign, ends_at__gte=now).order_by("starts_at")
 
 
-def past_events(campaign: Campaign, now: dt.datetime | None = None) -> QuerySet[CampaignEvent]:
-    now = now or timezone.now()
-    return CampaignEvent.objects.filter(campaign=campaign, ends_at__lt=now).order_by("-starts_at")
-
-
 def confirmed_signatures(campaign: Campaign) -> QuerySet[Signature]:
     """For the officers' export only (personal data)."""
     return Signature.objects.filter(campaign=campaign, confirmed_at__isnull=False).order_by(
@@ -132,17 +128,10 @@ class EventChoice:
 
 
 def mp_events(mp: MP) -> list[EventChoice]:
-    """What the MP did, from the Accountability records when that app provides
-    ``queries.party_changes`` (read at call time), else from the MP record's
-    ``left_party_on``."""
+    """What the MP did, from the accountability records (``queries.party_changes``), else
+    from the MP record's ``left_party_on``."""
     choices: list[EventChoice] = []
-    try:
-        from rankandfile.accountability import queries as acc
-
-        changes = acc.party_changes(mp)
-    except (ImportError, AttributeError):
-        changes = []
-    for change in changes:
+    for change in accountability_queries.party_changes(mp):
         if change.kind in PartyEvent.values and change.kind:
             note = change.note or (
                 f"{change.from_party} → {change.to_party}" if change.to_party else ""

@@ -1,4 +1,4 @@
-"""The home-page conference card (registered in RANKANDFILE_HOME_PANELS)."""
+"""The home-page conference card (one of the panels of ``rankandfile.home``)."""
 
 from __future__ import annotations
 

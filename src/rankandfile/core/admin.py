@@ -1,56 +1,16 @@
-"""Django admin: national admins only. The audit log is read-only here.
-
-There is one way in: the admin has no login form of its own. ``/admin/login/`` sends the
-browser to allauth's ``/accounts/login/`` (``?next=`` the admin page asked for), so the
-login throttling and the two-factor step apply to the admin exactly as to everything else.
-"""
+"""Django admin for the core models (logins, API tokens, the read-only audit log, the
+outbox). Who may use the admin, and its one way in through the site's login page, are set
+in ``membership/admin.py``: national admins are a membership role."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from django.conf import settings
 from django.contrib import admin
-from django.contrib.auth import REDIRECT_FIELD_NAME
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
-from django.contrib.auth.views import redirect_to_login
-from django.core.exceptions import PermissionDenied as Forbidden
-from django.http import HttpRequest, HttpResponse
-from django.shortcuts import redirect, resolve_url
-from django.urls import reverse
-from django.utils.http import url_has_allowed_host_and_scheme
+from django.http import HttpRequest
 
 from rankandfile.core.models import ApiToken, AuditEntry, OutboxEmail, User
-
-
-def _national_admin_only(request: HttpRequest) -> bool:
-    from rankandfile.membership.permissions import can_use_admin
-
-    user = request.user
-    return bool(user.is_active and can_use_admin(user))
-
-
-def _front_door_login(request: HttpRequest, extra_context: Any = None) -> HttpResponse:
-    """Replaces ``AdminSite.login``: never checks a password itself.
-
-    Signed out (or half-way through a two-factor login): to the site's login page, coming
-    back to the admin afterwards. Signed in but not a national admin: 403 (sending them to
-    the login page would bounce them straight back here)."""
-    target = request.GET.get(REDIRECT_FIELD_NAME) or request.POST.get(REDIRECT_FIELD_NAME) or ""
-    if not url_has_allowed_host_and_scheme(
-        target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
-    ) or not target.startswith("/"):
-        target = reverse("admin:index")
-    if request.user.is_authenticated:
-        if _national_admin_only(request):
-            return redirect(target)
-        raise Forbidden("the administration site is for national admins")
-    return redirect_to_login(target, login_url=resolve_url(settings.LOGIN_URL))
-
-
-admin.site.has_permission = _national_admin_only  # type: ignore[method-assign]
-admin.site.login = _front_door_login  # type: ignore[method-assign]
-admin.site.site_header = "Rank and File — national administration"
 
 
 @admin.register(User)

@@ -66,9 +66,7 @@ def user_must_have_mfa(user: Any) -> bool:
         return False
     if getattr(user, "is_staff", False) or getattr(user, "is_superuser", False):
         return True
-    from rankandfile.membership.permissions import active_roles
-
-    return any(role.kind in MFA_ROLE_KINDS for role in active_roles(user))
+    return any(role.kind in MFA_ROLE_KINDS for role in user.roles_in_force())
 
 
 def user_has_mfa(user: Any) -> bool:

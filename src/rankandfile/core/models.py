@@ -64,6 +64,23 @@ class User(AbstractBaseUser, PermissionsMixin):
         """How audit entries name a login they are about: by id, not by name or email."""
         return f"login #{self.pk}"
 
+    def roles_in_force(self) -> list[Any]:
+        """The offices this login holds today: ``membership.Role`` rows, read through the
+        reverse relation ``roles`` (the login model sits below the membership app and
+        imports nothing from it). Cached on the object for the request;
+        ``membership.permissions.active_roles`` is this list."""
+        cached: list[Any] | None = getattr(self, "_active_roles", None)
+        if cached is None:
+            today = timezone.localdate()
+            roles = self.roles.select_related("clp", "branch", "region", "affiliate")
+            cached = [r for r in roles if r.active_on(today)]
+            self._active_roles = cached
+        return cached
+
+    def holds_office(self, kind: str) -> bool:
+        """Holds a role of ``kind`` (a ``membership.Role.Kind`` value) today."""
+        return any(r.kind == kind for r in self.roles_in_force())
+
 
 class ApiToken(models.Model):
     """A personal API token. Only a SHA-256 digest of the secret is stored.

@@ -175,9 +175,14 @@ class Job:
         return " ".join(out.getvalue().split())[:2000] or "done"
 
 
-def resolve(path: str) -> Callable[[], Any]:
+def resolve_value(path: str) -> Any:
+    """The object a dotted path names (``module.attribute``)."""
     module, _, attr = path.rpartition(".")
-    found = getattr(importlib.import_module(module), attr)
+    return getattr(importlib.import_module(module), attr)
+
+
+def resolve(path: str) -> Callable[[], Any]:
+    found = resolve_value(path)
     if not callable(found):
         raise TypeError(f"{path} is not callable")
     return found  # type: ignore[no-any-return]
@@ -197,10 +202,10 @@ def summarise(result: Any) -> str:
 
 
 def jobs() -> tuple[Job, ...]:
-    """The registry: :data:`rankandfile.schedule.JOBS`."""
-    from rankandfile.schedule import JOBS
-
-    return tuple(JOBS)
+    """The registry named by ``settings.RANKANDFILE_SCHEDULE``
+    (:data:`rankandfile.schedule.JOBS`): the table sits above every app, core below them,
+    so core reads it by name, as Django reads ``ROOT_URLCONF``."""
+    return tuple(resolve_value(settings.RANKANDFILE_SCHEDULE))
 
 
 def get_job(name: str, registry: Sequence[Job] | None = None) -> Job | None:

@@ -1,4 +1,4 @@
-"""Home page, account page (API tokens), health check, the 400 page."""
+"""Account page (API tokens), health check, the 400 page."""
 
 from __future__ import annotations
 
@@ -12,28 +12,16 @@ from django.utils.cache import patch_cache_control
 from django.views import defaults
 from django.views.decorators.http import require_POST
 
-from rankandfile.core import home as home_panels
 from rankandfile.core import limits, mfa, taskqueue, tokens
 from rankandfile.core.errors import DomainError, PermissionDenied
 from rankandfile.core.forms import ApiTokenForm
 from rankandfile.core.models import User
-from rankandfile.membership import queries as membership_queries
 
 
 def _user(request: HttpRequest) -> User:
     """The signed-in user (views using this are behind ``login_required``)."""
     assert isinstance(request.user, User)
     return request.user
-
-
-def home(request: HttpRequest) -> HttpResponse:
-    """A member's home: my branch, my CLP, my MP, my ballots, and my offices with their
-    tools. Visitors who are not signed in see the public home page instead."""
-    if not request.user.is_authenticated:
-        return render(request, "core/public_home.html", {"nav": "home"})
-    context = membership_queries.home_for(request.user)
-    context["panels"] = home_panels.panels_for(request.user, context)
-    return render(request, "core/home.html", {"nav": "home", **context})
 
 
 @login_required

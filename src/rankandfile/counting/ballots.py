@@ -45,17 +45,6 @@ class Candidate:
         return self.attributes.get(key)
 
 
-def candidates_from_names(names: Iterable[str]) -> tuple[Candidate, ...]:
-    """Build candidates from plain names, rejecting duplicates."""
-    out = tuple(Candidate(n) for n in names)
-    seen: set[str] = set()
-    for c in out:
-        if c.name in seen:
-            raise InvalidBallotError(f"candidate {c.name!r} is listed twice")
-        seen.add(c.name)
-    return out
-
-
 @dataclass(frozen=True, eq=False)
 class RankedBallots:
     """Grouped ranked ballots.

@@ -107,219 +107,284 @@ def count_scottish_stv(
     hopeful and is excluded by quota at the next stage), and candidates it protects are
     never excluded as the lowest. Without a constraint the count is the statutory one.
     """
-    n = ballots.n_candidates
-    standing = [c for c in range(n) if c not in ballots.withdrawn]
-    if isinstance(seats, bool) or not isinstance(seats, int):
-        raise TooManySeatsError(f"the number of seats must be a whole number, not {seats!r}")
-    if seats < 1:
-        raise TooManySeatsError(f"there must be at least one seat to fill, not {seats}")
-    if seats > len(standing):
-        raise TooManySeatsError(
-            f"{seats} seats to fill but only {len(standing)} candidates standing"
+    count = _ScottishCount(ballots, seats, tiebreak, seed, lot_order, constraint)
+    count.run()
+    return count.result()
+
+
+class _ScottishCount:
+    """One count, stage by stage (the shape of ``meek._MeekCount``): :meth:`run` does the
+    first stage, then one stage at a time — a quota hook stage, a surplus transfer or an
+    exclusion — until the seats are filled or rule 52 applies; :meth:`result` reports it."""
+
+    def __init__(
+        self,
+        ballots: RankedBallots,
+        seats: int,
+        tiebreak: str,
+        seed: int | None,
+        lot_order: Sequence[int] | None,
+        constraint: SeatConstraint | None,
+    ) -> None:
+        n = ballots.n_candidates
+        standing = [c for c in range(n) if c not in ballots.withdrawn]
+        if isinstance(seats, bool) or not isinstance(seats, int):
+            raise TooManySeatsError(f"the number of seats must be a whole number, not {seats!r}")
+        if seats < 1:
+            raise TooManySeatsError(f"there must be at least one seat to fill, not {seats}")
+        if seats > len(standing):
+            raise TooManySeatsError(
+                f"{seats} seats to fill but only {len(standing)} candidates standing"
+            )
+        self.ballots = ballots
+        self.n = n
+        self.seats = seats
+        self.constraint = constraint
+        self.tb = TieBreaker(tiebreak, seed=seed, lot_order=lot_order, n_candidates=n)
+        self.names = ballots.names
+        self.rankings = ballots.rankings
+        self.mult = ballots.weights.astype(np.int64)
+        self.total_ballots = int(self.mult.sum())
+        self.quota_whole = scottish_quota(self.total_ballots, seats)
+        self.quota = self.quota_whole * SCALE
+
+        self.state = [State.HOPEFUL] * n
+        for w in ballots.withdrawn:
+            self.state[w] = State.WITHDRAWN
+        self.cont = np.zeros(n + 1, dtype=bool)
+        for c in standing:
+            self.cont[c + 1] = True
+
+        # Per group: current candidate (or -1 when non-transferable) and per-ballot value.
+        self.cur = first_continuing(self.rankings, self.cont)
+        self.value = np.full(self.rankings.shape[0], SCALE, dtype=np.int64)
+        self.votes = sum_by_candidate(self.cur, self.value * self.mult, n)
+        self.nt = self.total_ballots * SCALE - int(self.votes.sum())
+
+        self.elected: list[int] = []
+        self.pending: list[int] = []  # elected, surplus not yet transferred (rules 48-49)
+        self.excluded: list[int] = []
+        self.history: list[IntArray] = []
+        self.stages: list[Stage] = []
+        self.quota_notes: list[str] = []
+        self.stage_no = 1
+
+    # ------------------------------------------------------------------ helpers
+    def hopefuls(self) -> list[int]:
+        return [c for c in range(self.n) if self.state[c] is State.HOPEFUL]
+
+    def seats_left(self) -> int:
+        return self.seats - len(self.elected)
+
+    def complete(self) -> bool:
+        left = self.seats_left()
+        return left <= 0 or len(self.hopefuls()) <= left
+
+    def move(self, rows: IntArray) -> None:
+        """Pass the ballot groups ``rows`` on at their current value (see :func:`_move`)."""
+        self.nt += _move(
+            rows, self.rankings, self.cont, self.cur, self.value, self.mult, self.votes, self.n
         )
-    tb = TieBreaker(tiebreak, seed=seed, lot_order=lot_order, n_candidates=n)
-    names = ballots.names
 
-    rankings = ballots.rankings
-    mult = ballots.weights.astype(np.int64)
-    total_ballots = int(mult.sum())
-    quota_whole = scottish_quota(total_ballots, seats)
-    quota = quota_whole * SCALE
-
-    state = [State.HOPEFUL] * n
-    for w in ballots.withdrawn:
-        state[w] = State.WITHDRAWN
-    cont = np.zeros(n + 1, dtype=bool)
-    for c in standing:
-        cont[c + 1] = True
-
-    # Per group: current candidate (or -1 when non-transferable) and per-ballot value.
-    cur = first_continuing(rankings, cont)
-    value = np.full(rankings.shape[0], SCALE, dtype=np.int64)
-    votes = sum_by_candidate(cur, value * mult, n)
-    nt = total_ballots * SCALE - int(votes.sum())
-
-    elected: list[int] = []
-    pending: list[int] = []  # elected, surplus not yet transferred (rules 48-49)
-    excluded: list[int] = []
-    history: list[IntArray] = []
-    stages: list[Stage] = []
-    quota_notes: list[str] = []
-
-    def hopefuls() -> list[int]:
-        return [c for c in range(n) if state[c] is State.HOPEFUL]
-
-    def seats_left() -> int:
-        return seats - len(elected)
-
-    def elect_quota_holders() -> list[int]:
+    def elect_quota_holders(self) -> list[int]:
         """Rule 47: every hopeful candidate at or above the quota is deemed elected.
 
         With a constraint, ``may_elect`` can refuse a seat: the refused candidate stays
         hopeful and is excluded by quota at the start of the next stage (``must_exclude``
         then always includes her)."""
-        new = [c for c in range(n) if state[c] is State.HOPEFUL and votes[c] >= quota]
+        votes = self.votes
+        new = [
+            c for c in range(self.n) if self.state[c] is State.HOPEFUL and votes[c] >= self.quota
+        ]
         new.sort(key=lambda c: (-int(votes[c]), c))
         out: list[int] = []
         for c in new:
-            if constraint is not None and not constraint.may_elect(
-                c, frozenset(elected), seats_left()
+            if self.constraint is not None and not self.constraint.may_elect(
+                c, frozenset(self.elected), self.seats_left()
             ):
                 continue
-            state[c] = State.ELECTED
-            cont[c + 1] = False
-            elected.append(c)
-            pending.append(c)
+            self.state[c] = State.ELECTED
+            self.cont[c + 1] = False
+            self.elected.append(c)
+            self.pending.append(c)
             out.append(c)
         return out
 
-    def complete() -> bool:
-        left = seats_left()
-        return left <= 0 or len(hopefuls()) <= left
+    def exclude(self, cands: Sequence[int]) -> None:
+        """Rule 50: exclude ``cands``; their ballots pass on at the value received."""
+        for c in cands:
+            self.state[c] = State.EXCLUDED
+            self.cont[c + 1] = False
+            self.excluded.append(c)
+        if len(cands) == 1:
+            rows = np.flatnonzero(self.cur == cands[0])
+        else:
+            rows = np.flatnonzero(np.isin(self.cur, np.asarray(cands, dtype=np.int64)))
+        if rows.size:
+            self.move(rows)
+        for c in cands:
+            self.votes[c] = 0
 
     def record(
-        number: int, action: str, subjects: tuple[int, ...], before: IntArray | None, note: str
+        self, action: str, subjects: tuple[int, ...], before: IntArray | None, note: str
     ) -> None:
-        stages.append(
+        """The stage just counted, as the result reports it."""
+        votes = self.votes
+        self.stages.append(
             Stage(
-                number=number,
+                number=self.stage_no,
                 action=action,
                 subjects=subjects,
                 votes=tuple(to_decimal(int(v)) for v in votes),
-                states=tuple(state),
-                non_transferable=to_decimal(nt),
-                quota=to_decimal(quota),
+                states=tuple(self.state),
+                non_transferable=to_decimal(self.nt),
+                quota=to_decimal(self.quota),
                 transfers=None
                 if before is None
                 else tuple(to_decimal(int(v)) for v in votes - before),
                 note=note,
-                residual=to_decimal(total_ballots * SCALE - int(votes.sum()) - nt),
+                residual=to_decimal(self.total_ballots * SCALE - int(votes.sum()) - self.nt),
             )
         )
 
-    def exclude(cands: Sequence[int]) -> None:
-        """Rule 50: exclude ``cands``; their ballots pass on at the value received."""
-        nonlocal nt
-        for c in cands:
-            state[c] = State.EXCLUDED
-            cont[c + 1] = False
-            excluded.append(c)
-        if len(cands) == 1:
-            rows = np.flatnonzero(cur == cands[0])
-        else:
-            rows = np.flatnonzero(np.isin(cur, np.asarray(cands, dtype=np.int64)))
-        nt += _move(rows, rankings, cont, cur, value, mult, votes, n) if rows.size else 0
-        for c in cands:
-            votes[c] = 0
-
     def end_stage(
-        number: int, action: str, subjects: tuple[int, ...], before: IntArray, note: str
+        self, action: str, subjects: tuple[int, ...], before: IntArray, note: str
     ) -> bool:
         """Record an exclusion or election stage; return whether the count is over."""
-        if complete():
+        if self.complete():
             # Droop checks for completion straight after an exclusion (rule 52), before
             # rule 47; candidates at the quota are then elected by rule 52 below.
-            history.append(votes.copy())
-            filled = _finish(state, elected, pending, seats, votes)
-            record(number, action, subjects, before, note + _rule52_note(names, filled))
+            self.history.append(self.votes.copy())
+            filled = _finish(self.state, self.elected, self.pending, self.seats, self.votes)
+            self.record(action, subjects, before, note + _rule52_note(self.names, filled))
             return True
-        extra = _elected_note(names, elect_quota_holders())
-        history.append(votes.copy())
-        record(number, action, subjects, before, f"{note}; {extra}" if extra else note)
+        extra = _elected_note(self.names, self.elect_quota_holders())
+        self.history.append(self.votes.copy())
+        self.record(action, subjects, before, f"{note}; {extra}" if extra else note)
         return False
 
-    # ---- Stage 1: first preferences (rule 45), then rule 47.
-    new = elect_quota_holders()
-    history.append(votes.copy())
-    record(1, "first", tuple(new), None, _elected_note(names, new))
-    stage_no = 1
+    # ------------------------------------------------------------------ stages
+    def first_stage(self) -> None:
+        """Stage 1: first preferences (rule 45), then rule 47."""
+        new = self.elect_quota_holders()
+        self.history.append(self.votes.copy())
+        self.record("first", tuple(new), None, _elected_note(self.names, new))
 
-    while True:
-        if constraint is not None and seats_left() > 0:
-            # Quota hook, at the start of every stage: deemed elections, else exclusions.
-            hop, el = frozenset(hopefuls()), frozenset(elected)
-            deem = sorted(constraint.must_elect(hop, el, seats_left()) & hop)
-            out = [] if deem else sorted(constraint.must_exclude(hop, el, seats_left()) & hop)
-            if deem or out:
-                stage_no += 1
-                before = votes.copy()
-                if deem:
-                    for c in deem:
-                        state[c] = State.ELECTED
-                        cont[c + 1] = False
-                        elected.append(c)
-                    action, subjects = "elect", tuple(deem)
-                    note = "deemed elected by quota: " + ", ".join(names[c] for c in deem)
-                else:
-                    exclude(out)
-                    action, subjects = "exclude", tuple(out)
-                    note = "excluded by quota: " + ", ".join(names[c] for c in out)
-                quota_notes.append(note)
-                if end_stage(stage_no, action, subjects, before, note):
-                    break
-                continue
-        if complete():
-            filled = _finish(state, elected, pending, seats, votes)
-            last = stages[-1]
-            extra = _rule52_note(names, filled)
-            note = f"{last.note}{extra}" if last.note else extra.removeprefix("; ")
-            stages[-1] = replace(last, states=tuple(state), note=note)
-            break
-        stage_no += 1
-        before = votes.copy()
-        if pending:
-            # Rules 48-49: the largest surplus first (all pending have the quota or more).
-            top = max(int(votes[c]) for c in pending)
-            tied = [c for c in pending if votes[c] == top]
-            c = tb.choose(tied, history, stage=stage_no, purpose="surplus", lowest=False)
-            pending.remove(c)
-            surplus = int(votes[c]) - quota
-            rows = np.flatnonzero(cur == c)
-            if rows.size:
-                # Rule 48(3): value when received x surplus / total, 5 places, truncated.
-                value[rows] = value[rows] * surplus // int(votes[c])
-                nt += _move(rows, rankings, cont, cur, value, mult, votes, n)
-            votes[c] = quota
-            note = f"surplus of {names[c]} ({to_decimal(surplus)}) transferred"
-            extra = _elected_note(names, elect_quota_holders())
-            history.append(votes.copy())
-            record(stage_no, "surplus", (c,), before, f"{note}; {extra}" if extra else note)
+    def quota_stage(self) -> bool | None:
+        """The seat constraint's hook at the start of a stage: deemed elections, else
+        exclusions, in a stage of their own. ``None`` when it has nothing to do; else
+        whether the count is over."""
+        constraint = self.constraint
+        if constraint is None or self.seats_left() <= 0:
+            return None
+        hop, el = frozenset(self.hopefuls()), frozenset(self.elected)
+        deem = sorted(constraint.must_elect(hop, el, self.seats_left()) & hop)
+        out = [] if deem else sorted(constraint.must_exclude(hop, el, self.seats_left()) & hop)
+        if not (deem or out):
+            return None
+        self.stage_no += 1
+        before = self.votes.copy()
+        if deem:
+            for c in deem:
+                self.state[c] = State.ELECTED
+                self.cont[c + 1] = False
+                self.elected.append(c)
+            action, subjects = "elect", tuple(deem)
+            note = "deemed elected by quota: " + ", ".join(self.names[c] for c in deem)
         else:
-            # Rules 50-51: exclude the lowest continuing candidate.
-            candidates = hopefuls()
-            spared = ""
-            if constraint is not None:
-                # Quota hook: a protected candidate is never excluded as the lowest.
-                prot = constraint.protected(frozenset(candidates), frozenset(elected), seats_left())
-                low_all = min(int(votes[c]) for c in candidates)
-                saved = [c for c in candidates if c in prot and votes[c] == low_all]
-                if saved:
-                    spared = " (protected by quota: " + ", ".join(names[c] for c in saved) + ")"
-                    quota_notes.append(spared.strip(" ()"))
-                candidates = [c for c in candidates if c not in prot] or candidates
-            low = min(int(votes[c]) for c in candidates)
-            tied = [c for c in candidates if votes[c] == low]
-            c = tb.choose(tied, history, stage=stage_no, purpose="exclude", lowest=True)
-            exclude([c])
-            if end_stage(stage_no, "exclude", (c,), before, f"{names[c]} excluded{spared}"):
-                break
+            self.exclude(out)
+            action, subjects = "exclude", tuple(out)
+            note = "excluded by quota: " + ", ".join(self.names[c] for c in out)
+        self.quota_notes.append(note)
+        return self.end_stage(action, subjects, before, note)
 
-    return RankedResult(
-        method="scottish-stv",
-        seats=seats,
-        candidates=ballots.candidates,
-        elected=tuple(elected),
-        stages=tuple(stages),
-        total_votes=to_decimal(total_ballots * SCALE),
-        quota=to_decimal(quota),
-        ties=tuple(tb.ties),
-        excluded=tuple(excluded),
-        seed=tb.seed,
-        notes=(
-            f"quota {quota_whole} = floor({total_ballots} / {seats + 1}) + 1 (rule 46)",
-            *quota_notes,
-        ),
-    )
+    def close_complete(self) -> None:
+        """Rule 52 at the start of a stage: fill the last vacancies in the last stage."""
+        filled = _finish(self.state, self.elected, self.pending, self.seats, self.votes)
+        last = self.stages[-1]
+        extra = _rule52_note(self.names, filled)
+        note = f"{last.note}{extra}" if last.note else extra.removeprefix("; ")
+        self.stages[-1] = replace(last, states=tuple(self.state), note=note)
+
+    def transfer_surplus(self) -> None:
+        """Rules 48-49: the largest surplus first (all pending have the quota or more)."""
+        votes = self.votes
+        before = votes.copy()
+        top = max(int(votes[c]) for c in self.pending)
+        tied = [c for c in self.pending if votes[c] == top]
+        c = self.tb.choose(tied, self.history, stage=self.stage_no, purpose="surplus", lowest=False)
+        self.pending.remove(c)
+        surplus = int(votes[c]) - self.quota
+        rows = np.flatnonzero(self.cur == c)
+        if rows.size:
+            # Rule 48(3): value when received x surplus / total, 5 places, truncated.
+            self.value[rows] = self.value[rows] * surplus // int(votes[c])
+            self.move(rows)
+        votes[c] = self.quota
+        note = f"surplus of {self.names[c]} ({to_decimal(surplus)}) transferred"
+        extra = _elected_note(self.names, self.elect_quota_holders())
+        self.history.append(votes.copy())
+        self.record("surplus", (c,), before, f"{note}; {extra}" if extra else note)
+
+    def exclude_lowest(self) -> bool:
+        """Rules 50-51: exclude the lowest continuing candidate; whether the count is over."""
+        votes = self.votes
+        before = votes.copy()
+        candidates = self.hopefuls()
+        spared = ""
+        if self.constraint is not None:
+            # Quota hook: a protected candidate is never excluded as the lowest.
+            prot = self.constraint.protected(
+                frozenset(candidates), frozenset(self.elected), self.seats_left()
+            )
+            low_all = min(int(votes[c]) for c in candidates)
+            saved = [c for c in candidates if c in prot and votes[c] == low_all]
+            if saved:
+                spared = " (protected by quota: " + ", ".join(self.names[c] for c in saved) + ")"
+                self.quota_notes.append(spared.strip(" ()"))
+            candidates = [c for c in candidates if c not in prot] or candidates
+        low = min(int(votes[c]) for c in candidates)
+        tied = [c for c in candidates if votes[c] == low]
+        c = self.tb.choose(tied, self.history, stage=self.stage_no, purpose="exclude", lowest=True)
+        self.exclude([c])
+        return self.end_stage("exclude", (c,), before, f"{self.names[c]} excluded{spared}")
+
+    def run(self) -> None:
+        self.first_stage()
+        while True:
+            over = self.quota_stage()
+            if over:
+                return
+            if over is False:
+                continue
+            if self.complete():
+                self.close_complete()
+                return
+            self.stage_no += 1
+            if self.pending:
+                self.transfer_surplus()
+            elif self.exclude_lowest():
+                return
+
+    # ------------------------------------------------------------------ output
+    def result(self) -> RankedResult:
+        return RankedResult(
+            method="scottish-stv",
+            seats=self.seats,
+            candidates=self.ballots.candidates,
+            elected=tuple(self.elected),
+            stages=tuple(self.stages),
+            total_votes=to_decimal(self.total_ballots * SCALE),
+            quota=to_decimal(self.quota),
+            ties=tuple(self.tb.ties),
+            excluded=tuple(self.excluded),
+            seed=self.tb.seed,
+            notes=(
+                f"quota {self.quota_whole} = floor({self.total_ballots} / {self.seats + 1}) "
+                "+ 1 (rule 46)",
+                *self.quota_notes,
+            ),
+        )
 
 
 def _move(

@@ -1,4 +1,4 @@
-"""The home-page card for party elections under way (registered in RANKANDFILE_HOME_PANELS)."""
+"""The home-page card for party elections under way (listed in rankandfile.home.PANELS)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""The home-page card for the member's meetings (registered in RANKANDFILE_HOME_PANELS)."""
+"""The home-page card for the member's meetings (listed in rankandfile.home.PANELS)."""
 
 from __future__ import annotations
 

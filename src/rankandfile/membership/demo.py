@@ -56,7 +56,7 @@ from rankandfile.membership.models import (
     Region,
     Role,
 )
-from rankandfile.membership.periods import months_before
+from rankandfile.membership.periods import Entry, HistoryError, months_before, normalise_history
 
 DEFAULT_MEMBERS = 50_000
 DEFAULT_SEED = 2019
@@ -640,6 +640,35 @@ def demo_seed(
         constituencies=[(c.constituency.name, c.constituency.region.name) for c in clps],
     )
 
+    _check_histories(plan, today)
+    result.branches, branch_ids = _write_branches(plan, by_con)
+    result.affiliates = _write_affiliates(plan.affiliates, by_con)
+    result.members, result.periods = _write_members(plan, by_con, branch_ids)
+    result.logins_created = _ensure_logins()
+    audit.record(
+        actor=actor,
+        action="membership.demo.seed",
+        data={"seed": seed, "today": today.isoformat(), **result.summary()},
+        label="demo party",
+    )
+    return result
+
+
+def _check_histories(plan: Plan, today: dt.date) -> None:
+    """Every planned history as the membership history rule keeps it (docs/rules/
+    membership.md): the demo writes periods directly, so it checks them first."""
+    for m in plan.members:
+        entries = [Entry(p.kind, p.start, p.end, p.end_reason, p.note) for p in m.periods]
+        try:
+            kept = normalise_history(entries, today=today)
+        except HistoryError as exc:
+            raise DemoError(f"demo member {m.membership_number}: {exc}") from None
+        if kept != sorted(entries, key=lambda e: (e.start, e.kind)):
+            raise DemoError(f"demo member {m.membership_number}: touching periods")
+
+
+def _write_branches(plan: Plan, by_con: dict[str, CLP]) -> tuple[int, dict[tuple[int, str], int]]:
+    """Branches for the CLPs that have none; the number added and every branch's id."""
     has_branches = set(Branch.objects.values_list("clp_id", flat=True).distinct())
     new_branches = [
         Branch(clp_id=by_con[con].pk, name=name)
@@ -648,14 +677,19 @@ def demo_seed(
         for name in names
     ]
     Branch.objects.bulk_create(new_branches, batch_size=BATCH)
-    result.branches = len(new_branches)
     branch_ids = {(c, n): pk for pk, c, n in Branch.objects.values_list("pk", "clp_id", "name")}
+    return len(new_branches), branch_ids
 
-    result.affiliates = _write_affiliates(plan.affiliates, by_con)
 
-    # The two big tables are written with executemany on plain tuples: building 100,000
-    # model instances for bulk_create (capped at 999 parameters a statement on SQLite, and
-    # logged statement by statement under DEBUG) took most of a minute; this takes seconds.
+def _write_members(
+    plan: Plan, by_con: dict[str, CLP], branch_ids: dict[tuple[int, str], int]
+) -> tuple[int, int]:
+    """The members and their histories; the numbers of each written.
+
+    The two big tables are written with executemany on plain tuples: building 100,000
+    model instances for bulk_create (capped at 999 parameters a statement on SQLite, and
+    logged statement by statement under DEBUG) took most of a minute; this takes seconds.
+    """
     ops = connection.ops
     day = ops.adapt_datefield_value
     now = ops.adapt_datetimefield_value(timezone.now())
@@ -678,16 +712,7 @@ def demo_seed(
         for p in m.periods
     ]
     _insert(Period, ("member", "kind", "start", "end", "end_reason", "note"), periods)
-    result.members = len(plan.members)
-    result.periods = len(periods)
-    result.logins_created = _ensure_logins()
-    audit.record(
-        actor=actor,
-        action="membership.demo.seed",
-        data={"seed": seed, "today": today.isoformat(), **result.summary()},
-        label="demo party",
-    )
-    return result
+    return len(plan.members), len(periods)
 
 
 def _insert(model: type[Model], fields: Sequence[str], rows: Sequence[Sequence[Any]]) -> None:

@@ -187,19 +187,26 @@ def _describe_span(kind: str, span: Span) -> str:
 def is_eligible(history: History, rule: EligibilityRule) -> Decision:
     """Decide whether a member with ``history`` is eligible under ``rule``, with reasons.
 
-    Membership periods are merged first (overlapping or touching periods are one
-    continuous membership), so the answer does not depend on how the history was stored.
-    Periods whose end is not after their start are ignored (and said so).
+    Four checks in order, each adding its reasons: continuous membership, suspension and
+    arrears on the status date, the scope, the age band. Membership periods are joined
+    first (``periods.merge``: overlapping or touching periods are one continuous
+    membership), so the answer does not depend on how the history was stored. Periods
+    whose end is not after their start are ignored (and said so).
     """
-    freeze = rule.freeze_date
-    cutoff = rule.cutoff
-    judged = rule.judged_on
-    on_day = "the freeze date" if judged == freeze else format_date(judged)
     reasons: list[str] = []
-    eligible = True
+    valid = _valid_periods(history.periods, reasons)
+    checks = (
+        _continuous_membership(valid, rule, reasons),
+        _not_suspended_or_in_arrears(valid, rule, reasons),
+        _within_scope(history, rule, reasons),
+        _within_age_band(history, rule, reasons),
+    )
+    return Decision(eligible=all(checks), reasons=reasons)
 
+
+def _valid_periods(periods: Sequence[HistoryPeriod], reasons: list[str]) -> list[HistoryPeriod]:
     valid: list[HistoryPeriod] = []
-    for p in history.periods:
+    for p in periods:
         if p.end is not None and p.end <= p.start:
             reasons.append(
                 f"ignored a {p.kind} period from {format_date(p.start)} to {format_date(p.end)}: "
@@ -207,56 +214,74 @@ def is_eligible(history: History, rule: EligibilityRule) -> Decision:
             )
         else:
             valid.append(p)
+    return valid
 
-    # 1. Continuous membership.
+
+def _continuous_membership(
+    valid: list[HistoryPeriod], rule: EligibilityRule, reasons: list[str]
+) -> bool:
+    """1. A member on the freeze date, continuously since the cutoff."""
+    freeze, cutoff = rule.freeze_date, rule.cutoff
     spans = merge(Span(p.start, p.end) for p in valid if p.kind == Period.Kind.MEMBERSHIP)
-    required = (
-        f"{_plural(rule.months, 'month')} required by {format_date(freeze)} "
-        f"(joined on or before {format_date(cutoff)})"
-    )
     current = next(
         (s for s in spans if s.start <= freeze and (s.end is None or freeze < s.end)), None
     )
     if current is None:
-        eligible = False
-        ended_on_freeze = next((s for s in spans if s.end == freeze), None)
-        earlier = [s for s in spans if s.end is not None and s.end < freeze]
-        later = [s for s in spans if s.start > freeze]
-        if not spans:
-            reasons.append("no membership recorded: not a member on the freeze date")
-        elif ended_on_freeze is not None:
-            reasons.append(
-                f"membership ended on {format_date(freeze)}, the freeze date itself: "
-                "not a member on the freeze date"
-            )
-        elif earlier:
-            reasons.append(
-                f"membership lapsed {format_date(earlier[-1].end)}"  # type: ignore[arg-type]
-                f", before the freeze date {format_date(freeze)}: not a member on the freeze date"
-            )
-        else:
-            reasons.append(
-                f"joined {format_date(later[0].start)}, after the freeze date "
-                f"{format_date(freeze)}: not a member on the freeze date"
-            )
-        if later and (earlier or ended_on_freeze is not None):
-            reasons.append(f"rejoined {format_date(later[0].start)}, after the freeze date")
-    else:
-        met = current.start <= cutoff
-        previous = [s for s in spans if s.end is not None and s.end < current.start]
-        if not met and previous:
-            reasons.append(
-                f"lapsed {format_date(previous[-1].end)}"  # type: ignore[arg-type]
-                f" and rejoined {format_date(current.start)}: "
-                f"continuous only since {format_date(current.start)}"
-            )
+        reasons.extend(_not_a_member_on(freeze, spans))
+        return False
+    met = current.start <= cutoff
+    previous = [s for s in spans if s.end is not None and s.end < current.start]
+    if not met and previous:
         reasons.append(
-            f"member continuously since {format_date(current.start)}, {required}: "
-            + ("met" if met else "not met")
+            f"lapsed {format_date(previous[-1].end)}"  # type: ignore[arg-type]
+            f" and rejoined {format_date(current.start)}: "
+            f"continuous only since {format_date(current.start)}"
         )
-        eligible = eligible and met
+    required = (
+        f"{_plural(rule.months, 'month')} required by {format_date(freeze)} "
+        f"(joined on or before {format_date(cutoff)})"
+    )
+    reasons.append(
+        f"member continuously since {format_date(current.start)}, {required}: "
+        + ("met" if met else "not met")
+    )
+    return met
 
-    # 2. Suspension and arrears, judged on the status date.
+
+def _not_a_member_on(freeze: dt.date, spans: list[Span]) -> list[str]:
+    """Why someone with these membership runs was not a member on the freeze date."""
+    ended_on_freeze = next((s for s in spans if s.end == freeze), None)
+    earlier = [s for s in spans if s.end is not None and s.end < freeze]
+    later = [s for s in spans if s.start > freeze]
+    if not spans:
+        reasons = ["no membership recorded: not a member on the freeze date"]
+    elif ended_on_freeze is not None:
+        reasons = [
+            f"membership ended on {format_date(freeze)}, the freeze date itself: "
+            "not a member on the freeze date"
+        ]
+    elif earlier:
+        reasons = [
+            f"membership lapsed {format_date(earlier[-1].end)}"  # type: ignore[arg-type]
+            f", before the freeze date {format_date(freeze)}: not a member on the freeze date"
+        ]
+    else:
+        reasons = [
+            f"joined {format_date(later[0].start)}, after the freeze date "
+            f"{format_date(freeze)}: not a member on the freeze date"
+        ]
+    if later and (earlier or ended_on_freeze is not None):
+        reasons.append(f"rejoined {format_date(later[0].start)}, after the freeze date")
+    return reasons
+
+
+def _not_suspended_or_in_arrears(
+    valid: list[HistoryPeriod], rule: EligibilityRule, reasons: list[str]
+) -> bool:
+    """2. Suspension and arrears, judged on the status date (when the rule excludes them)."""
+    judged = rule.judged_on
+    on_day = "the freeze date" if judged == rule.freeze_date else format_date(judged)
+    ok = True
     for kind, excluded, word in (
         (Period.Kind.SUSPENSION, rule.exclude_suspended, "suspended"),
         (Period.Kind.ARREARS, rule.exclude_arrears, "in arrears"),
@@ -269,54 +294,57 @@ def is_eligible(history: History, rule: EligibilityRule) -> Decision:
             if p.kind == kind and p.start <= judged and (p.end is None or judged < p.end)
         ]
         if covering:
-            eligible = False
+            ok = False
             detail = "; ".join(_describe_span(kind, Span(p.start, p.end)) for p in covering)
             reasons.append(f"{word} on {on_day} ({detail})")
         else:
             reasons.append(f"not {word} on {on_day}")
+    return ok
 
-    # 3. Scope.
-    if rule.scope_kind != "party":
-        where = f"member of {clp_label(history.clp_name) if history.clp_name else 'an unknown CLP'}"
-        if rule.scope_kind == "region":
-            inside = history.region_id == rule.scope_id
-            where += f" in {history.region_name or 'an unknown region'}"
-        elif rule.scope_kind == "clp":
-            inside = history.clp_id == rule.scope_id
-        else:
-            inside = history.branch_id is not None and history.branch_id == rule.scope_id
-            where = (
-                f"member of {history.branch_name} branch"
-                if history.branch_id is not None
-                else "member of no branch"
-            ) + f" in {clp_label(history.clp_name) if history.clp_name else 'an unknown CLP'}"
-        reasons.append(("within scope: " if inside else "outside scope: ") + where)
-        eligible = eligible and inside
 
-    # 4. Age band at the freeze date.
-    if rule.min_age is not None or rule.max_age is not None:
-        band = (
-            f"{rule.min_age} to {rule.max_age}"
-            if rule.min_age is not None and rule.max_age is not None
-            else f"{rule.min_age} or over"
-            if rule.min_age is not None
-            else f"{rule.max_age} or under"
-        )
-        if history.date_of_birth is None:
-            eligible = False
-            reasons.append(f"date of birth not recorded: the rule requires age {band}")
-        else:
-            age = age_on(history.date_of_birth, freeze)
-            ok = (rule.min_age is None or age >= rule.min_age) and (
-                rule.max_age is None or age <= rule.max_age
-            )
-            reasons.append(
-                f"aged {age} on the freeze date, the rule requires age {band}: "
-                + ("met" if ok else "not met")
-            )
-            eligible = eligible and ok
+def _within_scope(history: History, rule: EligibilityRule, reasons: list[str]) -> bool:
+    """3. The member's CLP, region or branch (always met for the party)."""
+    if rule.scope_kind == "party":
+        return True
+    where = f"member of {clp_label(history.clp_name) if history.clp_name else 'an unknown CLP'}"
+    if rule.scope_kind == "region":
+        inside = history.region_id == rule.scope_id
+        where += f" in {history.region_name or 'an unknown region'}"
+    elif rule.scope_kind == "clp":
+        inside = history.clp_id == rule.scope_id
+    else:
+        inside = history.branch_id is not None and history.branch_id == rule.scope_id
+        where = (
+            f"member of {history.branch_name} branch"
+            if history.branch_id is not None
+            else "member of no branch"
+        ) + f" in {clp_label(history.clp_name) if history.clp_name else 'an unknown CLP'}"
+    reasons.append(("within scope: " if inside else "outside scope: ") + where)
+    return inside
 
-    return Decision(eligible=eligible, reasons=reasons)
+
+def _within_age_band(history: History, rule: EligibilityRule, reasons: list[str]) -> bool:
+    """4. The age band at the freeze date (always met without one)."""
+    if rule.min_age is None and rule.max_age is None:
+        return True
+    if rule.min_age is not None and rule.max_age is not None:
+        band = f"{rule.min_age} to {rule.max_age}"
+    elif rule.min_age is not None:
+        band = f"{rule.min_age} or over"
+    else:
+        band = f"{rule.max_age} or under"
+    if history.date_of_birth is None:
+        reasons.append(f"date of birth not recorded: the rule requires age {band}")
+        return False
+    age = age_on(history.date_of_birth, rule.freeze_date)
+    ok = (rule.min_age is None or age >= rule.min_age) and (
+        rule.max_age is None or age <= rule.max_age
+    )
+    reasons.append(
+        f"aged {age} on the freeze date, the rule requires age {band}: "
+        + ("met" if ok else "not met")
+    )
+    return ok
 
 
 # --- The database side --------------------------------------------------------------------

@@ -135,3 +135,52 @@ class InviteMembersForm(forms.Form):
         if not data.get("member") and not data.get("everyone_new") and not self.errors:
             raise forms.ValidationError(_("Tick the members to invite, or invite everyone new."))
         return data
+
+class HistoryChangeForm(forms.Form):
+    """One change to a member's history, recorded by an officer through the membership
+    services (docs/rules/membership.md). ``until`` is only for a suspension, ``reason``
+    only for a lapse, ``note`` for a suspension, arrears or expulsion."""
+
+    CHANGES = (
+        ("join", "Joined (first membership)"),
+        ("lapse", "Membership ended (lapsed, resigned or died)"),
+        ("rejoin", "Rejoined"),
+        ("suspend", "Suspended"),
+        ("lift_suspension", "Suspension lifted"),
+        ("arrears_start", "In arrears"),
+        ("arrears_clear", "Arrears paid"),
+        ("expel", "Expelled (national admins only)"),
+    )
+    REASONS = (("lapsed", "Lapsed"), ("resigned", "Resigned"), ("died", "Died"))
+
+    change = forms.ChoiceField(label="What happened", choices=CHANGES)
+    on = forms.DateField(
+        label="From (the first day it applies)",
+        widget=forms.DateInput(attrs={"type": "date"}),
+        help_text="For an ending: the first day the person is no longer a member, "
+        "suspended or in arrears.",
+    )
+    until = forms.DateField(
+        label="Suspended until (first day no longer suspended)",
+        required=False,
+        widget=forms.DateInput(attrs={"type": "date"}),
+        help_text="Only for a suspension; leave empty for 'until lifted'.",
+    )
+    reason = forms.ChoiceField(
+        label="Why the membership ended", choices=REASONS, initial="lapsed", required=False
+    )
+    note = forms.CharField(
+        label="Grounds or reference",
+        max_length=300,
+        required=False,
+        help_text="For a suspension, arrears or an expulsion.",
+    )
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        change = data.get("change")
+        if data.get("until") and change != "suspend":
+            self.add_error("until", "an end date is only given for a suspension")
+        if change == "suspend" and not (data.get("note") or "").strip():
+            self.add_error("note", "give the grounds or the decision's reference")
+        return data

@@ -1,5 +1,5 @@
 """The home-page card "My offices": each office the user holds, with a way to every tool
-that office uses (issue 17.2). Registered first in ``RANKANDFILE_HOME_PANELS``.
+that office uses (issue 17.2). Listed first in ``rankandfile.home.PANELS``.
 
 Links are URL names reversed here: membership imports no other app. Each page checks
 its own permission; this card only saves the officer from hunting for it. No queries: the

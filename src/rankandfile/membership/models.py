@@ -201,7 +201,7 @@ class Member(models.Model):
     gender = models.CharField(max_length=12, choices=Gender.choices, blank=True, default="")
     date_of_birth = models.DateField(null=True, blank=True)
     updated_at = models.DateTimeField(auto_now=True)
-    # Set when the member's personal data was erased (privacy.services.erase_member): the
+    # Set when the member's personal data was erased (privacy.services.member_erase): the
     # record stays, as a membership number and history, for ballots and conference.
     erased_at = models.DateTimeField(null=True, blank=True)
 

@@ -30,18 +30,7 @@ def active_roles(user: AnyUser) -> list[Role]:
     """The user's roles in force today (cached on the user object for the request)."""
     if user is None or isinstance(user, AnonymousUser) or not user.is_authenticated:
         return []
-    cached: list[Role] | None = getattr(user, "_active_roles", None)
-    if cached is None:
-        today = timezone.localdate()
-        cached = [
-            r
-            for r in Role.objects.filter(user=user).select_related(
-                "clp", "branch", "region", "affiliate"
-            )
-            if r.active_on(today)
-        ]
-        user._active_roles = cached
-    return cached
+    return user.roles_in_force()  # type: ignore[no-any-return]
 
 
 def is_national_admin(user: AnyUser) -> bool:
@@ -56,10 +45,6 @@ def is_cac(user: AnyUser) -> bool:
 def is_policy_officer(user: AnyUser) -> bool:
     """Maintains the links between Commons divisions and policies (accountability)."""
     return any(r.kind == Role.Kind.POLICY_OFFICER for r in active_roles(user))
-
-
-def is_scrutineer(user: AnyUser) -> bool:
-    return any(r.kind == Role.Kind.SCRUTINEER for r in active_roles(user))
 
 
 def officer_clp_ids(user: AnyUser) -> set[int]:
@@ -101,6 +86,12 @@ def own_member(user: AnyUser) -> Member | None:
 
 
 # --- CLPs -------------------------------------------------------------------------------
+def is_clp_officer(user: AnyUser, clp: CLP) -> bool:
+    """An officer of this CLP (or a national admin): who runs the CLP's own campaigns,
+    including a by-election campaign for its seat. Regional officers are not included."""
+    return is_national_admin(user) or clp.pk in officer_clp_ids(user)
+
+
 def can_manage_clp(user: AnyUser, clp: CLP) -> bool:
     """CLP officers of this CLP, regional officers of its region, national admins."""
     if is_national_admin(user):

@@ -91,8 +91,8 @@ def home_for(user: Any) -> dict[str, Any]:
     """Everything the member's home page shows, in a fixed number of queries.
 
     Queries: the member with CLP, constituency, region and branch (1), their history (1),
-    their MP (1), their open ballots and recent results (1) and the user's roles (1,
-    shared with the navigation).
+    their MP (1) and the user's roles (1, shared with the navigation). The cards of the
+    apps above membership (my ballots, conference, ...) are added by ``rankandfile.home``.
     """
     member = (
         Member.objects.select_related("clp__constituency__region", "branch")
@@ -114,16 +114,7 @@ def home_for(user: Any) -> dict[str, Any]:
         "mp": mp,
         "status": status,
         "roles": role_summary(permissions.active_roles(user)),
-        "ballots": _home_ballots(user, member) if member is not None else [],
     }
-
-
-def _home_ballots(user: Any, member: Member) -> list[Any]:
-    """Open ballots the member is on the electorate of, and recent results (one query).
-    Imported here: membership sits below ballots, and only the home page needs them."""
-    from rankandfile.ballots.queries import home_ballots
-
-    return home_ballots(user, member)
 
 
 @dataclass(frozen=True)

@@ -1,5 +1,5 @@
 """Write services for membership histories: join, lapse, rejoin, suspend, arrears, expel,
-and the wholesale replacement used by importers.
+and the wholesale replacement of a history.
 
 Every service is keyword-only, runs in one transaction, locks the member row (so two
 officers editing one history are serialised), checks the actor's permission, writes an
@@ -7,24 +7,23 @@ audit entry (``core.audit.record``) and raises :class:`DomainError` with a messa
 officer can act on. ``actor=None`` means a system or CLI action: no permission check, the
 audit log records "system".
 
-The invariants kept here are what ``membership.eligibility.electorate`` relies on
-(domain.md, "Structure": eligibility is "six months' continuous membership at the freeze
-date, not in arrears, not suspended"):
-
-- periods are half-open ``[start, end)`` with ``end > start``;
-- a member's membership periods never overlap or touch: a rejoin on the day of a lapse
-  reopens the lapsed period (the membership was continuous);
-- suspension and arrears periods lie inside one membership period.
+Every service keeps the membership history rule (docs/rules/membership.md, implemented
+once in ``membership.periods``), which ``membership.eligibility.electorate`` relies on:
+each checks its own case first, with a message about that case, then ends with
+:func:`_keep_rule`, the rule itself over the whole stored history. In short: periods are
+half-open ``[start, end)`` with ``end > start``; periods of one kind never overlap (an
+overlap is refused) nor touch (a rejoin on the day of a lapse reopens the lapsed period:
+the membership was continuous); suspension and arrears lie inside one membership.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterable
-from dataclasses import dataclass
 from typing import Any
 
 from django.db import transaction
+from django.utils import timezone
 
 from rankandfile.core import audit
 from rankandfile.core.errors import DomainError, PermissionDenied
@@ -32,6 +31,7 @@ from rankandfile.core.models import User
 from rankandfile.membership import permissions
 from rankandfile.membership.eligibility import format_date
 from rankandfile.membership.models import Member, Period
+from rankandfile.membership.periods import Entry, HistoryError, normalise_history
 
 MEMBERSHIP = Period.Kind.MEMBERSHIP
 SUSPENSION = Period.Kind.SUSPENSION
@@ -70,6 +70,8 @@ def _iso(day: dt.date | None) -> str | None:
 
 
 def _record(actor: User | None, action: str, member: Member, **data: Any) -> None:
+    """Check the history rule over the changed history, then write the audit entry."""
+    _keep_rule(member)
     audit.record(actor=actor, action=action, target=member, data=data)
 
 
@@ -261,6 +263,21 @@ def _open_status(
             f"{member.full_name} already has {a_word} {span} overlapping this one: "
             "end or correct it first"
         )
+    before = next((p for p in _periods(member, kind) if p.end == on), None)
+    if before is not None:  # touching the previous one: it continues (M4)
+        before.end, before.end_reason = until, Period.EndReason.NONE
+        before.save(update_fields=["end", "end_reason"])
+        _record(
+            actor,
+            action,
+            member,
+            on=_iso(on),
+            until=_iso(until),
+            note=note,
+            period=before.pk,
+            continues_from=_iso(before.start),
+        )
+        return before
     period = Period.objects.create(
         member=member, kind=kind, start=on, end=until, note=(note or "")[:300]
     )
@@ -364,88 +381,43 @@ def member_expel(*, actor: User | None, member: Member, on: dt.date, note: str =
     return _end_membership(actor, member, on, Period.EndReason.EXPELLED, note, "member.expel")
 
 
-# --- wholesale replacement (importers) ----------------------------------------------------
-@dataclass(frozen=True)
-class PeriodSpec:
-    """One period of a history as an importer supplies it; ``end`` is exclusive."""
-
-    kind: str
-    start: dt.date
-    end: dt.date | None = None
-    end_reason: str = ""
-    note: str = ""
+# --- the one history rule ----------------------------------------------------------------
+def _history(member: Member) -> list[Entry]:
+    return [
+        Entry(p.kind, p.start, p.end, p.end_reason, p.note)
+        for p in Period.objects.filter(member=member).order_by("start", "kind")
+    ]
 
 
-def _merge_specs(specs: list[PeriodSpec]) -> list[PeriodSpec]:
-    """Merge overlapping or touching periods of one kind; the merged period keeps the end
-    reason of whichever input ends last, and the first input's note."""
-    out: list[PeriodSpec] = []
-    for s in sorted(specs, key=lambda s: s.start):
-        if out and (out[-1].end is None or s.start <= out[-1].end):
-            last = out[-1]
-            if last.end is None or s.end is None:
-                end, reason = None, ""
-            elif s.end > last.end:
-                end, reason = s.end, s.end_reason
-            else:
-                end, reason = last.end, last.end_reason
-            out[-1] = PeriodSpec(last.kind, last.start, end, reason, last.note or s.note)
-        else:
-            out.append(s)
-    return out
-
-
-def normalise_history(periods: Iterable[PeriodSpec]) -> list[PeriodSpec]:
-    """Validate and normalise a whole history (pure; no database).
-
-    Rejects unknown kinds, unknown end reasons, and periods whose end is not after their
-    start; merges overlapping or touching periods of the same kind (so membership periods
-    never touch); requires every suspension and arrears period to lie inside one
-    membership period. Raises :class:`DomainError` listing every problem.
-    """
-    problems: list[str] = []
-    by_kind: dict[str, list[PeriodSpec]] = {MEMBERSHIP: [], SUSPENSION: [], ARREARS: []}
-    for n, p in enumerate(periods, start=1):
-        if p.kind not in by_kind:
-            problems.append(f"period {n}: unknown kind {p.kind!r}")
-            continue
-        if p.end_reason not in Period.EndReason.values:
-            problems.append(f"period {n}: unknown end reason {p.end_reason!r}")
-            continue
-        if p.end is not None and p.end <= p.start:
-            problems.append(
-                f"period {n} ({p.kind}): ends {format_date(p.end)}, not after it starts "
-                f"{format_date(p.start)}"
-            )
-            continue
-        by_kind[p.kind].append(p)
-    merged = {kind: _merge_specs(specs) for kind, specs in by_kind.items()}
-    for kind in (SUSPENSION, ARREARS):
-        for s in merged[kind]:
-            inside = any(
-                m.start <= s.start and (m.end is None or (s.end is not None and s.end <= m.end))
-                for m in merged[MEMBERSHIP]
-            )
-            if not inside:
-                until = f" until {format_date(s.end)}" if s.end else " (open-ended)"
-                problems.append(
-                    f"{kind} from {format_date(s.start)}{until} is not inside a membership period"
-                )
-    if problems:
-        raise DomainError("the history cannot be stored: " + "; ".join(problems))
-    return sorted((p for specs in merged.values() for p in specs), key=lambda p: (p.start, p.kind))
+def _keep_rule(member: Member) -> None:
+    """Refuse (and so roll back) a change that leaves the history breaking the rule of
+    docs/rules/membership.md. Each service checks its own case first, in its own words;
+    this is the one rule every writer ends with."""
+    stored = _history(member)
+    try:
+        kept = normalise_history(stored, today=timezone.localdate())
+    except HistoryError as exc:
+        raise DomainError(
+            f"{member.full_name}'s history would break the membership rule: {exc}"
+        ) from None
+    if kept != stored:  # touching periods left unjoined: a service's own mistake
+        raise DomainError(f"{member.full_name}'s history would hold touching periods")
 
 
 @transaction.atomic
 def member_replace_history(
-    *, actor: User | None, member: Member, periods: Iterable[PeriodSpec]
+    *, actor: User | None, member: Member, periods: Iterable[Entry]
 ) -> Member:
-    """Replace a member's whole history with ``periods``, normalised by
-    :func:`normalise_history` (used by importers; the audit entry keeps the old and new
-    histories). Returns the member.
+    """Replace a member's whole history with ``periods`` as kept by the history rule
+    (``membership.periods.normalise_history``, docs/rules/membership.md): touching
+    periods joined, anything else the rule forbids refused with every problem named. The
+    audit entry keeps the old and new histories. Returns the member.
     """
     member = _lock(actor, member)
-    new = normalise_history(periods)
+    try:
+        new = normalise_history(periods, today=timezone.localdate())
+    except HistoryError as exc:
+        raise DomainError(f"the history cannot be stored: {exc}") from None
     old = [
         {"kind": p.kind, "start": _iso(p.start), "end": _iso(p.end), "end_reason": p.end_reason}
         for p in Period.objects.filter(member=member).order_by("start", "kind")

@@ -6,12 +6,17 @@ page. The CLP members page serves the full page and, for htmx requests, only the
 
 from __future__ import annotations
 
+import datetime as dt
+from collections.abc import Callable
+from typing import Any
+
 from allauth.core import ratelimit
 from django.contrib import messages
 from django.contrib.auth import login
 from django.contrib.auth.decorators import login_required
 from django.contrib.humanize.templatetags.humanize import intcomma
 from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied as Forbidden
 from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
@@ -23,9 +28,18 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 
 from rankandfile.core import audit
-from rankandfile.core.errors import DomainError, NotFound
-from rankandfile.membership import accounts, permissions, queries
-from rankandfile.membership.forms import ActivationForm, ActivationRequestForm, InviteMembersForm
+from rankandfile.core.errors import DomainError, NotFound, PermissionDenied
+from rankandfile.core.models import User
+from rankandfile.membership import accounts, importer, permissions, queries, services
+from rankandfile.membership.forms import (
+    ActivationForm,
+    ActivationRequestForm,
+    HistoryChangeForm,
+    InviteMembersForm,
+    MemberImportForm,
+    max_upload_bytes,
+)
+from rankandfile.membership.models import Member, Period
 
 MEMBERS_PER_PAGE = 50
 
@@ -100,13 +114,23 @@ def clp_members(request: HttpRequest, slug: str) -> HttpResponse:
     return response
 
 
+def _member_or_404(request: HttpRequest, member_id: int) -> Member:
+    try:
+        return permissions.access_member(request.user, member_id)
+    except NotFound as exc:
+        raise Http404(str(exc)) from exc
+
+
 @login_required
 def member_detail(request: HttpRequest, member_id: int) -> HttpResponse:
     """One member's record and history: the member themself, or an officer who may see it."""
-    try:
-        member = permissions.access_member(request.user, member_id)
-    except NotFound as exc:
-        raise Http404(str(exc)) from exc
+    member = _member_or_404(request, member_id)
+    return _member_page(request, member, HistoryChangeForm())
+
+
+def _member_page(
+    request: HttpRequest, member: Member, form: HistoryChangeForm, status: int = 200
+) -> HttpResponse:
     can_manage = permissions.can_manage_member(request.user, member)
     me = permissions.own_member(request.user)
     if me is None or me.pk != member.pk:
@@ -128,8 +152,58 @@ def member_detail(request: HttpRequest, member_id: int) -> HttpResponse:
             "can_erase": permissions.is_national_admin(request.user),
             "audit_trail": queries.member_audit_trail(member) if can_manage else [],
             "invitation": queries.member_invitation(member) if can_manage else None,
+            "history_form": form if can_manage else None,
         },
+        status=status,
     )
+
+
+def _history_change(actor: User, member: Member, data: dict[str, Any]) -> Callable[[], Period]:
+    """The membership service call a :class:`HistoryChangeForm` asks for."""
+    on: dt.date = data["on"]
+    note: str = data["note"]
+    calls: dict[str, Callable[[], Period]] = {
+        "join": lambda: services.member_join(actor=actor, member=member, on=on),
+        "lapse": lambda: services.member_lapse(
+            actor=actor, member=member, on=on, reason=data["reason"] or "lapsed"
+        ),
+        "rejoin": lambda: services.member_rejoin(actor=actor, member=member, on=on),
+        "suspend": lambda: services.member_suspend(
+            actor=actor, member=member, on=on, until=data["until"], note=note
+        ),
+        "lift_suspension": lambda: services.member_lift_suspension(
+            actor=actor, member=member, on=on
+        ),
+        "arrears_start": lambda: services.member_arrears_start(
+            actor=actor, member=member, on=on, note=note
+        ),
+        "arrears_clear": lambda: services.member_arrears_clear(actor=actor, member=member, on=on),
+        "expel": lambda: services.member_expel(actor=actor, member=member, on=on, note=note),
+    }
+    return calls[data["change"]]
+
+
+@login_required
+@require_POST
+def member_history_change(request: HttpRequest, member_id: int) -> HttpResponse:
+    """Record one change to a member's history (officers who may manage the member; the
+    member's other readers get 403, everyone else 404). A refused change is shown on the
+    member's page with the reason, and changes nothing."""
+    member = _member_or_404(request, member_id)
+    if not permissions.can_manage_member(request.user, member):
+        raise Forbidden("you may not change this member's record")
+    form = HistoryChangeForm(request.POST)
+    if form.is_valid():
+        change = _history_change(request.user, member, form.cleaned_data)  # type: ignore[arg-type]
+        try:
+            change()
+        except DomainError as exc:  # PermissionDenied too: e.g. an expulsion
+            form.add_error(None, str(exc))
+        else:
+            label = dict(HistoryChangeForm.CHANGES)[form.cleaned_data["change"]]
+            messages.success(request, f"Recorded: {label}.")
+            return redirect(reverse("membership:member_detail", args=[member.pk]) + "#history")
+    return _member_page(request, member, form, status=400)
 
 
 # Shown on the page; the command line (--errors-csv) lists every rejected row.
@@ -144,13 +218,6 @@ def member_import(request: HttpRequest) -> HttpResponse:
     The importer checks permission again, writes (unless a dry run) in one transaction and
     audits the import; this view only shows its report.
     """
-    # Imported here so this view could be appended without reorganising the module.
-    from django.core.exceptions import PermissionDenied as Forbidden
-
-    from rankandfile.core.errors import PermissionDenied
-    from rankandfile.membership import importer
-    from rankandfile.membership.forms import MemberImportForm, max_upload_bytes
-
     if not permissions.can_import_members(request.user):
         raise Forbidden("you may not import members")
     report = None

@@ -38,21 +38,21 @@ def my_personal_data(request: HttpRequest) -> dict[str, Any]:
     member = membership_permissions.own_member(request.user)
     if member is None:
         raise NotFound("no member record is linked to your login")
-    return services.export_subject_data(actor=request.user, member=member, fmt="json")  # type: ignore[arg-type]
+    return services.subject_data_export(actor=request.user, member=member, fmt="json")  # type: ignore[arg-type]
 
 
 @router.get("/members/{member_id}/personal-data", response={200: dict[str, Any], 404: ErrorOut})
 def member_personal_data(request: HttpRequest, member_id: int) -> dict[str, Any]:
     """A subject access export, for officers who manage the member and national admins."""
     member = permissions.access_member_for_export(request.user, member_id)
-    return services.export_subject_data(actor=request.user, member=member, fmt="json")  # type: ignore[arg-type]
+    return services.subject_data_export(actor=request.user, member=member, fmt="json")  # type: ignore[arg-type]
 
 
 @router.post("/members/{member_id}/erase", response={200: ErasureOut, 400: ErrorOut, 404: ErrorOut})
 def member_erase(request: HttpRequest, member_id: int, payload: EraseIn) -> ErasureOut:
     """Erase a member's personal data (national admins; refused while still a member)."""
     member = permissions.access_member_for_erasure(request.user, member_id)
-    erasure = services.erase_member(actor=request.user, member=member, reason=payload.reason)  # type: ignore[arg-type]
+    erasure = services.member_erase(actor=request.user, member=member, reason=payload.reason)  # type: ignore[arg-type]
     assert erasure.member.erased_at is not None
     return ErasureOut(
         membership_number=erasure.member.membership_number,

@@ -9,7 +9,7 @@ email addresses or login, accountability alert preferences, and the audit entrie
 them or made by them.
 
 Callers check permission first (``privacy.permissions``) and go through
-``privacy.services.export_subject_data``, which audits the export.
+``privacy.services.subject_data_export``, which audits the export.
 """
 
 from __future__ import annotations

@@ -41,7 +41,7 @@ def _erased_address(kind: str, pk: int) -> str:
 
 
 # --- access -------------------------------------------------------------------------------
-def export_subject_data(*, actor: User | None, member: Member, fmt: str) -> dict[str, Any]:
+def subject_data_export(*, actor: User | None, member: Member, fmt: str) -> dict[str, Any]:
     """Everything held about ``member`` (``privacy.queries.subject_data``), audited.
 
     ``fmt`` (``json`` or ``pdf``) is recorded with who asked: the member themself, or an
@@ -73,7 +73,7 @@ class Erasure:
     counts: dict[str, int]
 
 
-def erase_member(
+def member_erase(
     *, actor: User | None, member: Member, reason: str, now: dt.datetime | None = None
 ) -> Erasure:
     """Anonymise ``member``'s personal data everywhere, keeping the records that ballots,
@@ -254,7 +254,7 @@ def due_for_erasure(today: dt.date) -> tuple[dt.date, list[Member]]:
     return cutoff, members
 
 
-def apply_retention(*, actor: User | None = None, today: dt.date | None = None) -> RetentionReport:
+def retention_apply(*, actor: User | None = None, today: dt.date | None = None) -> RetentionReport:
     """Erase the personal data of every member lapsed for longer than the retention period.
 
     Each member is erased in its own transaction (and audited as ``privacy.member.erase``
@@ -266,7 +266,7 @@ def apply_retention(*, actor: User | None = None, today: dt.date | None = None) 
     report = RetentionReport(cutoff=cutoff)
     for member in members:
         try:
-            erase_member(
+            member_erase(
                 actor=actor,
                 member=member,
                 reason=f"retention: lapsed before {cutoff.isoformat()}",

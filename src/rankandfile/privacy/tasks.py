@@ -1,7 +1,7 @@
 """Periodic job: apply the retention period to lapsed members' personal data.
 
 :func:`apply_retention` is a django-tasks task around
-:func:`rankandfile.privacy.services.apply_retention`; run it daily (or run
+:func:`rankandfile.privacy.services.retention_apply`; run it daily (or run
 ``rankandfile privacy_apply_retention``).
 """
 
@@ -18,7 +18,7 @@ from rankandfile.privacy import services
 @task()
 def apply_retention() -> dict[str, Any]:
     with audit.context("task"):
-        report = services.apply_retention()
+        report = services.retention_apply()
     return {
         "cutoff": report.cutoff.isoformat(),
         "erased": report.erased,

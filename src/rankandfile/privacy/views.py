@@ -22,7 +22,7 @@ from rankandfile.privacy import permissions, services
 
 def _download(request: HttpRequest, member: Member, fmt: str) -> HttpResponse:
     try:
-        data = services.export_subject_data(
+        data = services.subject_data_export(
             actor=request.user,  # type: ignore[arg-type]
             member=member,
             fmt=fmt,
@@ -90,7 +90,7 @@ def member_erase(request: HttpRequest, member_id: int) -> HttpResponse:
             errors.append("give the reason for the erasure (e.g. the request's reference)")
         if not errors:
             try:
-                services.erase_member(
+                services.member_erase(
                     actor=request.user,  # type: ignore[arg-type]
                     member=member,
                     reason=reason,

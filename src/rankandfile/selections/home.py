@@ -1,4 +1,5 @@
-"""The home-page card for the member's CLP selection (registered in RANKANDFILE_HOME_PANELS)."""
+"""The home-page card for the member's CLP selection (one of the panels of
+``rankandfile.home``)."""
 
 from __future__ import annotations
 

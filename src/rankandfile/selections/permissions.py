@@ -20,7 +20,7 @@ from typing import Any
 from django.db.models import Q, QuerySet
 
 from rankandfile.core.errors import NotFound
-from rankandfile.membership import permissions as mp
+from rankandfile.membership import permissions as membership_permissions
 from rankandfile.membership.models import Affiliate, Branch
 from rankandfile.selections.models import Application, Selection, SelectionRound
 
@@ -28,32 +28,34 @@ AnyUser = Any
 
 
 def can_open_round(user: AnyUser) -> bool:
-    return mp.is_national_admin(user)
+    return membership_permissions.is_national_admin(user)
 
 
 def can_compare_rules(user: AnyUser) -> bool:
-    return mp.is_national_admin(user)
+    return membership_permissions.is_national_admin(user)
 
 
 def can_manage_selection(user: AnyUser, selection: Selection) -> bool:
-    return mp.is_national_admin(user) or selection.clp_id in mp.officer_clp_ids(user)
+    return membership_permissions.is_national_admin(
+        user
+    ) or selection.clp_id in membership_permissions.officer_clp_ids(user)
 
 
 def visible_selections(user: AnyUser) -> QuerySet[Selection]:
     qs = Selection.objects.select_related(
         "clp__constituency", "round", "sitting_mp", "ballot", "selected"
     )
-    if mp.is_national_admin(user):
+    if membership_permissions.is_national_admin(user):
         return qs
     if not getattr(user, "is_authenticated", False):
         return qs.none()
-    cond = Q(clp_id__in=mp.officer_clp_ids(user))
-    me = mp.own_member(user)
+    cond = Q(clp_id__in=membership_permissions.officer_clp_ids(user))
+    me = membership_permissions.own_member(user)
     if me is not None:
         cond |= Q(clp_id=me.clp_id) | Q(applications__member=me)
-    if branches := mp.officer_branch_ids(user):
+    if branches := membership_permissions.officer_branch_ids(user):
         cond |= Q(clp__branches__in=branches)
-    if affiliates := mp.officer_affiliate_ids(user):
+    if affiliates := membership_permissions.officer_affiliate_ids(user):
         cond |= Q(clp__affiliates__in=affiliates)
     return qs.filter(cond).distinct()
 
@@ -73,7 +75,7 @@ def access_managed_selection(user: AnyUser, selection_id: int) -> Selection:
 
 
 def access_round(user: AnyUser, round_id: int) -> SelectionRound:
-    if not mp.is_national_admin(user):
+    if not membership_permissions.is_national_admin(user):
         raise NotFound("no such selection round")
     found = SelectionRound.objects.filter(pk=round_id).first()
     if found is None:
@@ -84,21 +86,29 @@ def access_round(user: AnyUser, round_id: int) -> SelectionRound:
 def can_apply(user: AnyUser, selection: Selection) -> bool:
     """A member (with a login) while applications are open; eligibility is checked by the
     service with reasons."""
-    if mp.own_member(user) is None or selection.stage != "applications":
+    if membership_permissions.own_member(user) is None or selection.stage != "applications":
         return False
-    return selection.applications_open <= mp.today() <= selection.applications_close
+    return (
+        selection.applications_open
+        <= membership_permissions.today()
+        <= selection.applications_close
+    )
 
 
 def can_act_for_branch(user: AnyUser, selection: Selection, branch: Branch) -> bool:
     if branch.clp_id != selection.clp_id:
         return False
-    return can_manage_selection(user, selection) or branch.pk in mp.officer_branch_ids(user)
+    return can_manage_selection(
+        user, selection
+    ) or branch.pk in membership_permissions.officer_branch_ids(user)
 
 
 def can_act_for_affiliate(user: AnyUser, selection: Selection, affiliate: Affiliate) -> bool:
     if not affiliate.clps.filter(pk=selection.clp_id).exists():
         return False
-    return can_manage_selection(user, selection) or affiliate.pk in mp.officer_affiliate_ids(user)
+    return can_manage_selection(
+        user, selection
+    ) or affiliate.pk in membership_permissions.officer_affiliate_ids(user)
 
 
 def units_for(user: AnyUser, selection: Selection) -> tuple[list[Branch], list[Affiliate]]:
@@ -106,8 +116,8 @@ def units_for(user: AnyUser, selection: Selection) -> tuple[list[Branch], list[A
     branches = Branch.objects.filter(clp_id=selection.clp_id).order_by("name")
     affiliates = Affiliate.objects.filter(clps=selection.clp_id).order_by("name")
     if not can_manage_selection(user, selection):
-        branches = branches.filter(pk__in=mp.officer_branch_ids(user))
-        affiliates = affiliates.filter(pk__in=mp.officer_affiliate_ids(user))
+        branches = branches.filter(pk__in=membership_permissions.officer_branch_ids(user))
+        affiliates = affiliates.filter(pk__in=membership_permissions.officer_affiliate_ids(user))
     return list(branches), list(affiliates)
 
 
@@ -115,5 +125,5 @@ def can_see_private(user: AnyUser, application: Application) -> bool:
     """Contact details, equality data and union details of an application."""
     if can_manage_selection(user, application.selection):
         return True
-    me = mp.own_member(user)
+    me = membership_permissions.own_member(user)
     return me is not None and me.pk == application.member_id

@@ -3,14 +3,15 @@
 from __future__ import annotations
 
 import datetime as dt
-import importlib
 from dataclasses import dataclass, field
 from typing import Any
 
 from django.db.models import Count, Prefetch, QuerySet
-from django.urls import NoReverseMatch, reverse
+from django.urls import reverse
 from django.utils import timezone
 
+from rankandfile.accountability import queries as accountability_queries
+from rankandfile.accountability.queries import PartyChange, ScoreLine
 from rankandfile.ballots.queries import ResultView, result_view
 from rankandfile.conference.rulebook import parameters_in_force
 from rankandfile.membership.models import MP
@@ -51,15 +52,6 @@ def timetable(selection: Selection) -> list[TimetableRow]:
     return out
 
 
-def _accountability(name: str) -> Any:
-    """The accountability app's query ``name`` (None until that app provides it)."""
-    try:
-        module = importlib.import_module("rankandfile.accountability.queries")
-    except ImportError:
-        return None
-    return getattr(module, name, None)
-
-
 CHANGE_LABELS = {
     "left_party": "Left the party",
     "lost_whip": "Lost the whip",
@@ -71,8 +63,8 @@ CHANGE_LABELS = {
 @dataclass
 class MPRecord:
     mp: MP
-    scorecard: list[Any] | None  # accountability ScoreLine objects; None: not available
-    party_changes: list[tuple[Any, str]] = field(default_factory=list)  # (change, label)
+    scorecard: list[ScoreLine]
+    party_changes: list[tuple[PartyChange, str]] = field(default_factory=list)  # (change, label)
     url: str = ""
 
 
@@ -80,24 +72,15 @@ def mp_record(mp: MP | None) -> MPRecord | None:
     """The MP's scorecard against the programme and party changes (accountability app)."""
     if mp is None:
         return None
-    scorecard_fn = _accountability("mp_scorecard")
-    changes_fn = _accountability("party_changes")
     return MPRecord(
         mp=mp,
-        scorecard=list(scorecard_fn(mp)) if scorecard_fn else None,
+        scorecard=accountability_queries.mp_scorecard(mp),
         party_changes=[
             (c, CHANGE_LABELS.get(c.kind, c.kind.replace("_", " ").capitalize()))
-            for c in (changes_fn(mp) if changes_fn else [])
+            for c in accountability_queries.party_changes(mp)
         ],
-        url=_mp_url(mp),
+        url=reverse("accountability:mp", kwargs={"mnis_id": mp.mnis_id}),
     )
-
-
-def _mp_url(mp: MP) -> str:
-    try:
-        return reverse("accountability:mp", kwargs={"mnis_id": mp.mnis_id})
-    except NoReverseMatch:  # the accountability app's MP page is not there yet
-        return ""
 
 
 @dataclass

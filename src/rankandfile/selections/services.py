@@ -28,7 +28,7 @@ from rankandfile.core import audit
 from rankandfile.core.errors import DomainError, PermissionDenied
 from rankandfile.core.links import absolute_url
 from rankandfile.core.models import User
-from rankandfile.membership import permissions as mp
+from rankandfile.membership import permissions as membership_permissions
 from rankandfile.membership.eligibility import EligibilityRule, explain, format_date
 from rankandfile.membership.models import CLP, MP, Affiliate, Branch, Role
 from rankandfile.selections import permissions, triggers
@@ -423,7 +423,7 @@ def application_submit(
     the member lacks the months of membership, or has no trade-union card where the rule
     book requires one."""
     selection = _lock(selection)
-    member = mp.own_member(actor)
+    member = membership_permissions.own_member(actor)
     if member is None:
         raise PermissionDenied("only members can apply")
     _require_stage(selection, Stage.APPLICATIONS)
@@ -480,7 +480,7 @@ def application_submit(
 def application_withdraw(*, actor: User, application: Application) -> Application:
     """The applicant withdraws (before the ballot opens)."""
     application = Application.objects.select_for_update().get(pk=application.pk)
-    me = mp.own_member(actor)
+    me = membership_permissions.own_member(actor)
     if me is None or me.pk != application.member_id:
         raise PermissionDenied("only the applicant may withdraw their application")
     if application.selection.stage in (Stage.BALLOT, Stage.DECLARED):

@@ -34,7 +34,7 @@ class Command(BaseCommand):
             )
             return
         with audit.context("cli"):
-            report = services.apply_retention()
+            report = services.retention_apply()
         for number, why in report.skipped:
             self.stderr.write(f"{number}: skipped: {why}")
         self.stdout.write(
