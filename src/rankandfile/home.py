@@ -19,9 +19,9 @@ from rankandfile.accountability import home as accountability_home
 from rankandfile.ballots import home as ballots_home
 from rankandfile.campaigns import home as campaigns_home
 from rankandfile.conference import home as conference_home
+from rankandfile.core.home import HomePanel
 from rankandfile.elections import home as elections_home
 from rankandfile.meetings import home as meetings_home
-from rankandfile.core.home import HomePanel
 from rankandfile.membership import home as membership_home
 from rankandfile.membership import queries as membership_queries
 from rankandfile.selections import home as selections_home

@@ -16,9 +16,9 @@ from tests.membership import factories as f
 # roles (shared by the page and the navigation); officers add one: "manages any CLP?".
 # The home page's own queries, plus the cards other apps add (core.home panels): the
 # conference card 2 (this year's conference, else the latest), "How my MP votes" 1,
-# the CLP selection 1, the constituency's campaign 1, the next meeting 1 — and for a
-# login without a member record only the conference card.
-PANEL_QUERIES = 2 + 1 + 1 + 1 + 1
+# the CLP selection 1, the constituency's campaign 1, the next meeting 1, elections under
+# way 1 — and for a login without a member record only the conference card.
+PANEL_QUERIES = 2 + 1 + 1 + 1 + 1 + 1
 HOME_QUERIES = 7 + PANEL_QUERIES
 
 

@@ -136,6 +136,7 @@ class InviteMembersForm(forms.Form):
             raise forms.ValidationError(_("Tick the members to invite, or invite everyone new."))
         return data
 
+
 class HistoryChangeForm(forms.Form):
     """One change to a member's history, recorded by an officer through the membership
     services (docs/rules/membership.md). ``until`` is only for a suspension, ``reason``
