@@ -25,6 +25,7 @@ from django.test.utils import CaptureQueriesContext
 
 from rankandfile.ballots import fastvote, services
 from rankandfile.ballots.models import Ballot, Elector, SealedPaper, VoteRecord
+from rankandfile.core import tokens
 from rankandfile.core.models import ApiToken
 from rankandfile.core.tokens import api_token_create
 from tests.ballots.factories import sealed_paper, sealed_papers
@@ -126,7 +127,7 @@ def test_a_token_vote_is_cast_by_the_fast_path(
     app: fastvote.FastVoteMiddleware, party: Party, ballot: Ballot
 ) -> None:
     elector = ballot.electors.get(member=party.me)
-    Elector.objects.filter(pk=elector.pk).update(token_digest=services.token_digest("link"))
+    Elector.objects.filter(pk=elector.pk).update(token_digest=tokens.digest("link"))
     response = call(app, url(ballot), {"choice": [1, 0]}, token_for(party))
     assert response.status_code == 201, response.content
     assert not response.by_django

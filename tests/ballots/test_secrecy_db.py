@@ -20,7 +20,7 @@ import pytest
 import time_machine
 from django.db import connection, transaction
 
-from rankandfile.ballots import fastvote, secrecy, services, tally
+from rankandfile.ballots import casting, fastvote, secrecy, services, tally
 from rankandfile.ballots.models import Ballot, Elector, Paper, SealedPaper, VoteRecord
 from rankandfile.core.tokens import api_token_create
 from tests.ballots.factories import AFTER, DURING, electors, open_ballot, sealed_papers
@@ -316,11 +316,11 @@ def test_sqlite_and_postgres_store_the_counted_papers_in_random_order() -> None:
 
 def test_every_sealed_paper_of_a_ballot_has_one_length() -> None:
     lengths = {
-        len(secrecy.seal(7, services.new_tracking_code(), choice, 12)[1])
+        len(secrecy.seal(7, casting.new_tracking_code(), choice, 12)[1])
         for choice in ([0], [11, 10, 9, 8, 7, 6, 5, 4, 3, 2, 1, 0], [3, 4], "yes", "abstain")
     }
     assert len(lengths) == 1
-    code = services.new_tracking_code()
+    code = casting.new_tracking_code()
     digest, blob = secrecy.seal(7, code, [1], 12)
     assert secrecy.unseal(7, blob) == (code, [1])
     assert digest == secrecy.code_digest(7, code) and code not in digest

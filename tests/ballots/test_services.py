@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 import time_machine
 
-from rankandfile.ballots import services
+from rankandfile.ballots import casting, services
 from rankandfile.ballots.models import Ballot, Elector, Method, SealedPaper, VoteRecord
 from rankandfile.ballots.services import (
     AlreadyVoted,
@@ -17,6 +17,7 @@ from rankandfile.ballots.services import (
     OptionSpec,
     setup_problems,
 )
+from rankandfile.core import tokens
 from rankandfile.core.errors import DomainError, PermissionDenied
 from rankandfile.core.models import AuditEntry
 from rankandfile.membership.eligibility import electorate_digest, explain
@@ -383,7 +384,7 @@ def test_the_token_is_single_use() -> None:
     ballot = open_ballot()
     elector = voter(ballot)
     secret = "a-secret-sent-by-email"
-    Elector.objects.filter(pk=elector.pk).update(token_digest=services.token_digest(secret))
+    Elector.objects.filter(pk=elector.pk).update(token_digest=tokens.digest(secret))
     found = services.elector_by_token(secret)
     assert found is not None and found.pk == elector.pk
     assert services.elector_by_token("") is None
@@ -396,6 +397,6 @@ def test_the_token_is_single_use() -> None:
 
 
 def test_tracking_codes_use_an_unambiguous_alphabet() -> None:
-    codes = {services.new_tracking_code() for _ in range(200)}
+    codes = {casting.new_tracking_code() for _ in range(200)}
     assert len(codes) == 200
     assert all(len(c) == 10 and not set(c) & set("01ILO") for c in codes)

@@ -8,7 +8,7 @@ from typing import Any
 from django import forms
 from django.utils import timezone
 
-from rankandfile.campaigns import permissions, services
+from rankandfile.campaigns import permissions
 from rankandfile.campaigns.models import (
     DEMAND_MAX,
     NAME_MAX,
@@ -22,6 +22,7 @@ from rankandfile.campaigns.models import (
     RecallPetition,
     Volunteer,
 )
+from rankandfile.campaigns.services import petition
 from rankandfile.campaigns.validation import Invalid, clean_text, normalise_email
 from rankandfile.membership.models import CLP, MP, Constituency
 
@@ -103,7 +104,7 @@ class SignForm(ErrorSummaryMixin, forms.Form):
         data = super().clean() or {}
         if self.errors:
             return data
-        raw = services.SignatureInput(
+        raw = petition.SignatureInput(
             first_name=data.get("first_name", ""),
             last_name=data.get("last_name", ""),
             email=data.get("email", ""),
@@ -113,7 +114,7 @@ class SignForm(ErrorSummaryMixin, forms.Form):
             consent=bool(data.get("consent")),
             show_publicly=bool(data.get("show_publicly")),
         )
-        cleaned, errors = services.check_signature_input(raw)
+        cleaned, errors = petition.check_signature_input(raw)
         for name, message in errors.items():
             self.add_error(name, message)
         data["signature"] = cleaned
@@ -122,6 +123,10 @@ class SignForm(ErrorSummaryMixin, forms.Form):
     @property
     def is_bot(self) -> bool:
         return bool(self.data.get(HONEYPOT, "").strip())
+
+    def signature(self) -> petition.SignatureInput | None:
+        """The checked signature, or ``None`` when the form has errors."""
+        return self.cleaned_data["signature"] if self.is_valid() else None
 
 
 class CampaignForm(ErrorSummaryMixin, forms.Form):
