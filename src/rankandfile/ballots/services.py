@@ -349,6 +349,8 @@ def ballot_cast(
 
     ``n_options``: the ballot's number of options when the caller has it already.
     """
+    if not casting.is_open_for_voting(ballot, timezone.now()):  # before whose elector it is
+        raise BallotNotOpen(casting.NOT_OPEN_MESSAGE)
     if elector.ballot_id != ballot.pk:
         raise PermissionDenied("you are not on the electorate of this ballot")
     if n_options is None:
