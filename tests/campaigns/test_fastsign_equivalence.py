@@ -22,7 +22,7 @@ from django.core import signals
 from django.core.handlers.wsgi import WSGIHandler
 from django.db import close_old_connections, transaction
 from django.test import RequestFactory, TestCase
-from hypothesis import HealthCheck, given
+from hypothesis import HealthCheck, example, given
 from hypothesis import settings as hsettings
 from hypothesis import strategies as st
 
@@ -202,12 +202,43 @@ def _run(app: Any, campaigns: dict[str, Campaign], request: Request) -> tuple[An
     return status, headers, _TOKENS.sub(b"", body), state
 
 
+def _plain(campaign: str, form: dict[str, str], **changes: Any) -> Request:
+    """A request from a browser that loaded the page (cookie, token), with ``changes``."""
+    base: dict[str, Any] = {
+        "cookie": CSRF,
+        "token": "plain",
+        "origin": None,
+        "host": "testserver",
+        "session": False,
+        "signed_before": False,
+        "limit_used": False,
+    }
+    return Request(campaign, form, **{**base, **changes})
+
+
 @hsettings(
     max_examples=60,
     deadline=None,
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
 )
 @given(request=REQUESTS)
+# The cases the lean path must not answer differently, always tried besides the draw.
+@example(request=_plain("live", GOOD))
+@example(request=_plain("live", GOOD, signed_before=True))
+@example(request=_plain("live", GOOD, limit_used=True))
+@example(request=_plain("live", {**GOOD, "website": "x"}))
+@example(request=_plain("live", {**GOOD, "email": "not an email"}))
+@example(request=_plain("closed", GOOD))
+@example(request=_plain("draft", GOOD))
+@example(request=_plain("unknown", GOOD))
+@example(request=_plain("live", GOOD, cookie=None))
+@example(request=_plain("live", GOOD, token=None))
+@example(request=_plain("live", GOOD, token="other"))
+@example(request=_plain("live", GOOD, token="masked"))
+@example(request=_plain("live", GOOD, origin="https://evil.example"))
+@example(request=_plain("live", GOOD, origin="http://testserver"))
+@example(request=_plain("live", GOOD, host="evil.example"))
+@example(request=_plain("live", GOOD, session=True))
 def test_the_lean_path_answers_as_django(
     stacks: tuple[Any, Any], campaigns: dict[str, Campaign], request: Request
 ) -> None:
