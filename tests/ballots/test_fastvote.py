@@ -24,8 +24,8 @@ from django.test import Client, RequestFactory
 from django.test.utils import CaptureQueriesContext
 
 from rankandfile.ballots import fastvote, services
-from rankandfile.campaigns import fastsign
 from rankandfile.ballots.models import Ballot, Elector, SealedPaper, VoteRecord
+from rankandfile.campaigns import fastsign
 from rankandfile.core import tokens
 from rankandfile.core.models import ApiToken
 from rankandfile.core.tokens import api_token_create

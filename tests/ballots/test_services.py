@@ -13,7 +13,6 @@ from rankandfile.ballots.models import Ballot, Elector, Method, SealedPaper, Vot
 from rankandfile.ballots.services import (
     AlreadyVoted,
     BallotNotOpen,
-    InvalidChoice,
     OptionSpec,
     setup_problems,
 )
@@ -335,7 +334,8 @@ def test_each_wrongly_filled_paper_is_refused_with_its_reason(
     method: str, seats: int, choice: Any, message: str
 ) -> None:
     ballot = open_ballot(method=method, seats=seats)
-    with time_machine.travel(DURING, tick=False), pytest.raises(InvalidChoice, match=message):
+    refused = pytest.raises(casting.InvalidChoice, match=message)
+    with time_machine.travel(DURING, tick=False), refused:
         services.ballot_cast(ballot=ballot, elector=voter(ballot), choice=choice)
     assert not SealedPaper.objects.exists() and not VoteRecord.objects.exists()
 

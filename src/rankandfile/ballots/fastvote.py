@@ -142,9 +142,11 @@ def _aware(value: Any) -> dt.datetime | None:
     return value  # type: ignore[no-any-return]
 
 
-# Per process: the ballot definition the rules read (method and seats are fixed once the
-# ballot is open), as an unsaved instance, with the state and window of this read.
+# The ballot as the rules read it (state, window, method, seats): an unsaved instance.
 def _ballot(found: _Found, ballot_id: int) -> Ballot:
+    assert found.state is not None and found.opens_at is not None  # an elector's ballot
+    assert found.closes_at is not None and found.method is not None
+    assert found.seats is not None
     return Ballot(
         pk=ballot_id,
         state=found.state,

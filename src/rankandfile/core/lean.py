@@ -102,7 +102,7 @@ def form_data(request: WSGIRequest) -> QueryDict | None:
     parser refuses it (more than ``DATA_UPLOAD_MAX_NUMBER_FIELDS`` fields): Django then
     answers, naming the limit."""
     try:
-        return request.POST  # type: ignore[return-value]
+        return request.POST
     except SuspiciousOperation:
         return None
 
@@ -195,9 +195,10 @@ def security_headers(secure: bool) -> list[tuple[str, str]]:
             request.META[name] = value
         response = HttpResponse()
         del response["Content-Type"]
-        response = CSPMiddleware(_pass).process_response(request, response)
-        response = XFrameOptionsMiddleware(_pass).process_response(request, response)
-        response = SecurityMiddleware(_pass).process_response(request, response)
+        # Each middleware sets headers on the response it is given and returns it.
+        CSPMiddleware(_pass).process_response(request, response)
+        XFrameOptionsMiddleware(_pass).process_response(request, response)
+        SecurityMiddleware(_pass).process_response(request, response)
         headers = _HEADERS[secure] = list(response.items())
     return headers
 
