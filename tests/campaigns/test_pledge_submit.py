@@ -109,6 +109,32 @@ def test_a_rejected_pledge_is_deleted(party: Party) -> None:
     assert AuditEntry.objects.filter(action="campaigns.pledge.reject").exists()
 
 
+def test_a_verdict_other_than_verify_or_reject_changes_nothing(party: Party) -> None:
+    """The verdict is a form: a missing or unknown decision is an error, not a rejection."""
+    submit(login(party.member), party)
+    pledge = Pledge.objects.get()
+    officer = login(party.clp_secretary)
+    for data in ({}, {"decision": "maybe"}):
+        response = officer.post(f"/campaigns/pledges/{pledge.pk}/verify/", data, follow=True)
+        assert b"Choose Verify or Reject." in response.content
+    pledge.refresh_from_db()
+    assert not pledge.verified
+    assert (
+        not AuditEntry.objects.filter(action__startswith="campaigns.pledge.")
+        .exclude(action="campaigns.pledge.submit")
+        .exists()
+    )
+
+
+@pytest.mark.parametrize("value", ["abc", "999999", "-1", ""])
+def test_an_unknown_constituency_filter_shows_every_pledge(party: Party, value: str) -> None:
+    submit(login(party.member), party, name="Pat Candidate")
+    pledge = Pledge.objects.get()
+    pledges.pledge_verify(actor=party.clp_secretary, pledge=pledge, accept=True)
+    page = Client().get("/campaigns/pledges/", {"constituency": value})
+    assert page.status_code == 200 and b"Pat Candidate" in page.content
+
+
 def test_one_pending_pledge_per_constituency_and_only_members(party: Party) -> None:
     client = login(party.member)
     submit(client, party)

@@ -222,6 +222,11 @@ class EventForm(ErrorSummaryMixin, forms.Form):
 
 
 class RsvpForm(ErrorSummaryMixin, forms.Form):
+    @property
+    def is_bot(self) -> bool:
+        """The honeypot is filled in (as :attr:`SignForm.is_bot`)."""
+        return bool(self.data.get(HONEYPOT, "").strip())
+
     name = forms.CharField(
         max_length=NAME_MAX,
         error_messages={"required": "Enter your name.", **_limit_message("name", NAME_MAX)},
@@ -244,6 +249,41 @@ class RsvpForm(ErrorSummaryMixin, forms.Form):
             return normalise_email(self.cleaned_data["email"])
         except Invalid as exc:
             raise forms.ValidationError(str(exc)) from exc
+
+
+class VolunteerWithdrawForm(forms.Form):
+    """The "Stop volunteering" button of the volunteer form."""
+
+    withdraw = forms.BooleanField(required=False)
+
+    def wanted(self) -> bool:
+        return bool(self.is_valid() and self.cleaned_data["withdraw"])
+
+
+class PledgeDecisionForm(forms.Form):
+    """An officer's verdict on a submitted pledge (the two buttons of the register)."""
+
+    decision = forms.ChoiceField(
+        choices=[("accept", "Verify"), ("reject", "Reject")],
+        error_messages={
+            "required": "Choose Verify or Reject.",
+            "invalid_choice": "Choose Verify or Reject.",
+        },
+    )
+
+    @property
+    def accept(self) -> bool:
+        return bool(self.cleaned_data["decision"] == "accept")
+
+
+class PledgeFilterForm(forms.Form):
+    """The register's constituency filter (``?constituency=<id>``); an unknown id shows
+    every constituency's pledges."""
+
+    constituency = forms.ModelChoiceField(queryset=Constituency.objects.all(), required=False)
+
+    def selected(self) -> Constituency | None:
+        return self.cleaned_data["constituency"] if self.is_valid() else None
 
 
 class VolunteerForm(forms.Form):

@@ -48,7 +48,6 @@ from rankandfile.core.errors import DomainError, NotFound
 from rankandfile.core.links import absolute_url
 from rankandfile.core.middleware import client_ip
 from rankandfile.core.models import User
-from rankandfile.membership.models import Constituency
 
 
 # --- helpers ----------------------------------------------------------------------------
@@ -490,7 +489,7 @@ def event_detail(request: HttpRequest, slug: str, event_id: int) -> HttpResponse
     form = forms.RsvpForm(request.POST or None, initial=initial)
     status = 200
     if request.method == "POST":
-        if form.data.get(forms.HONEYPOT, "").strip():
+        if form.is_bot:
             return redirect("campaigns:event", campaign.slug, event.pk)
         limit, window = ratelimit.ip_limit()
         if not ratelimit.allow(f"campaigns:rsvp-ip:{client_ip(request)}", limit, window):
@@ -535,7 +534,7 @@ def event_detail(request: HttpRequest, slug: str, event_id: int) -> HttpResponse
             "event": event,
             "form": form,
             "can_manage": permissions.can_manage_campaign(request.user, campaign),
-            "rsvps": event.rsvps.all()
+            "rsvps": queries.event_rsvps(event)
             if permissions.can_see_personal_data(request.user, campaign)
             else None,
             "started": event.starts_at <= timezone.now(),
@@ -584,7 +583,7 @@ def volunteer(request: HttpRequest, slug: str) -> HttpResponse:
     campaign = _campaign(request, slug)
     form = forms.VolunteerForm(request.POST or None)
     if request.method == "POST":
-        if request.POST.get("withdraw"):
+        if forms.VolunteerWithdrawForm(request.POST).wanted():
             volunteers.volunteer_withdraw(actor=_actor(request), campaign=campaign)
             messages.success(request, "You are no longer listed as a volunteer.")
             return redirect("campaigns:detail", campaign.slug)
@@ -610,10 +609,7 @@ def volunteer(request: HttpRequest, slug: str) -> HttpResponse:
 
 # --- pledges ----------------------------------------------------------------------------------
 def pledges(request: HttpRequest) -> HttpResponse:
-    constituency_id = request.GET.get("constituency")
-    selected = None
-    if constituency_id and constituency_id.isdigit():
-        selected = Constituency.objects.filter(pk=int(constituency_id)).first()
+    selected = forms.PledgeFilterForm(request.GET).selected()
     register = queries.pledge_register(selected.pk if selected else None)
     return render(
         request,
@@ -622,7 +618,7 @@ def pledges(request: HttpRequest) -> HttpResponse:
             "nav": "campaigns",
             "pledges": register,
             "selected": selected,
-            "constituencies": Constituency.objects.filter(pledges__isnull=False).distinct(),
+            "constituencies": queries.pledge_constituencies(),
             "can_record": request.user.is_authenticated
             and permissions.recordable_constituencies(request.user).exists(),
             "pending": queries.pending_pledges(permissions.recordable_constituencies(request.user))
@@ -662,7 +658,11 @@ def pledge_verify(request: HttpRequest, pledge_id: int) -> HttpResponse:
         pledge = permissions.access_recordable_pledge(request.user, pledge_id)
     except NotFound as exc:
         raise Http404(str(exc)) from exc
-    accept = request.POST.get("decision") == "accept"
+    form = forms.PledgeDecisionForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, "Choose Verify or Reject.")
+        return redirect(f"{reverse('campaigns:pledges')}?constituency={pledge.constituency_id}")
+    accept = form.accept
     try:
         pledges_services.pledge_verify(actor=_actor(request), pledge=pledge, accept=accept)
     except DomainError as exc:
@@ -682,11 +682,7 @@ def pledge_create(request: HttpRequest) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         constituency = data["constituency"]
-        mp = (
-            constituency.mps.filter(in_office=True).first()
-            if data["role"] == Pledge.Role.MP
-            else None
-        )
+        mp = queries.sitting_mp(constituency) if data["role"] == Pledge.Role.MP else None
         try:
             pledge = pledges_services.pledge_record(actor=_actor(request), mp=mp, **data)
         except DomainError as exc:
@@ -791,7 +787,7 @@ def recall_create(request: HttpRequest) -> HttpResponse:
         data = dict(form.cleaned_data)
         data["signing_places"] = form.places()
         constituency = data["constituency"]
-        mp = constituency.mps.filter(in_office=True).first()
+        mp = queries.sitting_mp(constituency)
         try:
             petition = recalls_services.recall_record(actor=_actor(request), mp=mp, **data)
         except DomainError as exc:
