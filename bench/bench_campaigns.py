@@ -377,7 +377,7 @@ def main() -> None:
     server_log = OUT / "bench_campaigns_gunicorn.log"
     server_log.unlink(missing_ok=True)
     port = free_port()
-    env = bv.server_env(url)
+    env = bv.server_env(url, secrets.token_urlsafe(50))
     env["CAMPAIGN_SIGNS_PER_IP"] = "100000000"  # every request comes from 127.0.0.1
     # The production profile serves hashed static files: collect them once, as a deploy does.
     env["RANKANDFILE_VAR_DIR"] = str(OUT / "campaigns_var")

@@ -142,19 +142,30 @@ def _aware(value: Any) -> dt.datetime | None:
     return value  # type: ignore[no-any-return]
 
 
-# The ballot as the rules read it (state, window, method, seats): an unsaved instance.
+# The ballot as the rules read it (state, window, method, seats): an unsaved instance,
+# kept per process for each distinct definition (building a model instance costs more
+# than the rest of the rules).
+_BALLOTS: dict[tuple[Any, ...], Ballot] = {}
+
+
 def _ballot(found: _Found, ballot_id: int) -> Ballot:
     assert found.state is not None and found.opens_at is not None  # an elector's ballot
     assert found.closes_at is not None and found.method is not None
     assert found.seats is not None
-    return Ballot(
-        pk=ballot_id,
-        state=found.state,
-        opens_at=found.opens_at,
-        closes_at=found.closes_at,
-        method=found.method,
-        seats=found.seats,
-    )
+    key = (ballot_id, found.state, found.opens_at, found.closes_at, found.method, found.seats)
+    ballot = _BALLOTS.get(key)
+    if ballot is None:
+        if len(_BALLOTS) > 1000:
+            _BALLOTS.clear()
+        ballot = _BALLOTS[key] = Ballot(
+            pk=ballot_id,
+            state=found.state,
+            opens_at=found.opens_at,
+            closes_at=found.closes_at,
+            method=found.method,
+            seats=found.seats,
+        )
+    return ballot
 
 
 def _read(connection: Any, ballot_id: int, prefix: str) -> _Found | None:

@@ -68,6 +68,17 @@ def _pass(request: Any) -> HttpResponse:  # pragma: no cover - never reached
     return HttpResponse()
 
 
+_MIDDLEWARE: dict[str, Any] = {}
+
+
+def _security() -> SecurityMiddleware:
+    """Django's ``SecurityMiddleware`` (it reads its settings when made: one per settings)."""
+    found = _MIDDLEWARE.get("security")
+    if found is None:
+        found = _MIDDLEWARE["security"] = SecurityMiddleware(_pass)
+    return found  # type: ignore[no-any-return]
+
+
 def request_for(environ: dict[str, Any]) -> WSGIRequest | None:
     """Django's request for ``environ``, or ``None`` when Django must answer before any
     view could: a host it refuses, a plain-HTTP request it would redirect to HTTPS."""
@@ -76,7 +87,7 @@ def request_for(environ: dict[str, Any]) -> WSGIRequest | None:
         request.get_host()
     except DisallowedHost:
         return None
-    if SecurityMiddleware(_pass).process_request(request) is not None:
+    if _security().process_request(request) is not None:
         return None
     return request
 
@@ -166,11 +177,12 @@ def csrf_token(request: WSGIRequest) -> tuple[str, str]:
 _HEADERS: dict[bool, list[tuple[str, str]]] = {}
 
 
-def _reset_headers(**kwargs: Any) -> None:
+def _reset(**kwargs: Any) -> None:
     _HEADERS.clear()
+    _MIDDLEWARE.clear()
 
 
-setting_changed.connect(_reset_headers)
+setting_changed.connect(_reset)
 
 
 def security_headers(secure: bool) -> list[tuple[str, str]]:
@@ -198,7 +210,7 @@ def security_headers(secure: bool) -> list[tuple[str, str]]:
         # Each middleware sets headers on the response it is given and returns it.
         CSPMiddleware(_pass).process_response(request, response)
         XFrameOptionsMiddleware(_pass).process_response(request, response)
-        SecurityMiddleware(_pass).process_response(request, response)
+        _security().process_response(request, response)
         headers = _HEADERS[secure] = list(response.items())
     return headers
 
