@@ -68,7 +68,7 @@ def _pass(request: Any) -> HttpResponse:  # pragma: no cover - never reached
     return HttpResponse()
 
 
-_MIDDLEWARE: dict[str, Any] = {}
+_MIDDLEWARE: dict[str, SecurityMiddleware] = {}
 
 
 def _security() -> SecurityMiddleware:
@@ -76,16 +76,40 @@ def _security() -> SecurityMiddleware:
     found = _MIDDLEWARE.get("security")
     if found is None:
         found = _MIDDLEWARE["security"] = SecurityMiddleware(_pass)
-    return found  # type: ignore[no-any-return]
+    return found
+
+
+# Django's verdict on the hosts seen, per process (a handful: the site's names), keyed by
+# everything ``get_host`` reads from the request; cleared when a setting changes.
+_HOSTS: dict[tuple[Any, ...], bool] = {}
+_HOST_KEYS = ("HTTP_X_FORWARDED_HOST", "HTTP_HOST", "SERVER_NAME", "SERVER_PORT")
+
+
+def _host_ok(request: WSGIRequest) -> bool:
+    meta = request.META
+    key = tuple(meta.get(k) for k in _HOST_KEYS)
+    if key[0] is None and key[1] is None:  # the server's name: its port depends on the scheme
+        key += (request.is_secure(),)
+    verdict = _HOSTS.get(key)
+    if verdict is None:
+        try:
+            request.get_host()
+        except DisallowedHost:
+            verdict = False
+        else:
+            verdict = True
+        if len(_HOSTS) > 100:
+            _HOSTS.clear()
+        _HOSTS[key] = verdict
+    return verdict
 
 
 def request_for(environ: dict[str, Any]) -> WSGIRequest | None:
     """Django's request for ``environ``, or ``None`` when Django must answer before any
-    view could: a host it refuses, a plain-HTTP request it would redirect to HTTPS."""
+    view could: a host it refuses (``request.get_host()``, its verdict kept per process),
+    a plain-HTTP request it would redirect to HTTPS."""
     request = WSGIRequest(environ)
-    try:
-        request.get_host()
-    except DisallowedHost:
+    if not _host_ok(request):
         return None
     if _security().process_request(request) is not None:
         return None
@@ -180,6 +204,7 @@ _HEADERS: dict[bool, list[tuple[str, str]]] = {}
 def _reset(**kwargs: Any) -> None:
     _HEADERS.clear()
     _MIDDLEWARE.clear()
+    _HOSTS.clear()
 
 
 setting_changed.connect(_reset)
