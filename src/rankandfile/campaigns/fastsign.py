@@ -28,7 +28,7 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-from rankandfile.campaigns import forms
+from rankandfile.campaigns import forms, views
 from rankandfile.campaigns.services import common, petition
 from rankandfile.core import lean
 
@@ -44,12 +44,6 @@ def page_seconds() -> float:
     """How long the anonymous campaign page and progress fragment are reused (default
     5 s; 0 turns the cache off)."""
     return float(common.setting("CAMPAIGN_PAGE_CACHE_SECONDS", 5))
-
-
-def _views() -> Any:
-    from rankandfile.campaigns import views  # the view's answers (imported once Django is up)
-
-    return views
 
 
 # --- the WSGI wrapper ------------------------------------------------------------------------
@@ -115,12 +109,12 @@ class FastSignMiddleware:
                     data=form.signature(),
                     client_ip=lean.client_ip(environ),
                 )
-                target = _views().sign_redirect(slug, outcome)
+                target = views.sign_redirect(slug, outcome)
             except Exception:
                 lean.log_crash(environ)
                 return lean.respond(request, start_response, 500)
         if target is None:  # the view renders this outcome: give it the body back
-            environ[_views().SIGN_OUTCOME] = outcome
+            environ[views.SIGN_OUTCOME] = outcome
             lean.hand_back(environ, body)
             return self.app(environ, start_response)
         return lean.respond(request, start_response, 302, extra=[("Location", target)])
