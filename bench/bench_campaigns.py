@@ -101,13 +101,13 @@ def prepare(args: argparse.Namespace) -> tuple[str, Any]:
     bv.setup_django(url)
     from django.utils import timezone
 
-    from rankandfile.campaigns import services
     from rankandfile.campaigns.models import Signature
+    from rankandfile.campaigns.services import lifecycle
     from rankandfile.membership.models import CLP
 
     be.load_structure()
     clp = CLP.objects.select_related("constituency").get(constituency__name=CONSTITUENCY)
-    campaign = services.campaign_create(
+    campaign = lifecycle.campaign_create(
         actor=None,
         clp=clp,
         title=f"{CONSTITUENCY} deserves a by-election",
@@ -115,7 +115,7 @@ def prepare(args: argparse.Namespace) -> tuple[str, Any]:
         story="The benchmark campaign.",
         target=7_300,
     )
-    campaign = services.campaign_launch(actor=None, campaign=campaign)
+    campaign = lifecycle.campaign_launch(actor=None, campaign=campaign)
     rng = random.Random(args.seed)
     now = timezone.now()
     Signature.objects.bulk_create(
@@ -239,7 +239,7 @@ def confirm_phase(args: argparse.Namespace, campaign: Any, port: int) -> str:
     The links are made here as the email task would (a secret per signature, only its
     digest stored), since no task worker runs."""
     from rankandfile.campaigns.models import Campaign, Signature
-    from rankandfile.campaigns.services import token_digest
+    from rankandfile.core.tokens import digest as token_digest
 
     rows = list(
         Signature.objects.filter(
@@ -377,7 +377,7 @@ def main() -> None:
     server_log = OUT / "bench_campaigns_gunicorn.log"
     server_log.unlink(missing_ok=True)
     port = free_port()
-    env = bv.server_env(url)
+    env = bv.server_env(url, secrets.token_urlsafe(50))
     env["CAMPAIGN_SIGNS_PER_IP"] = "100000000"  # every request comes from 127.0.0.1
     # The production profile serves hashed static files: collect them once, as a deploy does.
     env["RANKANDFILE_VAR_DIR"] = str(OUT / "campaigns_var")

@@ -21,6 +21,7 @@ import json
 import os
 import pstats
 import random
+import secrets
 import sys
 import time
 from pathlib import Path
@@ -48,7 +49,7 @@ def main() -> None:
         "client (Django's full stack and ninja)",
     )
     args = p.parse_args()
-    os.environ.update(bv.server_env(f"{args.server}/{args.db}"))
+    os.environ.update(bv.server_env(f"{args.server}/{args.db}", secrets.token_urlsafe(50)))
     os.environ["SHARED_CACHE"] = "1"
     os.environ["ALLOWED_HOSTS"] = "127.0.0.1,testserver"  # the test client's host
     ns = argparse.Namespace(

@@ -57,7 +57,7 @@ JOBS: tuple[Job, ...] = (
         "campaigns_send_reminders",
         Every(hours=1, at_minute=5),
         "Queue reminders for replies to campaign events starting within a day.",
-        call="rankandfile.campaigns.services.send_reminders",
+        call="rankandfile.campaigns.services.events.send_reminders",
     ),
     Job(
         "selections_send_reminders",
@@ -69,7 +69,7 @@ JOBS: tuple[Job, ...] = (
         "campaigns_purge_expired",
         Daily("03:30"),
         "Delete signers' personal data past each campaign's retention date.",
-        call="rankandfile.campaigns.services.purge_expired",
+        call="rankandfile.campaigns.services.retention.purge_expired",
     ),
     Job(
         "audit_publish_head",

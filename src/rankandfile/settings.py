@@ -350,8 +350,9 @@ if TRUSTED_PROXY_HOPS < 0:
 ALLAUTH_TRUSTED_PROXY_COUNT = TRUSTED_PROXY_HOPS
 
 # Content-Security-Policy (django-csp) on every response; the lean WSGI paths send the
-# same header (ballots.fastvote._security_headers). No inline script or style anywhere:
-# scripts and styles are static files. data: images are allowed for the TOTP QR code.
+# same header (core.lean.security_headers runs django-csp's middleware). No inline
+# script or style anywhere: scripts and styles are static files. data: images are
+# allowed for the TOTP QR code.
 CONTENT_SECURITY_POLICY = {
     "DIRECTIVES": {
         "default-src": ["'self'"],

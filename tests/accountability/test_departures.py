@@ -172,7 +172,7 @@ def test_by_election_link_needs_a_departure(client: Client, party: Any) -> None:
 def test_campaign_page_shows_the_record_since_leaving(
     client: Client, party: Any, left: Policy
 ) -> None:
-    from rankandfile.campaigns import services as campaigns
+    from rankandfile.campaigns.services import lifecycle as campaigns
 
     campaign = campaigns.campaign_create(
         actor=party.clp_secretary,

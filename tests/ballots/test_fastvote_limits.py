@@ -138,7 +138,7 @@ def test_any_body_is_a_vote_or_a_clear_4xx(
     assert_clear_4xx(response)
 
 
-@pytest.mark.parametrize("size", [fastvote._MAX_BODY, fastvote._MAX_BODY + 1])
+@pytest.mark.parametrize("size", [fastvote.MAX_BODY, fastvote.MAX_BODY + 1])
 def test_bodies_at_and_beyond_the_lean_limit_are_answered(
     app: fastvote.FastVoteMiddleware, party: Party, ballot: Ballot, size: int
 ) -> None:

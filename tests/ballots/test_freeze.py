@@ -9,6 +9,7 @@ from django.db import IntegrityError, transaction
 
 from rankandfile.ballots import services
 from rankandfile.ballots.models import Elector
+from rankandfile.core import tokens
 from rankandfile.membership.eligibility import electorate_digest
 from tests.ballots.factories import BallotFactory, members, open_ballot
 from tests.membership.factories import CLPFactory
@@ -32,8 +33,8 @@ def test_one_time_links_stay_unique_and_many_electors_have_none() -> None:
     ballot = open_ballot(voters=3)
     first, second, third = Elector.objects.filter(ballot=ballot).order_by("pk")
     assert first.token_digest is None and second.token_digest is None  # no link: allowed
-    Elector.objects.filter(pk=first.pk).update(token_digest=services.token_digest("a"))
+    Elector.objects.filter(pk=first.pk).update(token_digest=tokens.digest("a"))
     with pytest.raises(IntegrityError), transaction.atomic():
-        Elector.objects.filter(pk=second.pk).update(token_digest=services.token_digest("a"))
-    Elector.objects.filter(pk=third.pk).update(token_digest=services.token_digest("b"))
+        Elector.objects.filter(pk=second.pk).update(token_digest=tokens.digest("a"))
+    Elector.objects.filter(pk=third.pk).update(token_digest=tokens.digest("b"))
     assert services.elector_by_token("a") == first

@@ -8,15 +8,15 @@ from typing import Any
 import pytest
 import time_machine
 
-from rankandfile.ballots import services
+from rankandfile.ballots import casting, services
 from rankandfile.ballots.models import Ballot, Elector, Method, SealedPaper, VoteRecord
 from rankandfile.ballots.services import (
     AlreadyVoted,
     BallotNotOpen,
-    InvalidChoice,
     OptionSpec,
     setup_problems,
 )
+from rankandfile.core import tokens
 from rankandfile.core.errors import DomainError, PermissionDenied
 from rankandfile.core.models import AuditEntry
 from rankandfile.membership.eligibility import electorate_digest, explain
@@ -334,7 +334,8 @@ def test_each_wrongly_filled_paper_is_refused_with_its_reason(
     method: str, seats: int, choice: Any, message: str
 ) -> None:
     ballot = open_ballot(method=method, seats=seats)
-    with time_machine.travel(DURING, tick=False), pytest.raises(InvalidChoice, match=message):
+    refused = pytest.raises(casting.InvalidChoice, match=message)
+    with time_machine.travel(DURING, tick=False), refused:
         services.ballot_cast(ballot=ballot, elector=voter(ballot), choice=choice)
     assert not SealedPaper.objects.exists() and not VoteRecord.objects.exists()
 
@@ -383,7 +384,7 @@ def test_the_token_is_single_use() -> None:
     ballot = open_ballot()
     elector = voter(ballot)
     secret = "a-secret-sent-by-email"
-    Elector.objects.filter(pk=elector.pk).update(token_digest=services.token_digest(secret))
+    Elector.objects.filter(pk=elector.pk).update(token_digest=tokens.digest(secret))
     found = services.elector_by_token(secret)
     assert found is not None and found.pk == elector.pk
     assert services.elector_by_token("") is None
@@ -396,6 +397,6 @@ def test_the_token_is_single_use() -> None:
 
 
 def test_tracking_codes_use_an_unambiguous_alphabet() -> None:
-    codes = {services.new_tracking_code() for _ in range(200)}
+    codes = {casting.new_tracking_code() for _ in range(200)}
     assert len(codes) == 200
     assert all(len(c) == 10 and not set(c) & set("01ILO") for c in codes)

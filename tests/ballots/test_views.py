@@ -23,6 +23,7 @@ from rankandfile.ballots.models import (
     Visibility,
     VoteRecord,
 )
+from rankandfile.core import tokens
 from rankandfile.core.models import AuditEntry, User
 from rankandfile.membership.models import Role
 from tests.ballots.factories import BallotFactory, sealed_paper
@@ -335,9 +336,7 @@ def test_member_who_joined_too_late_is_not_on_the_electorate(party: Party, clien
 # --- the one-time link ------------------------------------------------------------------
 def issue_link(ballot: Ballot, member: Any) -> str:
     secret = "s3cret-" + hashlib.sha256(str(member.pk).encode()).hexdigest()[:20]
-    Elector.objects.filter(ballot=ballot, member=member).update(
-        token_digest=services.token_digest(secret)
-    )
+    Elector.objects.filter(ballot=ballot, member=member).update(token_digest=tokens.digest(secret))
     return secret
 
 

@@ -16,8 +16,8 @@ from django.db import connection
 from django.test import Client
 from django.utils import timezone
 
-from rankandfile.campaigns import services
 from rankandfile.campaigns.models import Campaign, CampaignEvent, Rsvp, Volunteer
+from rankandfile.campaigns.services import events
 from rankandfile.core.errors import DomainError
 from tests.campaigns.conftest import committed
 from tests.campaigns.factories import CampaignFactory, EventFactory
@@ -160,7 +160,7 @@ def test_rsvp_honeypot_and_cancelled_event(client: Client, campaign: Campaign) -
     event.cancelled_at = timezone.now()
     event.save()
     with pytest.raises(DomainError, match="cancelled"):
-        services.rsvp_create(event=event, name="A", email="a@example.org")
+        events.rsvp_create(event=event, name="A", email="a@example.org")
 
 
 def test_ics_download(client: Client, campaign: Campaign) -> None:
@@ -173,8 +173,8 @@ def test_ics_download(client: Client, campaign: Campaign) -> None:
 def test_reminders_once_for_events_within_a_day(campaign: Campaign) -> None:
     soon = EventFactory(campaign=campaign, starts_at=timezone.now() + dt.timedelta(hours=20))
     later = EventFactory(campaign=campaign, starts_at=timezone.now() + dt.timedelta(days=3))
-    committed(services.rsvp_create, event=soon, name="A", email="a@example.org")
-    committed(services.rsvp_create, event=later, name="B", email="b@example.org")
+    committed(events.rsvp_create, event=soon, name="A", email="a@example.org")
+    committed(events.rsvp_create, event=later, name="B", email="b@example.org")
     mail.outbox.clear()
     out = __import__("io").StringIO()
     committed(call_command, "campaigns_send_reminders", stdout=out)
@@ -191,7 +191,7 @@ def test_reminders_once_for_events_within_a_day(campaign: Campaign) -> None:
 
 def test_only_officers_see_replies(party: Party, campaign: Campaign) -> None:
     event = EventFactory(campaign=campaign)
-    services.rsvp_create(event=event, name="Ann", email="ann@example.org")
+    events.rsvp_create(event=event, name="Ann", email="ann@example.org")
     url = f"/campaigns/{campaign.slug}/events/{event.pk}/"
     assert b"ann@example.org" in login(party.clp_chair).get(url).content
     assert b"ann@example.org" not in Client().get(url).content
@@ -218,7 +218,7 @@ def test_capacity_holds_under_concurrent_replies(party: Party) -> None:
 
     def reply(i: int) -> None:
         try:
-            services.rsvp_create(event=event, name=f"P{i}", email=f"p{i}@example.org")
+            events.rsvp_create(event=event, name=f"P{i}", email=f"p{i}@example.org")
         except DomainError as exc:
             errors.append(str(exc))
         finally:

@@ -19,14 +19,30 @@ from csp.utils import build_policy
 from django.core import mail, signals
 from django.core.handlers.wsgi import WSGIHandler
 from django.db import close_old_connections
+from django.middleware.csrf import _does_token_match, get_token
 from django.test import RequestFactory, TestCase
 
 from rankandfile.campaigns import fastsign
+from rankandfile.campaigns.forms import SignForm
 from rankandfile.campaigns.models import Campaign, RateWindow, Signature
+from rankandfile.campaigns.services import petition
+from rankandfile.campaigns.views import sign_redirect
 from tests.campaigns.conftest import GOOD, links
 
 CSRF = "k2Jd8sQ0mZxY7vB4nR1tW6pL9cF3hA5e"  # a fixed 32-character secret
 OTHER = "Zq9Xw8Vu7Ts6Rr5Qp4On3Ml2Kj1Ih0Gf"
+
+
+def mask(secret: str) -> str:
+    """A masked token for ``secret``, as Django puts in a page (``get_token``)."""
+    request = RequestFactory().get("/")
+    request.META["CSRF_COOKIE"] = secret
+    return get_token(request)
+
+
+def csrf_ok(secret: str, token: str) -> bool:
+    """Django's own rule: the token (masked or not) carries the cookie's secret."""
+    return bool(_does_token_match(token, secret))
 
 
 class Served:
@@ -56,7 +72,7 @@ def app() -> Iterator[fastsign.FastSignMiddleware]:
     closed at request boundaries (the test's transaction holds them)."""
     signals.request_started.disconnect(close_old_connections)
     signals.request_finished.disconnect(close_old_connections)
-    fastsign._IDS.clear()
+    petition._IDS.clear()
     try:
         yield fastsign.FastSignMiddleware(Recorder())
     finally:
@@ -289,10 +305,10 @@ def test_csrf_failures_are_django_s_403(
 
 
 def test_a_masked_token_is_accepted(app: fastsign.FastSignMiddleware, campaign: Campaign) -> None:
-    served = post(app, campaign, token=fastsign.mask(CSRF))
+    served = post(app, campaign, token=mask(CSRF))
     assert not served.by_django and served.status_code == 302
-    assert fastsign.csrf_ok(CSRF, fastsign.mask(CSRF))
-    assert not fastsign.csrf_ok(CSRF, fastsign.mask(CSRF[::-1]))
+    other = post(app, campaign, token=mask(OTHER), email="other@example.org")
+    assert other.by_django and other.status_code == 403
 
 
 def test_a_foreign_origin_goes_to_django(
@@ -357,8 +373,9 @@ def test_the_anonymous_page_is_reused_with_each_visitor_s_token(
     second = get(app, path, HTTP_COOKIE=f"csrftoken={CSRF}")
     assert not second.by_django and second.status_code == 200
     assert b"1234" not in second.content  # a few seconds old at most
-    assert "Set-Cookie" not in second.headers
-    assert fastsign.csrf_ok(CSRF, _token(second.content))
+    # As from Django: the visitor's own secret, its cookie renewed.
+    assert second.headers["Set-Cookie"].startswith(f"csrftoken={CSRF};")
+    assert csrf_ok(CSRF, _token(second.content))
     assert second.content.count(_token(second.content).encode()) == 2  # form and htmx
     assert b"\x00" not in second.content
     assert int(second.headers["Content-Length"]) == len(second.content)
@@ -367,7 +384,7 @@ def test_the_anonymous_page_is_reused_with_each_visitor_s_token(
     assert not third.by_django
     cookie = third.headers["Set-Cookie"]
     secret = re.match(r"csrftoken=([A-Za-z0-9]{32});", cookie)
-    assert secret is not None and fastsign.csrf_ok(secret[1], _token(third.content))
+    assert secret is not None and csrf_ok(secret[1], _token(third.content))
     # That visitor's token signs.
     served = post(app, campaign, cookie=secret[1], token=_token(third.content))
     assert not served.by_django and served.status_code == 302
@@ -430,7 +447,7 @@ def test_simultaneous_signatures_by_one_address_store_one_row(campaign: Campaign
     from tests.ballots.test_concurrency import _require_postgres_if_asked, _writer_gate
 
     _require_postgres_if_asked()
-    fastsign._IDS.clear()
+    petition._IDS.clear()
     data = QueryDict(urlencode(GOOD))
     barrier = threading.Barrier(4)
     gate = _writer_gate()
@@ -440,7 +457,14 @@ def test_simultaneous_signatures_by_one_address_store_one_row(campaign: Campaign
         try:
             barrier.wait(timeout=30)
             with gate:
-                answers[i] = fastsign.sign(campaign.slug, data, "192.0.2.1", {})
+                form = SignForm(data)
+                outcome = petition.petition_sign(
+                    slug=campaign.slug,
+                    is_bot=False,
+                    data=form.signature(),
+                    client_ip="192.0.2.1",
+                )
+                answers[i] = sign_redirect(campaign.slug, outcome)
         except Exception as exc:  # the outcome under test, whatever it is
             answers[i] = exc
         finally:

@@ -43,7 +43,7 @@ def test_a_form_with_thousands_of_fields_is_400_naming_the_limit(
     """The body of issue 12: QueryDict raised TooManyFieldsSent outside any handler and
     gunicorn answered a bare 500."""
     raw = urlencode({**GOOD, "csrfmiddlewaretoken": CSRF}).encode() + b"&a" * 5000
-    assert len(raw) <= fastsign._MAX_BODY
+    assert len(raw) <= fastsign.MAX_BODY
     served = post_raw(app, campaign, raw)
     assert served.by_django
     assert served.status_code == 400

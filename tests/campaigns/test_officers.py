@@ -14,8 +14,10 @@ from django.core.management import call_command
 from django.test import Client
 from django.utils import timezone
 
-from rankandfile.campaigns import queries, services
+from rankandfile.campaigns import queries
 from rankandfile.campaigns.models import Campaign, CampaignEvent, PartyEvent, Rsvp, Signature
+from rankandfile.campaigns.services import events as events_services
+from rankandfile.campaigns.services import lifecycle, retention
 from rankandfile.core.errors import DomainError, PermissionDenied
 from rankandfile.core.models import AuditEntry
 from tests.campaigns.conftest import links, sign
@@ -86,7 +88,7 @@ def test_other_clps_officers_are_refused(party: Party) -> None:
     client = login(party.clp_secretary)
     assert client.get(f"/campaigns/{other.slug}/manage/").status_code == 404
     with pytest.raises(PermissionDenied):
-        services.campaign_close(actor=party.clp_secretary, campaign=other)
+        lifecycle.campaign_close(actor=party.clp_secretary, campaign=other)
 
 
 def test_anonymous_is_sent_to_login(client: Client, campaign: Campaign) -> None:
@@ -176,13 +178,13 @@ def test_launch_without_an_electorate_needs_a_target(party: Party) -> None:
     constituency = party.northtown.constituency
     constituency.electorate = None
     constituency.save()
-    campaign = services.campaign_create(
+    campaign = lifecycle.campaign_create(
         actor=party.clp_chair, clp=party.northtown, title="T", demand="D"
     )
     with pytest.raises(DomainError, match="Set a target"):
-        services.campaign_launch(actor=party.clp_chair, campaign=campaign)
-    services.campaign_update(actor=party.clp_chair, campaign=campaign, target=5000)
-    assert services.campaign_launch(actor=party.clp_chair, campaign=campaign).state == "live"
+        lifecycle.campaign_launch(actor=party.clp_chair, campaign=campaign)
+    lifecycle.campaign_update(actor=party.clp_chair, campaign=campaign, target=5000)
+    assert lifecycle.campaign_launch(actor=party.clp_chair, campaign=campaign).state == "live"
 
 
 @pytest.mark.parametrize(
@@ -202,7 +204,7 @@ def test_bad_campaign_edits_are_refused(
 ) -> None:
     before = Campaign.objects.filter(pk=campaign.pk).values().get()
     with pytest.raises(DomainError, match=message):
-        services.campaign_update(actor=party.clp_chair, campaign=campaign, **changes)
+        lifecycle.campaign_update(actor=party.clp_chair, campaign=campaign, **changes)
     assert Campaign.objects.filter(pk=campaign.pk).values().get() == before
 
 
@@ -246,7 +248,7 @@ def test_pdf_for_handing_in(party: Party, campaign: Campaign) -> None:
 def test_purge_after_retention_keeps_counts(party: Party, campaign: Campaign) -> None:
     signed_and_confirmed(campaign, 3)
     event = EventFactory(campaign=campaign)
-    services.rsvp_create(event=event, name="Ann", email="ann@example.org")
+    events_services.rsvp_create(event=event, name="Ann", email="ann@example.org")
     Campaign.objects.filter(pk=campaign.pk).update(
         retention_until=timezone.localdate() + dt.timedelta(days=1)
     )
@@ -270,19 +272,19 @@ def test_purge_after_retention_keeps_counts(party: Party, campaign: Campaign) ->
 def test_unconfirmed_signatures_expire(party: Party, campaign: Campaign, settings) -> None:  # type: ignore[no-untyped-def]
     settings.CAMPAIGN_UNCONFIRMED_DAYS = 30
     sign(Client(), campaign)
-    assert services.purge_expired().unconfirmed == 0
+    assert retention.purge_expired().unconfirmed == 0
     with time_machine.travel(timezone.now() + dt.timedelta(days=31)):
-        assert services.purge_expired().unconfirmed == 1
+        assert retention.purge_expired().unconfirmed == 1
     assert Signature.objects.count() == 0
 
 
 def test_officer_purges_after_hand_in_not_before(party: Party, campaign: Campaign) -> None:
     signed_and_confirmed(campaign, 2)
     with pytest.raises(DomainError, match="Hand in or close"):
-        services.campaign_purge(actor=party.clp_chair, campaign=campaign)
-    services.campaign_hand_in(actor=party.clp_chair, campaign=campaign, handed_in_to="The MP")
+        retention.campaign_purge(actor=party.clp_chair, campaign=campaign)
+    lifecycle.campaign_hand_in(actor=party.clp_chair, campaign=campaign, handed_in_to="The MP")
     with pytest.raises(PermissionDenied):
-        services.campaign_purge(actor=party.regional_officer, campaign=campaign)
+        retention.campaign_purge(actor=party.regional_officer, campaign=campaign)
     client = login(party.clp_chair)
     client.post(f"/campaigns/{campaign.slug}/do/purge/")
     campaign.refresh_from_db()

@@ -223,18 +223,18 @@ def test_rate_windows_count_per_key_and_expire(db: None) -> None:
     import time_machine
     from django.utils import timezone
 
-    from rankandfile.campaigns import services
     from rankandfile.campaigns.models import RateWindow
+    from rankandfile.campaigns.services import ratelimit
 
     with time_machine.travel(timezone.now().replace(minute=0, second=1), tick=False):
-        assert [services.allow("ip:a", 2, 600) for _ in range(3)] == [True, True, False]
-        assert services.allow("ip:b", 2, 600)
-        assert services.allow("ip:a", 0, 600)  # 0 disables the limit
+        assert [ratelimit.allow("ip:a", 2, 600) for _ in range(3)] == [True, True, False]
+        assert ratelimit.allow("ip:b", 2, 600)
+        assert ratelimit.allow("ip:a", 0, 600)  # 0 disables the limit
         # No address is stored, only digests.
         assert not RateWindow.objects.filter(key__contains="ip:").exists()
     with time_machine.travel(
         timezone.now().replace(minute=0, second=1) + dt.timedelta(minutes=11), tick=False
     ):
-        assert services.allow("ip:a", 2, 600)  # a new window
-        assert services.purge_rate_windows() == 2
+        assert ratelimit.allow("ip:a", 2, 600)  # a new window
+        assert ratelimit.purge_rate_windows() == 2
     assert RateWindow.objects.count() == 1

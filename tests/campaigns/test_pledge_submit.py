@@ -9,8 +9,9 @@ from typing import Any
 import pytest
 from django.test import Client
 
-from rankandfile.campaigns import queries, services
+from rankandfile.campaigns import queries
 from rankandfile.campaigns.models import Pledge
+from rankandfile.campaigns.services import pledges
 from rankandfile.core.errors import DomainError, PermissionDenied
 from rankandfile.core.models import AuditEntry
 from tests.conftest import Party
@@ -78,10 +79,10 @@ def test_an_officer_of_the_clp_verifies_and_it_appears(party: Party) -> None:
 def test_a_national_admin_may_verify(party: Party) -> None:
     submit(login(party.member), party)
     pledge = Pledge.objects.get()
-    services.pledge_verify(actor=party.national_admin, pledge=pledge, accept=True)
+    pledges.pledge_verify(actor=party.national_admin, pledge=pledge, accept=True)
     assert queries.pledge_register().count() == 1
     with pytest.raises(DomainError, match="already in the register"):
-        services.pledge_verify(actor=party.national_admin, pledge=pledge, accept=True)
+        pledges.pledge_verify(actor=party.national_admin, pledge=pledge, accept=True)
 
 
 def test_officers_of_another_party_and_members_cannot_verify(party: Party) -> None:
@@ -93,7 +94,7 @@ def test_officers_of_another_party_and_members_cannot_verify(party: Party) -> No
         )
         assert response.status_code == 404
     with pytest.raises(PermissionDenied):
-        services.pledge_verify(actor=party.member, pledge=pledge, accept=True)
+        pledges.pledge_verify(actor=party.member, pledge=pledge, accept=True)
     pledge.refresh_from_db()
     assert not pledge.verified
 
@@ -106,6 +107,32 @@ def test_a_rejected_pledge_is_deleted(party: Party) -> None:
     )
     assert not Pledge.objects.exists()
     assert AuditEntry.objects.filter(action="campaigns.pledge.reject").exists()
+
+
+def test_a_verdict_other_than_verify_or_reject_changes_nothing(party: Party) -> None:
+    """The verdict is a form: a missing or unknown decision is an error, not a rejection."""
+    submit(login(party.member), party)
+    pledge = Pledge.objects.get()
+    officer = login(party.clp_secretary)
+    for data in ({}, {"decision": "maybe"}):
+        response = officer.post(f"/campaigns/pledges/{pledge.pk}/verify/", data, follow=True)
+        assert b"Choose Verify or Reject." in response.content
+    pledge.refresh_from_db()
+    assert not pledge.verified
+    assert (
+        not AuditEntry.objects.filter(action__startswith="campaigns.pledge.")
+        .exclude(action="campaigns.pledge.submit")
+        .exists()
+    )
+
+
+@pytest.mark.parametrize("value", ["abc", "999999", "-1", ""])
+def test_an_unknown_constituency_filter_shows_every_pledge(party: Party, value: str) -> None:
+    submit(login(party.member), party, name="Pat Candidate")
+    pledge = Pledge.objects.get()
+    pledges.pledge_verify(actor=party.clp_secretary, pledge=pledge, accept=True)
+    page = Client().get("/campaigns/pledges/", {"constituency": value})
+    assert page.status_code == 200 and b"Pat Candidate" in page.content
 
 
 def test_one_pending_pledge_per_constituency_and_only_members(party: Party) -> None:
@@ -135,7 +162,7 @@ def test_an_empty_statement_is_refused(party: Party) -> None:
 def test_officers_entries_are_public_at_once(party: Party) -> None:
     import datetime as dt
 
-    services.pledge_record(
+    pledges.pledge_record(
         actor=party.clp_secretary,
         constituency=party.northtown.constituency,
         name="Sam Sitting",

@@ -8,8 +8,9 @@ from typing import Any
 import pytest
 from django.test import Client
 
-from rankandfile.campaigns import queries, services
+from rankandfile.campaigns import queries
 from rankandfile.campaigns.models import Pledge, RecallCount, RecallPetition
+from rankandfile.campaigns.services import pledges, recalls
 from rankandfile.core.errors import DomainError, PermissionDenied
 from tests.campaigns.factories import PledgeFactory
 from tests.conftest import Party
@@ -43,7 +44,7 @@ def test_officer_records_a_pledge_shown_in_the_public_register(party: Party) -> 
 
 def test_officers_of_other_constituencies_cannot_record_there(party: Party) -> None:
     with pytest.raises(PermissionDenied):
-        services.pledge_record(
+        pledges.pledge_record(
             actor=party.clp_secretary,
             constituency=party.southport.constituency,
             name="X",
@@ -83,7 +84,7 @@ def test_bad_pledges_are_refused(party: Party, kwargs: dict[str, Any], message: 
         "pledged_on": dt.date(2019, 1, 1),
     }
     with pytest.raises(DomainError, match=message):
-        services.pledge_record(actor=party.clp_chair, **{**base, **kwargs})
+        pledges.pledge_record(actor=party.clp_chair, **{**base, **kwargs})
     assert Pledge.objects.count() == 0
 
 
@@ -105,9 +106,9 @@ def test_status_when_the_signer_leaves(party: Party) -> None:
     page = Client().get("/campaigns/pledges/").content
     assert b"Broken: left the party and kept the seat" in page and b"left 18 Feb 2019" in page
     with pytest.raises(DomainError, match="date the signer left"):
-        services.pledge_set_status(actor=party.clp_chair, pledge=pledge, status="kept")
+        pledges.pledge_set_status(actor=party.clp_chair, pledge=pledge, status="kept")
     with pytest.raises(DomainError, match="before they pledged"):
-        services.pledge_set_status(
+        pledges.pledge_set_status(
             actor=party.clp_chair, pledge=pledge, status="kept", left_party_on=dt.date(2018, 1, 1)
         )
     assert (
@@ -119,7 +120,7 @@ def test_status_when_the_signer_leaves(party: Party) -> None:
 # --- recall ------------------------------------------------------------------------------------
 def peterborough(party: Party, **kwargs: Any) -> RecallPetition:
     kwargs.setdefault("signing_places", ["Town Hall", "Library"])
-    return services.recall_record(
+    return recalls.recall_record(
         actor=party.national_admin,
         constituency=party.northtown.constituency,
         mp_name="Fiona Onasanya",
@@ -176,7 +177,7 @@ def test_counts_and_the_threshold_against_the_register_on_the_closing_day(party:
 
 def test_one_short_fails(party: Party) -> None:
     petition = peterborough(party)
-    services.recall_add_count(
+    recalls.recall_add_count(
         actor=None,
         petition=petition,
         published_on=dt.date(2019, 5, 1),
@@ -202,7 +203,7 @@ def test_one_short_fails(party: Party) -> None:
 def test_bad_counts_are_refused(party: Party, kwargs: dict[str, Any], message: str) -> None:
     petition = peterborough(party)
     with pytest.raises(DomainError, match=message):
-        services.recall_add_count(actor=None, petition=petition, **kwargs)
+        recalls.recall_add_count(actor=None, petition=petition, **kwargs)
     assert RecallCount.objects.count() == 0
 
 

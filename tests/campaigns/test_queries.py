@@ -7,8 +7,8 @@ from typing import Any
 
 from django.test import Client
 
-from rankandfile.campaigns import services
 from rankandfile.campaigns.models import Campaign
+from rankandfile.campaigns.services import events, recalls, volunteers
 from tests.campaigns.factories import CampaignFactory, EventFactory, PledgeFactory
 from tests.conftest import Party
 
@@ -16,20 +16,20 @@ from tests.conftest import Party
 def _fill(party: Party, campaign: Campaign, n: int) -> None:
     for i in range(n):
         event = EventFactory(campaign=campaign, title=f"Event {i}")
-        services.rsvp_create(event=event, name=f"P{i}", email=f"p{i}@example.org", notify=False)
+        events.rsvp_create(event=event, name=f"P{i}", email=f"p{i}@example.org", notify=False)
         PledgeFactory(constituency=campaign.constituency, name=f"Candidate {i}")
-        petition = services.recall_record(
+        petition = recalls.recall_record(
             actor=None,
             constituency=campaign.constituency,
             mp_name=f"MP {i}",
             ground="custodial",
             opens_on=dt.date(2019, 3, 1),
         )
-        services.recall_add_count(
+        recalls.recall_add_count(
             actor=None, petition=petition, published_on=dt.date(2019, 3, 5), signatures=10 + i
         )
     for member in (party.me, party.neighbour, party.branchmate)[: max(1, n // 2)]:
-        services.volunteer_signup(
+        volunteers.volunteer_signup(
             actor=party.clp_chair, campaign=campaign, member=member, activities=["stalls"]
         )
 

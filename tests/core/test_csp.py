@@ -13,8 +13,7 @@ from django.conf import settings
 from django.test import Client, override_settings
 from django.urls import path
 
-from rankandfile.ballots import fastvote
-from rankandfile.campaigns import fastsign
+from rankandfile.core import lean
 from tests.conftest import Party
 
 SRC = Path(__file__).resolve().parents[2] / "src" / "rankandfile"
@@ -85,12 +84,16 @@ def test_a_server_error_has_the_policy(db: None) -> None:
 
 # --- the lean WSGI paths -------------------------------------------------------------------
 def test_the_lean_paths_send_the_same_header() -> None:
-    # Both lean paths build their headers here (fastsign imports it); their answers are
-    # checked in tests/ballots/test_fastvote.py and tests/campaigns/test_fastsign.py.
+    # Both lean paths answer through core.lean, which runs Django's middleware for the
+    # headers; their answers are checked in tests/ballots/test_fastvote.py and
+    # tests/campaigns/test_fastsign.py.
     for secure in (False, True):
-        headers = dict(fastvote._security_headers(secure=secure))
+        headers = dict(lean.security_headers(secure=secure))
         assert headers["Content-Security-Policy"] == expected_policy()
-    assert fastsign._security_headers is fastvote._security_headers
+        assert headers["X-Frame-Options"] == "DENY"
+        assert ("Strict-Transport-Security" in headers) == (
+            secure and bool(settings.SECURE_HSTS_SECONDS)
+        )
 
 
 # --- no inline script or style in any template ---------------------------------------------

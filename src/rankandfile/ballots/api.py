@@ -2,7 +2,7 @@
 
 The same rules as the pages, through the same functions: a ballot is found only through
 :func:`permissions.access_ballot` (a ballot the caller may not see is a 404, so ids cannot
-be probed), a vote is cast only by :func:`services.ballot_cast`, and results and papers
+be probed), a vote is cast only by :func:`casting.vote_cast`, and results and papers
 are shown only when :func:`permissions.can_view_result` allows. Nothing here ever says
 who voted or how a named member voted: the ballot shows the electorate's size, the result
 shows the turnout, and a paper is found only by the random tracking code its voter holds.
@@ -20,7 +20,7 @@ from django.utils import timezone
 from ninja import Router, Schema, Status
 from pydantic import StrictInt, StrictStr
 
-from rankandfile.ballots import permissions, queries, services, tally
+from rankandfile.ballots import casting, permissions, queries, tally
 from rankandfile.ballots.models import Ballot, Elector, Method, Option
 from rankandfile.core.errors import DomainError, NotFound, PermissionDenied
 from rankandfile.core.links import expand_paths
@@ -250,24 +250,14 @@ def cast_vote(request: HttpRequest, ballot_id: int, payload: VoteIn) -> Status[A
         permissions.access_ballot(request.user, ballot_id)  # 404 unless the ballot is visible
         raise PermissionDenied("you are not on the electorate of this ballot")
     ballot = elector.ballot
-    try:
-        receipt = services.ballot_cast(
-            ballot=ballot,
-            elector=elector,
-            choice=payload.choice,
-            n_options=getattr(elector, "n_options", None) or 0,
-        )
-    except services.AlreadyVoted as exc:
-        return Status(409, {"detail": str(exc)})
-    return Status(
-        201,
-        {
-            "ballot": ballot.pk,
-            "tracking_code": receipt.tracking_code,
-            "message": "your vote is recorded; keep this tracking code to check your paper "
-            "after the count (it is not shown again)",
-        },
+    outcome = casting.vote_cast(
+        ballot=ballot,
+        elector_id=elector.pk,
+        member_id=elector.member_id,
+        choice=payload.choice,
+        n_options=getattr(elector, "n_options", None) or 0,
     )
+    return Status(*casting.api_answer(ballot.pk, outcome))
 
 
 # --- results and papers -------------------------------------------------------------------

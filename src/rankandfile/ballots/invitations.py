@@ -58,10 +58,11 @@ from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
 
 from rankandfile.ballots.models import Ballot, Elector, VoteRecord
-from rankandfile.ballots.services import _require_manager, token_digest
+from rankandfile.ballots.services import _require_manager
 from rankandfile.core import audit, links
 from rankandfile.core.errors import DomainError
 from rankandfile.core.models import User
+from rankandfile.core.tokens import digest as token_digest
 
 logger = logging.getLogger(__name__)
 

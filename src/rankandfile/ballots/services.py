@@ -14,31 +14,26 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from django.db import IntegrityError, connections, router, transaction
+from django.db import connections, router, transaction
 from django.utils import timezone
 
-from rankandfile.ballots import permissions, secrecy
+from rankandfile.ballots import casting, permissions
+from rankandfile.ballots.casting import InvalidChoice
 from rankandfile.ballots.models import (
-    MARK_METHODS,
     QUOTA_METHODS,
     Ballot,
     Elector,
     Method,
     Option,
-    SealedPaper,
     Threshold,
     VoteRecord,
 )
-from rankandfile.core import audit
+from rankandfile.core import audit, tokens
 from rankandfile.core.errors import DomainError, PermissionDenied
 from rankandfile.core.models import User
 from rankandfile.counting.limits import MAX_CANDIDATES
 from rankandfile.counting.methods import METHODS as COUNTING_METHODS
 from rankandfile.membership.eligibility import EligibilityRule, electorate
-
-# Unambiguous alphabet for tracking codes (no 0/O, 1/I/L).
-_CODE_ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"
-_CODE_LENGTH = 10
 
 
 class AlreadyVoted(DomainError):
@@ -49,19 +44,7 @@ class BallotNotOpen(DomainError):
     """The ballot is not open for voting."""
 
 
-class InvalidChoice(DomainError):
-    """The ballot paper is filled in wrongly; the message says how."""
-
-
 # --- helpers ----------------------------------------------------------------------------
-def token_digest(secret: str) -> str:
-    return hashlib.sha256(secret.encode()).hexdigest()
-
-
-def new_tracking_code() -> str:
-    return "".join(secrets.choice(_CODE_ALPHABET) for _ in range(_CODE_LENGTH))
-
-
 def rule_for(ballot: Ballot) -> EligibilityRule:
     return EligibilityRule(
         freeze_date=ballot.freeze_date,
@@ -332,48 +315,22 @@ def ballot_open(*, actor: User | None, ballot: Ballot) -> Ballot:
 
 
 # --- casting ----------------------------------------------------------------------------
-def validate_choice(ballot: Ballot, choice: Any, n_options: int) -> Any:
-    """Check a filled-in paper; return its canonical form or raise :class:`InvalidChoice`.
-
-    Ranked: a list of option positions, most preferred first, no repeats (gaps are
-    impossible in this form — the form layer reports gaps in numbered preferences).
-    Marks (approval, block): a list of marked positions, at most ``seats`` for block.
-    Yes/no: ``"yes"``, ``"no"`` or ``"abstain"``.
-    """
-    if ballot.method == Method.YESNO:
-        if choice not in ("yes", "no", "abstain"):
-            raise InvalidChoice("choose yes, no or abstain")
-        return choice
-    if not isinstance(choice, list) or not all(isinstance(c, int) for c in choice):
-        raise InvalidChoice("the paper is not filled in")
-    if not choice:
-        raise InvalidChoice("mark at least one candidate (or choose to abstain by not voting)")
-    for c in choice:
-        if not 0 <= c < n_options:
-            raise InvalidChoice("the paper names a candidate who is not standing")
-    if len(set(choice)) != len(choice):
-        raise InvalidChoice("a candidate is marked more than once")
-    if ballot.method in MARK_METHODS:
-        if ballot.method == Method.BLOCK and len(choice) > ballot.seats:
-            raise InvalidChoice(f"mark at most {ballot.seats} candidates")
-        return sorted(choice)
-    if ballot.method == Method.PLURALITY and len(choice) > 1:
-        raise InvalidChoice("mark one candidate only")
-    return list(choice)
-
-
 @dataclass(frozen=True)
 class Receipt:
     tracking_code: str
 
 
-class _CodeTaken(Exception):
-    """The drawn tracking code is already on a paper of this ballot (draw again)."""
-
-
 class LinkReplaced(DomainError):
     """The one-time ballot link a session was opened with has been replaced (a reminder
     or re-invitation sent a new one) or used: it no longer carries the right to vote."""
+
+
+_ERRORS: dict[casting.Cast, type[DomainError]] = {
+    casting.Cast.NOT_OPEN: BallotNotOpen,
+    casting.Cast.INVALID: InvalidChoice,
+    casting.Cast.ALREADY_VOTED: AlreadyVoted,
+    casting.Cast.LINK_REPLACED: LinkReplaced,
+}
 
 
 def ballot_cast(
@@ -384,86 +341,32 @@ def ballot_cast(
     n_options: int | None = None,
     link_digest: str | None = None,
 ) -> Receipt:
-    """Record one vote. Exactly one of two simultaneous submissions by the same member
-    succeeds: the unique constraint on :class:`VoteRecord` rejects the other, which gets
-    :class:`AlreadyVoted`. The record and the sealed paper (``ballots.secrecy``) are
-    written in one transaction, so an acknowledged vote is never lost and an
-    unacknowledged one never counted; the ballot row is locked ``FOR KEY SHARE`` and must
-    still be open in that transaction, so a vote either commits before the ballot closes
-    (and is counted) or is refused.
+    """Record one vote by :func:`casting.vote_cast` (the one implementation of casting:
+    its rules, order and words) and raise its refusal as an error: :class:`BallotNotOpen`,
+    :class:`InvalidChoice`, :class:`AlreadyVoted` (exactly one of two simultaneous
+    submissions by the same member succeeds), :class:`LinkReplaced` (``link_digest``: the
+    one-time link a session was opened with is no longer the elector's current link).
 
-    The tracking code is drawn without a savepoint around the paper: on a collision with
-    an existing code (31^10 codes: practically impossible) the whole transaction is rolled
-    back and tried again with a new code. ``n_options``: the ballot's number of options
-    when the caller has it already (the API reads it with the elector), saving a query.
-    ``link_digest``: for a vote through a one-time link's session, the digest of that
-    link; the vote is refused (:class:`LinkReplaced`) unless it is still the elector's
-    current link, checked and ended in the vote's own transaction.
-    The vote that brings the ballot's pending papers to a multiple of the mixing batch
-    enqueues the mixer after the commit.
+    ``n_options``: the ballot's number of options when the caller has it already.
     """
-    now = timezone.now()
-    if ballot.state != Ballot.State.OPEN or not (ballot.opens_at <= now < ballot.closes_at):
-        raise BallotNotOpen("this ballot is not open for voting")
+    if not casting.is_open_for_voting(ballot, timezone.now()):  # before whose elector it is
+        raise BallotNotOpen(casting.NOT_OPEN_MESSAGE)
     if elector.ballot_id != ballot.pk:
         raise PermissionDenied("you are not on the electorate of this ballot")
     if n_options is None:
         n_options = ballot.options.count()
-    canonical = validate_choice(ballot, choice, n_options)
-    for _ in range(5):
-        code = new_tracking_code()
-        digest, sealed = secrecy.seal(ballot.pk, code, canonical, n_options)
-        try:
-            with transaction.atomic():
-                _lock_open(ballot.pk)
-                if link_digest is not None and not (
-                    Elector.objects.filter(pk=elector.pk, token_digest=link_digest).update(
-                        token_digest=None
-                    )
-                ):
-                    raise LinkReplaced(
-                        "this ballot link has been replaced by a newer one or already used"
-                    )
-                try:
-                    VoteRecord.objects.create(ballot=ballot, member_id=elector.member_id)
-                except IntegrityError as exc:
-                    raise AlreadyVoted("your vote is already recorded for this ballot") from exc
-                try:
-                    SealedPaper.objects.create(ballot=ballot, code_digest=digest, sealed=sealed)
-                except IntegrityError as exc:
-                    raise _CodeTaken from exc
-                if link_digest is None:
-                    # The one-time link dies with the vote (a no-op without an invitation);
-                    # a vote through the link's session ended it above already.
-                    Elector.objects.filter(pk=elector.pk, token_digest__isnull=False).update(
-                        token_digest=None
-                    )
-                pending = SealedPaper.objects.filter(ballot=ballot, mixed=False).count()
-                if secrecy.mix_due_after(pending):
-                    secrecy.request_mix(ballot.pk)
-        except _CodeTaken:  # pragma: no cover - practically impossible
-            continue
-        return Receipt(tracking_code=code)
-    raise DomainError("could not issue a tracking code; please try again")  # pragma: no cover
-
-
-def _lock_open(ballot_id: int) -> None:
-    """Inside the vote's transaction: the ballot must still be open. On PostgreSQL the row
-    is locked ``FOR KEY SHARE`` (votes do not block each other; closing, ``FOR UPDATE``,
-    waits for them and they for it, and a vote that waited sees the ballot closed)."""
-    connection = connections[router.db_for_write(VoteRecord)]
-    qn = connection.ops.quote_name
-    meta = Ballot._meta
-    sql = (
-        f"SELECT 1 FROM {qn(meta.db_table)} WHERE {qn(meta.pk.column)} = %s "  # noqa: S608 - names from the model
-        f"AND {qn(meta.get_field('state').column)} = %s"
+    outcome = casting.vote_cast(
+        ballot=ballot,
+        elector_id=elector.pk,
+        member_id=elector.member_id,
+        choice=choice,
+        n_options=n_options,
+        link_digest=link_digest,
     )
-    if connection.vendor == "postgresql":
-        sql += " FOR KEY SHARE"
-    with connection.cursor() as cursor:
-        cursor.execute(sql, [ballot_id, Ballot.State.OPEN.value])
-        if cursor.fetchone() is None:
-            raise BallotNotOpen("this ballot is not open for voting")
+    if outcome.result is not casting.Cast.RECORDED:
+        raise _ERRORS[outcome.result](outcome.message)
+    assert outcome.tracking_code is not None
+    return Receipt(tracking_code=outcome.tracking_code)
 
 
 def has_voted(ballot: Ballot, member_id: int) -> bool:
@@ -476,6 +379,6 @@ def elector_by_token(secret: str) -> Elector | None:
         return None
     return (
         Elector.objects.select_related("ballot", "member")
-        .filter(token_digest=token_digest(secret))
+        .filter(token_digest=tokens.digest(secret))
         .first()
     )

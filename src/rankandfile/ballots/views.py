@@ -33,7 +33,15 @@ from django.utils import timezone
 from django.utils.cache import patch_cache_control, patch_vary_headers
 from django.views.decorators.http import require_POST
 
-from rankandfile.ballots import forms, invitations, permissions, queries, services, tally
+from rankandfile.ballots import (
+    casting,
+    forms,
+    invitations,
+    permissions,
+    queries,
+    services,
+    tally,
+)
 from rankandfile.ballots.models import Ballot, Elector, Method
 from rankandfile.core import audit
 from rankandfile.core.errors import DomainError, NotFound
@@ -370,7 +378,7 @@ def vote(request: HttpRequest, ballot_id: int) -> HttpResponse:
         return _no_store(render(request, "ballots/already_voted.html", context, status=409))
     except services.BallotNotOpen:
         return _no_store(render(request, "ballots/not_open.html", context, status=409))
-    except services.InvalidChoice as exc:
+    except casting.InvalidChoice as exc:
         form.add_error(None, str(exc).capitalize() + ".")
         return _no_store(render(request, "ballots/vote.html", context, status=400))
     _forget_link(request, ballot.pk)

@@ -31,9 +31,26 @@ from dataclasses import dataclass
 from django.db import transaction
 from django.utils import timezone
 
-from rankandfile.campaigns import queries, services
+from rankandfile.campaigns import queries
 from rankandfile.campaigns.models import Campaign, CampaignEvent, Pledge, Signature
-from rankandfile.campaigns.services import SignatureInput
+from rankandfile.campaigns.services import (
+    events as events_services,
+)
+from rankandfile.campaigns.services import (
+    lifecycle,
+    retention,
+    volunteers,
+)
+from rankandfile.campaigns.services import (
+    petition as petition_services,
+)
+from rankandfile.campaigns.services import (
+    pledges as pledges_services,
+)
+from rankandfile.campaigns.services import (
+    recalls as recalls_services,
+)
+from rankandfile.campaigns.services.petition import SignatureInput
 from rankandfile.core.models import User
 from rankandfile.membership.models import CLP, Constituency
 
@@ -144,11 +161,11 @@ def _sign_many(campaign: Campaign, plan: Plan, rng: random.Random) -> None:
             consent=True,
             show_publicly=rng.random() < 0.6,
         )
-        result = services.signature_sign(campaign=campaign, data=data, notify=False)
+        result = petition_services.signature_sign(campaign=campaign, data=data, notify=False)
         if i < plan.confirmed and result.signature_id is not None:
-            links = services.signature_issue_links(result.signature_id)
+            links = petition_services.signature_issue_links(result.signature_id)
             if links is not None:
-                services.signature_confirm(secret=links.confirm)
+                petition_services.signature_confirm(secret=links.confirm)
 
 
 def _events(campaign: Campaign, actor: User, plan: Plan, rng: random.Random) -> int:
@@ -161,7 +178,7 @@ def _events(campaign: Campaign, actor: User, plan: Plan, rng: random.Random) -> 
             days=1 + 2 * i,
             hours=(19 - now.hour) % 24 if kind == "meeting" else (10 - now.hour) % 24,
         )
-        event = services.event_create(
+        event = events_services.event_create(
             actor=actor,
             campaign=campaign,
             kind=kind,
@@ -178,13 +195,13 @@ def _events(campaign: Campaign, actor: User, plan: Plan, rng: random.Random) -> 
         )
         for j in range(rng.randint(3, 9)):
             try:
-                services.rsvp_create(
+                events_services.rsvp_create(
                     event=event,
                     name=f"{rng.choice(FIRST)} {rng.choice(LAST)}",
                     email=f"rsvp{i}.{j}@{campaign.slug[:12]}.example.org",
                     notify=False,
                 )
-            except services.EventFull:
+            except events_services.EventFull:
                 break
         made += 1
     return made
@@ -195,7 +212,7 @@ def _volunteers(campaign: Campaign, actor: User, rng: random.Random, n: int) -> 
     rng.shuffle(members)
     done = 0
     for member in members[:n]:
-        services.volunteer_signup(
+        volunteers.volunteer_signup(
             actor=actor,
             campaign=campaign,
             member=member,
@@ -219,7 +236,7 @@ def _campaign(clp: CLP, actor: User, plan: Plan) -> Campaign:
                 latest.source,
             )
     who = mp.name if mp is not None else "our MP"
-    return services.campaign_create(
+    return lifecycle.campaign_create(
         actor=actor,
         clp=clp,
         title=f"{clp.constituency.name} deserves a by-election",
@@ -244,7 +261,7 @@ def _campaign(clp: CLP, actor: User, plan: Plan) -> Campaign:
 def _pledges(constituency: Constituency, actor: User, rng: random.Random) -> int:
     made = 0
     for _ in range(rng.randint(1, 2)):
-        services.pledge_record(
+        pledges_services.pledge_record(
             actor=actor,
             constituency=constituency,
             name=f"{rng.choice(FIRST)} {rng.choice(LAST)}",
@@ -263,7 +280,7 @@ def _recalls(admin: User) -> int:
     made = 0
     peterborough = Constituency.objects.filter(name="Peterborough").first()
     if peterborough is not None:
-        petition = services.recall_record(
+        petition = recalls_services.recall_record(
             actor=admin,
             constituency=peterborough,
             mp=peterborough.mps.first(),
@@ -275,7 +292,7 @@ def _recalls(admin: User) -> int:
             opens_on=dt.date(2019, 3, 19),
             closes_on=dt.date(2019, 5, 1),
         )
-        services.recall_add_count(
+        recalls_services.recall_add_count(
             actor=admin,
             petition=petition,
             published_on=dt.date(2019, 5, 1),
@@ -287,7 +304,7 @@ def _recalls(admin: User) -> int:
         made += 1
     antrim = Constituency.objects.filter(name="North Antrim").first()
     if antrim is not None:
-        petition = services.recall_record(
+        petition = recalls_services.recall_record(
             actor=admin,
             constituency=antrim,
             mp=antrim.mps.first(),
@@ -298,7 +315,7 @@ def _recalls(admin: User) -> int:
             closes_on=dt.date(2018, 9, 19),
             signing_places=["Ballymoney", "Ballymena", "Ballycastle"],
         )
-        services.recall_add_count(
+        recalls_services.recall_add_count(
             actor=admin,
             petition=petition,
             published_on=dt.date(2018, 9, 20),
@@ -335,7 +352,7 @@ def seed(seed: int) -> str:
             campaign = _campaign(clp, actor, plan)
             pledges += _pledges(clp.constituency, actor, rng)
             if plan.stage != "draft":
-                campaign = services.campaign_launch(actor=actor, campaign=campaign)
+                campaign = lifecycle.campaign_launch(actor=actor, campaign=campaign)
                 _sign_many(campaign, plan, rng)
                 _events(campaign, actor, plan, rng)
                 if plan.stage == "events":
@@ -344,17 +361,17 @@ def seed(seed: int) -> str:
                     _volunteers(campaign, actor, rng, 3)
             if plan.stage in ("handed_in", "purged"):
                 who = campaign.mp.name if campaign.mp else "the MP"
-                campaign = services.campaign_hand_in(
+                campaign = lifecycle.campaign_hand_in(
                     actor=actor, campaign=campaign, handed_in_to=f"{who}'s office"
                 )
             if plan.stage == "purged":
-                services.campaign_close(actor=actor, campaign=campaign)
+                lifecycle.campaign_close(actor=actor, campaign=campaign)
         if plan.stage == "purged":
             # The retention date passes: the scheduled purge deletes signers' data.
             Campaign.objects.filter(pk=campaign.pk).update(
                 retention_until=timezone.localdate() - dt.timedelta(days=1)
             )
-            services.purge_expired()
+            retention.purge_expired()
         stages.append(f"{clp.constituency.name}: {plan.stage}")
     recalls = _recalls(admin)
     return (

@@ -8,7 +8,7 @@ from typing import Any
 from django import forms
 from django.utils import timezone
 
-from rankandfile.campaigns import permissions, services
+from rankandfile.campaigns import permissions
 from rankandfile.campaigns.models import (
     DEMAND_MAX,
     NAME_MAX,
@@ -22,6 +22,7 @@ from rankandfile.campaigns.models import (
     RecallPetition,
     Volunteer,
 )
+from rankandfile.campaigns.services import petition
 from rankandfile.campaigns.validation import Invalid, clean_text, normalise_email
 from rankandfile.membership.models import CLP, MP, Constituency
 
@@ -103,7 +104,7 @@ class SignForm(ErrorSummaryMixin, forms.Form):
         data = super().clean() or {}
         if self.errors:
             return data
-        raw = services.SignatureInput(
+        raw = petition.SignatureInput(
             first_name=data.get("first_name", ""),
             last_name=data.get("last_name", ""),
             email=data.get("email", ""),
@@ -113,7 +114,7 @@ class SignForm(ErrorSummaryMixin, forms.Form):
             consent=bool(data.get("consent")),
             show_publicly=bool(data.get("show_publicly")),
         )
-        cleaned, errors = services.check_signature_input(raw)
+        cleaned, errors = petition.check_signature_input(raw)
         for name, message in errors.items():
             self.add_error(name, message)
         data["signature"] = cleaned
@@ -122,6 +123,10 @@ class SignForm(ErrorSummaryMixin, forms.Form):
     @property
     def is_bot(self) -> bool:
         return bool(self.data.get(HONEYPOT, "").strip())
+
+    def signature(self) -> petition.SignatureInput | None:
+        """The checked signature, or ``None`` when the form has errors."""
+        return self.cleaned_data["signature"] if self.is_valid() else None
 
 
 class CampaignPrefillForm(forms.Form):
@@ -230,6 +235,11 @@ class EventForm(ErrorSummaryMixin, forms.Form):
 
 
 class RsvpForm(ErrorSummaryMixin, forms.Form):
+    @property
+    def is_bot(self) -> bool:
+        """The honeypot is filled in (as :attr:`SignForm.is_bot`)."""
+        return bool(self.data.get(HONEYPOT, "").strip())
+
     name = forms.CharField(
         max_length=NAME_MAX,
         error_messages={"required": "Enter your name.", **_limit_message("name", NAME_MAX)},
@@ -252,6 +262,41 @@ class RsvpForm(ErrorSummaryMixin, forms.Form):
             return normalise_email(self.cleaned_data["email"])
         except Invalid as exc:
             raise forms.ValidationError(str(exc)) from exc
+
+
+class VolunteerWithdrawForm(forms.Form):
+    """The "Stop volunteering" button of the volunteer form."""
+
+    withdraw = forms.BooleanField(required=False)
+
+    def wanted(self) -> bool:
+        return bool(self.is_valid() and self.cleaned_data["withdraw"])
+
+
+class PledgeDecisionForm(forms.Form):
+    """An officer's verdict on a submitted pledge (the two buttons of the register)."""
+
+    decision = forms.ChoiceField(
+        choices=[("accept", "Verify"), ("reject", "Reject")],
+        error_messages={
+            "required": "Choose Verify or Reject.",
+            "invalid_choice": "Choose Verify or Reject.",
+        },
+    )
+
+    @property
+    def accept(self) -> bool:
+        return bool(self.cleaned_data["decision"] == "accept")
+
+
+class PledgeFilterForm(forms.Form):
+    """The register's constituency filter (``?constituency=<id>``); an unknown id shows
+    every constituency's pledges."""
+
+    constituency = forms.ModelChoiceField(queryset=Constituency.objects.all(), required=False)
+
+    def selected(self) -> Constituency | None:
+        return self.cleaned_data["constituency"] if self.is_valid() else None
 
 
 class VolunteerForm(forms.Form):

@@ -370,7 +370,7 @@ class RecallCount(models.Model):
 
 class RateWindow(models.Model):
     """One fixed-window counter of the public forms' rate limits
-    (:func:`rankandfile.campaigns.services.allow`).
+    (:func:`rankandfile.campaigns.services.ratelimit.allow`).
 
     ``key`` is a digest of what is limited (a client address) and the window, so no
     address is stored; rows are deleted once their window has passed."""

@@ -18,10 +18,11 @@ from rankandfile.campaigns.models import (
     Pledge,
     RecallCount,
     RecallPetition,
+    Rsvp,
     Signature,
     Volunteer,
 )
-from rankandfile.membership.models import MP
+from rankandfile.membership.models import MP, Constituency
 
 
 @dataclass(frozen=True)
@@ -220,3 +221,18 @@ def recall_status(petition: RecallPetition, today: dt.date | None = None) -> Rec
     else:
         state = "closed: awaiting the result"
     return RecallStatus(petition, latest, electorate, assessment, state)
+
+
+def pledge_constituencies() -> QuerySet[Constituency]:
+    """Constituencies with at least one pledge (the register's filter)."""
+    return Constituency.objects.filter(pledges__isnull=False).distinct()
+
+
+def sitting_mp(constituency: Constituency) -> MP | None:
+    """The constituency's MP in office, if any (pledges and recall petitions name them)."""
+    return constituency.mps.filter(in_office=True).first()
+
+
+def event_rsvps(event: CampaignEvent) -> QuerySet[Rsvp]:
+    """An event's replies, for the campaign's officers."""
+    return event.rsvps.all()

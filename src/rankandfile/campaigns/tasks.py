@@ -1,7 +1,7 @@
 """Background tasks for campaigns (django-tasks): the petition's and events' emails.
 
 A task makes the emailed secrets itself and stores only their digests
-(:func:`services.signature_issue_links`), so no secret ever sits in the task queue; the
+(:func:`petition.signature_issue_links`), so no secret ever sits in the task queue; the
 signing request commits and answers without waiting for SMTP.
 """
 
@@ -15,9 +15,10 @@ from django.template.loader import render_to_string
 from django.urls import reverse
 from django_tasks import task
 
-from rankandfile.campaigns import ics, services
+from rankandfile.campaigns import ics
 from rankandfile.campaigns.models import Rsvp, Signature
-from rankandfile.core import audit
+from rankandfile.campaigns.services import petition
+from rankandfile.core import audit, tokens
 from rankandfile.core.links import absolute_url as absolute
 
 logger = logging.getLogger(__name__)
@@ -35,7 +36,7 @@ def send_signature_email(signature_id: int, kind: str) -> str:
         sig = Signature.objects.select_related("campaign").filter(pk=signature_id).first()
         if sig is None:
             return "gone"
-        links = services.signature_issue_links(sig.pk, confirm=(kind == "confirm"))
+        links = petition.signature_issue_links(sig.pk, confirm=(kind == "confirm"))
         if links is None:
             return "gone"
         campaign = sig.campaign
@@ -70,9 +71,7 @@ def send_rsvp_email(rsvp_id: int, kind: str, cancel_secret: str) -> str:
             import secrets
 
             cancel_secret = secrets.token_urlsafe(32)
-            Rsvp.objects.filter(pk=rsvp.pk).update(
-                cancel_digest=services.token_digest(cancel_secret)
-            )
+            Rsvp.objects.filter(pk=rsvp.pk).update(cancel_digest=tokens.digest(cancel_secret))
         event = rsvp.event
         event_url = absolute(reverse("campaigns:event", args=[event.campaign.slug, event.pk]))
         context = {

@@ -23,15 +23,31 @@ from django.utils import timezone
 from django.utils.cache import patch_cache_control
 from django.views.decorators.http import require_POST
 
-from rankandfile.campaigns import forms, ics, permissions, queries, services
-from rankandfile.campaigns.fastsign import RATE_VERDICT
+from rankandfile.campaigns import forms, ics, permissions, queries
 from rankandfile.campaigns.models import Campaign, CampaignEvent, Pledge
+from rankandfile.campaigns.services import (
+    events as events_services,
+)
+from rankandfile.campaigns.services import (
+    lifecycle,
+    ratelimit,
+    retention,
+    volunteers,
+)
+from rankandfile.campaigns.services import (
+    petition as petition_services,
+)
+from rankandfile.campaigns.services import (
+    pledges as pledges_services,
+)
+from rankandfile.campaigns.services import (
+    recalls as recalls_services,
+)
 from rankandfile.core import audit
 from rankandfile.core.errors import DomainError, NotFound
 from rankandfile.core.links import absolute_url
 from rankandfile.core.middleware import client_ip
 from rankandfile.core.models import User
-from rankandfile.membership.models import Constituency
 
 
 # --- helpers ----------------------------------------------------------------------------
@@ -77,14 +93,6 @@ def share_links(campaign: Campaign) -> dict[str, str]:
     }
 
 
-def ip_limit() -> tuple[int, int]:
-    """(signatures or replies, seconds) per client address: default 30 per 10 minutes."""
-    return (
-        int(services.setting("CAMPAIGN_SIGNS_PER_IP", 30)),
-        int(services.setting("CAMPAIGN_IP_WINDOW", 600)),
-    )
-
-
 # --- the public side --------------------------------------------------------------------------
 def index(request: HttpRequest) -> HttpResponse:
     return render(
@@ -126,54 +134,57 @@ def campaign_detail(request: HttpRequest, slug: str) -> HttpResponse:
     return render(request, "campaigns/detail.html", _detail_context(request, campaign))
 
 
+# Set in the WSGI environ (``request.META``) by the lean path (``fastsign``) when it has
+# run :func:`petition.petition_sign` and leaves the answer to this view: the outcome
+# object. A client cannot set it (headers arrive as ``HTTP_*``, and only as text).
+SIGN_OUTCOME = "rankandfile.campaigns.sign_outcome"
+
+
+def sign_redirect(slug: str, outcome: petition_services.SignOutcome) -> str | None:
+    """Where a successful signing request goes ("check your email"); ``None`` when the
+    outcome is answered by the page instead. The lean path answers with it too."""
+    if not outcome.succeeded:
+        return None
+    url = reverse("campaigns:signed", args=[slug])
+    if outcome.result is petition_services.Signing.AGAIN:
+        url += "?again=1"  # past the emails allowed for this address
+    return url
+
+
+_SIGN_STATUS = {
+    petition_services.Signing.RATE_LIMITED: 429,
+    petition_services.Signing.CLOSED: 409,
+    petition_services.Signing.INVALID: 400,
+    petition_services.Signing.REFUSED: 409,
+}
+
+
 @require_POST
 def campaign_sign(request: HttpRequest, slug: str) -> HttpResponse:
-    """The petition's form target (§2): honeypot, per-address rate limit, validation,
-    one signature per email; always "check your email" on success."""
-    try:
-        campaign = permissions.signable_campaign(slug)
-    except NotFound as exc:
-        raise Http404(str(exc)) from exc
+    """The petition's form target (§2): :func:`petition.petition_sign` decides (honeypot,
+    per-address rate limit, open, validation, one signature per email); this view, like
+    the lean path, only turns its outcome into the answer."""
     form = forms.SignForm(request.POST)
-    if form.is_bot:
-        # Look like success to the bot; store nothing.
-        return redirect("campaigns:signed", campaign.slug)
-    limit, window = ip_limit()
-    # The lean path (fastsign) may have run the limit already: then its verdict stands.
-    verdict = request.META.get(RATE_VERDICT)
-    if verdict == "refused" or (
-        verdict is None and not services.allow(f"campaigns:ip:{client_ip(request)}", limit, window)
-    ):
-        form.is_valid()
-        form.add_error(
-            None,
-            "Too many signatures from your connection in the last few minutes. "
-            "Please wait a while and try again.",
+    outcome = request.META.get(SIGN_OUTCOME)
+    if not isinstance(outcome, petition_services.SignOutcome):
+        outcome = petition_services.petition_sign(
+            slug=slug, is_bot=form.is_bot, data=form.signature(), client_ip=client_ip(request)
         )
-        return render(
-            request, "campaigns/detail.html", _detail_context(request, campaign, form), status=429
-        )
-    if not campaign.accepts_signatures:
-        form.is_valid()
-        form.add_error(None, "This petition is not open for signatures.")
-        return render(
-            request, "campaigns/detail.html", _detail_context(request, campaign, form), status=409
-        )
-    if not form.is_valid():
-        return render(
-            request, "campaigns/detail.html", _detail_context(request, campaign, form), status=400
-        )
-    try:
-        result = services.signature_sign(campaign=campaign, data=form.cleaned_data["signature"])
-    except DomainError as exc:
-        form.add_error(None, str(exc))
-        return render(
-            request, "campaigns/detail.html", _detail_context(request, campaign, form), status=409
-        )
-    url = reverse("campaigns:signed", args=[campaign.slug])
-    if result.kind == "throttled":  # past the emails allowed for this address
-        url += "?again=1"
-    return redirect(url)
+    if outcome.result is petition_services.Signing.NOT_FOUND:
+        raise Http404("no such campaign")
+    target = sign_redirect(slug, outcome)
+    if target is not None:
+        return redirect(target)
+    campaign = _campaign(request, slug)
+    form.is_valid()
+    if outcome.message:
+        form.add_error(None, outcome.message)
+    return render(
+        request,
+        "campaigns/detail.html",
+        _detail_context(request, campaign, form),
+        status=_SIGN_STATUS[outcome.result],
+    )
 
 
 def campaign_signed(request: HttpRequest, slug: str) -> HttpResponse:
@@ -195,7 +206,7 @@ def signature_confirm(request: HttpRequest, secret: str) -> HttpResponse:
     context: dict[str, Any] = {"nav": "campaigns", "secret": secret}
     if request.method == "POST":
         try:
-            result = services.signature_confirm(secret=secret)
+            result = petition_services.signature_confirm(secret=secret)
         except DomainError as exc:
             context["error"] = str(exc)
             return _no_store(render(request, "campaigns/confirm.html", context, status=410))
@@ -208,12 +219,12 @@ def signature_withdraw(request: HttpRequest, secret: str) -> HttpResponse:
     """GET: what will be deleted and a button; POST: withdraw and delete (§2)."""
     context: dict[str, Any] = {"nav": "campaigns", "secret": secret}
     try:
-        signature = services.signature_for_withdrawal(secret)
+        signature = petition_services.signature_for_withdrawal(secret)
     except DomainError as exc:
         context["error"] = str(exc)
         return _no_store(render(request, "campaigns/withdraw.html", context, status=410))
     if request.method == "POST":
-        campaign = services.signature_withdraw(secret=secret)
+        campaign = petition_services.signature_withdraw(secret=secret)
         context["withdrawn"] = campaign
         return _no_store(render(request, "campaigns/withdraw.html", context))
     context["signature"] = signature
@@ -256,7 +267,7 @@ def campaign_create(request: HttpRequest) -> HttpResponse:
                     event_source=latest.source,
                 )
         try:
-            campaign = services.campaign_create(
+            campaign = lifecycle.campaign_create(
                 actor=_actor(request), clp=form.cleaned_data["clp"], **kwargs
             )
         except DomainError as exc:
@@ -272,14 +283,14 @@ def campaign_create(request: HttpRequest) -> HttpResponse:
 @login_required
 def campaign_edit(request: HttpRequest, slug: str) -> HttpResponse:
     campaign = _managed(request, slug)
-    initial = {name: getattr(campaign, name) for name in services.EDITABLE}
+    initial = {name: getattr(campaign, name) for name in lifecycle.EDITABLE}
     form = forms.CampaignForm(
         request.user, request.POST or None, campaign=campaign, initial=initial
     )
     if request.method == "POST" and form.is_valid():
         kwargs = _campaign_kwargs(form.cleaned_data)
         try:
-            services.campaign_update(actor=_actor(request), campaign=campaign, **kwargs)
+            lifecycle.campaign_update(actor=_actor(request), campaign=campaign, **kwargs)
         except DomainError as exc:
             form.add_error(None, str(exc))
         else:
@@ -322,23 +333,23 @@ def campaign_action(request: HttpRequest, slug: str, action: str) -> HttpRespons
     campaign = _managed(request, slug)
     try:
         if action == "launch":
-            services.campaign_launch(actor=_actor(request), campaign=campaign)
+            lifecycle.campaign_launch(actor=_actor(request), campaign=campaign)
             messages.success(request, "Launched: the campaign page is public and open for signing.")
         elif action == "hand-in":
             form = forms.HandInForm(request.POST)
             if not form.is_valid():
                 raise DomainError("Say to whom the petition was handed in.")
-            services.campaign_hand_in(
+            lifecycle.campaign_hand_in(
                 actor=_actor(request),
                 campaign=campaign,
                 handed_in_to=form.cleaned_data["handed_in_to"],
             )
             messages.success(request, "Recorded as handed in; signing has stopped.")
         elif action == "close":
-            services.campaign_close(actor=_actor(request), campaign=campaign)
+            lifecycle.campaign_close(actor=_actor(request), campaign=campaign)
             messages.success(request, "Campaign closed.")
         elif action == "purge":
-            report = services.campaign_purge(actor=_actor(request), campaign=campaign)
+            report = retention.campaign_purge(actor=_actor(request), campaign=campaign)
             messages.success(
                 request,
                 f"Deleted {report.signatures} signatures, {report.rsvps} replies and "
@@ -437,7 +448,7 @@ def event_create(request: HttpRequest, slug: str) -> HttpResponse:
     form = forms.EventForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
-            event = services.event_create(
+            event = events_services.event_create(
                 actor=_actor(request), campaign=campaign, **form.cleaned_data
             )
         except DomainError as exc:
@@ -479,10 +490,10 @@ def event_detail(request: HttpRequest, slug: str, event_id: int) -> HttpResponse
     form = forms.RsvpForm(request.POST or None, initial=initial)
     status = 200
     if request.method == "POST":
-        if form.data.get(forms.HONEYPOT, "").strip():
+        if form.is_bot:
             return redirect("campaigns:event", campaign.slug, event.pk)
-        limit, window = ip_limit()
-        if not services.allow(f"campaigns:rsvp-ip:{client_ip(request)}", limit, window):
+        limit, window = ratelimit.ip_limit()
+        if not ratelimit.allow(f"campaigns:rsvp-ip:{client_ip(request)}", limit, window):
             form.is_valid()
             form.add_error(
                 None, "Too many replies from your connection; please wait and try again."
@@ -490,13 +501,13 @@ def event_detail(request: HttpRequest, slug: str, event_id: int) -> HttpResponse
             status = 429
         elif form.is_valid():
             try:
-                result = services.rsvp_create(
+                result = events_services.rsvp_create(
                     event=event,
                     name=form.cleaned_data["name"],
                     email=form.cleaned_data["email"],
                     user=request.user if request.user.is_authenticated else None,
                 )
-            except services.EventFull:
+            except events_services.EventFull:
                 form.add_error(None, RSVP_FULL)
                 status = 409
             except DomainError as exc:
@@ -524,7 +535,7 @@ def event_detail(request: HttpRequest, slug: str, event_id: int) -> HttpResponse
             "event": event,
             "form": form,
             "can_manage": permissions.can_manage_campaign(request.user, campaign),
-            "rsvps": event.rsvps.all()
+            "rsvps": queries.event_rsvps(event)
             if permissions.can_see_personal_data(request.user, campaign)
             else None,
             "started": event.starts_at <= timezone.now(),
@@ -551,7 +562,7 @@ def event_cancel(request: HttpRequest, slug: str, event_id: int) -> HttpResponse
         event = permissions.access_event(request.user, campaign, event_id)
     except NotFound as exc:
         raise Http404(str(exc)) from exc
-    services.event_cancel(actor=_actor(request), event=event)
+    events_services.event_cancel(actor=_actor(request), event=event)
     messages.success(request, "Event cancelled.")
     return redirect("campaigns:event", campaign.slug, event.pk)
 
@@ -560,7 +571,7 @@ def rsvp_cancel(request: HttpRequest, secret: str) -> HttpResponse:
     context: dict[str, Any] = {"nav": "campaigns"}
     if request.method == "POST":
         try:
-            context["event"] = services.rsvp_cancel(secret=secret)
+            context["event"] = events_services.rsvp_cancel(secret=secret)
         except DomainError as exc:
             context["error"] = str(exc)
             return _no_store(render(request, "campaigns/rsvp_cancel.html", context, status=410))
@@ -573,13 +584,13 @@ def volunteer(request: HttpRequest, slug: str) -> HttpResponse:
     campaign = _campaign(request, slug)
     form = forms.VolunteerForm(request.POST or None)
     if request.method == "POST":
-        if request.POST.get("withdraw"):
-            services.volunteer_withdraw(actor=_actor(request), campaign=campaign)
+        if forms.VolunteerWithdrawForm(request.POST).wanted():
+            volunteers.volunteer_withdraw(actor=_actor(request), campaign=campaign)
             messages.success(request, "You are no longer listed as a volunteer.")
             return redirect("campaigns:detail", campaign.slug)
         if form.is_valid():
             try:
-                services.volunteer_signup(
+                volunteers.volunteer_signup(
                     actor=_actor(request),
                     campaign=campaign,
                     activities=form.cleaned_data["activities"],
@@ -599,10 +610,7 @@ def volunteer(request: HttpRequest, slug: str) -> HttpResponse:
 
 # --- pledges ----------------------------------------------------------------------------------
 def pledges(request: HttpRequest) -> HttpResponse:
-    constituency_id = request.GET.get("constituency")
-    selected = None
-    if constituency_id and constituency_id.isdigit():
-        selected = Constituency.objects.filter(pk=int(constituency_id)).first()
+    selected = forms.PledgeFilterForm(request.GET).selected()
     register = queries.pledge_register(selected.pk if selected else None)
     return render(
         request,
@@ -611,7 +619,7 @@ def pledges(request: HttpRequest) -> HttpResponse:
             "nav": "campaigns",
             "pledges": register,
             "selected": selected,
-            "constituencies": Constituency.objects.filter(pledges__isnull=False).distinct(),
+            "constituencies": queries.pledge_constituencies(),
             "can_record": request.user.is_authenticated
             and permissions.recordable_constituencies(request.user).exists(),
             "pending": queries.pending_pledges(permissions.recordable_constituencies(request.user))
@@ -630,7 +638,7 @@ def pledge_submit(request: HttpRequest) -> HttpResponse:
     form = forms.PledgeSubmitForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
-            services.pledge_submit(actor=_actor(request), **form.cleaned_data)
+            pledges_services.pledge_submit(actor=_actor(request), **form.cleaned_data)
         except DomainError as exc:
             form.add_error(None, str(exc))
         else:
@@ -651,9 +659,13 @@ def pledge_verify(request: HttpRequest, pledge_id: int) -> HttpResponse:
         pledge = permissions.access_recordable_pledge(request.user, pledge_id)
     except NotFound as exc:
         raise Http404(str(exc)) from exc
-    accept = request.POST.get("decision") == "accept"
+    form = forms.PledgeDecisionForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, "Choose Verify or Reject.")
+        return redirect(f"{reverse('campaigns:pledges')}?constituency={pledge.constituency_id}")
+    accept = form.accept
     try:
-        services.pledge_verify(actor=_actor(request), pledge=pledge, accept=accept)
+        pledges_services.pledge_verify(actor=_actor(request), pledge=pledge, accept=accept)
     except DomainError as exc:
         messages.error(request, str(exc))
     else:
@@ -671,13 +683,9 @@ def pledge_create(request: HttpRequest) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         constituency = data["constituency"]
-        mp = (
-            constituency.mps.filter(in_office=True).first()
-            if data["role"] == Pledge.Role.MP
-            else None
-        )
+        mp = queries.sitting_mp(constituency) if data["role"] == Pledge.Role.MP else None
         try:
-            pledge = services.pledge_record(actor=_actor(request), mp=mp, **data)
+            pledge = pledges_services.pledge_record(actor=_actor(request), mp=mp, **data)
         except DomainError as exc:
             form.add_error(None, str(exc))
         else:
@@ -702,7 +710,9 @@ def pledge_status(request: HttpRequest, pledge_id: int) -> HttpResponse:
     )
     if request.method == "POST" and form.is_valid():
         try:
-            services.pledge_set_status(actor=_actor(request), pledge=pledge, **form.cleaned_data)
+            pledges_services.pledge_set_status(
+                actor=_actor(request), pledge=pledge, **form.cleaned_data
+            )
         except DomainError as exc:
             form.add_error(None, str(exc))
         else:
@@ -744,7 +754,7 @@ def recall_detail(request: HttpRequest, petition_id: int) -> HttpResponse:
             raise Http404("no such recall petition among those you record")
         if form.is_valid():
             try:
-                services.recall_add_count(
+                recalls_services.recall_add_count(
                     actor=_actor(request), petition=petition, **form.cleaned_data
                 )
             except DomainError as exc:
@@ -778,9 +788,9 @@ def recall_create(request: HttpRequest) -> HttpResponse:
         data = dict(form.cleaned_data)
         data["signing_places"] = form.places()
         constituency = data["constituency"]
-        mp = constituency.mps.filter(in_office=True).first()
+        mp = queries.sitting_mp(constituency)
         try:
-            petition = services.recall_record(actor=_actor(request), mp=mp, **data)
+            petition = recalls_services.recall_record(actor=_actor(request), mp=mp, **data)
         except DomainError as exc:
             form.add_error(None, str(exc))
         else:

@@ -41,8 +41,63 @@ class IssuedToken:
     secret: str  # shown once, never stored
 
 
-def _digest(secret: str) -> str:
+# --- the token helpers every token check uses -------------------------------------------
+# Personal API tokens, one-time ballot links, petition confirm/withdraw links and event
+# reply cancel links: a random secret is handed out once and only its SHA-256 is stored.
+
+
+def digest(secret: str) -> str:
+    """The stored form of a secret (API token, ballot link, petition or reply link)."""
     return hashlib.sha256(secret.encode()).hexdigest()
+
+
+def matches(stored_digest: str, secret: str) -> bool:
+    """Whether ``secret`` is the one ``stored_digest`` was made from, in constant time.
+    (Links found *by* their digest are compared by the database's index lookup.)"""
+    return secrets.compare_digest(stored_digest, digest(secret))
+
+
+def split(raw: str) -> tuple[str, str] | None:
+    """``rf_<prefix>_<secret>`` -> (prefix, secret); ``None`` for any other shape."""
+    parts = raw.strip().split("_", 2)
+    if len(parts) != 3 or parts[0] != TOKEN_PREFIX:
+        return None
+    return parts[1], parts[2]
+
+
+def is_live(
+    *,
+    stored_digest: str,
+    secret: str,
+    revoked: bool,
+    expires_at: dt.datetime,
+    user_active: bool,
+    now: dt.datetime,
+) -> bool:
+    """The API token rule: not revoked, its login active, the secret right (constant
+    time), not expired. The one check of the API and of the lean vote path."""
+    return not revoked and user_active and matches(stored_digest, secret) and expires_at > now
+
+
+def use_due(last_used_at: dt.datetime | None, now: dt.datetime) -> bool:
+    """Whether ``last_used_at`` is to be written now (at most every
+    :data:`LAST_USED_RESOLUTION` seconds, conditionally on the value read)."""
+    return last_used_at is None or (now - last_used_at).total_seconds() > LAST_USED_RESOLUTION
+
+
+def record_use(token_id: int, last_used_at: dt.datetime | None, now: dt.datetime) -> None:
+    """Write a token's use; of simultaneous first uses only one updates the row."""
+    ApiToken.objects.filter(pk=token_id, last_used_at=last_used_at).update(last_used_at=now)
+
+
+def missing_scopes(granted: Iterable[str], needed: Iterable[str]) -> list[str]:
+    have = set(granted)
+    return [s for s in needed if s not in have]
+
+
+def lacks_required_mfa(user: User) -> bool:
+    """The token's owner must use two factors (``core.mfa``) and has none."""
+    return mfa.user_must_have_mfa(user) and not mfa.user_has_mfa(user)
 
 
 def clean_scopes(scopes: Iterable[str]) -> tuple[str, ...]:
@@ -86,7 +141,7 @@ def api_token_create(
         user=actor,
         name=name,
         prefix=prefix,
-        digest=_digest(secret),
+        digest=digest(secret),
         scopes=" ".join(chosen),
         created_at=now,
         expires_at=now + lifetime,
@@ -115,25 +170,26 @@ def api_token_revoke(*, actor: User, token_id: int) -> ApiToken:
 
 def authenticate(raw: str) -> ApiToken | None:
     """The live token (with its user) a presented secret belongs to, or ``None``: unknown,
-    wrong secret, revoked, expired, or an inactive login. Constant-time compare."""
-    parts = raw.strip().split("_", 2)
-    if len(parts) != 3 or parts[0] != TOKEN_PREFIX:
+    wrong secret, revoked, expired, or an inactive login (:func:`is_live`)."""
+    found = split(raw)
+    if found is None:
         return None
+    prefix, secret = found
     # The prefix is unique: a slice rather than ``first()``, which would add an ORDER BY
     # (this runs on every API request).
-    token = next(iter(ApiToken.objects.select_related("user").filter(prefix=parts[1])[:1]), None)
-    if token is None or token.revoked_at is not None or not token.user.is_active:
-        return None
-    if not secrets.compare_digest(token.digest, _digest(parts[2])):
-        return None
+    token = next(iter(ApiToken.objects.select_related("user").filter(prefix=prefix)[:1]), None)
     now = timezone.now()
-    if token.expires_at <= now:
+    if token is None or not is_live(
+        stored_digest=token.digest,
+        secret=secret,
+        revoked=token.revoked_at is not None,
+        expires_at=token.expires_at,
+        user_active=token.user.is_active,
+        now=now,
+    ):
         return None
-    last = token.last_used_at
-    if last is None or (now - last).total_seconds() > LAST_USED_RESOLUTION:
-        # At most one write per token every few minutes, and a conditional one: of
-        # simultaneous first uses only one updates the row.
-        ApiToken.objects.filter(pk=token.pk, last_used_at=last).update(last_used_at=now)
+    if use_due(token.last_used_at, now):
+        record_use(token.pk, token.last_used_at, now)
     return token
 
 
@@ -141,14 +197,14 @@ def check_use(token: ApiToken, needed: Iterable[str]) -> None:
     """Raise ``PermissionDenied`` (with the reason) unless ``token`` may be used for a
     request needing the scopes ``needed``: each scope granted, and its owner not one who
     must have two-factor authentication but has none."""
-    missing = [s for s in needed if s not in token.scope_set]
+    missing = missing_scopes(token.scope_set, needed)
     if missing:
         raise PermissionDenied(
             f"this API token lacks the {' and '.join(missing)} scope"
             f"{'s' if len(missing) > 1 else ''} (it has: {', '.join(sorted(token.scope_set))}); "
             "create a token with the scopes you need on your account page"
         )
-    if mfa.user_must_have_mfa(token.user) and not mfa.user_has_mfa(token.user):
+    if lacks_required_mfa(token.user):
         raise PermissionDenied(
             mfa.MFA_REQUIRED_MESSAGE + "; until then your API tokens do not work"
         )

@@ -6,7 +6,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand
 
-from rankandfile.campaigns import services
+from rankandfile.campaigns.services import retention
 from rankandfile.core import audit
 
 
@@ -19,7 +19,7 @@ class Command(BaseCommand):
 
     def handle(self, *args: Any, **options: Any) -> None:
         with audit.context("cli"):
-            report = services.purge_expired()
+            report = retention.purge_expired()
         self.stdout.write(
             f"{report.campaigns} campaign(s) purged: {report.signatures} signatures, "
             f"{report.rsvps} replies, {report.volunteers} volunteers; "

@@ -6,7 +6,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand
 
-from rankandfile.campaigns import services
+from rankandfile.campaigns.services import events
 from rankandfile.core import audit
 
 
@@ -18,5 +18,5 @@ class Command(BaseCommand):
 
     def handle(self, *args: Any, **options: Any) -> None:
         with audit.context("cli"):
-            queued = services.send_reminders()
+            queued = events.send_reminders()
         self.stdout.write(f"{queued} reminder(s) queued")
