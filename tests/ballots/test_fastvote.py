@@ -440,9 +440,10 @@ def test_a_refused_host_and_plain_http_go_to_django(
 def test_the_wsgi_module_wraps_django() -> None:
     from rankandfile import wsgi
 
-    # Inside the proxy-address and link-origin wrappers (core.proxy, core.links).
-    assert isinstance(wsgi.application.app.app, fastsign.FastSignMiddleware)
-    assert isinstance(wsgi.application.app.app.app, fastvote.FastVoteMiddleware)
+    # Inside the proxy-address and link-origin wrappers (core.proxy, core.links) and the
+    # conference hall's snapshot cache (conference.hall_fast).
+    assert isinstance(wsgi.application.app.app.app, fastsign.FastSignMiddleware)
+    assert isinstance(wsgi.application.app.app.app.app, fastvote.FastVoteMiddleware)
 
 
 # --- one member, one vote, under simultaneous submissions ------------------------------------

@@ -422,14 +422,17 @@ def test_the_cache_can_be_turned_off_and_skips_sessions_and_drafts(
 def test_the_wsgi_module_wraps_both_fast_paths() -> None:
     from rankandfile import wsgi
     from rankandfile.ballots.fastvote import FastVoteMiddleware
+    from rankandfile.conference.hall_fast import HallStateMiddleware
     from rankandfile.core.links import ServingOrigin
     from rankandfile.core.proxy import TrustedProxies
 
     # Outside them: the client's address behind the proxy, then the links' origin.
     assert isinstance(wsgi.application, TrustedProxies)
     assert isinstance(wsgi.application.app, ServingOrigin)
-    assert isinstance(wsgi.application.app.app, fastsign.FastSignMiddleware)
-    assert type(wsgi.application.app.app.app) is FastVoteMiddleware
+    # The conference hall's snapshot cache, then the petition and the vote paths.
+    assert isinstance(wsgi.application.app.app, HallStateMiddleware)
+    assert isinstance(wsgi.application.app.app.app, fastsign.FastSignMiddleware)
+    assert type(wsgi.application.app.app.app.app) is FastVoteMiddleware
 
 
 # --- one signature per email, under simultaneous submissions ---------------------------------
