@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import importlib
+import re
 
 import pytest
 from django.apps import apps as django_apps
@@ -244,7 +245,13 @@ def test_a_patient_attacker_who_replays_an_old_head_is_caught_by_the_emailed_hea
     saved = AuditHead.objects.values("seq", "digest", "key_id", "seal").get()
     _entries(actor, 1)
     audit.publish_head(actor=None, recipients=["s@example.org"])
-    emailed = next(line.strip() for line in mail.outbox[0].body.splitlines() if "5:" in line)
+    # The head's own line ("5:<digest>"), not a line that merely contains "5:" (a time
+    # such as "at 05:17" in the email's text would).
+    emailed = next(
+        line.strip()
+        for line in mail.outbox[0].body.splitlines()
+        if re.fullmatch(r"5:[0-9a-f]{64}", line.strip())
+    )
     _entries(actor, 2)
     tamper.raw("DELETE FROM core_auditentry WHERE seq > 3", [])
     tamper.raw("DELETE FROM core_auditanchor", [])
