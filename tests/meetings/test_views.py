@@ -115,3 +115,12 @@ def test_home_panel_shows_the_next_meeting(p: Party) -> None:
     r = login(p.member).get("/")
     assert r.status_code == 200 and "Meetings, motions and minutes" in r.text
     assert reverse("meetings:meeting", args=[meeting.pk]) in r.text
+
+
+def test_meetings_link_in_the_navigation_for_signed_in_members(p: Party) -> None:
+    index = reverse("meetings:index")
+    link = f'<a href="{index}" aria-current="page">Meetings</a>'
+    member = login(p.member)
+    assert link in member.get(index).content.decode()
+    assert f'<a href="{index}" >Meetings</a>' in member.get(reverse("home")).content.decode()
+    assert f'href="{index}"' not in Client().get(reverse("conference:index")).content.decode()

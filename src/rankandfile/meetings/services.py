@@ -200,6 +200,7 @@ def meeting_schedule(
             "notices": to.count,
             "unwilling": to.unwilling,
             "no_email": to.no_email,
+            "bounced": to.bounced,
         },
     )
     if to.ids:
@@ -762,6 +763,7 @@ def message_send(
     msg.recipients = to.count
     msg.skipped_unwilling = to.unwilling
     msg.skipped_no_email = to.no_email
+    msg.skipped_bounced = to.bounced
     msg.save()
     Delivery.objects.bulk_create(Delivery(message=msg, member_id=pk) for pk in to.ids)
     audit.record(
@@ -777,6 +779,7 @@ def message_send(
             "recipients": to.count,
             "unwilling": to.unwilling,
             "no_email": to.no_email,
+            "bounced": to.bounced,
         },
     )
     _enqueue_after_commit("message", msg.pk)
