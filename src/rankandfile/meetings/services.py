@@ -289,6 +289,10 @@ def attendance_check_in(
     return member
 
 
+class WrongCode(DomainError):
+    """A self check-in with a code other than the room's (the view rate-limits these)."""
+
+
 @transaction.atomic
 def attendance_self_check_in(
     *, actor: User, meeting: Meeting, code: str, now: dt.datetime | None = None
@@ -300,7 +304,7 @@ def attendance_self_check_in(
     if meeting.state != Meeting.State.OPEN:
         raise DomainError("check-in is open only while the meeting is in progress")
     if not meeting.checkin_code or not secrets.compare_digest(code.strip(), meeting.checkin_code):
-        raise DomainError("that is not the code shown in the room")
+        raise WrongCode("that is not the code shown in the room")
     if not _check_in(meeting, member, Attendance.Method.SELF, actor, _now(now)):
         raise DomainError("you are already checked in")
     audit.record(
