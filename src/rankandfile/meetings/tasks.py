@@ -60,6 +60,12 @@ def _context(member_id: int, category: str) -> dict[str, str]:
     }
 
 
+def _change(meeting: Meeting, row: Delivery) -> str:
+    if meeting.state == Meeting.State.CANCELLED:
+        return "cancelled"
+    return "changed" if row.sequence > 0 else ""
+
+
 def _message_for(row: Delivery, message_id: str) -> EmailMessage:
     member = row.member
     if row.meeting_id is not None:
@@ -73,11 +79,15 @@ def _message_for(row: Delivery, message_id: str) -> EmailMessage:
                 "items": list(meeting.items.all()),
                 "url": url,
                 "starts": timezone.localtime(meeting.starts_at),
+                "change": _change(meeting, row),
                 **_context(member.pk, "meeting_notices"),
             },
         )
+        prefix = {"cancelled": "Meeting cancelled", "changed": "Meeting changed"}.get(
+            _change(meeting, row), "Notice of meeting"
+        )
         email = EmailMessage(
-            subject=f"Notice of meeting: {' '.join(meeting.title.split())}",
+            subject=f"{prefix}: {' '.join(meeting.title.split())}",
             body=body,
             to=[member.email],
             headers=_headers(member.pk, "meeting_notices", message_id),

@@ -13,6 +13,7 @@ from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils import timezone
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
@@ -155,6 +156,14 @@ def _meeting_context(request: HttpRequest, meeting: Meeting, **extra: Any) -> di
             item_form=forms.ItemForm(),
             motion_form=forms.MotionForm(),
             decision_form=forms.DecisionForm(),
+            reschedule_form=forms.RescheduleForm(
+                initial={
+                    "starts_at": timezone.localtime(meeting.starts_at),
+                    "ends_at": timezone.localtime(meeting.ends_at),
+                    "location": meeting.location,
+                }
+            ),
+            cancel_form=forms.CancelForm(),
             present=list(queries.attendance(meeting)),
         )
     context.update(extra)
@@ -235,6 +244,7 @@ def meeting_action(request: HttpRequest, meeting_id: int, action: str) -> HttpRe
         return _self_check_in(request, meeting_id)
     meeting = _meeting(request, meeting_id, manage=True)
     extra: dict[str, Any] = {}
+    form: Any
     try:
         if action == "open":
             services.meeting_open(actor=_actor(request), meeting=meeting)
@@ -242,8 +252,24 @@ def meeting_action(request: HttpRequest, meeting_id: int, action: str) -> HttpRe
         elif action == "close":
             services.meeting_close(actor=_actor(request), meeting=meeting)
             messages.success(request, "The meeting is closed; the draft minutes are below.")
+        elif action == "reschedule":
+            form = forms.RescheduleForm(request.POST)
+            extra["reschedule_form"] = form
+            if not form.is_valid():
+                raise DomainError("give the new start, end and place")
+            services.meeting_reschedule(actor=_actor(request), meeting=meeting, **form.cleaned_data)
+            messages.success(request, "The meeting is moved; the members are sent the change.")
+        elif action == "cancel":
+            form = forms.CancelForm(request.POST)
+            extra["cancel_form"] = form
+            if not form.is_valid():
+                raise DomainError("tick the box to confirm the cancellation")
+            services.meeting_cancel(
+                actor=_actor(request), meeting=meeting, reason=form.cleaned_data["reason"]
+            )
+            messages.success(request, "The meeting is cancelled; the members are told.")
         elif action == "check_in":
-            form: Any = forms.CheckInForm(request.POST)
+            form = forms.CheckInForm(request.POST)
             extra["checkin_form"] = form
             if not form.is_valid():
                 raise DomainError("give a membership number")
