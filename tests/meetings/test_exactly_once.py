@@ -125,8 +125,26 @@ def test_a_bounced_address_is_skipped_next_time_and_counted(p: Party) -> None:
     pref = CommunicationPreference.objects.get(member=p.me)
     assert pref.bounced_address == "mary@example.org" and pref.bounced_at is not None
     assert pref.officer_messages and pref.meeting_notices  # the choices are untouched
+    # The officers' preview counts the skipped address before anything is sent.
+    from django.test import Client
+    from django.urls import reverse
+
+    officer = Client()
+    officer.force_login(p.clp_secretary)
+    preview = {
+        "unit": f"c:{p.northtown.pk}",
+        "audience": "everyone",
+        "subject": "Canvassing",
+        "body": "Dear {first_name}",
+        "preview": "1",
+    }
+    r = officer.post(reverse("meetings:message_new"), preview)
+    assert r.status_code == 200 and "To <strong>2 members</strong>" in r.text
+    assert "1 whose address bounced" in r.text
     again = queue_message(p)
     assert again.skipped_bounced == 1
+    page = officer.get(reverse("meetings:message", args=[again.pk])).text
+    assert "1 had an address that bounced" in page
     assert not Delivery.objects.filter(message=again, member=p.me).exists()
     # A meeting notice skips the address too.
     from tests.meetings.conftest import schedule
