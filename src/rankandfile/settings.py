@@ -198,6 +198,10 @@ ACCOUNT_RATE_LIMITS = {
     "login": "30/m/ip",
     # Asking for a member account activation link (membership.accounts.request_link).
     "activation_request": "10/m/ip,3/h/key",
+    # Wrong room codes at a meeting's self check-in (meetings.views): per member, and per
+    # meeting against guessing from many accounts (a code is 6 digits, meetings last hours).
+    "meetings_check_in_member": "5/10m/key",
+    "meetings_check_in_meeting": "60/10m/key",
 }
 # Member account activation emails (membership.accounts; decision 0024).
 ACCOUNT_EMAILS_PER_SECOND = float(os.environ.get("ACCOUNT_EMAILS_PER_SECOND", "10"))

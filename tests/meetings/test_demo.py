@@ -26,5 +26,6 @@ def test_demo_seeds_meetings_and_a_travelling_motion(client: Client) -> None:
     assert clp_meeting.items.filter(motion=clp_motion).exists()
     upcoming = Meeting.objects.filter(branch=past.branch, state="scheduled").get()
     assert upcoming.items.filter(kind="minutes", minutes_of=past).exists()
+    assert upcoming.sequence == 1 and upcoming.location.endswith("Community Room")
     assert not Delivery.objects.exists()  # no email to the demo's made-up addresses
     assert demo.seed(2019) == "meetings: already seeded"

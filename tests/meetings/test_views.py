@@ -3,6 +3,7 @@ input is explained and changes nothing; out of scope is 404."""
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
 
 import pytest
@@ -115,3 +116,48 @@ def test_home_panel_shows_the_next_meeting(p: Party) -> None:
     r = login(p.member).get("/")
     assert r.status_code == 200 and "Meetings, motions and minutes" in r.text
     assert reverse("meetings:meeting", args=[meeting.pk]) in r.text
+
+
+def test_meetings_link_in_the_navigation_for_signed_in_members(p: Party) -> None:
+    index = reverse("meetings:index")
+    link = f'<a href="{index}" aria-current="page">Meetings</a>'
+    member = login(p.member)
+    assert link in member.get(index).content.decode()
+    assert f'<a href="{index}" >Meetings</a>' in member.get(reverse("home")).content.decode()
+    assert f'href="{index}"' not in Client().get(reverse("conference:index")).content.decode()
+
+
+def test_self_check_in_wrong_codes_are_rate_limited(p: Party, clock: Any, settings: Any) -> None:
+    from tests.membership import factories as f
+
+    settings.ACCOUNT_RATE_LIMITS = {
+        **settings.ACCOUNT_RATE_LIMITS,
+        "meetings_check_in_member": "3/10m/key",
+        "meetings_check_in_meeting": "5/10m/key",
+    }
+    meeting = schedule(p.branch_officer, branch=p.riverside)
+    clock.move_to(meeting.starts_at)
+    officer = login(p.branch_officer)
+    assert officer.post(reverse("meetings:action", args=[meeting.pk, "open"])).status_code == 302
+    meeting.refresh_from_db()
+    wrong = "000000" if meeting.checkin_code != "000000" else "111111"
+    url = reverse("meetings:action", args=[meeting.pk, "self_check_in"])
+    mary = login(p.member)
+    for _ in range(3):
+        r = mary.post(url, {"code": wrong})
+        assert r.status_code == 400 and "not the code shown in the room" in r.text
+    # The fourth attempt is refused, even with the right code, and nothing is recorded.
+    r = mary.post(url, {"code": meeting.checkin_code})
+    assert r.status_code == 429 and "Too many wrong codes" in r.text
+    assert not Attendance.objects.filter(meeting=meeting).exists()
+    # Another member is not held back by Mary's mistakes...
+    bert = login(f.member_user(p.branchmate))
+    assert bert.post(url, {"code": wrong}).status_code == 400
+    assert bert.post(url, {"code": wrong}).status_code == 400
+    # ... until the meeting's own limit (5 wrong codes from anyone) is reached.
+    assert bert.post(url, {"code": meeting.checkin_code}).status_code == 429
+    # Ten minutes later both may try again.
+    clock.shift(dt.timedelta(minutes=11))
+    assert bert.post(url, {"code": meeting.checkin_code}).status_code == 302
+    assert mary.post(url, {"code": meeting.checkin_code}).status_code == 302
+    assert Attendance.objects.filter(meeting=meeting, method="self").count() == 2

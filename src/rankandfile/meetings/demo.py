@@ -4,7 +4,8 @@ services with their clocks set in the past:
 - Streatham Hill branch (the demo branch officer's) met three weeks ago: minutes drafted,
   a motion on bus services carried and forwarded to Streatham CLP;
 - Streatham CLP's next general meeting (in ten days) has the branch's motion on its
-  agenda; the branch's next meeting (in twelve days) opens with the minutes to approve;
+  agenda; the branch's next meeting (in twelve days) opens with the minutes to approve
+  and was moved to another room (a notice of change);
 - a message template for the CLP's officers.
 
 Notices are not emailed (the demo members' addresses are not real): the services run
@@ -108,15 +109,24 @@ def seed(seed: int) -> str:
                     now=past + dt.timedelta(minutes=20),
                 )
         services.meeting_close(actor=officer, meeting=meeting, now=past + dt.timedelta(hours=2))
-        services.meeting_schedule(
+        upcoming = services.meeting_schedule(
             actor=officer,
             branch=branch,
             kind=Meeting.Kind.GENERAL,
             title="Streatham Hill branch: general meeting",
             starts_at=_at(now + 12 * day, 19),
             ends_at=_at(now + 12 * day, 21),
-            location="Streatham Library, Community Room",
+            location="Streatham Library, Main Hall",
             agenda=["Apologies", "Report from the CLP"],
+            now=now - 2 * day,
+        )
+        # The hall was double-booked: moved to the community room (a notice of change).
+        services.meeting_reschedule(
+            actor=officer,
+            meeting=upcoming,
+            starts_at=upcoming.starts_at,
+            ends_at=upcoming.ends_at,
+            location="Streatham Library, Community Room",
             now=now - day,
         )
     services.template_save(

@@ -77,6 +77,24 @@ class MeetingForm(UnitForm):
         return [line.strip() for line in self.cleaned_data.get("agenda", "").splitlines()]
 
 
+class RescheduleForm(forms.Form):
+    starts_at = forms.DateTimeField(label="New start", widget=DATETIME)
+    ends_at = forms.DateTimeField(label="New end", widget=DATETIME)
+    location = forms.CharField(label="Place", max_length=300)
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        starts, ends = data.get("starts_at"), data.get("ends_at")
+        if starts and ends and ends <= starts:
+            self.add_error("ends_at", "The meeting must end after it starts.")
+        return data
+
+
+class CancelForm(forms.Form):
+    reason = forms.CharField(label="Reason (for the record)", max_length=300, required=False)
+    confirm = forms.BooleanField(label="Cancel this meeting and tell the members")
+
+
 class ItemForm(forms.Form):
     title = forms.CharField(label="New agenda item", max_length=200)
 

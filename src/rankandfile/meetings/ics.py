@@ -16,7 +16,10 @@ def _utc(value: dt.datetime) -> str:
 
 
 def meeting_ics(meeting: Meeting, *, url: str = "", now: dt.datetime | None = None) -> str:
+    """A cancelled meeting's file is METHOD:CANCEL; each change raises SEQUENCE (the
+    meeting's ``sequence``) under the same UID, so calendars update the event in place."""
     stamp = now or dt.datetime.now(dt.UTC)
+    cancelled = meeting.state == Meeting.State.CANCELLED
     description = f"{meeting.get_kind_display()} of {meeting.unit_name}."
     if url:
         description += f"\n\nAgenda: {url}"
@@ -25,9 +28,10 @@ def meeting_ics(meeting: Meeting, *, url: str = "", now: dt.datetime | None = No
         "VERSION:2.0",
         f"PRODID:{PRODID}",
         "CALSCALE:GREGORIAN",
-        "METHOD:PUBLISH",
+        "METHOD:CANCEL" if cancelled else "METHOD:PUBLISH",
         "BEGIN:VEVENT",
         f"UID:meeting-{meeting.pk}@rankandfile",
+        f"SEQUENCE:{meeting.sequence}",
         f"DTSTAMP:{_utc(stamp)}",
         f"DTSTART:{_utc(meeting.starts_at)}",
         f"DTEND:{_utc(meeting.ends_at)}",
@@ -37,8 +41,6 @@ def meeting_ics(meeting: Meeting, *, url: str = "", now: dt.datetime | None = No
     ]
     if url:
         lines.append(f"URL:{url}")
-    lines.append(
-        "STATUS:CANCELLED" if meeting.state == Meeting.State.CANCELLED else "STATUS:CONFIRMED"
-    )
+    lines.append("STATUS:CANCELLED" if cancelled else "STATUS:CONFIRMED")
     lines += ["END:VEVENT", "END:VCALENDAR"]
     return "".join(fold(line) + "\r\n" for line in lines)

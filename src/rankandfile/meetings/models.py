@@ -88,6 +88,8 @@ class Meeting(UnitMixin, models.Model):
     quorum = models.PositiveIntegerField(default=0)
     notice_sent_at = models.DateTimeField(null=True, blank=True)
     notices_queued = models.PositiveIntegerField(default=0)
+    #: Raised by each notice of change (rescheduled, cancelled): the .ics SEQUENCE.
+    sequence = models.PositiveIntegerField(default=0)
     minutes_state = models.CharField(
         max_length=10, choices=Minutes.choices, blank=True, default=Minutes.NONE
     )
@@ -285,6 +287,10 @@ class CommunicationPreference(models.Model):
     member = models.OneToOneField(Member, on_delete=models.CASCADE, related_name="mail_prefs")
     meeting_notices = models.BooleanField(default=True)
     officer_messages = models.BooleanField(default=True)
+    #: The address a notice or message to this member bounced at (permanently): skipped
+    #: while it is still the member's address; a new address is tried again.
+    bounced_address = models.EmailField(blank=True)
+    bounced_at = models.DateTimeField(null=True, blank=True)
     updated_at = models.DateTimeField(auto_now=True)
 
     def __str__(self) -> str:
@@ -342,6 +348,7 @@ class OfficerMessage(UnitMixin, models.Model):
     recipients = models.PositiveIntegerField(default=0)
     skipped_unwilling = models.PositiveIntegerField(default=0)
     skipped_no_email = models.PositiveIntegerField(default=0)
+    skipped_bounced = models.PositiveIntegerField(default=0)
 
     class Meta:
         ordering = ["-created_at"]
@@ -357,9 +364,12 @@ class OfficerMessage(UnitMixin, models.Model):
 class Delivery(models.Model):
     """One email owed or sent: an officer's message or a meeting notice to one member.
 
-    The row is the send's intent: a worker sends the rows still ``queued`` (so a killed
-    worker's batch is resumed), records the Message-ID, and a bounce reported by the
-    provider's webhook is matched to it.
+    The row is the send's intent (decision 0026, as ballots' 0018): a worker leases
+    queued rows (``lease_owner``, ``lease_until``), commits the Message-ID before the
+    message leaves, and marks the row sent after the server accepted it. A row whose lease
+    expired is leased again and re-sent with the same Message-ID; a bounce reported by the
+    provider's webhook is matched to it. ``sequence`` is the meeting's notice of change
+    the row carries (0: the first notice).
     """
 
     class State(models.TextChoices):
@@ -381,6 +391,10 @@ class Delivery(models.Model):
     )
     sent_at = models.DateTimeField(null=True, blank=True)
     error = models.CharField(max_length=300, blank=True)
+    sequence = models.PositiveIntegerField(default=0)
+    lease_owner = models.CharField(max_length=32, blank=True)
+    lease_until = models.DateTimeField(null=True, blank=True)
+    attempts = models.PositiveSmallIntegerField(default=0)
 
     class Meta:
         constraints = [
@@ -395,7 +409,7 @@ class Delivery(models.Model):
                 name="delivery_message_once",
             ),
             models.UniqueConstraint(
-                fields=["meeting", "member"],
+                fields=["meeting", "member", "sequence"],
                 condition=Q(meeting__isnull=False),
                 name="delivery_meeting_once",
             ),

@@ -11,7 +11,7 @@ import math
 from dataclasses import dataclass
 from fractions import Fraction
 
-from django.db.models import Exists, OuterRef, Q, QuerySet
+from django.db.models import Exists, F, OuterRef, Q, QuerySet
 from django.utils import timezone
 
 from rankandfile.ballots.models import Ballot, Elector, VoteRecord
@@ -335,6 +335,7 @@ class Recipients:
     ids: list[int]
     unwilling: int
     no_email: int
+    bounced: int = 0
 
     @property
     def count(self) -> int:
@@ -342,14 +343,26 @@ class Recipients:
 
 
 def recipients(qs: QuerySet[Member], category: str) -> Recipients:
-    """Split a group into those who will be sent the email (an address, willing), those
-    who said no, and those without an address."""
+    """Split a group into those who will be sent the email (an address, willing, that
+    address not known to bounce), those who said no, those without an address and those
+    whose address bounced."""
     group = qs.order_by()
     no_pref = group.exclude(unwilling(category))
-    ids = list(no_pref.exclude(email="").order_by("pk").values_list("pk", flat=True))
+    with_email = no_pref.exclude(email="")
+    bounced_ids = set(
+        with_email.filter(mail_prefs__bounced_address=F("email")).values_list("pk", flat=True)
+    )
+    ids = [
+        pk for pk in with_email.order_by("pk").values_list("pk", flat=True) if pk not in bounced_ids
+    ]
     total = group.count()
     refused = total - no_pref.count()
-    return Recipients(ids=ids, unwilling=refused, no_email=total - refused - len(ids))
+    return Recipients(
+        ids=ids,
+        unwilling=refused,
+        no_email=total - refused - len(ids) - len(bounced_ids),
+        bounced=len(bounced_ids),
+    )
 
 
 def open_ballots_for(user: object, *, clp_id: int | None = None) -> list[Ballot]:

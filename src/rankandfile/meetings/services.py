@@ -200,10 +200,110 @@ def meeting_schedule(
             "notices": to.count,
             "unwilling": to.unwilling,
             "no_email": to.no_email,
+            "bounced": to.bounced,
         },
     )
     if to.ids:
         _enqueue_after_commit("meeting", meeting.pk)
+    return meeting
+
+
+def _notify_change(meeting: Meeting) -> int:
+    """Queue a notice of change (the meeting's new ``sequence``) to the members entitled
+    who are willing and reachable, through the same exactly-once path as the first
+    notice. Earlier notices nobody has started sending are dropped: the change replaces
+    them. Returns how many were queued."""
+    Delivery.objects.filter(
+        meeting=meeting,
+        state=Delivery.State.QUEUED,
+        sequence__lt=meeting.sequence,
+        email_id="",
+        lease_until__isnull=True,
+    ).delete()
+    to = queries.recipients(queries.entitled_members(meeting), "meeting_notices")
+    Delivery.objects.bulk_create(
+        Delivery(meeting=meeting, member_id=pk, sequence=meeting.sequence) for pk in to.ids
+    )
+    if to.ids:
+        _enqueue_after_commit("meeting", meeting.pk)
+    return to.count
+
+
+@transaction.atomic
+def meeting_reschedule(
+    *,
+    actor: User,
+    meeting: Meeting,
+    starts_at: dt.datetime,
+    ends_at: dt.datetime,
+    location: str,
+    now: dt.datetime | None = None,
+) -> Meeting:
+    """Move a scheduled meeting (new time and/or place) and send those entitled a notice
+    of change with an updated .ics (same UID, higher SEQUENCE). The new time needs the
+    same notice as a new meeting (rule M2). One audit entry (old and new, counts)."""
+    at = _now(now)
+    meeting = Meeting.objects.select_for_update().get(pk=meeting.pk)
+    _require_meeting(actor, meeting)
+    if meeting.state != Meeting.State.SCHEDULED:
+        raise DomainError("only a meeting that has not started can be rescheduled")
+    location = location.strip()
+    if not location:
+        raise DomainError("a meeting needs a place")
+    if ends_at <= starts_at:
+        raise DomainError("the meeting must end after it starts")
+    if (starts_at, ends_at, location) == (meeting.starts_at, meeting.ends_at, meeting.location):
+        raise DomainError("nothing has changed: give a new time or place")
+    days = queries.notice_days(meeting.kind, queries.rules_on(timezone.localdate(starts_at)))
+    if starts_at - at < dt.timedelta(days=days):
+        raise DomainError(
+            f"a {meeting.get_kind_display().lower()} needs {days} clear days' notice "
+            f"(rule M2); the earliest it can start is {_when(at + dt.timedelta(days=days))}"
+        )
+    before = {"starts": _when(meeting.starts_at), "location": meeting.location}
+    meeting.starts_at, meeting.ends_at, meeting.location = starts_at, ends_at, location[:300]
+    meeting.sequence += 1
+    meeting.save(update_fields=["starts_at", "ends_at", "location", "sequence"])
+    queued = _notify_change(meeting)
+    audit.record(
+        actor=actor,
+        action="meetings.meeting_reschedule",
+        target=meeting,
+        data={
+            "before": before,
+            "after": {"starts": _when(starts_at), "location": meeting.location},
+            "sequence": meeting.sequence,
+            "notices": queued,
+        },
+    )
+    return meeting
+
+
+@transaction.atomic
+def meeting_cancel(
+    *, actor: User, meeting: Meeting, reason: str = "", now: dt.datetime | None = None
+) -> Meeting:
+    """Cancel a meeting that has not started; those entitled are sent a cancellation
+    with a METHOD:CANCEL .ics. Motions tabled for it go back to drafts of the unit, so the
+    next meeting takes them (rule M6). One audit entry."""
+    at = _now(now)
+    meeting = Meeting.objects.select_for_update().get(pk=meeting.pk)
+    _require_meeting(actor, meeting)
+    if meeting.state != Meeting.State.SCHEDULED:
+        raise DomainError("only a meeting that has not started can be cancelled")
+    meeting.state = Meeting.State.CANCELLED
+    meeting.sequence += 1
+    meeting.save(update_fields=["state", "sequence"])
+    for motion in Motion.objects.filter(items__meeting=meeting, state=Motion.State.TABLED):
+        Motion.objects.filter(pk=motion.pk).update(state=Motion.State.DRAFT)
+        _event(motion, f"{meeting.title} was cancelled; waiting for the next meeting", at)
+    queued = _notify_change(meeting)
+    audit.record(
+        actor=actor,
+        action="meetings.meeting_cancel",
+        target=meeting,
+        data={"reason": reason.strip()[:300], "sequence": meeting.sequence, "notices": queued},
+    )
     return meeting
 
 
@@ -288,6 +388,10 @@ def attendance_check_in(
     return member
 
 
+class WrongCode(DomainError):
+    """A self check-in with a code other than the room's (the view rate-limits these)."""
+
+
 @transaction.atomic
 def attendance_self_check_in(
     *, actor: User, meeting: Meeting, code: str, now: dt.datetime | None = None
@@ -299,7 +403,7 @@ def attendance_self_check_in(
     if meeting.state != Meeting.State.OPEN:
         raise DomainError("check-in is open only while the meeting is in progress")
     if not meeting.checkin_code or not secrets.compare_digest(code.strip(), meeting.checkin_code):
-        raise DomainError("that is not the code shown in the room")
+        raise WrongCode("that is not the code shown in the room")
     if not _check_in(meeting, member, Attendance.Method.SELF, actor, _now(now)):
         raise DomainError("you are already checked in")
     audit.record(
@@ -762,6 +866,7 @@ def message_send(
     msg.recipients = to.count
     msg.skipped_unwilling = to.unwilling
     msg.skipped_no_email = to.no_email
+    msg.skipped_bounced = to.bounced
     msg.save()
     Delivery.objects.bulk_create(Delivery(message=msg, member_id=pk) for pk in to.ids)
     audit.record(
@@ -777,6 +882,7 @@ def message_send(
             "recipients": to.count,
             "unwilling": to.unwilling,
             "no_email": to.no_email,
+            "bounced": to.bounced,
         },
     )
     _enqueue_after_commit("message", msg.pk)

@@ -1,21 +1,29 @@
 """Background tasks (django-tasks): meeting notices and officers' messages.
 
 Every email owed is a :class:`Delivery` row written by the service that queued it (in the
-request's transaction). A task sends a batch of a source's queued rows and enqueues itself
-again while rows remain (``MEETINGS_EMAIL_BATCH`` per run: the throttle). A row is claimed
-by writing its Message-ID before sending (one worker wins the claim), so an email is sent
-at most once; ``resume_stalled`` (a scheduled job) re-enqueues sources whose rows no worker
-has claimed.
+request's transaction). A task leases a batch of a source's queued rows
+(``MEETINGS_EMAIL_BATCH`` per run: the throttle) and enqueues itself again while rows
+remain. Exactly once, as the ballots' invitations (decision 0018, applied in 0026): the
+Message-ID is committed with the lease before the message leaves and the row is marked
+sent after the server accepted it; a worker that dies leaves a leased row whose lease
+expires (``MEETINGS_EMAIL_LEASE_SECONDS``), and ``resume_stalled`` (a scheduled job)
+re-enqueues its source, so the row is re-sent with the same Message-ID. A send that raised
+is retried up to ``MEETINGS_EMAIL_MAX_ATTEMPTS`` times.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
+import secrets
 import smtplib
 from email.utils import make_msgid
 
+from anymail.exceptions import AnymailError
 from django.conf import settings
 from django.core.mail import EmailMessage
+from django.db import transaction
+from django.db.models import Q, QuerySet
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
@@ -52,6 +60,12 @@ def _context(member_id: int, category: str) -> dict[str, str]:
     }
 
 
+def _change(meeting: Meeting, row: Delivery) -> str:
+    if meeting.state == Meeting.State.CANCELLED:
+        return "cancelled"
+    return "changed" if row.sequence > 0 else ""
+
+
 def _message_for(row: Delivery, message_id: str) -> EmailMessage:
     member = row.member
     if row.meeting_id is not None:
@@ -65,11 +79,15 @@ def _message_for(row: Delivery, message_id: str) -> EmailMessage:
                 "items": list(meeting.items.all()),
                 "url": url,
                 "starts": timezone.localtime(meeting.starts_at),
+                "change": _change(meeting, row),
                 **_context(member.pk, "meeting_notices"),
             },
         )
+        prefix = {"cancelled": "Meeting cancelled", "changed": "Meeting changed"}.get(
+            _change(meeting, row), "Notice of meeting"
+        )
         email = EmailMessage(
-            subject=f"Notice of meeting: {' '.join(meeting.title.split())}",
+            subject=f"{prefix}: {' '.join(meeting.title.split())}",
             body=body,
             to=[member.email],
             headers=_headers(member.pk, "meeting_notices", message_id),
@@ -94,58 +112,122 @@ def _message_for(row: Delivery, message_id: str) -> EmailMessage:
     )
 
 
-def _claim(row: Delivery) -> str | None:
-    message_id = make_msgid(domain="rankandfile")
-    won = Delivery.objects.filter(pk=row.pk, state=Delivery.State.QUEUED, email_id="").update(
-        email_id=message_id
+def lease_seconds() -> float:
+    return float(getattr(settings, "MEETINGS_EMAIL_LEASE_SECONDS", 300))
+
+
+def max_attempts() -> int:
+    return max(1, int(getattr(settings, "MEETINGS_EMAIL_MAX_ATTEMPTS", 3)))
+
+
+def _claimable(now: dt.datetime) -> Q:
+    return Q(lease_until__isnull=True) | Q(lease_until__lt=now)
+
+
+def _owed(field: str, source_id: int) -> QuerySet[Delivery]:
+    return Delivery.objects.filter(state=Delivery.State.QUEUED, **{field: source_id})
+
+
+def _lease(field: str, source_id: int, limit: int, owner: str) -> list[int]:
+    """Lease the next queued rows of a source nobody holds (``SKIP LOCKED``: two workers
+    never hold the same row); a row whose lease expired (its worker died) is leased again."""
+    now = timezone.now()
+    with transaction.atomic():
+        ids = list(
+            _owed(field, source_id)
+            .filter(_claimable(now))
+            .order_by("pk")
+            .select_for_update(skip_locked=True)
+            .values_list("pk", flat=True)[:limit]
+        )
+        if ids:
+            Delivery.objects.filter(pk__in=ids).update(
+                lease_owner=owner, lease_until=now + dt.timedelta(seconds=lease_seconds())
+            )
+    return ids
+
+
+def _permanent(exc: BaseException) -> bool:
+    code = getattr(exc, "smtp_code", None)
+    if isinstance(exc, smtplib.SMTPRecipientsRefused):
+        codes = [c for c, _ in exc.recipients.values()]
+        return bool(codes) and all(500 <= c < 600 for c in codes)
+    return isinstance(code, int) and 500 <= code < 600
+
+
+def send_one(row: Delivery, owner: str) -> str:
+    """Send one leased row exactly once: the intent (the Message-ID, kept from an
+    interrupted attempt) is committed first, guarded by the lease; then the message;
+    then the row is marked sent. A temporary failure releases the row for a retry with
+    the same Message-ID; a permanent one (or the last attempt) marks it failed."""
+    message_id = row.email_id or make_msgid(domain="rankandfile")
+    hold = timezone.now() + dt.timedelta(seconds=lease_seconds())
+    won = Delivery.objects.filter(pk=row.pk, lease_owner=owner, state=Delivery.State.QUEUED).update(
+        email_id=message_id, lease_until=hold
     )
-    return message_id if won else None
-
-
-def send_one(row: Delivery) -> str:
-    message_id = _claim(row)
-    if message_id is None:
+    if not won:
         return "taken"
+    attempts = row.attempts + 1
     try:
         _message_for(row, message_id).send(fail_silently=False)
-    except (smtplib.SMTPException, OSError) as exc:
-        Delivery.objects.filter(pk=row.pk).update(
-            state=Delivery.State.FAILED, error=type(exc).__name__
+    except (smtplib.SMTPException, OSError, AnymailError) as exc:
+        error = type(exc).__name__
+        logger.warning("meetings email %s failed (attempt %s): %s", row.pk, attempts, error)
+        if _permanent(exc) or attempts >= max_attempts():
+            Delivery.objects.filter(pk=row.pk, lease_owner=owner).update(
+                state=Delivery.State.FAILED,
+                error=error,
+                attempts=attempts,
+                lease_owner="",
+                lease_until=None,
+            )
+            return "failed"
+        Delivery.objects.filter(pk=row.pk, lease_owner=owner).update(
+            error=error, attempts=attempts, lease_owner="", lease_until=None
         )
-        logger.warning("meetings email %s failed: %s", row.pk, type(exc).__name__)
-        return "failed"
-    Delivery.objects.filter(pk=row.pk, state=Delivery.State.QUEUED).update(
-        state=Delivery.State.SENT, sent_at=timezone.now()
+        return "retry"
+    Delivery.objects.filter(pk=row.pk, lease_owner=owner).update(
+        state=Delivery.State.SENT,
+        sent_at=timezone.now(),
+        attempts=attempts,
+        error="",
+        lease_owner="",
+        lease_until=None,
     )
     return "sent"
 
 
+def _field(kind: str) -> str:
+    return "meeting_id" if kind == "meeting" else "message_id"
+
+
 @task()
 def send_deliveries(kind: str, source_id: int) -> str:
-    """Send up to a batch of the queued emails of a meeting's notice (``kind`` "meeting")
-    or an officer's message ("message"); enqueue the next batch while any remain."""
+    """Send up to a batch of the queued emails of a meeting's notices (``kind``
+    "meeting") or an officer's message ("message"); enqueue the next batch while any
+    remain that nobody holds."""
     with audit.context("task"):
-        field = "meeting_id" if kind == "meeting" else "message_id"
-        queued = Delivery.objects.filter(
-            state=Delivery.State.QUEUED, email_id="", **{field: source_id}
-        )
-        rows = list(queued.select_related("member").order_by("pk")[: _batch()])
-        sent = sum(1 for row in rows if send_one(row) == "sent")
-        if queued.exists():
+        field = _field(kind)
+        owner = secrets.token_hex(8)
+        ids = _lease(field, source_id, _batch(), owner)
+        rows = Delivery.objects.filter(pk__in=ids).select_related("member").order_by("pk")
+        sent = sum(1 for row in rows if send_one(row, owner) == "sent")
+        if _owed(field, source_id).filter(_claimable(timezone.now())).exists():
             send_deliveries.enqueue(kind, source_id)
         return f"sent {sent}"
 
 
 def resume_stalled() -> int:
-    """Enqueue every source with emails no worker has claimed (idempotent: a job)."""
+    """Enqueue every source with queued emails nobody holds: never leased, released for a
+    retry, or leased by a worker that died (lease expired). Idempotent: a job."""
     n = 0
-    rows = Delivery.objects.filter(state=Delivery.State.QUEUED, email_id="")
-    for meeting_id in set(rows.filter(meeting__isnull=False).values_list("meeting_id", flat=True)):
-        if meeting_id is not None:
-            send_deliveries.enqueue("meeting", meeting_id)
-            n += 1
-    for message_id in set(rows.filter(message__isnull=False).values_list("message_id", flat=True)):
-        if message_id is not None:
-            send_deliveries.enqueue("message", message_id)
-            n += 1
+    rows = Delivery.objects.filter(_claimable(timezone.now()), state=Delivery.State.QUEUED)
+    for kind in ("meeting", "message"):
+        field = _field(kind)
+        for source_id in set(
+            rows.filter(**{f"{field}__isnull": False}).values_list(field, flat=True)
+        ):
+            if source_id is not None:
+                send_deliveries.enqueue(kind, source_id)
+                n += 1
     return n

@@ -7,11 +7,13 @@ from __future__ import annotations
 
 from typing import Any, cast
 
+from allauth.core import ratelimit
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils import timezone
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
@@ -154,6 +156,14 @@ def _meeting_context(request: HttpRequest, meeting: Meeting, **extra: Any) -> di
             item_form=forms.ItemForm(),
             motion_form=forms.MotionForm(),
             decision_form=forms.DecisionForm(),
+            reschedule_form=forms.RescheduleForm(
+                initial={
+                    "starts_at": timezone.localtime(meeting.starts_at),
+                    "ends_at": timezone.localtime(meeting.ends_at),
+                    "location": meeting.location,
+                }
+            ),
+            cancel_form=forms.CancelForm(),
             present=list(queries.attendance(meeting)),
         )
     context.update(extra)
@@ -181,30 +191,60 @@ def meeting_quorum(request: HttpRequest, meeting_id: int) -> HttpResponse:
     )
 
 
-@login_required
-@require_POST
-def meeting_action(request: HttpRequest, meeting_id: int, action: str) -> HttpResponse:
-    if action == "self_check_in":
-        meeting = _meeting(request, meeting_id)
-        form: Any = forms.SelfCheckInForm(request.POST)
-        if form.is_valid():
+def _check_in_limits(request: HttpRequest, meeting: Meeting, *, dry_run: bool) -> bool:
+    """Wrong room codes are limited per member and per meeting (``ACCOUNT_RATE_LIMITS``:
+    ``meetings_check_in_member``, ``meetings_check_in_meeting``; allauth's limiter, as
+    the sign-in and activation pages). True while both allow another attempt."""
+    user = cast(User, request.user)
+    checks = (
+        ("meetings_check_in_member", f"user:{user.pk}"),
+        ("meetings_check_in_meeting", f"meeting:{meeting.pk}"),
+    )
+    allowed = [ratelimit.consume(request, action=a, key=k, dry_run=dry_run) for a, k in checks]
+    return all(allowed)  # both are consumed, even when the first refuses
+
+
+def _self_check_in(request: HttpRequest, meeting_id: int) -> HttpResponse:
+    meeting = _meeting(request, meeting_id)
+    form: Any = forms.SelfCheckInForm(request.POST)
+    status = 400
+    if form.is_valid():
+        if not _check_in_limits(request, meeting, dry_run=True):
+            form.add_error(
+                "code",
+                "Too many wrong codes. Wait ten minutes and try again, or ask an officer "
+                "to check you in.",
+            )
+            status = 429
+        else:
             try:
                 services.attendance_self_check_in(
                     actor=_actor(request), meeting=meeting, code=form.cleaned_data["code"]
                 )
+            except services.WrongCode as exc:
+                _check_in_limits(request, meeting, dry_run=False)
+                form.add_error("code", str(exc))
             except DomainError as exc:
                 form.add_error("code", str(exc))
             else:
                 messages.success(request, "You are checked in.")
                 return redirect("meetings:meeting", meeting.pk)
-        return render(
-            request,
-            "meetings/meeting.html",
-            _meeting_context(request, meeting, self_form=form),
-            status=400,
-        )
+    return render(
+        request,
+        "meetings/meeting.html",
+        _meeting_context(request, meeting, self_form=form),
+        status=status,
+    )
+
+
+@login_required
+@require_POST
+def meeting_action(request: HttpRequest, meeting_id: int, action: str) -> HttpResponse:
+    if action == "self_check_in":
+        return _self_check_in(request, meeting_id)
     meeting = _meeting(request, meeting_id, manage=True)
     extra: dict[str, Any] = {}
+    form: Any
     try:
         if action == "open":
             services.meeting_open(actor=_actor(request), meeting=meeting)
@@ -212,6 +252,22 @@ def meeting_action(request: HttpRequest, meeting_id: int, action: str) -> HttpRe
         elif action == "close":
             services.meeting_close(actor=_actor(request), meeting=meeting)
             messages.success(request, "The meeting is closed; the draft minutes are below.")
+        elif action == "reschedule":
+            form = forms.RescheduleForm(request.POST)
+            extra["reschedule_form"] = form
+            if not form.is_valid():
+                raise DomainError("give the new start, end and place")
+            services.meeting_reschedule(actor=_actor(request), meeting=meeting, **form.cleaned_data)
+            messages.success(request, "The meeting is moved; the members are sent the change.")
+        elif action == "cancel":
+            form = forms.CancelForm(request.POST)
+            extra["cancel_form"] = form
+            if not form.is_valid():
+                raise DomainError("tick the box to confirm the cancellation")
+            services.meeting_cancel(
+                actor=_actor(request), meeting=meeting, reason=form.cleaned_data["reason"]
+            )
+            messages.success(request, "The meeting is cancelled; the members are told.")
         elif action == "check_in":
             form = forms.CheckInForm(request.POST)
             extra["checkin_form"] = form
