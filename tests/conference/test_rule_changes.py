@@ -504,3 +504,33 @@ def test_apply_merges_nested_changes_onto_the_rules_in_force() -> None:
     assert got.elections == rulebook_data.ELECTIONS_2014.replace(nec_clp_seats=7)
     assert got.motion_max_words == 300
     assert base["elections"]["nec_clp_seats"] == 6  # the base is not modified
+
+
+@pytest.mark.django_db
+def test_the_cac_changes_an_election_parameter_from_the_submission_page(conf: Conf) -> None:
+    in_force = parameters_in_force(on=dt.date(2026, 6, 1))
+    wanted = in_force.replace(elections=in_force.elections.replace(vacancy_mp_share=Fraction(1, 8)))
+    text = {c.number: t for c, t in rulebook_data.clause_texts(wanted)}["4.II.1"]
+    rc = rule_change(conf, "4.II.1", text)
+    page = reverse("conference:submission", args=[2026, rc.pk])
+    url = reverse("conference:rule_change_parameters", args=[2026, rc.pk])
+    cac = Client()
+    cac.force_login(conf.cac)
+    r = cac.get(page)
+    # One field per parameter clause 4.II.1 states, each with the value in force.
+    assert 'name="elections.vacancy_mp_share"' in r.text and 'value="1/5"' in r.text
+    assert 'name="elections.vacancy_affiliates_min"' in r.text and 'value="3"' in r.text
+    assert 'name="elections.ballot_days"' not in r.text
+    form = {
+        "elections.vacancy_mp_share": "1/8",
+        "elections.mp_base_includes_meps": "no",
+        "elections.vacancy_clp_share": "1/20",
+        "elections.vacancy_affiliates_min": "3",
+        "elections.vacancy_affiliates_min_unions": "2",
+        "elections.vacancy_affiliates_membership_share": "1/20",
+    }
+    r = cac.post(url, form, follow=True)
+    assert "the share of MPs nominating when there is a vacancy becomes 1/8" in r.text
+    assert "The clause text and the parameters agree." in r.text
+    rc.refresh_from_db()
+    assert rc.parameter_changes == {"elections.vacancy_mp_share": "1/8"}
