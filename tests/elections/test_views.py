@@ -433,3 +433,12 @@ def test_create_page_refuses_an_nec_block_vote_with_the_reason(party: Party) -> 
         data.update(title="Leadership", office="leader", kind="vacancy")
         assert c.post("/elections/new/", data).status_code == 302
         assert Contest.objects.get().office == "leader"
+
+
+def test_nec_page_states_the_women_minimum_of_its_rules(party: Party) -> None:
+    from rankandfile.conference.services import rulebook
+
+    rulebook.rule_book_load(actor=None)
+    contest = open_contest(party.national_admin, office="nec_clp", kind="election")
+    r = client_for(party.national_admin).get(f"/elections/{contest.pk}/")
+    assert "9 seats, at least 5 for women (a quota in the count)." in r.text
