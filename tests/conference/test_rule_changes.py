@@ -420,3 +420,117 @@ def test_the_cac_attaches_changes_from_the_submission_page(conf: Conf) -> None:
         text = public.get(where).text
         assert "Changes what the software does" in text, where
         assert "the word limit of a motion becomes <strong>200</strong>" in text, where
+
+
+# --- Chapter 4: a nested (election) parameter ---------------------------------------------
+def _contest(rules_on: dt.date) -> Any:
+    from rankandfile.elections.models import Contest
+
+    when = dt.datetime(2027, 1, 1, tzinfo=UTC)
+    return Contest.objects.create(
+        title="Leadership election",
+        office="leader",
+        kind="vacancy",
+        rules_on=rules_on,
+        mp_nominations_close=when,
+        nominations_close=when,
+        field_mps=200,
+        field_clps=600,
+    )
+
+
+@pytest.mark.django_db
+def test_election_the_vacancy_threshold_falls_to_one_eighth_and_nothing_else_moves(
+    conf: Conf,
+) -> None:
+    """Clause 4.II.1: 20% of MPs becomes 12.5%; every other chapter 4 parameter keeps
+    the value in force (the 2021 rules), not the defaults."""
+    from rankandfile.elections import queries as election_queries
+    from rankandfile.elections import thresholds
+
+    assert "elections.vacancy_mp_share" in rulechanges.clause_parameters("4.II.1")
+    assert "elections.nec_clp_method" in rulechanges.clause_parameters("4.III.1")
+    in_force = parameters_in_force(on=dt.date(2026, 6, 1))
+    assert in_force.elections.vacancy_mp_share == Fraction(1, 5)
+    wanted = in_force.replace(elections=in_force.elections.replace(vacancy_mp_share=Fraction(1, 8)))
+    text = {c.number: t for c, t in rulebook_data.clause_texts(wanted)}["4.II.1"]
+    assert "12.5 per cent" in text
+    rc = rule_change(conf, "4.II.1", text)
+    # A value stated by another clause is refused; an unknown election parameter too.
+    with pytest.raises(DomainError, match=r"does not state elections\.ballot_days"):
+        subs.rule_change_parameters_set(
+            actor=conf.cac, submission=rc, changes={"elections.ballot_days": "21"}
+        )
+    with pytest.raises(DomainError, match="no rule-book parameter"):
+        subs.rule_change_parameters_set(
+            actor=conf.cac, submission=rc, changes={"elections.nonsense": "1"}
+        )
+    rc = subs.rule_change_parameters_set(
+        actor=conf.cac, submission=rc, changes={"elections.vacancy_mp_share": "1/8"}
+    )
+    assert rc.parameter_changes == {"elections.vacancy_mp_share": "1/8"}
+    assert queries.rule_change_disagreements(rc) == []
+    assert queries.rule_change_rows(rc)[0][2:] == ("1/5", "1/8")
+    before_contest = _contest(dt.date(2026, 9, 30))
+    v = carry(conf, rc)
+    after_contest = _contest(dt.date(2026, 11, 2))
+    published = RuleParameters.from_json(v.parameters).elections
+    assert published == in_force.elections.replace(vacancy_mp_share=Fraction(1, 8))
+    # Every other election parameter is as it was (the 2021 rules, not the defaults:
+    # the defaults differ, e.g. registered_supporter and publish_by_section settings).
+    before = in_force.elections.to_json()
+    after = published.to_json()
+    assert {k for k in before if before[k] != after[k]} == {"vacancy_mp_share"}
+    # 25 of 200 MPs (12.5%) and 40 of 600 CLPs: not enough before, enough after.
+    support = thresholds.Support(mps=25, clps=40, affiliates=())
+    old_rules = election_queries.rules_for(before_contest)
+    new_rules = election_queries.rules_for(after_contest)
+    assert old_rules.vacancy_mp_share == Fraction(1, 5)
+    assert new_rules.vacancy_mp_share == Fraction(1, 8)
+    assert new_rules.replace(vacancy_mp_share=Fraction(1, 5)) == old_rules
+    field = election_queries.contest_field(after_contest)
+    assert not thresholds.assess(old_rules, field, support).qualified
+    assessment = thresholds.assess(new_rules, field, support)
+    assert assessment.qualified
+    assert "25 of 200 MPs = 12.5%, threshold 12.5%: met" in assessment.lines[0]
+
+
+def test_apply_merges_nested_changes_onto_the_rules_in_force() -> None:
+    base = RuleParameters(elections=rulebook_data.ELECTIONS_2014, motion_max_words=300).to_json()
+    dotted = rulechanges.apply(base, {"elections.nec_clp_seats": 7})
+    nested = rulechanges.apply(base, {"elections": {"nec_clp_seats": 7}})
+    assert dotted == nested
+    got = RuleParameters.from_json(dotted)
+    assert got.elections == rulebook_data.ELECTIONS_2014.replace(nec_clp_seats=7)
+    assert got.motion_max_words == 300
+    assert base["elections"]["nec_clp_seats"] == 6  # the base is not modified
+
+
+@pytest.mark.django_db
+def test_the_cac_changes_an_election_parameter_from_the_submission_page(conf: Conf) -> None:
+    in_force = parameters_in_force(on=dt.date(2026, 6, 1))
+    wanted = in_force.replace(elections=in_force.elections.replace(vacancy_mp_share=Fraction(1, 8)))
+    text = {c.number: t for c, t in rulebook_data.clause_texts(wanted)}["4.II.1"]
+    rc = rule_change(conf, "4.II.1", text)
+    page = reverse("conference:submission", args=[2026, rc.pk])
+    url = reverse("conference:rule_change_parameters", args=[2026, rc.pk])
+    cac = Client()
+    cac.force_login(conf.cac)
+    r = cac.get(page)
+    # One field per parameter clause 4.II.1 states, each with the value in force.
+    assert 'name="elections.vacancy_mp_share"' in r.text and 'value="1/5"' in r.text
+    assert 'name="elections.vacancy_affiliates_min"' in r.text and 'value="3"' in r.text
+    assert 'name="elections.ballot_days"' not in r.text
+    form = {
+        "elections.vacancy_mp_share": "1/8",
+        "elections.mp_base_includes_meps": "no",
+        "elections.vacancy_clp_share": "1/20",
+        "elections.vacancy_affiliates_min": "3",
+        "elections.vacancy_affiliates_min_unions": "2",
+        "elections.vacancy_affiliates_membership_share": "1/20",
+    }
+    r = cac.post(url, form, follow=True)
+    assert "the share of MPs nominating when there is a vacancy becomes 1/8" in r.text
+    assert "The clause text and the parameters agree." in r.text
+    rc.refresh_from_db()
+    assert rc.parameter_changes == {"elections.vacancy_mp_share": "1/8"}

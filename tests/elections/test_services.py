@@ -428,3 +428,32 @@ def test_the_database_holds_one_live_nomination_per_mp(party: Party) -> None:
         Nomination.objects.create(
             contest=contest, candidate=b, by="mp", method="own", mp=mp, clp=party.northtown
         )
+
+
+def test_nec_block_vote_with_a_women_minimum_is_refused_in_plain_words(party: Party) -> None:
+    """The 2014 and 2018 rule books elect the NEC's CLP section by block vote with at least
+    half women; the count cannot enforce that minimum in a block vote, so the contest is
+    refused (at opening, and at the ballot if its rules say block) rather than counted
+    without it. A leadership contest under the same rules is unaffected."""
+    conference_services.rule_book_load(actor=None)
+    refusal = r"block vote with at least 3 of its 6 seats for women.*cannot be run"
+    with time_machine.travel(dt.datetime(2015, 6, 1, 12, tzinfo=dt.UTC)):
+        with pytest.raises(DomainError, match=refusal):
+            open_contest(party.national_admin, office="nec_clp", kind="election")
+        assert not Contest.objects.filter(office="nec_clp").exists()
+        assert open_contest(party.national_admin).rules_on == dt.date(2015, 6, 1)
+    # A contest opened under today's rules (STV) whose rules date falls in 2019 (block,
+    # 9 seats): the ballot is refused and nothing changes.
+    contest, _clps = _nec(party)
+    services.candidate_add(actor=party.national_admin, contest=contest, name="A")
+    Contest.objects.filter(pk=contest.pk).update(rules_on=dt.date(2019, 6, 1))
+    contest = close_all(contest)
+    with pytest.raises(DomainError, match=r"at least 5 of its 9 seats for women"):
+        services.contest_ballot_open(
+            actor=party.national_admin,
+            contest=contest,
+            closes_at=timezone.now() + dt.timedelta(days=1),
+        )
+    contest.refresh_from_db()
+    assert (contest.stage, contest.ballot_id) == (Stage.NOMINATIONS, None)
+    assert not contest.candidates.filter(on_ballot=True).exists()

@@ -403,3 +403,42 @@ def test_candidate_withdraws(party: Party) -> None:
     # The MP may now nominate someone else.
     bob = contest.candidates.get(name="Bob B")
     services.nomination_by_mp(actor=logins[0][1], contest=contest, candidate=bob)
+
+
+def test_create_page_refuses_an_nec_block_vote_with_the_reason(party: Party) -> None:
+    """Under the 2014 rules (block vote, half women) the page says why the NEC contest
+    cannot be run, and nothing is created; a leadership contest opens."""
+    import time_machine
+
+    from rankandfile.conference.services import rulebook
+
+    rulebook.rule_book_load(actor=None)
+    c = client_for(party.national_admin)
+    with time_machine.travel(dt.datetime(2015, 6, 1, 12, tzinfo=dt.UTC)):
+        now = timezone.localtime()
+        fmt = "%Y-%m-%dT%H:%M"
+        data = {
+            "title": "NEC CLP section",
+            "office": "nec_clp",
+            "kind": "vacancy",  # the form's choice, ignored for the NEC
+            "mp_nominations_close": (now + dt.timedelta(days=3)).strftime(fmt),
+            "nominations_close": (now + dt.timedelta(days=9)).strftime(fmt),
+            "field_meps": 0,
+        }
+        r = c.post("/elections/new/", data)
+        assert r.status_code == 400
+        assert "block vote with at least 3 of its 6 seats for women" in r.text
+        assert "cannot hold seats back for women" in r.text
+        assert not Contest.objects.exists()
+        data.update(title="Leadership", office="leader", kind="vacancy")
+        assert c.post("/elections/new/", data).status_code == 302
+        assert Contest.objects.get().office == "leader"
+
+
+def test_nec_page_states_the_women_minimum_of_its_rules(party: Party) -> None:
+    from rankandfile.conference.services import rulebook
+
+    rulebook.rule_book_load(actor=None)
+    contest = open_contest(party.national_admin, office="nec_clp", kind="election")
+    r = client_for(party.national_admin).get(f"/elections/{contest.pk}/")
+    assert "9 seats, at least 5 for women (a quota in the count)." in r.text

@@ -732,10 +732,19 @@ def rule_change_disagreements(submission: Submission, text: str | None = None) -
     """Where the rule change's clause text (``text``: as amended) and its parameter
     changes disagree (empty: they agree)."""
     base = rule_change_base(submission)
-    after = RuleParameters.from_json({**base.to_json(), **(submission.parameter_changes or {})})
+    after = RuleParameters.from_json(
+        rulechanges.apply(base.to_json(), submission.parameter_changes or {})
+    )
     return rulechanges.disagreements(
         submission.clause_number, text if text is not None else submission.text, after, base
     )
+
+
+def rule_change_current(submission: Submission) -> dict[str, Any]:
+    """Every parameter (nested ones by dotted name) as the rule change would leave it: the
+    parameters in force with its changes made (``rulechanges.apply``), for the CAC's form."""
+    base = rule_change_base(submission).to_json()
+    return rulechanges.flat(rulechanges.apply(base, submission.parameter_changes or {}))
 
 
 def rule_change_rows(submission: Submission) -> list[tuple[str, str, str, str]]:

@@ -12,7 +12,12 @@ leave the book saying 250 while the software enforces 300, nor the other way rou
 
 Values are parsed from what a person types (``parse_value``): whole numbers, yes/no,
 fractions ("2/3"), section shares ("clp=1/2, affiliate=1/2") and choices (the selection
-mode). Stored values are the JSON form of ``RuleParameters.to_json``.
+mode, the counting methods). Stored values are the JSON form of ``RuleParameters.to_json``.
+
+Chapter 4's parameters live in the nested ``RuleParameters.elections`` (``ElectionRules``);
+they are named with a dot (``elections.vacancy_mp_share``) and ``apply`` merges such a
+change onto the nested rules *in force*, so changing one election parameter leaves every
+other one as it was (never reset to the defaults).
 """
 
 from __future__ import annotations
@@ -25,7 +30,7 @@ from fractions import Fraction
 from typing import Any
 
 from rankandfile.conference import rulebook_data
-from rankandfile.conference.rules import RuleParameters, SelectionMode
+from rankandfile.conference.rules import ElectionRules, RuleParameters, SelectionMode
 
 #: Clause-template words derived from a parameter (``rulebook_data.clause_values``).
 DERIVED: Mapping[str, str] = {
@@ -38,6 +43,32 @@ DERIVED: Mapping[str, str] = {
     "selection_text": "selection_mode",
     "union_words": "candidate_requires_trade_union",
     "women_share_words": "shortlist_min_women_share",
+}
+
+#: Chapter 4's clause-template words (``rulebook_data.election_clause_values``) and the
+#: election parameters each is derived from (a word may state several).
+ELECTION_DERIVED: Mapping[str, tuple[str, ...]] = {
+    "vacancy_mp_words": ("vacancy_mp_share",),
+    "challenge_mp_words": ("challenge_mp_share",),
+    "mp_base_words": ("mp_base_includes_meps",),
+    "second_limb_words": (
+        "vacancy_clp_share",
+        "vacancy_affiliates_min",
+        "vacancy_affiliates_min_unions",
+        "vacancy_affiliates_membership_share",
+    ),
+    "incumbent_words": ("incumbent_on_ballot",),
+    "member_months_words": ("member_months_required",),
+    "supporters_words": (
+        "affiliated_supporters",
+        "registered_supporters",
+        "registered_supporter_fee_pence",
+        "registered_supporter_window_days",
+    ),
+    "leader_method_words": ("leader_method",),
+    "section_words": ("publish_by_section",),
+    "nec_method_words": ("nec_clp_method",),
+    "nec_women_words": ("nec_clp_women_min_share",),
 }
 
 #: What each parameter means, for people (forms, the agenda, the ballot, the board).
@@ -66,10 +97,107 @@ LABELS: Mapping[str, str] = {
     "shortlist_min_bame": "the BAME applicants on a shortlist",
     "selection_electorate_months": "the months of membership a selection voter needs",
     "selection_appeal_days": "the days to appeal a selection",
+    "elections.vacancy_mp_share": "the share of MPs nominating when there is a vacancy",
+    "elections.challenge_mp_share": "the share of MPs nominating a challenger",
+    "elections.mp_base_includes_meps": "whether the MPs' base counts the MEPs",
+    "elections.vacancy_clp_share": "the share of CLPs nominating (0: no CLP limb)",
+    "elections.vacancy_affiliates_min": "the affiliates nominating (0: no affiliate limb)",
+    "elections.vacancy_affiliates_min_unions": "how many of those affiliates are unions",
+    "elections.vacancy_affiliates_membership_share": (
+        "the share of the affiliated membership those affiliates hold"
+    ),
+    "elections.incumbent_on_ballot": "whether a challenged incumbent is on the ballot",
+    "elections.member_months_required": "the months of membership a voter needs",
+    "elections.affiliated_supporters": "whether affiliated supporters vote",
+    "elections.registered_supporters": "whether registered supporters vote",
+    "elections.registered_supporter_fee_pence": "a registered supporter's fee (pence)",
+    "elections.registered_supporter_window_days": "the days of the registration window",
+    "elections.publish_by_section": "whether results are published by electorate section",
+    "elections.mp_nomination_days": "the days MPs' nominations are open",
+    "elections.unit_nomination_days": "the days CLPs' and affiliates' nominations are open",
+    "elections.ballot_days": "the days the ballot is open",
+    "elections.appeal_days": "the days to appeal an election",
+    "elections.leader_method": "how the leader and deputy are counted",
+    "elections.nec_clp_seats": "the seats of the NEC's CLP section",
+    "elections.nec_clp_method": "how the NEC's CLP section is counted",
+    "elections.nec_clp_women_min_share": "the share of the NEC's CLP section that are women",
+    "elections.nec_clp_min_clp_nominations": "the CLP nominations an NEC candidate needs",
 }
 
-_FIELDS = {f.name: f for f in dataclasses.fields(RuleParameters)}
+#: Parameters nested in ``RuleParameters`` as a dataclass of their own, named "group.name".
+NESTED: Mapping[str, type] = {"elections": ElectionRules}
+
 _DEFAULTS = RuleParameters()
+_FIELDS: dict[str, Any] = {
+    f.name: f for f in dataclasses.fields(RuleParameters) if f.name not in NESTED
+}
+for _group, _cls in NESTED.items():
+    for _f in dataclasses.fields(_cls):
+        _FIELDS[f"{_group}.{_f.name}"] = _f
+_ELECTION_FIELDS = {f.name for f in dataclasses.fields(ElectionRules)}
+
+_CHOICES: Mapping[str, list[tuple[str, str]]] = {
+    "selection_mode": [(m, SelectionMode.LABELS[m]) for m in SelectionMode.ALL],
+    "elections.leader_method": [
+        ("av", "Alternative vote (eliminating ballot)"),
+        ("plurality", "Plurality"),
+    ],
+    "elections.nec_clp_method": [
+        ("scottish-stv", "Single transferable vote (Scottish STV)"),
+        ("meek", "Single transferable vote (Meek)"),
+        ("block", "Block vote"),
+    ],
+}
+
+
+def _default(name: str) -> Any:
+    group, dot, rest = name.partition(".")
+    if dot:
+        return getattr(getattr(_DEFAULTS, group), rest)
+    return getattr(_DEFAULTS, name)
+
+
+def apply(base: Mapping[str, Any], changes: Mapping[str, Any]) -> dict[str, Any]:
+    """The JSON parameters ``base`` (``RuleParameters.to_json``) with ``changes`` made.
+
+    A dotted name ("elections.vacancy_mp_share") changes that one nested parameter, and a
+    nested object ({"elections": {...}}) is merged key by key onto the nested parameters
+    of ``base``: every nested parameter not changed keeps the value in ``base`` (the rules
+    in force), never the default. Other values replace the old ones whole (section
+    shares are one value)."""
+    out: dict[str, Any] = {
+        k: (dict(v) if k in NESTED and isinstance(v, Mapping) else v) for k, v in base.items()
+    }
+    for name, value in changes.items():
+        group, dot, rest = name.partition(".")
+        if dot and group in NESTED:
+            out[group] = {**dict(out.get(group) or {}), rest: value}
+        elif name in NESTED and isinstance(value, Mapping):
+            out[name] = {**dict(out.get(name) or {}), **value}
+        else:
+            out[name] = value
+    return out
+
+
+def flat(params: Mapping[str, Any]) -> dict[str, Any]:
+    """JSON parameters with the nested groups spelled out as dotted names."""
+    out: dict[str, Any] = {}
+    for k, v in params.items():
+        if k in NESTED and isinstance(v, Mapping):
+            out.update({f"{k}.{n}": x for n, x in v.items()})
+        else:
+            out[k] = v
+    return out
+
+
+def _params_of(placeholder: str) -> tuple[str, ...]:
+    """The parameters a clause-template word states."""
+    if placeholder in ELECTION_DERIVED:
+        return tuple(f"elections.{n}" for n in ELECTION_DERIVED[placeholder])
+    if placeholder in _ELECTION_FIELDS and placeholder not in _FIELDS:
+        return (f"elections.{placeholder}",)
+    param = DERIVED.get(placeholder, placeholder)
+    return (param,) if param in _FIELDS else ()
 
 
 def _placeholders(template: str) -> list[str]:
@@ -87,15 +215,15 @@ def clause_parameters(clause_number: str) -> list[str]:
         return []
     out: list[str] = []
     for name in _placeholders(spec.text):
-        param = DERIVED.get(name, name)
-        if param in _FIELDS and param not in out:
-            out.append(param)
+        for param in _params_of(name):
+            if param not in out:
+                out.append(param)
     return out
 
 
 def kind_of(name: str) -> str:
     """The parameter's type: ``int``, ``bool``, ``fraction``, ``shares`` or ``choice``."""
-    current = getattr(_DEFAULTS, name)
+    current = _default(name)
     if isinstance(current, bool):
         return "bool"
     if isinstance(current, int):
@@ -109,9 +237,7 @@ def kind_of(name: str) -> str:
 
 def choices_of(name: str) -> list[tuple[str, str]]:
     """The values a choice parameter takes, with their meaning."""
-    if name == "selection_mode":
-        return [(m, SelectionMode.LABELS[m]) for m in SelectionMode.ALL]
-    return []
+    return list(_CHOICES.get(name, []))
 
 
 def parse_value(name: str, raw: str) -> Any:
@@ -176,11 +302,11 @@ def changes_validate(
             )
         out[name] = parse_value(name, value) if isinstance(value, str) else value
     try:
-        merged = RuleParameters.from_json({**base.to_json(), **out})
+        merged = RuleParameters.from_json(apply(base.to_json(), out))
     except (ValueError, TypeError) as exc:
         raise ValueError(str(exc)) from exc
-    after = merged.to_json()
-    before = base.to_json()
+    after = flat(merged.to_json())
+    before = flat(base.to_json())
     return {k: after[k] for k in out if after[k] != before[k]}
 
 
@@ -215,7 +341,7 @@ def change_rows(
     changes: Mapping[str, Any], base: RuleParameters
 ) -> list[tuple[str, str, str, str]]:
     """(name, label, value before, value after) for each change, for pages."""
-    before = base.to_json()
+    before = flat(base.to_json())
     return [
         (name, LABELS.get(name, name), describe(name, before.get(name)), describe(name, value))
         for name, value in changes.items()
@@ -253,8 +379,9 @@ def disagreements(
     rendered_now = [str(now[n]).strip() for n in names]
     problems: list[str] = []
     for name in names:
-        param = DERIVED.get(name, name)
-        label = LABELS.get(param, param)
+        stated = _params_of(name) or (name,)
+        param = ", ".join(stated)
+        label = "; ".join(LABELS.get(p, p) for p in stated)
         new = str(now[name]).strip()
         old = str(before[name]).strip()
         if new and not _states(text, new):

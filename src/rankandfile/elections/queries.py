@@ -153,6 +153,8 @@ class ContestPage:
     elected: list[str]
     my_mp_nomination: Nomination | None
     is_mp: bool
+    #: NEC seats that must go to women under the contest's rules (4.III.1).
+    women_minimum: int = 0
 
 
 def contest_page(contest: Contest, user: Any) -> ContestPage:
@@ -169,9 +171,11 @@ def contest_page(contest: Contest, user: Any) -> ContestPage:
         elected = list(contest.ballot.result.get("elected") or [])
     elif contest.stage == "declared" and contest.ballot is None:
         elected = list(contest.candidates.filter(on_ballot=True).values_list("name", flat=True))
+    rules = rules_for(contest)
     return ContestPage(
         contest=contest,
-        rules=rules_for(contest),
+        rules=rules,
+        women_minimum=thresholds.women_minimum(rules),
         standings=standings(contest),
         withdrawn=list(contest.candidates.filter(withdrawn_at__isnull=False)),
         hustings=list(contest.hustings.all()),

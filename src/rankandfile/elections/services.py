@@ -58,6 +58,14 @@ def _require_runner(actor: User) -> None:
         raise PermissionDenied("only national admins run internal elections")
 
 
+def _require_countable(rules: ElectionRules) -> None:
+    """Refuse an NEC contest whose women's minimum the count could not enforce (a block
+    vote; ``thresholds.uncountable``)."""
+    why = thresholds.uncountable(rules)
+    if why is not None:
+        raise DomainError(why)
+
+
 def _lock(contest: Contest) -> Contest:
     return Contest.objects.select_for_update().get(pk=contest.pk)
 
@@ -117,6 +125,8 @@ def contest_open(
         raise DomainError("a challenge names the incumbent")
     if field_meps < 0:
         raise DomainError("the number of MEPs cannot be negative")
+    if office == Office.NEC_CLP:
+        _require_countable(rules_in_force())
     today = timezone.localdate()
     contest = Contest.objects.create(
         title=title.strip() or f"{Office(office).label} election",
@@ -538,6 +548,8 @@ def contest_ballot_open(*, actor: User, contest: Contest, closes_at: dt.datetime
         closes = timezone.localtime(contest.nominations_close)
         raise DomainError(f"nominations close at {closes:%H:%M on %d %B %Y}")
     rules = rules_for(contest)
+    if contest.is_nec:
+        _require_countable(rules)
     on_ballot = [c for c, a in qualified(contest) if a.qualified]
     if not on_ballot:
         raise DomainError("no candidate qualified: reopen the election with a new timetable")

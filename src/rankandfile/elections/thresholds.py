@@ -176,3 +176,25 @@ def assess_nec(rules: ElectionRules, clp_nominations: int) -> Assessment:
 def women_minimum(rules: ElectionRules) -> int:
     """Seats of the NEC's CLP section that must go to women: the share, rounded up."""
     return needed(rules.nec_clp_seats, rules.nec_clp_women_min_share)
+
+
+def uncountable(rules: ElectionRules) -> str | None:
+    """Why an NEC CLP-section contest cannot be run under ``rules``, in plain words, or
+    None when it can.
+
+    A block vote elects the candidates with most votes, whoever they are; the counting
+    library has no way to hold back seats for women in a block vote (``counting.count``
+    refuses quotas for it), so a women's minimum under block-vote rules (the 2014 and
+    2018 rule books) could not be guaranteed by the count. Such a contest is refused
+    rather than counted without the minimum the rules require."""
+    minimum = women_minimum(rules)
+    if rules.nec_clp_method != "block" or minimum == 0:
+        return None
+    return (
+        f"the rules in force elect the NEC's CLP section by block vote with at least "
+        f"{minimum} of its {rules.nec_clp_seats} seats for women; a block vote elects the "
+        "candidates with most votes whoever they are, and the count cannot hold seats back "
+        "for women in a block vote, so this contest cannot be run under these rules. A rule "
+        "change to clause 4.III.1 (single transferable vote, which counts the minimum as a "
+        "quota) must be carried and published first"
+    )

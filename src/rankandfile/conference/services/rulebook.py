@@ -183,7 +183,7 @@ def rule_book_publish(
     for rc in carried:
         assert rc.submission is not None
         changed[rc.submission.clause_number] = rc
-        params.update(rc.submission.parameter_changes or {})
+        params = rulechanges.apply(params, rc.submission.parameter_changes or {})
     new_params = RuleParameters.from_json(params)
     _check_agreement(_clause_texts(base, changed), new_params, old)
     n = (RuleBookVersion.objects.aggregate(m=Max("number"))["m"] or 0) + 1

@@ -186,8 +186,7 @@ def _rule_change_ctx(
     }
     editable = sub.status in (Submission.Status.SUBMITTED, Submission.Status.IN_ORDER)
     if permissions.can_manage_conference(request.user) and editable and not sub.items.exists():
-        base = queries.rule_change_base(sub).to_json()
-        current = {**base, **(sub.parameter_changes or {})}
+        current = queries.rule_change_current(sub)
         out["parameter_form"] = form or forms.RuleChangeParametersForm(
             clause_number=sub.clause_number, current=current
         )
@@ -201,11 +200,10 @@ def rule_change_parameters(request: HttpRequest, year: int, pk: int) -> HttpResp
     conf = conference(request, year)
     require_manager(request)
     sub = found(permissions.access_submission, request.user, conf, pk)
-    base = queries.rule_change_base(sub).to_json()
     form = forms.RuleChangeParametersForm(
         request.POST,
         clause_number=sub.clause_number,
-        current={**base, **(sub.parameter_changes or {})},
+        current=queries.rule_change_current(sub),
     )
     if form.is_valid():
         try:
