@@ -30,7 +30,7 @@ accesslog = "-"
 errorlog = "-"
 loglevel = os.environ.get("LOG_LEVEL", "warning").lower()
 # The proxy's X-Forwarded-Proto is read by Django (SECURE_PROXY_SSL_HEADER) and its
-# X-Forwarded-For by rankandfile.core.proxy (TRUSTED_PROXIES), not by gunicorn.
+# X-Forwarded-For by rankandfile.core.proxy (TRUSTED_PROXIES, decision 0028), not by gunicorn.
 
 
 def when_ready(server: Any) -> None:

@@ -344,14 +344,11 @@ if PRODUCTION:
     SECURE_HSTS_INCLUDE_SUBDOMAINS = True
     SECURE_HSTS_PRELOAD = True
 
-# Number of reverse proxies in front of the app that append to X-Forwarded-For (the
-# documented TLS proxy: 1). 0 trusts no header and uses the socket address. The client
-# address for rate limits and the audit log is read from the right by this count
-# (core.origin.client_ip), everywhere: Django, allauth, the lean WSGI paths.
-TRUSTED_PROXY_HOPS = int(os.environ.get("TRUSTED_PROXY_HOPS", "0"))
-if TRUSTED_PROXY_HOPS < 0:
-    raise ImproperlyConfigured("TRUSTED_PROXY_HOPS must be 0 or more")
-ALLAUTH_TRUSTED_PROXY_COUNT = TRUSTED_PROXY_HOPS
+# The client address behind reverse proxies comes from TRUSTED_PROXIES alone (above;
+# core.proxy, core.origin.client_ip — decision 0028); allauth asks core.origin through
+# the account adapter, so its own proxy count stays 0. TRUSTED_PROXY_HOPS is no longer
+# read: set in the environment, it fails the system check (core.checks, E004).
+ALLAUTH_TRUSTED_PROXY_COUNT = 0
 
 # Content-Security-Policy (django-csp) on every response; the lean WSGI paths send the
 # same header (core.lean.security_headers runs django-csp's middleware). No inline

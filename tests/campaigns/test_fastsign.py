@@ -222,9 +222,9 @@ def test_the_rate_limit_is_django_s_answer_counted_once(
 def test_the_rate_limit_follows_the_client_behind_the_trusted_proxy(
     app: fastsign.FastSignMiddleware, campaign: Campaign, settings: Any
 ) -> None:
-    # One TLS proxy (hops 1): every request arrives from it; the limit is per client.
+    # One TLS proxy (TRUSTED_PROXIES): every request arrives from it; the limit is per client.
     settings.CAMPAIGN_SIGNS_PER_IP = 1
-    settings.TRUSTED_PROXY_HOPS = 1
+    settings.TRUSTED_PROXIES = ["10.0.0.2"]
     proxy = "10.0.0.2"
     assert (
         post(app, campaign, email="a@example.org", ip=proxy, xff="198.51.100.1").status_code == 302
@@ -240,7 +240,7 @@ def test_without_a_trusted_proxy_a_forged_header_does_not_escape_the_limit(
     app: fastsign.FastSignMiddleware, campaign: Campaign, settings: Any
 ) -> None:
     settings.CAMPAIGN_SIGNS_PER_IP = 1
-    settings.TRUSTED_PROXY_HOPS = 0
+    settings.TRUSTED_PROXIES = []
     assert post(app, campaign, email="a@example.org", xff="198.51.100.1").status_code == 302
     assert post(app, campaign, email="b@example.org", xff="198.51.100.9").status_code == 429
 

@@ -156,7 +156,9 @@ def test_organisation_and_ballot_are_the_users_own(conf: Conf) -> None:
             permissions.access_delegates_ballot(p.clp_secretary, ballot.pk)
     # Through the page: another CLP's ballot registers nobody and says why.
     r = login(p.clp_secretary).post(
-        reverse("conference:delegates", args=[2026]), {"ballot": theirs.pk}, follow=True
+        reverse("conference:delegates", args=[2026]),
+        {"action": "ballot", "ballot": theirs.pk},
+        follow=True,
     )
     assert "Choose a ballot of your CLP." in r.text
     assert not Delegate.objects.exists()

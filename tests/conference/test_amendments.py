@@ -407,7 +407,12 @@ def test_the_cac_puts_an_amendment_on_the_floor_before_its_target(conf: Conf) ->
     assert f"Amendment {a.reference}" in c.get(url).text
     r = c.post(
         url,
-        {"item-session": target.session_id, "item-business": f"a:{a.pk}", "item-method": "hands"},
+        {
+            "action": "item",
+            "item-session": target.session_id,
+            "item-business": f"a:{a.pk}",
+            "item-method": "hands",
+        },
     )
     assert r.status_code == 302
     vote = AgendaItem.objects.get(amendment=a)

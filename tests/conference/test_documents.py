@@ -148,13 +148,23 @@ def test_a_document_is_amended_voted_and_enters_the_programme_as_amended(conf: C
     assert f"d:{doc.pk}" in c.get(floor_url).text
     c.post(
         floor_url,
-        {"item-session": session.pk, "item-business": f"d:{doc.pk}", "item-method": "card"},
+        {
+            "action": "item",
+            "item-session": session.pk,
+            "item-business": f"d:{doc.pk}",
+            "item-method": "card",
+        },
     )
     item = AgendaItem.objects.get(document=doc)
     assert item.title == "NEC statement D1: Public energy"
     c.post(
         floor_url,
-        {"item-session": session.pk, "item-business": f"a:{a.pk}", "item-method": "hands"},
+        {
+            "action": "item",
+            "item-session": session.pk,
+            "item-business": f"a:{a.pk}",
+            "item-method": "hands",
+        },
     )
     ai = AgendaItem.objects.get(amendment=a)
     item.refresh_from_db()

@@ -97,6 +97,50 @@ def test_arrangements_and_floor_are_for_the_cac(client: Client, conf: Conf) -> N
 
 
 @pytest.mark.django_db
+def test_floor_and_delegates_pages_act_on_the_form_their_action_names(conf: Conf) -> None:
+    """Each form on the floor and delegates pages names itself in a hidden ``action``;
+    the view acts on that choice only, and a POST naming no action of the page (or
+    another one) changes nothing and says so."""
+    from rankandfile.conference.models import FloorSession
+
+    c = login(Client(), conf.cac)
+    floor_url = reverse("conference:floor", args=[2026])
+    page = c.get(floor_url).text
+    assert 'name="action" value="session"' in page and 'name="action" value="item"' in page
+    session = {"session-title": "Sunday morning", "session-starts_at": "2026-09-27T10:00"}
+    refused = "That form is not one of this page&#x27;s"
+    for action in ({}, {"action": "open"}):
+        r = c.post(floor_url, {**session, **action})
+        assert r.status_code == 200 and refused in r.text
+    # The session's fields under the item's action: the item form's errors, no session.
+    r = c.post(floor_url, {**session, "action": "item"})
+    assert r.status_code == 200 and "This field is required." in r.text
+    assert not FloorSession.objects.exists()
+    r = c.post(floor_url, {**session, "action": "session"})
+    assert r.status_code == 302
+    assert FloorSession.objects.get().title == "Sunday morning"
+
+    p = conf.party
+    c = login(Client(), p.clp_secretary)
+    url = reverse("conference:delegates", args=[2026])
+    assert 'name="action" value="register"' in c.get(url).text
+    fields = {
+        "membership_number": p.me.membership_number,
+        "kind": "general",
+        "meeting_date": "2026-05-01",
+    }
+    for action in ({}, {"action": "session"}):
+        r = c.post(url, {**fields, **action})
+        assert r.status_code == 200 and refused in r.text
+    # The delegate's fields under the ballot action: the ballot is refused, nobody added.
+    r = c.post(url, {**fields, "action": "ballot"}, follow=True)
+    assert "Choose a ballot of your CLP." in r.text
+    assert not Delegate.objects.exists()
+    assert c.post(url, {**fields, "action": "register"}).status_code == 302
+    assert Delegate.objects.get().member == p.me
+
+
+@pytest.mark.django_db
 def test_submit_page_word_count_and_errors(conf: Conf) -> None:
     c = login(Client(), conf.party.clp_secretary)
     url = reverse("conference:submit", args=[2026])
@@ -214,6 +258,7 @@ def test_delegates_page_registers_and_checks_in(conf: Conf) -> None:
     r = c.post(
         url,
         {
+            "action": "register",
             "membership_number": p.southerner.membership_number,
             "kind": "general",
             "meeting_date": "2026-05-01",
@@ -223,6 +268,7 @@ def test_delegates_page_registers_and_checks_in(conf: Conf) -> None:
     r = c.post(
         url,
         {
+            "action": "register",
             "membership_number": p.me.membership_number,
             "kind": "general",
             "meeting_date": "2026-05-01",
@@ -413,7 +459,13 @@ def test_delegate_lookup_by_number_is_scoped_and_audited(conf: Conf) -> None:
 
     def register(number: str) -> str:
         r = c.post(
-            url, {"membership_number": number, "kind": "general", "meeting_date": "2026-05-01"}
+            url,
+            {
+                "action": "register",
+                "membership_number": number,
+                "kind": "general",
+                "meeting_date": "2026-05-01",
+            },
         )
         return r.text if r.status_code == 200 else ""
 

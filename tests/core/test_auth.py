@@ -293,7 +293,7 @@ def test_throttle_uses_the_forwarded_client_address_behind_the_proxy(
 ) -> None:
     # Behind one trusted proxy every request comes from the proxy's socket address;
     # the limit must follow the client address the proxy reports, not the proxy's.
-    settings.TRUSTED_PROXY_HOPS = 1  # type: ignore[attr-defined]
+    settings.TRUSTED_PROXIES = ["10.0.0.2"]  # type: ignore[attr-defined]
     proxy = "10.0.0.2"
     attacker = Client(REMOTE_ADDR=proxy, HTTP_X_FORWARDED_FOR="198.51.100.1")
     for _ in range(5):
@@ -308,9 +308,9 @@ def test_throttle_uses_the_forwarded_client_address_behind_the_proxy(
 def test_a_forged_forwarded_header_does_not_escape_the_throttle(
     party: Party, clock: time_machine.Coordinates, settings: object
 ) -> None:
-    # With no trusted proxy (hops 0) X-Forwarded-For is ignored: a new forged value per
+    # With no trusted proxy X-Forwarded-For is ignored: a new forged value per
     # attempt does not give the attacker fresh limits.
-    settings.TRUSTED_PROXY_HOPS = 0  # type: ignore[attr-defined]
+    settings.TRUSTED_PROXIES = []  # type: ignore[attr-defined]
     for n in range(5):
         login(
             Client(REMOTE_ADDR="198.51.100.1", HTTP_X_FORWARDED_FOR=f"192.0.2.{n}"),

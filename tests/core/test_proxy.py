@@ -61,3 +61,30 @@ def test_a_malformed_setting_fails_the_system_check(settings: Any) -> None:
     assert trusted_proxies_check() == []
     settings.TRUSTED_PROXIES = ["caddy"]
     assert [e.id for e in trusted_proxies_check()] == ["rankandfile.E003"]
+
+
+def test_the_removed_hop_count_fails_the_system_check(
+    settings: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """TRUSTED_PROXY_HOPS is no longer read (decision 0028): left in the environment it
+    is a check error naming TRUSTED_PROXIES, not silently ignored."""
+    from rankandfile.core.checks import trusted_proxies_check
+
+    monkeypatch.delenv("TRUSTED_PROXY_HOPS", raising=False)
+    assert trusted_proxies_check() == []
+    for value in ("1", "0"):
+        monkeypatch.setenv("TRUSTED_PROXY_HOPS", value)
+        errors = trusted_proxies_check()
+        assert [e.id for e in errors] == ["rankandfile.E004"]
+        assert "no longer read" in errors[0].msg and "TRUSTED_PROXIES" in errors[0].hint
+    monkeypatch.setenv("TRUSTED_PROXY_HOPS", "")
+    assert trusted_proxies_check() == []
+
+
+def test_rankandfile_check_refuses_the_hop_count(monkeypatch: pytest.MonkeyPatch) -> None:
+    from django.core.management import call_command
+    from django.core.management.base import SystemCheckError
+
+    monkeypatch.setenv("TRUSTED_PROXY_HOPS", "1")
+    with pytest.raises(SystemCheckError, match=r"(?s)E004.*TRUSTED_PROXY_HOPS.*TRUSTED_PROXIES"):
+        call_command("check")

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import defaultdict
+from typing import Any
 
 from django.core.mail import EmailMessage, get_connection
 from django.db import transaction
@@ -26,24 +27,19 @@ from rankandfile.core.links import absolute_url
 ALERT_WINDOW_DAYS = 30
 
 
-@transaction.atomic
-def send_digests() -> int:
-    """Send the pending digests; return how many emails went out."""
-    now = timezone.now()
-    pending = list(
-        PolicyDivision.objects.select_for_update(skip_locked=True)
-        .filter(alerted_at__isnull=True)
-        .select_related("division", "policy")
-    )
-    if not pending:
-        return 0
-    fresh = [
-        lk
-        for lk in pending
-        if lk.created_at - lk.division.imported_at <= dt.timedelta(days=ALERT_WINDOW_DAYS)
-    ]
-    # (MP, link) pairs where the MP voted against the policy.
-    against: dict[int, list[tuple[PolicyDivision, MPVote]]] = defaultdict(list)
+Against = dict[int, list[tuple[PolicyDivision, MPVote]]]
+
+
+def _fresh(pending: list[PolicyDivision]) -> list[PolicyDivision]:
+    """The links made at most ``ALERT_WINDOW_DAYS`` after their division was imported."""
+    window = dt.timedelta(days=ALERT_WINDOW_DAYS)
+    return [lk for lk in pending if lk.created_at - lk.division.imported_at <= window]
+
+
+def _votes_against(fresh: list[PolicyDivision]) -> Against:
+    """Per constituency, the (link, vote) pairs where its MP voted against the linked
+    policy, from each division's primary source. MPs without a constituency are left out."""
+    against: Against = defaultdict(list)
     by_division: dict[int, list[PolicyDivision]] = defaultdict(list)
     for lk in fresh:
         by_division[lk.division_id].append(lk)
@@ -57,6 +53,53 @@ def send_digests() -> int:
             if outcome(vote.position, lk.aye_supports) == Outcome.AGAINST:
                 against[vote.mp.constituency_id or 0].append((lk, vote))
     against.pop(0, None)
+    return against
+
+
+def _digest(member: Any, items: list[tuple[PolicyDivision, MPVote]]) -> EmailMessage:
+    """One member's digest email listing ``items``."""
+    context = {
+        "member": member,
+        "items": [
+            {
+                "mp": vote.mp,
+                "policy": lk.policy,
+                "division": lk.division,
+                "vote": vote.position_label,
+                "supports": lk.direction_label,
+                "justification": lk.justification,
+                "policy_url": absolute_url(
+                    reverse("accountability:policy", kwargs={"slug": lk.policy.slug})
+                ),
+                "mp_url": absolute_url(
+                    reverse("accountability:mp", kwargs={"mnis_id": vote.mp.mnis_id})
+                ),
+            }
+            for lk, vote in items
+        ],
+        "preferences_url": absolute_url(reverse("accountability:alerts")),
+    }
+    mp_name = items[0][1].mp.name
+    return EmailMessage(
+        subject=f"How {mp_name} voted: {len(items)} vote(s) against party policy",
+        body=render_to_string("accountability/email/digest.txt", context),
+        to=[member.email],
+    )
+
+
+@transaction.atomic
+def send_digests() -> int:
+    """Send the pending digests; return how many emails went out."""
+    now = timezone.now()
+    pending = list(
+        PolicyDivision.objects.select_for_update(skip_locked=True)
+        .filter(alerted_at__isnull=True)
+        .select_related("division", "policy")
+    )
+    if not pending:
+        return 0
+    fresh = _fresh(pending)
+    against = _votes_against(fresh)
     prefs = AlertPreference.objects.filter(
         enabled=True, member__clp__constituency_id__in=list(against)
     ).select_related("member__clp")
@@ -74,35 +117,7 @@ def send_digests() -> int:
         ]
         if not items:
             continue
-        context = {
-            "member": member,
-            "items": [
-                {
-                    "mp": vote.mp,
-                    "policy": lk.policy,
-                    "division": lk.division,
-                    "vote": vote.position_label,
-                    "supports": lk.direction_label,
-                    "justification": lk.justification,
-                    "policy_url": absolute_url(
-                        reverse("accountability:policy", kwargs={"slug": lk.policy.slug})
-                    ),
-                    "mp_url": absolute_url(
-                        reverse("accountability:mp", kwargs={"mnis_id": vote.mp.mnis_id})
-                    ),
-                }
-                for lk, vote in items
-            ],
-            "preferences_url": absolute_url(reverse("accountability:alerts")),
-        }
-        mp_name = items[0][1].mp.name
-        messages.append(
-            EmailMessage(
-                subject=f"How {mp_name} voted: {len(items)} vote(s) against party policy",
-                body=render_to_string("accountability/email/digest.txt", context),
-                to=[member.email],
-            )
-        )
+        messages.append(_digest(member, items))
         sent_rows.extend(AlertSent(member=member, link=lk, sent_at=now) for lk, _ in items)
     PolicyDivision.objects.filter(pk__in=[lk.pk for lk in pending]).update(alerted_at=now)
     AlertSent.objects.bulk_create(sent_rows, ignore_conflicts=True)

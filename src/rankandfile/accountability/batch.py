@@ -53,6 +53,143 @@ class RecomputeResult:
     phases: dict[str, float] = field(default_factory=dict)
 
 
+class _Phases:
+    """Seconds per named phase of a run (``RecomputeResult.phases``)."""
+
+    def __init__(self) -> None:
+        self.started = self.mark = time.perf_counter()
+        self.seconds: dict[str, float] = {}
+
+    def __call__(self, name: str) -> None:
+        now = time.perf_counter()
+        self.seconds[name] = now - self.mark
+        self.mark = now
+
+
+class _PartyCodes:
+    """Small integer codes for canonical party names (the A6 comparison's groups)."""
+
+    def __init__(self) -> None:
+        self.names: list[str] = []
+        self._codes: dict[str, int] = {}
+
+    def __call__(self, name: str) -> int:
+        name = canonical(name)
+        if name not in self._codes:
+            self._codes[name] = len(self.names)
+            self.names.append(name)
+        return self._codes[name]
+
+
+@dataclass(frozen=True)
+class _Inputs:
+    """What a run reads besides the votes: the policies, their links, the divisions and
+    the MPs, each with its index into the arrays."""
+
+    policies: list[int]
+    links: list[tuple[int, int, bool, str]]
+    division_ids: list[int]
+    div_info: dict[int, tuple[dt.date, str]]
+    mps: list[tuple[int, str]]
+
+    @property
+    def mp_index(self) -> dict[int, int]:
+        return {pk: i for i, (pk, _) in enumerate(self.mps)}
+
+
+def _read_inputs(policy_ids: Iterable[int] | None) -> _Inputs:
+    policies = list(Policy.objects.order_by("pk").values_list("pk", flat=True))
+    if policy_ids is not None:
+        wanted = set(policy_ids)
+        policies = [p for p in policies if p in wanted]
+    links = list(
+        PolicyDivision.objects.filter(policy_id__in=policies).values_list(
+            "policy_id", "division_id", "aye_supports", "strength"
+        )
+    )
+    division_ids = sorted({lk[1] for lk in links})
+    div_info = {
+        pk: (date, source)
+        for pk, date, source in Division.objects.filter(pk__in=division_ids).values_list(
+            "pk", "date", "primary_source"
+        )
+    }
+    mps = list(MP.objects.order_by("pk").values_list("pk", "party"))
+    return _Inputs(policies, links, division_ids, div_info, mps)
+
+
+def _counted_positions(
+    inputs: _Inputs, positions: np.ndarray, is_ours_at: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Rule A7: correct each MP's recorded party by their party changes and keep, for an
+    MP ever in our party, only the divisions while they were in it. Returns the counted
+    positions, every position the MP sat for (rule A8) and "ever ours" per MP."""
+    changes: dict[int, list[PartyChange]] = defaultdict(list)
+    for change in PartyChange.objects.order_by("date"):
+        changes[change.mp_id].append(change)
+    div_dates = np.array(
+        [inputs.div_info[d][0].toordinal() for d in inputs.division_ids], dtype=np.int64
+    )
+    mp_index = inputs.mp_index
+    ever_ours = np.zeros(len(inputs.mps), dtype=bool)
+    for mp_id, mp_changes in changes.items():
+        if mp_id not in mp_index:
+            continue
+        i = mp_index[mp_id]
+        ever_ours[i] |= any(is_ours(c.from_party) or is_ours(c.to_party) for c in mp_changes)
+        # Recorded changes take precedence over the printed party (parties.party_on).
+        is_ours_at[i, :] = is_ours(mp_changes[0].from_party)
+        for change in mp_changes:
+            is_ours_at[i, div_dates >= change.date.toordinal()] = is_ours(change.to_party)
+    # "Ever in our party" must not depend on which divisions this run loads: the MP's
+    # current party (membership.MP.party) or any recorded change to or from ours.
+    ever_ours |= np.array([is_ours(party) for _, party in inputs.mps], dtype=bool)
+    counted = (positions > 0) & (~ever_ours[:, None] | is_ours_at)
+    # A8: every division the MP sat for, whatever their party then (TheyWorkForYou's view).
+    all_positions = np.where(positions > 0, positions, scoring.Position.NOT_SITTING).astype(np.int8)
+    positions = np.where(counted, positions, scoring.Position.NOT_SITTING).astype(np.int8)
+    return positions, all_positions, ever_ours
+
+
+def _comparison_parties(inputs: _Inputs, ever_ours: np.ndarray, code: _PartyCodes) -> np.ndarray:
+    """Each MP's party for the comparison (A6): ours for an MP scored as one of ours
+    (their counted divisions are all from their time in it), otherwise their current
+    party (-1 for none)."""
+    ours_code = code(our_party_name())
+    return np.array(
+        [
+            ours_code if ever_ours[i] else (code(party) if party else -1)
+            for i, (_, party) in enumerate(inputs.mps)
+        ],
+        dtype=np.int64,
+    )
+
+
+def _score_methods(
+    inputs: _Inputs, positions: np.ndarray, all_positions: np.ndarray, mp_party: np.ndarray
+) -> tuple[scoring.MatrixScores, scoring.MatrixScores, scoring.MatrixScores]:
+    """Both methods on the counted divisions (TheyWorkForYou's with the party comparison,
+    Public Whip's) and TheyWorkForYou's on every division sat for (A8)."""
+    pol_index = {p: i for i, p in enumerate(inputs.policies)}
+    div_index = {d: i for i, d in enumerate(inputs.division_ids)}
+    links = inputs.links
+    link_div = [div_index[lk[1]] for lk in links]
+    link_pol = [pol_index[lk[0]] for lk in links]
+    link_aye = [lk[2] for lk in links]
+    link_strong = [lk[3] == PolicyDivision.Strength.STRONG for lk in links]
+    n_pol = len(inputs.policies)
+    twfy = scoring.score_matrix(
+        positions, link_div, link_pol, link_aye, link_strong, n_pol, mp_party, "twfy"
+    )
+    pw = scoring.score_matrix(
+        positions, link_div, link_pol, link_aye, link_strong, n_pol, None, "publicwhip"
+    )
+    every = scoring.score_matrix(
+        all_positions, link_div, link_pol, link_aye, link_strong, n_pol, None, "twfy"
+    )
+    return twfy, pw, every
+
+
 @transaction.atomic
 def recompute_scores(
     *, policy_ids: Iterable[int] | None = None, reason: str = "recompute"
@@ -65,124 +202,41 @@ def recompute_scores(
     alone (their ``computed_at`` is when their values were last written). Records a
     :class:`ScoreRun`.
     """
-    started = time.perf_counter()
-    phases: dict[str, float] = {}
-    mark = started
-
-    def phase(name: str) -> None:
-        nonlocal mark
-        now = time.perf_counter()
-        phases[name] = now - mark
-        mark = now
-
+    phase = _Phases()
     started_at = timezone.now()
-    policies = list(Policy.objects.order_by("pk").values_list("pk", flat=True))
-    if policy_ids is not None:
-        wanted = set(policy_ids)
-        policies = [p for p in policies if p in wanted]
-    pol_index = {p: i for i, p in enumerate(policies)}
-    links = list(
-        PolicyDivision.objects.filter(policy_id__in=policies).values_list(
-            "policy_id", "division_id", "aye_supports", "strength"
-        )
-    )
-    division_ids = sorted({lk[1] for lk in links})
-    div_index = {d: i for i, d in enumerate(division_ids)}
-    div_info = {
-        pk: (date, source)
-        for pk, date, source in Division.objects.filter(pk__in=division_ids).values_list(
-            "pk", "date", "primary_source"
-        )
-    }
-    mps = list(MP.objects.order_by("pk").values_list("pk", "party"))
-    mp_index = {pk: i for i, (pk, _) in enumerate(mps)}
-    n_mps, n_div = len(mps), len(division_ids)
-
-    party_names: list[str] = []
-    party_codes: dict[str, int] = {}
-
-    def code(name: str) -> int:
-        name = canonical(name)
-        if name not in party_codes:
-            party_codes[name] = len(party_names)
-            party_names.append(name)
-        return party_codes[name]
-
+    inputs = _read_inputs(policy_ids)
     phase("read links, divisions, MPs")
-    positions, is_ours_at = _load_positions(division_ids, div_info, mps)
+    positions, is_ours_at = _load_positions(inputs.division_ids, inputs.div_info, inputs.mps)
     phase("read packed votes")
-
-    # Correct the recorded party by the MPs' party changes (A7).
-    changes: dict[int, list[PartyChange]] = defaultdict(list)
-    for change in PartyChange.objects.order_by("date"):
-        changes[change.mp_id].append(change)
-    div_dates = np.array([div_info[d][0].toordinal() for d in division_ids], dtype=np.int64)
-    ever_ours = np.zeros(n_mps, dtype=bool)
-    for mp_id, mp_changes in changes.items():
-        if mp_id not in mp_index:
-            continue
-        i = mp_index[mp_id]
-        ever_ours[i] |= any(is_ours(c.from_party) or is_ours(c.to_party) for c in mp_changes)
-        # Recorded changes take precedence over the printed party (parties.party_on).
-        is_ours_at[i, :] = is_ours(mp_changes[0].from_party)
-        for change in mp_changes:
-            is_ours_at[i, div_dates >= change.date.toordinal()] = is_ours(change.to_party)
-    # "Ever in our party" must not depend on which divisions this run loads: the MP's
-    # current party (membership.MP.party) or any recorded change to or from ours.
-    ever_ours |= np.array([is_ours(party) for _, party in mps], dtype=bool)
-    counted = (positions > 0) & (~ever_ours[:, None] | is_ours_at)
-    # A8: every division the MP sat for, whatever their party then (TheyWorkForYou's view).
-    all_positions = np.where(positions > 0, positions, scoring.Position.NOT_SITTING).astype(np.int8)
-    positions = np.where(counted, positions, scoring.Position.NOT_SITTING).astype(np.int8)
-
-    # Each MP's party for the comparison (A6): ours for an MP scored as one of ours (their
-    # counted divisions are all from their time in it), otherwise their current party.
-    ours_code = code(our_party_name())
-    mp_party = np.array(
-        [
-            ours_code if ever_ours[i] else (code(party) if party else -1)
-            for i, (_, party) in enumerate(mps)
-        ],
-        dtype=np.int64,
-    )
-
-    link_div = [div_index[lk[1]] for lk in links]
-    link_pol = [pol_index[lk[0]] for lk in links]
-    link_aye = [lk[2] for lk in links]
-    link_strong = [lk[3] == PolicyDivision.Strength.STRONG for lk in links]
+    positions, all_positions, ever_ours = _counted_positions(inputs, positions, is_ours_at)
+    code = _PartyCodes()
+    mp_party = _comparison_parties(inputs, ever_ours, code)
     phase("party corrections")
-    twfy = scoring.score_matrix(
-        positions, link_div, link_pol, link_aye, link_strong, len(policies), mp_party, "twfy"
-    )
-    pw = scoring.score_matrix(
-        positions, link_div, link_pol, link_aye, link_strong, len(policies), None, "publicwhip"
-    )
-    every = scoring.score_matrix(
-        all_positions, link_div, link_pol, link_aye, link_strong, len(policies), None, "twfy"
-    )
+    twfy, pw, every = _score_methods(inputs, positions, all_positions, mp_party)
     phase("score both methods and the party comparison")
     written = _store(
-        mps=[pk for pk, _ in mps],
-        policies=policies,
+        mps=[pk for pk, _ in inputs.mps],
+        policies=inputs.policies,
         twfy=twfy,
         pw=pw,
         every=every,
         mp_party=mp_party,
-        party_names=party_names,
+        party_names=code.names,
         phase=phase,
     )
     n_scores = written.pop("scores")
-    seconds = time.perf_counter() - started
+    n_mps, n_pol, n_div = len(inputs.mps), len(inputs.policies), len(inputs.division_ids)
+    seconds = time.perf_counter() - phase.started
     ScoreRun.objects.create(
         reason=reason[:200],
         started_at=started_at,
         seconds=seconds,
         mps=n_mps,
-        policies=len(policies),
+        policies=n_pol,
         divisions=n_div,
         scores=n_scores,
     )
-    return RecomputeResult(n_mps, len(policies), n_div, n_scores, seconds, written, phases)
+    return RecomputeResult(n_mps, n_pol, n_div, n_scores, seconds, written, phase.seconds)
 
 
 def _load_positions(

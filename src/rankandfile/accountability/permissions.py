@@ -19,7 +19,7 @@ from typing import Any
 
 from rankandfile.accountability.models import Policy
 from rankandfile.core.errors import NotFound
-from rankandfile.membership import permissions as mp
+from rankandfile.membership import permissions as membership_permissions
 from rankandfile.membership.models import CLP, MP
 
 AnyUser = Any
@@ -27,11 +27,15 @@ AnyUser = Any
 
 def can_manage_policies(user: AnyUser) -> bool:
     """Create policies, link divisions (with a justification), enter party changes."""
-    return mp.is_policy_officer(user) or mp.is_national_admin(user)
+    return membership_permissions.is_policy_officer(
+        user
+    ) or membership_permissions.is_national_admin(user)
 
 
 def can_import_divisions(user: AnyUser) -> bool:
-    return mp.is_policy_officer(user) or mp.is_national_admin(user)
+    return membership_permissions.is_policy_officer(
+        user
+    ) or membership_permissions.is_national_admin(user)
 
 
 def can_view_reconciliation(user: AnyUser) -> bool:
@@ -39,7 +43,7 @@ def can_view_reconciliation(user: AnyUser) -> bool:
 
 
 def can_view_clp_accountability(user: AnyUser, clp: CLP) -> bool:
-    return mp.can_manage_clp(user, clp)
+    return membership_permissions.can_manage_clp(user, clp)
 
 
 def can_start_by_election(user: AnyUser, mp_record: MP) -> bool:
@@ -48,7 +52,7 @@ def can_start_by_election(user: AnyUser, mp_record: MP) -> bool:
     campaigns app applies)."""
     constituency = mp_record.constituency
     clp = getattr(constituency, "clp", None) if constituency is not None else None
-    return clp is not None and mp.is_clp_officer(user, clp)
+    return clp is not None and membership_permissions.is_clp_officer(user, clp)
 
 
 def access_mp(mnis_id: int) -> MP:
@@ -68,7 +72,7 @@ def access_policy(slug: str) -> Policy:
 
 
 def access_clp_accountability(user: AnyUser, slug: str) -> CLP:
-    clp = mp.managed_clps(user).filter(slug=slug).first()
+    clp = membership_permissions.managed_clps(user).filter(slug=slug).first()
     if clp is None:
         raise NotFound("no such constituency party among those you manage")
     return clp

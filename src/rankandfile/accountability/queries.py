@@ -259,6 +259,54 @@ def _summary_items(mp: MP, policies: list[PolicyEvidence], all_votes: bool) -> S
     return mark_safe("".join(out))  # noqa: S308 - every value above is escaped
 
 
+def _page_links(policy: m.Policy | None) -> tuple[list[m.PolicyDivision], bool]:
+    """The links whose evidence the page shows inline (one policy's, or every link while
+    there are at most :data:`INLINE_EVIDENCE_LIMIT`), and whether evidence is inline."""
+    link_qs = m.PolicyDivision.objects.select_related("division", "policy")
+    if policy is not None:
+        return list(link_qs.filter(policy=policy)), True
+    inline = m.PolicyDivision.objects.count() <= INLINE_EVIDENCE_LIMIT
+    return (list(link_qs) if inline else []), inline
+
+
+def _votes_on(mp: MP, links: list[m.PolicyDivision]) -> dict[tuple[int, str], m.MPVote]:
+    """The MP's votes in the links' divisions, by (division, source)."""
+    if not links:
+        return {}
+    division_ids = {lk.division_id for lk in links}
+    return {
+        (v.division_id, v.source): v
+        for v in m.MPVote.objects.filter(mp=mp, division_id__in=division_ids)
+    }
+
+
+def _evidence(
+    link: m.PolicyDivision,
+    vote: m.MPVote | None,
+    changes: list[m.PartyChange],
+    ever_ours: bool,
+) -> Evidence:
+    """One division's line of evidence: the vote, the party then, what it counts for
+    (TheyWorkForYou's method) and, when it does not count, why."""
+    party_then = party_on(vote.party, link.division.date, changes) if vote else ""
+    if vote is None:
+        reason = "not an MP then"
+        position = scoring.Position.NOT_SITTING
+    elif ever_ours and not is_ours(party_then):
+        reason = f"not counted: {party_then} then, not a member of the party"
+        position = scoring.Position.NOT_SITTING
+    else:
+        reason = ""
+        position = scoring.Position(vote.position)
+    counted = scoring.count_vote(
+        "twfy", scoring.Vote(int(position), link.aye_supports, link.strong)
+    )
+    if not reason and not link.strong:
+        reason = "weak division: shown, not scored"
+    points = f"{counted.points:g} of {counted.possible:g}" if counted.possible else "—"
+    return Evidence(link, vote, party_then, counted, reason, points)
+
+
 def mp_page(mp: MP, policy: m.Policy | None = None) -> dict[str, object]:
     """Everything the MP page shows: stored scores with the votes behind them, party history.
 
@@ -278,22 +326,8 @@ def mp_page(mp: MP, policy: m.Policy | None = None) -> dict[str, object]:
         .only(*_PAGE_SCORE_FIELDS, "policy__title", "policy__slug")
     }
     changes = list(m.PartyChange.objects.filter(mp=mp).order_by("date"))
-    link_qs = m.PolicyDivision.objects.select_related("division", "policy")
-    if policy is not None:
-        links = list(link_qs.filter(policy=policy))
-        inline = True
-    else:
-        inline = m.PolicyDivision.objects.count() <= INLINE_EVIDENCE_LIMIT
-        links = list(link_qs) if inline else []
-    division_ids = {lk.division_id for lk in links}
-    votes: dict[tuple[int, str], m.MPVote] = (
-        {
-            (v.division_id, v.source): v
-            for v in m.MPVote.objects.filter(mp=mp, division_id__in=division_ids)
-        }
-        if links
-        else {}
-    )
+    links, inline = _page_links(policy)
+    votes = _votes_on(mp, links)
     # As in the batch (A7): an MP ever in our party is scored only while in it.
     ever_ours = is_ours(mp.party) or any(
         is_ours(c.from_party) or is_ours(c.to_party) for c in changes
@@ -301,26 +335,10 @@ def mp_page(mp: MP, policy: m.Policy | None = None) -> dict[str, object]:
     by_policy: dict[int, PolicyEvidence] = {}
     for link in links:
         vote = votes.get((link.division_id, link.division.primary_source))
-        party_then = party_on(vote.party, link.division.date, changes) if vote else ""
-        if vote is None:
-            reason = "not an MP then"
-            position = scoring.Position.NOT_SITTING
-        elif ever_ours and not is_ours(party_then):
-            reason = f"not counted: {party_then} then, not a member of the party"
-            position = scoring.Position.NOT_SITTING
-        else:
-            reason = ""
-            position = scoring.Position(vote.position)
-        counted = scoring.count_vote(
-            "twfy", scoring.Vote(int(position), link.aye_supports, link.strong)
-        )
-        if not reason and not link.strong:
-            reason = "weak division: shown, not scored"
-        points = f"{counted.points:g} of {counted.possible:g}" if counted.possible else "—"
         pe = by_policy.setdefault(
             link.policy_id, PolicyEvidence(link.policy, scores.get(link.policy_id))
         )
-        pe.evidence.append(Evidence(link, vote, party_then, counted, reason, points))
+        pe.evidence.append(_evidence(link, vote, changes, ever_ours))
     if policy is None:
         for policy_id, score in scores.items():
             by_policy.setdefault(policy_id, PolicyEvidence(score.policy, score))

@@ -20,7 +20,7 @@ from django.views.decorators.http import require_POST
 from rankandfile.accountability import charts, forms, permissions, queries, services
 from rankandfile.accountability.models import AlertPreference, PolicyDivision
 from rankandfile.core.errors import DomainError, NotFound
-from rankandfile.membership import permissions as member_permissions
+from rankandfile.membership import permissions as membership_permissions
 from rankandfile.membership.models import MP
 
 
@@ -37,8 +37,8 @@ def index(request: HttpRequest) -> HttpResponse:
             "search_form": forms.MPSearchForm(),
             "policies": queries.policy_list(),
             "can_manage": permissions.can_manage_policies(request.user),
-            "member": member_permissions.own_member(request.user),
-            "managed_clps": list(member_permissions.managed_clps(request.user)[:30])
+            "member": membership_permissions.own_member(request.user),
+            "managed_clps": list(membership_permissions.managed_clps(request.user)[:30])
             if request.user.is_authenticated
             else [],
         },
@@ -64,7 +64,7 @@ def mp_search(request: HttpRequest) -> HttpResponse:
 @login_required
 def my_mp(request: HttpRequest) -> HttpResponse:
     """Redirect a member to their CLP's MP page."""
-    member = member_permissions.own_member(request.user)
+    member = membership_permissions.own_member(request.user)
     if member is None:
         messages.info(request, "Your login is not linked to a membership record.")
         return redirect("accountability:index")
@@ -103,7 +103,7 @@ def mp_detail(request: HttpRequest, mnis_id: int) -> HttpResponse:
     elif request.method == "POST":
         raise DjangoPermissionDenied
     context = queries.mp_page(mp)
-    member = member_permissions.own_member(request.user)
+    member = membership_permissions.own_member(request.user)
     departure = context["departure"]
     by_election_url = ""
     if departure is not None and permissions.can_start_by_election(request.user, mp):
@@ -296,7 +296,7 @@ def reconciliation_view(request: HttpRequest) -> HttpResponse:
 
 @login_required
 def alerts(request: HttpRequest) -> HttpResponse:
-    member = member_permissions.own_member(request.user)
+    member = membership_permissions.own_member(request.user)
     if member is None:
         raise Http404("no membership record for this login")
     pref = AlertPreference.objects.filter(member=member).first()

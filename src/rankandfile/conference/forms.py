@@ -182,6 +182,23 @@ class WordCountForm(forms.Form):
     text = forms.CharField(required=False, strip=False)
 
 
+class PageActionForm(forms.Form):
+    """Which of a page's forms was sent: each form on the page carries a hidden
+    ``action`` naming it, and the view offers only its own actions as choices."""
+
+    action = forms.ChoiceField(
+        choices=[],
+        error_messages={
+            "required": "That form is not one of this page's; reload the page and try again.",
+            "invalid_choice": "That form is not one of this page's; reload the page and try again.",
+        },
+    )
+
+    def __init__(self, *args: Any, actions: tuple[str, ...], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["action"].choices = [(a, a) for a in actions]  # type: ignore[attr-defined]
+
+
 class NextForm(forms.Form):
     """Where to go after a POST: a path on this site only (anything else is ignored)."""
 

@@ -21,7 +21,6 @@ from rankandfile.conference.models import (
     AffiliateDelegation,
     AgendaItem,
     Amendment,
-    Card,
     Composite,
     Conference,
     ConferenceDocument,
@@ -151,10 +150,6 @@ def can_sign_composite(user: AnyUser, submission: Submission) -> bool:
     """The mover's organisation agrees the wording: its officers (or the CAC recording
     the agreement given at the compositing meeting)."""
     return is_sponsor(user, submission) or can_manage_conference(user)
-
-
-def can_vote_card(user: AnyUser, card: Card) -> bool:
-    return bool(user is not None and user.is_authenticated and card.user_id == user.pk)
 
 
 def access_composite(user: AnyUser, conference: Conference, number: int) -> Composite:

@@ -239,10 +239,6 @@ class SentenceOrigin:
     new_words: tuple[str, ...]
     tokens: tuple[tuple[str, bool], ...]  # (word, is_new) for display
 
-    @property
-    def verbatim(self) -> bool:
-        return self.total > 0 and self.matched == self.total
-
 
 def sentences(text: str) -> list[str]:
     return [s.strip() for s in _SENTENCE.split(text) if s and s.strip()]

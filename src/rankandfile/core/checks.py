@@ -3,6 +3,7 @@ the deploy checks: ``rankandfile check --deploy`` refuses an unsafe audit key.""
 
 from __future__ import annotations
 
+import os
 from typing import Any
 
 from django.conf import settings
@@ -82,14 +83,16 @@ def trusted_proxies_check(app_configs: Any = None, **kwargs: Any) -> list[checks
                 id="rankandfile.E003",
             )
         ]
-    if settings.TRUSTED_PROXIES and int(getattr(settings, "TRUSTED_PROXY_HOPS", 0)) > 0:
-        # Both would read X-Forwarded-For: the proxies' networks rewrite REMOTE_ADDR first,
-        # and the hop count would then take one more entry, which the client may forge.
+    if os.environ.get("TRUSTED_PROXY_HOPS", "").strip():
+        # The hop count was removed (decision 0028); ignoring it silently would leave the
+        # client address that of the proxy (or, with TRUSTED_PROXIES also set, worse).
         return [
             checks.Error(
-                "TRUSTED_PROXIES and TRUSTED_PROXY_HOPS are both set",
-                hint="Name the proxies by network (TRUSTED_PROXIES, the deploy/ files do) or "
-                "count them (TRUSTED_PROXY_HOPS), not both.",
+                "TRUSTED_PROXY_HOPS is set, but it is no longer read: the client address "
+                "behind a reverse proxy comes from TRUSTED_PROXIES only",
+                hint="Remove TRUSTED_PROXY_HOPS from the environment and set TRUSTED_PROXIES "
+                "to the proxy's address or network, e.g. TRUSTED_PROXIES=127.0.0.1,::1 "
+                "(see docs/configuration.md).",
                 id="rankandfile.E004",
             )
         ]

@@ -23,8 +23,8 @@ that comes before a view is **Django's own code**, run on Django's own request o
   running those middlewares on an empty response, kept per scheme until a setting
   changes;
 * the client address: :func:`core.origin.client_ip` — the function Django's middleware,
-  allauth and the views use (``TRUSTED_PROXY_HOPS``; behind ``TRUSTED_PROXIES`` the
-  outermost WSGI wrapper has already rewritten ``REMOTE_ADDR``);
+  allauth and the views use (behind a proxy named in ``TRUSTED_PROXIES``, the client
+  it reports; decision 0028);
 * Django's ``request_started``/``request_finished`` signals around the work
   (:func:`django_request`), so connection age and health stay Django's.
 """

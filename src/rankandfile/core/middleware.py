@@ -11,11 +11,8 @@ from rankandfile.core import links, origin
 
 
 def client_ip(request: HttpRequest) -> str | None:
-    """The client address: ``REMOTE_ADDR`` (behind trusted reverse proxies named by
-    network, the WSGI app has already set it from ``X-Forwarded-For``: ``core.proxy``,
-    ``TRUSTED_PROXIES``), or behind ``TRUSTED_PROXY_HOPS`` proxies the matching
-    ``X-Forwarded-For`` entry (``core.origin.client_ip``). One of the two is configured.
-    """
+    """The client address (``core.origin.client_ip``: ``REMOTE_ADDR``, or behind a
+    reverse proxy named in ``TRUSTED_PROXIES`` the client it reports)."""
     return origin.client_ip(request.META)
 
 

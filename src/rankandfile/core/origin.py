@@ -52,32 +52,24 @@ def _clean(value: str) -> str | None:
         return None
 
 
-def client_ip_from(remote_addr: str | None, forwarded_for: str | None, hops: int) -> str | None:
-    """The client's address given the socket peer, ``X-Forwarded-For`` and the number of
-    trusted reverse proxies in front of the app.
-
-    Each trusted proxy appends the address it received the request from, so with ``hops``
-    proxies the client is the ``hops``-th entry from the right; anything left of it was
-    sent by the client and may be forged. With ``hops == 0`` the header is ignored. A
-    header shorter than ``hops`` (a request that did not pass every proxy) or an entry
-    that is not an address falls back to the socket peer — never to a forged entry.
-    """
-    if hops > 0 and forwarded_for:
-        entries = [e for e in forwarded_for.split(",") if e.strip()]
-        if len(entries) >= hops:
-            found = _clean(entries[-hops])
-            if found is not None:
-                return found
-    return _clean(remote_addr) if remote_addr else None
-
-
 def client_ip(meta: Mapping[str, Any]) -> str | None:
-    """The client address of a request, from ``request.META`` or a WSGI ``environ``,
-    honouring ``settings.TRUSTED_PROXY_HOPS``. The one place the address is read."""
+    """The client address of a request, from ``request.META`` or a WSGI ``environ``:
+    ``REMOTE_ADDR``, or — when the connection comes from a reverse proxy named in
+    ``settings.TRUSTED_PROXIES`` — the nearest ``X-Forwarded-For`` entry that is not a
+    trusted proxy (:func:`core.proxy.client_address`, the one rule, decision 0028). The
+    one place the address is read: Django's middleware, allauth and the lean paths.
+
+    The outermost WSGI wrapper (``core.proxy.TrustedProxies``) has already applied the
+    same rule to ``REMOTE_ADDR`` in production; applying it again changes nothing (the
+    rewritten address is either untrusted, so kept, or the end of the same trusted
+    chain), and entry points that skip the wrapper (the test client, ``runserver``)
+    answer the same."""
     from django.conf import settings
 
-    return client_ip_from(
-        meta.get("REMOTE_ADDR"),
-        meta.get("HTTP_X_FORWARDED_FOR"),
-        int(getattr(settings, "TRUSTED_PROXY_HOPS", 0)),
-    )
+    from rankandfile.core.proxy import client_address, parse_networks
+
+    remote = meta.get("REMOTE_ADDR")
+    if not remote:
+        return None
+    trusted = parse_networks(tuple(getattr(settings, "TRUSTED_PROXIES", ())))
+    return _clean(client_address(remote, meta.get("HTTP_X_FORWARDED_FOR") or "", trusted))

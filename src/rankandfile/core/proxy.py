@@ -6,11 +6,16 @@ Rate limits (petition signatures, sign-in attempts) and the audit log key on
 — only when the connection comes from a trusted proxy — to the nearest address in
 ``X-Forwarded-For`` that is not itself a trusted proxy. A client cannot forge its address:
 a header sent straight to gunicorn (from an untrusted peer) is ignored, and Caddy replaces
-the header of untrusted clients with their real address.
+the header of untrusted clients with their real address. :func:`core.origin.client_ip`
+applies the same rule to every request, whatever the entry point.
+
+``TRUSTED_PROXIES`` is the only setting for this; the hop count ``TRUSTED_PROXY_HOPS``
+of earlier versions is gone, and setting it fails ``rankandfile check`` (decision 0028).
 """
 
 from __future__ import annotations
 
+import functools
 import ipaddress
 from collections.abc import Iterable
 from typing import Any
@@ -20,6 +25,11 @@ Network = ipaddress.IPv4Network | ipaddress.IPv6Network
 
 def parse_networks(items: Iterable[str]) -> tuple[Network, ...]:
     """``TRUSTED_PROXIES`` entries (addresses or CIDR networks); raises ValueError."""
+    return _parse(tuple(items))
+
+
+@functools.lru_cache(maxsize=8)
+def _parse(items: tuple[str, ...]) -> tuple[Network, ...]:
     return tuple(ipaddress.ip_network(item.strip(), strict=False) for item in items if item.strip())
 
 

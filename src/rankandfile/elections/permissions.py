@@ -21,7 +21,7 @@ from django.db.models import QuerySet
 
 from rankandfile.core.errors import NotFound
 from rankandfile.elections.models import Candidate, Contest, MPAccount, Nomination, PastRound
-from rankandfile.membership import permissions as mp
+from rankandfile.membership import permissions as membership_permissions
 from rankandfile.membership.models import CLP, MP, Affiliate
 
 AnyUser = Any
@@ -31,7 +31,7 @@ PARTY_NAMES = ("Labour", "Labour (Co-op)")
 
 
 def can_run_elections(user: AnyUser) -> bool:
-    return mp.is_national_admin(user)
+    return membership_permissions.is_national_admin(user)
 
 
 def mp_for(user: AnyUser) -> MP | None:
@@ -51,8 +51,8 @@ def can_see_elections(user: AnyUser) -> bool:
     if not getattr(user, "is_authenticated", False):
         return False
     return bool(
-        mp.own_member(user) is not None
-        or mp.active_roles(user)
+        membership_permissions.own_member(user) is not None
+        or membership_permissions.active_roles(user)
         or MPAccount.objects.filter(user=user).exists()
     )
 
@@ -92,24 +92,30 @@ def access_past_round(user: AnyUser, round_id: int) -> PastRound:
 
 def nominating_clps(user: AnyUser) -> QuerySet[CLP]:
     """The CLPs whose nominations the user may record."""
-    if mp.is_national_admin(user):
+    if membership_permissions.is_national_admin(user):
         return CLP.objects.order_by("name")
-    return CLP.objects.filter(pk__in=mp.officer_clp_ids(user)).order_by("name")
+    return CLP.objects.filter(pk__in=membership_permissions.officer_clp_ids(user)).order_by("name")
 
 
 def nominating_affiliates(user: AnyUser) -> QuerySet[Affiliate]:
     """The affiliates whose nominations the user may record."""
-    if mp.is_national_admin(user):
+    if membership_permissions.is_national_admin(user):
         return Affiliate.objects.order_by("name")
-    return Affiliate.objects.filter(pk__in=mp.officer_affiliate_ids(user)).order_by("name")
+    return Affiliate.objects.filter(
+        pk__in=membership_permissions.officer_affiliate_ids(user)
+    ).order_by("name")
 
 
 def can_act_for_clp(user: AnyUser, clp: CLP) -> bool:
-    return mp.is_national_admin(user) or clp.pk in mp.officer_clp_ids(user)
+    return membership_permissions.is_national_admin(
+        user
+    ) or clp.pk in membership_permissions.officer_clp_ids(user)
 
 
 def can_act_for_affiliate(user: AnyUser, affiliate: Affiliate) -> bool:
-    return mp.is_national_admin(user) or affiliate.pk in mp.officer_affiliate_ids(user)
+    return membership_permissions.is_national_admin(
+        user
+    ) or affiliate.pk in membership_permissions.officer_affiliate_ids(user)
 
 
 def can_withdraw_nomination(user: AnyUser, nomination: Nomination) -> bool:
@@ -137,5 +143,5 @@ def access_nomination(user: AnyUser, contest: Contest, nomination_id: int) -> No
 def can_edit_statement(user: AnyUser, candidate: Candidate) -> bool:
     if can_run_elections(user):
         return True
-    me = mp.own_member(user)
+    me = membership_permissions.own_member(user)
     return me is not None and candidate.member_id == me.pk

@@ -19,7 +19,7 @@ from django.db.models import Q, QuerySet
 
 from rankandfile.core.errors import NotFound
 from rankandfile.meetings.models import Meeting, Motion, OfficerMessage
-from rankandfile.membership import permissions as mp
+from rankandfile.membership import permissions as membership_permissions
 from rankandfile.membership.models import CLP, Branch
 
 AnyUser = Any
@@ -27,25 +27,30 @@ AnyUser = Any
 
 def managed_clps(user: AnyUser) -> QuerySet[CLP]:
     qs = CLP.objects.all()
-    if mp.is_national_admin(user):
+    if membership_permissions.is_national_admin(user):
         return qs
-    return qs.filter(pk__in=mp.officer_clp_ids(user))
+    return qs.filter(pk__in=membership_permissions.officer_clp_ids(user))
 
 
 def managed_branches(user: AnyUser) -> QuerySet[Branch]:
     qs = Branch.objects.select_related("clp")
-    if mp.is_national_admin(user):
+    if membership_permissions.is_national_admin(user):
         return qs
-    return qs.filter(Q(pk__in=mp.officer_branch_ids(user)) | Q(clp_id__in=mp.officer_clp_ids(user)))
+    return qs.filter(
+        Q(pk__in=membership_permissions.officer_branch_ids(user))
+        | Q(clp_id__in=membership_permissions.officer_clp_ids(user))
+    )
 
 
 def can_manage_unit(user: AnyUser, *, branch: Branch | None = None, clp: CLP | None = None) -> bool:
-    if mp.is_national_admin(user):
+    if membership_permissions.is_national_admin(user):
         return True
     if branch is not None:
-        return branch.pk in mp.officer_branch_ids(user) or branch.clp_id in mp.officer_clp_ids(user)
+        return branch.pk in membership_permissions.officer_branch_ids(
+            user
+        ) or branch.clp_id in membership_permissions.officer_clp_ids(user)
     if clp is not None:
-        return clp.pk in mp.officer_clp_ids(user)
+        return clp.pk in membership_permissions.officer_clp_ids(user)
     return False
 
 
@@ -59,10 +64,10 @@ def can_manage_motion(user: AnyUser, motion: Motion) -> bool:
 
 def _unit_filter(user: AnyUser, prefix: str = "") -> Q:
     """Rows of units the user runs or belongs to."""
-    cond = Q(**{f"{prefix}branch_id__in": mp.officer_branch_ids(user)})
-    clps = mp.officer_clp_ids(user)
+    cond = Q(**{f"{prefix}branch_id__in": membership_permissions.officer_branch_ids(user)})
+    clps = membership_permissions.officer_clp_ids(user)
     cond |= Q(**{f"{prefix}clp_id__in": clps}) | Q(**{f"{prefix}branch__clp_id__in": clps})
-    me = mp.own_member(user)
+    me = membership_permissions.own_member(user)
     if me is not None:
         cond |= Q(**{f"{prefix}clp_id": me.clp_id})
         if me.branch_id is not None:
@@ -72,7 +77,7 @@ def _unit_filter(user: AnyUser, prefix: str = "") -> Q:
 
 def visible_meetings(user: AnyUser) -> QuerySet[Meeting]:
     qs = Meeting.objects.select_related("branch__clp", "clp")
-    if mp.is_national_admin(user):
+    if membership_permissions.is_national_admin(user):
         return qs
     if not getattr(user, "is_authenticated", False):
         return qs.none()
@@ -96,11 +101,11 @@ def access_managed_meeting(user: AnyUser, meeting_id: int) -> Meeting:
 def managed_meetings(user: AnyUser) -> QuerySet[Meeting]:
     """Meetings of the units the user runs."""
     qs = Meeting.objects.select_related("branch__clp", "clp")
-    if mp.is_national_admin(user):
+    if membership_permissions.is_national_admin(user):
         return qs
-    clps = mp.officer_clp_ids(user)
+    clps = membership_permissions.officer_clp_ids(user)
     return qs.filter(
-        Q(branch_id__in=mp.officer_branch_ids(user))
+        Q(branch_id__in=membership_permissions.officer_branch_ids(user))
         | Q(branch__clp_id__in=clps)
         | Q(clp_id__in=clps)
     )
@@ -108,7 +113,7 @@ def managed_meetings(user: AnyUser) -> QuerySet[Meeting]:
 
 def visible_motions(user: AnyUser) -> QuerySet[Motion]:
     qs = Motion.objects.select_related("branch__clp", "clp", "forwarded_from__branch")
-    if mp.is_national_admin(user):
+    if membership_permissions.is_national_admin(user):
         return qs
     if not getattr(user, "is_authenticated", False):
         return qs.none()
@@ -132,11 +137,11 @@ def access_managed_motion(user: AnyUser, motion_id: int) -> Motion:
 def visible_messages(user: AnyUser) -> QuerySet[OfficerMessage]:
     """Messages sent in the units the user runs (their officers see each other's)."""
     qs = OfficerMessage.objects.select_related("branch__clp", "clp", "audience_branch", "sent_by")
-    if mp.is_national_admin(user):
+    if membership_permissions.is_national_admin(user):
         return qs
-    clps = mp.officer_clp_ids(user)
+    clps = membership_permissions.officer_clp_ids(user)
     return qs.filter(
-        Q(branch_id__in=mp.officer_branch_ids(user))
+        Q(branch_id__in=membership_permissions.officer_branch_ids(user))
         | Q(clp_id__in=clps)
         | Q(branch__clp_id__in=clps)
     )
@@ -151,5 +156,7 @@ def access_message(user: AnyUser, message_id: int) -> OfficerMessage:
 
 def runs_anything(user: AnyUser) -> bool:
     return bool(
-        mp.is_national_admin(user) or mp.officer_branch_ids(user) or mp.officer_clp_ids(user)
+        membership_permissions.is_national_admin(user)
+        or membership_permissions.officer_branch_ids(user)
+        or membership_permissions.officer_clp_ids(user)
     )

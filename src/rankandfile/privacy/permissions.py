@@ -16,30 +16,30 @@ from __future__ import annotations
 from typing import Any
 
 from rankandfile.core.errors import NotFound
-from rankandfile.membership import permissions as membership
+from rankandfile.membership import permissions as membership_permissions
 from rankandfile.membership.models import Member
 
 
 def can_export_member(user: Any, member: Member) -> bool:
-    me = membership.own_member(user)
+    me = membership_permissions.own_member(user)
     if me is not None and me.pk == member.pk:
         return True
-    return membership.can_manage_member(user, member)
+    return membership_permissions.can_manage_member(user, member)
 
 
 def can_erase_member(user: Any, member: Member) -> bool:
-    return membership.is_national_admin(user)
+    return membership_permissions.is_national_admin(user)
 
 
 def access_member_for_export(user: Any, member_id: int) -> Member:
-    member = membership.access_member(user, member_id)
+    member = membership_permissions.access_member(user, member_id)
     if not can_export_member(user, member):
         raise NotFound("no such member among those whose data you may export")
     return member
 
 
 def access_member_for_erasure(user: Any, member_id: int) -> Member:
-    member = membership.access_member(user, member_id)
+    member = membership_permissions.access_member(user, member_id)
     if not can_erase_member(user, member):
         raise NotFound("no such member among those whose data you may erase")
     return member

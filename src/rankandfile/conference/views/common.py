@@ -6,10 +6,11 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any, ParamSpec, TypeVar, cast
 
+from django.contrib import messages
 from django.http import Http404, HttpRequest
 from django.utils import timezone
 
-from rankandfile.conference import permissions
+from rankandfile.conference import forms, permissions
 from rankandfile.conference.models import Composite, Conference, ConferenceDocument, Submission
 from rankandfile.conference.services.amendments import target_problem
 from rankandfile.core.errors import NotFound
@@ -36,6 +37,16 @@ def conference(request: HttpRequest, year: int, *, set_up: bool = True) -> Confe
 def actor(request: HttpRequest) -> User:
     """The signed-in user (views that call this are behind ``login_required``)."""
     return cast(User, request.user)
+
+
+def posted_action(request: HttpRequest, actions: tuple[str, ...]) -> str | None:
+    """Which of the page's forms a POST sent (its hidden ``action``), validated against
+    the page's own ``actions``; None, with the error shown, for anything else."""
+    form = forms.PageActionForm(request.POST, actions=actions)
+    if form.is_valid():
+        return str(form.cleaned_data["action"])
+    messages.error(request, str(form.errors["action"][0]))
+    return None
 
 
 def require_manager(request: HttpRequest) -> None:

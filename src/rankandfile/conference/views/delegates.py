@@ -13,7 +13,14 @@ from django.views.decorators.http import require_POST
 from rankandfile.conference import forms, permissions, queries
 from rankandfile.conference.models import Conference
 from rankandfile.conference.services import delegates as services
-from rankandfile.conference.views.common import actor, conference, ctx, found, require_manager
+from rankandfile.conference.views.common import (
+    actor,
+    conference,
+    ctx,
+    found,
+    posted_action,
+    require_manager,
+)
 from rankandfile.core import audit
 from rankandfile.core.errors import DomainError
 
@@ -26,13 +33,15 @@ def delegates(request: HttpRequest, year: int) -> HttpResponse:
     clps = list(permissions.submitting_clps(request.user))
     if not manager and not clps:
         raise Http404("no delegates you manage")
-    form = forms.DelegateForm(request.POST or None)
-    if request.method == "POST" and "ballot" in request.POST:
-        return _register_from_ballot(request, conf)
-    if request.method == "POST" and form.is_valid():
-        done = _register(request, conf, form)
-        if done:
-            return redirect("conference:delegates", year=year)
+    form = forms.DelegateForm()
+    if request.method == "POST":
+        action = posted_action(request, ("register", "ballot"))
+        if action == "ballot":
+            return _register_from_ballot(request, conf)
+        if action == "register":
+            form = forms.DelegateForm(request.POST)
+            if form.is_valid() and _register(request, conf, form):
+                return redirect("conference:delegates", year=year)
     search = forms.DelegateSearchForm(request.GET)
     q = (search.cleaned_data["q"] or "").strip() if search.is_valid() else ""
     visible = permissions.visible_delegates(request.user, conf)

@@ -23,7 +23,14 @@ from rankandfile.conference.models import (
     Submission,
 )
 from rankandfile.conference.services import floor as services
-from rankandfile.conference.views.common import actor, conference, ctx, found, require_manager
+from rankandfile.conference.views.common import (
+    actor,
+    conference,
+    ctx,
+    found,
+    posted_action,
+    require_manager,
+)
 from rankandfile.core.errors import DomainError
 from rankandfile.counting.yesno import percent_str
 
@@ -37,9 +44,10 @@ def floor(request: HttpRequest, year: int) -> HttpResponse:
     business = queries.floor_business(conf)
     session_form = forms.SessionForm(prefix="session")
     item_form = forms.ItemForm(prefix="item", sessions=sessions, business=business)
-    if request.method == "POST":
+    action = posted_action(request, ("session", "item")) if request.method == "POST" else None
+    if action is not None:
         try:
-            if "session-title" in request.POST:
+            if action == "session":
                 session_form = forms.SessionForm(request.POST, prefix="session")
                 if session_form.is_valid():
                     services.session_create(
