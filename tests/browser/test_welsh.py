@@ -44,7 +44,8 @@ def test_a_member_switches_to_welsh_on_a_phone(
         "link", name="Pleidleisiau", exact=True
     ).click()
     page.wait_for_url(f"{live_server.url}/ballots/")
-    assert page.get_by_role("button", name="Allgofnodi").count() == 1
+    assert page.locator("html").get_attribute("lang") == "cy"
+    assert page.get_by_role("button", name="Dewislen").is_visible()
     # And back to English.
     page.get_by_label("Iaith").select_option("en-gb")
     page.get_by_role("button", name="Newid iaith").click()

@@ -226,6 +226,7 @@ def _score_rows(policies: list[PolicyEvidence], inline: bool, all_votes: bool) -
             url = escape(pe.evidence_url)
             link = f'<a href="{url}" hx-get="{url}" hx-target="#evidence">{title}</a>'
         score = pe.score
+        wording: str
         if score is None:
             wording = escape(gettext("no votes counted"))
         else:
@@ -260,6 +261,7 @@ def _summary_items(mp: MP, policies: list[PolicyEvidence], all_votes: bool) -> S
         if score is None:
             continue
         policy = pe.policy.title
+        line: str
         if score.distance is None:
             line = escape(
                 gettext("%(name)s has never voted on %(policy)s while a member of the party")
