@@ -27,7 +27,7 @@ def test_a_member_switches_to_welsh_on_a_phone(
     log_in(page, live_server.url, "member@example.org")
     page.goto(f"{live_server.url}/campaigns/{campaign.slug}/")
     assert page.get_by_role("heading", name="Sign the petition").is_visible()
-    assert page.locator("html").get_attribute("lang") == "en-gb"
+    assert page.locator("html").get_attribute("lang") == "en-GB"
     page.get_by_label("Language").select_option("cy")
     page.get_by_role("button", name="Change language").click()
     page.wait_for_url(f"{live_server.url}/campaigns/{campaign.slug}/")
@@ -50,5 +50,5 @@ def test_a_member_switches_to_welsh_on_a_phone(
     page.get_by_label("Iaith").select_option("en-gb")
     page.get_by_role("button", name="Newid iaith").click()
     page.wait_for_url(f"{live_server.url}/ballots/")
-    assert page.locator("html").get_attribute("lang") == "en-gb"
+    assert page.locator("html").get_attribute("lang") == "en-GB"
     assert page.get_by_role("button", name="Change language").is_visible()

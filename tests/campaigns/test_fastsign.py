@@ -494,7 +494,7 @@ def test_the_cached_page_is_kept_per_language(
     english = get(app, path, HTTP_ACCEPT_LANGUAGE="en-GB")
     welsh = get(app, path, HTTP_ACCEPT_LANGUAGE="cy")
     assert english.by_django and welsh.by_django  # one cache entry each
-    assert b'<html lang="en-gb">' in english.content
+    assert b'<html lang="en-GB">' in english.content
     assert b'<html lang="cy">' in welsh.content
     again = get(app, path, HTTP_ACCEPT_LANGUAGE="cy", HTTP_COOKIE=f"csrftoken={CSRF}")
     assert not again.by_django and b'<html lang="cy">' in again.content

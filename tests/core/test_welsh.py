@@ -103,7 +103,7 @@ def welsh(client: Client) -> Client:
 
 def test_english_is_the_default_and_the_switcher_is_on_every_page(client: Client) -> None:
     page = client.get("/").content.decode()
-    assert '<html lang="en-gb">' in page
+    assert '<html lang="en-GB">' in page
     assert 'action="/i18n/setlang/"' in page and "Change language" in page
     assert '<option value="cy" lang="cy">Cymraeg</option>' in page
     welsh(client)
