@@ -92,6 +92,57 @@ def test_every_translation_keeps_its_placeholders() -> None:
         assert expected - {"%(counter)s"} <= got, (msgid, text)
 
 
+# --- the journeys' templates carry no bare English ------------------------------------------
+JOURNEY_TEMPLATES = (
+    "templates/base.html",
+    "templates/account/login.html",
+    "membership/templates/membership/activate.html",
+    "membership/templates/membership/activation_request.html",
+    "membership/templates/membership/activation_requested.html",
+    "membership/templates/membership/activation_expired.html",
+    "ballots/templates/ballots/vote.html",
+    "ballots/templates/ballots/confirm.html",
+    "ballots/templates/ballots/receipt.html",
+    "ballots/templates/ballots/_ballot_head.html",
+    "ballots/templates/ballots/_error_summary.html",
+    "campaigns/templates/campaigns/detail.html",
+    "campaigns/templates/campaigns/signed.html",
+    "campaigns/templates/campaigns/confirm.html",
+    "campaigns/templates/campaigns/confirmed.html",
+    "campaigns/templates/campaigns/_errors.html",
+    "campaigns/templates/campaigns/_progress.html",
+    "campaigns/templates/campaigns/_share.html",
+    "accountability/templates/accountability/mp.html",
+)
+# Names, the same in Welsh.
+PROPER_NAMES = {"API", "WhatsApp", "Facebook", "Public", "Whip"}
+
+
+def bare_words(source: str) -> list[str]:
+    """Words of the template outside translation tags, variables, comments and markup."""
+    text = re.sub(
+        r"\{%\s*(blocktranslate|blocktrans)\b.*?\{%\s*end\1\s*%\}", " ", source, flags=re.S
+    )
+    text = re.sub(r"\{#.*?#\}|\{%.*?%\}|\{\{.*?\}\}", " ", text, flags=re.S)
+    text = re.sub(r"<[^>]*>", " ", text, flags=re.S)
+    return [w for w in re.findall(r"[A-Za-z][A-Za-z']+", text) if w not in PROPER_NAMES]
+
+
+@pytest.mark.parametrize("name", JOURNEY_TEMPLATES)
+def test_the_journeys_templates_have_no_untranslated_text(name: str) -> None:
+    source = (Path(settings.BASE_DIR) / name).read_text(encoding="utf-8")
+    assert "{% load" in source and "i18n" in source
+    assert bare_words(source) == []
+
+
+def test_the_check_finds_bare_text() -> None:
+    assert bare_words('{% load i18n %}<p title="x">Hello {{ name }}</p>') == ["Hello"]
+    assert (
+        bare_words('<p>{% translate "Hello" %} {% blocktranslate %}Hi{% endblocktranslate %}</p>')
+        == []
+    )
+
+
 # --- the switcher and the journeys ----------------------------------------------------------
 def welsh(client: Client) -> Client:
     """Choose Welsh as a visitor does: the footer's form, posted to set_language."""
