@@ -119,3 +119,11 @@ bench-invitations: bench-deps
 
 clean:
 	rm -rf $(VENV) $(TOOLS) var/*.sqlite3*
+
+# Translations (docs/decisions/0027-welsh.md): extract the marked strings into the Welsh
+# catalogue, then compile it. The compiled django.mo is committed: the product never needs
+# GNU gettext at run time, only developers changing strings do.
+.PHONY: messages
+messages:
+	cd src/rankandfile && DJANGO_SETTINGS_MODULE=rankandfile.settings ../../.venv/bin/django-admin makemessages -l cy --no-obsolete --ignore "templates/admin/*"
+	cd src/rankandfile && DJANGO_SETTINGS_MODULE=rankandfile.settings ../../.venv/bin/django-admin compilemessages -l cy

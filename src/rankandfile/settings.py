@@ -112,6 +112,9 @@ MIDDLEWARE = [
     "csp.middleware.CSPMiddleware",
     "rankandfile.core.limits.JsonBodyLimitMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
+    # After sessions, before common: the language comes from the cookie set by set_language
+    # (or Accept-Language); docs/decisions/0027-welsh.md.
+    "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
@@ -311,6 +314,9 @@ SERVER_EMAIL = DEFAULT_FROM_EMAIL
 LANGUAGE_CODE = "en-gb"
 TIME_ZONE = "Europe/London"
 USE_I18N = True
+# English is the default; Welsh for the members' journeys (docs/decisions/0027-welsh.md).
+LANGUAGES = [("en-gb", "English"), ("cy", "Cymraeg")]
+LOCALE_PATHS = [BASE_DIR / "locale"]
 USE_TZ = True
 
 # --- Static files ---------------------------------------------------------------------

@@ -9,6 +9,8 @@ handler400 = "rankandfile.core.views.bad_request"
 urlpatterns = [
     path("admin/", admin.site.urls),
     path("accounts/", include("allauth.urls")),
+    # The language switcher posts here (django.views.i18n.set_language).
+    path("i18n/", include("django.conf.urls.i18n")),
     path("api/v1/", api.urls),
     # Email providers' delivery reports (bounces, complaints): ballots.mail.
     path("anymail/", include("anymail.urls")),

@@ -376,7 +376,8 @@ def test_the_anonymous_page_is_reused_with_each_visitor_s_token(
     # As from Django: the visitor's own secret, its cookie renewed.
     assert second.headers["Set-Cookie"].startswith(f"csrftoken={CSRF};")
     assert csrf_ok(CSRF, _token(second.content))
-    assert second.content.count(_token(second.content).encode()) == 2  # form and htmx
+    # The sign form, htmx's header and the language switcher.
+    assert second.content.count(_token(second.content).encode()) == 3
     assert b"\x00" not in second.content
     assert int(second.headers["Content-Length"]) == len(second.content)
     # A visitor without the cookie gets a new secret, as from Django.
@@ -482,3 +483,18 @@ def test_simultaneous_signatures_by_one_address_store_one_row(campaign: Campaign
     assert sorted(answers) == [signed] * 3 + [signed + "?again=1"], answers
     sig = Signature.objects.get()
     assert sig.emails_sent == 3
+
+
+def test_the_cached_page_is_kept_per_language(
+    app: fastsign.FastSignMiddleware, campaign: Campaign
+) -> None:
+    """A Welsh reader (by Accept-Language) never gets the English page from the cache, or
+    the other way round."""
+    path = f"/campaigns/{campaign.slug}/"
+    english = get(app, path, HTTP_ACCEPT_LANGUAGE="en-GB")
+    welsh = get(app, path, HTTP_ACCEPT_LANGUAGE="cy")
+    assert english.by_django and welsh.by_django  # one cache entry each
+    assert b'<html lang="en-GB">' in english.content
+    assert b'<html lang="cy">' in welsh.content
+    again = get(app, path, HTTP_ACCEPT_LANGUAGE="cy", HTTP_COOKIE=f"csrftoken={CSRF}")
+    assert not again.by_django and b'<html lang="cy">' in again.content

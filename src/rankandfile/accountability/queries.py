@@ -16,6 +16,7 @@ from django.db.models import Count, Q
 from django.urls import NoReverseMatch, reverse
 from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
+from django.utils.translation import gettext, gettext_noop
 
 from rankandfile.accountability import models as m
 from rankandfile.accountability import scoring
@@ -193,6 +194,20 @@ _PAGE_SCORE_FIELDS = (
 )
 
 
+# scoring.BANDS and scoring.NO_VOTES, for makemessages: the stored wording is English and
+# is translated where the MP page shows it (docs/decisions/0027-welsh.md).
+_WORDING_FOR_TRANSLATION = (
+    gettext_noop("consistently voted for"),
+    gettext_noop("almost always voted for"),
+    gettext_noop("generally voted for"),
+    gettext_noop("voted a mixture of for and against"),
+    gettext_noop("generally voted against"),
+    gettext_noop("almost always voted against"),
+    gettext_noop("consistently voted against"),
+    gettext_noop("has never voted on"),
+)
+
+
 def _pct_cell(value: int | None) -> str:
     return "—" if value is None else f"{value}%"
 
@@ -211,18 +226,20 @@ def _score_rows(policies: list[PolicyEvidence], inline: bool, all_votes: bool) -
             url = escape(pe.evidence_url)
             link = f'<a href="{url}" hx-get="{url}" hx-target="#evidence">{title}</a>'
         score = pe.score
+        wording: str
         if score is None:
-            wording = "no votes counted"
+            wording = escape(gettext("no votes counted"))
         else:
-            wording = escape(score.wording)
+            wording = escape(gettext(score.wording))
             if score.significant:
-                wording += ' <span class="badge warn">differs from party</span>'
+                differs = escape(gettext("differs from party"))
+                wording += f' <span class="badge warn">{differs}</span>'
         every = ""
         if all_votes:
             every = (
                 "      <td>—</td>\n"
                 if score is None
-                else f"      <td>{escape(score.all_wording or scoring.NO_VOTES)} "
+                else f"      <td>{escape(gettext(score.all_wording or scoring.NO_VOTES))} "
                 f"({_pct_cell(pe.all_pct)})</td>\n"
             )
         out.append(
@@ -239,21 +256,32 @@ def _summary_items(mp: MP, policies: list[PolicyEvidence], all_votes: bool) -> S
     with the party's average in the same words and, for an MP who left, the score over
     all their votes in the parliament."""
     out = []
-    name = escape(mp.name)
     for pe in policies:
         score = pe.score
         if score is None:
             continue
-        line = f"{name} {escape(pe.summary)}"
-        if pe.party_wording:
-            line += (
-                f' <span class="muted">({escape(score.party)} MPs on average '
-                f"{escape(pe.party_wording)} it)</span>"
+        policy = pe.policy.title
+        line: str
+        if score.distance is None:
+            line = escape(
+                gettext("%(name)s has never voted on %(policy)s while a member of the party")
+                % {"name": mp.name, "policy": policy}
             )
+        else:
+            line = escape(
+                gettext("%(name)s %(wording)s %(policy)s")
+                % {"name": mp.name, "wording": gettext(score.wording), "policy": policy}
+            )
+        if pe.party_wording:
+            party = gettext("(%(party)s MPs on average %(wording)s it)") % {
+                "party": score.party,
+                "wording": gettext(pe.party_wording),
+            }
+            line += f' <span class="muted">{escape(party)}</span>'
         if all_votes and score.all_differs:
-            line += (
-                f"; over all their votes in this parliament, {name} "
-                f"{escape(score.all_wording or scoring.NO_VOTES)} it"
+            line += escape(
+                gettext("; over all their votes in this parliament, %(name)s %(wording)s it")
+                % {"name": mp.name, "wording": gettext(score.all_wording or scoring.NO_VOTES)}
             )
         out.append(f"<li>{line}</li>")
     return mark_safe("".join(out))  # noqa: S308 - every value above is escaped

@@ -17,6 +17,7 @@ from typing import Any
 from django import forms
 from django.core.exceptions import NON_FIELD_ERRORS
 from django.utils import timezone
+from django.utils.translation import gettext, gettext_lazy, gettext_noop, ngettext
 
 from rankandfile.ballots import queries
 from rankandfile.ballots.models import (
@@ -30,17 +31,23 @@ from rankandfile.ballots.models import (
 )
 from rankandfile.ballots.services import OptionSpec
 
-_NUMBER_WORDS = {2: "two", 3: "three", 4: "four", 5: "five", 6: "six"}
+_NUMBER_WORDS = {
+    2: gettext_noop("two"),
+    3: gettext_noop("three"),
+    4: gettext_noop("four"),
+    5: gettext_noop("five"),
+    6: gettext_noop("six"),
+}
 
 
 def _count_words(n: int) -> str:
-    return _NUMBER_WORDS.get(n, str(n))
+    return gettext(_NUMBER_WORDS[n]) if n in _NUMBER_WORDS else str(n)
 
 
 def _names(names: Sequence[str]) -> str:
     if len(names) <= 1:
         return "".join(names)
-    return ", ".join(names[:-1]) + " and " + names[-1]
+    return gettext("%(names)s and %(last)s") % {"names": ", ".join(names[:-1]), "last": names[-1]}
 
 
 # --- Ballot papers ----------------------------------------------------------------------
@@ -109,11 +116,17 @@ class RankedPaperForm(PaperForm):
                 min_value=1,
                 max_value=n,
                 error_messages={
-                    "invalid": f"Write a whole number from 1 to {n} for {option.name}, "
-                    "or leave it blank.",
-                    "min_value": f"Preferences start at 1: correct the number for {option.name}.",
-                    "max_value": f"There are only {n} candidates: give {option.name} a number "
-                    f"from 1 to {n}, or leave it blank.",
+                    "invalid": gettext(
+                        "Write a whole number from 1 to %(n)s for %(name)s, or leave it blank."
+                    )
+                    % {"n": n, "name": option.name},
+                    "min_value": gettext("Preferences start at 1: correct the number for %(name)s.")
+                    % {"name": option.name},
+                    "max_value": gettext(
+                        "There are only %(n)s candidates: give %(name)s a number "
+                        "from 1 to %(n)s, or leave it blank."
+                    )
+                    % {"n": n, "name": option.name},
                 },
                 widget=forms.NumberInput(attrs={"min": 1, "max": n, "inputmode": "numeric"}),
             )
@@ -138,7 +151,9 @@ class RankedPaperForm(PaperForm):
                 given.append((option, number))
         if not given:
             raise forms.ValidationError(
-                "Give at least a first preference: write 1 next to the candidate you most want."
+                gettext(
+                    "Give at least a first preference: write 1 next to the candidate you most want."
+                )
             )
         holders: dict[int, list[Option]] = defaultdict(list)
         for option, number in given:
@@ -149,26 +164,38 @@ class RankedPaperForm(PaperForm):
                 # short note naming the other candidates given the same number.
                 self.summary_items.append(
                     (
-                        f"You gave preference {number} to {_count_words(len(options))} "
-                        f"candidates ({_names([o.name for o in options])}): give each number "
-                        "to one candidate only.",
+                        gettext(
+                            "You gave preference %(number)s to %(count)s candidates "
+                            "(%(names)s): give each number to one candidate only."
+                        )
+                        % {
+                            "number": number,
+                            "count": _count_words(len(options)),
+                            "names": _names([o.name for o in options]),
+                        },
                         f"pref_{options[0].position}",
                     )
                 )
                 for option in options:
                     others = _names([o.name for o in options if o is not option])
                     self.add_error(
-                        f"pref_{option.position}", f"Preference {number} is also given to {others}."
+                        f"pref_{option.position}",
+                        gettext("Preference %(number)s is also given to %(others)s.")
+                        % {"number": number, "others": others},
                     )
         numbers = sorted(holders)
         expected = 1
         for number in numbers:
             if number != expected:
-                missing = "first preference (1)" if expected == 1 else f"preference {expected}"
-                message = (
-                    f"There is a gap: no {missing} but there is a {number}. Number your "
-                    "choices 1, 2, 3… without missing any out."
+                missing = (
+                    gettext("first preference (1)")
+                    if expected == 1
+                    else gettext("preference %(n)s") % {"n": expected}
                 )
+                message = gettext(
+                    "There is a gap: no %(missing)s but there is a %(number)s. Number your "
+                    "choices 1, 2, 3… without missing any out."
+                ) % {"missing": missing, "number": number}
                 field = f"pref_{holders[number][0].position}"
                 self.summary_items.append((message, field))
                 self.add_error(field, message)
@@ -194,11 +221,11 @@ class SinglePaperForm(PaperForm):
 
     def build(self) -> None:
         self.fields["candidate"] = forms.TypedChoiceField(
-            label="Your choice",
+            label=gettext("Your choice"),
             choices=[(o.position, o.name) for o in self.options],
             coerce=int,
             widget=forms.RadioSelect,
-            error_messages={"required": "Choose one candidate."},
+            error_messages={"required": gettext("Choose one candidate.")},
         )
 
     def choice(self) -> list[int]:
@@ -215,11 +242,15 @@ class MarkPaperForm(PaperForm):
     def build(self) -> None:
         block = self.ballot.method == Method.BLOCK
         self.fields["marked"] = forms.TypedMultipleChoiceField(
-            label=f"Choose up to {self.ballot.seats}" if block else "Choose every one you support",
+            label=(
+                gettext("Choose up to %(seats)s") % {"seats": self.ballot.seats}
+                if block
+                else gettext("Choose every one you support")
+            ),
             choices=[(o.position, o.name) for o in self.options],
             coerce=int,
             widget=forms.CheckboxSelectMultiple,
-            error_messages={"required": "Mark at least one candidate."},
+            error_messages={"required": gettext("Mark at least one candidate.")},
         )
 
     def clean_marked(self) -> list[int]:
@@ -227,8 +258,14 @@ class MarkPaperForm(PaperForm):
         seats = self.ballot.seats
         if self.ballot.method == Method.BLOCK and len(marked) > seats:
             raise forms.ValidationError(
-                f"You marked {len(marked)} candidates but there "
-                f"{'is 1 seat' if seats == 1 else f'are {seats} seats'}: mark at most {seats}."
+                ngettext(
+                    "You marked %(marked)s candidates but there is %(seats)s seat: "
+                    "mark at most %(seats)s.",
+                    "You marked %(marked)s candidates but there are %(seats)s seats: "
+                    "mark at most %(seats)s.",
+                    seats,
+                )
+                % {"marked": len(marked), "seats": seats}
             )
         return marked
 
@@ -240,23 +277,27 @@ class MarkPaperForm(PaperForm):
         return [o.name for o in self.options if o.position in chosen]
 
 
-YESNO_CHOICES = [("yes", "Yes"), ("no", "No"), ("abstain", "Abstain")]
+YESNO_CHOICES = [
+    ("yes", gettext_lazy("Yes")),
+    ("no", gettext_lazy("No")),
+    ("abstain", gettext_lazy("Abstain")),
+]
 
 
 class YesNoPaperForm(PaperForm):
     def build(self) -> None:
         self.fields["answer"] = forms.ChoiceField(
-            label="Your answer",
+            label=gettext("Your answer"),
             choices=YESNO_CHOICES,
             widget=forms.RadioSelect,
-            error_messages={"required": "Choose yes, no or abstain."},
+            error_messages={"required": gettext("Choose yes, no or abstain.")},
         )
 
     def choice(self) -> str:
         return str(self.cleaned_data["answer"])
 
     def summary(self) -> list[str]:
-        return [dict(YESNO_CHOICES)[self.cleaned_data["answer"]]]
+        return [str(dict(YESNO_CHOICES)[self.cleaned_data["answer"]])]
 
 
 def paper_form(

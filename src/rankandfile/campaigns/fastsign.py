@@ -28,6 +28,8 @@ import time
 from collections.abc import Callable
 from typing import Any
 
+from django.utils import translation
+
 from rankandfile.campaigns import forms, views
 from rankandfile.campaigns.services import common, petition
 from rankandfile.core import lean
@@ -69,7 +71,7 @@ class FastSignMiddleware:
 
     def __init__(self, app: lean.WSGIApp) -> None:
         self.app = app
-        self._pages: dict[tuple[str, str, bool], _Cached] = {}
+        self._pages: dict[tuple[str, str, bool, str], _Cached] = {}
 
     def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Any:
         method = environ.get("REQUEST_METHOD")
@@ -129,7 +131,10 @@ class FastSignMiddleware:
         if request is None or not lean.only_csrf_cookie(request):
             return self.app(environ, start_response)
         htmx = environ.get("HTTP_HX_REQUEST") == "true"
-        key = (environ.get("PATH_INFO", ""), query, htmx)
+        # The language LocaleMiddleware would pick (no language cookie here, so from
+        # Accept-Language): an English page is never served to a Welsh reader, or back.
+        language = translation.get_language_from_request(request)
+        key = (environ.get("PATH_INFO", ""), query, htmx, language)
         cached = self._pages.get(key)
         now = time.monotonic()
         if cached is None or cached.expires <= now:
@@ -149,7 +154,7 @@ class FastSignMiddleware:
         return [body]
 
     def _fill(
-        self, environ: dict[str, Any], key: tuple[str, str, bool], expires: float
+        self, environ: dict[str, Any], key: tuple[str, str, bool, str], expires: float
     ) -> _Cached | None:
         """Render the page by Django for a cookie-less visitor; keep a 200 with its CSRF
         token replaced by a placeholder (each visitor gets a token of their own)."""

@@ -7,6 +7,9 @@ from typing import Any
 
 from django import forms
 from django.utils import timezone
+from django.utils.text import format_lazy
+from django.utils.translation import gettext, gettext_noop
+from django.utils.translation import gettext_lazy as _
 
 from rankandfile.campaigns import permissions
 from rankandfile.campaigns.models import (
@@ -47,58 +50,68 @@ def _limit_message(label: str, limit: int) -> dict[str, str]:
 
 class SignForm(ErrorSummaryMixin, forms.Form):
     first_name = forms.CharField(
-        label="First name",
+        label=_("First name"),
         max_length=NAME_MAX,
         error_messages={
-            "required": "Enter your first name.",
-            **_limit_message("first name", NAME_MAX),
+            "required": _("Enter your first name."),
+            "max_length": format_lazy(
+                _("Your first name is too long: at most {limit} characters."), limit=NAME_MAX
+            ),
         },
         widget=forms.TextInput(attrs={"autocomplete": "given-name"}),
     )
     last_name = forms.CharField(
-        label="Last name",
+        label=_("Last name"),
         max_length=NAME_MAX,
         error_messages={
-            "required": "Enter your last name.",
-            **_limit_message("last name", NAME_MAX),
+            "required": _("Enter your last name."),
+            "max_length": format_lazy(
+                _("Your last name is too long: at most {limit} characters."), limit=NAME_MAX
+            ),
         },
         widget=forms.TextInput(attrs={"autocomplete": "family-name"}),
     )
     email = forms.CharField(
-        label="Email address",
+        label=_("Email address"),
         max_length=254,
         error_messages={
-            "required": "Enter your email address.",
-            **_limit_message("email address", 254),
+            "required": _("Enter your email address."),
+            "max_length": _("That email address is too long (at most 254 characters)."),
         },
         widget=forms.EmailInput(attrs={"autocomplete": "email", "spellcheck": "false"}),
-        help_text="We email you a link to confirm your signature.",
+        help_text=_("We email you a link to confirm your signature."),
     )
     postcode = forms.CharField(
-        label="Postcode",
+        label=_("Postcode"),
         max_length=10,
         error_messages={
-            "required": "Enter your postcode.",
-            "max_length": "Enter a UK postcode, like SW16 1AA.",
+            "required": _("Enter your postcode."),
+            "max_length": _("Enter a UK postcode, like SW16 1AA."),
         },
         widget=forms.TextInput(attrs={"autocomplete": "postal-code", "size": 9}),
     )
     town = forms.CharField(
-        label="Town or area (optional)",
+        label=_("Town or area (optional)"),
         max_length=TOWN_MAX,
         required=False,
-        error_messages=_limit_message("town", TOWN_MAX),
+        error_messages={
+            "max_length": format_lazy(
+                _("Your town is too long: at most {limit} characters."), limit=TOWN_MAX
+            )
+        },
         widget=forms.TextInput(attrs={"autocomplete": "address-level2"}),
     )
-    lives_in_constituency = forms.BooleanField(label="I live in this constituency", required=False)
+    lives_in_constituency = forms.BooleanField(
+        label=_("I live in this constituency"), required=False
+    )
     show_publicly = forms.BooleanField(
-        label="Show my first name and town among recent supporters", required=False
+        label=_("Show my first name and town among recent supporters"), required=False
     )
     consent = forms.BooleanField(
-        label="I agree to the use of my data described above", required=False
+        label=_("I agree to the use of my data described above"), required=False
     )
     # Honeypot: hidden from people (CSS and aria-hidden), filled in by naive bots.
-    website = forms.CharField(label="Leave this empty", required=False, max_length=200)
+    website = forms.CharField(label=_("Leave this empty"), required=False, max_length=200)
 
     def clean(self) -> dict[str, Any]:
         data = super().clean() or {}
@@ -116,7 +129,9 @@ class SignForm(ErrorSummaryMixin, forms.Form):
         )
         cleaned, errors = petition.check_signature_input(raw)
         for name, message in errors.items():
-            self.add_error(name, message)
+            # The service's messages are English; those in _SIGNATURE_MESSAGES are shown
+            # in the reader's language.
+            self.add_error(name, gettext(message))
         data["signature"] = cleaned
         return data
 
@@ -127,6 +142,22 @@ class SignForm(ErrorSummaryMixin, forms.Form):
     def signature(self) -> petition.SignatureInput | None:
         """The checked signature, or ``None`` when the form has errors."""
         return self.cleaned_data["signature"] if self.is_valid() else None
+
+
+# The messages of petition.check_signature_input and campaigns.validation, for makemessages.
+_SIGNATURE_MESSAGES = (
+    gettext_noop("Enter your first name."),
+    gettext_noop("Enter your last name."),
+    gettext_noop("Enter your postcode."),
+    gettext_noop("Enter a UK postcode, like SW16 1AA."),
+    gettext_noop("Enter your email address."),
+    gettext_noop("That email address is too long (at most 254 characters)."),
+    gettext_noop("Enter an email address like name@example.org."),
+    gettext_noop("Tick the box to agree to the use of your data, or we cannot count you."),
+    gettext_noop(
+        "This petition is for people who live in the constituency: tick the box if you do."
+    ),
+)
 
 
 class CampaignPrefillForm(forms.Form):
@@ -246,10 +277,10 @@ class RsvpForm(ErrorSummaryMixin, forms.Form):
     )
     email = forms.CharField(
         max_length=254,
-        label="Email address",
+        label=_("Email address"),
         widget=forms.EmailInput(attrs={"autocomplete": "email"}),
     )
-    website = forms.CharField(label="Leave this empty", required=False, max_length=200)
+    website = forms.CharField(label=_("Leave this empty"), required=False, max_length=200)
 
     def clean_name(self) -> str:
         try:
