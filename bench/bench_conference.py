@@ -92,7 +92,7 @@ def setup_conference(args: argparse.Namespace) -> dict[str, Any]:
     from rankandfile.conference.models import AffiliateDelegation, Delegate
     from rankandfile.conference.services import floor, rulebook, setup
     from rankandfile.core.models import ApiToken, User
-    from rankandfile.core.tokens import TOKEN_PREFIX, _digest
+    from rankandfile.core.tokens import TOKEN_PREFIX, digest
     from rankandfile.membership.models import Affiliate, AffiliationYear, Member, Role
 
     rulebook.rule_book_load(actor=None)
@@ -121,7 +121,7 @@ def setup_conference(args: argparse.Namespace) -> dict[str, Any]:
             user=user,
             name="phone",
             prefix=prefix,
-            digest=_digest(secret),
+            digest=digest(secret),
             scopes="read write",
             expires_at=timezone.now() + dt.timedelta(days=30),
         )
