@@ -37,6 +37,7 @@ import json
 import os
 import platform
 import random
+import re
 import secrets
 import subprocess
 import sys
@@ -56,6 +57,9 @@ from voting.server import Gunicorn, free_port  # noqa: E402
 YEAR = 2026
 POLL = 0.5  # the board page polls its fragment every 500 ms (htmx)
 UTC = dt.UTC
+
+
+TURNOUT = re.compile(r'data-turnout-item="\d+">\s*([\d,]+)')
 
 
 def log(msg: str) -> None:
@@ -264,8 +268,9 @@ def run_vote(args: argparse.Namespace, port: int, setup: dict[str, Any]) -> dict
         while not stop.is_set():
             conn.request("GET", path)
             text = conn.getresponse().read().decode()
-            marker = "Voting open: "
-            cast = int(text.split(marker, 1)[1].split(" ", 1)[0]) if marker in text else -1
+            # The turnout the board shows: "<span data-turnout-item=…>1,234 of 1,450 …".
+            shown = TURNOUT.search(text)
+            cast = int(shown[1].replace(",", "")) if shown else -1
             board_seen.append((time.perf_counter(), cast))
             if cast == n:
                 break
@@ -452,37 +457,52 @@ def server_env(url: str) -> dict[str, str]:
     return env
 
 
-def main() -> None:
-    args = parse_args()
+def fresh_party(args: argparse.Namespace) -> str:
+    """A new benchmark database with the party's structure and args.members members;
+    returns its URL (the caller drops it when done)."""
     OUT.mkdir(parents=True, exist_ok=True)
     url = f"{args.server}/{args.db}"
     be.recreate_pg(args.server, args.db)
+    t0 = time.perf_counter()
+    be.setup_django(url)
+    clps, branches, _ = be.load_structure()
+    be.load_members(args.members, clps, branches, args.seed)
+    log(f"loaded {args.members:,} members in {time.perf_counter() - t0:.1f} s")
+    return url
+
+
+def production_server(args: argparse.Namespace, url: str, name: str) -> Gunicorn:
+    """The production WSGI app under gunicorn on a free port, static files collected,
+    not yet started; Django's own connections are closed first."""
+    from django.db import connections
+
+    connections.close_all()
+    env = server_env(url)
+    subprocess.run(
+        [sys.executable, "-m", "rankandfile.cli", "collectstatic", "--noinput", "-v0"],
+        env=env,
+        check=True,
+    )
+    return Gunicorn(
+        gunicorn=str(Path(sys.executable).with_name("gunicorn")),
+        port=free_port(),
+        env=env,
+        log=OUT / f"{name}_gunicorn.log",
+        workers=args.workers,
+        threads=args.threads,
+    )
+
+
+def main() -> None:
+    args = parse_args()
     try:
-        t0 = time.perf_counter()
-        be.setup_django(url)
-        clps, branches, _ = be.load_structure()
-        be.load_members(args.members, clps, branches, args.seed)
-        log(f"loaded {args.members:,} members in {time.perf_counter() - t0:.1f} s")
+        url = fresh_party(args)
         setup = setup_conference(args)
         log(f"card vote open: {setup['cards']:,} cards in {setup['open_s'] * 1000:.0f} ms")
         from django.db import connections
 
-        connections.close_all()
-        port = free_port()
-        env = server_env(url)
-        subprocess.run(
-            [sys.executable, "-m", "rankandfile.cli", "collectstatic", "--noinput", "-v0"],
-            env=env,
-            check=True,
-        )
-        server = Gunicorn(
-            gunicorn=str(Path(sys.executable).with_name("gunicorn")),
-            port=port,
-            env=env,
-            log=OUT / "bench_conference_gunicorn.log",
-            workers=args.workers,
-            threads=args.threads,
-        )
+        server = production_server(args, url, "bench_conference")
+        port = server.port
         server.start()
         try:
             boot = server.wait_ready(

@@ -36,7 +36,6 @@ import json
 import os
 import platform
 import random
-import subprocess
 import sys
 import threading
 import time
@@ -50,7 +49,6 @@ sys.path.insert(0, str(BENCH))
 
 import bench_conference as bc  # noqa: E402 - bench/ is put on the path just above
 import bench_eligibility as be  # noqa: E402
-from voting.server import Gunicorn, free_port  # noqa: E402
 
 YEAR = bc.YEAR
 SAMPLE = 20  # signed-in delegates whose page loads are timed
@@ -299,15 +297,8 @@ def run(
 
 def main() -> None:
     args = parse_args()
-    OUT.mkdir(parents=True, exist_ok=True)
-    url = f"{args.server}/{args.db}"
-    be.recreate_pg(args.server, args.db)
     try:
-        t0 = time.perf_counter()
-        be.setup_django(url)
-        clps, branches, _ = be.load_structure()
-        be.load_members(args.members, clps, branches, args.seed)
-        log(f"loaded {args.members:,} members in {time.perf_counter() - t0:.1f} s")
+        url = bc.fresh_party(args)
         bc_args = argparse.Namespace(**{**vars(args), "submissions": 0, "keep": False})
         setup = bc.setup_conference(bc_args)
         from rankandfile.conference.models import Card
@@ -324,22 +315,8 @@ def main() -> None:
         log(f"card vote open: {setup['cards']:,} cards")
         from django.db import connections
 
-        connections.close_all()
-        port = free_port()
-        env = bc.server_env(url)
-        subprocess.run(
-            [sys.executable, "-m", "rankandfile.cli", "collectstatic", "--noinput", "-v0"],
-            env=env,
-            check=True,
-        )
-        server = Gunicorn(
-            gunicorn=str(Path(sys.executable).with_name("gunicorn")),
-            port=port,
-            env=env,
-            log=OUT / "bench_hall_gunicorn.log",
-            workers=args.workers,
-            threads=args.threads,
-        )
+        server = bc.production_server(args, url, "bench_hall")
+        port = server.port
         server.start()
         results = []
         try:
