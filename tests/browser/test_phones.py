@@ -13,12 +13,10 @@ from django.utils import timezone
 from rankandfile.conference.models import AgendaItem, Card
 from rankandfile.conference.services import floor as conf_floor
 from rankandfile.conference.services import rulebook as conf_rulebook
-from rankandfile.conference.services import setup as conf_setup
-from rankandfile.membership.models import Role
 from tests.accountability.test_views import officer, voted  # noqa: F401 - fixtures
 from tests.browser.conftest import log_in
+from tests.conference.conftest import conference_in_session
 from tests.conftest import Party
-from tests.membership import factories as f
 
 pytestmark = [pytest.mark.browser, pytest.mark.xdist_group("browser")]
 
@@ -70,24 +68,9 @@ def test_rule_book_comparison_fits(db: None, live_server: Any, new_page: Any) ->
 
 
 def test_results_board_fits(party: Party, live_server: Any, new_page: Any) -> None:
-    conf_rulebook.rule_book_load(actor=None)
-    cac = f.UserFactory(email="cac@example.org")
-    f.RoleFactory(user=cac, kind=Role.Kind.CAC)
+    conf, cac = conference_in_session()
     today = timezone.localdate()
     opens = timezone.now() - dt.timedelta(days=1)
-    conf = conf_setup.conference_create(
-        actor=cac,
-        year=today.year,
-        title="Annual Conference",
-        venue="Liverpool",
-        starts_on=today,
-        ends_on=today + dt.timedelta(days=2),
-        motions_deadline=opens - dt.timedelta(days=20),
-        rule_changes_deadline=opens - dt.timedelta(days=90),
-        amendments_deadline=opens - dt.timedelta(days=10),
-        delegates_deadline=opens - dt.timedelta(days=5),
-        census_date=today - dt.timedelta(days=30),
-    )
     session = conf_floor.session_create(
         actor=cac, conference=conf, title=f"{today:%A}", starts_at=opens
     )

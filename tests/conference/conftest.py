@@ -59,6 +59,41 @@ def conf(party: Party, clock: Any) -> Conf:
     return Conf(party=party, conference=conference, cac=cac)
 
 
+def conference_in_session(*, totp: bool = False) -> tuple[Conference, User]:
+    """The rule book loaded, a CAC login (with an authenticator if ``totp``) and this
+    year's conference, in session today with every deadline passed: for the browser
+    tests, which run on the real clock (a live server cannot share a frozen one)."""
+    from django.utils import timezone
+
+    from rankandfile.conference.services import rulebook, setup
+    from rankandfile.membership.models import Role
+    from tests.membership import factories as f
+
+    rulebook.rule_book_load(actor=None)
+    cac = f.UserFactory(email="cac@example.org")
+    f.RoleFactory(user=cac, kind=Role.Kind.CAC)
+    if totp:
+        from tests.conftest import enable_totp
+
+        enable_totp(cac)
+    today = timezone.localdate()
+    opens = timezone.now() - dt.timedelta(days=1)
+    conference = setup.conference_create(
+        actor=cac,
+        year=today.year,
+        title="Annual Conference",
+        venue="Liverpool",
+        starts_on=today,
+        ends_on=today + dt.timedelta(days=2),
+        motions_deadline=opens - dt.timedelta(days=20),
+        rule_changes_deadline=opens - dt.timedelta(days=90),
+        amendments_deadline=opens - dt.timedelta(days=10),
+        delegates_deadline=opens - dt.timedelta(days=5),
+        census_date=today - dt.timedelta(days=30),
+    )
+    return conference, cac
+
+
 def motion_text(words: int, seed: str = "conference") -> str:
     """A motion of exactly ``words`` words."""
     base = f"{seed} notes that members want public ownership".split()

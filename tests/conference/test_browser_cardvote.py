@@ -10,11 +10,10 @@ import pytest
 from django.utils import timezone
 from playwright.sync_api import expect
 
-from rankandfile.conference.services import delegates, floor, rulebook, setup
-from rankandfile.membership.models import Role
+from rankandfile.conference.services import delegates, floor
 from tests.browser.conftest import log_in
+from tests.conference.conftest import conference_in_session
 from tests.conftest import Party
-from tests.membership import factories as f
 
 pytestmark = [pytest.mark.browser, pytest.mark.xdist_group("browser")]
 
@@ -22,24 +21,9 @@ pytestmark = [pytest.mark.browser, pytest.mark.xdist_group("browser")]
 def test_delegate_votes_from_phone_and_board_updates_live(
     party: Party, live_server: Any, new_page: Any
 ) -> None:
-    rulebook.rule_book_load(actor=None)
-    cac = f.UserFactory(email="cac@example.org")
-    f.RoleFactory(user=cac, kind=Role.Kind.CAC)
+    conf, cac = conference_in_session()
     today = timezone.localdate()
     opens = timezone.now() - dt.timedelta(days=1)
-    conf = setup.conference_create(
-        actor=cac,
-        year=today.year,
-        title="Annual Conference",
-        venue="Liverpool",
-        starts_on=today,
-        ends_on=today + dt.timedelta(days=2),
-        motions_deadline=opens - dt.timedelta(days=20),
-        rule_changes_deadline=opens - dt.timedelta(days=90),
-        amendments_deadline=opens - dt.timedelta(days=10),
-        delegates_deadline=opens - dt.timedelta(days=5),
-        census_date=today - dt.timedelta(days=30),
-    )
     d = delegates.delegate_register(
         actor=cac, conference=conf, member=party.me, meeting_date=today - dt.timedelta(days=40)
     )

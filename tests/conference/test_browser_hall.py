@@ -14,12 +14,11 @@ from django.test import Client
 from django.utils import timezone
 from playwright.sync_api import expect
 
-from rankandfile.conference.services import delegates, floor, rulebook, setup
-from rankandfile.membership.models import Role
+from rankandfile.conference.services import delegates, floor
 from tests.browser.conftest import log_in
+from tests.conference.conftest import conference_in_session
 from tests.conference.helpers import delegate
-from tests.conftest import Party, enable_totp
-from tests.membership import factories as f
+from tests.conftest import Party
 
 pytestmark = [pytest.mark.browser, pytest.mark.xdist_group("browser")]
 
@@ -52,25 +51,9 @@ def test_speak_call_vote_confirm_close_and_the_screen_follows(
     party: Party, live_server: Any, new_page: Any, width: int, tmp_path: Any
 ) -> None:
     shots = os.environ.get("HALL_SHOTS") or str(tmp_path)  # screenshots to look at
-    rulebook.rule_book_load(actor=None)
-    cac = f.UserFactory(email="cac@example.org")
-    f.RoleFactory(user=cac, kind=Role.Kind.CAC)
-    enable_totp(cac)
+    conf, cac = conference_in_session(totp=True)
     today = timezone.localdate()
     opens = timezone.now() - dt.timedelta(days=1)
-    conf = setup.conference_create(
-        actor=cac,
-        year=today.year,
-        title="Annual Conference",
-        venue="Liverpool",
-        starts_on=today,
-        ends_on=today + dt.timedelta(days=2),
-        motions_deadline=opens - dt.timedelta(days=20),
-        rule_changes_deadline=opens - dt.timedelta(days=90),
-        amendments_deadline=opens - dt.timedelta(days=10),
-        delegates_deadline=opens - dt.timedelta(days=5),
-        census_date=today - dt.timedelta(days=30),
-    )
     party.me.gender = "woman"
     party.me.save(update_fields=["gender"])
     me = delegates.delegate_register(
@@ -144,25 +127,8 @@ def test_cac_records_a_paper_card_and_the_board_shows_it(
 ) -> None:
     """Issue 16.4 in Chromium: a delegate without a phone hands in a paper card; the CAC
     records it at 390 px; the results board marks it as recorded by the CAC."""
-    rulebook.rule_book_load(actor=None)
-    cac = f.UserFactory(email="cac@example.org")
-    f.RoleFactory(user=cac, kind=Role.Kind.CAC)
-    enable_totp(cac)
-    today = timezone.localdate()
+    conf, cac = conference_in_session(totp=True)
     opens = timezone.now() - dt.timedelta(days=1)
-    conf = setup.conference_create(
-        actor=cac,
-        year=today.year,
-        title="Annual Conference",
-        venue="Liverpool",
-        starts_on=today,
-        ends_on=today + dt.timedelta(days=2),
-        motions_deadline=opens - dt.timedelta(days=20),
-        rule_changes_deadline=opens - dt.timedelta(days=90),
-        amendments_deadline=opens - dt.timedelta(days=10),
-        delegates_deadline=opens - dt.timedelta(days=5),
-        census_date=today - dt.timedelta(days=30),
-    )
     no_phone = delegate(conf, cac, party.easton, login=False)
     session = floor.session_create(actor=cac, conference=conf, title="Today", starts_at=opens)
     item = floor.item_create(actor=cac, session=session, title="Emergency motion: buses")
