@@ -33,7 +33,6 @@ from typing import Any
 from django.db.models import Count
 from django.utils import timezone
 
-from rankandfile.conference import queries
 from rankandfile.conference.demo_texts import HISTORY, MOTIONS, NEC_STATEMENT, OUT_OF_ORDER
 from rankandfile.conference.models import (
     AgendaItem,
@@ -47,6 +46,7 @@ from rankandfile.conference.models import (
     Submission,
     Topic,
 )
+from rankandfile.conference.queries import delegates as delegates_queries
 from rankandfile.conference.services import (
     amendments,
     compositing,
@@ -672,7 +672,7 @@ def _delegates(admin: User, conf: Conference, clps: list[CLP], rng: random.Rando
     meeting = conf.dates.census_date + dt.timedelta(days=30)
     n = 0
     for clp in clps:
-        ent = queries.clp_entitlement(conf, clp.pk)
+        ent = delegates_queries.clp_entitlement(conf, clp.pk)
         wanted = min(ent.general, 3)
         members = list(
             Member.objects.filter(
