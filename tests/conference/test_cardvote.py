@@ -8,8 +8,8 @@ from fractions import Fraction
 
 import pytest
 
-from rankandfile.conference import queries
 from rankandfile.conference.models import AgendaItem, Card, ProgrammeEntry, ProgrammeVersion
+from rankandfile.conference.queries import floor as floor_queries
 from rankandfile.conference.rules import RuleParameters
 from rankandfile.conference.services import delegates, floor
 from rankandfile.core.errors import DomainError, PermissionDenied
@@ -54,7 +54,7 @@ def test_reproduces_labour_2021_card_vote_one(conf: Conf) -> None:
             ("affiliate", 4_825, "against"),
         ],
     )
-    t = queries.card_tally(item, P)
+    t = floor_queries.card_tally(item, P)
     assert t.result is not None
     exact = Fraction(1, 2) * Fraction(342_921, 351_644) + Fraction(1, 2) * Fraction(
         1_810_113, 1_814_938
@@ -83,7 +83,7 @@ def test_reproduces_labour_2021_card_vote_two_sections(conf: Conf) -> None:
             ("affiliate", 3_825, "against"),
         ],
     )
-    r = queries.card_tally(item, P).result
+    r = floor_queries.card_tally(item, P).result
     assert r is not None and r.carried
     assert [percent_str(s.for_fraction) for s in r.sections] == ["98.12%", "99.79%"]
     assert r.for_share + r.against_share == 1
@@ -132,7 +132,7 @@ def test_clp_vote_shared_among_delegates_present(conf: Conf) -> None:
     floor.card_cast(actor=e.member.user, card_id=card[e.pk].pk, choice="abstain")
     floor.card_cast(actor=leaders[0], card_id=card[-p.affiliate.pk].pk, choice="for")
     floor.card_cast(actor=leaders[1], card_id=card[-other.pk].pk, choice="against")
-    t = queries.card_tally(item, P)
+    t = floor_queries.card_tally(item, P)
     assert t.result is not None and t.cast == 6 and t.cards == 6
     clp = t.result.sections[0]
     assert (clp.for_votes, clp.against, clp.abstain) == (Fraction(2006, 3), Fraction(1003, 3), 400)

@@ -9,9 +9,11 @@ from typing import Any
 import pytest
 from django.test import Client
 
-from rankandfile.conference import hall_queries, queries
 from rankandfile.conference.hall_fast import HallStateMiddleware
 from rankandfile.conference.models import AgendaItem, Card, CardRecord, SpeakerRequest
+from rankandfile.conference.queries import common as common_queries
+from rankandfile.conference.queries import floor as floor_queries
+from rankandfile.conference.queries import hall as hall_queries
 from rankandfile.conference.services import floor
 from rankandfile.conference.services import hall as hall_services
 from rankandfile.core.errors import DomainError, PermissionDenied
@@ -283,7 +285,7 @@ def test_paper_and_proxy_cards_are_counted_audited_and_shown(conf: Conf) -> None
     recs = {r.card_id: r for r in CardRecord.objects.all()}
     assert recs[paper_card.pk].kind == "paper" and recs[proxy_card.pk].proxy_holder == "A. Deputy"
     assert AuditEntry.objects.filter(action="conference.card_record").count() == 2
-    t = queries.card_tally(item, queries.conference_parameters(c))
+    t = floor_queries.card_tally(item, common_queries.conference_parameters(c))
     assert t.cast == 3
     hall_services.hall_vote_close(actor=cac, item=item)
     board = Client().get(f"/conference/{c.year}/floor/{item.pk}/board/").content.decode()

@@ -17,7 +17,7 @@ import pytest
 from django.test import Client
 from django.urls import reverse
 
-from rankandfile.conference import queries, rulebook_data, rulechanges
+from rankandfile.conference import rulebook_data, rulechanges
 from rankandfile.conference.models import (
     AgendaItem,
     Conference,
@@ -26,6 +26,8 @@ from rankandfile.conference.models import (
     RuleClause,
     Submission,
 )
+from rankandfile.conference.queries import common as common_queries
+from rankandfile.conference.queries import submissions as submissions_queries
 from rankandfile.conference.rulebook import parameters_in_force
 from rankandfile.conference.rules import RuleParameters, SelectionMode
 from rankandfile.conference.services import amendments, floor, programme, rulebook, setup
@@ -174,7 +176,7 @@ def test_section_shares_clps_cast_three_fifths_of_the_card_vote(conf: Conf) -> N
     carry(conf, rc)
     after = programme.historic_vote_record(actor=conf.cac, conference=conference_2027(conf), **vote)
     assert after.outcome == "carried" and after.for_share == "3/5"
-    assert queries.conference_parameters(
+    assert common_queries.conference_parameters(
         Conference.objects.get(year=2027)
     ).card_vote_section_shares["clp"] == Fraction(3, 5)
 
@@ -282,7 +284,7 @@ def test_only_the_cac_attaches_and_only_until_the_floor(conf: Conf) -> None:
         )
     # Without the parameter change the text (200) and the parameters (250) disagree: the
     # rule change cannot go on the floor.
-    assert queries.rule_change_disagreements(rc)
+    assert submissions_queries.rule_change_disagreements(rc)
     rc = subs.submission_rule(actor=conf.cac, submission=rc, in_order=True)
     session = card_item(conf.conference, conf.cac).session
     with pytest.raises(DomainError, match="clause text and its parameter changes disagree"):
@@ -290,7 +292,7 @@ def test_only_the_cac_attaches_and_only_until_the_floor(conf: Conf) -> None:
     rc = subs.rule_change_parameters_set(
         actor=conf.cac, submission=rc, changes={"motion_max_words": "200"}
     )
-    assert queries.rule_change_disagreements(rc) == []
+    assert submissions_queries.rule_change_disagreements(rc) == []
     floor.item_create(actor=conf.cac, session=session, submission=rc)
     with pytest.raises(DomainError, match="already on the floor"):
         subs.rule_change_parameters_set(
@@ -469,8 +471,8 @@ def test_election_the_vacancy_threshold_falls_to_one_eighth_and_nothing_else_mov
         actor=conf.cac, submission=rc, changes={"elections.vacancy_mp_share": "1/8"}
     )
     assert rc.parameter_changes == {"elections.vacancy_mp_share": "1/8"}
-    assert queries.rule_change_disagreements(rc) == []
-    assert queries.rule_change_rows(rc)[0][2:] == ("1/5", "1/8")
+    assert submissions_queries.rule_change_disagreements(rc) == []
+    assert submissions_queries.rule_change_rows(rc)[0][2:] == ("1/5", "1/8")
     before_contest = _contest(dt.date(2026, 9, 30))
     v = carry(conf, rc)
     after_contest = _contest(dt.date(2026, 11, 2))

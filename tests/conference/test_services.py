@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 import time_machine
 
-from rankandfile.conference import queries, rulebook, rulebook_data
+from rankandfile.conference import rulebook, rulebook_data
 from rankandfile.conference.models import (
     AgendaItem,
     Composite,
@@ -19,6 +19,9 @@ from rankandfile.conference.models import (
     Submission,
     Topic,
 )
+from rankandfile.conference.queries import common as common_queries
+from rankandfile.conference.queries import compositing as compositing_queries
+from rankandfile.conference.queries import delegates as delegates_queries
 from rankandfile.conference.services import (
     compositing,
     delegates,
@@ -221,7 +224,7 @@ def test_three_year_rule_from_a_decided_rule_change(conf: Conf) -> None:
         method=AgendaItem.Method.HANDS,
     )
     floor.item_close(actor=conf.cac, item=item, outcome="lost")
-    conf27 = queries.conference_by_year(2027)
+    conf27 = common_queries.conference_by_year(2027)
     assert conf27 is not None
     with (
         time_machine.travel(dt.datetime(2027, 3, 1, tzinfo=dt.UTC), tick=False),
@@ -279,7 +282,7 @@ def test_topic_names_are_unique(conf: Conf) -> None:
 def test_delegate_entitlement_from_census_membership(conf: Conf) -> None:
     p = conf.party
     add_members(p.northtown, 997, women=120, young=35)  # 1,000 members in all
-    ent = queries.clp_entitlement(conf.conference, p.northtown.pk)
+    ent = delegates_queries.clp_entitlement(conf.conference, p.northtown.pk)
     assert (ent.members, ent.general, ent.woman_delegate, ent.youth_delegate) == (
         1000,
         3,
@@ -288,7 +291,7 @@ def test_delegate_entitlement_from_census_membership(conf: Conf) -> None:
     )
     # A member who joined after the census date does not count.
     f.MemberFactory(clp=p.northtown, joined=dt.date(2026, 6, 1))
-    assert queries.clp_entitlement(conf.conference, p.northtown.pk).members == 1000
+    assert delegates_queries.clp_entitlement(conf.conference, p.northtown.pk).members == 1000
 
 
 @pytest.mark.django_db
@@ -483,7 +486,7 @@ def test_compositing_flow(conf: Conf) -> None:
         title="Public transport",
         text="Conference calls for rail in public ownership. Buses must be free for everyone.",
     )
-    view = queries.composite_view(c)
+    view = compositing_queries.composite_view(c)
     assert [s.pk for s in view.originals] == [a.pk, b.pk]
     assert view.new_words == ["everyone"]
     with pytest.raises(PermissionDenied):
@@ -495,7 +498,7 @@ def test_compositing_flow(conf: Conf) -> None:
         title="Public transport",
         text="Conference calls for rail in public ownership. Buses must be free for under-22s.",
     )
-    assert queries.composite_view(c).signed == {}  # redraft withdraws agreements
+    assert compositing_queries.composite_view(c).signed == {}  # redraft withdraws agreements
     with pytest.raises(DomainError, match="must be agreed"):
         floor.item_create(
             actor=conf.cac, session=card_item(conf.conference, conf.cac).session, composite=c

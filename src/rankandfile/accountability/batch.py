@@ -316,6 +316,39 @@ _TEXT = {"wording", "pw_wording", "party", "all_wording"}
 _NULLABLE = {"distance", "pw_distance", "party_distance", "all_distance"}
 
 
+@dataclass(frozen=True)
+class _NewRows:
+    """The rows a run would store, columnar (each column an array over the (MP, policy)
+    pairs), with the text columns also as codes: indexes into ``texts`` (-1: anything
+    else)."""
+
+    columns: dict[str, np.ndarray]
+    texts: dict[str, list[str]]
+    codes: dict[str, np.ndarray]
+
+    def __len__(self) -> int:
+        return len(self.columns["mp_id"])
+
+
+@dataclass(frozen=True)
+class _Differences:
+    """New rows against stored ones: indexes of the new rows that changed (``changed``,
+    with ``changed_at`` the stored row index of each) and of those not stored yet, and the
+    ids of the stored rows nothing counts for any more."""
+
+    changed: np.ndarray
+    changed_at: np.ndarray
+    inserted: np.ndarray
+    deleted: np.ndarray
+
+    def counts(self) -> dict[str, int]:
+        return {
+            "updated": len(self.changed),
+            "inserted": len(self.inserted),
+            "deleted": len(self.deleted),
+        }
+
+
 def _store(
     *,
     mps: list[int],
@@ -329,6 +362,27 @@ def _store(
 ) -> dict[str, int]:
     """Bring the policies' Score rows up to date: one per (MP, policy) where anything
     counted. Compares with the stored rows in NumPy and writes only the differences."""
+    new = _arrange_new_rows(mps, policies, twfy, pw, every, mp_party, party_names)
+    phase("arrange the new rows")
+    old_ids, old = _stored(policies, new.texts)
+    phase("read the stored rows")
+    diff = _compare_with_stored(new, old_ids, old, policies)
+    phase("compare with the stored rows")
+    _write_differences(new.columns, diff, old_ids, policies)
+    phase("write the differences")
+    return {"scores": len(new), **diff.counts()}
+
+
+def _arrange_new_rows(
+    mps: list[int],
+    policies: list[int],
+    twfy: scoring.MatrixScores,
+    pw: scoring.MatrixScores,
+    every: scoring.MatrixScores,
+    mp_party: np.ndarray,
+    party_names: list[str],
+) -> _NewRows:
+    """One row per (MP, policy) where anything counted, from the score matrices."""
     sat = (
         (twfy.possible > 0)
         | (twfy.strong_absences > 0)
@@ -342,7 +396,6 @@ def _store(
     pol_arr = np.asarray(policies, dtype=np.int64)
     party_of = np.array([party_names[c] if c >= 0 else "" for c in mp_party], dtype=object)
     wording_arr = np.array([*wordings, scoring.NO_VOTES], dtype=object)  # index -1: no votes
-    # Columnar: each column an array over the (MP, policy) pairs.
     new: dict[str, np.ndarray] = {
         "mp_id": mp_arr[rows_i],
         "policy_id": pol_arr[cols_j],
@@ -362,7 +415,6 @@ def _store(
         "all_strong_votes": every.strong_votes[rows_i, cols_j].astype(np.int64),
         "all_absences": every.strong_absences[rows_i, cols_j].astype(np.int64),
     }
-    n = len(rows_i)
     # The text columns compared as codes: indexes into these lists (-1: anything else).
     parties = sorted(set(party_of.tolist()))
     party_code = {p: k for k, p in enumerate(parties)}
@@ -372,22 +424,31 @@ def _store(
         "all_wording": list(wording_arr),
         "party": parties,
     }
+
+    def wording_code(column: str, m: scoring.MatrixScores) -> np.ndarray:
+        band = m.band[rows_i, cols_j]
+        no_votes = np.where(new[column] == scoring.NO_VOTES, len(wordings), 0)
+        code: np.ndarray = no_votes + np.where(band >= 0, band, 0)
+        return code
+
     codes = {
-        "wording": np.where(new["wording"] == scoring.NO_VOTES, len(wordings), 0)
-        + np.where(twfy.band[rows_i, cols_j] >= 0, twfy.band[rows_i, cols_j], 0),
-        "pw_wording": np.where(new["pw_wording"] == scoring.NO_VOTES, len(wordings), 0)
-        + np.where(pw.band[rows_i, cols_j] >= 0, pw.band[rows_i, cols_j], 0),
-        "all_wording": np.where(new["all_wording"] == scoring.NO_VOTES, len(wordings), 0)
-        + np.where(every.band[rows_i, cols_j] >= 0, every.band[rows_i, cols_j], 0),
+        "wording": wording_code("wording", twfy),
+        "pw_wording": wording_code("pw_wording", pw),
+        "all_wording": wording_code("all_wording", every),
         "party": np.array([party_code[p] for p in party_of.tolist()], dtype=np.int64)[rows_i],
     }
-    phase("arrange the new rows")
+    return _NewRows(columns=new, texts=texts, codes=codes)
 
-    old_ids, old = _stored(policies, texts)
-    phase("read the stored rows")
-    # Match new and stored rows on (MP, policy).
+
+def _compare_with_stored(
+    new: _NewRows, old_ids: np.ndarray, old: dict[str, np.ndarray], policies: list[int]
+) -> _Differences:
+    """Match new and stored rows on (MP, policy) and compare their values column by
+    column (NaN equal to NaN in the nullable ones)."""
+    cols, n = new.columns, len(new)
+    pol_arr = np.asarray(policies, dtype=np.int64)
     width = int(max(pol_arr.max(initial=0), old["policy_id"].max(initial=0))) + 1
-    new_key = new["mp_id"] * width + new["policy_id"]
+    new_key = cols["mp_id"] * width + cols["policy_id"]
     old_key = old["mp_id"] * width + old["policy_id"]
     order = np.argsort(old_key, kind="stable")
     sorted_keys = old_key[order]
@@ -400,47 +461,40 @@ def _store(
     match = order[at_c[found]]  # stored row index of each found new row
     same = np.ones(int(found.sum()), dtype=bool)
     for column in _VALUE_COLUMNS:
-        a = (codes[column] if column in _TEXT else new[column])[found]
+        a = (new.codes[column] if column in _TEXT else cols[column])[found]
         b = old[column][match]
         if column in _NULLABLE:
             same &= (a == b) | (np.isnan(a) & np.isnan(b))
         else:
             same &= a == b
-    found_at = np.flatnonzero(found)
-    changed = found_at[~same]
-    inserted = np.flatnonzero(~found)
     kept = np.zeros(len(old_key), dtype=bool)
     kept[match] = True
-    deleted = old_ids[~kept]
-    phase("compare with the stored rows")
+    return _Differences(
+        changed=np.flatnonzero(found)[~same],
+        changed_at=match[~same],
+        inserted=np.flatnonzero(~found),
+        deleted=old_ids[~kept],
+    )
 
+
+def _write_differences(
+    new: dict[str, np.ndarray], diff: _Differences, old_ids: np.ndarray, policies: list[int]
+) -> None:
+    """Write the differences; when most stored rows changed, replace them all (cheaper
+    than updating each in place)."""
     now = timezone.now()
-    if len(changed) > REPLACE_ABOVE * len(old_ids) and len(changed) > COPY_ABOVE:
-        # Most rows changed: replacing them all is cheaper than updating each in place.
+    if len(diff.changed) > REPLACE_ABOVE * len(old_ids) and len(diff.changed) > COPY_ABOVE:
         Score.objects.filter(policy_id__in=policies)._raw_delete(Score.objects.db)
         _insert(new, now)
-        phase("write the differences")
-        return {
-            "scores": n,
-            "updated": len(changed),
-            "inserted": len(inserted),
-            "deleted": len(deleted),
-        }
-    if len(deleted):
-        for start in range(0, len(deleted), 10_000):
-            chunk = deleted[start : start + 10_000].tolist()
+        return
+    if len(diff.deleted):
+        for start in range(0, len(diff.deleted), 10_000):
+            chunk = diff.deleted[start : start + 10_000].tolist()
             Score.objects.filter(pk__in=chunk)._raw_delete(Score.objects.db)
-    if len(changed):
-        _update({c: new[c][changed] for c in new}, match[~same], old_ids, now)
-    if len(inserted):
-        _insert({c: new[c][inserted] for c in new}, now)
-    phase("write the differences")
-    return {
-        "scores": n,
-        "updated": len(changed),
-        "inserted": len(inserted),
-        "deleted": len(deleted),
-    }
+    if len(diff.changed):
+        _update({c: new[c][diff.changed] for c in new}, diff.changed_at, old_ids, now)
+    if len(diff.inserted):
+        _insert({c: new[c][diff.inserted] for c in new}, now)
 
 
 def _stored(

@@ -348,14 +348,42 @@ def parse_commons_csv(name: str, text: str) -> tuple[list[ParsedDivision], list[
     """Parse one Commons Votes CSV export (I1, I2)."""
     problems: list[Problem] = []
     lines = text.splitlines()
+    meta, title_lines, header_at = _commons_csv_header_block(name, lines, problems)
+    if header_at is None:
+        return [], [Problem(name, "", "no 'Member,Party,Constituency,Vote,Proxy Member' header")]
+    division_id = _commons_csv_check_header(name, lines, header_at, meta, problems)
+    if problems:
+        return [], problems
+    assert division_id is not None
+    votes = _commons_csv_votes(name, lines, header_at, problems)
+    division = ParsedDivision(
+        file=name,
+        fmt="commons-csv",
+        source=Source.COMMONS,
+        division_id=division_id,
+        number=meta["Division Number"],
+        date=meta["Division Date"],
+        title=" ".join(title_lines)[:500] or f"Division {meta['Division Number']}",
+        aye_count=meta["Aye Count"],
+        no_count=meta["Noes Count"],
+        is_deferred=not any(v.teller for v in votes),
+        votes=votes,
+    )
+    _count_checks(division, problems)
+    return ([division] if not problems else []), problems
+
+
+def _commons_csv_header_block(
+    name: str, lines: list[str], problems: list[Problem]
+) -> tuple[dict[str, Any], list[str], int | None]:
+    """The block above the members: the division's number, date and counts (``meta``),
+    the title's lines and the line number of the column header (None: no header)."""
     meta: dict[str, Any] = {}
     title_lines: list[str] = []
-    header_at = None
     for i, raw in enumerate(lines, start=1):
         line = raw.strip()
         if line.replace('"', "").startswith("Member,Party,Constituency"):
-            header_at = i
-            break
+            return meta, title_lines, i
         if not line or line == "Members recorded":
             continue
         key, sep, value = line.partition(":")
@@ -368,8 +396,14 @@ def parse_commons_csv(name: str, text: str) -> tuple[list[ParsedDivision], list[
                 problems.append(Problem(name, f"line {i}", f"date is not DD/MM/YYYY: {value!r}"))
         else:
             title_lines.append(line)
-    if header_at is None:
-        return [], [Problem(name, "", "no 'Member,Party,Constituency,Vote,Proxy Member' header")]
+    return meta, title_lines, None
+
+
+def _commons_csv_check_header(
+    name: str, lines: list[str], header_at: int, meta: dict[str, Any], problems: list[Problem]
+) -> int | None:
+    """Check the columns and the header block; the Commons Votes DivisionId, from the
+    file's name (None, with a problem, when the name does not give it)."""
     header = next(csv.reader([lines[header_at - 1]]))
     if [h.strip() for h in header] != CSV_COLUMNS:
         problems.append(
@@ -388,9 +422,15 @@ def parse_commons_csv(name: str, text: str) -> tuple[list[ParsedDivision], list[
                 "Division<id>.csv",
             )
         )
-    if problems:
-        return [], problems
-    assert match is not None
+        return None
+    return int(match.group(1))
+
+
+def _commons_csv_votes(
+    name: str, lines: list[str], header_at: int, problems: list[Problem]
+) -> list[ParsedVote]:
+    """The members' rows below the header: a known vote, a member and constituency, no
+    member twice (each bad row is a problem and skipped)."""
     votes: list[ParsedVote] = []
     seen: dict[tuple[str, str], int] = {}
     reader = csv.reader(io.StringIO("\n".join(lines[header_at:])))
@@ -419,21 +459,7 @@ def parse_commons_csv(name: str, text: str) -> tuple[list[ParsedDivision], list[
         seen[who] = offset
         position, teller = CSV_VOTES[vote]
         votes.append(ParsedVote(where, member, constituency, None, party, position, teller, proxy))
-    division = ParsedDivision(
-        file=name,
-        fmt="commons-csv",
-        source=Source.COMMONS,
-        division_id=int(match.group(1)),
-        number=meta["Division Number"],
-        date=meta["Division Date"],
-        title=" ".join(title_lines)[:500] or f"Division {meta['Division Number']}",
-        aye_count=meta["Aye Count"],
-        no_count=meta["Noes Count"],
-        is_deferred=not any(v.teller for v in votes),
-        votes=votes,
-    )
-    _count_checks(division, problems)
-    return ([division] if not problems else []), problems
+    return votes
 
 
 def parse_commons_json(name: str, text: str) -> tuple[list[ParsedDivision], list[Problem]]:
@@ -486,54 +512,14 @@ def _json_division(
     if deferred_flag and (aye_tellers or no_tellers):
         problems.append(Problem(name, f"{prefix}IsDeferred", "a deferred division lists tellers"))
     by_id: dict[int, ParsedVote] = {}
-
-    def add(key: str, entries: Any, position: Position, teller: bool) -> None:
-        if entries is None:
-            return
-        if not isinstance(entries, list):
-            problems.append(Problem(name, f"{prefix}{key}", "expected a list of members"))
-            return
-        for i, entry in enumerate(entries):
-            where = f"{prefix}{key}[{i}]"
-            if not isinstance(entry, dict) or entry.get("MemberId") is None:
-                problems.append(Problem(name, where, "member entry without a MemberId"))
-                continue
-            try:
-                member_id = int(entry["MemberId"])
-            except (TypeError, ValueError):
-                problems.append(
-                    Problem(name, where, f"MemberId {entry['MemberId']!r} is not a number")
-                )
-                continue
-            vote = ParsedVote(
-                where,
-                str(entry.get("Name") or ""),
-                str(entry.get("MemberFrom") or ""),
-                member_id,
-                str(entry.get("Party") or ""),
-                position,
-                teller,
-                str(entry.get("ProxyName") or ""),
-            )
-            prior = by_id.get(member_id)
-            if prior is None:
-                by_id[member_id] = vote
-            elif {prior.position, position} == {Position.AYE, Position.NO} and not (
-                teller or prior.teller
-            ):
-                prior.position = Position.BOTH  # voted in both lobbies
-            elif teller and prior.position == position:
-                prior.teller = True
-            else:
-                problems.append(
-                    Problem(name, where, f"member {member_id} is also at {prior.where}")
-                )
-
-    add("Ayes", item.get("Ayes"), Position.AYE, False)
-    add("Noes", item.get("Noes"), Position.NO, False)
-    add("AyeTellers", aye_tellers, Position.AYE, True)
-    add("NoTellers", no_tellers, Position.NO, True)
-    add("NoVoteRecorded", item.get("NoVoteRecorded"), Position.ABSENT, False)
+    for key, entries, position, teller in (
+        ("Ayes", item.get("Ayes"), Position.AYE, False),
+        ("Noes", item.get("Noes"), Position.NO, False),
+        ("AyeTellers", aye_tellers, Position.AYE, True),
+        ("NoTellers", no_tellers, Position.NO, True),
+        ("NoVoteRecorded", item.get("NoVoteRecorded"), Position.ABSENT, False),
+    ):
+        _json_add_votes(name, f"{prefix}{key}", entries, position, teller, by_id, problems)
     return ParsedDivision(
         file=name,
         fmt="commons-json",
@@ -547,6 +533,56 @@ def _json_division(
         is_deferred=deferred_flag or (not aye_tellers and not no_tellers),
         votes=list(by_id.values()),
     )
+
+
+def _json_add_votes(
+    name: str,
+    at: str,
+    entries: Any,
+    position: Position,
+    teller: bool,
+    by_id: dict[int, ParsedVote],
+    problems: list[Problem],
+) -> None:
+    """Add one list of members (``at``: where it is, as ``[0]Ayes``) to the division's
+    votes by member id: a member in both lobbies voted both ways, a teller already listed
+    with the same vote is marked a teller, anything else twice is a problem."""
+    if entries is None:
+        return
+    if not isinstance(entries, list):
+        problems.append(Problem(name, at, "expected a list of members"))
+        return
+    for i, entry in enumerate(entries):
+        where = f"{at}[{i}]"
+        if not isinstance(entry, dict) or entry.get("MemberId") is None:
+            problems.append(Problem(name, where, "member entry without a MemberId"))
+            continue
+        try:
+            member_id = int(entry["MemberId"])
+        except (TypeError, ValueError):
+            problems.append(Problem(name, where, f"MemberId {entry['MemberId']!r} is not a number"))
+            continue
+        vote = ParsedVote(
+            where,
+            str(entry.get("Name") or ""),
+            str(entry.get("MemberFrom") or ""),
+            member_id,
+            str(entry.get("Party") or ""),
+            position,
+            teller,
+            str(entry.get("ProxyName") or ""),
+        )
+        prior = by_id.get(member_id)
+        if prior is None:
+            by_id[member_id] = vote
+        elif {prior.position, position} == {Position.AYE, Position.NO} and not (
+            teller or prior.teller
+        ):
+            prior.position = Position.BOTH  # voted in both lobbies
+        elif teller and prior.position == position:
+            prior.teller = True
+        else:
+            problems.append(Problem(name, where, f"member {member_id} is also at {prior.where}"))
 
 
 UIN = re.compile(r"^CD:(\d{4}-\d{2}-\d{2}):(\d+)$")
@@ -568,57 +604,12 @@ def parse_mnis_csv(name: str, text: str) -> tuple[list[ParsedDivision], list[Pro
     seen: dict[tuple[int, int], int] = {}
     for line, row in enumerate(reader, start=2):
         where = f"line {line}"
-        match = UIN.match((row.get("vote_uin") or "").strip())
-        if match is None:
-            problems.append(
-                Problem(name, where, f"vote_uin {row.get('vote_uin')!r} is not CD:<date>:<id>")
-            )
+        parsed = _mnis_row(name, where, row, problems)
+        if parsed is None:
             continue
-        try:
-            date = dt.date.fromisoformat(match.group(1))
-        except ValueError:
-            problems.append(Problem(name, where, f"bad date in vote_uin {row['vote_uin']!r}"))
-            continue
-        if (row.get("vote_date") or "").strip() not in ("", match.group(1)):
-            problems.append(
-                Problem(name, where, f"vote_date {row['vote_date']!r} disagrees with vote_uin")
-            )
-            continue
-        vote = (row.get("vote") or "").strip().lower()
-        if vote not in MNIS_VOTES:
-            problems.append(Problem(name, where, f"unknown vote {row.get('vote')!r} (aye, no, NA)"))
-            continue
-        try:
-            member_id = int((row.get("member_id") or "").strip())
-        except ValueError:
-            problems.append(
-                Problem(name, where, f"member_id {row.get('member_id')!r} is not a number")
-            )
-            continue
-        division_id = int(match.group(2))
-        title = (row.get("vote_title") or "").strip()
-        d = found.get(division_id)
+        division_id, date, member_id, position = parsed
+        d = _mnis_division(name, where, found, division_id, date, row, problems)
         if d is None:
-            d = found[division_id] = ParsedDivision(
-                file=name,
-                fmt="mnis-csv",
-                source=Source.MNIS,
-                division_id=division_id,
-                number=None,
-                date=date,
-                title=title[:500] or f"Division {division_id}",
-                aye_count=None,
-                no_count=None,
-                is_deferred=False,
-            )
-        elif d.title != title[:500]:
-            problems.append(
-                Problem(
-                    name,
-                    where,
-                    f"title {title!r} differs from {d.title!r} for division {division_id}",
-                )
-            )
             continue
         if (division_id, member_id) in seen:
             problems.append(
@@ -638,12 +629,84 @@ def parse_mnis_csv(name: str, text: str) -> tuple[list[ParsedDivision], list[Pro
                 (row.get("member_constituency") or "").strip(),
                 member_id,
                 (row.get("member_party") or "").strip(),
-                MNIS_VOTES[vote],
+                position,
             )
         )
     if not found and not problems:
         problems.append(Problem(name, "", "no divisions in the file"))
     return ([] if problems else sorted(found.values(), key=lambda d: d.date)), problems
+
+
+def _mnis_row(
+    name: str, where: str, row: dict[str, str], problems: list[Problem]
+) -> tuple[int, dt.date, int, Position] | None:
+    """One row's division id, date, member id and vote (None, with a problem, when the
+    ``vote_uin`` is not CD:<date>:<id>, disagrees with ``vote_date``, or the vote or the
+    member id is not one)."""
+    match = UIN.match((row.get("vote_uin") or "").strip())
+    if match is None:
+        problems.append(
+            Problem(name, where, f"vote_uin {row.get('vote_uin')!r} is not CD:<date>:<id>")
+        )
+        return None
+    try:
+        date = dt.date.fromisoformat(match.group(1))
+    except ValueError:
+        problems.append(Problem(name, where, f"bad date in vote_uin {row['vote_uin']!r}"))
+        return None
+    if (row.get("vote_date") or "").strip() not in ("", match.group(1)):
+        problems.append(
+            Problem(name, where, f"vote_date {row['vote_date']!r} disagrees with vote_uin")
+        )
+        return None
+    vote = (row.get("vote") or "").strip().lower()
+    if vote not in MNIS_VOTES:
+        problems.append(Problem(name, where, f"unknown vote {row.get('vote')!r} (aye, no, NA)"))
+        return None
+    try:
+        member_id = int((row.get("member_id") or "").strip())
+    except ValueError:
+        problems.append(Problem(name, where, f"member_id {row.get('member_id')!r} is not a number"))
+        return None
+    return int(match.group(2)), date, member_id, MNIS_VOTES[vote]
+
+
+def _mnis_division(
+    name: str,
+    where: str,
+    found: dict[int, ParsedDivision],
+    division_id: int,
+    date: dt.date,
+    row: dict[str, str],
+    problems: list[Problem],
+) -> ParsedDivision | None:
+    """The division a row belongs to, added to ``found`` on its first row (None, with a
+    problem, when the row's title differs from the division's)."""
+    title = (row.get("vote_title") or "").strip()
+    d = found.get(division_id)
+    if d is None:
+        d = found[division_id] = ParsedDivision(
+            file=name,
+            fmt="mnis-csv",
+            source=Source.MNIS,
+            division_id=division_id,
+            number=None,
+            date=date,
+            title=title[:500] or f"Division {division_id}",
+            aye_count=None,
+            no_count=None,
+            is_deferred=False,
+        )
+    elif d.title != title[:500]:
+        problems.append(
+            Problem(
+                name,
+                where,
+                f"title {title!r} differs from {d.title!r} for division {division_id}",
+            )
+        )
+        return None
+    return d
 
 
 # --- Matching rows to MPs (I5) ---------------------------------------------------------
@@ -768,12 +831,7 @@ def import_divisions(
     now = timezone.now()
     touched_mps: set[int] = set()
     for d in sorted(divisions, key=lambda x: (x.date, x.division_id, x.source)):
-        rows: list[tuple[int, int, bool, str, str]] = []
-        for v in d.votes:
-            mp = _resolve_mp(v, d, matcher, report)
-            if mp is None:
-                continue
-            rows.append((mp.pk, int(v.position), v.teller, v.proxy[:200], v.party[:100]))
+        rows = _vote_rows(d, matcher, report)
         digest = _digest(d, rows)
         division = Division.objects.filter(division_id=d.division_id).first()
         existing = (
@@ -784,67 +842,8 @@ def import_divisions(
         if existing is not None and existing.digest == digest:
             report.unchanged.append(d.division_id)
             continue
-        if division is None:
-            division = Division.objects.create(
-                division_id=d.division_id,
-                number=d.number,
-                date=d.date,
-                title=d.title,
-                aye_count=d.aye_count,
-                no_count=d.no_count,
-                is_deferred=d.is_deferred,
-                primary_source=d.source,
-                imported_at=now,
-            )
-            report.created.append(d.division_id)
-        else:
-            if d.source == Source.COMMONS:
-                if division.date != d.date:
-                    report.warnings.append(
-                        f"division {d.division_id}: date {d.date} replaces {division.date}"
-                    )
-                division.number = d.number
-                division.date = d.date
-                division.title = d.title
-                division.aye_count = d.aye_count
-                division.no_count = d.no_count
-                division.is_deferred = d.is_deferred
-                division.primary_source = Source.COMMONS
-                division.save()
-            elif division.date != d.date:
-                report.warnings.append(
-                    f"{d.file}: division {d.division_id} dated {d.date} in the MNIS history "
-                    f"but {division.date} in the Commons record"
-                )
-            report.updated.append(d.division_id)
-        MPVote.objects.filter(division=division, source=d.source).delete()
-        MPVote.objects.bulk_create(
-            [
-                MPVote(
-                    division=division,
-                    mp_id=mp_id,
-                    source=d.source,
-                    position=position,
-                    teller=teller,
-                    proxy_name=proxy,
-                    party=party,
-                )
-                for mp_id, position, teller, proxy, party in rows
-            ],
-            batch_size=2000,
-        )
-        pack_votes(division=division, source=d.source, rows=[(r[0], r[1], r[4]) for r in rows])
-        DivisionSource.objects.update_or_create(
-            division=division,
-            source=d.source,
-            defaults={
-                "file_format": d.fmt,
-                "file_name": d.file[:300],
-                "digest": digest,
-                "rows": len(rows),
-                "imported_at": now,
-            },
-        )
+        division = _write_division(d, division, now, report)
+        _write_votes(d, division, rows, digest, now)
         report.votes_written += len(rows)
         touched_mps.update(r[0] for r in rows)
     # Before the party changes (I7), which must see parties, not offices.
@@ -857,6 +856,112 @@ def import_divisions(
             )
         )
     )
+    _record_run(actor, files, now, report)
+    if dry_run:
+        transaction.set_rollback(True)
+    elif report.changed:
+        _schedule_follow_ups(report)
+    return report
+
+
+def _vote_rows(
+    d: ParsedDivision, matcher: MPMatcher, report: ImportReport
+) -> list[tuple[int, int, bool, str, str]]:
+    """(mp id, position, teller, proxy, party) of each vote whose MP is known (I5);
+    unmatched rows are skipped and reported."""
+    rows: list[tuple[int, int, bool, str, str]] = []
+    for v in d.votes:
+        mp = _resolve_mp(v, d, matcher, report)
+        if mp is None:
+            continue
+        rows.append((mp.pk, int(v.position), v.teller, v.proxy[:200], v.party[:100]))
+    return rows
+
+
+def _write_division(
+    d: ParsedDivision, division: Division | None, now: dt.datetime, report: ImportReport
+) -> Division:
+    """Create the division, or update it from a Commons record (the Commons record is
+    primary; an MNIS history dated otherwise is a warning)."""
+    if division is None:
+        division = Division.objects.create(
+            division_id=d.division_id,
+            number=d.number,
+            date=d.date,
+            title=d.title,
+            aye_count=d.aye_count,
+            no_count=d.no_count,
+            is_deferred=d.is_deferred,
+            primary_source=d.source,
+            imported_at=now,
+        )
+        report.created.append(d.division_id)
+        return division
+    if d.source == Source.COMMONS:
+        if division.date != d.date:
+            report.warnings.append(
+                f"division {d.division_id}: date {d.date} replaces {division.date}"
+            )
+        division.number = d.number
+        division.date = d.date
+        division.title = d.title
+        division.aye_count = d.aye_count
+        division.no_count = d.no_count
+        division.is_deferred = d.is_deferred
+        division.primary_source = Source.COMMONS
+        division.save()
+    elif division.date != d.date:
+        report.warnings.append(
+            f"{d.file}: division {d.division_id} dated {d.date} in the MNIS history "
+            f"but {division.date} in the Commons record"
+        )
+    report.updated.append(d.division_id)
+    return division
+
+
+def _write_votes(
+    d: ParsedDivision,
+    division: Division,
+    rows: list[tuple[int, int, bool, str, str]],
+    digest: str,
+    now: dt.datetime,
+) -> None:
+    """Replace the source's votes in the division (rows and packed copy) and record the
+    source with its digest (I3, I4)."""
+    MPVote.objects.filter(division=division, source=d.source).delete()
+    MPVote.objects.bulk_create(
+        [
+            MPVote(
+                division=division,
+                mp_id=mp_id,
+                source=d.source,
+                position=position,
+                teller=teller,
+                proxy_name=proxy,
+                party=party,
+            )
+            for mp_id, position, teller, proxy, party in rows
+        ],
+        batch_size=2000,
+    )
+    pack_votes(division=division, source=d.source, rows=[(r[0], r[1], r[4]) for r in rows])
+    DivisionSource.objects.update_or_create(
+        division=division,
+        source=d.source,
+        defaults={
+            "file_format": d.fmt,
+            "file_name": d.file[:300],
+            "digest": digest,
+            "rows": len(rows),
+            "imported_at": now,
+        },
+    )
+
+
+def _record_run(
+    actor: User | None, files: Sequence[str], now: dt.datetime, report: ImportReport
+) -> None:
+    """The :class:`ImportRun` and its audit entry (unmatched rows counted, not listed)."""
     run = ImportRun.objects.create(actor=actor, at=now, files=list(files), report=report.as_dict())
     audit.record(
         actor=actor,
@@ -866,15 +971,16 @@ def import_divisions(
         | {"unmatched": len(report.unmatched)},
         label=report.summary(),
     )
-    if dry_run:
-        transaction.set_rollback(True)
-    elif report.changed:
-        new_ids = list(report.created)
-        transaction.on_commit(lambda: tasks.after_import(new_ids))
-        if report.linked_changed:
-            changed = list(report.linked_changed)
-            transaction.on_commit(lambda: tasks.after_linked_division_change(changed))
-    return report
+
+
+def _schedule_follow_ups(report: ImportReport) -> None:
+    """After commit: the score recompute and alert digests, and the notices for divisions
+    linked to a policy that changed."""
+    new_ids = list(report.created)
+    transaction.on_commit(lambda: tasks.after_import(new_ids))
+    if report.linked_changed:
+        changed = list(report.linked_changed)
+        transaction.on_commit(lambda: tasks.after_linked_division_change(changed))
 
 
 def pack_votes(
@@ -926,36 +1032,15 @@ def resolve_offices(*, mp_ids: Iterable[int]) -> list[str]:
         pk: (name, party)
         for pk, name, party in MP.objects.filter(pk__in=holders).values_list("pk", "name", "party")
     }
-    history: dict[int, list[tuple[dt.date, int, str]]] = defaultdict(list)
-    for mp_id, division_id, date, party in (
-        MPVote.objects.filter(mp_id__in=holders, source=Source.MNIS)
-        .exclude(party__in=OFFICES)
-        .exclude(party="")
-        .order_by("division__date", "division_id")
-        .values_list("mp_id", "division_id", "division__date", "party")
-    ):
-        history[mp_id].append((date, division_id, party))
-
-    def mnis_party(mp_id: int, division_id: int, day: dt.date) -> tuple[str, str]:
-        entries = history.get(mp_id, [])
-        for _, div, party in entries:
-            if div == division_id:
-                return party, "the MNIS history"
-        before = [party for date, _, party in entries if date <= day]
-        after = [party for date, _, party in entries if date > day]
-        if before or after:
-            return (before[-1] if before else after[0]), "the MNIS history"
-        recorded = mps[mp_id][1].strip()
-        if recorded and not is_office(recorded):
-            return recorded, "the MP record"
-        return "", ""
-
+    history = _mnis_party_history(holders)
     changed: list[MPVote] = []
     repack: set[tuple[int, str]] = set()
     outcome: dict[int, dict[tuple[str, str, str], int]] = defaultdict(lambda: defaultdict(int))
     for pk, mp_id, division_id, source, day, party, office in rows:
         printed = office or party
-        resolved, where = mnis_party(mp_id, division_id, day)
+        resolved, where = _office_holder_party(
+            history.get(mp_id, []), mps[mp_id][1], division_id, day
+        )
         new_party = resolved or printed
         if (new_party, printed) == (party, office):
             continue
@@ -965,6 +1050,46 @@ def resolve_offices(*, mp_ids: Iterable[int]) -> list[str]:
     if not changed:
         return []
     MPVote.objects.bulk_update(changed, ["party", "office"], batch_size=2000)
+    _repack_votes(repack)
+    return _office_lines(outcome, mps)
+
+
+def _mnis_party_history(holders: set[int]) -> dict[int, list[tuple[dt.date, int, str]]]:
+    """Each MP's parties in the MNIS history, (date, division id, party) in date order
+    (offices and blanks left out)."""
+    history: dict[int, list[tuple[dt.date, int, str]]] = defaultdict(list)
+    for mp_id, division_id, date, party in (
+        MPVote.objects.filter(mp_id__in=holders, source=Source.MNIS)
+        .exclude(party__in=OFFICES)
+        .exclude(party="")
+        .order_by("division__date", "division_id")
+        .values_list("mp_id", "division_id", "division__date", "party")
+    ):
+        history[mp_id].append((date, division_id, party))
+    return history
+
+
+def _office_holder_party(
+    entries: list[tuple[dt.date, int, str]], recorded: str, division_id: int, day: dt.date
+) -> tuple[str, str]:
+    """(party, where it came from) for an office-holder's vote: the MNIS history at the
+    division, else the nearest before, else the nearest after; else the MP record's
+    party unless that is an office; else ("", "")."""
+    for _, div, party in entries:
+        if div == division_id:
+            return party, "the MNIS history"
+    before = [party for date, _, party in entries if date <= day]
+    after = [party for date, _, party in entries if date > day]
+    if before or after:
+        return (before[-1] if before else after[0]), "the MNIS history"
+    recorded = recorded.strip()
+    if recorded and not is_office(recorded):
+        return recorded, "the MP record"
+    return "", ""
+
+
+def _repack_votes(repack: set[tuple[int, str]]) -> None:
+    """Rewrite the packed votes of each (division, source) whose rows changed."""
     divisions = Division.objects.in_bulk({d for d, _ in repack})
     votes: dict[tuple[int, str], list[tuple[int, int, str]]] = defaultdict(list)
     for division_id, source, mp_id, position, party in (
@@ -978,6 +1103,12 @@ def resolve_offices(*, mp_ids: Iterable[int]) -> list[str]:
         pack_votes(
             division=divisions[division_id], source=source, rows=votes[(division_id, source)]
         )
+
+
+def _office_lines(
+    outcome: dict[int, dict[tuple[str, str, str], int]], mps: dict[int, tuple[str, str]]
+) -> list[str]:
+    """One line per MP and office printed, saying what was done, by MP name."""
     lines = []
     for mp_id, results in sorted(outcome.items(), key=lambda kv: mps[kv[0]][0]):
         for (printed, resolved, where), n in sorted(results.items()):

@@ -21,8 +21,14 @@ from typing import Any
 from django.http import HttpRequest
 from ninja import Router, Schema, Status
 
-from rankandfile.conference import hall_queries, permissions, queries
+from rankandfile.conference import permissions
 from rankandfile.conference.models import AgendaItem, Conference
+from rankandfile.conference.queries import amendments as amendments_queries
+from rankandfile.conference.queries import common as common_queries
+from rankandfile.conference.queries import floor as floor_queries
+from rankandfile.conference.queries import hall as hall_queries
+from rankandfile.conference.queries import programme as programme_queries
+from rankandfile.conference.queries import rulebook as rulebook_queries
 from rankandfile.conference.rulebook import rule_book_in_force
 from rankandfile.conference.services import amendments as amendment_services
 from rankandfile.conference.services import floor as floor_services
@@ -67,14 +73,14 @@ class RulingIn(Schema):
 
 
 def _conference(year: int) -> Conference:
-    conf = queries.conference_by_year(year)
+    conf = common_queries.conference_by_year(year)
     if conf is None or not hasattr(conf, "dates"):
         raise NotFound("no such conference")
     return conf
 
 
 def _item(request: HttpRequest, year: int, item_id: int) -> AgendaItem:
-    conf = queries.conference_by_year(year)
+    conf = common_queries.conference_by_year(year)
     if conf is None:
         raise NotFound("no such conference")
     return permissions.access_item(request.user, conf, item_id)
@@ -100,7 +106,7 @@ def tally(request: HttpRequest, year: int, item_id: int) -> dict[str, Any]:
 
 @router.get("/conference/{year}/items/{item_id}/cards", response=list[CardOut])
 def my_cards(request: HttpRequest, year: int, item_id: int) -> list[Any]:
-    return queries.my_cards(request.user, _item(request, year, item_id))
+    return floor_queries.my_cards(request.user, _item(request, year, item_id))
 
 
 @router.post(
@@ -114,7 +120,7 @@ def cast(request: HttpRequest, card_id: int, payload: CastIn) -> dict[str, str]:
 
 @router.get("/conference/programme", auth=None, response=dict[str, Any])
 def programme(request: HttpRequest) -> dict[str, Any]:
-    return queries.programme_json(None)
+    return programme_queries.programme_json(None)
 
 
 @router.get("/conference/rules", auth=None, response={200: dict[str, Any], 404: ErrorOut})
@@ -122,7 +128,7 @@ def rules(request: HttpRequest) -> Any:
     v = rule_book_in_force()
     if v is None:
         raise NotFound("no rule book has been loaded")
-    return queries.rule_book_json(v)
+    return rulebook_queries.rule_book_json(v)
 
 
 @router.get("/conference/{year}/amendments", auth=None, response=list[dict[str, Any]])
@@ -134,7 +140,7 @@ def amendments(request: HttpRequest, year: int) -> list[dict[str, Any]]:
         .prefetch_related("items")
         .order_by("reference")
     )
-    return [queries.amendment_json(a) for a in qs]
+    return [amendments_queries.amendment_json(a) for a in qs]
 
 
 @router.get(
@@ -144,7 +150,7 @@ def amendments(request: HttpRequest, year: int) -> list[dict[str, Any]]:
 )
 def amendment(request: HttpRequest, year: int, amendment_id: int) -> Any:
     a = permissions.access_amendment(request.user, _conference(year), amendment_id)
-    return queries.amendment_json(a)
+    return amendments_queries.amendment_json(a)
 
 
 @router.post(
@@ -159,12 +165,12 @@ def amendment_create(request: HttpRequest, year: int, payload: AmendmentIn) -> A
         raise DomainError("target_kind is 'submission', 'composite' or 'document'")
     if key == "c":
         c = conf.composites.filter(number=payload.target).first()
-        target = queries.amendment_target(conf, f"c:{c.pk}") if c else None
+        target = amendments_queries.amendment_target(conf, f"c:{c.pk}") if c else None
     elif key == "d":
         d = conf.documents.filter(number=payload.target).first()
-        target = queries.amendment_target(conf, f"d:{d.pk}") if d else None
+        target = amendments_queries.amendment_target(conf, f"d:{d.pk}") if d else None
     else:
-        target = queries.amendment_target(conf, f"s:{payload.target}")
+        target = amendments_queries.amendment_target(conf, f"s:{payload.target}")
     if target is None:
         raise NotFound("no such motion, rule change, composite or document at this conference")
     clp = CLP.objects.filter(pk=payload.clp_id).first() if payload.clp_id else None
@@ -182,7 +188,7 @@ def amendment_create(request: HttpRequest, year: int, payload: AmendmentIn) -> A
         clp=clp,
         affiliate=aff,
     )
-    return Status(201, queries.amendment_json(a))
+    return Status(201, amendments_queries.amendment_json(a))
 
 
 @router.post(
@@ -198,4 +204,4 @@ def amendment_ruling(request: HttpRequest, year: int, amendment_id: int, payload
         in_order=payload.in_order,
         reason=payload.reason,
     )
-    return queries.amendment_json(a)
+    return amendments_queries.amendment_json(a)

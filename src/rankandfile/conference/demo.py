@@ -33,7 +33,6 @@ from typing import Any
 from django.db.models import Count
 from django.utils import timezone
 
-from rankandfile.conference import queries
 from rankandfile.conference.demo_texts import HISTORY, MOTIONS, NEC_STATEMENT, OUT_OF_ORDER
 from rankandfile.conference.models import (
     AgendaItem,
@@ -47,6 +46,7 @@ from rankandfile.conference.models import (
     Submission,
     Topic,
 )
+from rankandfile.conference.queries import delegates as delegates_queries
 from rankandfile.conference.services import (
     amendments,
     compositing,
@@ -426,56 +426,11 @@ def _current_composites(
 def _current_floor(demo: _Demo, agreed: list[Composite]) -> tuple[int, AgendaItem | None]:
     """Two sessions: decided items (a card vote with amendments, a show of hands, a
     remission) and a card vote open now."""
-    admin, conf, rng, today, starts = demo.admin, demo.conf, demo.rng, demo.today, demo.starts
-    secretaries, aff_officers, orgs = demo.secretaries, demo.aff_officers, demo.orgs
-    tz = dt.UTC
-    # The floor.
-    sun = floor.session_create(
-        actor=admin,
-        conference=conf,
-        title=f"{starts:%A} afternoon",  # the day's own name (issue 17.6)
-        starts_at=dt.datetime.combine(starts, dt.time(14), tzinfo=tz),
-    )
-    mon = floor.session_create(
-        actor=admin,
-        conference=conf,
-        title=f"{today:%A} morning",
-        starts_at=dt.datetime.combine(today, dt.time(10), tzinfo=tz),
-    )
+    admin, conf = demo.admin, demo.conf
+    sun, mon = _floor_sessions(demo)
     done = 0
     if agreed:
-        item = floor.item_create(actor=admin, session=sun, composite=agreed[0])
-        movers = {(s.clp_id, s.affiliate_id) for s in agreed[0].originals.all()}
-        others = [(k, o) for k, o in orgs if (k == "clp" and (o.pk, None) not in movers)]
-        others += [(k, o) for k, o in orgs if (k == "affiliate" and (None, o.pk) not in movers)]
-        done += _amendments(
-            admin,
-            conf,
-            item,
-            others,
-            secretaries,
-            aff_officers,
-            rng,
-            when=conf.dates.amendments_deadline - dt.timedelta(days=2),
-        )
-        floor.card_vote_open(actor=admin, item=item)
-        proxy = Card.objects.filter(item=item, section="affiliate").order_by("pk").first()
-        for card in Card.objects.filter(item=item).order_by("pk"):
-            choice = "for" if rng.random() < (0.86 if card.section == "clp" else 0.8) else "against"
-            if card.user is None:  # a delegate without a login: the CAC records their paper card
-                hall_services.card_record(actor=admin, card=card, choice=choice, kind="paper")
-            elif proxy is not None and card.pk == proxy.pk:
-                hall_services.card_record(
-                    actor=admin,
-                    card=card,
-                    choice=choice,
-                    kind="proxy",
-                    proxy_holder="The delegation's deputy leader",
-                )
-            else:
-                floor.card_cast(actor=card.user, card_id=card.pk, choice=choice)
-        floor.item_close(actor=admin, item=item)
-        done += 1
+        done += _decided_card_vote(demo, sun, agreed[0])
     if len(agreed) > 1:
         item = floor.item_create(
             actor=admin, session=sun, composite=agreed[1], method=AgendaItem.Method.HANDS
@@ -507,6 +462,63 @@ def _current_floor(demo: _Demo, agreed: list[Composite]) -> tuple[int, AgendaIte
         )
         done += 1
     return done, _current_open_vote(demo, mon, agreed, singles)
+
+
+def _floor_sessions(demo: _Demo) -> tuple[FloorSession, FloorSession]:
+    """The opening day's afternoon and today's morning."""
+    tz = dt.UTC
+    sun = floor.session_create(
+        actor=demo.admin,
+        conference=demo.conf,
+        title=f"{demo.starts:%A} afternoon",  # the day's own name (issue 17.6)
+        starts_at=dt.datetime.combine(demo.starts, dt.time(14), tzinfo=tz),
+    )
+    mon = floor.session_create(
+        actor=demo.admin,
+        conference=demo.conf,
+        title=f"{demo.today:%A} morning",
+        starts_at=dt.datetime.combine(demo.today, dt.time(10), tzinfo=tz),
+    )
+    return sun, mon
+
+
+def _decided_card_vote(demo: _Demo, sun: FloorSession, composite: Composite) -> int:
+    """A composite with amendments moved by other organisations, then its card vote,
+    decided (one paper card and one proxy recorded by the CAC). Returns the items
+    decided."""
+    admin, conf, rng, orgs = demo.admin, demo.conf, demo.rng, demo.orgs
+    item = floor.item_create(actor=admin, session=sun, composite=composite)
+    movers = {(s.clp_id, s.affiliate_id) for s in composite.originals.all()}
+    others = [(k, o) for k, o in orgs if (k == "clp" and (o.pk, None) not in movers)]
+    others += [(k, o) for k, o in orgs if (k == "affiliate" and (None, o.pk) not in movers)]
+    done = _amendments(
+        admin,
+        conf,
+        item,
+        others,
+        demo.secretaries,
+        demo.aff_officers,
+        rng,
+        when=conf.dates.amendments_deadline - dt.timedelta(days=2),
+    )
+    floor.card_vote_open(actor=admin, item=item)
+    proxy = Card.objects.filter(item=item, section="affiliate").order_by("pk").first()
+    for card in Card.objects.filter(item=item).order_by("pk"):
+        choice = "for" if rng.random() < (0.86 if card.section == "clp" else 0.8) else "against"
+        if card.user is None:  # a delegate without a login: the CAC records their paper card
+            hall_services.card_record(actor=admin, card=card, choice=choice, kind="paper")
+        elif proxy is not None and card.pk == proxy.pk:
+            hall_services.card_record(
+                actor=admin,
+                card=card,
+                choice=choice,
+                kind="proxy",
+                proxy_holder="The delegation's deputy leader",
+            )
+        else:
+            floor.card_cast(actor=card.user, card_id=card.pk, choice=choice)
+    floor.item_close(actor=admin, item=item)
+    return done + 1
 
 
 def _current_open_vote(
@@ -672,7 +684,7 @@ def _delegates(admin: User, conf: Conference, clps: list[CLP], rng: random.Rando
     meeting = conf.dates.census_date + dt.timedelta(days=30)
     n = 0
     for clp in clps:
-        ent = queries.clp_entitlement(conf, clp.pk)
+        ent = delegates_queries.clp_entitlement(conf, clp.pk)
         wanted = min(ent.general, 3)
         members = list(
             Member.objects.filter(

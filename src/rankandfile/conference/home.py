@@ -5,7 +5,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from rankandfile.conference.queries import current_conference, open_items_with_my_cards
+from rankandfile.conference.queries.common import current_conference
+from rankandfile.conference.queries.floor import open_items_with_my_cards
 from rankandfile.core.home import HomePanel
 
 

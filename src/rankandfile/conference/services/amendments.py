@@ -8,7 +8,7 @@ import datetime as dt
 from django.db import transaction
 from django.utils import timezone
 
-from rankandfile.conference import permissions, procedure, queries
+from rankandfile.conference import permissions, procedure
 from rankandfile.conference.models import (
     AgendaItem,
     Amendment,
@@ -17,6 +17,7 @@ from rankandfile.conference.models import (
     ConferenceDocument,
     Submission,
 )
+from rankandfile.conference.queries import amendments as amendments_queries
 from rankandfile.conference.rulebook import parameters_in_force
 from rankandfile.conference.services.common import clock, require_manager, time_text
 from rankandfile.core import audit
@@ -227,7 +228,7 @@ def target_agenda_item(amendment: Amendment) -> AgendaItem | None:
 
 
 def require_amendments_decided(item: AgendaItem) -> None:
-    pending = queries.undecided_amendments(item)
+    pending = amendments_queries.undecided_amendments(item)
     if pending:
         refs = ", ".join(a.reference for a in pending)
         raise DomainError(

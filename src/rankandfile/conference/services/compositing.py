@@ -8,13 +8,14 @@ import hashlib
 from django.db import transaction
 from django.db.models import Max
 
-from rankandfile.conference import permissions, queries
+from rankandfile.conference import permissions
 from rankandfile.conference.models import (
     Composite,
     CompositeSignoff,
     Submission,
     Topic,
 )
+from rankandfile.conference.queries import compositing as compositing_queries
 from rankandfile.conference.services.common import clock, require_manager
 from rankandfile.core import audit
 from rankandfile.core.errors import DomainError, PermissionDenied
@@ -76,7 +77,7 @@ def composite_sign(
 ) -> Composite:
     """A mover agrees the wording. When every original's mover has agreed, the composite is
     final and the originals are marked composited (linked both ways)."""
-    view = queries.composite_view(composite)
+    view = compositing_queries.composite_view(composite)
     if submission.pk not in {s.pk for s in view.originals}:
         raise DomainError("that motion is not one of this composite's originals")
     if not permissions.can_sign_composite(actor, submission):

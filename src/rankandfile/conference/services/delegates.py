@@ -11,12 +11,14 @@ from typing import Any
 from django.db import IntegrityError, transaction
 from django.db.models import Q
 
-from rankandfile.conference import permissions, procedure, queries
+from rankandfile.conference import permissions, procedure
 from rankandfile.conference.models import (
     AffiliateDelegation,
     Conference,
     Delegate,
 )
+from rankandfile.conference.queries import common as common_queries
+from rankandfile.conference.queries import delegates as delegates_queries
 from rankandfile.conference.rules import RuleParameters
 from rankandfile.conference.services.common import clock, require_manager, time_text
 from rankandfile.core import audit
@@ -56,9 +58,9 @@ def _check_delegation(conference: Conference, clp: CLP, member: Member, kind: st
     """Clauses 3.III.1-2 for a new delegate of ``clp``: a member at the census date, not
     already a delegate, within the entitlement (the women's delegate a woman, the youth
     delegate young), and the gender balance still reachable. Locks the CLP's delegates."""
-    p = queries.conference_parameters(conference)
+    p = common_queries.conference_parameters(conference)
     census = conference.dates.census_date
-    ent = queries.clp_entitlement(conference, clp.pk)
+    ent = delegates_queries.clp_entitlement(conference, clp.pk)
     member_on = (
         member.periods.filter(kind="membership", start__lte=census)
         .filter(Q(end__isnull=True) | Q(end__gt=census))

@@ -8,7 +8,6 @@ from fractions import Fraction
 from django.db import transaction
 from django.db.models import F, Max
 
-from rankandfile.conference import queries
 from rankandfile.conference.models import (
     AffiliateDelegation,
     AgendaItem,
@@ -21,6 +20,10 @@ from rankandfile.conference.models import (
     FloorSession,
     Submission,
 )
+from rankandfile.conference.queries import common as common_queries
+from rankandfile.conference.queries import delegates as delegates_queries
+from rankandfile.conference.queries import floor as floor_queries
+from rankandfile.conference.queries import submissions as submissions_queries
 from rankandfile.conference.rules import RuleParameters
 from rankandfile.conference.services import amendments, programme
 from rankandfile.conference.services.common import clock, require_manager
@@ -52,7 +55,7 @@ def _check_submission_for_floor(submission: Submission, session: FloorSession) -
             f"{submission.reference} is timetabled for the {submission.debate_year} conference"
         )
     if submission.kind == Submission.Kind.RULE_CHANGE:
-        disagree = queries.rule_change_disagreements(submission)
+        disagree = submissions_queries.rule_change_disagreements(submission)
         if disagree:
             raise DomainError(
                 f"{submission.reference}: its clause text and its parameter changes disagree — "
@@ -167,7 +170,7 @@ def card_vote_open(*, actor: User, item: AgendaItem, now: dt.datetime | None = N
         session__conference=conference, state=AgendaItem.State.OPEN
     ).exists():
         raise DomainError("another vote is open; close it first")
-    p = queries.conference_parameters(conference)
+    p = common_queries.conference_parameters(conference)
     present = list(
         Delegate.objects.filter(conference=conference, checked_in_at__isnull=False).select_related(
             "member__user", "clp"
@@ -176,7 +179,7 @@ def card_vote_open(*, actor: User, item: AgendaItem, now: dt.datetime | None = N
     by_clp: dict[int, list[Delegate]] = {}
     for d in present:
         by_clp.setdefault(d.clp_id, []).append(d)
-    weights = queries.clp_membership(conference.dates.census_date, p, list(by_clp))
+    weights = delegates_queries.clp_membership(conference.dates.census_date, p, list(by_clp))
     cards = []
     for clp_id, ds in by_clp.items():
         weight = weights.get(clp_id, (0, 0, 0))[0]
@@ -269,7 +272,7 @@ def item_close(
     if item.state == AgendaItem.State.CLOSED:
         raise DomainError("this item has already been decided")
     conference = item.session.conference
-    p = queries.conference_parameters(conference)
+    p = common_queries.conference_parameters(conference)
     at = clock(now)
     procedural = {
         AgendaItem.Outcome.REFERRED_BACK,
@@ -283,7 +286,7 @@ def item_close(
     elif item.method == AgendaItem.Method.CARD:
         if item.state != AgendaItem.State.OPEN:
             raise DomainError("open the card vote first")
-        tally = queries.card_tally(item, p)
+        tally = floor_queries.card_tally(item, p)
         if tally.result is None:
             raise DomainError("no cards have been cast yet")
         item.result = tally.result.to_dict()

@@ -16,7 +16,7 @@ from django.db import transaction
 from django.db.models import Max
 from django.utils import timezone
 
-from rankandfile.conference import hall_queries, permissions
+from rankandfile.conference import permissions
 from rankandfile.conference.models import (
     AgendaItem,
     Card,
@@ -26,6 +26,7 @@ from rankandfile.conference.models import (
     HallState,
     SpeakerRequest,
 )
+from rankandfile.conference.queries import hall as hall_queries
 from rankandfile.conference.services import floor
 from rankandfile.core import audit
 from rankandfile.core.errors import DomainError, PermissionDenied

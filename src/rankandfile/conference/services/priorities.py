@@ -8,12 +8,13 @@ from typing import Any
 
 from django.db import IntegrityError, transaction
 
-from rankandfile.conference import queries
 from rankandfile.conference.models import (
     Conference,
     PriorityChoice,
     Topic,
 )
+from rankandfile.conference.queries import common as common_queries
+from rankandfile.conference.queries import priorities as priorities_queries
 from rankandfile.conference.services.common import clock, require_manager
 from rankandfile.core import audit
 from rankandfile.core.errors import DomainError, PermissionDenied
@@ -56,12 +57,12 @@ def priorities_cast(
         raise DomainError("the priorities ballot is not open")
     if (clp is None) == (affiliate is None):
         raise DomainError("choose the CLP or affiliate you vote for")
-    clps, affs = queries.priority_voter_unit_ids(actor, conference)
+    clps, affs = priorities_queries.priority_voter_unit_ids(actor, conference)
     if clp is not None and clp.pk not in clps:
         raise PermissionDenied(f"you may not vote for {clp}")
     if affiliate is not None and affiliate.pk not in affs:
         raise PermissionDenied(f"you may not vote for {affiliate}")
-    p = queries.conference_parameters(conference)
+    p = common_queries.conference_parameters(conference)
     chosen = {t.pk: t for t in topics}
     if not chosen:
         raise DomainError("choose at least one topic")
@@ -104,7 +105,7 @@ def priorities_close(
     dates = conference.dates
     if dates.priorities_opened_at is None or dates.priorities_closed_at is not None:
         raise DomainError("the priorities ballot is not open")
-    p = queries.conference_parameters(conference)
+    p = common_queries.conference_parameters(conference)
     topics = list(Topic.objects.filter(conference=conference).order_by("position", "name"))
     names = [t.name for t in topics]
     index = {t.pk: i for i, t in enumerate(topics)}

@@ -10,7 +10,6 @@ from django.db import transaction
 from django.db.models import Max
 from django.utils import timezone
 
-from rankandfile.conference import queries
 from rankandfile.conference.models import (
     AgendaItem,
     Amendment,
@@ -20,6 +19,7 @@ from rankandfile.conference.models import (
     ProgrammeVersion,
     Submission,
 )
+from rankandfile.conference.queries import amendments as amendments_queries
 from rankandfile.conference.rulebook import parameters_in_force
 from rankandfile.conference.services.common import clock
 from rankandfile.core import audit
@@ -128,7 +128,7 @@ def programme_add(
     version = _programme_version_for(conference, timezone.localdate(clock(now)))
     title, text, topic, supersedes = _source(item)
     figures = _section_figures(item.result)
-    amendments = queries.carried_amendments(item)
+    amendments = amendments_queries.carried_amendments(item)
     if amendments:
         figures["amendments"] = [_amendment_figures(a) for a in amendments]
     return _entry_create(

@@ -10,7 +10,7 @@ from typing import Any
 from django.db import transaction
 from django.utils import timezone
 
-from rankandfile.conference import permissions, procedure, queries, rulechanges
+from rankandfile.conference import permissions, procedure, rulechanges
 from rankandfile.conference.models import (
     AgendaItem,
     Conference,
@@ -19,6 +19,7 @@ from rankandfile.conference.models import (
     Submission,
     Topic,
 )
+from rankandfile.conference.queries import submissions as submissions_queries
 from rankandfile.conference.rulebook import parameters_in_force, rule_book_in_force
 from rankandfile.conference.rules import RuleParameters
 from rankandfile.conference.services.common import clock, require_manager, time_text
@@ -267,7 +268,7 @@ def rule_change_parameters_set(
         raise DomainError(f"{sub.reference} is already on the floor; its parameters are final")
     try:
         typed = rulechanges.changes_validate(
-            sub.clause_number, changes, queries.rule_change_base(sub)
+            sub.clause_number, changes, submissions_queries.rule_change_base(sub)
         )
     except ValueError as exc:
         raise DomainError(f"the parameter changes are not valid: {exc}") from exc

@@ -7,8 +7,8 @@ from typing import Any
 
 from django import template
 
-from rankandfile.conference import hall_queries
 from rankandfile.conference.models import AgendaItem, CardRecord, Conference
+from rankandfile.conference.queries import hall as hall_queries
 
 register = template.Library()
 

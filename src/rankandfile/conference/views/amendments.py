@@ -10,8 +10,9 @@ from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
-from rankandfile.conference import forms, permissions, procedure, queries
+from rankandfile.conference import forms, permissions, procedure
 from rankandfile.conference.models import Amendment, Conference
+from rankandfile.conference.queries import amendments as amendments_queries
 from rankandfile.conference.rulebook import parameters_in_force
 from rankandfile.conference.services import amendments as services
 from rankandfile.conference.views.common import (
@@ -42,7 +43,7 @@ def amendments(request: HttpRequest, year: int) -> HttpResponse:
         ctx(
             request,
             conference=conf,
-            amendments=[(a, queries.amendment_vote(a)) for a in qs],
+            amendments=[(a, amendments_queries.amendment_vote(a)) for a in qs],
             can_amend=permissions.can_submit(request.user)
             and timezone.now() <= conf.dates.amendments_deadline
             and conf.dates.agenda_published_at is not None,
@@ -56,11 +57,11 @@ def amendment_new(request: HttpRequest, year: int) -> HttpResponse:
     orgs = organisations(request.user)
     if not orgs:
         raise Http404("only officers of a CLP or an affiliate move amendments")
-    targets = queries.amendment_targets(conf)
+    targets = amendments_queries.amendment_targets(conf)
     picked = forms.AmendmentTargetForm(request.POST if request.method == "POST" else request.GET)
     key = picked.cleaned_data["target"] if picked.is_valid() else ""
     preview = picked.is_valid() and picked.cleaned_data["preview"]
-    target = queries.amendment_target(conf, key) if key else None
+    target = amendments_queries.amendment_target(conf, key) if key else None
     initial = {"target": key, "text": target.text if target is not None else ""}
     form = forms.AmendmentForm(
         request.POST or None, organisations=orgs, targets=targets, initial=initial
@@ -118,7 +119,7 @@ def amendment(request: HttpRequest, year: int, pk: int) -> HttpResponse:
             conference=conf,
             a=a,
             diff=procedure.word_diff(a.base_text, a.text),
-            vote=queries.amendment_vote(a),
+            vote=amendments_queries.amendment_vote(a),
             is_sponsor=permissions.is_amendment_sponsor(request.user, a),
             rule_form=forms.AmendmentRulingForm()
             if permissions.can_manage_conference(request.user)
@@ -180,7 +181,7 @@ def document(request: HttpRequest, year: int, number: int) -> HttpResponse:
             conference=conf,
             doc=doc,
             items=doc.items.select_related("session"),
-            amendments=queries.amendments_of(doc),
+            amendments=amendments_queries.amendments_of(doc),
             amend_key=amend_key(request, conf, doc),
         ),
     )

@@ -9,8 +9,10 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
-from rankandfile.conference import forms, permissions, procedure, queries
+from rankandfile.conference import forms, permissions, procedure
 from rankandfile.conference.models import Composite, Conference
+from rankandfile.conference.queries import amendments as amendments_queries
+from rankandfile.conference.queries import compositing as compositing_queries
 from rankandfile.conference.services import compositing as services
 from rankandfile.conference.views.common import (
     actor,
@@ -42,7 +44,7 @@ def composite_new(request: HttpRequest, year: int, topic_id: int) -> HttpRespons
             request,
             conference=conf,
             topic=topic,
-            originals=queries.topic_motions(topic),
+            originals=compositing_queries.topic_motions(topic),
             form=form,
             composite=None,
         ),
@@ -58,7 +60,7 @@ def provenance(request: HttpRequest, year: int, topic_id: int) -> HttpResponse:
     topic = found(permissions.access_topic, request.user, conf, topic_id)
     form = forms.ProvenanceForm(request.POST)
     text = (form.cleaned_data["text"] or "") if form.is_valid() else ""
-    origins = procedure.provenance(text, queries.topic_motion_texts(topic))
+    origins = procedure.provenance(text, compositing_queries.topic_motion_texts(topic))
     return render(
         request,
         "conference/_provenance.html",
@@ -71,7 +73,7 @@ def composite(request: HttpRequest, year: int, number: int) -> HttpResponse:
     CAC's redrafting form while it is a draft."""
     conf = conference(request, year)
     c = found(permissions.access_composite, request.user, conf, number)
-    view = queries.composite_view(c)
+    view = compositing_queries.composite_view(c)
     action = forms.CompositeActionForm(request.POST if request.method == "POST" else None)
     what = action.cleaned_data["action"] if action.is_valid() else ""
     form = None
@@ -107,14 +109,14 @@ def composite(request: HttpRequest, year: int, number: int) -> HttpResponse:
             form=form,
             signable=signable,
             items=c.items.select_related("session"),
-            amendments=queries.amendments_of(c),
+            amendments=amendments_queries.amendments_of(c),
             amend_key=amend_key(request, conf, c),
         ),
     )
 
 
 def _sign(
-    request: HttpRequest, conf: Conference, c: Composite, view: queries.CompositeView
+    request: HttpRequest, conf: Conference, c: Composite, view: compositing_queries.CompositeView
 ) -> HttpResponse:
     if not request.user.is_authenticated:
         raise Http404("sign in first")

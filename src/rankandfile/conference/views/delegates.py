@@ -10,8 +10,10 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_POST
 
-from rankandfile.conference import forms, permissions, queries
+from rankandfile.conference import forms, permissions
 from rankandfile.conference.models import Conference
+from rankandfile.conference.queries import common as common_queries
+from rankandfile.conference.queries import delegates as delegates_queries
 from rankandfile.conference.services import delegates as services
 from rankandfile.conference.views.common import (
     actor,
@@ -45,10 +47,10 @@ def delegates(request: HttpRequest, year: int) -> HttpResponse:
     search = forms.DelegateSearchForm(request.GET)
     q = (search.cleaned_data["q"] or "").strip() if search.is_valid() else ""
     visible = permissions.visible_delegates(request.user, conf)
-    listing = queries.delegates_of(conf).filter(pk__in=visible.values("pk"))
+    listing = delegates_queries.delegates_of(conf).filter(pk__in=visible.values("pk"))
     if q:
         listing = listing.filter(credential=q) | listing.filter(member__last_name__icontains=q)
-    p = queries.conference_parameters(conf)
+    p = common_queries.conference_parameters(conf)
     return render(
         request,
         "conference/delegates.html",
@@ -56,10 +58,10 @@ def delegates(request: HttpRequest, year: int) -> HttpResponse:
             request,
             conference=conf,
             params=p,
-            entitlements=queries.clp_entitlements(conf, clps, p),
+            entitlements=delegates_queries.clp_entitlements(conf, clps, p),
             form=form,
             delegates=listing[:500],
-            ballots=queries.declared_ballots(clps),
+            ballots=delegates_queries.declared_ballots(clps),
             q=q,
             manager=manager,
             delegations=permissions.visible_delegations(request.user, conf).select_related(
@@ -76,7 +78,7 @@ def _register(request: HttpRequest, conf: Conference, form: forms.DelegateForm) 
     manages, the lookup audited); False with the form's errors set when refused."""
     d = form.cleaned_data
     number = d["membership_number"].strip()
-    member = queries.member_by_number(request.user, number)
+    member = delegates_queries.member_by_number(request.user, number)
     audit.record_read(
         actor=actor(request),
         action="conference.delegate.member_lookup",

@@ -13,7 +13,7 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_POST
 
-from rankandfile.conference import forms, permissions, procedure, queries
+from rankandfile.conference import forms, permissions, procedure
 from rankandfile.conference.models import (
     AgendaItem,
     Amendment,
@@ -22,6 +22,9 @@ from rankandfile.conference.models import (
     ConferenceDocument,
     Submission,
 )
+from rankandfile.conference.queries import amendments as amendments_queries
+from rankandfile.conference.queries import common as common_queries
+from rankandfile.conference.queries import floor as floor_queries
 from rankandfile.conference.services import floor as services
 from rankandfile.conference.views.common import (
     actor,
@@ -40,8 +43,8 @@ def floor(request: HttpRequest, year: int) -> HttpResponse:
     """The CAC's floor: add sessions, put business on the floor, run each item."""
     conf = conference(request, year)
     require_manager(request)
-    sessions = queries.sessions_of(conf)
-    business = queries.floor_business(conf)
+    sessions = floor_queries.sessions_of(conf)
+    business = floor_queries.floor_business(conf)
     session_form = forms.SessionForm(prefix="session")
     item_form = forms.ItemForm(prefix="item", sessions=sessions, business=business)
     action = posted_action(request, ("session", "item")) if request.method == "POST" else None
@@ -81,7 +84,7 @@ def floor(request: HttpRequest, year: int) -> HttpResponse:
         ctx(
             request,
             conference=conf,
-            sessions=queries.agenda(conf),
+            sessions=floor_queries.agenda(conf),
             session_form=session_form,
             item_form=item_form,
             outcomes=AgendaItem.Outcome.choices[1:],
@@ -125,7 +128,7 @@ def _policy_item(item: AgendaItem) -> bool:
 
 def board_ctx(item: AgendaItem, conf: Conference) -> dict[str, Any]:
     """The results board's figures: the final result, or the live tally while open."""
-    p = queries.conference_parameters(conf)
+    p = common_queries.conference_parameters(conf)
     if item.state == AgendaItem.State.CLOSED and item.result:
         r = item.result
         return {
@@ -140,7 +143,7 @@ def board_ctx(item: AgendaItem, conf: Conference) -> dict[str, Any]:
             and Fraction(item.for_share) >= p.programme_threshold,
             "threshold": percent_str(p.programme_threshold),
         }
-    t = queries.card_tally(item, p)
+    t = floor_queries.card_tally(item, p)
     sections = t.result.to_dict()["sections"] if t.result else []
     return {
         "item": item,
@@ -150,7 +153,7 @@ def board_ctx(item: AgendaItem, conf: Conference) -> dict[str, Any]:
         "for_percent": t.for_percent,
         "against_percent": t.against_percent,
         "by_section": [
-            (queries.SECTION_LABELS.get(k, k), c, n) for k, (c, n) in t.by_section.items()
+            (floor_queries.SECTION_LABELS.get(k, k), c, n) for k, (c, n) in t.by_section.items()
         ],
         "threshold": percent_str(p.programme_threshold),
     }
@@ -190,14 +193,14 @@ def item(request: HttpRequest, year: int, pk: int) -> HttpResponse:
             request,
             conference=conf,
             it=it,
-            cards=queries.my_cards(request.user, it),
+            cards=floor_queries.my_cards(request.user, it),
             amended_diff=(
                 procedure.word_diff(_original_text(it), it.amended_text)
                 if it.amended_text
                 else None
             ),
-            carried=queries.carried_amendments(it),
-            undecided=queries.undecided_amendments(it),
+            carried=amendments_queries.carried_amendments(it),
+            undecided=amendments_queries.undecided_amendments(it),
             board=board_ctx(it, conf),
         ),
     )

@@ -19,8 +19,11 @@ from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
-from rankandfile.conference import hall_forms, hall_queries, permissions, queries
+from rankandfile.conference import hall_forms, permissions
 from rankandfile.conference.models import AgendaItem, Card, Conference, SpeakerRequest
+from rankandfile.conference.queries import common as common_queries
+from rankandfile.conference.queries import floor as floor_queries
+from rankandfile.conference.queries import hall as hall_queries
 from rankandfile.conference.services import floor as floor_services
 from rankandfile.conference.services import hall as hall_services
 from rankandfile.core.errors import DomainError, NotFound
@@ -28,7 +31,7 @@ from rankandfile.core.models import User
 
 
 def _conference(year: int) -> Conference:
-    conf = queries.conference_by_year(year)
+    conf = common_queries.conference_by_year(year)
     if conf is None or not hasattr(conf, "dates"):
         raise Http404("no such conference")
     return conf
@@ -125,13 +128,13 @@ def hall(request: HttpRequest, year: int) -> HttpResponse:
         nav="conference",
         can_manage=permissions.can_manage_conference(request.user),
         delegate=delegate,
-        cards=queries.my_cards(request.user, current) if current is not None else [],
+        cards=floor_queries.my_cards(request.user, current) if current is not None else [],
         my_request=live_mine,
         ahead=hall_queries.waiting_ahead(live_mine)
         if live_mine is not None and live_mine.status == SpeakerRequest.Status.WAITING
         else None,
         speak_form=hall_forms.SpeakForm(initial={"item": current.pk if current else None}),
-        sessions=queries.agenda(conf),
+        sessions=floor_queries.agenda(conf),
     )
     if _fragment(request):
         return render(request, "conference/hall/_hall_live.html", ctx)
@@ -311,7 +314,7 @@ def console(request: HttpRequest, year: int) -> HttpResponse:
         nav="conference",
         can_manage=True,
         confirm=confirm,
-        sessions=queries.agenda(conf),
+        sessions=floor_queries.agenda(conf),
         outcomes=AgendaItem.Outcome.choices[1:],
         procedural=[
             (AgendaItem.Outcome.REFERRED_BACK, "Reference back"),

@@ -7,8 +7,11 @@ from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 
-from rankandfile.conference import forms, queries
+from rankandfile.conference import forms
 from rankandfile.conference.models import Conference
+from rankandfile.conference.queries import common as common_queries
+from rankandfile.conference.queries import priorities as priorities_queries
+from rankandfile.conference.queries import setup as setup_queries
 from rankandfile.conference.services import priorities as services
 from rankandfile.conference.views.common import actor, conference, ctx
 from rankandfile.core.errors import DomainError
@@ -18,14 +21,14 @@ from rankandfile.membership.models import CLP, Affiliate
 @login_required
 def priorities(request: HttpRequest, year: int) -> HttpResponse:
     conf = conference(request, year)
-    clps, affs = queries.priority_voter_units(actor(request), conf)
+    clps, affs = priorities_queries.priority_voter_units(actor(request), conf)
     if request.method == "POST":
         try:
             _act(request, conf, clps, affs)
         except DomainError as exc:
             messages.error(request, str(exc))
         return redirect("conference:priorities", year=year)
-    voted_clps, voted_affs = queries.priorities_voted(conf)
+    voted_clps, voted_affs = priorities_queries.priorities_voted(conf)
     dates = conf.dates
     return render(
         request,
@@ -34,8 +37,8 @@ def priorities(request: HttpRequest, year: int) -> HttpResponse:
             request,
             conference=conf,
             dates=dates,
-            params=queries.conference_parameters(conf),
-            topics=list(queries.topics_of(conf)),
+            params=common_queries.conference_parameters(conf),
+            topics=list(setup_queries.topics_of(conf)),
             units=[(f"clp:{c.pk}", c.label, c.pk in voted_clps) for c in clps]
             + [(f"affiliate:{a.pk}", a.name, a.pk in voted_affs) for a in affs],
             result=dates.priorities_result or None,
@@ -58,7 +61,7 @@ def _act(request: HttpRequest, conf: Conference, clps: list[CLP], affs: list[Aff
         )
         return
     units = [(f"clp:{c.pk}", c.name) for c in clps] + [(f"affiliate:{a.pk}", a.name) for a in affs]
-    form = forms.PrioritiesVoteForm(request.POST, units=units, topics=queries.topics_of(conf))
+    form = forms.PrioritiesVoteForm(request.POST, units=units, topics=setup_queries.topics_of(conf))
     if not form.is_valid():
         raise DomainError(next(iter(form.errors.values()))[0])
     kind, _, pk = form.cleaned_data["unit"].partition(":")

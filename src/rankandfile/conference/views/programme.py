@@ -7,8 +7,9 @@ from django.shortcuts import render
 from django.template.loader import render_to_string
 from django.urls import reverse
 
-from rankandfile.conference import forms, permissions, queries
+from rankandfile.conference import forms, permissions
 from rankandfile.conference.models import ProgrammeVersion
+from rankandfile.conference.queries import programme as programme_queries
 from rankandfile.conference.views.common import ctx, found
 
 
@@ -26,13 +27,13 @@ def _programme_version(request: HttpRequest) -> ProgrammeVersion | None:
 
 def programme(request: HttpRequest) -> HttpResponse:
     version = _programme_version(request)
-    versions = queries.programme_versions()
-    entries = queries.programme_entries(version)
+    versions = programme_queries.programme_versions()
+    entries = programme_queries.programme_entries(version)
     cmp = None
     pick = _versions(request).cleaned_data
     a, b = pick["a"], pick["b"]
     if a and b:
-        cmp = queries.programme_compare(
+        cmp = programme_queries.programme_compare(
             found(permissions.access_programme_version, request.user, a),
             found(permissions.access_programme_version, request.user, b),
         )
@@ -43,7 +44,7 @@ def programme(request: HttpRequest) -> HttpResponse:
             request,
             version=version,
             versions=versions,
-            groups=queries.programme_by_topic(entries),
+            groups=programme_queries.programme_by_topic(entries),
             count=len(entries),
             entry_base=reverse("conference:programme") + "entries/",
             cmp=cmp,
@@ -63,7 +64,7 @@ def programme_entry(request: HttpRequest, pk: int) -> HttpResponse:
 
 def programme_download(request: HttpRequest, fmt: str) -> HttpResponse:
     version = _programme_version(request)
-    data = queries.programme_json(version)
+    data = programme_queries.programme_json(version)
     name = f"programme-v{data['version'] or 'current'}"
     if fmt == "json":
         out = JsonResponse(data, json_dumps_params={"indent": 2})
@@ -73,7 +74,12 @@ def programme_download(request: HttpRequest, fmt: str) -> HttpResponse:
 
     html = render_to_string(
         "conference/programme_pdf.html",
-        {"data": data, "groups": queries.programme_by_topic(queries.programme_entries(version))},
+        {
+            "data": data,
+            "groups": programme_queries.programme_by_topic(
+                programme_queries.programme_entries(version)
+            ),
+        },
     )
     resp = HttpResponse(HTML(string=html).write_pdf(), content_type="application/pdf")
     resp["Content-Disposition"] = f'attachment; filename="{name}.pdf"'

@@ -10,8 +10,9 @@ from django.shortcuts import redirect, render
 from django.template.loader import render_to_string
 from django.views.decorators.http import require_POST
 
-from rankandfile.conference import forms, permissions, queries
+from rankandfile.conference import forms, permissions
 from rankandfile.conference.models import RuleBookVersion
+from rankandfile.conference.queries import rulebook as rulebook_queries
 from rankandfile.conference.rulebook import rule_book_in_force
 from rankandfile.conference.services import rulebook as services
 from rankandfile.conference.views.common import actor, conference, ctx, found, require_manager
@@ -29,14 +30,14 @@ def _rule_version(request: HttpRequest, number: int | None) -> RuleBookVersion:
 
 def rule_book(request: HttpRequest, number: int | None = None) -> HttpResponse:
     v = _rule_version(request, number)
-    versions = queries.rule_book_versions()
+    versions = rulebook_queries.rule_book_versions()
     changes = params = None
     form = forms.VersionsForm(request.GET)
     if not form.is_valid():
         raise Http404("no such rule-book version")
     a, b = form.cleaned_data["a"], form.cleaned_data["b"]
     if a and b:
-        changes, params = queries.rule_book_compare(
+        changes, params = rulebook_queries.rule_book_compare(
             found(permissions.access_rule_book_version, request.user, a),
             found(permissions.access_rule_book_version, request.user, b),
         )
@@ -47,7 +48,7 @@ def rule_book(request: HttpRequest, number: int | None = None) -> HttpResponse:
             request,
             v=v,
             versions=versions,
-            clauses=queries.clauses(v),
+            clauses=rulebook_queries.clauses(v),
             in_force=rule_book_in_force(),
             parameters=sorted(v.parameters.items()),
             changes=changes,
@@ -60,7 +61,7 @@ def rule_book(request: HttpRequest, number: int | None = None) -> HttpResponse:
 
 def rule_book_download(request: HttpRequest, number: int, fmt: str) -> HttpResponse:
     v = _rule_version(request, number)
-    data = queries.rule_book_json(v)
+    data = rulebook_queries.rule_book_json(v)
     name = f"rule-book-v{v.number}"
     if fmt == "json":
         out = JsonResponse(data, json_dumps_params={"indent": 2})

@@ -8,7 +8,12 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
 
-from rankandfile.conference import forms, permissions, queries
+from rankandfile.conference import forms, permissions
+from rankandfile.conference.queries import amendments as amendments_queries
+from rankandfile.conference.queries import common as common_queries
+from rankandfile.conference.queries import compositing as compositing_queries
+from rankandfile.conference.queries import floor as floor_queries
+from rankandfile.conference.queries import setup as setup_queries
 from rankandfile.conference.rulebook import parameters_in_force, rule_book_in_force
 from rankandfile.conference.services import setup as services
 from rankandfile.conference.views.common import actor, conference, ctx, require_manager
@@ -16,7 +21,7 @@ from rankandfile.core.errors import DomainError
 
 
 def index(request: HttpRequest) -> HttpResponse:
-    conf = queries.current_conference()
+    conf = common_queries.current_conference()
     has_dates = conf is not None and hasattr(conf, "dates")
     return render(
         request,
@@ -24,12 +29,12 @@ def index(request: HttpRequest) -> HttpResponse:
         ctx(
             request,
             conference=conf if has_dates else None,
-            conferences=queries.conferences_set_up(),
+            conferences=setup_queries.conferences_set_up(),
             rule_book=rule_book_in_force(),
             params=parameters_in_force(),
             can_submit=permissions.can_submit(request.user),
             my_open_items=(
-                queries.open_items_with_my_cards(request.user, conf)
+                floor_queries.open_items_with_my_cards(request.user, conf)
                 if conf is not None and has_dates
                 else []
             ),
@@ -64,11 +69,11 @@ def detail(request: HttpRequest, year: int) -> HttpResponse:
             request,
             conference=conf,
             dates=getattr(conf, "dates", None),
-            sessions=queries.agenda(conf),
-            topics=queries.topics_with_counts(conf),
-            composites=queries.composites_of(conf),
-            documents=queries.documents_of(conf),
-            params=queries.conference_parameters(conf),
+            sessions=floor_queries.agenda(conf),
+            topics=setup_queries.topics_with_counts(conf),
+            composites=compositing_queries.composites_of(conf),
+            documents=amendments_queries.documents_of(conf),
+            params=common_queries.conference_parameters(conf),
             can_submit=permissions.can_submit(request.user),
             visible_count=subs.count(),
         ),

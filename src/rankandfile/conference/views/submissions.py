@@ -14,8 +14,11 @@ from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
-from rankandfile.conference import forms, permissions, procedure, queries
+from rankandfile.conference import forms, permissions, procedure
 from rankandfile.conference.models import Conference, Submission
+from rankandfile.conference.queries import amendments as amendments_queries
+from rankandfile.conference.queries import setup as setup_queries
+from rankandfile.conference.queries import submissions as submissions_queries
 from rankandfile.conference.rulebook import parameters_in_force, rule_book_in_force
 from rankandfile.conference.rules import RuleParameters
 from rankandfile.conference.services import setup as setup_services
@@ -42,7 +45,9 @@ def submissions(request: HttpRequest, year: int) -> HttpResponse:
     topic, number = (
         (pick.cleaned_data["topic"], pick.cleaned_data["page"]) if pick.is_valid() else ("", None)
     )
-    qs = queries.submissions_listed(permissions.visible_submissions(request.user, conf), topic)
+    qs = submissions_queries.submissions_listed(
+        permissions.visible_submissions(request.user, conf), topic
+    )
     page = Paginator(qs, SUBMISSIONS_PER_PAGE).get_page(number)
     return render(
         request,
@@ -51,8 +56,8 @@ def submissions(request: HttpRequest, year: int) -> HttpResponse:
             request,
             conference=conf,
             page=page,
-            groups=queries.submissions_by_topic(list(page.object_list)),
-            topics=queries.topics_with_counts(conf),
+            groups=submissions_queries.submissions_by_topic(list(page.object_list)),
+            topics=setup_queries.topics_with_counts(conf),
             topic=topic,
             submission_base=reverse("conference:detail", args=[year]) + "submissions/",
         ),
@@ -98,7 +103,7 @@ def submit(request: HttpRequest, year: int) -> HttpResponse:
             form=form,
             params=p,
             count=count_ctx(text, form.data.get("title", "") if form.is_bound else "", p),
-            used=queries.used_submissions(conf, orgs),
+            used=submissions_queries.used_submissions(conf, orgs),
             now=timezone.now(),
         ),
     )
@@ -150,7 +155,7 @@ def submission_page(
     rule_form = None
     if permissions.can_manage_conference(request.user):
         rule_form = forms.RulingForm(
-            topics=queries.topics_of(conf), initial={"topic": sub.topic_id}
+            topics=setup_queries.topics_of(conf), initial={"topic": sub.topic_id}
         )
     return render(
         request,
@@ -165,7 +170,7 @@ def submission_page(
             is_sponsor=permissions.is_sponsor(request.user, sub),
             rule_form=rule_form,
             items=sub.items.select_related("session"),
-            amendments=queries.amendments_of(sub),
+            amendments=amendments_queries.amendments_of(sub),
             amend_key=amend_key(request, conf, sub),
             **_rule_change_ctx(request, sub, parameter_form),
         ),
@@ -180,13 +185,13 @@ def _rule_change_ctx(
     if sub.kind != Submission.Kind.RULE_CHANGE:
         return {}
     out: dict[str, Any] = {
-        "parameter_rows": queries.rule_change_rows(sub),
-        "disagreements": queries.rule_change_disagreements(sub),
+        "parameter_rows": submissions_queries.rule_change_rows(sub),
+        "disagreements": submissions_queries.rule_change_disagreements(sub),
         "parameter_form": None,
     }
     editable = sub.status in (Submission.Status.SUBMITTED, Submission.Status.IN_ORDER)
     if permissions.can_manage_conference(request.user) and editable and not sub.items.exists():
-        current = queries.rule_change_current(sub)
+        current = submissions_queries.rule_change_current(sub)
         out["parameter_form"] = form or forms.RuleChangeParametersForm(
             clause_number=sub.clause_number, current=current
         )
@@ -203,7 +208,7 @@ def rule_change_parameters(request: HttpRequest, year: int, pk: int) -> HttpResp
     form = forms.RuleChangeParametersForm(
         request.POST,
         clause_number=sub.clause_number,
-        current=queries.rule_change_current(sub),
+        current=submissions_queries.rule_change_current(sub),
     )
     if form.is_valid():
         try:
@@ -213,7 +218,7 @@ def rule_change_parameters(request: HttpRequest, year: int, pk: int) -> HttpResp
         except DomainError as exc:
             form.add_error(None, str(exc))
         else:
-            rows = queries.rule_change_rows(sub)
+            rows = submissions_queries.rule_change_rows(sub)
             changed = "; ".join(f"{label} becomes {after}" for _, label, _, after in rows)
             messages.success(request, f"{sub.reference}: {changed or 'no parameter changes'}.")
             return redirect("conference:submission", year=year, pk=sub.pk)
@@ -246,11 +251,13 @@ def arrangements(request: HttpRequest, year: int) -> HttpResponse:
             request,
             conference=conf,
             dates=conf.dates,
-            pending=queries.submissions_pending(subs),
-            groups=queries.submissions_by_topic(subs.exclude(status=Submission.Status.SUBMITTED)),
-            topics=queries.topics_with_counts(conf),
+            pending=submissions_queries.submissions_pending(subs),
+            groups=submissions_queries.submissions_by_topic(
+                subs.exclude(status=Submission.Status.SUBMITTED)
+            ),
+            topics=setup_queries.topics_with_counts(conf),
             topic_form=forms.TopicForm(),
-            later=queries.submissions_for_later(conf),
+            later=submissions_queries.submissions_for_later(conf),
         ),
     )
 
@@ -261,7 +268,7 @@ def rule(request: HttpRequest, year: int, pk: int) -> HttpResponse:
     conf = conference(request, year)
     require_manager(request)
     sub = found(permissions.access_submission, request.user, conf, pk)
-    form = forms.RulingForm(request.POST, topics=queries.topics_of(conf))
+    form = forms.RulingForm(request.POST, topics=setup_queries.topics_of(conf))
     if not form.is_valid():
         messages.error(request, "Choose in order or out of order.")
     else:
