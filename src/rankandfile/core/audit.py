@@ -8,7 +8,7 @@ address come from the request context set by :class:`core.middleware.RequestCont
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from django.db import models, transaction
@@ -153,28 +153,55 @@ def verify(expected: tuple[Expected, ...] = ()) -> VerifyReport:
     in ``AuditAnchor`` or given as ``expected`` — that are no longer in the log.
     """
     problems: list[str] = []
-    prev = "0" * 64
-    expected_seq = 1
-    count = 0
+    anchors = _anchors()
     wanted: dict[int, list[Expected]] = {}
-    anchors = [
+    for e in (*anchors, *expected):
+        wanted.setdefault(e.seq, []).append(e)
+    walk = _walk_chain(wanted, problems)
+    head_row = AuditHead.objects.filter(id=1).first()
+    head = Head(head_row.seq, head_row.digest, head_row.seal) if head_row else None
+    _check_head(head_row, walk, problems)
+    _check_published(wanted, walk, problems)
+    return VerifyReport(
+        entries=walk.count, problems=tuple(problems), head=head, anchors_checked=len(anchors)
+    )
+
+
+@dataclass
+class _Walk:
+    """Where a walk along the chain has got to: entries seen, the last one's number and
+    digest, and the digests of the entries a published head names."""
+
+    count: int = 0
+    last: int = 0
+    digest: str = "0" * 64
+    found: dict[int, str] = field(default_factory=dict)
+
+
+def _anchors() -> list[Expected]:
+    """The heads published so far (``AuditAnchor``), as expected heads naming where."""
+    return [
         Expected(
             a.seq, a.digest, f"published head #{a.seq} ({a.medium} of {a.published_at:%Y-%m-%d})"
         )
         for a in AuditAnchor.objects.order_by("seq")
     ]
-    for e in (*anchors, *expected):
-        wanted.setdefault(e.seq, []).append(e)
-    found: dict[int, str] = {}
+
+
+def _walk_chain(wanted: dict[int, list[Expected]], problems: list[str]) -> _Walk:
+    """Every entry in order: its number follows the last, it links to the last one's
+    digest, its digest is recomputed and its seal checked."""
+    walk = _Walk()
     for entry in AuditEntry.objects.order_by("seq").iterator(chunk_size=2000):
-        count += 1
+        walk.count += 1
+        expected_seq = walk.last + 1
         if entry.seq != expected_seq:
             problems.append(
                 f"entry #{expected_seq}"
                 + (f" to #{entry.seq - 1}" if entry.seq - 1 > expected_seq else "")
                 + " missing (deleted)"
             )
-        if entry.prev_digest != prev:
+        if entry.prev_digest != walk.digest:
             problems.append(f"entry #{entry.seq} does not follow the entry before it")
         if entry.compute_digest() != entry.digest:
             problems.append(f"entry #{entry.seq} was altered after it was written")
@@ -184,35 +211,44 @@ def verify(expected: tuple[Expected, ...] = ()) -> VerifyReport:
                 f"entry #{entry.seq} {why}: it was forged or rewritten without the audit key"
             )
         if entry.seq in wanted:
-            found[entry.seq] = entry.digest
-        prev = entry.digest
-        expected_seq = entry.seq + 1
-    last = expected_seq - 1
-    head_row = AuditHead.objects.filter(id=1).first()
-    head = Head(head_row.seq, head_row.digest, head_row.seal) if head_row else None
+            walk.found[entry.seq] = entry.digest
+        walk.digest = entry.digest
+        walk.last = entry.seq
+    return walk
+
+
+def _check_head(head_row: AuditHead | None, walk: _Walk, problems: list[str]) -> None:
+    """The chain head must exist (once there are entries), record the last entry, and
+    carry a good seal."""
+    last = walk.last
     if head_row is None:
-        if count:
+        if walk.count:
             problems.append("the chain head is missing: it was deleted")
-    else:
-        if head_row.seq > last:
+        return
+    if head_row.seq > last:
+        problems.append(
+            f"the log ends at #{last} but the chain head records #{head_row.seq}: "
+            "entries at the end were deleted"
+        )
+    elif head_row.seq != last or head_row.digest != walk.digest:
+        problems.append(
+            f"the chain head records #{head_row.seq} but the log ends at #{last}: the "
+            "head was rewritten"
+        )
+    if head_row.seq or walk.count:
+        why = sealing.check(
+            head_row.key_id, head_row.seal, sealing.head_message(head_row.seq, head_row.digest)
+        )
+        if why is not None:
             problems.append(
-                f"the log ends at #{last} but the chain head records #{head_row.seq}: "
-                "entries at the end were deleted"
+                f"the chain head (#{head_row.seq}) {why}: it was rewritten without the "
+                "audit key — entries after it were probably deleted"
             )
-        elif head_row.seq != last or head_row.digest != prev:
-            problems.append(
-                f"the chain head records #{head_row.seq} but the log ends at #{last}: the "
-                "head was rewritten"
-            )
-        if head_row.seq or count:
-            why = sealing.check(
-                head_row.key_id, head_row.seal, sealing.head_message(head_row.seq, head_row.digest)
-            )
-            if why is not None:
-                problems.append(
-                    f"the chain head (#{head_row.seq}) {why}: it was rewritten without the "
-                    "audit key — entries after it were probably deleted"
-                )
+
+
+def _check_published(wanted: dict[int, list[Expected]], walk: _Walk, problems: list[str]) -> None:
+    """Every published head must still be in the log, with the digest published."""
+    last, found = walk.last, walk.found
     for seq, published in sorted(wanted.items()):
         for e in published:
             if seq not in found:
@@ -228,9 +264,6 @@ def verify(expected: tuple[Expected, ...] = ()) -> VerifyReport:
                     f"{e.source} {seq}:{e.digest[:16]}… does not match entry #{seq} "
                     f"({found[seq][:16]}…): the log was rewritten after it was published"
                 )
-    return VerifyReport(
-        entries=count, problems=tuple(problems), head=head, anchors_checked=len(anchors)
-    )
 
 
 def current_head() -> Head:

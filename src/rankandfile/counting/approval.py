@@ -154,86 +154,14 @@ class ApprovalBallots:
         more than ``max_marks`` marks, and :class:`EmptyBallotSetError` when no ballot
         marks anybody.
         """
-        cands: tuple[Candidate, ...] = tuple(
-            c if isinstance(c, Candidate) else Candidate(c) for c in candidates
-        )
+        cands = _approval_candidates(candidates)
         names = [c.name for c in cands]
-        if len(set(names)) != len(names):
-            dup = next(nm for nm in names if names.count(nm) > 1)
-            raise InvalidBallotError(f"candidate {dup!r} is listed twice")
-        n = len(cands)
-        if n == 0:
-            raise InvalidBallotError("there are no candidates")
-
         if isinstance(ballots, np.ndarray):
-            raw = np.asarray(ballots)
-            if raw.ndim != 2 or raw.shape[1] != n:
-                raise InvalidBallotError(
-                    f"the marks matrix must have one column per candidate ({n}); "
-                    f"got shape {raw.shape}"
-                )
-            if raw.dtype != np.bool_:
-                bad = (raw != 0) & (raw != 1)
-                if bad.any():
-                    i, j = (int(x) for x in np.argwhere(bad)[0])
-                    raise InvalidBallotError(
-                        f"ballot {i + 1} has the value {raw[i, j].item()!r} against {names[j]!r}; "
-                        "marks must be 0 or 1"
-                    )
-            marks = raw.astype(np.bool_)
+            marks = _marks_from_matrix(ballots, names)
         else:
-            index = {nm: i for i, nm in enumerate(names)}
-            rows = list(ballots)
-            marks = np.zeros((len(rows), n), dtype=np.bool_)
-            for b, row in enumerate(rows, start=1):
-                if isinstance(row, str):
-                    raise InvalidBallotError(
-                        f"ballot {b} is the string {row!r}; give a collection of candidates"
-                    )
-                for item in row:
-                    if isinstance(item, str):
-                        if item not in index:
-                            raise UnknownCandidateError(
-                                f"ballot {b} marks {item!r}, who is not a candidate"
-                            )
-                        j = index[item]
-                    elif isinstance(item, int | np.integer) and not isinstance(item, bool):
-                        j = int(item)
-                        if not 0 <= j < n:
-                            raise UnknownCandidateError(
-                                f"ballot {b} marks candidate number {j + 1}, "
-                                f"but only {n} are standing"
-                            )
-                    else:
-                        raise InvalidBallotError(f"ballot {b} has a mark {item!r}")
-                    if marks[b - 1, j]:
-                        raise DuplicateRankingError(f"ballot {b} marks {names[j]!r} more than once")
-                    marks[b - 1, j] = True
-
-        if weights is None:
-            w = np.ones(marks.shape[0], dtype=np.int64)
-        else:
-            w = np.asarray(list(weights) if not isinstance(weights, np.ndarray) else weights)
-            w = w.astype(np.int64)
-        if w.shape != (marks.shape[0],):
-            raise InvalidBallotError(
-                f"{marks.shape[0]} ballots but {w.shape[0] if w.ndim else 0} weights"
-            )
-        if (w < 0).any():
-            raise InvalidBallotError(f"ballot {int(np.argmax(w < 0)) + 1} has a negative weight")
-        per_ballot = marks.sum(axis=1)
-        if max_marks is not None and marks.shape[0] and (per_ballot > max_marks).any():
-            i = int(np.argmax(per_ballot > max_marks))
-            raise InvalidBallotError(
-                f"ballot {i + 1} marks {int(per_ballot[i])} candidates "
-                f"but at most {max_marks} may be marked"
-            )
-        keep = w > 0
-        if skip_empty:
-            keep &= per_ballot > 0
-        marks, w = marks[keep], w[keep]
-        if marks.shape[0] == 0 or not (marks.any(axis=1) & (w > 0)).any():
-            raise EmptyBallotSetError("there are no ballots marking any candidate to count")
+            marks = _marks_from_lists(ballots, names)
+        w = _ballot_weights(weights, marks.shape[0])
+        marks, w = _keep_counted(marks, w, max_marks=max_marks, skip_empty=skip_empty)
         if group:
             marks, w = _group_marks(marks, w)
         marks = np.ascontiguousarray(marks)
@@ -268,6 +196,112 @@ class ApprovalBallots:
         """Votes per candidate: weighted column sums of the marks."""
         out: IntArray = (self.weights @ self.marks.astype(np.int64)).astype(np.int64)
         return out
+
+
+# ---------------------------------------------------------------------- building ballots
+def _approval_candidates(candidates: Sequence[Candidate] | Sequence[str]) -> tuple[Candidate, ...]:
+    """The candidates as :class:`Candidate`: at least one, no name twice."""
+    cands: tuple[Candidate, ...] = tuple(
+        c if isinstance(c, Candidate) else Candidate(c) for c in candidates
+    )
+    names = [c.name for c in cands]
+    if len(set(names)) != len(names):
+        dup = next(nm for nm in names if names.count(nm) > 1)
+        raise InvalidBallotError(f"candidate {dup!r} is listed twice")
+    if not cands:
+        raise InvalidBallotError("there are no candidates")
+    return cands
+
+
+def _marks_from_matrix(ballots: npt.NDArray[Any], names: Sequence[str]) -> BoolArray:
+    """A ballots x candidates matrix of 0/1 (or bool) as marks; any other value refused."""
+    n = len(names)
+    raw = np.asarray(ballots)
+    if raw.ndim != 2 or raw.shape[1] != n:
+        raise InvalidBallotError(
+            f"the marks matrix must have one column per candidate ({n}); got shape {raw.shape}"
+        )
+    if raw.dtype != np.bool_:
+        bad = (raw != 0) & (raw != 1)
+        if bad.any():
+            i, j = (int(x) for x in np.argwhere(bad)[0])
+            raise InvalidBallotError(
+                f"ballot {i + 1} has the value {raw[i, j].item()!r} against {names[j]!r}; "
+                "marks must be 0 or 1"
+            )
+    marks: BoolArray = raw.astype(np.bool_)
+    return marks
+
+
+def _marks_from_lists(
+    ballots: Iterable[Collection[int] | Collection[str]], names: Sequence[str]
+) -> BoolArray:
+    """Ballots given as collections of candidate indices or names, as marks: every mark
+    must name a candidate standing, once."""
+    n = len(names)
+    index = {nm: i for i, nm in enumerate(names)}
+    rows = list(ballots)
+    marks = np.zeros((len(rows), n), dtype=np.bool_)
+    for b, row in enumerate(rows, start=1):
+        if isinstance(row, str):
+            raise InvalidBallotError(
+                f"ballot {b} is the string {row!r}; give a collection of candidates"
+            )
+        for item in row:
+            if isinstance(item, str):
+                if item not in index:
+                    raise UnknownCandidateError(
+                        f"ballot {b} marks {item!r}, who is not a candidate"
+                    )
+                j = index[item]
+            elif isinstance(item, int | np.integer) and not isinstance(item, bool):
+                j = int(item)
+                if not 0 <= j < n:
+                    raise UnknownCandidateError(
+                        f"ballot {b} marks candidate number {j + 1}, but only {n} are standing"
+                    )
+            else:
+                raise InvalidBallotError(f"ballot {b} has a mark {item!r}")
+            if marks[b - 1, j]:
+                raise DuplicateRankingError(f"ballot {b} marks {names[j]!r} more than once")
+            marks[b - 1, j] = True
+    return marks
+
+
+def _ballot_weights(weights: Iterable[int] | IntArray | None, count: int) -> IntArray:
+    """One whole, non-negative weight per ballot (1 each when none are given)."""
+    if weights is None:
+        w = np.ones(count, dtype=np.int64)
+    else:
+        w = np.asarray(list(weights) if not isinstance(weights, np.ndarray) else weights)
+        w = w.astype(np.int64)
+    if w.shape != (count,):
+        raise InvalidBallotError(f"{count} ballots but {w.shape[0] if w.ndim else 0} weights")
+    if (w < 0).any():
+        raise InvalidBallotError(f"ballot {int(np.argmax(w < 0)) + 1} has a negative weight")
+    return w
+
+
+def _keep_counted(
+    marks: BoolArray, w: IntArray, *, max_marks: int | None, skip_empty: bool
+) -> tuple[BoolArray, IntArray]:
+    """The ballots that count: none with more than ``max_marks`` marks (refused), those
+    of weight 0 dropped (and blank ones with ``skip_empty``); at least one must mark
+    somebody."""
+    per_ballot = marks.sum(axis=1)
+    if max_marks is not None and marks.shape[0] and (per_ballot > max_marks).any():
+        i = int(np.argmax(per_ballot > max_marks))
+        raise InvalidBallotError(
+            f"ballot {i + 1} marks {int(per_ballot[i])} candidates "
+            f"but at most {max_marks} may be marked"
+        )
+    keep = w > 0
+    if skip_empty:
+        keep &= per_ballot > 0
+    marks, w = marks[keep], w[keep]
+    if marks.shape[0] == 0 or not (marks.any(axis=1) & (w > 0)).any():
+        raise EmptyBallotSetError("there are no ballots marking any candidate to count")
+    return marks, w
 
 
 def _group_marks(marks: BoolArray, w: IntArray) -> tuple[BoolArray, IntArray]:

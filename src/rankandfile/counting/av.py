@@ -91,115 +91,174 @@ def count_av(
     (``ballots.withdrawn``) are skipped on every ballot. Stages are numbered from 1 (first
     preferences); each later stage is one exclusion (or one bulk exclusion).
     """
-    n = ballots.n_candidates
-    hopeful = np.ones(n, dtype=bool)
-    for w in ballots.withdrawn:
-        hopeful[w] = False
-    if not hopeful.any():
-        raise TooManySeatsError("one seat to fill but every candidate has withdrawn")
-    tb = TieBreaker(tiebreak, seed=seed, lot_order=lot_order, n_candidates=n)
+    count = _AvCount(ballots, tiebreak, seed, lot_order, bulk_exclusion)
+    return count.result(count.run())
 
-    rankings = ballots.rankings
-    mult = ballots.weights.astype(np.int64)
-    cont = np.zeros(n + 1, dtype=bool)
-    cont[1:] = hopeful
-    cur = first_continuing(rankings, cont)
-    votes = sum_by_candidate(cur, mult, n)
-    total = int(mult.sum())
-    nt = total - int(votes.sum())
 
-    history: list[IntArray] = [votes.copy()]
-    stages: list[Stage] = []
-    excluded: list[int] = []
-    elected: int | None = None
-    stage_no = 1
-    action = "first"
-    subjects: tuple[int, ...] = ()
-    transfers: IntArray | None = None
-    notes: list[str] = []
+class _AvCount:
+    """One count, stage by stage (the shape of ``stv_scottish._ScottishCount``): :meth:`run`
+    closes each stage by looking for a winner (rule 2) and, while there is none, counts the
+    next stage, an exclusion (rule 3); :meth:`result` reports it."""
 
-    def states() -> tuple[State, ...]:
+    def __init__(
+        self,
+        ballots: RankedBallots,
+        tiebreak: str,
+        seed: int | None,
+        lot_order: Sequence[int] | None,
+        bulk_exclusion: bool,
+    ) -> None:
+        n = ballots.n_candidates
+        hopeful = np.ones(n, dtype=bool)
+        for w in ballots.withdrawn:
+            hopeful[w] = False
+        if not hopeful.any():
+            raise TooManySeatsError("one seat to fill but every candidate has withdrawn")
+        self.tb = TieBreaker(tiebreak, seed=seed, lot_order=lot_order, n_candidates=n)
+        self.ballots = ballots
+        self.n = n
+        self.hopeful = hopeful
+        self.bulk_exclusion = bulk_exclusion
+
+        # Per group: the candidate it counts for (or PAD when non-transferable).
+        self.rankings = ballots.rankings
+        self.mult = ballots.weights.astype(np.int64)
+        self.cont = np.zeros(n + 1, dtype=bool)
+        self.cont[1:] = hopeful
+        self.cur = first_continuing(self.rankings, self.cont)
+        self.votes = sum_by_candidate(self.cur, self.mult, n)
+        self.total = int(self.mult.sum())
+        self.nt = self.total - int(self.votes.sum())
+
+        self.history: list[IntArray] = [self.votes.copy()]
+        self.stages: list[Stage] = []
+        self.excluded: list[int] = []
+        self.elected: int | None = None
+        self.stage_no = 1
+        self.action = "first"
+        self.subjects: tuple[int, ...] = ()
+        self.transfers: IntArray | None = None
+        self.notes: list[str] = []
+
+    # ------------------------------------------------------------------ helpers
+    def states(self) -> tuple[State, ...]:
         out = []
-        for c in range(n):
-            if c in ballots.withdrawn:
+        for c in range(self.n):
+            if c in self.ballots.withdrawn:
                 out.append(State.WITHDRAWN)
-            elif c == elected:
+            elif c == self.elected:
                 out.append(State.ELECTED)
-            elif hopeful[c]:
+            elif self.hopeful[c]:
                 out.append(State.HOPEFUL)
             else:
                 out.append(State.EXCLUDED)
         return tuple(out)
 
-    while True:
-        live = np.flatnonzero(hopeful)
-        continuing_votes = int(votes[live].sum())
-        needed = continuing_votes // 2 + 1
+    def record(self, needed: int) -> None:
+        """The stage just counted, as the result reports it."""
+        elected = self.elected
+        self.stages.append(
+            Stage(
+                number=self.stage_no,
+                action=self.action,
+                subjects=self.subjects,
+                votes=tuple(int(v) for v in self.votes),
+                states=self.states(),
+                non_transferable=self.nt,
+                quota=needed,
+                transfers=None if self.transfers is None else tuple(int(t) for t in self.transfers),
+                note=""
+                if elected is None
+                else f"{self.ballots.candidates[elected].name} is elected",
+            )
+        )
+
+    # ------------------------------------------------------------------ stages
+    def close_stage(self) -> int | None:
+        """Rule 2 at the end of a stage: elect a candidate with more than half of the
+        continuing votes (or the last one left), then record the stage. The winner, or
+        ``None`` while there is none."""
+        live = np.flatnonzero(self.hopeful)
+        needed = int(self.votes[live].sum()) // 2 + 1
+        self.find_winner(live, needed)
+        self.record(needed)
+        return self.elected
+
+    def find_winner(self, live: IntArray, needed: int) -> None:
+        votes = self.votes
         top = int(votes[live].max())
         leaders = [int(c) for c in live if votes[c] == top]
         if top >= needed and len(leaders) == 1:
-            elected = leaders[0]
+            self.elected = leaders[0]
         elif len(live) == 1:
-            elected = int(live[0])
-            notes.append(
+            self.elected = int(live[0])
+            self.notes.append(
                 "the last continuing candidate is elected without a majority (no continuing votes)"
                 if top == 0
                 else "the last continuing candidate is elected"
             )
-        stages.append(
-            Stage(
-                number=stage_no,
-                action=action,
-                subjects=subjects,
-                votes=tuple(int(v) for v in votes),
-                states=states(),
-                non_transferable=nt,
-                quota=needed,
-                transfers=None if transfers is None else tuple(int(t) for t in transfers),
-                note="" if elected is None else f"{ballots.candidates[elected].name} is elected",
-            )
-        )
-        if elected is not None:
-            break
 
-        stage_no += 1
-        out = _choose_exclusions(live, votes, bulk_exclusion)
+    def exclusion_stage(self) -> None:
+        """Rule 3: exclude the lowest (ties by the tie-break), or the bulk exclusion's
+        group, and transfer their ballots."""
+        self.stage_no += 1
+        live = np.flatnonzero(self.hopeful)
+        votes = self.votes
+        out = _choose_exclusions(live, votes, self.bulk_exclusion)
         if out is None:
             lowest = int(votes[live].min())
             tied = [int(c) for c in live if votes[c] == lowest]
-            out = [tb.choose(tied, history, stage=stage_no, purpose="exclude", lowest=True)]
-        before = votes.copy()
-        for c in out:
-            hopeful[c] = False
-            cont[c + 1] = False
-        moving = np.flatnonzero(np.isin(cur, out))
-        new_cur = first_continuing(rankings[moving], cont)
-        cur[moving] = new_cur
-        gained = sum_by_candidate(new_cur, mult[moving], n)
-        moved_total = int(votes[out].sum())
-        votes = votes + gained
-        votes[out] = 0
-        nt += moved_total - int(gained.sum())
-        transfers = votes - before
-        excluded.extend(out)
-        action = "exclude"
-        subjects = tuple(out)
-        history.append(votes.copy())
+            out = [
+                self.tb.choose(
+                    tied, self.history, stage=self.stage_no, purpose="exclude", lowest=True
+                )
+            ]
+        self.transfer(out)
 
-    ties: tuple[Tie, ...] = tuple(tb.ties)
-    return RankedResult(
-        method="av",
-        seats=1,
-        candidates=ballots.candidates,
-        elected=(elected,),
-        stages=tuple(stages),
-        total_votes=total,
-        quota=None,
-        ties=ties,
-        excluded=tuple(excluded),
-        seed=tb.seed,
-        notes=tuple(notes),
-    )
+    def transfer(self, out: list[int]) -> None:
+        """Take ``out`` out of the count and pass each of their ballots to its next
+        continuing preference (non-transferable when there is none)."""
+        before = self.votes.copy()
+        for c in out:
+            self.hopeful[c] = False
+            self.cont[c + 1] = False
+        moving = np.flatnonzero(np.isin(self.cur, out))
+        new_cur = first_continuing(self.rankings[moving], self.cont)
+        self.cur[moving] = new_cur
+        gained = sum_by_candidate(new_cur, self.mult[moving], self.n)
+        moved_total = int(self.votes[out].sum())
+        votes = self.votes + gained
+        votes[out] = 0
+        self.votes = votes
+        self.nt += moved_total - int(gained.sum())
+        self.transfers = votes - before
+        self.excluded.extend(out)
+        self.action = "exclude"
+        self.subjects = tuple(out)
+        self.history.append(votes.copy())
+
+    def run(self) -> int:
+        """Stage after stage until a candidate is elected; the winner."""
+        while (winner := self.close_stage()) is None:
+            self.exclusion_stage()
+        return winner
+
+    # ------------------------------------------------------------------ output
+    def result(self, elected: int) -> RankedResult:
+        ties: tuple[Tie, ...] = tuple(self.tb.ties)
+        return RankedResult(
+            method="av",
+            seats=1,
+            candidates=self.ballots.candidates,
+            elected=(elected,),
+            stages=tuple(self.stages),
+            total_votes=self.total,
+            quota=None,
+            ties=ties,
+            excluded=tuple(self.excluded),
+            seed=self.tb.seed,
+            notes=tuple(self.notes),
+        )
 
 
 def _choose_exclusions(live: IntArray, votes: IntArray, bulk: bool) -> list[int] | None:

@@ -37,7 +37,7 @@ from __future__ import annotations
 import os
 import re
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -156,13 +156,70 @@ class _Lines:
         self.line -= 1
 
 
+@dataclass
+class _Header:
+    """What the lines before the ballots say: the numbers of candidates and seats, then
+    the withdrawn candidates and the ``[...]`` options."""
+
+    n: int
+    seats: int
+    withdrawn: set[int] = field(default_factory=set)
+    tie_order: tuple[int, ...] | None = None
+    nicks: dict[str, int] | None = None
+    options: list[str] = field(default_factory=list)
+    attributes: dict[str, list[str | None]] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class _BallotSection:
+    """The ballots read from the lines up to the closing ``0`` line."""
+
+    rankings: RankArray
+    weights: IntArray
+    ids: list[str]
+    line_no: IntArray | None  # each ballot's line (fast reader only), to find a duplicate
+    end_line: int  # the closing "0" line
+    end: int  # offset in the text just after the closing "0"
+
+
 def _parse(
     text: str, name: str | None, group: bool, on_phase: Callable[[str], None] | None = None
 ) -> BltElection:
+    """The file in four steps: the header line, the options, the ballots, then the names
+    and title."""
+
     def err(msg: str, line: int | None) -> MalformedFileError:
         return MalformedFileError(msg, line=line, source=name)
 
     lines = _Lines(text)
+    head = _read_counts(lines, err)
+    _read_options(lines, head, err)
+    section = _read_ballots(text, lines, head, err)
+    cands, title = _read_names(text[section.end :], section.end_line, head, err)
+    rankings, weights = section.rankings, section.weights
+    if on_phase is not None:
+        on_phase(f"{'grouping' if group else 'checking'} {int(weights.sum()):,} ballots")
+    try:
+        ballots = RankedBallots.build(
+            cands, rankings, weights, title=title, withdrawn=head.withdrawn, group=group
+        )
+    except CountingError as exc:
+        # The fast reader leaves repeated candidates to RankedBallots; find the line.
+        if section.line_no is not None:
+            _check_duplicates(rankings, section.line_no, err)
+        raise err(str(exc), None) from exc  # pragma: no cover - safety net
+    return BltElection(
+        ballots=ballots,
+        seats=head.seats,
+        tie_order=head.tie_order,
+        options=tuple(head.options),
+        ballot_ids=tuple(section.ids),
+    )
+
+
+def _read_counts(lines: _Lines, err: _ErrFactory) -> _Header:
+    """The first line, ``candidates seats``, checked against the limits before anything
+    else is read."""
     head = lines.next()
     if head is None:
         raise err("the file is empty", None)
@@ -181,19 +238,19 @@ def _parse(
         raise err("the number of seats must be at least 1", hno)
     if seats > limits.MAX_SEATS:
         raise err(f"{seats:,} seats is more than the limit of {limits.MAX_SEATS:,}", hno)
+    return _Header(n, seats)
 
-    withdrawn: set[int] = set()
-    tie_order: tuple[int, ...] | None = None
-    nicks: dict[str, int] | None = None
-    options: list[str] = []
-    attributes: dict[str, list[str | None]] = {}
 
-    def cand_number(tok: str, lno: int) -> int:
-        if not _INT_RE.fullmatch(tok) or not 1 <= int(tok) <= n:
-            raise err(f"{tok!r} is not a candidate number between 1 and {n}", lno)
-        return int(tok) - 1
+def _cand_number(tok: str, lno: int, n: int, err: _ErrFactory) -> int:
+    """A candidate number (1 to ``n``) on an option or withdrawn line, as an index."""
+    if not _INT_RE.fullmatch(tok) or not 1 <= int(tok) <= n:
+        raise err(f"{tok!r} is not a candidate number between 1 and {n}", lno)
+    return int(tok) - 1
 
-    # ---- withdrawn line(s) and [options]
+
+def _read_options(lines: _Lines, head: _Header, err: _ErrFactory) -> None:
+    """The withdrawn line(s) and ``[...]`` options into ``head``, up to the first ballot."""
+    n = head.n
     while True:
         item = lines.next()
         if item is None:
@@ -203,36 +260,47 @@ def _parse(
             for tok in line.split():
                 if not tok.startswith("-"):
                     raise err(f"withdrawn candidates must all be negative numbers: {tok!r}", lno)
-                withdrawn.add(cand_number(tok[1:], lno))
+                head.withdrawn.add(_cand_number(tok[1:], lno, n, err))
             continue
         if line.startswith("["):
-            if not line.endswith("]"):
-                raise err(f"option line is not closed by ']': {line!r}", lno)
-            options.append(line)
-            words = line[1:-1].split()
-            if not words:
-                raise err("empty option line '[]'", lno)
-            key, args = words[0].lower(), words[1:]
-            if key == "withdrawn":
-                withdrawn.update(cand_number(t, lno) for t in args)
-            elif key == "tie":
-                order = [cand_number(t, lno) for t in args]
-                if len(set(order)) != len(order):
-                    raise err("the [tie] option lists a candidate twice", lno)
-                tie_order = tuple(order)
-            elif key == "nick":
-                if len(args) != n or len(set(args)) != n:
-                    raise err(f"the [nick] option needs {n} different nicknames", lno)
-                nicks = {a: i for i, a in enumerate(args)}
-            elif key in ATTRIBUTE_OPTIONS:
-                if len(args) != n:
-                    raise err(f"the [{key}] option needs {n} values, one per candidate", lno)
-                attributes[key] = [None if a == "-" else a for a in args]
+            _read_option(line, lno, head, err)
             continue
         lines.push_back()
-        break
+        return
 
-    # ---- ballots, up to the closing "0" line
+
+def _read_option(line: str, lno: int, head: _Header, err: _ErrFactory) -> None:
+    """One ``[...]`` option line: withdrawn, tie, nick or a candidate attribute (any
+    other option is kept verbatim only)."""
+    n = head.n
+    if not line.endswith("]"):
+        raise err(f"option line is not closed by ']': {line!r}", lno)
+    head.options.append(line)
+    words = line[1:-1].split()
+    if not words:
+        raise err("empty option line '[]'", lno)
+    key, args = words[0].lower(), words[1:]
+    if key == "withdrawn":
+        head.withdrawn.update(_cand_number(t, lno, n, err) for t in args)
+    elif key == "tie":
+        order = [_cand_number(t, lno, n, err) for t in args]
+        if len(set(order)) != len(order):
+            raise err("the [tie] option lists a candidate twice", lno)
+        head.tie_order = tuple(order)
+    elif key == "nick":
+        if len(args) != n or len(set(args)) != n:
+            raise err(f"the [nick] option needs {n} different nicknames", lno)
+        head.nicks = {a: i for i, a in enumerate(args)}
+    elif key in ATTRIBUTE_OPTIONS:
+        if len(args) != n:
+            raise err(f"the [{key}] option needs {n} values, one per candidate", lno)
+        head.attributes[key] = [None if a == "-" else a for a in args]
+
+
+def _read_ballots(text: str, lines: _Lines, head: _Header, err: _ErrFactory) -> _BallotSection:
+    """The ballots, up to the closing ``0`` line: by the vectorised reader when the section
+    is only digits and white space (once any ballot ids are taken off), else line by line."""
+    n, nicks = head.n, head.nicks
     start_pos, first_line = lines.pos, lines.line + 1
     m = _END_RE.search(text, start_pos - 1)  # start_pos - 1 is the previous line's "\n"
     if m is None:
@@ -256,9 +324,16 @@ def _parse(
         raise err(limits.total_message(), end_line)
     if rankings.shape[0] == 0 or int(weights.sum()) == 0:
         raise err("the file holds no ballots", end_line)
+    return _BallotSection(rankings, weights, ids, line_no, end_line, m.end())
 
-    # ---- candidate names and title: one line each
-    items = _string_lines(text[m.end() :], end_line, err)
+
+def _read_names(
+    rest: str, end_line: int, head: _Header, err: _ErrFactory
+) -> tuple[list[Candidate], str]:
+    """The candidates' names (one line each, with the attributes the options gave them)
+    and the title, from ``rest``, the text after the closing ``0`` line."""
+    n = head.n
+    items = _string_lines(rest, end_line, err)
     if len(items) < n:
         got = len(items)
         raise err(f"{n} candidate names expected after the ballots, found {got}", end_line)
@@ -274,7 +349,7 @@ def _parse(
             raise err(f"candidate name {cname!r} is listed twice", lno)
         seen_names.add(cname)
         attrs = {"description": " ".join(strings[1:])} if len(strings) > 1 else {}
-        for key, values in attributes.items():
+        for key, values in head.attributes.items():
             value = values[i]
             if value is not None:
                 attrs[key] = value
@@ -282,24 +357,7 @@ def _parse(
     title = items[n][0][0] if len(items) > n else ""
     # Anything after the title (Droop's "source" and "comment" strings, or notes such as
     # those at the end of the ERS test files) is ignored, as Droop ignores it.
-    if on_phase is not None:
-        on_phase(f"{'grouping' if group else 'checking'} {int(weights.sum()):,} ballots")
-    try:
-        ballots = RankedBallots.build(
-            cands, rankings, weights, title=title, withdrawn=withdrawn, group=group
-        )
-    except CountingError as exc:
-        # The fast reader leaves repeated candidates to RankedBallots; find the line.
-        if line_no is not None:
-            _check_duplicates(rankings, line_no, err)
-        raise err(str(exc), None) from exc  # pragma: no cover - safety net
-    return BltElection(
-        ballots=ballots,
-        seats=seats,
-        tie_order=tie_order,
-        options=tuple(options),
-        ballot_ids=tuple(ids),
-    )
+    return cands, title
 
 
 def _parse_numeric(

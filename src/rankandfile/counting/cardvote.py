@@ -241,7 +241,19 @@ def count_card_vote(
 
     Raises :class:`InvalidBallotError` when section names repeat or the shares do not add
     up to exactly 1, and :class:`EmptyBallotSetError` when there are no sections.
+
+    Three steps, as a teller works: check the sections (:func:`_check_sections`), scale
+    each section's vote to its share (:func:`_section_results`), then add the shares and
+    decide against the threshold (:func:`_decide`).
     """
+    _check_sections(sections)
+    empty = EmptySection(empty)
+    results, voted_share = _section_results(sections, threshold, empty)
+    return _decide(results, voted_share, threshold, empty)
+
+
+def _check_sections(sections: Sequence[Section]) -> None:
+    """At least one section, no name twice, shares adding up to exactly 1."""
     if not sections:
         raise EmptyBallotSetError("a card vote needs at least one section")
     names = [s.name for s in sections]
@@ -253,7 +265,13 @@ def count_card_vote(
         raise InvalidBallotError(
             f"the section shares add up to {total_share} ({percent_str(total_share)}), not 100%"
         )
-    empty = EmptySection(empty)
+
+
+def _section_results(
+    sections: Sequence[Section], threshold: Threshold, empty: EmptySection
+) -> tuple[list[SectionResult], Fraction]:
+    """Each section's vote scaled to its effective share (the empty-section rule applied),
+    and the share of the sections in which votes were cast."""
 
     def cast_of(s: Section) -> Weight:
         return s.for_votes + s.against + (s.abstain if threshold.of_present else 0)
@@ -264,43 +282,48 @@ def count_card_vote(
         cast = cast_of(s)
         if cast == 0:
             eff = Fraction(0) if empty is EmptySection.RENORMALISE else s.share
-            results.append(
-                SectionResult(
-                    name=s.name,
-                    share=s.share,
-                    effective_share=eff,
-                    for_votes=s.for_votes,
-                    against=s.against,
-                    abstain=s.abstain,
-                    voters=s.voters,
-                    cast=cast,
-                    for_fraction=None,
-                    against_fraction=None,
-                    for_part=Fraction(0),
-                    against_part=Fraction(0),
-                )
-            )
+            results.append(_section_result(s, eff, cast, None, None))
             continue
         eff = s.share / voted_share if empty is EmptySection.RENORMALISE else s.share
         ff = Fraction(s.for_votes) / Fraction(cast)
         af = Fraction(s.against) / Fraction(cast)
-        results.append(
-            SectionResult(
-                name=s.name,
-                share=s.share,
-                effective_share=eff,
-                for_votes=s.for_votes,
-                against=s.against,
-                abstain=s.abstain,
-                voters=s.voters,
-                cast=cast,
-                for_fraction=ff,
-                against_fraction=af,
-                for_part=eff * ff,
-                against_part=eff * af,
-            )
-        )
+        results.append(_section_result(s, eff, cast, ff, af))
+    return results, voted_share
 
+
+def _section_result(
+    s: Section,
+    eff: Fraction,
+    cast: Weight,
+    for_fraction: Fraction | None,
+    against_fraction: Fraction | None,
+) -> SectionResult:
+    """One section's contribution: its fractions for and against (``None`` when no votes
+    were cast, contributing nothing) times its effective share."""
+    return SectionResult(
+        name=s.name,
+        share=s.share,
+        effective_share=eff,
+        for_votes=s.for_votes,
+        against=s.against,
+        abstain=s.abstain,
+        voters=s.voters,
+        cast=cast,
+        for_fraction=for_fraction,
+        against_fraction=against_fraction,
+        for_part=Fraction(0) if for_fraction is None else eff * for_fraction,
+        against_part=Fraction(0) if against_fraction is None else eff * against_fraction,
+    )
+
+
+def _decide(
+    results: list[SectionResult],
+    voted_share: Fraction,
+    threshold: Threshold,
+    empty: EmptySection,
+) -> CardVoteResult:
+    """Add the sections' parts and decide the motion on the exact share for (lost when no
+    section cast a vote)."""
     if voted_share == 0:
         for_share = against_share = None
         carried = False

@@ -32,7 +32,9 @@ import csv
 import io
 import os
 import re
+from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -40,112 +42,28 @@ from rankandfile.counting import limits
 from rankandfile.counting.ballots import PAD, RankedBallots
 from rankandfile.counting.errors import CountingError, MalformedFileError
 
+if TYPE_CHECKING:
+    from _csv import Reader
+
 __all__ = ["read_csv", "write_csv"]
 
 WEIGHT_HEADER = "weight"
 _INT_RE = re.compile(rf"[0-9]{{1,{limits.MAX_NUMBER_DIGITS}}}")
+_ErrFactory = Callable[[str, int | None], MalformedFileError]
 
 
 def read_csv(source: str | bytes | os.PathLike[str], *, title: str = "") -> RankedBallots:
     """Read ranked ballots from CSV: a path, the text itself (a ``str`` containing a
     newline) or its bytes. See the module docstring for the layout."""
-    name: str | None = None
-    if isinstance(source, bytes):
-        if len(source) > limits.MAX_FILE_BYTES:
-            raise MalformedFileError(limits.size_message(len(source)))
-        text = _decode(source, None)
-    elif isinstance(source, str) and ("\n" in source or "\r" in source):
-        if len(source) > limits.MAX_FILE_BYTES:
-            raise MalformedFileError(limits.size_message(len(source)))
-        text = source.removeprefix("\ufeff")
-    else:
-        name = str(source)
-        try:
-            size = Path(source).stat().st_size
-            if size > limits.MAX_FILE_BYTES:
-                raise MalformedFileError(limits.size_message(size), source=name)
-            raw = Path(source).read_bytes()
-        except OSError as exc:
-            raise MalformedFileError(f"cannot read the file: {exc.strerror}", source=name) from exc
-        text = _decode(raw, name)
+    text, name = _load(source)
 
     def err(msg: str, line: int | None) -> MalformedFileError:
         return MalformedFileError(msg, line=line, source=name)
 
     reader = csv.reader(io.StringIO(text, newline=""), strict=True)
     try:
-        header = next(reader, None)
-        while header is not None and not any(h.strip() for h in header):
-            header = next(reader, None)
-        if header is None:
-            raise err("the file is empty: a header row of candidate names is needed", None)
-        header_line = reader.line_num
-        names = [h.strip() for h in header]
-        weighted = bool(names) and names[0].casefold() == WEIGHT_HEADER
-        cand_names = names[1:] if weighted else names
-        if not cand_names:
-            raise err("the header names no candidates", header_line)
-        if len(cand_names) > limits.MAX_CANDIDATES:
-            raise err(limits.candidates_message(len(cand_names)), header_line)
-        seen: set[str] = set()
-        for i, nm in enumerate(cand_names):
-            if not nm:
-                raise err(f"column {i + 1 + weighted} has no candidate name", header_line)
-            if nm in seen:
-                raise err(f"candidate {nm!r} is listed twice", header_line)
-            seen.add(nm)
-        n = len(cand_names)
-        rows: list[list[int]] = []
-        weights: list[int] = []
-        total = 0
-        width = 1
-        for record in reader:
-            line = reader.line_num
-            if not any(cell.strip() for cell in record):
-                continue  # blank line
-            cells = [c.strip() for c in record]
-            if len(cells) > len(names) and any(cells[len(names) :]):
-                raise err(f"{len(cells)} cells but only {len(names)} columns", line)
-            cells += [""] * (len(names) - len(cells))
-            weight = 1
-            if weighted:
-                wcell = cells[0]
-                if not _INT_RE.fullmatch(wcell):
-                    raise err(f"weight must be a whole number, found {wcell[:40]!r}", line)
-                weight = int(wcell)
-                cells = cells[1:]
-            ranked: dict[int, int] = {}
-            for c, cell in enumerate(cells[:n]):
-                if not cell:
-                    continue
-                if not _INT_RE.fullmatch(cell) or int(cell) < 1:
-                    raise err(
-                        f"rank for {cand_names[c]!r} must be a whole number from 1, "
-                        f"found {cell[:40]!r}",
-                        line,
-                    )
-                r = int(cell)
-                if r in ranked:
-                    other = cand_names[ranked[r]]
-                    raise err(
-                        f"rank {r} is given to both {other!r} and {cand_names[c]!r} "
-                        "(equal rankings are not supported)",
-                        line,
-                    )
-                ranked[r] = c
-            if ranked:
-                top = max(ranked)
-                if top != len(ranked):
-                    missing = min(set(range(1, top + 1)) - set(ranked))
-                    raise err(f"rank {missing} is missing (ranks must run 1, 2, 3 ...)", line)
-            rows.append([ranked[r] for r in range(1, len(ranked) + 1)])
-            weights.append(weight)
-            total += weight
-            width = max(width, len(ranked))
-            if total > limits.MAX_TOTAL_WEIGHT:
-                raise err(limits.total_message(), line)
-            if len(rows) * width > limits.MAX_RANKING_CELLS:
-                raise err(limits.cells_message(len(rows), width), line)
+        cand_names, weighted = _read_header(reader, err)
+        rows, weights, width = _read_rows(reader, cand_names, weighted, err)
     except csv.Error as exc:
         raise err(f"not valid CSV: {exc}", reader.line_num) from exc
     if not rows or sum(weights) == 0:
@@ -159,6 +77,121 @@ def read_csv(source: str | bytes | os.PathLike[str], *, title: str = "") -> Rank
         )
     except CountingError as exc:
         raise err(str(exc), None) from exc
+
+
+def _load(source: str | bytes | os.PathLike[str]) -> tuple[str, str | None]:
+    """The text of ``source`` and the file's name (``None`` for text or bytes given),
+    refused above the size limit before it is read."""
+    if isinstance(source, bytes):
+        if len(source) > limits.MAX_FILE_BYTES:
+            raise MalformedFileError(limits.size_message(len(source)))
+        return _decode(source, None), None
+    if isinstance(source, str) and ("\n" in source or "\r" in source):
+        if len(source) > limits.MAX_FILE_BYTES:
+            raise MalformedFileError(limits.size_message(len(source)))
+        return source.removeprefix("\ufeff"), None
+    name = str(source)
+    try:
+        size = Path(source).stat().st_size
+        if size > limits.MAX_FILE_BYTES:
+            raise MalformedFileError(limits.size_message(size), source=name)
+        raw = Path(source).read_bytes()
+    except OSError as exc:
+        raise MalformedFileError(f"cannot read the file: {exc.strerror}", source=name) from exc
+    return _decode(raw, name), name
+
+
+def _read_header(reader: Reader, err: _ErrFactory) -> tuple[list[str], bool]:
+    """The first non-blank row: the candidates' names (checked: some, within the limit,
+    none blank or twice) and whether a ``weight`` column comes first."""
+    header = next(reader, None)
+    while header is not None and not any(h.strip() for h in header):
+        header = next(reader, None)
+    if header is None:
+        raise err("the file is empty: a header row of candidate names is needed", None)
+    header_line = reader.line_num
+    names = [h.strip() for h in header]
+    weighted = bool(names) and names[0].casefold() == WEIGHT_HEADER
+    cand_names = names[1:] if weighted else names
+    if not cand_names:
+        raise err("the header names no candidates", header_line)
+    if len(cand_names) > limits.MAX_CANDIDATES:
+        raise err(limits.candidates_message(len(cand_names)), header_line)
+    seen: set[str] = set()
+    for i, nm in enumerate(cand_names):
+        if not nm:
+            raise err(f"column {i + 1 + weighted} has no candidate name", header_line)
+        if nm in seen:
+            raise err(f"candidate {nm!r} is listed twice", header_line)
+        seen.add(nm)
+    return cand_names, weighted
+
+
+def _read_rows(
+    reader: Reader, cand_names: list[str], weighted: bool, err: _ErrFactory
+) -> tuple[list[list[int]], list[int], int]:
+    """Every ballot row after the header: each ranking (candidate indices, first
+    preference first), its weight, and the longest ranking; blank lines are skipped and
+    the limits on the total weight and the ballots held are checked as rows come."""
+    columns = len(cand_names) + weighted
+    rows: list[list[int]] = []
+    weights: list[int] = []
+    total = 0
+    width = 1
+    for record in reader:
+        line = reader.line_num
+        if not any(cell.strip() for cell in record):
+            continue  # blank line
+        cells = [c.strip() for c in record]
+        if len(cells) > columns and any(cells[columns:]):
+            raise err(f"{len(cells)} cells but only {columns} columns", line)
+        cells += [""] * (columns - len(cells))
+        weight = 1
+        if weighted:
+            wcell = cells[0]
+            if not _INT_RE.fullmatch(wcell):
+                raise err(f"weight must be a whole number, found {wcell[:40]!r}", line)
+            weight = int(wcell)
+            cells = cells[1:]
+        ranking = _ranking(cells, cand_names, line, err)
+        rows.append(ranking)
+        weights.append(weight)
+        total += weight
+        width = max(width, len(ranking))
+        if total > limits.MAX_TOTAL_WEIGHT:
+            raise err(limits.total_message(), line)
+        if len(rows) * width > limits.MAX_RANKING_CELLS:
+            raise err(limits.cells_message(len(rows), width), line)
+    return rows, weights, width
+
+
+def _ranking(cells: list[str], cand_names: list[str], line: int, err: _ErrFactory) -> list[int]:
+    """One row's rank cells as the candidates in order of preference; the ranks must be
+    whole numbers running 1, 2, 3 ... with no repeat (an equal ranking) and no gap."""
+    ranked: dict[int, int] = {}
+    for c, cell in enumerate(cells[: len(cand_names)]):
+        if not cell:
+            continue
+        if not _INT_RE.fullmatch(cell) or int(cell) < 1:
+            raise err(
+                f"rank for {cand_names[c]!r} must be a whole number from 1, found {cell[:40]!r}",
+                line,
+            )
+        r = int(cell)
+        if r in ranked:
+            other = cand_names[ranked[r]]
+            raise err(
+                f"rank {r} is given to both {other!r} and {cand_names[c]!r} "
+                "(equal rankings are not supported)",
+                line,
+            )
+        ranked[r] = c
+    if ranked:
+        top = max(ranked)
+        if top != len(ranked):
+            missing = min(set(range(1, top + 1)) - set(ranked))
+            raise err(f"rank {missing} is missing (ranks must run 1, 2, 3 ...)", line)
+    return [ranked[r] for r in range(1, len(ranked) + 1)]
 
 
 def write_csv(ballots: RankedBallots, *, weights: bool = True) -> str:

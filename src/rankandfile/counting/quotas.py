@@ -262,23 +262,62 @@ def count_av_multi(
     ballots; ``quota`` in each stage is the majority of continuing votes.
     """
     _check_seats(ballots, seats)
-    n = ballots.n_candidates
-    tb = TieBreaker(tiebreak, seed=seed, lot_order=lot_order, n_candidates=n)
-    names = ballots.names
-    state = [State.WITHDRAWN if i in ballots.withdrawn else State.HOPEFUL for i in range(n)]
-    elected: list[int] = []
-    excluded: list[int] = []
-    stages: list[Stage] = []
-    notes: list[str] = []
-    total = ballots.total
+    tb = TieBreaker(tiebreak, seed=seed, lot_order=lot_order, n_candidates=ballots.n_candidates)
+    count = _AvMultiCount(ballots, seats, constraint, tb)
+    count.run()
+    return count.result()
 
-    def seats_left() -> int:
-        return seats - len(elected)
 
-    def hopefuls() -> list[int]:
-        return [i for i in range(n) if state[i] is State.HOPEFUL]
+class _Race:
+    """One seat's AV race: who is still in it, the papers and the earlier rounds' votes."""
+
+    def __init__(self, ballots: RankedBallots, number: int, in_race: list[bool]) -> None:
+        self.number = number
+        self.in_race = in_race
+        self.papers = _Papers(ballots, 1)
+        self.papers.advance(np.arange(self.papers.pos.size, dtype=np.int64), in_race)
+        self.history: list[list[int]] = []
+        self.round = 0
+
+
+class _AvMultiCount:
+    """One sequential AV count, stage by stage (the shape of ``stv_scottish._ScottishCount``):
+    :meth:`run` makes the constraint's elections and exclusions, then races for one seat
+    at a time, a round per stage, until the seats are filled; :meth:`result` reports it."""
+
+    def __init__(
+        self,
+        ballots: RankedBallots,
+        seats: int,
+        constraint: SeatConstraint | None,
+        tb: TieBreaker,
+    ) -> None:
+        n = ballots.n_candidates
+        self.ballots = ballots
+        self.seats = seats
+        self.constraint = constraint
+        self.tb = tb
+        self.n = n
+        self.names = ballots.names
+        self.total = ballots.total
+        self.state = [
+            State.WITHDRAWN if i in ballots.withdrawn else State.HOPEFUL for i in range(n)
+        ]
+        self.elected: list[int] = []
+        self.excluded: list[int] = []
+        self.stages: list[Stage] = []
+        self.notes: list[str] = []
+        self.races = 0
+
+    # ------------------------------------------------------------------ helpers
+    def seats_left(self) -> int:
+        return self.seats - len(self.elected)
+
+    def hopefuls(self) -> list[int]:
+        return [i for i in range(self.n) if self.state[i] is State.HOPEFUL]
 
     def record(
+        self,
         action: str,
         subjects: tuple[int, ...],
         votes: Sequence[int],
@@ -286,131 +325,151 @@ def count_av_multi(
         note: str,
         states: Sequence[State] | None = None,
     ) -> None:
-        stages.append(
+        """The stage just counted, as the result reports it."""
+        self.stages.append(
             Stage(
-                number=len(stages),
+                number=len(self.stages),
                 action=action,
                 subjects=subjects,
                 votes=tuple(votes),
-                states=tuple(states if states is not None else state),
-                non_transferable=total - sum(votes),
+                states=tuple(states if states is not None else self.state),
+                non_transferable=self.total - sum(votes),
                 quota=quota,
                 note=note,
             )
         )
 
-    def tally() -> list[int]:
+    def tally(self) -> list[int]:
         """First preferences among the hopefuls (for stages outside a race)."""
-        papers = _Papers(ballots, 1)
+        papers = _Papers(self.ballots, 1)
         papers.advance(
-            np.arange(papers.pos.size, dtype=np.int64), [s is State.HOPEFUL for s in state]
+            np.arange(papers.pos.size, dtype=np.int64), [s is State.HOPEFUL for s in self.state]
         )
         return papers.votes()
 
-    def apply_constraint() -> None:
+    # ------------------------------------------------------------------ stages
+    def apply_constraint(self) -> None:
+        """The seat constraint's hook before each race: deemed elections, else exclusions,
+        a stage each, until neither applies."""
+        constraint = self.constraint
         if constraint is None:
             return
-        while seats_left() > 0:
-            hop, el = frozenset(hopefuls()), frozenset(elected)
-            deem = constraint.must_elect(hop, el, seats_left()) & hop
+        while self.seats_left() > 0:
+            hop, el = frozenset(self.hopefuls()), frozenset(self.elected)
+            deem = constraint.must_elect(hop, el, self.seats_left()) & hop
             if deem:
-                for c in sorted(deem):
-                    state[c] = State.ELECTED
-                    elected.append(c)
-                msg = "deemed elected by quota: " + ", ".join(names[c] for c in sorted(deem))
-                notes.append(msg)
-                record("elect", tuple(sorted(deem)), tally(), None, msg)
+                self.deem_elected(sorted(deem))
                 continue
-            out = constraint.must_exclude(hop, el, seats_left()) & hop
+            out = constraint.must_exclude(hop, el, self.seats_left()) & hop
             if out:
-                for c in sorted(out):
-                    state[c] = State.EXCLUDED
-                    excluded.append(c)
-                msg = "excluded by quota: " + ", ".join(names[c] for c in sorted(out))
-                notes.append(msg)
-                record("exclude", tuple(sorted(out)), tally(), None, msg)
+                self.exclude_by_quota(sorted(out))
                 continue
             break
 
-    race = 0
-    while True:
-        apply_constraint()
-        if seats_left() <= 0:
-            break
-        hop = hopefuls()
-        if len(hop) <= seats_left():
-            votes = tally()
-            for c in hop:
-                state[c] = State.ELECTED
-                elected.append(c)
-            record("elect", tuple(hop), votes, None, "remaining candidates elected")
-            break
-        race += 1
-        in_race = [s is State.HOPEFUL for s in state]
-        papers = _Papers(ballots, 1)
-        papers.advance(np.arange(papers.pos.size, dtype=np.int64), in_race)
-        history: list[list[int]] = []
-        rnd = 0
+    def deem_elected(self, deem: list[int]) -> None:
+        for c in deem:
+            self.state[c] = State.ELECTED
+            self.elected.append(c)
+        msg = "deemed elected by quota: " + ", ".join(self.names[c] for c in deem)
+        self.notes.append(msg)
+        self.record("elect", tuple(deem), self.tally(), None, msg)
+
+    def exclude_by_quota(self, out: list[int]) -> None:
+        for c in out:
+            self.state[c] = State.EXCLUDED
+            self.excluded.append(c)
+        msg = "excluded by quota: " + ", ".join(self.names[c] for c in out)
+        self.notes.append(msg)
+        self.record("exclude", tuple(out), self.tally(), None, msg)
+
+    def elect_remaining(self) -> bool:
+        """The last vacancies: when the hopefuls are no more than the seats left, elect them
+        all in one stage; whether that happened."""
+        hop = self.hopefuls()
+        if len(hop) > self.seats_left():
+            return False
+        votes = self.tally()
+        for c in hop:
+            self.state[c] = State.ELECTED
+            self.elected.append(c)
+        self.record("elect", tuple(hop), votes, None, "remaining candidates elected")
+        return True
+
+    def run_race(self) -> None:
+        """One seat's AV race among every hopeful, a round per stage, until it is won."""
+        self.races += 1
+        race = _Race(self.ballots, self.races, [s is State.HOPEFUL for s in self.state])
+        while not self.race_round(race):
+            pass
+
+    def race_round(self, race: _Race) -> bool:
+        """One round of ``race``: the leader wins with a majority of the continuing votes
+        (or as the last in the race), else the lowest is excluded from the race and her
+        papers move on. Whether the seat was won."""
+        race.round += 1
+        votes = race.papers.votes()
+        live = sum(votes)
+        majority = live // 2 + 1
+        in_race = race.in_race
+        racing = [c for c in range(self.n) if in_race[c]]
+        race_states = [
+            s if not (s is State.HOPEFUL and not in_race[i]) else State.EXCLUDED
+            for i, s in enumerate(self.state)
+        ]
+        where = f"seat {race.number} round {race.round}"
+        leader = max(racing, key=lambda c: votes[c])
+        if 2 * votes[leader] > live or len(racing) == 1:
+            self.state[leader] = State.ELECTED
+            self.elected.append(leader)
+            race_states[leader] = State.ELECTED
+            note = f"{where}: {self.names[leader]} elected"
+            self.record("elect", (leader,), votes, majority, note, race_states)
+            return True
+        low = min(votes[c] for c in racing)
+        tied = [c for c in racing if votes[c] == low]
+        loser = self.tb.choose(
+            tied, [*race.history, votes], stage=len(self.stages), purpose="exclude", lowest=True
+        )
+        in_race[loser] = False
+        race_states[loser] = State.EXCLUDED
+        note = f"{where}: {self.names[loser]} excluded from this race"
+        self.record("exclude", (loser,), votes, majority, note, race_states)
+        race.history.append(votes)
+        h = race.papers.holder()
+        race.papers.advance(np.nonzero(h == loser)[0], in_race)
+        return False
+
+    def close(self) -> None:
+        """End of count: the hopefuls left are not elected; a last stage says so."""
+        for c in self.hopefuls():
+            self.state[c] = State.EXCLUDED
+            self.excluded.append(c)
+        last = [int(x) for x in self.stages[-1].votes] if self.stages else [0] * self.n
+        self.record("end", (), last, None, "count complete")
+
+    def run(self) -> None:
         while True:
-            rnd += 1
-            votes = papers.votes()
-            live = sum(votes)
-            majority = live // 2 + 1
-            racing = [c for c in range(n) if in_race[c]]
-            race_states = [
-                s if not (s is State.HOPEFUL and not in_race[i]) else State.EXCLUDED
-                for i, s in enumerate(state)
-            ]
-            leader = max(racing, key=lambda c: votes[c])
-            if 2 * votes[leader] > live or len(racing) == 1:
-                state[leader] = State.ELECTED
-                elected.append(leader)
-                race_states[leader] = State.ELECTED
-                record(
-                    "elect",
-                    (leader,),
-                    votes,
-                    majority,
-                    f"seat {race} round {rnd}: {names[leader]} elected",
-                    race_states,
-                )
+            self.apply_constraint()
+            if self.seats_left() <= 0 or self.elect_remaining():
                 break
-            low = min(votes[c] for c in racing)
-            tied = [c for c in racing if votes[c] == low]
-            loser = tb.choose(
-                tied, [*history, votes], stage=len(stages), purpose="exclude", lowest=True
-            )
-            in_race[loser] = False
-            race_states[loser] = State.EXCLUDED
-            record(
-                "exclude",
-                (loser,),
-                votes,
-                majority,
-                f"seat {race} round {rnd}: {names[loser]} excluded from this race",
-                race_states,
-            )
-            history.append(votes)
-            h = papers.holder()
-            papers.advance(np.nonzero(h == loser)[0], in_race)
-    for c in hopefuls():
-        state[c] = State.EXCLUDED
-        excluded.append(c)
-    last = [int(x) for x in stages[-1].votes] if stages else [0] * n
-    record("end", (), last, None, "count complete")
-    return RankedResult(
-        method="av-multi",
-        seats=seats,
-        candidates=ballots.candidates,
-        elected=tuple(elected),
-        stages=tuple(stages),
-        total_votes=total,
-        quota=None,
-        ties=tuple(tb.ties),
-        excluded=tuple(excluded),
-        seed=tb.seed,
-        notes=tuple(notes),
-    )
+            self.run_race()
+        self.close()
+
+    # ------------------------------------------------------------------ output
+    def result(self) -> RankedResult:
+        return RankedResult(
+            method="av-multi",
+            seats=self.seats,
+            candidates=self.ballots.candidates,
+            elected=tuple(self.elected),
+            stages=tuple(self.stages),
+            total_votes=self.total,
+            quota=None,
+            ties=tuple(self.tb.ties),
+            excluded=tuple(self.excluded),
+            seed=self.tb.seed,
+            notes=tuple(self.notes),
+        )
 
 
 # ---------------------------------------------------------------------------- entry

@@ -132,17 +132,28 @@ def member_erase(
 
 
 def _anonymise(member: Member, today: dt.date, now: dt.datetime) -> dict[str, int]:
-    from allauth.account.models import EmailAddress
-    from allauth.mfa.models import Authenticator
-
-    from rankandfile.accountability.models import AlertPreference, AlertSent
-    from rankandfile.ballots.models import Elector
-    from rankandfile.campaigns.models import Rsvp, Signature, Volunteer
-    from rankandfile.selections.models import Application
-
+    """Erase ``member``'s personal data everywhere (module docstring: what is kept,
+    anonymised and deleted); how many records of each kind were touched."""
     emails = queries.member_emails(member)
     user = member.user
     counts: dict[str, int] = {}
+    counts["signatures"] = _anonymise_signatures(emails)
+    counts["event_replies"] = _anonymise_event_replies(emails, user)
+    counts["applications"] = _anonymise_applications(member)
+    counts.update(_delete_offers_and_alerts(member))
+    _forget_ballot_links_and_notes(member)
+    _anonymise_member_row(member, now)
+    counts["login"] = 0
+    if user is not None:
+        _disable_login(user, today)
+        counts["login"] = 1
+    return counts
+
+
+def _anonymise_signatures(emails: list[str]) -> int:
+    """Petition signatures made with the member's addresses: the count stays, the signer
+    is anonymous and hidden, and the signature's links no longer work."""
+    from rankandfile.campaigns.models import Signature
 
     signatures = list(Signature.objects.filter(email__in=emails))
     for s in signatures:
@@ -157,7 +168,12 @@ def _anonymise(member: Member, today: dt.date, now: dt.datetime) -> dict[str, in
                 "confirm_digest", "withdraw_digest",
             ]
         )  # fmt: skip
-    counts["signatures"] = len(signatures)
+    return len(signatures)
+
+
+def _anonymise_event_replies(emails: list[str], user: User | None) -> int:
+    """Replies to campaign events, by the member's addresses or login: kept as counts."""
+    from rankandfile.campaigns.models import Rsvp
 
     rsvp_filter = Q(email__in=emails) | (Q(user=user) if user is not None else Q(pk__in=[]))
     rsvps = list(Rsvp.objects.filter(rsvp_filter))
@@ -169,7 +185,12 @@ def _anonymise(member: Member, today: dt.date, now: dt.datetime) -> dict[str, in
             "",
         )
         r.save(update_fields=["name", "email", "user", "cancel_digest"])
-    counts["event_replies"] = len(rsvps)
+    return len(rsvps)
+
+
+def _anonymise_applications(member: Member) -> int:
+    """Selection applications: contact details and statement erased."""
+    from rankandfile.selections.models import Application
 
     applications = list(Application.objects.filter(member=member))
     for a in applications:
@@ -184,16 +205,33 @@ def _anonymise(member: Member, today: dt.date, now: dt.datetime) -> dict[str, in
                 "statement", "eligibility_note",
             ]
         )  # fmt: skip
-    counts["applications"] = len(applications)
+    return len(applications)
 
-    counts["volunteering"] = Volunteer.objects.filter(member=member).delete()[0]
-    counts["alert_preferences"] = (
-        AlertPreference.objects.filter(member=member).delete()[0]
-        + AlertSent.objects.filter(member=member).delete()[0]
-    )
+
+def _delete_offers_and_alerts(member: Member) -> dict[str, int]:
+    """Volunteer offers and alert preferences (with the alerts sent) deleted; how many."""
+    from rankandfile.accountability.models import AlertPreference, AlertSent
+    from rankandfile.campaigns.models import Volunteer
+
+    return {
+        "volunteering": Volunteer.objects.filter(member=member).delete()[0],
+        "alert_preferences": (
+            AlertPreference.objects.filter(member=member).delete()[0]
+            + AlertSent.objects.filter(member=member).delete()[0]
+        ),
+    }
+
+
+def _forget_ballot_links_and_notes(member: Member) -> None:
+    """The member's ballot links (digests) and send errors, and notes on their history."""
+    from rankandfile.ballots.models import Elector
+
     Elector.objects.filter(member=member).update(token_digest=None, last_send_error="")
     member.periods.exclude(note="").update(note="")
 
+
+def _anonymise_member_row(member: Member, now: dt.datetime) -> None:
+    """The member row keeps its number, CLP and history; everything personal goes."""
     member.first_name, member.last_name = "Erased", "member"
     member.email = member.address = member.postcode = member.gender = ""
     member.date_of_birth = None
@@ -205,23 +243,25 @@ def _anonymise(member: Member, today: dt.date, now: dt.datetime) -> dict[str, in
         ]
     )  # fmt: skip
 
-    counts["login"] = 0
-    if user is not None:
-        # The login stays (audit entries name it by id, and its digest covers that id) but
-        # can no longer be used and says nothing about the person.
-        user.email = _erased_address("login", user.pk)
-        user.full_name = ""
-        user.is_active = False
-        user.is_staff = False
-        user.set_unusable_password()
-        user.save(update_fields=["email", "full_name", "is_active", "is_staff", "password"])
-        ApiToken.objects.filter(user=user).delete()
-        EmailAddress.objects.filter(user=user).delete()
-        Authenticator.objects.filter(user=user).delete()
-        Role.objects.filter(user=user, end__isnull=True).update(end=today)
-        Role.objects.filter(user=user, end__gt=today).update(end=today)
-        counts["login"] = 1
-    return counts
+
+def _disable_login(user: User, today: dt.date) -> None:
+    """The login stays (audit entries name it by id, and its digest covers that id) but
+    can no longer be used and says nothing about the person: its tokens, addresses and
+    authenticators are deleted and its offices end today."""
+    from allauth.account.models import EmailAddress
+    from allauth.mfa.models import Authenticator
+
+    user.email = _erased_address("login", user.pk)
+    user.full_name = ""
+    user.is_active = False
+    user.is_staff = False
+    user.set_unusable_password()
+    user.save(update_fields=["email", "full_name", "is_active", "is_staff", "password"])
+    ApiToken.objects.filter(user=user).delete()
+    EmailAddress.objects.filter(user=user).delete()
+    Authenticator.objects.filter(user=user).delete()
+    Role.objects.filter(user=user, end__isnull=True).update(end=today)
+    Role.objects.filter(user=user, end__gt=today).update(end=today)
 
 
 # --- retention ----------------------------------------------------------------------------

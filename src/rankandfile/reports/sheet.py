@@ -187,76 +187,8 @@ def build_sheet(result: AnyResult, *, title: str = "") -> Sheet:
     r: RankedResult = as_ranked(result)
     names = [c.name for c in r.candidates]
     shorts = [short_name(nm) for nm in names]
-    n = len(names)
-
-    columns: list[Column] = []
-    previous: tuple[Num, ...] | None = None
-    prev_nt: Num = 0
-    prev_res: Num = 0
-    out_before: set[int] = set()  # excluded (or withdrawn) before the current stage
-    seen_elected: set[int] = set()
-    for s in r.stages:
-        first = previous is None
-        transfers: Sequence[Num | None]
-        if s.transfers is not None:
-            transfers = s.transfers
-        elif previous is not None:
-            transfers = [_sub(a, b) for a, b in zip(s.votes, previous, strict=True)]
-        else:
-            transfers = [None] * n
-        cells = []
-        for c in range(n):
-            st = s.states[c]
-            t = transfers[c]
-            if st is State.WITHDRAWN or c in out_before:
-                cells.append(Cell("", ""))
-                continue
-            elected_here = st is State.ELECTED and c not in seen_elected
-            if st is State.EXCLUDED and s.votes[c] == 0 and not first:
-                total = "-"
-            else:
-                total = format_number(s.votes[c])
-            transfer = "" if first or t is None or t == 0 else format_number(t, signed=True)
-            cells.append(Cell(transfer, total, elected_here))
-        for c in range(n):
-            if s.states[c] is State.ELECTED:
-                seen_elected.add(c)
-            if s.states[c] in (State.EXCLUDED, State.WITHDRAWN) and s.votes[c] == 0:
-                out_before.add(c)
-        d_nt = _sub(s.non_transferable, prev_nt)
-        d_res = _sub(s.residual, prev_res)
-        grand = sum((Fraction(v) for v in (*s.votes, s.non_transferable, s.residual)), Fraction(0))
-        columns.append(
-            Column(
-                number=s.number,
-                action=s.action,
-                heading=stage_heading(s, shorts),
-                cells=tuple(cells),
-                non_transferable=Cell(
-                    "" if first or d_nt == 0 else format_number(d_nt, signed=True),
-                    format_number(s.non_transferable),
-                ),
-                residual=Cell(
-                    "" if first or d_res == 0 else format_number(d_res, signed=True),
-                    format_number(s.residual),
-                ),
-                total=_format_like(grand, s.votes),
-                quota=format_number(s.quota),
-                note=s.note,
-                first=first,
-            )
-        )
-        previous = s.votes
-        prev_nt, prev_res = s.non_transferable, s.residual
-
-    quotas = {c.quota for c in columns if c.quota}
-    single_quota = format_number(r.quota) if r.quota is not None else ""
-    if len(quotas) > 1:
-        single_quota = ""
-    elif len(quotas) == 1 and not single_quota:
-        single_quota = next(iter(quotas))
-
-    rows = tuple(_row(r, c, names[c], shorts[c]) for c in range(n))
+    columns = _columns(r, shorts)
+    rows = tuple(_row(r, c, names[c], shorts[c]) for c in range(len(names)))
     ties = tuple(
         f"stage {t.stage}: {', '.join(shorts[c] for c in t.tied)} tied ({t.purpose}); "
         f"{shorts[t.chosen]} chosen {t.how}"
@@ -268,7 +200,7 @@ def build_sheet(result: AnyResult, *, title: str = "") -> Sheet:
         method_label=method_label(r.method),
         seats=r.seats,
         total_votes=format_number(r.total_votes),
-        quota=single_quota,
+        quota=_single_quota(r, columns),
         rows=rows,
         columns=tuple(columns),
         elected=tuple(names[c] for c in r.elected),
@@ -276,6 +208,106 @@ def build_sheet(result: AnyResult, *, title: str = "") -> Sheet:
         notes=r.notes,
         has_residual=any(s.residual != 0 for s in r.stages),
     )
+
+
+def _columns(r: RankedResult, shorts: Sequence[str]) -> list[Column]:
+    """One column per stage: each candidate's transfer and total, then the
+    non-transferable votes, the residual, the total and the quota."""
+    n = len(shorts)
+    columns: list[Column] = []
+    previous: tuple[Num, ...] | None = None
+    prev_nt: Num = 0
+    prev_res: Num = 0
+    out_before: set[int] = set()  # excluded (or withdrawn) before the current stage
+    seen_elected: set[int] = set()
+    for s in r.stages:
+        first = previous is None
+        transfers = _transfers(s, previous, n)
+        cells = _candidate_cells(s, n, transfers, first, out_before, seen_elected)
+        for c in range(n):
+            if s.states[c] is State.ELECTED:
+                seen_elected.add(c)
+            if s.states[c] in (State.EXCLUDED, State.WITHDRAWN) and s.votes[c] == 0:
+                out_before.add(c)
+        columns.append(_column(s, shorts, cells, first, prev_nt, prev_res))
+        previous = s.votes
+        prev_nt, prev_res = s.non_transferable, s.residual
+    return columns
+
+
+def _transfers(s: Stage, previous: tuple[Num, ...] | None, n: int) -> Sequence[Num | None]:
+    """What the stage moved for each candidate: as the count recorded it, else the change
+    from the previous stage (none at the first stage)."""
+    if s.transfers is not None:
+        return s.transfers
+    if previous is not None:
+        return [_sub(a, b) for a, b in zip(s.votes, previous, strict=True)]
+    return [None] * n
+
+
+def _candidate_cells(
+    s: Stage,
+    n: int,
+    transfers: Sequence[Num | None],
+    first: bool,
+    out_before: set[int],
+    seen_elected: set[int],
+) -> list[Cell]:
+    """Each candidate's cell at stage ``s``: blank once out of the count, ``-`` at the
+    exclusion, the elected marked at the stage that elected them."""
+    cells = []
+    for c in range(n):
+        st = s.states[c]
+        t = transfers[c]
+        if st is State.WITHDRAWN or c in out_before:
+            cells.append(Cell("", ""))
+            continue
+        elected_here = st is State.ELECTED and c not in seen_elected
+        if st is State.EXCLUDED and s.votes[c] == 0 and not first:
+            total = "-"
+        else:
+            total = format_number(s.votes[c])
+        transfer = "" if first or t is None or t == 0 else format_number(t, signed=True)
+        cells.append(Cell(transfer, total, elected_here))
+    return cells
+
+
+def _column(
+    s: Stage, shorts: Sequence[str], cells: list[Cell], first: bool, prev_nt: Num, prev_res: Num
+) -> Column:
+    """The stage's column: its heading, the candidates' cells and the rows below them."""
+    d_nt = _sub(s.non_transferable, prev_nt)
+    d_res = _sub(s.residual, prev_res)
+    grand = sum((Fraction(v) for v in (*s.votes, s.non_transferable, s.residual)), Fraction(0))
+    return Column(
+        number=s.number,
+        action=s.action,
+        heading=stage_heading(s, shorts),
+        cells=tuple(cells),
+        non_transferable=Cell(
+            "" if first or d_nt == 0 else format_number(d_nt, signed=True),
+            format_number(s.non_transferable),
+        ),
+        residual=Cell(
+            "" if first or d_res == 0 else format_number(d_res, signed=True),
+            format_number(s.residual),
+        ),
+        total=_format_like(grand, s.votes),
+        quota=format_number(s.quota),
+        note=s.note,
+        first=first,
+    )
+
+
+def _single_quota(r: RankedResult, columns: Sequence[Column]) -> str:
+    """The quota when it is the same at every stage (printed once), else ``""``."""
+    quotas = {c.quota for c in columns if c.quota}
+    single_quota = format_number(r.quota) if r.quota is not None else ""
+    if len(quotas) > 1:
+        return ""
+    if len(quotas) == 1 and not single_quota:
+        return next(iter(quotas))
+    return single_quota
 
 
 def _sub(a: Num, b: Num) -> Num:
