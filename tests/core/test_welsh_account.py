@@ -120,6 +120,7 @@ def test_the_members_own_pages_in_welsh(party: Party, client: Client) -> None:
     home = text(client.get("/"))
     assert "Fy aelodaeth" in home and "Fy nghangen" in home and "Fy AS" in home
     assert "My membership" not in home
+    assert "Aelod mewn statws da" in home  # the standing, worded in the reader's language
     account = text(client.get("/account/"))
     assert "Wedi mewngofnodi fel" in account and "Tocynnau API personol" in account
     assert "Enw'r tocyn" in account and "Creu tocyn" in account
@@ -131,6 +132,7 @@ def test_the_members_own_pages_in_welsh(party: Party, client: Client) -> None:
     assert "Eich data personol" in data and "Lawrlwytho fel PDF" in data
     record = text(client.get(f"/members/{party.me.pk}/"))
     assert "Hanes aelodaeth" in record and "Rhif aelodaeth" in record
+    assert "Aelodaeth" in record and "Membership<" not in record  # the history's kinds
 
 
 def test_the_personal_data_export_reads_in_welsh(party: Party) -> None:
