@@ -32,7 +32,8 @@ LOCALE = Path(settings.LOCALE_PATHS[0]) / "cy" / "LC_MESSAGES"
 # --- the catalogue ------------------------------------------------------------------------
 def read_po(path: Path) -> dict[str | tuple[str, int], str]:
     """A small .po reader: msgid (or (msgid, n) for plural forms) -> msgstr, translated
-    entries only, fuzzy ones skipped (as msgfmt does)."""
+    entries only, fuzzy ones skipped (as msgfmt does). A message with a context
+    (``msgctxt``) is keyed as gettext keys it: ``context + "\x04" + msgid``."""
     out: dict[str | tuple[str, int], str] = {}
     for block in path.read_text(encoding="utf-8").split("\n\n"):
         if re.search(r"^#,.*\bfuzzy\b", block, re.MULTILINE):
@@ -49,6 +50,8 @@ def read_po(path: Path) -> dict[str | tuple[str, int], str]:
         msgid = fields.get("msgid")
         if not msgid:
             continue  # the header
+        if "msgctxt" in fields:
+            msgid = fields["msgctxt"] + "\x04" + msgid
         for name, value in fields.items():
             if not value:
                 continue
@@ -96,6 +99,22 @@ def test_every_translation_keeps_its_placeholders() -> None:
 JOURNEY_TEMPLATES = (
     "templates/base.html",
     "templates/account/login.html",
+    "templates/account/password_reset.html",
+    "templates/account/password_reset_done.html",
+    "templates/account/password_reset_from_key.html",
+    "templates/account/password_reset_from_key_done.html",
+    "templates/account/password_change.html",
+    "templates/account/logout.html",
+    "templates/account/snippets/already_logged_in.html",
+    "templates/account/email/base_message.txt",
+    "templates/account/email/password_reset_key_subject.txt",
+    "templates/account/email/password_reset_key_message.txt",
+    "templates/account/messages/logged_in.txt",
+    "templates/account/messages/logged_out.txt",
+    "templates/account/messages/password_changed.txt",
+    "core/templates/core/home.html",
+    "membership/templates/membership/member_detail.html",
+    "privacy/templates/privacy/my_data.html",
     "membership/templates/membership/activate.html",
     "membership/templates/membership/activation_request.html",
     "membership/templates/membership/activation_requested.html",

@@ -13,6 +13,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.http import HttpRequest
+from django.utils.translation import gettext
 from ninja.errors import AuthenticationError, HttpError
 from ninja.security import APIKeyCookie, HttpBearer
 from ninja.utils import check_csrf
@@ -61,7 +62,7 @@ class TokenAuth(HttpBearer):
             raise InvalidToken()
         if not self.allow_tokens:
             raise PermissionDenied(
-                "this endpoint needs your signed-in browser session, not an API token"
+                gettext("this endpoint needs your signed-in browser session, not an API token")
             )
         needed = [tokens.READ if request.method in SAFE_METHODS else tokens.WRITE]
         if self.personal:

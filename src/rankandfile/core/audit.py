@@ -13,6 +13,7 @@ from typing import Any
 
 from django.db import models, transaction
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from rankandfile.core import origin, sealing
 from rankandfile.core.models import AuditAnchor, AuditEntry, AuditHead, User
@@ -309,8 +310,8 @@ def publish_head(*, actor: User | None, recipients: list[str]) -> Publication:
         from rankandfile.core.errors import DomainError
 
         raise DomainError(
-            "nobody to send the audit log head to: appoint a scrutineer or set "
-            "AUDIT_HEAD_RECIPIENTS"
+            gettext("nobody to send the audit log head to: appoint a scrutineer or set %(setting)s")
+            % {"setting": "AUDIT_HEAD_RECIPIENTS"}
         )
     with transaction.atomic():
         entry = record(

@@ -18,6 +18,7 @@ from allauth.core import context as allauth_context
 from django.conf import settings
 from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest
+from django.utils.translation import gettext, gettext_noop
 
 from rankandfile.core import origin, outbox
 from rankandfile.core.links import absolute_url, base_url
@@ -37,6 +38,29 @@ def rebase(url: str) -> str:
     if not (parts.scheme and parts.netloc):
         return url
     return absolute_url(urlunsplit(("", "", parts.path or "/", parts.query, parts.fragment)))
+
+
+# django-allauth ships no Welsh catalogue. The words its forms show on the member's
+# account journey (sign-in, password reset and change) are listed here so that
+# `make messages` puts them in our catalogue: allauth's own gettext calls then find our
+# Welsh, as the same message id in the project's catalogue wins (docs/decisions/0027-welsh.md).
+ALLAUTH_WORDS = (
+    gettext_noop("Email"),
+    gettext_noop("Email address"),
+    gettext_noop("Password"),
+    gettext_noop("Remember Me"),
+    gettext_noop("Forgot your password?"),
+    gettext_noop("Current Password"),
+    gettext_noop("New Password"),
+    gettext_noop("New Password (again)"),
+    gettext_noop("You must type the same password each time."),
+    gettext_noop("Please type your current password."),
+    gettext_noop("The email address and/or password you specified are not correct."),
+    gettext_noop("Too many failed login attempts. Try again later."),
+    gettext_noop("The password reset token was invalid."),
+    gettext_noop("Be patient, you are sending too many requests."),
+    gettext_noop("This account is currently inactive."),
+)
 
 
 class AccountAdapter(DefaultAccountAdapter):  # type: ignore[misc]  # allauth is untyped
@@ -73,7 +97,7 @@ class AccountAdapter(DefaultAccountAdapter):  # type: ignore[misc]  # allauth is
     def get_client_ip(self, request: HttpRequest) -> str:
         ip = origin.client_ip(request.META)
         if not ip:
-            raise PermissionDenied("Unable to determine client IP address")
+            raise PermissionDenied(gettext("Unable to determine client IP address"))
         return ip
 
     def _get_login_attempts_cache_key(self, request: HttpRequest, **credentials: Any) -> str:

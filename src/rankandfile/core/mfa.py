@@ -27,6 +27,7 @@ from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext, gettext_noop
 
 from rankandfile.core import audit
 from rankandfile.core.models import User
@@ -48,14 +49,9 @@ MFA_ROLE_KINDS = frozenset(
 # Authenticator types that are a second factor (recovery codes only back one up).
 SECOND_FACTOR_TYPES = ("totp", "webauthn")
 
-REQUIRED_MESSAGE = (
+REQUIRED_MESSAGE = gettext_noop(
     "Your role gives access to members' records, ballots or counts, so your account needs "
     "two-factor authentication. Set up an authenticator app to continue."
-)
-# The same requirement as API clients and token creation state it (lower case, no action).
-MFA_REQUIRED_MESSAGE = (
-    "your roles (member records, ballots or scrutiny) require two-factor authentication: "
-    "set up an authenticator app on your account page"
 )
 
 
@@ -187,8 +183,8 @@ class RequireMFAMiddleware:
                 self._allowed = _allowed_paths()
             if request.path not in self._allowed:
                 if request.path.startswith("/api/"):
-                    return JsonResponse({"detail": REQUIRED_MESSAGE}, status=403)
-                messages.warning(request, REQUIRED_MESSAGE)
+                    return JsonResponse({"detail": gettext(REQUIRED_MESSAGE)}, status=403)
+                messages.warning(request, gettext(REQUIRED_MESSAGE))
                 if request.headers.get("HX-Request"):
                     # An htmx fragment request: the whole page goes to set-up.
                     response = HttpResponse(status=204)

@@ -18,6 +18,7 @@ from dataclasses import dataclass
 
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext, ngettext
 
 from rankandfile.core import audit, mfa
 from rankandfile.core.errors import DomainError, PermissionDenied
@@ -106,10 +107,14 @@ def clean_scopes(scopes: Iterable[str]) -> tuple[str, ...]:
     unknown = sorted(wanted - set(SCOPES))
     if unknown:
         raise DomainError(
-            f"unknown token scope {', '.join(unknown)}: choose from {', '.join(SCOPES)}"
+            gettext("unknown token scope %(unknown)s: choose from %(scopes)s")
+            % {"unknown": ", ".join(unknown), "scopes": ", ".join(SCOPES)}
         )
     if not wanted:
-        raise DomainError(f"choose at least one scope for the token ({', '.join(SCOPES)})")
+        raise DomainError(
+            gettext("choose at least one scope for the token (%(scopes)s)")
+            % {"scopes": ", ".join(SCOPES)}
+        )
     return tuple(s for s in SCOPES if s in wanted)
 
 
@@ -129,10 +134,17 @@ def api_token_create(
     chosen = clean_scopes(scopes)
     if lifetime <= dt.timedelta(0) or lifetime > MAX_LIFETIME:
         raise DomainError(
-            f"a token must expire after at least one day and at most {MAX_LIFETIME.days} days"
+            gettext("a token must expire after at least one day and at most %(days)s days")
+            % {"days": MAX_LIFETIME.days}
         )
     if mfa.user_must_have_mfa(actor) and not mfa.user_has_mfa(actor):
-        raise PermissionDenied(mfa.MFA_REQUIRED_MESSAGE + " before creating an API token")
+        raise PermissionDenied(
+            gettext(
+                "your roles (member records, ballots or scrutiny) require two-factor "
+                "authentication: set up an authenticator app on your account page before "
+                "creating an API token"
+            )
+        )
     name = name.strip()[:100] or "API token"
     prefix = secrets.token_hex(4)
     secret = secrets.token_urlsafe(32)
@@ -160,7 +172,7 @@ def api_token_revoke(*, actor: User, token_id: int) -> ApiToken:
     """Revoke one of the actor's own tokens."""
     token = ApiToken.objects.select_for_update().filter(pk=token_id).first()
     if token is None or token.user_id != actor.pk:
-        raise PermissionDenied("no such token among yours")
+        raise PermissionDenied(gettext("no such token among yours"))
     if token.revoked_at is None:
         token.revoked_at = timezone.now()
         token.save(update_fields=["revoked_at"])
@@ -200,13 +212,22 @@ def check_use(token: ApiToken, needed: Iterable[str]) -> None:
     missing = missing_scopes(token.scope_set, needed)
     if missing:
         raise PermissionDenied(
-            f"this API token lacks the {' and '.join(missing)} scope"
-            f"{'s' if len(missing) > 1 else ''} (it has: {', '.join(sorted(token.scope_set))}); "
-            "create a token with the scopes you need on your account page"
+            ngettext(
+                "this API token lacks the %(missing)s scope (it has: %(has)s); create a "
+                "token with the scopes you need on your account page",
+                "this API token lacks the %(missing)s scopes (it has: %(has)s); create a "
+                "token with the scopes you need on your account page",
+                len(missing),
+            )
+            % {"missing": " and ".join(missing), "has": ", ".join(sorted(token.scope_set))}
         )
     if lacks_required_mfa(token.user):
         raise PermissionDenied(
-            mfa.MFA_REQUIRED_MESSAGE + "; until then your API tokens do not work"
+            gettext(
+                "your roles (member records, ballots or scrutiny) require two-factor "
+                "authentication: set up an authenticator app on your account page; until "
+                "then your API tokens do not work"
+            )
         )
 
 

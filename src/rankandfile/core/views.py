@@ -9,6 +9,7 @@ from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.cache import patch_cache_control
+from django.utils.translation import gettext
 from django.views import defaults
 from django.views.decorators.http import require_POST
 
@@ -53,8 +54,8 @@ def account(request: HttpRequest) -> HttpResponse:
             else:
                 messages.success(
                     request,
-                    f"Token “{issued.token.name}” created. "
-                    "Copy it now: it will not be shown again.",
+                    gettext("Token “%(name)s” created. Copy it now: it will not be shown again.")
+                    % {"name": issued.token.name},
                 )
                 form = ApiTokenForm()
         else:
@@ -83,7 +84,7 @@ def account(request: HttpRequest) -> HttpResponse:
 def token_revoke(request: HttpRequest, token_id: int) -> HttpResponse:
     try:
         token = tokens.api_token_revoke(actor=_user(request), token_id=token_id)
-        messages.success(request, f"Token “{token.name}” revoked.")
+        messages.success(request, gettext("Token “%(name)s” revoked.") % {"name": token.name})
     except PermissionDenied as exc:
         messages.error(request, str(exc))
     return redirect("account")

@@ -46,6 +46,7 @@ from django.db.models import Q
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from rankandfile.core import audit, links
 from rankandfile.core.errors import DomainError
@@ -161,7 +162,7 @@ def invite_members(*, actor: User, member_ids: Iterable[int]) -> InviteResult:
     nothing is done for them); the audit entry records counts only."""
     wanted = sorted({int(m) for m in member_ids})
     if not wanted:
-        raise DomainError("Choose at least one member to invite.")
+        raise DomainError(gettext("Choose at least one member to invite."))
     members = list(Member.objects.filter(pk__in=wanted).select_related("clp__constituency", "user"))
     allowed = [m for m in members if can_invite(actor, m)]
     not_allowed = len(wanted) - len(allowed)
@@ -210,7 +211,7 @@ def request_link(*, identifier: str) -> None:
     """
     text = identifier.strip()
     if not text:
-        raise DomainError("Enter your email address or membership number.")
+        raise DomainError(gettext("Enter your email address or membership number."))
     lookup = Q(email__iexact=text) if "@" in text else Q(membership_number__iexact=text)
     # Two members may share an address (a household): each is sent their own link.
     ids = list(
@@ -367,18 +368,23 @@ def activate(*, secret: str, password: str) -> User:
     inv = invitation_for(secret)
     if inv is None:
         raise DomainError(
-            "This activation link has expired or has already been used. Ask for a new one below."
+            gettext(
+                "This activation link has expired or has already been used. "
+                "Ask for a new one below."
+            )
         )
     inv = AccountInvitation.objects.select_for_update().select_related("member").get(pk=inv.pk)
     member = Member.objects.select_for_update().get(pk=inv.member_id)
     if inv.used_at is not None or member.user_id is not None:
-        raise DomainError("This activation link has already been used.")
+        raise DomainError(gettext("This activation link has already been used."))
     email = member.email.strip().lower()
     user = User.objects.filter(email__iexact=email).first()
     if user is not None and Member.objects.filter(user=user).exists():
         raise DomainError(
-            "Another member's account uses this email address; ask your CLP secretary "
-            "to correct your record."
+            gettext(
+                "Another member's account uses this email address; ask your CLP secretary "
+                "to correct your record."
+            )
         )
     if user is None:
         user = User(email=email, full_name=member.full_name)

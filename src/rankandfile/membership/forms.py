@@ -8,6 +8,7 @@ from django import forms
 from django.conf import settings
 from django.core.files.uploadedfile import UploadedFile
 from django.template.defaultfilters import filesizeformat
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from rankandfile.membership import permissions
@@ -28,26 +29,26 @@ class MemberImportForm(forms.Form):
     rejected by the importer)."""
 
     file = forms.FileField(
-        label="Membership export (CSV file)",
-        help_text="UTF-8 CSV with the documented columns. Every bad row is listed.",
+        label=_("Membership export (CSV file)"),
+        help_text=_("UTF-8 CSV with the documented columns. Every bad row is listed."),
     )
     clp = forms.ModelChoiceField(
         queryset=CLP.objects.none(),
-        label="Constituency party",
+        label=_("Constituency party"),
         required=False,
-        help_text="Rows for any other constituency party are rejected.",
+        help_text=_("Rows for any other constituency party are rejected."),
     )
     dry_run = forms.BooleanField(
-        label="Check only (dry run): report what would change, write nothing",
+        label=_("Check only (dry run): report what would change, write nothing"),
         required=False,
         initial=True,
     )
     skip_invalid = forms.BooleanField(
-        label="Import the good rows even if some rows are rejected",
+        label=_("Import the good rows even if some rows are rejected"),
         required=False,
     )
     create_branches = forms.BooleanField(
-        label="Create branches named in the file that do not exist yet",
+        label=_("Create branches named in the file that do not exist yet"),
         required=False,
     )
 
@@ -58,8 +59,8 @@ class MemberImportForm(forms.Form):
         assert isinstance(field, forms.ModelChoiceField)
         field.queryset = permissions.managed_clps(user).order_by("name")
         if self.national:
-            field.empty_label = "The whole party"
-            field.help_text = "Leave as the whole party to import every constituency's rows."
+            field.empty_label = _("The whole party")
+            field.help_text = _("Leave as the whole party to import every constituency's rows.")
         else:
             field.required = True
             field.empty_label = None
@@ -69,10 +70,15 @@ class MemberImportForm(forms.Form):
         limit = max_upload_bytes()
         if upload.size is not None and upload.size > limit:
             raise forms.ValidationError(
-                f"The file is {filesizeformat(upload.size)}; the upload limit is "
-                f"{filesizeformat(limit)}. Import bigger files with the command "
-                "'rankandfile membership_import FILE.csv', or split the file by "
-                "constituency party."
+                gettext(
+                    "The file is %(size)s; the upload limit is %(limit)s. Import bigger files "
+                    "with the command %(command)s, or split the file by constituency party."
+                )
+                % {
+                    "size": filesizeformat(upload.size),
+                    "limit": filesizeformat(limit),
+                    "command": "'rankandfile membership_import FILE.csv'",
+                }
             )
         return upload
 
@@ -143,45 +149,47 @@ class HistoryChangeForm(forms.Form):
     only for a lapse, ``note`` for a suspension, arrears or expulsion."""
 
     CHANGES = (
-        ("join", "Joined (first membership)"),
-        ("lapse", "Membership ended (lapsed, resigned or died)"),
-        ("rejoin", "Rejoined"),
-        ("suspend", "Suspended"),
-        ("lift_suspension", "Suspension lifted"),
-        ("arrears_start", "In arrears"),
-        ("arrears_clear", "Arrears paid"),
-        ("expel", "Expelled (national admins only)"),
+        ("join", _("Joined (first membership)")),
+        ("lapse", _("Membership ended (lapsed, resigned or died)")),
+        ("rejoin", _("Rejoined")),
+        ("suspend", _("Suspended")),
+        ("lift_suspension", _("Suspension lifted")),
+        ("arrears_start", _("In arrears")),
+        ("arrears_clear", _("Arrears paid")),
+        ("expel", _("Expelled (national admins only)")),
     )
-    REASONS = (("lapsed", "Lapsed"), ("resigned", "Resigned"), ("died", "Died"))
+    REASONS = (("lapsed", _("Lapsed")), ("resigned", _("Resigned")), ("died", _("Died")))
 
-    change = forms.ChoiceField(label="What happened", choices=CHANGES)
+    change = forms.ChoiceField(label=_("What happened"), choices=CHANGES)
     on = forms.DateField(
-        label="From (the first day it applies)",
+        label=_("From (the first day it applies)"),
         widget=forms.DateInput(attrs={"type": "date"}),
-        help_text="For an ending: the first day the person is no longer a member, "
-        "suspended or in arrears.",
+        help_text=_(
+            "For an ending: the first day the person is no longer a member, "
+            "suspended or in arrears."
+        ),
     )
     until = forms.DateField(
-        label="Suspended until (first day no longer suspended)",
+        label=_("Suspended until (first day no longer suspended)"),
         required=False,
         widget=forms.DateInput(attrs={"type": "date"}),
-        help_text="Only for a suspension; leave empty for 'until lifted'.",
+        help_text=_("Only for a suspension; leave empty for 'until lifted'."),
     )
     reason = forms.ChoiceField(
-        label="Why the membership ended", choices=REASONS, initial="lapsed", required=False
+        label=_("Why the membership ended"), choices=REASONS, initial="lapsed", required=False
     )
     note = forms.CharField(
-        label="Grounds or reference",
+        label=_("Grounds or reference"),
         max_length=300,
         required=False,
-        help_text="For a suspension, arrears or an expulsion.",
+        help_text=_("For a suspension, arrears or an expulsion."),
     )
 
     def clean(self) -> dict[str, Any]:
         data = super().clean() or {}
         change = data.get("change")
         if data.get("until") and change != "suspend":
-            self.add_error("until", "an end date is only given for a suspension")
+            self.add_error("until", _("an end date is only given for a suspension"))
         if change == "suspend" and not (data.get("note") or "").strip():
-            self.add_error("note", "give the grounds or the decision's reference")
+            self.add_error("note", _("give the grounds or the decision's reference"))
         return data

@@ -8,6 +8,7 @@ import datetime as dt
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
 
 
 class Region(models.Model):
@@ -171,11 +172,11 @@ class MP(models.Model):
 
 
 class Gender(models.TextChoices):
-    WOMAN = "woman", "Woman"
-    MAN = "man", "Man"
-    NON_BINARY = "non_binary", "Non-binary"
-    SELF_DESCRIBED = "other", "Self-described"
-    UNDISCLOSED = "", "Not given"
+    WOMAN = "woman", _("Woman")
+    MAN = "man", _("Man")
+    NON_BINARY = "non_binary", _("Non-binary")
+    SELF_DESCRIBED = "other", _("Self-described")
+    UNDISCLOSED = "", _("Not given")
 
 
 class Member(models.Model):
@@ -244,18 +245,18 @@ class Period(models.Model):
     """
 
     class Kind(models.TextChoices):
-        MEMBERSHIP = "membership", "Membership"
-        SUSPENSION = "suspension", "Suspension"
-        ARREARS = "arrears", "Arrears"
+        MEMBERSHIP = "membership", _("Membership")
+        SUSPENSION = "suspension", _("Suspension")
+        ARREARS = "arrears", _("Arrears")
 
     class EndReason(models.TextChoices):
         NONE = "", "—"
-        LAPSED = "lapsed", "Lapsed"
-        RESIGNED = "resigned", "Resigned"
-        EXPELLED = "expelled", "Expelled"
-        DIED = "died", "Died"
-        LIFTED = "lifted", "Suspension lifted"
-        PAID = "paid", "Arrears paid"
+        LAPSED = "lapsed", _("Lapsed")
+        RESIGNED = "resigned", _("Resigned")
+        EXPELLED = "expelled", _("Expelled")
+        DIED = "died", _("Died")
+        LIFTED = "lifted", _("Suspension lifted")
+        PAID = "paid", _("Arrears paid")
 
     member = models.ForeignKey(Member, on_delete=models.CASCADE, related_name="periods")
     kind = models.CharField(max_length=12, choices=Kind.choices)

@@ -19,6 +19,7 @@ from typing import Any
 from django.contrib.auth.models import AnonymousUser
 from django.db.models import Q, QuerySet
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from rankandfile.core.errors import NotFound
 from rankandfile.membership.models import CLP, Member, Role
@@ -114,7 +115,7 @@ def managed_clps(user: AnyUser) -> QuerySet[CLP]:
 def access_managed_clp(user: AnyUser, slug: str) -> CLP:
     clp = managed_clps(user).filter(slug=slug).first()
     if clp is None:
-        raise NotFound("no such constituency party among those you manage")
+        raise NotFound(gettext("no such constituency party among those you manage"))
     return clp
 
 
@@ -166,7 +167,7 @@ def access_member(user: AnyUser, member_id: int) -> Member:
         .first()
     )
     if member is None:
-        raise NotFound("no such member among those you may see")
+        raise NotFound(gettext("no such member among those you may see"))
     return member
 
 

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.db.models import Case, Exists, F, OuterRef, Q, QuerySet, Value, When
+from django.utils.translation import gettext_noop
 
 from rankandfile.core.models import AuditEntry
 from rankandfile.membership import permissions
@@ -34,10 +35,10 @@ STANDING_ARREARS = "arrears"
 STANDING_SUSPENDED = "suspended"
 STANDING_LAPSED = "lapsed"
 STANDING_CHOICES: tuple[tuple[str, str], ...] = (
-    (STANDING_GOOD, "Member in good standing"),
-    (STANDING_ARREARS, "In arrears"),
-    (STANDING_SUSPENDED, "Suspended"),
-    (STANDING_LAPSED, "Lapsed / not a member"),
+    (STANDING_GOOD, gettext_noop("Member in good standing")),
+    (STANDING_ARREARS, gettext_noop("In arrears")),
+    (STANDING_SUSPENDED, gettext_noop("Suspended")),
+    (STANDING_LAPSED, gettext_noop("Lapsed / not a member")),
 )
 STANDING_LABELS = dict(STANDING_CHOICES)
 
@@ -140,14 +141,14 @@ def member_status(member: Member, on: dt.date | None = None) -> Status:
             key=lambda p: p.end or day,
         )
         if ended and ended[-1].end_reason == Period.EndReason.EXPELLED:
-            return Status("Expelled")
-        return Status("Lapsed" if ended else "Not a member")
+            return Status(gettext_noop("Expelled"))
+        return Status(gettext_noop("Lapsed") if ended else gettext_noop("Not a member"))
     since = next(p.start for p in current if p.kind == Period.Kind.MEMBERSHIP)
     if Period.Kind.SUSPENSION in kinds:
-        return Status("Suspended", since, STANDING_SUSPENDED)
+        return Status(gettext_noop("Suspended"), since, STANDING_SUSPENDED)
     if Period.Kind.ARREARS in kinds:
-        return Status("In arrears", since, STANDING_ARREARS)
-    return Status("Member in good standing", since, STANDING_GOOD)
+        return Status(gettext_noop("In arrears"), since, STANDING_ARREARS)
+    return Status(gettext_noop("Member in good standing"), since, STANDING_GOOD)
 
 
 # --- CLP members list -------------------------------------------------------------------

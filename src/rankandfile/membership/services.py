@@ -24,6 +24,7 @@ from typing import Any
 
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext, gettext_noop
 
 from rankandfile.core import audit
 from rankandfile.core.errors import DomainError, PermissionDenied
@@ -51,8 +52,11 @@ def _lock(actor: User | None, member: Member) -> Member:
     )
     if actor is not None and not permissions.can_manage_member(actor, locked):
         raise PermissionDenied(
-            f"you may not change the membership record of {locked.full_name}: only officers "
-            f"of {locked.clp.label}, its regional officers and national admins may"
+            gettext(
+                "you may not change the membership record of %(name)s: only officers of "
+                "%(clp)s, its regional officers and national admins may"
+            )
+            % {"name": locked.full_name, "clp": locked.clp.label}
         )
     return locked
 
@@ -82,22 +86,39 @@ def _end_membership(
     current = next((p for p in _periods(member, MEMBERSHIP) if p.end is None), None)
     if current is None:
         raise DomainError(
-            f"{member.full_name} has no current membership to end: record a join or a rejoin "
-            "first, or correct the history"
+            gettext(
+                "%(name)s has no current membership to end: record a join or a rejoin "
+                "first, or correct the history"
+            )
+            % {"name": member.full_name}
         )
     if on <= current.start:
         raise DomainError(
-            f"{member.full_name}'s membership began on {format_date(current.start)}: it can "
-            f"only end after that day, not on {format_date(on)}"
+            gettext(
+                "%(name)s's membership began on %(start)s: it can only end after that day, "
+                "not on %(on)s"
+            )
+            % {"name": member.full_name, "start": format_date(current.start), "on": format_date(on)}
         )
     inner = list(
         Period.objects.filter(member=member, kind__in=[SUSPENSION, ARREARS], start__gte=on)
     )
     if inner:
         first = min(inner, key=lambda p: p.start)
+        message = (
+            gettext(
+                "%(name)s has a suspension starting %(start)s, on or after %(on)s: correct "
+                "it before ending the membership"
+            )
+            if first.kind == SUSPENSION
+            else gettext(
+                "%(name)s has arrears starting %(start)s, on or after %(on)s: correct "
+                "them before ending the membership"
+            )
+        )
         raise DomainError(
-            f"{member.full_name} has a {first.kind} starting {format_date(first.start)}, on or "
-            f"after {format_date(on)}: correct it before ending the membership"
+            message
+            % {"name": member.full_name, "start": format_date(first.start), "on": format_date(on)}
         )
     truncated = []
     for p in Period.objects.filter(member=member, kind__in=[SUSPENSION, ARREARS], start__lt=on):
@@ -135,8 +156,11 @@ def member_join(*, actor: User | None, member: Member, on: dt.date) -> Period:
     existing = _periods(member, MEMBERSHIP)
     if existing:
         raise DomainError(
-            f"{member.full_name} already has a membership history (first joined "
-            f"{format_date(existing[0].start)}): record a rejoin instead"
+            gettext(
+                "%(name)s already has a membership history (first joined %(start)s): "
+                "record a rejoin instead"
+            )
+            % {"name": member.full_name, "start": format_date(existing[0].start)}
         )
     period = Period.objects.create(member=member, kind=MEMBERSHIP, start=on)
     _record(actor, "member.join", member, on=_iso(on), period=period.pk)
@@ -154,10 +178,15 @@ def member_lapse(
     Returns the closed membership period.
     """
     if reason not in LAPSE_REASONS:
-        raise DomainError(
-            f"a lapse's reason must be one of {', '.join(LAPSE_REASONS)}, not {reason!r}"
-            + (": use expel for an expulsion" if reason == Period.EndReason.EXPELLED else "")
+        message = (
+            gettext(
+                "a lapse's reason must be one of %(reasons)s, not %(reason)s: use expel for "
+                "an expulsion"
+            )
+            if reason == Period.EndReason.EXPELLED
+            else gettext("a lapse's reason must be one of %(reasons)s, not %(reason)s")
         )
+        raise DomainError(message % {"reasons": ", ".join(LAPSE_REASONS), "reason": repr(reason)})
     member = _lock(actor, member)
     return _end_membership(actor, member, on, reason, "", "member.lapse")
 
@@ -173,16 +202,23 @@ def member_rejoin(*, actor: User | None, member: Member, on: dt.date) -> Period:
     member = _lock(actor, member)
     history = _periods(member, MEMBERSHIP)
     if not history:
-        raise DomainError(f"{member.full_name} has never been a member: record a join instead")
+        raise DomainError(
+            gettext("%(name)s has never been a member: record a join instead")
+            % {"name": member.full_name}
+        )
     last = history[-1]
     if last.end is None:
         raise DomainError(
-            f"{member.full_name} is already a member (since {format_date(last.start)})"
+            gettext("%(name)s is already a member (since %(start)s)")
+            % {"name": member.full_name, "start": format_date(last.start)}
         )
     if on < last.end:
         raise DomainError(
-            f"{member.full_name}'s membership ended on {format_date(last.end)}: a rejoin "
-            f"must be on or after that day, not {format_date(on)}"
+            gettext(
+                "%(name)s's membership ended on %(end)s: a rejoin must be on or after that "
+                "day, not %(on)s"
+            )
+            % {"name": member.full_name, "end": format_date(last.end), "on": format_date(on)}
         )
     if (
         last.end_reason == Period.EndReason.EXPELLED
@@ -190,8 +226,11 @@ def member_rejoin(*, actor: User | None, member: Member, on: dt.date) -> Period:
         and not permissions.is_national_admin(actor)
     ):
         raise PermissionDenied(
-            f"{member.full_name} was expelled on {format_date(last.end)}: only a national "
-            "admin may readmit an expelled member"
+            gettext(
+                "%(name)s was expelled on %(end)s: only a national admin may readmit an "
+                "expelled member"
+            )
+            % {"name": member.full_name, "end": format_date(last.end)}
         )
     if on == last.end:
         lapsed_on, last.end, last.end_reason = last.end, None, Period.EndReason.NONE
@@ -219,6 +258,62 @@ def member_rejoin(*, actor: User | None, member: Member, on: dt.date) -> Period:
     return period
 
 
+# Whole sentences for suspensions and for arrears (marked here, translated where raised):
+# Welsh cannot glue "a suspension" or "in arrears" into one English-shaped sentence.
+_SUSPENSION_WORDS = {
+    "ends_before": gettext_noop(
+        "the suspension must end after it starts: %(until)s is not after %(on)s"
+    ),
+    "not_member": gettext_noop(
+        "%(name)s is not a member on %(on)s: a suspension can only apply during membership"
+    ),
+    "after_membership": gettext_noop(
+        "%(name)s's membership ends on %(end)s: the suspension must end by then"
+    ),
+    "overlap_until": gettext_noop(
+        "%(name)s already has a suspension from %(start)s until %(end)s overlapping this one: "
+        "end or correct it first"
+    ),
+    "overlap_open": gettext_noop(
+        "%(name)s already has a suspension from %(start)s (open-ended) overlapping this one: "
+        "end or correct it first"
+    ),
+    "nothing_to_end": gettext_noop(
+        "%(name)s is not suspended up to %(on)s, so there is nothing to end"
+    ),
+    "nothing_to_end_starts": gettext_noop(
+        "%(name)s is not suspended up to %(on)s, so there is nothing to end: the period "
+        "starts on %(on)s; delete it by correcting the history"
+    ),
+}
+_ARREARS_WORDS = {
+    "ends_before": gettext_noop(
+        "the arrears period must end after it starts: %(until)s is not after %(on)s"
+    ),
+    "not_member": gettext_noop(
+        "%(name)s is not a member on %(on)s: an arrears period can only apply during membership"
+    ),
+    "after_membership": gettext_noop(
+        "%(name)s's membership ends on %(end)s: the arrears period must end by then"
+    ),
+    "overlap_until": gettext_noop(
+        "%(name)s already has an arrears period from %(start)s until %(end)s overlapping this "
+        "one: end or correct it first"
+    ),
+    "overlap_open": gettext_noop(
+        "%(name)s already has an arrears period from %(start)s (open-ended) overlapping this "
+        "one: end or correct it first"
+    ),
+    "nothing_to_end": gettext_noop(
+        "%(name)s is not in arrears up to %(on)s, so there is nothing to end"
+    ),
+    "nothing_to_end_starts": gettext_noop(
+        "%(name)s is not in arrears up to %(on)s, so there is nothing to end: the period "
+        "starts on %(on)s; delete it by correcting the history"
+    ),
+}
+
+
 def _open_status(
     actor: User | None,
     member: Member,
@@ -228,26 +323,20 @@ def _open_status(
     note: str,
     action: str,
 ) -> Period:
-    word, a_word = (
-        ("suspension", "a suspension")
-        if kind == SUSPENSION
-        else ("arrears period", "an arrears period")
-    )
+    words = _SUSPENSION_WORDS if kind == SUSPENSION else _ARREARS_WORDS
     if until is not None and until <= on:
         raise DomainError(
-            f"the {word} must end after it starts: {format_date(until)} is not after "
-            f"{format_date(on)}"
+            gettext(words["ends_before"]) % {"until": format_date(until), "on": format_date(on)}
         )
     membership = _membership_on(member, on)
     if membership is None:
         raise DomainError(
-            f"{member.full_name} is not a member on {format_date(on)}: {a_word} can only "
-            "apply during membership"
+            gettext(words["not_member"]) % {"name": member.full_name, "on": format_date(on)}
         )
     if membership.end is not None and (until is None or until > membership.end):
         raise DomainError(
-            f"{member.full_name}'s membership ends on {format_date(membership.end)}: the "
-            f"{word} must end by then"
+            gettext(words["after_membership"])
+            % {"name": member.full_name, "end": format_date(membership.end)}
         )
     clash = [
         p
@@ -256,12 +345,13 @@ def _open_status(
     ]
     if clash:
         p = clash[0]
-        span = f"from {format_date(p.start)}" + (
-            f" until {format_date(p.end)}" if p.end else " (open-ended)"
-        )
         raise DomainError(
-            f"{member.full_name} already has {a_word} {span} overlapping this one: "
-            "end or correct it first"
+            gettext(words["overlap_until"] if p.end else words["overlap_open"])
+            % {
+                "name": member.full_name,
+                "start": format_date(p.start),
+                "end": format_date(p.end) if p.end else "",
+            }
         )
     before = next((p for p in _periods(member, kind) if p.end == on), None)
     if before is not None:  # touching the previous one: it continues (M4)
@@ -288,22 +378,15 @@ def _open_status(
 def _close_status(
     actor: User | None, member: Member, kind: str, on: dt.date, reason: str, action: str
 ) -> Period:
-    word = "suspended" if kind == SUSPENSION else "in arrears"
+    words = _SUSPENSION_WORDS if kind == SUSPENSION else _ARREARS_WORDS
     current = next(
         (p for p in _periods(member, kind) if p.start < on and (p.end is None or p.end > on)),
         None,
     )
     if current is None:
         starting = next((p for p in _periods(member, kind) if p.start == on), None)
-        hint = (
-            f": the period starts on {format_date(on)}; delete it by correcting the history"
-            if starting
-            else ""
-        )
-        raise DomainError(
-            f"{member.full_name} is not {word} up to {format_date(on)}, so there is "
-            f"nothing to end{hint}"
-        )
+        message = gettext(words["nothing_to_end_starts"] if starting else words["nothing_to_end"])
+        raise DomainError(message % {"name": member.full_name, "on": format_date(on)})
     previous_end = current.end
     current.end = on
     current.end_reason = reason
@@ -376,7 +459,7 @@ def member_expel(*, actor: User | None, member: Member, on: dt.date, note: str =
     member = _lock(actor, member)
     if actor is not None and not permissions.is_national_admin(actor):
         raise PermissionDenied(
-            "only a national admin may record an expulsion (a CLP may suspend, not expel)"
+            gettext("only a national admin may record an expulsion (a CLP may suspend, not expel)")
         )
     return _end_membership(actor, member, on, Period.EndReason.EXPELLED, note, "member.expel")
 
@@ -398,10 +481,13 @@ def _keep_rule(member: Member) -> None:
         kept = normalise_history(stored, today=timezone.localdate())
     except HistoryError as exc:
         raise DomainError(
-            f"{member.full_name}'s history would break the membership rule: {exc}"
+            gettext("%(name)s's history would break the membership rule: %(problem)s")
+            % {"name": member.full_name, "problem": exc}
         ) from None
     if kept != stored:  # touching periods left unjoined: a service's own mistake
-        raise DomainError(f"{member.full_name}'s history would hold touching periods")
+        raise DomainError(
+            gettext("%(name)s's history would hold touching periods") % {"name": member.full_name}
+        )
 
 
 @transaction.atomic
@@ -417,7 +503,9 @@ def member_replace_history(
     try:
         new = normalise_history(periods, today=timezone.localdate())
     except HistoryError as exc:
-        raise DomainError(f"the history cannot be stored: {exc}") from None
+        raise DomainError(
+            gettext("the history cannot be stored: %(problem)s") % {"problem": exc}
+        ) from None
     old = [
         {"kind": p.kind, "start": _iso(p.start), "end": _iso(p.end), "end_reason": p.end_reason}
         for p in Period.objects.filter(member=member).order_by("start", "kind")

@@ -27,6 +27,7 @@ from pathlib import Path
 from django.conf import settings
 from django.db import transaction
 from django.utils.text import slugify
+from django.utils.translation import gettext
 
 from rankandfile.core import audit
 from rankandfile.core.models import User
@@ -48,6 +49,10 @@ TIG_CONSTITUENCIES = frozenset(
         "Stockport",
     }
 )
+
+
+# The audit log is a record, not a message: its label stays English whatever the language.
+AUDIT_LABEL = "party structure"
 
 
 class StructureError(Exception):
@@ -109,10 +114,15 @@ def _read_csv(path: Path, required: set[str]) -> list[dict[str, str]]:
             reader = csv.DictReader(fh)
             missing = required - set(reader.fieldnames or ())
             if missing:
-                raise StructureError(f"{path}: missing column(s) {', '.join(sorted(missing))}")
+                raise StructureError(
+                    gettext("%(path)s: missing column(s) %(columns)s")
+                    % {"path": path, "columns": ", ".join(sorted(missing))}
+                )
             return [{k: (v or "").strip() for k, v in row.items()} for row in reader]
     except (OSError, UnicodeDecodeError, csv.Error) as exc:
-        raise StructureError(f"cannot read {path}: {exc}") from exc
+        raise StructureError(
+            gettext("cannot read %(path)s: %(problem)s") % {"path": path, "problem": exc}
+        ) from exc
 
 
 @transaction.atomic
@@ -144,7 +154,7 @@ def structure_load(
             actor=actor,
             action="membership.structure.load",
             data=result.summary(),
-            label="party structure",
+            label=AUDIT_LABEL,
         )
     return result
 
@@ -206,7 +216,7 @@ def apply_structure(
     if path.exists():
         _load_mps(path, by_name, result)
     elif require_mps:
-        raise StructureError(f"MP file not found: {path}")
+        raise StructureError(gettext("MP file not found: %(path)s") % {"path": path})
     else:
         result.mps_skipped = True
         result.warnings.append(f"MP data not found at {path}: MPs skipped")

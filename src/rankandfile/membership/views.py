@@ -201,7 +201,7 @@ def member_history_change(request: HttpRequest, member_id: int) -> HttpResponse:
             form.add_error(None, str(exc))
         else:
             label = dict(HistoryChangeForm.CHANGES)[form.cleaned_data["change"]]
-            messages.success(request, f"Recorded: {label}.")
+            messages.success(request, _("Recorded: %(change)s.") % {"change": label})
             return redirect(reverse("membership:member_detail", args=[member.pk]) + "#history")
     return _member_page(request, member, form, status=400)
 
@@ -236,7 +236,7 @@ def member_import(request: HttpRequest) -> HttpResponse:
                     filename=upload.name,
                 )
             except importer.ImportFileError as exc:
-                form.add_error("file", f"Nothing was imported: {exc}.")
+                form.add_error("file", _("Nothing was imported: %(reason)s.") % {"reason": exc})
             except PermissionDenied as exc:
                 raise Forbidden(str(exc)) from exc
     else:

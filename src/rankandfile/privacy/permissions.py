@@ -15,6 +15,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.utils.translation import gettext
+
 from rankandfile.core.errors import NotFound
 from rankandfile.membership import permissions as membership_permissions
 from rankandfile.membership.models import Member
@@ -34,12 +36,12 @@ def can_erase_member(user: Any, member: Member) -> bool:
 def access_member_for_export(user: Any, member_id: int) -> Member:
     member = membership_permissions.access_member(user, member_id)
     if not can_export_member(user, member):
-        raise NotFound("no such member among those whose data you may export")
+        raise NotFound(gettext("no such member among those whose data you may export"))
     return member
 
 
 def access_member_for_erasure(user: Any, member_id: int) -> Member:
     member = membership_permissions.access_member(user, member_id)
     if not can_erase_member(user, member):
-        raise NotFound("no such member among those whose data you may erase")
+        raise NotFound(gettext("no such member among those whose data you may erase"))
     return member

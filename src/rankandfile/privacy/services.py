@@ -26,6 +26,7 @@ from django.conf import settings
 from django.db import transaction
 from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from rankandfile.core import audit
 from rankandfile.core.errors import DomainError, PermissionDenied
@@ -48,11 +49,17 @@ def subject_data_export(*, actor: User | None, member: Member, fmt: str) -> dict
     officer answering a subject access request.
     """
     if fmt not in ("json", "pdf"):
-        raise DomainError(f"personal data is exported as json or pdf, not {fmt!r}")
+        raise DomainError(
+            gettext("personal data is exported as json or pdf, not %(format)s")
+            % {"format": repr(fmt)}
+        )
     if actor is not None and not permissions.can_export_member(actor, member):
         raise PermissionDenied(
-            f"you may not export the personal data of member {member.membership_number}: "
-            "only the member, officers who manage their record and national admins may"
+            gettext(
+                "you may not export the personal data of member %(number)s: only the member, "
+                "officers who manage their record and national admins may"
+            )
+            % {"number": member.membership_number}
         )
     own = actor is not None and member.user_id == actor.pk
     with transaction.atomic():
@@ -87,7 +94,7 @@ def member_erase(
 
     reason = (reason or "").strip()
     if not reason:
-        raise DomainError("give the reason for the erasure (e.g. the request's reference)")
+        raise DomainError(gettext("give the reason for the erasure (e.g. the request's reference)"))
     now = now or timezone.now()
     today = timezone.localdate(now)
     with transaction.atomic():
@@ -95,19 +102,27 @@ def member_erase(
             Member.objects.select_for_update(of=("self",)).select_related("user").get(pk=member.pk)
         )
         if actor is not None and not permissions.can_erase_member(actor, locked):
-            raise PermissionDenied("only national admins may erase a member's personal data")
+            raise PermissionDenied(
+                gettext("only national admins may erase a member's personal data")
+            )
         if locked.erased_at is not None:
             raise DomainError(
-                f"member {locked.membership_number}'s personal data was already erased on "
-                f"{timezone.localtime(locked.erased_at):%d %B %Y}"
+                gettext("member %(number)s's personal data was already erased on %(date)s")
+                % {
+                    "number": locked.membership_number,
+                    "date": f"{timezone.localtime(locked.erased_at):%d %B %Y}",
+                }
             )
         current = locked.periods.filter(kind=Period.Kind.MEMBERSHIP, start__lte=today).filter(
             Q(end__isnull=True) | Q(end__gt=today)
         )
         if current.exists():
             raise DomainError(
-                f"member {locked.membership_number} is still a member: record their "
-                "resignation or lapse first, then erase their personal data"
+                gettext(
+                    "member %(number)s is still a member: record their resignation or lapse "
+                    "first, then erase their personal data"
+                )
+                % {"number": locked.membership_number}
             )
         pending = (
             Elector.objects.filter(member=locked)
@@ -117,9 +132,11 @@ def member_erase(
         )
         if pending is not None:
             raise DomainError(
-                f"member {locked.membership_number} is on the electorate of "
-                f"“{pending.ballot.title}”, which is not declared yet: erase after the "
-                "declaration"
+                gettext(
+                    "member %(number)s is on the electorate of “%(ballot)s”, which is not "
+                    "declared yet: erase after the declaration"
+                )
+                % {"number": locked.membership_number, "ballot": pending.ballot.title}
             )
         counts = _anonymise(locked, today, now)
         audit.record(

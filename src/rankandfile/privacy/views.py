@@ -12,6 +12,7 @@ from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.cache import patch_cache_control
+from django.utils.translation import gettext
 from django.views.decorators.http import require_http_methods
 
 from rankandfile.core.errors import DomainError, NotFound
@@ -85,9 +86,12 @@ def member_erase(request: HttpRequest, member_id: int) -> HttpResponse:
         confirm = request.POST.get("confirm", "").strip()
         context["reason"] = reason
         if confirm != member.membership_number:
-            errors.append(f"type the membership number {member.membership_number} to confirm")
+            errors.append(
+                gettext("type the membership number %(number)s to confirm")
+                % {"number": member.membership_number}
+            )
         if not reason:
-            errors.append("give the reason for the erasure (e.g. the request's reference)")
+            errors.append(gettext("give the reason for the erasure (e.g. the request's reference)"))
         if not errors:
             try:
                 services.member_erase(
@@ -99,7 +103,9 @@ def member_erase(request: HttpRequest, member_id: int) -> HttpResponse:
                 errors.append(str(exc))
             else:
                 messages.success(
-                    request, f"Personal data of member {member.membership_number} erased."
+                    request,
+                    gettext("Personal data of member %(number)s erased.")
+                    % {"number": member.membership_number},
                 )
                 return redirect("membership:member_detail", member_id=member.pk)
         return render(request, "privacy/erase.html", context, status=400)

@@ -42,6 +42,7 @@ from typing import IO, Any
 
 from django.db import connection, transaction
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from rankandfile.core import audit
 from rankandfile.core.errors import PermissionDenied
@@ -170,8 +171,11 @@ def _check_allowed(actor: User | None, scope_clp: CLP | None) -> None:
         else permissions.can_import_members(actor, scope_clp)
     )
     if not allowed:
-        where = "the whole party" if scope_clp is None else scope_clp.name
-        raise PermissionDenied(f"you may not import members for {where}")
+        raise PermissionDenied(
+            gettext("you may not import members for the whole party")
+            if scope_clp is None
+            else gettext("you may not import members for %(clp)s") % {"clp": scope_clp.name}
+        )
 
 
 def _record_import(
