@@ -100,6 +100,8 @@ class ResultOut(Schema):
     outcome: str
     elected: list[str]
     stages: list[dict[str, Any]]
+    #: AV figures by electorate section, where the ballot publishes them (decision 0025).
+    by_section: dict[str, Any] | None = None
     result: dict[str, Any]
     seed: int | None
     papers_digest: str
@@ -316,6 +318,7 @@ def ballot_result(request: HttpRequest, ballot_id: int) -> dict[str, Any]:
         "outcome": outcome,
         "elected": elected,
         "stages": result.get("stages", []),
+        "by_section": result.get("by_section"),
         "result": result,
         "seed": ballot.seed,
         "papers_digest": ballot.papers_digest,
