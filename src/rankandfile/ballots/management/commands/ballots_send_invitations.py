@@ -63,6 +63,4 @@ class Command(BaseCommand):
                 if elector.member is not None
                 else f"supporter {elector.supporter_id}"
             )
-            self.stdout.write(
-                self.style.WARNING(f"failed: {who}: {elector.last_send_error}")
-            )
+            self.stdout.write(self.style.WARNING(f"failed: {who}: {elector.last_send_error}"))
