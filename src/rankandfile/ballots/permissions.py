@@ -109,10 +109,8 @@ def elector_for(user: AnyUser, ballot: Ballot) -> Elector | None:
     """The user's elector on the ballot: as a member, else as a supporter whose voting
     login this is (``ballots.outside``)."""
     member = membership_permissions.own_member(user)
-    if member is not None:
-        found = Elector.objects.filter(ballot=ballot, member=member).first()
-        if found is not None:
-            return found
+    if member is not None:  # a member's login is never a supporter's (decision 0025)
+        return Elector.objects.filter(ballot=ballot, member=member).first()
     supporters = outside.ids_for_user(getattr(user, "pk", None))
     if not supporters:
         return None
@@ -147,7 +145,9 @@ def visible_ballots(user: AnyUser) -> QuerySet[Ballot]:
         # where a join under the OR below made PostgreSQL read a ballot's whole
         # electorate (a third of a second for 500,000 electors, on every ballot page).
         cond |= Q(Exists(Elector.objects.filter(ballot_id=OuterRef("pk"), member=member)))
-    supporters = outside.ids_for_user(getattr(user, "pk", None))
+    # A login with a member record is never a supporter's (registration refuses members),
+    # so only a login without one is looked up as a supporter (decision 0025).
+    supporters = outside.ids_for_user(getattr(user, "pk", None)) if member is None else []
     if supporters:
         cond |= Q(
             Exists(Elector.objects.filter(ballot_id=OuterRef("pk"), supporter_id__in=supporters))

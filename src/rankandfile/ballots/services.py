@@ -404,16 +404,14 @@ def ballot_cast(
     return Receipt(tracking_code=outcome.tracking_code)
 
 
-def has_voted(ballot: Ballot, member_id: int) -> bool:
+def has_voted(ballot: Ballot | int, member_id: int) -> bool:
     return VoteRecord.objects.filter(ballot=ballot, member_id=member_id).exists()
 
 
 def elector_has_voted(elector: Elector) -> bool:
     """Whether the elector — a member or a supporter — has voted on their ballot."""
     if elector.member_id is not None:
-        return VoteRecord.objects.filter(
-            ballot_id=elector.ballot_id, member_id=elector.member_id
-        ).exists()
+        return has_voted(elector.ballot_id, elector.member_id)
     return VoteRecord.objects.filter(
         ballot_id=elector.ballot_id, supporter_id=elector.supporter_id
     ).exists()

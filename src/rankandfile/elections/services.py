@@ -711,6 +711,53 @@ def qualified(contest: Contest) -> list[tuple[Candidate, thresholds.Assessment]]
     return [(row.candidate, row.assessment) for row in queries.standings(contest)]
 
 
+def _members_ballot(
+    actor: User,
+    contest: Contest,
+    rules: ElectionRules,
+    on_ballot: list[Candidate],
+    closes_at: dt.datetime,
+    now: dt.datetime,
+) -> Ballot:
+    """The contest's party-wide ballot (a draft): AV for leader and deputy, the rule
+    book's method for the NEC with the women's minimum as a quota."""
+    seats = rules.nec_clp_seats if contest.is_nec else 1
+    quotas: dict[str, int] = {}
+    method = rules.leader_method
+    if contest.is_nec:
+        method = rules.nec_clp_method
+        if method != "block":
+            quotas = {"woman": thresholds.women_minimum(rules)}
+    return ballot_services.ballot_create(
+        actor=actor,
+        title=contest.title,
+        description="Candidates, nominations, statements and hustings: "
+        + reverse("elections:detail", kwargs={"contest_id": contest.pk}),
+        method=method,
+        seats=seats,
+        opens_at=now,
+        closes_at=closes_at,
+        freeze_date=timezone.localdate(),
+        scope_kind="party",
+        options=[
+            ballot_services.OptionSpec(
+                name=c.name,
+                gender="woman" if c.is_woman else "",
+                description=reverse(
+                    "elections:candidate",
+                    kwargs={"contest_id": contest.pk, "candidate_id": c.pk},
+                ),
+            )
+            for c in on_ballot
+        ],
+        months_required=rules.member_months_required,
+        quota_minimums=quotas or None,
+        results_visibility="electorate",
+        # AV figures by section where the rules publish them (decision 0025).
+        publish_by_section=rules.publish_by_section and not contest.is_nec,
+    )
+
+
 @transaction.atomic
 def contest_ballot_open(*, actor: User, contest: Contest, closes_at: dt.datetime) -> Contest:
     """Close nominations and draw the ballot from the candidates who qualified: the
@@ -747,40 +794,7 @@ def contest_ballot_open(*, actor: User, contest: Contest, closes_at: dt.datetime
             data={"elected": [c.pk for c in on_ballot]},
         )
         return contest
-    quotas: dict[str, int] = {}
-    method = rules.leader_method
-    if contest.is_nec:
-        method = rules.nec_clp_method
-        if method != "block":
-            quotas = {"woman": thresholds.women_minimum(rules)}
-    ballot = ballot_services.ballot_create(
-        actor=actor,
-        title=contest.title,
-        description="Candidates, nominations, statements and hustings: "
-        + reverse("elections:detail", kwargs={"contest_id": contest.pk}),
-        method=method,
-        seats=seats,
-        opens_at=now,
-        closes_at=closes_at,
-        freeze_date=timezone.localdate(),
-        scope_kind="party",
-        options=[
-            ballot_services.OptionSpec(
-                name=c.name,
-                gender="woman" if c.is_woman else "",
-                description=reverse(
-                    "elections:candidate",
-                    kwargs={"contest_id": contest.pk, "candidate_id": c.pk},
-                ),
-            )
-            for c in on_ballot
-        ],
-        months_required=rules.member_months_required,
-        quota_minimums=quotas or None,
-        results_visibility="electorate",
-        # AV figures by section where the rules publish them (decision 0025).
-        publish_by_section=rules.publish_by_section and not contest.is_nec,
-    )
+    ballot = _members_ballot(actor, contest, rules, on_ballot, closes_at, now)
     roll = supporters_on_roll(contest, rules)
     ballot = ballot_services.ballot_open(
         actor=actor,
