@@ -333,6 +333,15 @@ def test_results_by_section_survive_mixing_opening_and_recount(
     assert [s["section"] for s in api["by_section"]["sections"]] == [
         "member", "affiliated", "registered",
     ]  # fmt: skip
+    # The published papers, as downloaded and looked up by tracking code: no section.
+    csv_text = client.get(f"/api/v1/ballots/{ballot.pk}/papers.csv").content.decode()
+    assert csv_text.splitlines()[0] == "tracking_code,A,B" and "registered" not in csv_text
+    code = Paper.objects.filter(ballot=ballot, section="registered").first()
+    assert code is not None
+    one = client.get(f"/api/v1/ballots/{ballot.pk}/papers/{code.tracking_code}").json()
+    assert "section" not in one and "registered" not in json.dumps(one)
+    ballot_page = client.get(f"/ballots/{ballot.pk}/result/").content.decode()
+    assert "By electorate section" in ballot_page and "Affiliated supporters" in ballot_page
     result = client.get(f"/api/v1/ballots/{ballot.pk}/result").json()
     assert result["by_section"] == by
 
