@@ -444,6 +444,9 @@ BALLOT_EMAILS_PER_SECOND = float(os.environ.get("BALLOT_EMAILS_PER_SECOND", "20"
 BALLOT_SECRECY_KEY = os.environ.get("BALLOT_SECRECY_KEY", "")
 # Pending papers are moved into the sealed box this many (at least 50) at a time.
 BALLOT_MIX_BATCH = max(50, int(os.environ.get("BALLOT_MIX_BATCH", "100")))
+# Results by electorate section (ballots.tally.by_section, decision 0025): a section is
+# published by itself only with at least this many papers (else merged, or not broken down).
+ELECTION_SECTION_MIN_PAPERS = max(1, int(os.environ.get("ELECTION_SECTION_MIN_PAPERS", "100")))
 BALLOT_INVITATION_BATCH_SIZE = int(os.environ.get("BALLOT_INVITATION_BATCH_SIZE", "200"))
 # A worker holds the electors it is sending to for this long (renewed before each send);
 # after a worker dies, its electors are taken over once it expires (ballots/invitations.py).

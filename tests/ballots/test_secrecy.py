@@ -81,8 +81,12 @@ def test_no_private_or_generic_relations_could_point_at_a_paper() -> None:
 
 def test_paper_carries_nothing_that_orders_or_identifies_it() -> None:
     fields = {f.name: f for f in Paper._meta.get_fields(include_hidden=True)}
-    # An allow-list: a new field on Paper must be reviewed here.
-    assert set(fields) == {"id", "ballot", "tracking_code", "choice"}
+    # An allow-list: a new field on Paper must be reviewed here. ``section`` (decision
+    # 0025): the voter's electorate section, written only at the close with the other
+    # papers in random order, never published with the paper, counted only in sections
+    # of at least ELECTION_SECTION_MIN_PAPERS papers; it names a group, not a voter.
+    assert set(fields) == {"id", "ballot", "tracking_code", "choice", "section"}
+    assert fields["section"].choices is not None  # one of three words, nothing else
     relations = [f.name for f in fields.values() if f.is_relation]
     assert relations == ["ballot"]
     assert not any(isinstance(f, TIME_FIELDS) for f in fields.values())
@@ -108,7 +112,9 @@ def test_a_sealed_paper_carries_nothing_that_orders_or_identifies_it() -> None:
 
 def test_vote_record_carries_no_time_and_no_order() -> None:
     fields = {f.name: f for f in VoteRecord._meta.get_fields(include_hidden=True)}
-    assert set(fields) == {"id", "ballot", "member"}
+    # A supporter's vote record names the supporter (decision 0025), as a member's the
+    # member: that they voted, never how.
+    assert set(fields) == {"id", "ballot", "member", "supporter_id"}
     assert not any(isinstance(f, TIME_FIELDS) for f in fields.values())
     assert isinstance(VoteRecord._meta.pk, models.UUIDField)
     assert not VoteRecord._meta.ordering

@@ -19,7 +19,7 @@ def test_demo_seeds_through_the_services() -> None:
     conference_services.rule_book_load(actor=None)
     summary = demo.seed(2019)
     assert summary.startswith("elections: leadership: 146 MPs' nominations so far")
-    leader = Contest.objects.get(office="leader")
+    leader = Contest.objects.get(office="leader", stage=Stage.NOMINATIONS)
     assert leader.stage == Stage.NOMINATIONS
     rows = {r.candidate.name: r.assessment for r in queries.standings(leader)}
     assert any(line.endswith("threshold 20%: met") for line in rows["Mary Adebayo"].lines)
@@ -32,5 +32,16 @@ def test_demo_seeds_through_the_services() -> None:
     assert len(elected) == 9 and sum(1 for e in elected if e in women) >= 5
     assert not nec.candidates.get(name="Martin Wright").on_ballot  # one CLP only
     assert PastRound.objects.filter(modelled=True).count() == 2
+    # The declared contest under the 2014 rules, with supporters, published by section.
+    assert "leadership 2016 rules: 440 votes, 3 sections published" in summary
+    sectioned = Contest.objects.get(office="leader", stage=Stage.DECLARED)
+    assert sectioned.rules_on.year == 2016 and sectioned.supporters.count() == 260
+    table = queries.section_table(sectioned)
+    assert table is not None
+    assert [(r["label"], r["papers"]) for r in table.rows] == [
+        ("Members", 180),
+        ("Affiliated supporters", 130),
+        ("Registered supporters", 130),
+    ]
     # Seeding again changes nothing.
     assert demo.seed(2019) == "elections: already seeded"

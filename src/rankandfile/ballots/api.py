@@ -20,7 +20,7 @@ from django.utils import timezone
 from ninja import Router, Schema, Status
 from pydantic import StrictInt, StrictStr
 
-from rankandfile.ballots import casting, permissions, queries, tally
+from rankandfile.ballots import casting, outside, permissions, queries, tally
 from rankandfile.ballots.models import Ballot, Elector, Method, Option
 from rankandfile.core.errors import DomainError, NotFound, PermissionDenied
 from rankandfile.core.links import expand_paths
@@ -100,6 +100,8 @@ class ResultOut(Schema):
     outcome: str
     elected: list[str]
     stages: list[dict[str, Any]]
+    #: AV figures by electorate section, where the ballot publishes them (decision 0025).
+    by_section: dict[str, Any] | None = None
     result: dict[str, Any]
     seed: int | None
     papers_digest: str
@@ -228,7 +230,17 @@ def _own_elector(request: HttpRequest, ballot_id: int) -> Elector | None:
         .filter(ballot_id=ballot_id, member__user_id=int(request.user.pk or 0))
         .annotate(n_options=Subquery(n_options))[:1]
     )
-    return next(iter(found), None)
+    elector = next(iter(found), None)
+    if elector is None:  # a supporter's login (``ballots.outside``; decision 0025)
+        supporters = outside.ids_for_user(request.user.pk)
+        if supporters:
+            found = (
+                Elector.objects.select_related("ballot")
+                .filter(ballot_id=ballot_id, supporter_id__in=supporters)
+                .annotate(n_options=Subquery(n_options))[:1]
+            )
+            elector = next(iter(found), None)
+    return elector
 
 
 @router.post(
@@ -254,6 +266,8 @@ def cast_vote(request: HttpRequest, ballot_id: int, payload: VoteIn) -> Status[A
         ballot=ballot,
         elector_id=elector.pk,
         member_id=elector.member_id,
+        supporter_id=elector.supporter_id,
+        section=elector.section,
         choice=payload.choice,
         n_options=getattr(elector, "n_options", None) or 0,
     )
@@ -304,6 +318,7 @@ def ballot_result(request: HttpRequest, ballot_id: int) -> dict[str, Any]:
         "outcome": outcome,
         "elected": elected,
         "stages": result.get("stages", []),
+        "by_section": result.get("by_section"),
         "result": result,
         "seed": ballot.seed,
         "papers_digest": ballot.papers_digest,

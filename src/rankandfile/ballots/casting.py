@@ -13,8 +13,9 @@ outcome into its answer and writes no rule of its own:
 The rules, in order: the ballot open (:func:`is_open_for_voting`: state and window), the
 paper (:func:`validate_choice`), then the write — the vote record and the sealed paper
 (``ballots.secrecy``) in one transaction with the ballot row locked ``FOR KEY SHARE`` and
-checked open in it, one vote per member decided by the unique constraint
-``one_vote_per_member`` (``INSERT … ON CONFLICT DO NOTHING``), the one-time link ended
+checked open in it, one vote per voter decided by the unique constraints
+``one_vote_per_member`` and ``one_vote_per_supporter`` (``INSERT … ON CONFLICT DO
+NOTHING``), the one-time link ended
 with the vote (or, for a vote through a link's session, required to be still the
 elector's current link). On PostgreSQL a vote without a link session is **one statement**
 of data-modifying CTEs (its own transaction in autocommit); otherwise the same statements
@@ -47,6 +48,7 @@ from rankandfile.ballots.models import (
     Elector,
     Method,
     SealedPaper,
+    Section,
     VoteRecord,
 )
 from rankandfile.core import tokens
@@ -159,13 +161,17 @@ def vote_cast(
     *,
     ballot: Ballot,
     elector_id: int,
-    member_id: int,
+    member_id: int | None,
     choice: Any,
     n_options: int,
     link_digest: str | None = None,
     token_use: TokenUse | None = None,
+    supporter_id: int | None = None,
+    section: str = Section.MEMBER,
 ) -> CastOutcome:
-    """Record one vote of the elector ``elector_id`` (member ``member_id``) on ``ballot``.
+    """Record one vote of the elector ``elector_id`` (member ``member_id``, or for a
+    supporter's elector ``supporter_id``) on ``ballot``; the elector's ``section`` is
+    sealed with the paper (decision 0025).
 
     ``ballot`` needs ``pk``, ``state``, ``opens_at``, ``closes_at``, ``method`` and
     ``seats`` (an unsaved instance holding them will do: the lean path has no other).
@@ -195,10 +201,10 @@ def vote_cast(
         return refusal
     for _ in range(5):
         code = new_tracking_code()
-        digest, sealed = secrecy.seal(ballot.pk, code, canonical, n_options)
+        digest, sealed = secrecy.seal(ballot.pk, code, canonical, n_options, section)
         write = _Write(
             ballot_id=ballot.pk,
-            record=[uuid.uuid4(), ballot.pk, member_id],
+            record=[uuid.uuid4(), ballot.pk, member_id, supporter_id],
             paper=[uuid.uuid4(), ballot.pk, digest, sealed],
             elector_id=elector_id,
             link_digest=link_digest,
@@ -262,10 +268,15 @@ class _Sql:
             f"AND {col(Ballot, 'state')} = 'open'"
         )
         self.lock_open = self.is_open + lock
+        # ON CONFLICT without a target: a member's second vote meets one_vote_per_member,
+        # a supporter's one_vote_per_supporter (a partial index).
+        record_columns = (
+            f"({col(VoteRecord, 'id')}, {col(VoteRecord, 'ballot')}, "
+            f"{col(VoteRecord, 'member')}, {col(VoteRecord, 'supporter_id')})"
+        )
         self.insert_record = (
-            f"INSERT INTO {vr} ({col(VoteRecord, 'id')}, {col(VoteRecord, 'ballot')}, "  # noqa: S608 - names from the models
-            f"{col(VoteRecord, 'member')}) VALUES (%s, %s, %s) "
-            f"ON CONFLICT ({col(VoteRecord, 'ballot')}, {col(VoteRecord, 'member')}) DO NOTHING"
+            f"INSERT INTO {vr} {record_columns} VALUES (%s, %s, %s, %s) "  # noqa: S608 - names from the models
+            "ON CONFLICT DO NOTHING"
         )
         self.insert_paper = (
             f"INSERT INTO {p} ({col(SealedPaper, 'id')}, {col(SealedPaper, 'ballot')}, "
@@ -297,10 +308,9 @@ class _Sql:
         # pending papers before this one (the statement's snapshot).
         self.cast_pg = (
             f"WITH open AS ({self.lock_open}), "  # noqa: S608 - names from the models
-            f"vr AS (INSERT INTO {vr} ({col(VoteRecord, 'id')}, {col(VoteRecord, 'ballot')}, "
-            f"{col(VoteRecord, 'member')}) SELECT %s, %s, %s FROM open "
-            f"ON CONFLICT ({col(VoteRecord, 'ballot')}, {col(VoteRecord, 'member')}) DO NOTHING "
-            "RETURNING 1 AS ok), "
+            f"vr AS (INSERT INTO {vr} {record_columns} "
+            "SELECT %s, %s, %s::bigint, %s::bigint FROM open "
+            "ON CONFLICT DO NOTHING RETURNING 1 AS ok), "
             f"paper AS ({self.insert_paper} SELECT %s, %s, %s, %s, false FROM vr "
             f"RETURNING 1 AS ok), "
             f"link AS ({self.end_link} AND EXISTS (SELECT 1 FROM vr) RETURNING 1 AS ok)"

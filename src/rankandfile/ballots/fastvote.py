@@ -39,7 +39,7 @@ from typing import Any
 from django.db import DEFAULT_DB_ALIAS, connections, router
 from django.utils import timezone
 
-from rankandfile.ballots import casting
+from rankandfile.ballots import casting, outside
 from rankandfile.ballots.models import Ballot, Elector, Option, VoteRecord
 from rankandfile.core import lean, limits, tokens
 from rankandfile.core.models import ApiToken, User
@@ -67,6 +67,8 @@ class _Found:
     user_id: int
     elector_id: int | None
     member_id: int | None
+    supporter_id: int | None
+    section: str | None
     state: str | None
     opens_at: dt.datetime | None
     closes_at: dt.datetime | None
@@ -105,6 +107,7 @@ class _Sql:
             f"t.{col(ApiToken, 'scopes')}, t.{col(ApiToken, 'last_used_at')}, "
             f"u.{col(User, 'is_active')}, {may_need_mfa}, u.{col(User, 'id')}, "
             f"e.{col(Elector, 'id')}, e.{col(Elector, 'member')}, "
+            f"e.{col(Elector, 'supporter_id')}, e.{col(Elector, 'section')}, "
             f"b.{col(Ballot, 'state')}, b.{col(Ballot, 'opens_at')}, "
             f"b.{col(Ballot, 'closes_at')}, b.{col(Ballot, 'method')}, "
             f"b.{col(Ballot, 'seats')}, "
@@ -113,11 +116,15 @@ class _Sql:
             f"FROM {t} t "
             f"JOIN {u} u ON u.{col(User, 'id')} = t.{col(ApiToken, 'user')} "
             f"LEFT JOIN {m} m ON m.{col(Member, 'user')} = t.{col(ApiToken, 'user')} "
-            f"LEFT JOIN {e} e ON e.{col(Elector, 'member')} = m.{col(Member, 'id')} "
-            f"AND e.{col(Elector, 'ballot')} = %s "
+            f"LEFT JOIN {e} e ON e.{col(Elector, 'ballot')} = %s "
+            f"AND (e.{col(Elector, 'member')} = m.{col(Member, 'id')}{{supporters}}) "
             f"LEFT JOIN {b} b ON b.{col(Ballot, 'id')} = e.{col(Elector, 'ballot')} "
             f"WHERE t.{col(ApiToken, 'prefix')} = %s"
         )
+        # A supporter's elector (decision 0025): the supporter ids of the login, looked up
+        # through ``ballots.outside`` before the read, only for a login without a member.
+        self.supporter_match = f" OR e.{col(Elector, 'supporter_id')} IN ({{ids}})"
+        self.read_members = self.read.replace("{supporters}", "")
         self.vendor = vendor
 
 
@@ -168,9 +175,16 @@ def _ballot(found: _Found, ballot_id: int) -> Ballot:
     return ballot
 
 
-def _read(connection: Any, ballot_id: int, prefix: str) -> _Found | None:
+def _read(
+    connection: Any, ballot_id: int, prefix: str, supporters: list[int] | None = None
+) -> _Found | None:
+    sql = _sql(connection)
+    statement = sql.read_members
+    if supporters:
+        extra = sql.supporter_match.format(ids=", ".join(["%s"] * len(supporters)))
+        statement = sql.read.replace("{supporters}", extra)
     with casting.cursor_for(connection) as cursor:
-        cursor.execute(_sql(connection).read, [ballot_id, prefix])
+        cursor.execute(statement, [ballot_id, *(supporters or []), prefix])
         rows = cursor.fetchall()
     if not rows:
         return None
@@ -190,12 +204,14 @@ def _read(connection: Any, ballot_id: int, prefix: str) -> _Found | None:
         user_id=int(r[8]),
         elector_id=r[9],
         member_id=r[10],
-        state=r[11],
-        opens_at=_aware(r[12]),
-        closes_at=_aware(r[13]),
-        method=r[14],
-        seats=r[15],
-        n_options=r[16],
+        supporter_id=r[11],
+        section=r[12],
+        state=r[13],
+        opens_at=_aware(r[14]),
+        closes_at=_aware(r[15]),
+        method=r[16],
+        seats=r[17],
+        n_options=r[18],
     )
 
 
@@ -222,6 +238,11 @@ def cast_by_token(
     prefix, secret = split
     connection = connections[router.db_for_write(VoteRecord) or DEFAULT_DB_ALIAS]
     found = _read(connection, ballot_id, prefix)
+    if found is not None and found.elector_id is None:
+        # Not a member on this electorate: perhaps a supporter (one more read, rare).
+        supporters = outside.ids_for_user(found.user_id)
+        if supporters:
+            found = _read(connection, ballot_id, prefix, supporters)
     now = timezone.now()
     if (
         found is None
@@ -235,7 +256,7 @@ def cast_by_token(
         )
         or tokens.missing_scopes(found.scopes.split(), [tokens.WRITE])
         or found.elector_id is None
-        or found.member_id is None
+        or (found.member_id is None and found.supporter_id is None)
     ):
         # Django answers: 401, 403 (scope), or 403/404 for a caller not on the electorate.
         return None
@@ -245,6 +266,8 @@ def cast_by_token(
         ballot=_ballot(found, ballot_id),
         elector_id=found.elector_id,
         member_id=found.member_id,
+        supporter_id=found.supporter_id,
+        section=found.section or "member",
         choice=payload["choice"],
         n_options=found.n_options or 0,
         token_use=casting.TokenUse(found.token_id, found.last_used_at),

@@ -57,6 +57,7 @@ from django.template.loader import render_to_string
 from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
 
+from rankandfile.ballots import outside
 from rankandfile.ballots.models import Ballot, Elector, VoteRecord
 from rankandfile.ballots.services import _require_manager
 from rankandfile.core import audit, links
@@ -135,8 +136,17 @@ class Throttle:
 
 
 # --- selecting electors -------------------------------------------------------------------
+def _voted(ballot: Ballot) -> Any:
+    """The elector — a member or a supporter (decision 0025) — has a vote record."""
+    return Exists(
+        VoteRecord.objects.filter(ballot=ballot, member_id=OuterRef("member_id"))
+    ) | Exists(VoteRecord.objects.filter(ballot=ballot, supporter_id=OuterRef("supporter_id")))
+
+
 def _not_voted(ballot: Ballot) -> Any:
-    return ~Exists(VoteRecord.objects.filter(ballot=ballot, member_id=OuterRef("member_id")))
+    return ~Exists(
+        VoteRecord.objects.filter(ballot=ballot, member_id=OuterRef("member_id"))
+    ) & ~Exists(VoteRecord.objects.filter(ballot=ballot, supporter_id=OuterRef("supporter_id")))
 
 
 def _has_email() -> Q:
@@ -163,9 +173,7 @@ def invitation_progress(ballot: Ballot) -> dict[str, int]:
     how many failed for good, how many are still waiting to be sent one (not invited, not
     failed, not voted, with an address), how many were reminded, how many have voted, and
     how many have no email address. One query for the electors, one for the votes."""
-    electors = Elector.objects.filter(ballot=ballot).annotate(
-        voted=Exists(VoteRecord.objects.filter(ballot=ballot, member_id=OuterRef("member_id")))
-    )
+    electors = Elector.objects.filter(ballot=ballot).annotate(voted=_voted(ballot))
     no_email = Q(member__email="")
     agg = electors.aggregate(
         electorate=_count(Q()),
@@ -280,12 +288,15 @@ class BatchReport:
         }
 
 
-def render_email(kind: Kind, ballot: Ballot, elector: Elector, link: str) -> tuple[str, str]:
-    """Subject and plain-text body of an invitation or reminder."""
+def render_email(
+    kind: Kind, ballot: Ballot, elector: Elector, link: str, person: Any = None
+) -> tuple[str, str]:
+    """Subject and plain-text body of an invitation or reminder (``person``: whom it is
+    addressed to, the elector's member unless given — a supporter's contact)."""
     closes = timezone.localtime(ballot.closes_at)
     context = {
         "ballot": ballot,
-        "member": elector.member,
+        "member": person if person is not None else elector.member,
         "link": link,
         "closes": f"{closes:%H:%M} on {closes:%A} {closes.day} {closes:%B %Y}",
     }
@@ -440,7 +451,12 @@ def _write_intent(
     )
     if written:
         return intent
-    if VoteRecord.objects.filter(ballot_id=ballot.pk, member_id=elector.member_id).exists():
+    voted = VoteRecord.objects.filter(ballot_id=ballot.pk)
+    if elector.member_id is not None:
+        voted = voted.filter(member_id=elector.member_id)
+    else:
+        voted = voted.filter(supporter_id=elector.supporter_id)
+    if voted.exists():
         _release(elector.pk, owner)
         return "voted"
     return None
@@ -488,7 +504,9 @@ def deliver(ballot_id: int, limit: int | None = None) -> dict[str, int]:
     ids = _claim(ballot, limit or batch_size(), owner)
     if not ids:
         return report.as_dict()
-    electors = Elector.objects.filter(pk__in=ids).select_related("member").order_by("pk")
+    electors = list(Elector.objects.filter(pk__in=ids).select_related("member").order_by("pk"))
+    # Supporters' addresses come from the elections app (``ballots.outside``).
+    contacts = outside.contacts(e.supporter_id for e in electors if e.supporter_id is not None)
     throttle = Throttle(emails_per_second(), clock)
     timeout = getattr(settings, "EMAIL_TIMEOUT", None) or 30
     connection = get_connection(fail_silently=False, timeout=timeout)
@@ -497,7 +515,12 @@ def deliver(ballot_id: int, limit: int | None = None) -> dict[str, int]:
             connection.open()  # one connection for the batch (else one per message)
         for elector in electors:
             kind: Kind = "reminder" if elector.send_kind == "reminder" else "invitation"
-            if not elector.member.email:
+            person: Any = (
+                elector.member
+                if elector.member_id is not None
+                else contacts.get(elector.supporter_id or 0)
+            )
+            if person is None or not person.email:
                 report.no_email += 1
                 _release(elector.pk, owner)
                 continue
@@ -506,7 +529,7 @@ def deliver(ballot_id: int, limit: int | None = None) -> dict[str, int]:
                 report.skipped += 1
                 continue
             report.resumed += intent.resumed
-            if _deliver_one(ballot, elector, kind, intent, owner, connection, throttle):
+            if _deliver_one(ballot, elector, person, kind, intent, owner, connection, throttle):
                 report.sent += 1
             else:
                 report.failed += 1
@@ -520,17 +543,18 @@ def deliver(ballot_id: int, limit: int | None = None) -> dict[str, int]:
 def _deliver_one(
     ballot: Ballot,
     elector: Elector,
+    person: Any,
     kind: Kind,
     intent: _Intent,
     owner: str,
     connection: Any,
     throttle: Throttle,
 ) -> bool:
-    subject, body = render_email(kind, ballot, elector, vote_url(intent.secret))
+    subject, body = render_email(kind, ballot, elector, vote_url(intent.secret), person)
     message = EmailMessage(
         subject=subject,
         body=body,
-        to=[elector.member.email],
+        to=[person.email],
         headers={"Message-ID": intent.message_id},
     )
     delays = retry_delays()

@@ -55,6 +55,18 @@ class Visibility(models.TextChoices):
     PUBLIC = "public", "Everyone"
 
 
+class Section(models.TextChoices):
+    """The electorate section an elector votes in (issue 18; decision 0025): members, or
+    the elections app's affiliated and registered supporters."""
+
+    MEMBER = "member", "Members"
+    AFFILIATED = "affiliated", "Affiliated supporters"
+    REGISTERED = "registered", "Registered supporters"
+
+
+SECTIONS = [s.value for s in Section]
+
+
 class Ballot(models.Model):
     """One ballot: question or positions, options, method, electorate rule, timetable."""
 
@@ -101,6 +113,9 @@ class Ballot(models.Model):
     results_visibility = models.CharField(
         max_length=12, choices=Visibility.choices, default=Visibility.ELECTORATE
     )
+    # The count publishes AV figures by electorate section (``tally.by_section``) where the
+    # rules say so (the elections app sets it; decision 0025).
+    publish_by_section = models.BooleanField(default=False, db_default=False)
     state = models.CharField(max_length=10, choices=State.choices, default=State.DRAFT)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
@@ -188,7 +203,9 @@ class Option(models.Model):
 
 
 class Elector(models.Model):
-    """A member on the frozen electorate of one ballot, with their invitation.
+    """A member — or a supporter (``supporter_id``, the elections app's ``Supporter``; no
+    foreign key across apps) — on the frozen electorate of one ballot, with their
+    invitation and their electorate ``section`` (decision 0025).
 
     ``token_digest`` is the SHA-256 of the one-time ballot link's secret; the secret itself
     exists only in the email. It is cleared when the member votes.
@@ -212,7 +229,16 @@ class Elector(models.Model):
         db_constraint=False,
     )
     member = models.ForeignKey(
-        Member, on_delete=models.PROTECT, related_name="electorships", db_constraint=False
+        Member,
+        on_delete=models.PROTECT,
+        related_name="electorships",
+        db_constraint=False,
+        null=True,
+        blank=True,
+    )
+    supporter_id = models.PositiveBigIntegerField(null=True, blank=True)
+    section = models.CharField(
+        max_length=12, choices=Section.choices, default=Section.MEMBER, db_default="member"
     )
     # Unique where set (a partial index): at freezing every elector has none, so the
     # index is not written a million times with NULLs.
@@ -242,6 +268,16 @@ class Elector(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["ballot", "member"], name="elector_once_per_ballot"),
             models.UniqueConstraint(
+                fields=["ballot", "supporter_id"],
+                condition=Q(supporter_id__isnull=False),
+                name="elector_supporter_once_per_ballot",
+            ),
+            models.CheckConstraint(
+                name="elector_member_or_supporter",
+                condition=(Q(member__isnull=False, supporter_id__isnull=True, section="member"))
+                | (Q(member__isnull=True, supporter_id__isnull=False) & ~Q(section="member")),
+            ),
+            models.UniqueConstraint(
                 fields=["token_digest"],
                 condition=Q(token_digest__isnull=False),
                 name="elector_unique_link",
@@ -263,24 +299,39 @@ class Elector(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.member} on {self.ballot}"
+        who = self.member if self.member_id else f"supporter {self.supporter_id}"
+        return f"{who} on {self.ballot}"
 
 
 class VoteRecord(models.Model):
-    """That a member voted — and nothing about how. One per member per ballot: the unique
-    constraint is what makes a second, simultaneous submission fail. Random primary key,
-    no timestamp, so records carry no order that could be matched to papers."""
+    """That a member (or a supporter, ``supporter_id``) voted — and nothing about how. One
+    per voter per ballot: the unique constraints are what make a second, simultaneous
+    submission fail. Random primary key, no timestamp, so records carry no order that
+    could be matched to papers."""
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     # Looked up by (ballot, member): the unique index serves lookups by ballot too.
     ballot = models.ForeignKey(
         Ballot, on_delete=models.CASCADE, related_name="vote_records", db_index=False
     )
-    member = models.ForeignKey(Member, on_delete=models.PROTECT, related_name="+")
+    member = models.ForeignKey(
+        Member, on_delete=models.PROTECT, related_name="+", null=True, blank=True
+    )
+    supporter_id = models.PositiveBigIntegerField(null=True, blank=True)
 
     class Meta:
         constraints = [
-            models.UniqueConstraint(fields=["ballot", "member"], name="one_vote_per_member")
+            models.UniqueConstraint(fields=["ballot", "member"], name="one_vote_per_member"),
+            models.UniqueConstraint(
+                fields=["ballot", "supporter_id"],
+                condition=Q(supporter_id__isnull=False),
+                name="one_vote_per_supporter",
+            ),
+            models.CheckConstraint(
+                name="vote_record_member_or_supporter",
+                condition=Q(member__isnull=False, supporter_id__isnull=True)
+                | Q(member__isnull=True, supporter_id__isnull=False),
+            ),
         ]
 
     def __str__(self) -> str:
@@ -292,7 +343,8 @@ class SealedPaper(models.Model):
 
     Written in the voter's transaction (``pending``: ``mixed`` false), so PostgreSQL's
     transaction id and the row's place on disk tie it to the voter's :class:`VoteRecord`;
-    what it holds — the tracking code and the choice, padded to one length per ballot — is
+    what it holds — the tracking code, the choice and the voter's electorate section,
+    padded to one length per ballot — is
     sealed with AES-GCM under a key that is not in the database
     (``ballots.secrecy``). The mixer moves pending papers, at least ``BALLOT_MIX_BATCH``
     at a time, into the sealed box (``mixed`` true) in random order, re-sealed, in its own
@@ -343,6 +395,12 @@ class Paper(models.Model):
     )
     tracking_code = models.CharField(max_length=20)
     choice = models.JSONField()
+    # The voter's electorate section, sealed with the paper while the ballot is open and
+    # written here at the close (decision 0025). Counted by section (``tally``), never
+    # published with the paper: the published papers carry no section.
+    section = models.CharField(
+        max_length=12, choices=Section.choices, default=Section.MEMBER, db_default="member"
+    )
 
     class Meta:
         constraints = [

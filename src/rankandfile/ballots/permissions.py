@@ -20,6 +20,7 @@ from typing import Any
 
 from django.db.models import Exists, OuterRef, Q, QuerySet
 
+from rankandfile.ballots import outside
 from rankandfile.ballots.models import Ballot, Elector, Visibility
 from rankandfile.core.errors import NotFound
 from rankandfile.membership import permissions as membership_permissions
@@ -105,10 +106,15 @@ def lookup_members(ballot: Ballot) -> QuerySet[Member]:
 
 
 def elector_for(user: AnyUser, ballot: Ballot) -> Elector | None:
+    """The user's elector on the ballot: as a member, else as a supporter whose voting
+    login this is (``ballots.outside``)."""
     member = membership_permissions.own_member(user)
-    if member is None:
+    if member is not None:  # a member's login is never a supporter's (decision 0025)
+        return Elector.objects.filter(ballot=ballot, member=member).first()
+    supporters = outside.ids_for_user(getattr(user, "pk", None))
+    if not supporters:
         return None
-    return Elector.objects.filter(ballot=ballot, member=member).first()
+    return Elector.objects.filter(ballot=ballot, supporter_id__in=supporters).first()
 
 
 def can_view_result(user: AnyUser, ballot: Ballot) -> bool:
@@ -139,6 +145,13 @@ def visible_ballots(user: AnyUser) -> QuerySet[Ballot]:
         # where a join under the OR below made PostgreSQL read a ballot's whole
         # electorate (a third of a second for 500,000 electors, on every ballot page).
         cond |= Q(Exists(Elector.objects.filter(ballot_id=OuterRef("pk"), member=member)))
+    # A login with a member record is never a supporter's (registration refuses members),
+    # so only a login without one is looked up as a supporter (decision 0025).
+    supporters = outside.ids_for_user(getattr(user, "pk", None)) if member is None else []
+    if supporters:
+        cond |= Q(
+            Exists(Elector.objects.filter(ballot_id=OuterRef("pk"), supporter_id__in=supporters))
+        )
     clps = membership_permissions.officer_clp_ids(user) | {
         r.clp_id for r in _scrutineer_roles(user) if r.clp_id
     }

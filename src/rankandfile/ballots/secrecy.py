@@ -52,7 +52,7 @@ from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 from django.conf import settings
 from django.db import connections, router, transaction
 
-from rankandfile.ballots.models import Ballot, Paper, SealedPaper
+from rankandfile.ballots.models import SECTIONS, Ballot, Paper, SealedPaper, Section
 from rankandfile.core.errors import DomainError
 
 logger = logging.getLogger(__name__)
@@ -109,17 +109,19 @@ def _keys(ballot_id: int) -> _Keys:
 def padded_length(n_options: int) -> int:
     """The length every sealed paper of a ballot with ``n_options`` options has before
     sealing: the longest possible paper (every option ranked, or ``"abstain"``, with a
-    20-character code), rounded up to 64 bytes. So the ciphertext says nothing about how
-    many preferences a voter gave."""
+    20-character code and the longest section name), rounded up to 64 bytes. So the
+    ciphertext says nothing about how many preferences a voter gave, nor about the
+    voter's section."""
+    section = max(SECTIONS, key=len)
     longest = max(
-        len(_text("X" * 20, list(range(max(n_options, 1))))),
-        len(_text("X" * 20, "abstain")),
+        len(_text("X" * 20, list(range(max(n_options, 1))), section)),
+        len(_text("X" * 20, "abstain", section)),
     )
     return -(-longest // _PAD_BLOCK) * _PAD_BLOCK
 
 
-def _text(code: str, choice: Any) -> str:
-    return json.dumps({"c": code, "v": choice}, separators=(",", ":"))
+def _text(code: str, choice: Any, section: str) -> str:
+    return json.dumps({"c": code, "v": choice, "s": section}, separators=(",", ":"))
 
 
 def code_digest(ballot_id: int, code: str) -> str:
@@ -127,10 +129,15 @@ def code_digest(ballot_id: int, code: str) -> str:
     return hmac.new(_keys(ballot_id).mac, code.encode(), hashlib.sha256).hexdigest()
 
 
-def seal(ballot_id: int, code: str, choice: Any, n_options: int) -> tuple[str, bytes]:
-    """``(code_digest, sealed bytes)`` for a paper of the ballot."""
+def seal(
+    ballot_id: int, code: str, choice: Any, n_options: int, section: str = Section.MEMBER
+) -> tuple[str, bytes]:
+    """``(code_digest, sealed bytes)`` for a paper of the ballot cast by a voter of the
+    electorate ``section`` (sealed with the paper: nothing of it is in the clear)."""
+    if section not in SECTIONS:
+        raise ValueError(f"unknown electorate section {section!r}")
     keys = _keys(ballot_id)
-    plain = _text(code, choice).encode()
+    plain = _text(code, choice, str(section)).encode()
     size = max(padded_length(n_options), -(-len(plain) // _PAD_BLOCK) * _PAD_BLOCK)
     plain = plain.ljust(size, b" ")
     nonce = os.urandom(_NONCE)
@@ -152,8 +159,15 @@ def _open(ballot_id: int, sealed: bytes) -> bytes:
 
 def unseal(ballot_id: int, sealed: bytes | memoryview) -> tuple[str, Any]:
     """``(tracking code, choice)`` of a sealed paper."""
+    code, choice, _section = unseal_paper(ballot_id, sealed)
+    return code, choice
+
+
+def unseal_paper(ballot_id: int, sealed: bytes | memoryview) -> tuple[str, Any, str]:
+    """``(tracking code, choice, section)`` of a sealed paper (papers sealed before
+    sections existed read as the members' section)."""
     data = json.loads(_open(ballot_id, bytes(sealed)))
-    return str(data["c"]), data["v"]
+    return str(data["c"]), data["v"], str(data.get("s", Section.MEMBER))
 
 
 def _reseal(ballot_id: int, sealed: bytes | memoryview) -> bytes:
@@ -243,11 +257,11 @@ def mix_open_ballots() -> dict[int, int]:
 
 # --- the close --------------------------------------------------------------------------
 def open_box(ballot: Ballot) -> int:
-    """Open every sealed paper of the ballot and write it as a :class:`Paper`, all in
-    random order, deleting the sealed rows; the number opened. Must run inside the
-    closing transaction (the ballot row locked ``FOR UPDATE``, state closed), so it is all
-    or nothing with the count. Raises :class:`SealBroken` (and so changes nothing) if any
-    paper does not open."""
+    """Open every sealed paper of the ballot and write it as a :class:`Paper` (with the
+    section sealed in it), all in random order, deleting the sealed rows; the number
+    opened. Must run inside the closing transaction (the ballot row locked ``FOR
+    UPDATE``, state closed), so it is all or nothing with the count. Raises
+    :class:`SealBroken` (and so changes nothing) if any paper does not open."""
     alias = router.db_for_write(Paper)
     connection = connections[alias]
     if not connection.in_atomic_block:  # pragma: no cover - a programming error
@@ -256,32 +270,35 @@ def open_box(ballot: Ballot) -> int:
     sealed = list(box.values_list("sealed", flat=True))
     if not sealed:
         return 0
-    rows = [unseal(ballot.pk, blob) for blob in sealed]
+    rows = [unseal_paper(ballot.pk, blob) for blob in sealed]
     _shuffle(rows)
     if connection.vendor == "postgresql":
         _copy_papers(connection, ballot.pk, rows)
     else:
-        papers = [Paper(ballot_id=ballot.pk, tracking_code=c, choice=v) for c, v in rows]
+        papers = [
+            Paper(ballot_id=ballot.pk, tracking_code=c, choice=v, section=s) for c, v, s in rows
+        ]
         Paper.objects.using(alias).bulk_create(papers, batch_size=2000)
     box._raw_delete(alias)
     transaction.on_commit(lambda: vacuum(alias), using=alias)
     return len(rows)
 
 
-def _copy_papers(connection: Any, ballot_id: int, rows: list[tuple[str, Any]]) -> None:
+def _copy_papers(connection: Any, ballot_id: int, rows: list[tuple[str, Any, str]]) -> None:
     meta = Paper._meta
     qn = connection.ops.quote_name
     column = {f.name: f.column for f in meta.concrete_fields}
-    columns = ", ".join(qn(column[name]) for name in ("id", "ballot", "tracking_code", "choice"))
+    names = ("id", "ballot", "tracking_code", "choice", "section")
+    columns = ", ".join(qn(column[name]) for name in names)
     texts: dict[str, str] = {}
     copy_sql = f"COPY {qn(meta.db_table)} ({columns}) FROM STDIN"
     with connection.cursor() as cursor, cursor.cursor.copy(copy_sql) as copy:
-        for code, choice in rows:
+        for code, choice, section in rows:
             key = repr(choice)
             text = texts.get(key)
             if text is None:
                 text = texts[key] = json.dumps(choice)
-            copy.write_row((str(uuid.uuid4()), ballot_id, code, text))
+            copy.write_row((str(uuid.uuid4()), ballot_id, code, text, section))
 
 
 def vacuum(alias: str = "default") -> bool:

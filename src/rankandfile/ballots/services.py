@@ -25,6 +25,7 @@ from rankandfile.ballots.models import (
     Elector,
     Method,
     Option,
+    Section,
     Threshold,
     VoteRecord,
 )
@@ -164,6 +165,7 @@ def ballot_create(
     quota_attribute: str = "gender",
     threshold: str = Threshold.SIMPLE,
     results_visibility: str = "electorate",
+    publish_by_section: bool = False,
 ) -> Ballot:
     """Create a draft ballot with its options. Checks the actor may run ballots for the
     scope; the set-up rules are checked again, all together, when the ballot opens."""
@@ -194,6 +196,7 @@ def ballot_create(
         quota_attribute=quota_attribute,
         threshold=threshold,
         results_visibility=results_visibility,
+        publish_by_section=publish_by_section,
         created_by=actor,
         seed=secrets.randbelow(2**62),
     )
@@ -280,13 +283,37 @@ def _digest_frozen(ballot: Ballot) -> tuple[int, str]:
     return size, sha.hexdigest()
 
 
+@dataclass(frozen=True)
+class SupporterElector:
+    """A supporter to put on the electorate with the members (the elections app's
+    ``Supporter``; decision 0025): their id and their section."""
+
+    supporter_id: int
+    section: str
+
+
+def _freeze_supporters(ballot: Ballot, supporters: Sequence[SupporterElector]) -> int:
+    rows = [
+        Elector(ballot=ballot, supporter_id=s.supporter_id, section=s.section) for s in supporters
+    ]
+    for row in rows:
+        if row.section not in (Section.AFFILIATED, Section.REGISTERED):
+            raise DomainError(f"a supporter votes as a supporter, not in {row.section!r}")
+    Elector.objects.bulk_create(rows, batch_size=2000)
+    return len(rows)
+
+
 @transaction.atomic
-def ballot_open(*, actor: User | None, ballot: Ballot) -> Ballot:
+def ballot_open(
+    *, actor: User | None, ballot: Ballot, supporters: Sequence[SupporterElector] = ()
+) -> Ballot:
     """Check the set-up, freeze the electorate and open the ballot.
 
     The electorate is computed once, here, by the eligibility rule; its size and digest
-    are stored and later membership changes do not alter it. Schedules the count at the
-    closing time (after commit) where the task backend can defer tasks.
+    are stored and later membership changes do not alter it. ``supporters`` (from the
+    elections app) join it in the same transaction, each with their section; the size
+    counts them, the digest is the members' (the eligibility rule's output). Schedules
+    the count at the closing time (after commit) where the task backend can defer tasks.
     """
     ballot = Ballot.objects.select_for_update().get(pk=ballot.pk)
     _require_manager(actor, ballot)
@@ -295,7 +322,9 @@ def ballot_open(*, actor: User | None, ballot: Ballot) -> Ballot:
     problems = setup_problems(ballot, list(ballot.options.all()))
     if problems:
         raise DomainError("cannot open the ballot: " + "; ".join(problems))
-    ballot.electorate_size, ballot.electorate_digest = _freeze_electorate(ballot)
+    members, ballot.electorate_digest = _freeze_electorate(ballot)
+    added = _freeze_supporters(ballot, supporters)
+    ballot.electorate_size = members + added
     ballot.frozen_at = timezone.now()
     ballot.state = Ballot.State.OPEN
     ballot.save(update_fields=["electorate_size", "electorate_digest", "frozen_at", "state"])
@@ -303,7 +332,11 @@ def ballot_open(*, actor: User | None, ballot: Ballot) -> Ballot:
         actor=actor,
         action="ballots.ballot.open",
         target=ballot,
-        data={"electorate_size": ballot.electorate_size, "digest": ballot.electorate_digest},
+        data={
+            "electorate_size": ballot.electorate_size,
+            "digest": ballot.electorate_digest,
+            **({"supporters": added} if added else {}),
+        },
     )
     # The count runs at closing time: a deferred task where the backend supports one,
     # otherwise ``ballots_close_due`` (see ``ballots.tasks``). Imported here because the
@@ -359,6 +392,8 @@ def ballot_cast(
         ballot=ballot,
         elector_id=elector.pk,
         member_id=elector.member_id,
+        supporter_id=elector.supporter_id,
+        section=elector.section,
         choice=choice,
         n_options=n_options,
         link_digest=link_digest,
@@ -369,8 +404,17 @@ def ballot_cast(
     return Receipt(tracking_code=outcome.tracking_code)
 
 
-def has_voted(ballot: Ballot, member_id: int) -> bool:
+def has_voted(ballot: Ballot | int, member_id: int) -> bool:
     return VoteRecord.objects.filter(ballot=ballot, member_id=member_id).exists()
+
+
+def elector_has_voted(elector: Elector) -> bool:
+    """Whether the elector — a member or a supporter — has voted on their ballot."""
+    if elector.member_id is not None:
+        return has_voted(elector.ballot_id, elector.member_id)
+    return VoteRecord.objects.filter(
+        ballot_id=elector.ballot_id, supporter_id=elector.supporter_id
+    ).exists()
 
 
 def elector_by_token(secret: str) -> Elector | None:

@@ -22,11 +22,20 @@ from dataclasses import dataclass
 from typing import Any, NamedTuple
 
 import numpy as np
+from django.conf import settings
 from django.db import connections, router, transaction
 from django.utils import timezone
 
 from rankandfile.ballots import secrecy
-from rankandfile.ballots.models import Ballot, Method, Option, Paper, Threshold
+from rankandfile.ballots.models import (
+    SECTIONS,
+    Ballot,
+    Method,
+    Option,
+    Paper,
+    Section,
+    Threshold,
+)
 from rankandfile.ballots.services import _require_manager
 from rankandfile.core import audit
 from rankandfile.core.errors import DomainError
@@ -43,10 +52,14 @@ _THRESHOLDS = {
 
 
 class PaperRow(NamedTuple):
-    """A paper as the count needs it (no model instance: half a million of them are slow)."""
+    """A paper as the count needs it (no model instance: half a million of them are slow).
+
+    ``section``: the voter's electorate section (decision 0025), used only for the figures
+    by section; the published papers (BLT, CSV) never carry it."""
 
     tracking_code: str
     choice: Any
+    section: str = Section.MEMBER
 
 
 AnyPaper = Paper | PaperRow
@@ -66,7 +79,8 @@ def _paper_rows(ballot: Ballot) -> list[PaperRow]:
     if connection.vendor == "postgresql":
         choice += "::text"
     sql = (
-        f"SELECT {qn(meta.get_field('tracking_code').column)}, {choice} "  # noqa: S608
+        f"SELECT {qn(meta.get_field('tracking_code').column)}, {choice}, "  # noqa: S608
+        f"{qn(meta.get_field('section').column)} "
         f"FROM {qn(meta.db_table)} WHERE {qn(meta.get_field('ballot').column)} = %s"
     )
     decoded: dict[str, Any] = {}
@@ -74,11 +88,11 @@ def _paper_rows(ballot: Ballot) -> list[PaperRow]:
     with connection.cursor() as cursor:
         cursor.execute(sql, [ballot.pk])
         while batch := cursor.fetchmany(20_000):
-            for code, text in batch:
+            for code, text, section in batch:
                 value = decoded.get(text)
                 if value is None:
                     value = decoded[text] = json.loads(text)
-                rows.append(PaperRow(code, value))
+                rows.append(PaperRow(code, value, section))
     return rows
 
 
@@ -206,6 +220,109 @@ def count_published(
     return {"kind": "ranked", **result.to_dict()}
 
 
+# --- results by electorate section (decision 0025) ------------------------------------------
+def section_min_papers() -> int:
+    """``ELECTION_SECTION_MIN_PAPERS``: the fewest papers a section published by itself
+    may hold (default 100)."""
+    return max(1, int(getattr(settings, "ELECTION_SECTION_MIN_PAPERS", 100)))
+
+
+SUPPORTERS = "supporters"
+_SECTION_LABELS = {
+    Section.MEMBER.value: "Members",
+    Section.AFFILIATED.value: "Affiliated supporters",
+    Section.REGISTERED.value: "Registered supporters",
+    SUPPORTERS: "Supporters (affiliated and registered)",
+}
+
+
+def _publishable_sections(counts: dict[str, int], k: int) -> tuple[dict[str, str], str]:
+    """Which sections may be published, as ``{paper section: published section}``, and
+    the note saying why. Every published section must hold at least ``k`` papers: the
+    two supporters' sections are merged into "supporters" when either is smaller, and
+    nothing is broken down when a section is still smaller (empty sections are left out).
+    """
+    present = {s: n for s, n in counts.items() if n > 0}
+    if set(present) <= {Section.MEMBER.value}:
+        return {}, "only members' papers: nothing to break down"
+    if all(n >= k for n in present.values()) and len(present) > 1:
+        return {s: s for s in present}, ""
+    supporters = sum(n for s, n in present.items() if s != Section.MEMBER)
+    members = present.get(Section.MEMBER, 0)
+    if members >= k and supporters >= k:
+        merge = {s: (s if s == Section.MEMBER else SUPPORTERS) for s in present}
+        return merge, (
+            f"affiliated and registered supporters are shown together: one of the two "
+            f"sections has fewer than {k} papers"
+        )
+    return {}, f"not broken down by section: a section has fewer than {k} papers"
+
+
+def by_section(
+    ballot: Ballot, options: list[Option], papers: Sequence[AnyPaper], result: dict[str, Any]
+) -> dict[str, Any] | None:
+    """AV figures by electorate section: each section's first preferences and its papers
+    in the final round. The final round is replayed from the count's own stages: the
+    candidates still continuing at the last stage, and each paper's highest preference
+    among them (AV transfers whole papers), so the sections of the final round add up to
+    the count's. ``None`` unless the ballot publishes results by section and is an AV
+    count with votes. Sections under ``ELECTION_SECTION_MIN_PAPERS`` papers are merged or
+    not broken down (:func:`_publishable_sections`)."""
+    if not ballot.publish_by_section or ballot.method != Method.AV:
+        return None
+    if result.get("kind") != "ranked" or not result.get("stages"):
+        return None
+    k = section_min_papers()
+    counts: dict[str, int] = {}
+    for paper in papers:
+        section = getattr(paper, "section", Section.MEMBER)
+        counts[section] = counts.get(section, 0) + 1
+    mapping, note = _publishable_sections(counts, k)
+    out: dict[str, Any] = {"min_papers": k, "note": note, "sections": []}
+    if not mapping:
+        return out
+    names = [o.name for o in options]
+    last = result["stages"][-1]
+    out_of_count = {"excluded", "withdrawn"}
+    finalists = [i for i, name in enumerate(names) if last["states"].get(name) not in out_of_count]
+    finalist_set = set(finalists)
+    order = [s for s in (*SECTIONS, SUPPORTERS) if s in set(mapping.values())]
+    first = {s: [0] * len(names) for s in order}
+    final = {s: [0] * len(names) for s in order}
+    exhausted = dict.fromkeys(order, 0)
+    papers_in = dict.fromkeys(order, 0)
+    for paper in papers:
+        section = mapping[getattr(paper, "section", Section.MEMBER)]
+        papers_in[section] += 1
+        choice = paper.choice
+        if choice:
+            first[section][choice[0]] += 1
+        top = next((p for p in choice if p in finalist_set), None)
+        if top is None:
+            exhausted[section] += 1
+        else:
+            final[section][top] += 1
+    for s in order:
+        out["sections"].append(
+            {
+                "section": s,
+                "label": _SECTION_LABELS[s],
+                "papers": papers_in[s],
+                "first_preferences": {names[i]: first[s][i] for i in range(len(names))},
+                "final_round": {names[i]: final[s][i] for i in finalists},
+                "non_transferable": exhausted[s],
+            }
+        )
+    return out
+
+
+def _with_sections(
+    ballot: Ballot, options: list[Option], papers: Sequence[AnyPaper], result: dict[str, Any]
+) -> dict[str, Any]:
+    sections = by_section(ballot, options, papers, result)
+    return result if sections is None else {**result, "by_section": sections}
+
+
 @transaction.atomic
 def ballot_close(*, actor: User | None, ballot: Ballot, now: Any = None) -> Ballot:
     """Close an open ballot whose closing time has passed, then count it."""
@@ -239,7 +356,9 @@ def ballot_count(*, actor: User | None, ballot: Ballot) -> Ballot:
     ballot.papers_blt = blt
     ballot.papers_csv = csv_text
     ballot.papers_digest = digest(blt if blt else csv_text)
-    ballot.result = count_published(ballot, options, blt, csv_text)
+    ballot.result = _with_sections(
+        ballot, options, papers, count_published(ballot, options, blt, csv_text)
+    )
     ballot.turnout = len(papers)
     ballot.counted_at = timezone.now()
     ballot.state = Ballot.State.COUNTED
@@ -298,7 +417,9 @@ def ballot_recount(*, actor: User | None, ballot: Ballot) -> Recount:
     papers = _published_order(ballot)
     blt = papers_blt(ballot, options, papers) if ballot.method != Method.YESNO else ""
     csv_text = papers_csv(ballot, options, papers)
-    result = count_published(ballot, options, blt, csv_text)
+    result = _with_sections(
+        ballot, options, papers, count_published(ballot, options, blt, csv_text)
+    )
     published_match = digest(published) == ballot.papers_digest
     papers_match = digest(blt if blt else csv_text) == ballot.papers_digest
     outcome = Recount(

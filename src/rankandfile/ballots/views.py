@@ -341,7 +341,7 @@ def vote(request: HttpRequest, ballot_id: int) -> HttpResponse:
     if elector is None:
         raise Http404("you are not on the electorate of this ballot")
     context: dict[str, Any] = {"nav": "ballots", "ballot": ballot}
-    if services.has_voted(ballot, elector.member_id):
+    if services.elector_has_voted(elector):
         _forget_link(request, ballot.pk)
         return _no_store(render(request, "ballots/already_voted.html", context))
     now = timezone.now()

@@ -2,7 +2,8 @@
 
 Reads: the elections the caller may see, an election with every candidate, every live
 nomination and who made it, and the thresholds explained; a past round judged under each
-historic rule. Write: an MP's own nomination (the same service as the page).
+historic rule. Writes: an MP's own nomination, and a national officer's registration of
+a supporter (the same services as the page).
 """
 
 from __future__ import annotations
@@ -13,10 +14,16 @@ from typing import Any
 from django.http import HttpRequest
 from ninja import Router, Schema, Status
 
+from rankandfile.core.errors import NotFound
 from rankandfile.elections import permissions, queries, services
-from rankandfile.elections.models import Contest
+from rankandfile.elections.models import Contest, Supporter
+from rankandfile.membership.models import Affiliate
 
 router = Router(tags=["elections"])
+
+
+class ErrorOut(Schema):
+    detail: str
 
 
 class ContestOut(Schema):
@@ -50,10 +57,48 @@ class StandingOut(Schema):
     nominations: list[NominationOut]
 
 
+class SectionOut(Schema):
+    section: str
+    label: str
+    papers: int
+    first_preferences: dict[str, int]
+    final_round: dict[str, int]
+    non_transferable: int
+
+
+class BySectionOut(Schema):
+    min_papers: int
+    note: str
+    sections: list[SectionOut]
+
+
 class ContestDetailOut(ContestOut):
     candidates: list[StandingOut]
     elected: list[str]
     appeals_until: dt.date | None
+    #: AV figures by electorate section where the rules publish them (decision 0025).
+    by_section: BySectionOut | None = None
+
+
+class SupporterIn(Schema):
+    kind: str
+    name: str
+    email: str
+    affiliate_id: int | None = None
+    fee_pence_paid: int = 0
+    paid_on: dt.date | None = None
+
+
+class SupporterOut(Schema):
+    id: int
+    contest_id: int
+    kind: str
+    name: str
+    email: str
+    affiliate_id: int | None
+    fee_pence_paid: int
+    paid_on: dt.date | None
+    registered_at: dt.datetime
 
 
 class VerdictOut(Schema):
@@ -108,6 +153,23 @@ def _detail(request: HttpRequest, contest: Contest) -> dict[str, Any]:
         ],
         "elected": page.elected,
         "appeals_until": contest.appeals_until,
+        "by_section": (contest.ballot.result or {}).get("by_section")
+        if contest.ballot is not None
+        else None,
+    }
+
+
+def _supporter_out(s: Supporter) -> dict[str, Any]:
+    return {
+        "id": s.pk,
+        "contest_id": s.contest_id,
+        "kind": s.kind,
+        "name": s.name,
+        "email": s.email,
+        "affiliate_id": s.affiliate_id,
+        "fee_pence_paid": s.fee_pence_paid,
+        "paid_on": s.paid_on,
+        "registered_at": s.registered_at,
     }
 
 
@@ -130,6 +192,40 @@ def nominate_as_mp(request: HttpRequest, contest_id: int, payload: NominateIn) -
     candidate = permissions.access_candidate(request.user, contest, payload.candidate_id)
     services.nomination_by_mp(actor=request.user, contest=contest, candidate=candidate)  # type: ignore[arg-type]
     return Status(201, _detail(request, contest))
+
+
+@router.get("/elections/{contest_id}/supporters/", response=list[SupporterOut])
+def supporter_list(request: HttpRequest, contest_id: int) -> list[dict[str, Any]]:
+    """The supporters registered for an election (national officers who run elections)."""
+    contest = permissions.access_run_contest(request.user, contest_id)
+    return [_supporter_out(s) for s in queries.supporters(contest)]
+
+
+@router.post(
+    "/elections/{contest_id}/supporters/",
+    response={201: SupporterOut, 400: ErrorOut, 404: ErrorOut},
+)
+def supporter_register(request: HttpRequest, contest_id: int, payload: SupporterIn) -> Status[Any]:
+    """Register an affiliated or registered supporter (national officers who run
+    elections). Refused in words: outside the registration window, the wrong fee, a kind
+    the rules in force on the day do not admit, a party member, a second registration."""
+    contest = permissions.access_run_contest(request.user, contest_id)
+    affiliate = None
+    if payload.affiliate_id is not None:
+        affiliate = Affiliate.objects.filter(pk=payload.affiliate_id).first()
+        if affiliate is None:
+            raise NotFound("no such affiliate")
+    supporter = services.supporter_register(
+        actor=request.user,  # type: ignore[arg-type]
+        contest=contest,
+        kind=payload.kind,
+        name=payload.name,
+        email=payload.email,
+        affiliate=affiliate,
+        fee_pence_paid=payload.fee_pence_paid,
+        paid_on=payload.paid_on,
+    )
+    return Status(201, _supporter_out(supporter))
 
 
 @router.get("/elections/past/{round_id}/compare/", response=list[VerdictOut])

@@ -3,8 +3,10 @@ services: a leadership election in nominations (MPs' nominations open, with the 
 login ``mp@demo.rankandfile.org`` able to nominate), a deputy leadership election at the
 CLP and affiliate stage (the demo CLP secretary and affiliate officer can nominate), a
 declared election of the NEC's CLP section (STV, nine seats, at least five women, counted
-by the counting library through the ballots app), and two past nomination rounds with
-figures modelled on the 2015 and 2020 leadership contests for the comparison of rules.
+by the counting library through the ballots app), a declared leadership election run under
+the 2014 rule book (modelled on 2016: affiliated and registered supporters registered on
+its page, the result published by electorate section), and two past nomination rounds
+with figures modelled on the 2015 and 2020 leadership contests for the comparison of rules.
 """
 
 from __future__ import annotations
@@ -19,7 +21,7 @@ from rankandfile.ballots import services as ballot_services
 from rankandfile.ballots.models import Ballot, Elector
 from rankandfile.core.models import User
 from rankandfile.elections import pastdata, permissions, services
-from rankandfile.elections.models import Contest, MPAccount
+from rankandfile.elections.models import Contest, MPAccount, Supporter
 from rankandfile.membership.demo import DEMO_PASSWORD
 from rankandfile.membership.models import CLP, MP, Affiliate
 
@@ -176,6 +178,82 @@ def _nec(admin: User, rng: random.Random, now: dt.datetime) -> str:
     return f"NEC: {voted} votes, {len(elected)} elected"
 
 
+#: The modelled 2016-style contest's timetable: under the 2014 rule book, which admitted
+#: affiliated and registered supporters (£3, a 28-day window) and published results by
+#: electorate section.
+RULES_2016 = dt.date(2016, 6, 27)
+NOMINATIONS_CLOSE_2016 = dt.datetime(2016, 7, 20, 12, tzinfo=dt.UTC)
+SUPPORTERS_PER_SECTION = 130
+
+
+def _sectioned(admin: User, logins: list[tuple[MP, User]], rng: random.Random) -> str:
+    """A declared AV leadership contest under the 2014 rules, with supporters: the
+    by-section result a newcomer can read (every section over the minimum size)."""
+    now = timezone.now()
+    contest = services.contest_open(
+        actor=admin,
+        title="Leadership election (2016 rules, modelled)",
+        office="leader",
+        kind="vacancy",
+        mp_nominations_close=now + dt.timedelta(minutes=1),
+        nominations_close=now + dt.timedelta(minutes=1),
+    )
+    pair = [
+        services.candidate_add(actor=admin, contest=contest, name="Alan Reed"),
+        services.candidate_add(actor=admin, contest=contest, name="Nadia Rahman", is_woman=True),
+    ]
+    for i, (_mp, user) in enumerate(logins[1:]):
+        services.nomination_by_mp(actor=user, contest=contest, candidate=pair[i % 2])
+    # Moved to the 2016 timetable: the rules of that day, a roll frozen on 20 July 2016.
+    Contest.objects.filter(pk=contest.pk).update(
+        rules_on=RULES_2016,
+        mp_nominations_close=NOMINATIONS_CLOSE_2016 - dt.timedelta(days=5),
+        nominations_close=NOMINATIONS_CLOSE_2016,
+    )
+    contest.refresh_from_db()
+    affiliates = list(Affiliate.objects.order_by("name")[:5])
+    paid = NOMINATIONS_CLOSE_2016.date() - dt.timedelta(days=10)
+    for i in range(SUPPORTERS_PER_SECTION):
+        services.supporter_register(
+            actor=admin, contest=contest, kind=Supporter.Kind.REGISTERED,
+            name=f"Registered Supporter {i + 1}", email=f"registered.{i + 1}@supporters.example",
+            fee_pence_paid=300, paid_on=paid - dt.timedelta(days=i % 15),
+        )  # fmt: skip
+        if affiliates:
+            services.supporter_register(
+                actor=admin, contest=contest, kind=Supporter.Kind.AFFILIATED,
+                name=f"Affiliated Supporter {i + 1}",
+                email=f"affiliated.{i + 1}@supporters.example",
+                affiliate=affiliates[i % len(affiliates)], on=RULES_2016,
+            )  # fmt: skip
+    contest = services.contest_ballot_open(
+        actor=admin, contest=contest, closes_at=now + dt.timedelta(hours=1)
+    )
+    ballot = contest.ballot
+    assert ballot is not None
+    # Members lean to the incumbent, registered supporters to the challenger.
+    lean = {"member": 0.55, "affiliated": 0.5, "registered": 0.3}
+    incumbent = next(o.position for o in ballot.options.all() if o.name == "Alan Reed")
+    voted = 0
+    for section, share in lean.items():
+        electors = Elector.objects.filter(ballot=ballot, section=section)
+        if section == "member":
+            electors = electors.exclude(member__user__email=DEMO_MEMBER)
+        for elector in electors.order_by("?")[:180]:
+            first = incumbent if rng.random() < share else 1 - incumbent
+            ballot_services.ballot_cast(ballot=ballot, elector=elector, choice=[first])
+            voted += 1
+    Ballot.objects.filter(pk=ballot.pk).update(
+        opens_at=now - dt.timedelta(hours=2), closes_at=now - dt.timedelta(minutes=1)
+    )
+    contest.refresh_from_db()
+    contest = services.contest_declare(actor=admin, contest=contest)
+    assert contest.ballot is not None
+    contest.ballot.refresh_from_db()
+    sections = ((contest.ballot.result or {}).get("by_section") or {}).get("sections") or []
+    return f"leadership 2016 rules: {voted} votes, {len(sections)} sections published"
+
+
 def seed(seed: int) -> str:
     """Create the demo elections; return a one-line summary. Needs the demo logins."""
     rng = random.Random(seed)  # noqa: S311 - demo data, not security
@@ -189,5 +267,10 @@ def seed(seed: int) -> str:
     if len(logins) < 10:
         return "elections: too few MPs for the demo"
     now = timezone.now()
-    parts = [_leadership(admin, logins, now), _deputy(admin, logins, now), _nec(admin, rng, now)]
+    parts = [
+        _leadership(admin, logins, now),
+        _deputy(admin, logins, now),
+        _nec(admin, rng, now),
+        _sectioned(admin, logins, rng),
+    ]
     return "elections: " + "; ".join(parts)

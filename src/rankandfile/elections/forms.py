@@ -7,7 +7,7 @@ from typing import Any
 from django import forms
 from django.db.models import QuerySet
 
-from rankandfile.elections.models import Candidate, ContestKind, Office
+from rankandfile.elections.models import Candidate, ContestKind, Office, Supporter
 from rankandfile.membership.models import CLP, Affiliate
 
 DATE = forms.DateInput(attrs={"type": "date"})
@@ -129,3 +129,45 @@ class HustingsForm(forms.Form):
     starts_at = forms.DateTimeField(widget=DATETIME, label="Starts")
     place = forms.CharField(max_length=200, label="Place (or online link)")
     note = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 2}))
+
+
+class SupporterForm(forms.Form):
+    """A supporter registered by a national officer (decision 0025). The rules — which
+    kinds the rule book admits, the fee, the window, members refused — are the service's."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("auto_id", "supporter_%s")
+        super().__init__(*args, **kwargs)
+        self.fields["affiliate"].queryset = Affiliate.objects.order_by("name")  # type: ignore[attr-defined]
+
+    kind = forms.ChoiceField(choices=Supporter.Kind.choices, label="Kind of supporter")
+    name = forms.CharField(max_length=200, label="Name")
+    email = forms.EmailField(label="Email address")
+    affiliate = forms.ModelChoiceField(
+        queryset=Affiliate.objects.none(),
+        required=False,
+        label="Affiliate (affiliated supporters: whose political levy they pay)",
+    )
+    fee_paid = forms.DecimalField(
+        required=False,
+        min_value=0,
+        max_digits=7,
+        decimal_places=2,
+        label="Fee paid, £ (registered supporters)",
+    )
+    paid_on = forms.DateField(
+        required=False, widget=DATE, label="Date the fee was paid (registered supporters)"
+    )
+
+    def registration(self) -> dict[str, Any]:
+        """The cleaned form as ``services.supporter_register``'s arguments."""
+        data = self.cleaned_data
+        fee = data.get("fee_paid")
+        return {
+            "kind": data["kind"],
+            "name": data["name"],
+            "email": data["email"],
+            "affiliate": data.get("affiliate"),
+            "fee_pence_paid": int((fee * 100).to_integral_value()) if fee is not None else 0,
+            "paid_on": data.get("paid_on"),
+        }

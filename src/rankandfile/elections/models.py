@@ -130,6 +130,67 @@ class MPAccount(models.Model):
         return f"{self.mp} (login #{self.user_id})"
 
 
+class Supporter(models.Model):
+    """An affiliated or registered supporter on one contest's electorate (not a member;
+    decision 0025). Registered by a national officer (``supporter_register``): a
+    registered supporter with the fee paid on ``paid_on`` (inside the rules' window), an
+    affiliated one with the affiliate whose political levy they pay. ``user`` is the login
+    they vote with (signed in or with an API token); the one-time ballot link works
+    without it. ``erased_at``: erased under the GDPR (name and address cleared, the row
+    kept so the electorate's history stands); an erased supporter is not put on a roll.
+    """
+
+    class Kind(models.TextChoices):
+        AFFILIATED = "affiliated", "Affiliated supporter"
+        REGISTERED = "registered", "Registered supporter"
+
+    contest = models.ForeignKey(Contest, on_delete=models.CASCADE, related_name="supporters")
+    kind = models.CharField(max_length=12, choices=Kind.choices)
+    name = models.CharField(max_length=200)
+    email = models.EmailField(max_length=254)
+    affiliate = models.ForeignKey(
+        Affiliate, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    fee_pence_paid = models.PositiveIntegerField(default=0)
+    paid_on = models.DateField(null=True, blank=True)
+    registered_at = models.DateTimeField()
+    verified_at = models.DateTimeField(null=True, blank=True)
+    registered_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="supporterships",
+    )
+    erased_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["contest", "name", "pk"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["contest", "email"],
+                condition=Q(erased_at__isnull=True),
+                name="supporter_once_per_contest",
+            ),
+            models.CheckConstraint(
+                name="supporter_kind_details",
+                condition=Q(kind="affiliated", affiliate__isnull=False, paid_on__isnull=True)
+                | Q(kind="registered", affiliate__isnull=True, paid_on__isnull=False)
+                | Q(erased_at__isnull=False),
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.get_kind_display().lower()})"
+
+    @property
+    def fee_words(self) -> str:
+        return f"£{self.fee_pence_paid / 100:.2f}"
+
+
 class Nomination(models.Model):
     """A nomination by an MP, a CLP or an affiliate. Withdrawn nominations stay, marked.
 

@@ -6,11 +6,13 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import defaultdict
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
 from django.db.models import Prefetch, QuerySet
 
+from rankandfile.ballots import outside
 from rankandfile.conference.models import RuleBookVersion
 from rankandfile.conference.rulebook import parameters_in_force
 from rankandfile.conference.rules import ElectionRules, RuleParameters
@@ -23,6 +25,7 @@ from rankandfile.elections.models import (
     Nomination,
     PastCandidate,
     PastRound,
+    Supporter,
     UnitBallot,
 )
 from rankandfile.membership.models import AffiliationYear
@@ -155,6 +158,8 @@ class ContestPage:
     is_mp: bool
     #: NEC seats that must go to women under the contest's rules (4.III.1).
     women_minimum: int = 0
+    #: The AV result by electorate section, where the rules publish it (decision 0025).
+    sections: SectionTable | None = None
 
 
 def contest_page(contest: Contest, user: Any) -> ContestPage:
@@ -181,6 +186,7 @@ def contest_page(contest: Contest, user: Any) -> ContestPage:
         hustings=list(contest.hustings.all()),
         unit_ballots=list(contest.unit_ballots.select_related("clp", "ballot")),
         sheet=count_sheet(contest),
+        sections=section_table(contest),
         elected=elected,
         my_mp_nomination=mine,
         is_mp=own_mp is not None,
@@ -288,3 +294,67 @@ def mp_page(user: Any) -> list[tuple[Contest, Nomination | None]]:
         (c, mine.get(c.pk))
         for c in Contest.objects.exclude(office="nec_clp").filter(stage="nominations")
     ]
+
+
+# --- supporters (decision 0025) -------------------------------------------------------------
+def supporters(contest: Contest) -> QuerySet[Supporter]:
+    """The contest's supporters, for the officers running it (not erased)."""
+    return contest.supporters.filter(erased_at__isnull=True).select_related("affiliate")
+
+
+class SupporterDirectory:
+    """The supporters as ``ballots.outside`` sees them (registered at start-up by
+    ``elections.apps``): an invitation's address, and a login's supporter ids."""
+
+    def contacts(self, ids: Iterable[int]) -> dict[int, outside.Contact]:
+        rows = Supporter.objects.filter(pk__in=list(ids), erased_at__isnull=True)
+        return {
+            s.pk: outside.Contact(first_name=(s.name.split() or [""])[0], email=s.email)
+            for s in rows.only("pk", "name", "email")
+        }
+
+    def ids_for_user(self, user_id: int) -> list[int]:
+        return list(
+            Supporter.objects.filter(user_id=user_id, erased_at__isnull=True).values_list(
+                "pk", flat=True
+            )
+        )
+
+
+@dataclass
+class SectionTable:
+    """The AV result by electorate section (``ballots.tally.by_section``) as a table: a
+    row per section, its papers, first preferences and final-round votes per candidate."""
+
+    candidates: list[str]
+    finalists: list[str]
+    rows: list[dict[str, Any]]
+    note: str
+    min_papers: int
+
+
+def section_table(contest: Contest) -> SectionTable | None:
+    ballot = contest.ballot
+    found = (ballot.result or {}).get("by_section") if ballot is not None else None
+    if not found:
+        return None
+    sections = found.get("sections") or []
+    candidates = list(sections[0]["first_preferences"]) if sections else []
+    finalists = list(sections[0]["final_round"]) if sections else []
+    rows = [
+        {
+            "label": s["label"],
+            "papers": s["papers"],
+            "first": [s["first_preferences"][c] for c in candidates],
+            "final": [s["final_round"][c] for c in finalists],
+            "non_transferable": s["non_transferable"],
+        }
+        for s in sections
+    ]
+    return SectionTable(
+        candidates=candidates,
+        finalists=finalists,
+        rows=rows,
+        note=found.get("note", ""),
+        min_papers=int(found.get("min_papers", 0)),
+    )

@@ -38,6 +38,7 @@ from rankandfile.elections.models import (
     PastCandidate,
     PastRound,
     Stage,
+    Supporter,
     UnitBallot,
 )
 from rankandfile.membership.models import CLP, MP, Affiliate, AffiliationYear, Member
@@ -528,10 +529,233 @@ def hustings_add(
     return found
 
 
+# --- supporters (decision 0025) -------------------------------------------------------------
+def roll_freeze_date(contest: Contest) -> dt.date:
+    """The date a contest's roll of supporters is frozen: the day nominations close (the
+    members' ballot, and with it the electorate, is opened after that)."""
+    return timezone.localdate(contest.nominations_close)
+
+
+def registration_window(contest: Contest, rules: ElectionRules) -> tuple[dt.date, dt.date]:
+    """The first and last day a registered supporter may pay the fee: the rules'
+    ``registered_supporter_window_days`` days ending on the freeze date."""
+    last = roll_freeze_date(contest)
+    days = max(1, rules.registered_supporter_window_days)
+    return last - dt.timedelta(days=days - 1), last
+
+
+def _pounds(pence: int) -> str:
+    return f"£{pence / 100:.2f}"
+
+
+def _is_member(email: str) -> bool:
+    return (
+        Member.objects.filter(email__iexact=email).exists()
+        or Member.objects.filter(user__email__iexact=email).exists()
+    )
+
+
+def _check_supporter(
+    contest: Contest,
+    *,
+    kind: str,
+    email: str,
+    affiliate: Affiliate | None,
+    fee_pence_paid: int,
+    paid_on: dt.date | None,
+    on: dt.date,
+) -> None:
+    rules = parameters_in_force(on=on).elections
+    when = f"{on:%d %B %Y}".lstrip("0")
+    if kind == Supporter.Kind.AFFILIATED:
+        if not rules.affiliated_supporters:
+            raise DomainError(f"the rules in force on {when} admit no affiliated supporters")
+        if affiliate is None:
+            raise DomainError("name the affiliate whose political levy the supporter pays")
+        if fee_pence_paid or paid_on is not None:
+            raise DomainError("an affiliated supporter pays no registration fee")
+    elif kind == Supporter.Kind.REGISTERED:
+        if not rules.registered_supporters:
+            raise DomainError(f"the rules in force on {when} admit no registered supporters")
+        if affiliate is not None:
+            raise DomainError("a registered supporter is not registered through an affiliate")
+        if paid_on is None:
+            raise DomainError("give the date the registration fee was paid")
+        fee = rules.registered_supporter_fee_pence
+        if fee_pence_paid != fee:
+            raise DomainError(
+                f"the registration fee under the rules in force on {when} is {_pounds(fee)}; "
+                f"{_pounds(fee_pence_paid)} was paid"
+            )
+        first, last = registration_window(contest, rules)
+        if not first <= paid_on <= last:
+            raise DomainError(
+                f"registration for this election is open from {first:%d %B %Y} to "
+                f"{last:%d %B %Y} ({rules.registered_supporter_window_days} days before "
+                f"the roll is frozen); the fee was paid on {paid_on:%d %B %Y}"
+            )
+    else:
+        raise DomainError(f"a supporter is affiliated or registered, not {kind!r}")
+    if _is_member(email):
+        raise DomainError(
+            f"{email} is a party member: members vote as members (one vote each), not as supporters"
+        )
+    if Supporter.objects.filter(
+        contest=contest, email__iexact=email, erased_at__isnull=True
+    ).exists():
+        raise DomainError(f"{email} is already registered as a supporter for this election")
+
+
+def _voting_login(email: str, name: str) -> User:
+    """The login the supporter votes with: theirs if they have one, else a new one with
+    no password (they set one by "forgot password", or vote through their ballot link)."""
+    user = User.objects.filter(email__iexact=email).first()
+    if user is None:
+        user = User.objects.create_user(email, None, full_name=name)
+    return user
+
+
+@transaction.atomic
+def supporter_register(
+    *,
+    actor: User,
+    contest: Contest,
+    kind: str,
+    name: str,
+    email: str,
+    affiliate: Affiliate | None = None,
+    fee_pence_paid: int = 0,
+    paid_on: dt.date | None = None,
+    on: dt.date | None = None,
+) -> Supporter:
+    """Register an affiliated or registered supporter on the contest's electorate.
+
+    Checked against the rule book in force on ``on`` (a registered supporter: the day the
+    fee was paid, ``paid_on``; otherwise today): the rules must admit supporters of that
+    kind; a registered supporter pays exactly ``registered_supporter_fee_pence`` inside the
+    ``registered_supporter_window_days`` window ending when the roll is frozen
+    (:func:`registration_window`); an affiliated supporter names their affiliate. A party
+    member (matched by email) is refused — one vote each — and so is a second
+    registration of one address. Only before the roll is frozen (nominations stage).
+    Audited (kind, affiliate, fee — not the name or address).
+    """
+    _require_runner(actor)
+    contest = _lock(contest)
+    if contest.stage != Stage.NOMINATIONS:
+        raise DomainError(
+            "supporters are registered until nominations close: this election's roll is frozen"
+        )
+    name, email = " ".join((name or "").split()), (email or "").strip().lower()
+    if not name or "@" not in email:
+        raise DomainError("give the supporter's name and email address")
+    if on is None:
+        on = paid_on if kind == Supporter.Kind.REGISTERED and paid_on else timezone.localdate()
+    _check_supporter(
+        contest,
+        kind=kind,
+        email=email,
+        affiliate=affiliate,
+        fee_pence_paid=fee_pence_paid,
+        paid_on=paid_on,
+        on=on,
+    )
+    now = timezone.now()
+    supporter = Supporter.objects.create(
+        contest=contest,
+        kind=kind,
+        name=name,
+        email=email,
+        affiliate=affiliate,
+        fee_pence_paid=fee_pence_paid,
+        paid_on=paid_on,
+        registered_at=now,
+        verified_at=now,  # registered by a national officer, who checked the levy or fee
+        registered_by=actor,
+        user=_voting_login(email, name),
+    )
+    audit.record(
+        actor=actor,
+        action="elections.supporter.register",
+        target=supporter,
+        data={
+            "contest": contest.pk,
+            "kind": kind,
+            "affiliate": affiliate.pk if affiliate else None,
+            "fee_pence_paid": fee_pence_paid,
+            "paid_on": paid_on.isoformat() if paid_on else None,
+        },
+    )
+    return supporter
+
+
+def supporters_on_roll(contest: Contest, rules: ElectionRules) -> list[Supporter]:
+    """The contest's supporters who join its electorate when the roll is frozen: verified,
+    not erased, of a kind the contest's rules admit, and (still) not party members."""
+    kinds = [
+        kind
+        for kind, admitted in (
+            (Supporter.Kind.AFFILIATED, rules.affiliated_supporters),
+            (Supporter.Kind.REGISTERED, rules.registered_supporters),
+        )
+        if admitted
+    ]
+    found = contest.supporters.filter(
+        kind__in=kinds, verified_at__isnull=False, erased_at__isnull=True
+    ).order_by("pk")
+    return [s for s in found if not _is_member(s.email)]
+
+
 # --- the ballot and the declaration --------------------------------------------------------
 def qualified(contest: Contest) -> list[tuple[Candidate, thresholds.Assessment]]:
     """Each standing candidate with the assessment of the rules in force (4.II.1-4.III.1)."""
     return [(row.candidate, row.assessment) for row in queries.standings(contest)]
+
+
+def _members_ballot(
+    actor: User,
+    contest: Contest,
+    rules: ElectionRules,
+    on_ballot: list[Candidate],
+    closes_at: dt.datetime,
+    now: dt.datetime,
+) -> Ballot:
+    """The contest's party-wide ballot (a draft): AV for leader and deputy, the rule
+    book's method for the NEC with the women's minimum as a quota."""
+    seats = rules.nec_clp_seats if contest.is_nec else 1
+    quotas: dict[str, int] = {}
+    method = rules.leader_method
+    if contest.is_nec:
+        method = rules.nec_clp_method
+        if method != "block":
+            quotas = {"woman": thresholds.women_minimum(rules)}
+    return ballot_services.ballot_create(
+        actor=actor,
+        title=contest.title,
+        description="Candidates, nominations, statements and hustings: "
+        + reverse("elections:detail", kwargs={"contest_id": contest.pk}),
+        method=method,
+        seats=seats,
+        opens_at=now,
+        closes_at=closes_at,
+        freeze_date=timezone.localdate(),
+        scope_kind="party",
+        options=[
+            ballot_services.OptionSpec(
+                name=c.name,
+                gender="woman" if c.is_woman else "",
+                description=reverse(
+                    "elections:candidate",
+                    kwargs={"contest_id": contest.pk, "candidate_id": c.pk},
+                ),
+            )
+            for c in on_ballot
+        ],
+        months_required=rules.member_months_required,
+        quota_minimums=quotas or None,
+        results_visibility="electorate",
+        # AV figures by section where the rules publish them (decision 0025).
+        publish_by_section=rules.publish_by_section and not contest.is_nec,
+    )
 
 
 @transaction.atomic
@@ -570,39 +794,15 @@ def contest_ballot_open(*, actor: User, contest: Contest, closes_at: dt.datetime
             data={"elected": [c.pk for c in on_ballot]},
         )
         return contest
-    quotas: dict[str, int] = {}
-    method = rules.leader_method
-    if contest.is_nec:
-        method = rules.nec_clp_method
-        if method != "block":
-            quotas = {"woman": thresholds.women_minimum(rules)}
-    ballot = ballot_services.ballot_create(
+    ballot = _members_ballot(actor, contest, rules, on_ballot, closes_at, now)
+    roll = supporters_on_roll(contest, rules)
+    ballot = ballot_services.ballot_open(
         actor=actor,
-        title=contest.title,
-        description="Candidates, nominations, statements and hustings: "
-        + reverse("elections:detail", kwargs={"contest_id": contest.pk}),
-        method=method,
-        seats=seats,
-        opens_at=now,
-        closes_at=closes_at,
-        freeze_date=timezone.localdate(),
-        scope_kind="party",
-        options=[
-            ballot_services.OptionSpec(
-                name=c.name,
-                gender="woman" if c.is_woman else "",
-                description=reverse(
-                    "elections:candidate",
-                    kwargs={"contest_id": contest.pk, "candidate_id": c.pk},
-                ),
-            )
-            for c in on_ballot
+        ballot=ballot,
+        supporters=[
+            ballot_services.SupporterElector(supporter_id=s.pk, section=s.kind) for s in roll
         ],
-        months_required=rules.member_months_required,
-        quota_minimums=quotas or None,
-        results_visibility="electorate",
     )
-    ballot = ballot_services.ballot_open(actor=actor, ballot=ballot)
     contest.ballot = ballot
     contest.stage = Stage.BALLOT
     contest.save(update_fields=["ballot", "stage"])
@@ -610,7 +810,11 @@ def contest_ballot_open(*, actor: User, contest: Contest, closes_at: dt.datetime
         actor=actor,
         action="elections.ballot.open",
         target=contest,
-        data={"ballot": ballot.pk, "candidates": [c.pk for c in on_ballot]},
+        data={
+            "ballot": ballot.pk,
+            "candidates": [c.pk for c in on_ballot],
+            "supporters": len(roll),
+        },
     )
     return contest
 

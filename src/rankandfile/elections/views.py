@@ -98,6 +98,7 @@ def _forms(request: HttpRequest, contest: Contest) -> dict[str, Any]:
             candidates=standing, affiliates=affiliates
         )
     if permissions.can_run_elections(user):
+        out["supporter_form"] = forms.SupporterForm()
         out["candidate_form"] = forms.CandidateForm()
         days = services.rules_for(contest).ballot_days
         out["ballot_form"] = forms.BallotOpenForm(
@@ -120,6 +121,9 @@ def _render_detail(
         if permissions.can_run_elections(request.user) and contest.stage != Stage.DECLARED
         else None,
         "my_clp_ids": set(permissions.nominating_clps(request.user).values_list("pk", flat=True)),
+        "supporters": queries.supporters(contest)
+        if permissions.can_run_elections(request.user)
+        else None,
         **_forms(request, contest),
         **(bound or {}),
     }
@@ -351,6 +355,24 @@ def _act_ballot(request: HttpRequest, contest: Contest) -> str | dict[str, Any]:
     return "Nominations closed; the members' ballot is open."
 
 
+def _act_supporter(request: HttpRequest, contest: Contest) -> str | dict[str, Any]:
+    _require_runner(request)
+    form = forms.SupporterForm(request.POST)
+    if not form.is_valid():
+        return {"supporter_form": form}
+    supporter = services.supporter_register(
+        actor=request.user,  # type: ignore[arg-type]
+        contest=contest,
+        **form.registration(),
+    )
+    article = "an" if supporter.kind == supporter.Kind.AFFILIATED else "a"
+    return (
+        f"{supporter.name} is registered as {article} "
+        f"{supporter.get_kind_display().lower()}; they join the electorate when the "
+        "ballot opens."
+    )
+
+
 def _act_declare(request: HttpRequest, contest: Contest) -> str | dict[str, Any]:
     _require_runner(request)
     services.contest_declare(actor=request.user, contest=contest)  # type: ignore[arg-type]
@@ -382,6 +404,7 @@ ACTIONS: dict[str, Action] = {
     "ballot": _act_ballot,
     "declare": _act_declare,
     "hustings": _act_hustings,
+    "supporter": _act_supporter,
 }
 
 

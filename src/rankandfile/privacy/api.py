@@ -59,3 +59,41 @@ def member_erase(request: HttpRequest, member_id: int, payload: EraseIn) -> Eras
         erased_at=erasure.member.erased_at,
         counts=erasure.counts,
     )
+
+
+class SupporterErasureOut(Schema):
+    supporter_id: int
+    erased_at: dt.datetime
+    counts: dict[str, int]
+
+
+@router.get(
+    "/supporters/{supporter_id}/personal-data", response={200: dict[str, Any], 404: ErrorOut}
+)
+def supporter_personal_data(request: HttpRequest, supporter_id: int) -> dict[str, Any]:
+    """Everything held about an election's supporter (the supporter; national admins)."""
+    supporter = permissions.access_supporter_for_export(request.user, supporter_id)
+    return services.supporter_data_export(actor=request.user, supporter=supporter)  # type: ignore[arg-type]
+
+
+@router.post(
+    "/supporters/{supporter_id}/erase",
+    response={200: SupporterErasureOut, 400: ErrorOut, 404: ErrorOut},
+)
+def supporter_erase(
+    request: HttpRequest, supporter_id: int, payload: EraseIn
+) -> SupporterErasureOut:
+    """Erase an election supporter's personal data (national admins; refused while the
+    ballot they are on is not declared)."""
+    supporter = permissions.access_supporter_for_erasure(request.user, supporter_id)
+    erasure = services.supporter_erase(
+        actor=request.user,  # type: ignore[arg-type]
+        supporter=supporter,
+        reason=payload.reason,
+    )
+    assert erasure.supporter.erased_at is not None
+    return SupporterErasureOut(
+        supporter_id=erasure.supporter.pk,
+        erased_at=erasure.supporter.erased_at,
+        counts=erasure.counts,
+    )

@@ -6,6 +6,9 @@
   ``membership.permissions.can_manage_member``). Branch officers, who may see but not
   manage records, may not.
 - Erasure is for national admins only: it cannot be undone.
+- A supporter of an internal election (``elections.Supporter``, decision 0025): their
+  data is exported by the supporter themself (their voting login) or a national admin,
+  erased by a national admin.
 
 ``access_*`` raise :class:`NotFound` both when the member does not exist and when the user
 may not act on them, so ids cannot be probed.
@@ -18,6 +21,7 @@ from typing import Any
 from django.utils.translation import gettext
 
 from rankandfile.core.errors import NotFound
+from rankandfile.elections.models import Supporter
 from rankandfile.membership import permissions as membership_permissions
 from rankandfile.membership.models import Member
 
@@ -45,3 +49,27 @@ def access_member_for_erasure(user: Any, member_id: int) -> Member:
     if not can_erase_member(user, member):
         raise NotFound(gettext("no such member among those whose data you may erase"))
     return member
+
+
+def can_export_supporter(user: Any, supporter: Supporter) -> bool:
+    if supporter.user_id is not None and supporter.user_id == getattr(user, "pk", None):
+        return True
+    return membership_permissions.is_national_admin(user)
+
+
+def can_erase_supporter(user: Any, supporter: Supporter) -> bool:
+    return membership_permissions.is_national_admin(user)
+
+
+def access_supporter_for_export(user: Any, supporter_id: int) -> Supporter:
+    supporter = Supporter.objects.filter(pk=supporter_id).select_related("contest").first()
+    if supporter is None or not can_export_supporter(user, supporter):
+        raise NotFound("no such supporter among those whose data you may export")
+    return supporter
+
+
+def access_supporter_for_erasure(user: Any, supporter_id: int) -> Supporter:
+    supporter = Supporter.objects.filter(pk=supporter_id).select_related("contest").first()
+    if supporter is None or not can_erase_supporter(user, supporter):
+        raise NotFound("no such supporter among those whose data you may erase")
+    return supporter

@@ -25,6 +25,7 @@ from rankandfile.ballots.models import Elector, VoteRecord
 from rankandfile.campaigns.models import Pledge, Rsvp, Signature, Volunteer
 from rankandfile.conference.models import AffiliateDelegation, Card, Delegate
 from rankandfile.core.models import AuditEntry, User
+from rankandfile.elections.models import Supporter
 from rankandfile.meetings.models import Attendance, CommunicationPreference, Delivery
 from rankandfile.membership.models import Member, Role
 from rankandfile.selections.models import Application
@@ -326,3 +327,38 @@ def _audit(member: Member, user: User | None) -> list[dict[str, Any]]:
         }
         for e in AuditEntry.objects.filter(about).order_by("seq")
     ]
+
+
+def supporter_data(supporter: Supporter) -> dict[str, Any]:
+    """Everything held about an election's supporter (decision 0025): the registration,
+    the electorates they were put on and whether they voted (never how), and their
+    voting login's details when it serves nothing else."""
+    electorates = [
+        {
+            "ballot": e.ballot.title,
+            "section": e.section,
+            "invited_at": _iso(e.invited_at),
+            "voted": VoteRecord.objects.filter(
+                ballot_id=e.ballot_id, supporter_id=supporter.pk
+            ).exists(),
+        }
+        for e in Elector.objects.filter(supporter_id=supporter.pk).select_related("ballot")
+    ]
+    return {
+        "generated_at": _iso(timezone.now()),
+        "supporter": {
+            "id": supporter.pk,
+            "election": supporter.contest.title,
+            "kind": supporter.kind,
+            "name": supporter.name,
+            "email": supporter.email,
+            "affiliate": str(supporter.affiliate) if supporter.affiliate_id else None,
+            "fee_pence_paid": supporter.fee_pence_paid,
+            "paid_on": _iso(supporter.paid_on),
+            "registered_at": _iso(supporter.registered_at),
+            "verified_at": _iso(supporter.verified_at),
+            "erased_at": _iso(supporter.erased_at),
+        },
+        "electorates": electorates,
+        "login": _login(supporter.user) if supporter.user is not None else None,
+    }

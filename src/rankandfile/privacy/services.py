@@ -31,6 +31,7 @@ from django.utils.translation import gettext
 from rankandfile.core import audit
 from rankandfile.core.errors import DomainError, PermissionDenied
 from rankandfile.core.models import ApiToken, User
+from rankandfile.elections.models import Supporter
 from rankandfile.membership.models import Member, Period, Role
 from rankandfile.privacy import permissions, queries
 
@@ -77,6 +78,12 @@ def subject_data_export(*, actor: User | None, member: Member, fmt: str) -> dict
 @dataclass(frozen=True)
 class Erasure:
     member: Member
+    counts: dict[str, int]
+
+
+@dataclass(frozen=True)
+class SupporterErasure:
+    supporter: Supporter
     counts: dict[str, int]
 
 
@@ -279,6 +286,99 @@ def _disable_login(user: User, today: dt.date) -> None:
     Authenticator.objects.filter(user=user).delete()
     Role.objects.filter(user=user, end__isnull=True).update(end=today)
     Role.objects.filter(user=user, end__gt=today).update(end=today)
+
+
+# --- election supporters (decision 0025) ----------------------------------------------------
+def supporter_data_export(*, actor: User | None, supporter: Supporter) -> dict[str, Any]:
+    """Everything held about an election's supporter (``privacy.queries.supporter_data``),
+    audited like a member's export."""
+    if actor is not None and not permissions.can_export_supporter(actor, supporter):
+        raise PermissionDenied("only the supporter and national admins may export their data")
+    own = actor is not None and supporter.user_id == actor.pk
+    with transaction.atomic():
+        data = queries.supporter_data(supporter)
+        audit.record(
+            actor=actor,
+            action="privacy.supporter.export",
+            target=supporter,
+            data={"format": "json", "request": "own" if own else "subject_access"},
+        )
+    return data
+
+
+def supporter_erase(
+    *, actor: User | None, supporter: Supporter, reason: str, now: dt.datetime | None = None
+) -> SupporterErasure:
+    """Anonymise an election supporter as a member is anonymised: the row stays (it is on
+    a ballot's electorate, and the vote record says they voted — never how), the name and
+    address go, and their voting login is anonymised and disabled unless it serves
+    another purpose (a member's login is never touched here). Refused while they are on
+    the electorate of a ballot not yet declared, or when already erased."""
+    from rankandfile.ballots.models import Ballot, Elector
+
+    reason = (reason or "").strip()
+    if not reason:
+        raise DomainError("give the reason for the erasure (e.g. the request's reference)")
+    now = now or timezone.now()
+    with transaction.atomic():
+        locked = Supporter.objects.select_for_update().select_related("user").get(pk=supporter.pk)
+        if actor is not None and not permissions.can_erase_supporter(actor, locked):
+            raise PermissionDenied("only national admins may erase a supporter's personal data")
+        if locked.erased_at is not None:
+            raise DomainError(
+                f"supporter {locked.pk}'s personal data was already erased on "
+                f"{timezone.localtime(locked.erased_at):%d %B %Y}"
+            )
+        pending = (
+            Elector.objects.filter(supporter_id=locked.pk)
+            .exclude(ballot__state=Ballot.State.DECLARED)
+            .select_related("ballot")
+            .first()
+        )
+        if pending is not None:
+            raise DomainError(
+                f"the supporter is on the electorate of “{pending.ballot.title}”, which is "
+                "not declared yet: erase after the declaration"
+            )
+        counts = _anonymise_supporter(locked, now)
+        audit.record(
+            actor=actor,
+            action="privacy.supporter.erase",
+            target=locked,
+            data={"reason": reason[:300], **counts},
+        )
+    return SupporterErasure(supporter=locked, counts=counts)
+
+
+def _anonymise_supporter(supporter: Supporter, now: dt.datetime) -> dict[str, int]:
+    from allauth.account.models import EmailAddress
+
+    from rankandfile.ballots.models import Elector
+
+    Elector.objects.filter(supporter_id=supporter.pk).update(token_digest=None, last_send_error="")
+    user = supporter.user
+    supporter.name = "Erased supporter"
+    supporter.email = _erased_address("supporter", supporter.pk)
+    supporter.erased_at = now
+    supporter.user = None
+    supporter.save(update_fields=["name", "email", "erased_at", "user"])
+    counts = {"login": 0}
+    others = user is not None and (
+        Member.objects.filter(user=user).exists()
+        or Role.objects.filter(user=user).exists()
+        or user.is_staff
+        or Supporter.objects.filter(user=user, erased_at__isnull=True).exists()
+    )
+    if user is not None and not others:
+        user.email = _erased_address("login", user.pk)
+        user.full_name = ""
+        user.is_active = False
+        user.set_unusable_password()
+        user.save(update_fields=["email", "full_name", "is_active", "password"])
+        ApiToken.objects.filter(user=user).delete()
+        EmailAddress.objects.filter(user=user).delete()
+        counts["login"] = 1
+    return counts
 
 
 # --- retention ----------------------------------------------------------------------------

@@ -58,9 +58,9 @@ class Command(BaseCommand):
         self.stdout.write(", ".join(f"{key} {value}" for key, value in progress.items()))
         failures = list(invitations.invitation_failures(ballot)[:50])
         for elector in failures:
-            self.stdout.write(
-                self.style.WARNING(
-                    f"failed: {elector.member.membership_number} <{elector.member.email}>: "
-                    f"{elector.last_send_error}"
-                )
+            who = (
+                f"{elector.member.membership_number} <{elector.member.email}>"
+                if elector.member is not None
+                else f"supporter {elector.supporter_id}"
             )
+            self.stdout.write(self.style.WARNING(f"failed: {who}: {elector.last_send_error}"))
