@@ -358,6 +358,11 @@ def test_a_small_section_is_merged_then_not_broken_down(
         ("supporters", 5),
     ]
     assert "shown together" in by["note"]
+    # The papers themselves were written merged at the close: the two affiliated
+    # supporters' papers are not told apart from the registered ones in the database.
+    assert sorted(Paper.objects.filter(ballot=ballot).values_list("section", flat=True)) == (
+        ["member"] * 3 + ["supporters"] * 5
+    )
     settings.ELECTION_SECTION_MIN_PAPERS = 4  # members have 3: not broken down
     recount = tally.ballot_recount(actor=party.national_admin, ballot=ballot)
     assert recount.result["by_section"]["sections"] == []
@@ -368,8 +373,11 @@ def test_a_small_section_is_merged_then_not_broken_down(
 def test_default_minimum_keeps_a_small_election_whole(party: Party, in_2016: None) -> None:
     contest, ballot = _three_sections(party)
     ballot = _declared(party, contest, ballot)
-    assert tally.section_min_papers() == 100
+    assert secrecy.section_min_papers() == 100
     assert ballot.result["by_section"]["sections"] == []
+    # Not published by section, so not written by section either: a copy of the database
+    # cannot pick out the two affiliated supporters' papers.
+    assert set(Paper.objects.filter(ballot=ballot).values_list("section", flat=True)) == {""}
     html = _page(party, contest)
     assert "Not broken down by section: a section has fewer than 100 papers" in html
     assert "Registered supporters</th>" not in html
@@ -393,7 +401,8 @@ def test_rules_without_sections_count_supporters_without_a_breakdown(
     ballot_services.ballot_cast(ballot=ballot, elector=elector, choice=[0])
     ballot = _declared(party, contest, ballot)
     assert "by_section" not in ballot.result
-    assert Paper.objects.get(ballot=ballot).section == "affiliated"
+    # Not published by section, so the one supporter's paper keeps no section.
+    assert Paper.objects.get(ballot=ballot).section == ""
 
 
 def test_supporters_who_joined_the_party_vote_once_as_members(party: Party, rules: None) -> None:

@@ -67,6 +67,19 @@ class Section(models.TextChoices):
 SECTIONS = [s.value for s in Section]
 
 
+class PaperSection(models.TextChoices):
+    """The section written on an opened paper: only as finely as it will be published
+    (``secrecy.published_sections``) — a section too small to publish by itself is merged
+    into "supporters" or not recorded at all, so a copy of the database cannot pick out a
+    small section's papers either (decision 0025)."""
+
+    MEMBER = "member", "Members"
+    AFFILIATED = "affiliated", "Affiliated supporters"
+    REGISTERED = "registered", "Registered supporters"
+    SUPPORTERS = "supporters", "Supporters (affiliated and registered)"
+    NOT_RECORDED = "", "Not recorded"
+
+
 class Ballot(models.Model):
     """One ballot: question or positions, options, method, electorate rule, timetable."""
 
@@ -396,10 +409,15 @@ class Paper(models.Model):
     tracking_code = models.CharField(max_length=20)
     choice = models.JSONField()
     # The voter's electorate section, sealed with the paper while the ballot is open and
-    # written here at the close (decision 0025). Counted by section (``tally``), never
-    # published with the paper: the published papers carry no section.
+    # written here at the close (decision 0025) only as finely as it will be published
+    # (``secrecy.published_sections``; blank when not broken down). Counted by section
+    # (``tally``), never published with the paper: the published papers carry no section.
     section = models.CharField(
-        max_length=12, choices=Section.choices, default=Section.MEMBER, db_default="member"
+        max_length=12,
+        choices=PaperSection.choices,
+        default=PaperSection.NOT_RECORDED,
+        db_default="",
+        blank=True,
     )
 
     class Meta:

@@ -42,6 +42,8 @@ import logging
 import os
 import secrets
 import uuid
+from collections import Counter
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -52,7 +54,15 @@ from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 from django.conf import settings
 from django.db import connections, router, transaction
 
-from rankandfile.ballots.models import SECTIONS, Ballot, Paper, SealedPaper, Section
+from rankandfile.ballots.models import (
+    SECTIONS,
+    Ballot,
+    Method,
+    Paper,
+    PaperSection,
+    SealedPaper,
+    Section,
+)
 from rankandfile.core.errors import DomainError
 
 logger = logging.getLogger(__name__)
@@ -270,7 +280,7 @@ def open_box(ballot: Ballot) -> int:
     sealed = list(box.values_list("sealed", flat=True))
     if not sealed:
         return 0
-    rows = [unseal_paper(ballot.pk, blob) for blob in sealed]
+    rows = as_published([unseal_paper(ballot.pk, blob) for blob in sealed], ballot)
     _shuffle(rows)
     if connection.vendor == "postgresql":
         _copy_papers(connection, ballot.pk, rows)
@@ -282,6 +292,59 @@ def open_box(ballot: Ballot) -> int:
     box._raw_delete(alias)
     transaction.on_commit(lambda: vacuum(alias), using=alias)
     return len(rows)
+
+
+# --- sections at the close (decision 0025) ------------------------------------------------
+def section_min_papers() -> int:
+    """``ELECTION_SECTION_MIN_PAPERS``: the fewest papers a section published by itself
+    may hold (default 100)."""
+    return max(1, int(getattr(settings, "ELECTION_SECTION_MIN_PAPERS", 100)))
+
+
+def breaks_down_by_section(ballot: Ballot) -> bool:
+    """Whether the ballot's result is published by electorate section (AV contests whose
+    rules say so): otherwise no section is kept on its papers at all."""
+    return bool(ballot.publish_by_section) and ballot.method == Method.AV
+
+
+def published_sections(counts: Mapping[str, int], k: int) -> tuple[dict[str, str], str]:
+    """Which sections may be published, as ``{paper section: published section}``, and
+    the note saying why. Every published section must hold at least ``k`` papers: the
+    two supporters' sections are merged into "supporters" when either is smaller, and
+    nothing is broken down when a section is still smaller (empty sections are left out;
+    papers whose section was not recorded at the close are never broken down)."""
+    present = {s: n for s, n in counts.items() if n > 0}
+    too_few = f"not broken down by section: a section has fewer than {k} papers"
+    if PaperSection.NOT_RECORDED in present:
+        return {}, too_few
+    if set(present) <= {Section.MEMBER.value}:
+        return {}, "only members' papers: nothing to break down"
+    merged = (
+        "affiliated and registered supporters are shown together: one of the two "
+        f"sections has fewer than {k} papers"
+    )
+    if all(n >= k for n in present.values()) and len(present) > 1:
+        return {s: s for s in present}, (merged if PaperSection.SUPPORTERS in present else "")
+    supporters = sum(n for s, n in present.items() if s != Section.MEMBER)
+    members = present.get(Section.MEMBER, 0)
+    if members >= k and supporters >= k:
+        return {s: (s if s == Section.MEMBER else PaperSection.SUPPORTERS) for s in present}, merged
+    return {}, too_few
+
+
+def as_published(rows: list[tuple[str, Any, str]], ballot: Ballot) -> list[tuple[str, Any, str]]:
+    """The opened papers with their sections no finer than they will be published: a
+    ballot not broken down by section keeps none, a section under the minimum is merged
+    into "supporters" or, if still too small, no paper keeps its section. What is written
+    in the clear at the close is then no more than the published figures say, so a copy of
+    the database cannot pick out a small section's papers (with their tracking codes) and
+    match them to the few electors the roll shows in that section."""
+    mapping: dict[str, str] = {}
+    if breaks_down_by_section(ballot):
+        counts = Counter(section for _code, _choice, section in rows)
+        mapping, _note = published_sections(counts, section_min_papers())
+    blank = PaperSection.NOT_RECORDED.value
+    return [(code, choice, str(mapping.get(section, blank))) for code, choice, section in rows]
 
 
 def _copy_papers(connection: Any, ballot_id: int, rows: list[tuple[str, Any, str]]) -> None:

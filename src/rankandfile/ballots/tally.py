@@ -22,7 +22,6 @@ from dataclasses import dataclass
 from typing import Any, NamedTuple
 
 import numpy as np
-from django.conf import settings
 from django.db import connections, router, transaction
 from django.utils import timezone
 
@@ -33,6 +32,7 @@ from rankandfile.ballots.models import (
     Method,
     Option,
     Paper,
+    PaperSection,
     Section,
     Threshold,
 )
@@ -221,41 +221,13 @@ def count_published(
 
 
 # --- results by electorate section (decision 0025) ------------------------------------------
-def section_min_papers() -> int:
-    """``ELECTION_SECTION_MIN_PAPERS``: the fewest papers a section published by itself
-    may hold (default 100)."""
-    return max(1, int(getattr(settings, "ELECTION_SECTION_MIN_PAPERS", 100)))
-
-
-SUPPORTERS = "supporters"
+SUPPORTERS = PaperSection.SUPPORTERS.value
 _SECTION_LABELS = {
     Section.MEMBER.value: "Members",
     Section.AFFILIATED.value: "Affiliated supporters",
     Section.REGISTERED.value: "Registered supporters",
     SUPPORTERS: "Supporters (affiliated and registered)",
 }
-
-
-def _publishable_sections(counts: dict[str, int], k: int) -> tuple[dict[str, str], str]:
-    """Which sections may be published, as ``{paper section: published section}``, and
-    the note saying why. Every published section must hold at least ``k`` papers: the
-    two supporters' sections are merged into "supporters" when either is smaller, and
-    nothing is broken down when a section is still smaller (empty sections are left out).
-    """
-    present = {s: n for s, n in counts.items() if n > 0}
-    if set(present) <= {Section.MEMBER.value}:
-        return {}, "only members' papers: nothing to break down"
-    if all(n >= k for n in present.values()) and len(present) > 1:
-        return {s: s for s in present}, ""
-    supporters = sum(n for s, n in present.items() if s != Section.MEMBER)
-    members = present.get(Section.MEMBER, 0)
-    if members >= k and supporters >= k:
-        merge = {s: (s if s == Section.MEMBER else SUPPORTERS) for s in present}
-        return merge, (
-            f"affiliated and registered supporters are shown together: one of the two "
-            f"sections has fewer than {k} papers"
-        )
-    return {}, f"not broken down by section: a section has fewer than {k} papers"
 
 
 def by_section(
@@ -267,17 +239,18 @@ def by_section(
     among them (AV transfers whole papers), so the sections of the final round add up to
     the count's. ``None`` unless the ballot publishes results by section and is an AV
     count with votes. Sections under ``ELECTION_SECTION_MIN_PAPERS`` papers are merged or
-    not broken down (:func:`_publishable_sections`)."""
-    if not ballot.publish_by_section or ballot.method != Method.AV:
+    not broken down (:func:`secrecy.published_sections`; the close already wrote the
+    papers' sections no finer than that)."""
+    if not secrecy.breaks_down_by_section(ballot):
         return None
     if result.get("kind") != "ranked" or not result.get("stages"):
         return None
-    k = section_min_papers()
+    k = secrecy.section_min_papers()
     counts: dict[str, int] = {}
     for paper in papers:
-        section = getattr(paper, "section", Section.MEMBER)
+        section = getattr(paper, "section", PaperSection.NOT_RECORDED)
         counts[section] = counts.get(section, 0) + 1
-    mapping, note = _publishable_sections(counts, k)
+    mapping, note = secrecy.published_sections(counts, k)
     out: dict[str, Any] = {"min_papers": k, "note": note, "sections": []}
     if not mapping:
         return out
@@ -292,7 +265,7 @@ def by_section(
     exhausted = dict.fromkeys(order, 0)
     papers_in = dict.fromkeys(order, 0)
     for paper in papers:
-        section = mapping[getattr(paper, "section", Section.MEMBER)]
+        section = mapping[getattr(paper, "section", PaperSection.NOT_RECORDED)]
         papers_in[section] += 1
         choice = paper.choice
         if choice:

@@ -30,7 +30,7 @@ class Migration(migrations.Migration):
         migrations.AddField(
             model_name='paper',
             name='section',
-            field=models.CharField(choices=[('member', 'Members'), ('affiliated', 'Affiliated supporters'), ('registered', 'Registered supporters')], db_default='member', default='member', max_length=12),
+            field=models.CharField(blank=True, choices=[('member', 'Members'), ('affiliated', 'Affiliated supporters'), ('registered', 'Registered supporters'), ('supporters', 'Supporters (affiliated and registered)'), ('', 'Not recorded')], db_default='', default='', max_length=12),
         ),
         migrations.AddField(
             model_name='voterecord',
