@@ -139,6 +139,11 @@ def test_password_reset_for_an_unknown_address_sends_no_reset_link(
     response = client.post("/accounts/password/reset/", {"email": "stranger@example.org"})
     assert response.status_code == 302  # same answer: addresses cannot be probed
     assert all("/reset/key/" not in m.body for m in mail.outbox)
+    # The address's owner is told no account uses it, and where a member asks for an
+    # activation link — not invited to sign up (sign-up is closed).
+    (sent,) = [m for m in mail.outbox if "stranger@example.org" in m.to]
+    assert "No account with this address" in sent.subject
+    assert "/account/activate/" in sent.body and "sign up" not in sent.body.lower()
 
 
 def test_password_change_needs_the_current_password(party: Party, client: Client) -> None:

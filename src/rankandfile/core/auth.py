@@ -18,6 +18,7 @@ from allauth.core import context as allauth_context
 from django.conf import settings
 from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest
+from django.urls import reverse
 from django.utils.translation import gettext, gettext_noop
 
 from rankandfile.core import origin, outbox
@@ -81,6 +82,9 @@ class AccountAdapter(DefaultAccountAdapter):  # type: ignore[misc]  # allauth is
                 name=str(settings.RANKANDFILE_SITE_NAME),
                 domain=urlsplit(base_url()).netloc,
             ),
+            # Where a member without an account yet asks for one (the unknown-account
+            # email points there instead of allauth's sign-up, which is closed).
+            "activation_request_url": absolute_url(reverse("membership:activation_request")),
         }
         ctx.update(
             {
