@@ -12,6 +12,7 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext
 from django.views.decorators.http import require_POST
 
 from rankandfile.conference import forms, permissions, procedure, queries
@@ -86,7 +87,9 @@ def submit(request: HttpRequest, year: int) -> HttpResponse:
         except DomainError as exc:
             form.add_error(None, str(exc))
         else:
-            messages.success(request, f"Submitted as {sub.reference}.")
+            messages.success(
+                request, gettext("Submitted as %(reference)s.") % {"reference": sub.reference}
+            )
             return redirect("conference:submission", year=year, pk=sub.pk)
     text = form.data.get("text", "") if form.is_bound else ""
     return render(
@@ -227,7 +230,9 @@ def submission_withdraw(request: HttpRequest, year: int, pk: int) -> HttpRespons
     sub = found(permissions.access_submission, request.user, conf, pk)
     try:
         services.submission_withdraw(actor=actor(request), submission=sub)
-        messages.success(request, f"{sub.reference} withdrawn.")
+        messages.success(
+            request, gettext("%(reference)s withdrawn.") % {"reference": sub.reference}
+        )
     except DomainError as exc:
         messages.error(request, str(exc))
     return redirect("conference:submission", year=year, pk=pk)
@@ -263,7 +268,7 @@ def rule(request: HttpRequest, year: int, pk: int) -> HttpResponse:
     sub = found(permissions.access_submission, request.user, conf, pk)
     form = forms.RulingForm(request.POST, topics=queries.topics_of(conf))
     if not form.is_valid():
-        messages.error(request, "Choose in order or out of order.")
+        messages.error(request, gettext("Choose in order or out of order."))
     else:
         d = form.cleaned_data
         in_order = d["decision"] == "in_order"
@@ -276,7 +281,13 @@ def rule(request: HttpRequest, year: int, pk: int) -> HttpResponse:
                 topic=d["topic"],
             )
             messages.success(
-                request, f"{sub.reference} ruled {'in order' if in_order else 'out of order'}."
+                request,
+                (
+                    gettext("%(reference)s ruled in order.")
+                    if in_order
+                    else gettext("%(reference)s ruled out of order.")
+                )
+                % {"reference": sub.reference},
             )
         except DomainError as exc:
             messages.error(request, f"{sub.reference}: {exc}")
@@ -308,7 +319,7 @@ def agenda_publish(request: HttpRequest, year: int) -> HttpResponse:
     require_manager(request)
     try:
         services.agenda_publish(actor=actor(request), conference=conf)
-        messages.success(request, "The agenda is published.")
+        messages.success(request, gettext("The agenda is published."))
     except DomainError as exc:
         messages.error(request, str(exc))
     return redirect("conference:arrangements", year=year)
