@@ -35,7 +35,7 @@ def _target_text(target: Target) -> str:
 
 def _label(target: Target) -> str:
     if isinstance(target, Composite):
-        return f"composite {target.number}"
+        return gettext("composite %(number)s") % {"number": target.number}
     if isinstance(target, ConferenceDocument):
         return target.label
     return target.reference
@@ -47,24 +47,35 @@ def target_problem(conference: Conference, target: Target) -> str | None:
     composite agreed by every mover, or a document the CAC designated for this conference."""
     dates = conference.dates
     if dates.agenda_published_at is None:
-        return "amendments are to items on the published agenda, and it is not published yet"
+        return gettext(
+            "amendments are to items on the published agenda, and it is not published yet"
+        )
     if isinstance(target, ConferenceDocument):
         if target.conference_id != conference.pk:
-            return f"{target.label} is not on the agenda of this conference"
+            return gettext("%(label)s is not on the agenda of this conference") % {
+                "label": target.label
+            }
         return None
     if isinstance(target, Composite):
         if target.conference_id != conference.pk:
-            return f"composite {target.number} is not on the agenda of this conference"
+            return gettext("composite %(number)s is not on the agenda of this conference") % {
+                "number": target.number
+            }
         if target.status != Composite.Status.AGREED:
-            return f"composite {target.number} is still being agreed by its movers"
+            return gettext("composite %(number)s is still being agreed by its movers") % {
+                "number": target.number
+            }
         return None
     if target.debate_year != conference.year:
-        return f"{target.reference} is not on the agenda of the {conference.year} conference"
+        return gettext("%(reference)s is not on the agenda of the %(year)s conference") % {
+            "reference": target.reference,
+            "year": conference.year,
+        }
     if target.status != Submission.Status.IN_ORDER:
-        return (
-            f"{target.reference} is {target.get_status_display().lower()}; only an item in "
-            "order on the published agenda can be amended"
-        )
+        return gettext(
+            "%(reference)s is %(status)s; only an item in order on the published agenda can "
+            "be amended"
+        ) % {"reference": target.reference, "status": target.get_status_display().lower()}
     return None
 
 

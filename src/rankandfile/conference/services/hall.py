@@ -44,8 +44,11 @@ class OutstandingCards(DomainError):
         self.outstanding = outstanding
         self.cards = cards
         super().__init__(
-            f"{outstanding:,} of {cards:,} cards have not been cast; "
-            "confirm to close the vote anyway"
+            gettext(
+                "%(outstanding)s of %(cards)s cards have not been cast; confirm to close the "
+                "vote anyway"
+            )
+            % {"outstanding": f"{outstanding:,}", "cards": f"{cards:,}"}
         )
 
 

@@ -56,10 +56,10 @@ def three_year_rule_problem(*, clause_number: str, year: int, p: RuleParameters)
     )
     if decided is not None:
         y = decided.session.conference.year
-        return (
-            f"conference decided on clause {clause_number} in {y}; under the three-year rule "
-            f"(clause 3.II.4) no proposal on it may be debated before {y + p.three_year_rule_years}"
-        )
+        return gettext(
+            "conference decided on clause %(clause)s in %(year)s; under the three-year rule "
+            "(clause 3.II.4) no proposal on it may be debated before %(until)s"
+        ) % {"clause": clause_number, "year": y, "until": y + p.three_year_rule_years}
     changed = (
         RuleClause.objects.filter(number=clause_number, since_year__gt=since, since_year__lt=year)
         .order_by("-since_year")
@@ -67,11 +67,10 @@ def three_year_rule_problem(*, clause_number: str, year: int, p: RuleParameters)
     )
     if changed is not None and changed.since_year is not None:
         y = changed.since_year
-        return (
-            f"clause {clause_number} was changed by the {y} conference; under the three-year "
-            f"rule (clause 3.II.4) no proposal on it may be debated before "
-            f"{y + p.three_year_rule_years}"
-        )
+        return gettext(
+            "clause %(clause)s was changed by the %(year)s conference; under the three-year "
+            "rule (clause 3.II.4) no proposal on it may be debated before %(until)s"
+        ) % {"clause": clause_number, "year": y, "until": y + p.three_year_rule_years}
     return None
 
 

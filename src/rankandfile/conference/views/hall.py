@@ -324,9 +324,9 @@ def console(request: HttpRequest, year: int) -> HttpResponse:
         sessions=queries.agenda(conf),
         outcomes=AgendaItem.Outcome.choices[1:],
         procedural=[
-            (AgendaItem.Outcome.REFERRED_BACK, "Reference back"),
-            (AgendaItem.Outcome.REMITTED, "Remit to the NEC"),
-            (AgendaItem.Outcome.WITHDRAWN, "Withdrawn"),
+            (AgendaItem.Outcome.REFERRED_BACK, gettext("Reference back")),
+            (AgendaItem.Outcome.REMITTED, gettext("Remit to the NEC")),
+            (AgendaItem.Outcome.WITHDRAWN, gettext("Withdrawn")),
         ],
     )
     if _fragment(request) and request.method == "GET":

@@ -217,8 +217,18 @@ def rule_change_parameters(request: HttpRequest, year: int, pk: int) -> HttpResp
             form.add_error(None, str(exc))
         else:
             rows = queries.rule_change_rows(sub)
-            changed = "; ".join(f"{label} becomes {after}" for _, label, _, after in rows)
-            messages.success(request, f"{sub.reference}: {changed or 'no parameter changes'}.")
+            changed = "; ".join(
+                gettext("%(label)s becomes %(value)s") % {"label": label, "value": after}
+                for _, label, _, after in rows
+            )
+            messages.success(
+                request,
+                gettext("%(reference)s: %(changes)s.")
+                % {
+                    "reference": sub.reference,
+                    "changes": changed or gettext("no parameter changes"),
+                },
+            )
             return redirect("conference:submission", year=year, pk=sub.pk)
     return submission_page(request, conf, sub, parameter_form=form)
 
