@@ -4,6 +4,8 @@ hall's live wording comes from the page in the reader's language."""
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from django.conf import settings
 from django.test import Client
@@ -64,6 +66,8 @@ def test_results_board_in_welsh_keeps_its_live_wording_welsh(conf: Conf) -> None
     english = Client().get(url).text
     assert "Voting open:" in english and "0 of 1 cards cast" in english
     assert 'data-turnout-format="{cast} of {cards} cards cast"' in english
+    # bench/ reads the figure straight after the marked span's opening tag.
+    assert re.search(r'data-turnout-item="\d+">\s*0 o 1', page)
     card = Card.objects.get(item=item)
     floor.card_cast(actor=d.member.user, card_id=card.pk, choice="for")
     floor.item_close(actor=conf.cac, item=item)

@@ -51,7 +51,12 @@ class ConferenceForm(forms.Form):
 class SubmissionForm(forms.Form):
     organisation = forms.ChoiceField(label=_("Submitted by"))
     kind = forms.ChoiceField(
-        label=_("Kind"), choices=Submission.Kind.choices, widget=forms.RadioSelect
+        label=_("Kind"),
+        choices=[
+            (Submission.Kind.MOTION, _("Motion")),
+            (Submission.Kind.RULE_CHANGE, _("Rule change")),
+        ],
+        widget=forms.RadioSelect,
     )
     title = forms.CharField(label=_("Title"), max_length=200)
     text = forms.CharField(
@@ -161,7 +166,14 @@ class TopicForm(forms.Form):
 
 class DelegateForm(forms.Form):
     membership_number = forms.CharField(label=_("Membership number"), max_length=20)
-    kind = forms.ChoiceField(label=_("Kind"), choices=Delegate.Kind.choices)
+    kind = forms.ChoiceField(
+        label=_("Kind"),
+        choices=[
+            (Delegate.Kind.GENERAL, _("Delegate")),
+            (Delegate.Kind.WOMAN, _("Women's delegate")),
+            (Delegate.Kind.YOUTH, _("Youth delegate")),
+        ],
+    )
     meeting_date = forms.DateField(
         label=_("Date of the meeting that elected them"),
         widget=forms.DateInput(attrs={"type": "date"}),
@@ -185,7 +197,13 @@ class ItemForm(forms.Form):
         label=_("Session"), queryset=FloorSession.objects.none()
     )
     business = forms.ChoiceField(label=_("Motion, composite or rule change"))
-    method = forms.ChoiceField(label=_("Method"), choices=AgendaItem.Method.choices)
+    method = forms.ChoiceField(
+        label=_("Method"),
+        choices=[
+            (AgendaItem.Method.HANDS, _("Show of hands")),
+            (AgendaItem.Method.CARD, _("Card vote")),
+        ],
+    )
 
     def __init__(
         self, *args: Any, sessions: Any, business: list[tuple[str, str]], **kwargs: Any
@@ -415,7 +433,12 @@ class ConferenceDatesForm(forms.Form):
 
 class DocumentForm(forms.Form):
     kind = forms.ChoiceField(
-        label=_("Kind"), choices=ConferenceDocument.Kind.choices, widget=forms.RadioSelect
+        label=_("Kind"),
+        choices=[
+            (ConferenceDocument.Kind.NEC_STATEMENT, _("NEC statement")),
+            (ConferenceDocument.Kind.POLICY_DOCUMENT, _("Policy document")),
+        ],
+        widget=forms.RadioSelect,
     )
     title = forms.CharField(label=_("Title"), max_length=200)
     text = forms.CharField(

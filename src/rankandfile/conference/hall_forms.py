@@ -26,7 +26,10 @@ class CastForm(forms.Form):
 class SpeakForm(forms.Form):
     item = forms.IntegerField(min_value=1, widget=forms.HiddenInput)
     side = forms.ChoiceField(
-        choices=SpeakerRequest.Side.choices,
+        choices=[
+            (SpeakerRequest.Side.FOR, _("To support")),
+            (SpeakerRequest.Side.AGAINST, _("To oppose")),
+        ],
         label=_("I wish to speak"),
         widget=forms.RadioSelect,
         error_messages={"required": _("Say whether you wish to speak for or against.")},
