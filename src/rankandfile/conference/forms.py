@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from django import forms
+from django.utils.translation import gettext_lazy as _
 
 from rankandfile.conference import rulechanges
 from rankandfile.conference.models import (
@@ -19,48 +20,64 @@ from rankandfile.membership.models import Affiliate
 
 
 class ConferenceForm(forms.Form):
-    year = forms.IntegerField(min_value=1900, max_value=2200)
-    title = forms.CharField(max_length=200)
-    venue = forms.CharField(max_length=200, required=False)
-    starts_on = forms.DateField(widget=forms.DateInput(attrs={"type": "date"}))
-    ends_on = forms.DateField(widget=forms.DateInput(attrs={"type": "date"}))
+    year = forms.IntegerField(label=_("Year"), min_value=1900, max_value=2200)
+    title = forms.CharField(label=_("Title"), max_length=200)
+    venue = forms.CharField(label=_("Venue"), max_length=200, required=False)
+    starts_on = forms.DateField(
+        label=_("Starts on"), widget=forms.DateInput(attrs={"type": "date"})
+    )
+    ends_on = forms.DateField(label=_("Ends on"), widget=forms.DateInput(attrs={"type": "date"}))
     motions_deadline = forms.DateTimeField(
-        widget=forms.DateTimeInput(attrs={"type": "datetime-local"})
+        label=_("Motions deadline"), widget=forms.DateTimeInput(attrs={"type": "datetime-local"})
     )
     rule_changes_deadline = forms.DateTimeField(
-        widget=forms.DateTimeInput(attrs={"type": "datetime-local"})
+        label=_("Rule changes deadline"),
+        widget=forms.DateTimeInput(attrs={"type": "datetime-local"}),
     )
     amendments_deadline = forms.DateTimeField(
-        widget=forms.DateTimeInput(attrs={"type": "datetime-local"})
+        label=_("Amendments deadline"), widget=forms.DateTimeInput(attrs={"type": "datetime-local"})
     )
     delegates_deadline = forms.DateTimeField(
-        label="Delegate registration deadline",
+        label=_("Delegate registration deadline"),
         widget=forms.DateTimeInput(attrs={"type": "datetime-local"}),
     )
     census_date = forms.DateField(
-        help_text="Membership on this day decides delegate entitlements and card-vote weights.",
+        label=_("Census date"),
+        help_text=_("Membership on this day decides delegate entitlements and card-vote weights."),
         widget=forms.DateInput(attrs={"type": "date"}),
     )
 
 
 class SubmissionForm(forms.Form):
-    organisation = forms.ChoiceField(label="Submitted by")
-    kind = forms.ChoiceField(choices=Submission.Kind.choices, widget=forms.RadioSelect)
-    title = forms.CharField(max_length=200)
+    organisation = forms.ChoiceField(label=_("Submitted by"))
+    kind = forms.ChoiceField(
+        label=_("Kind"),
+        choices=[
+            (Submission.Kind.MOTION, _("Motion")),
+            (Submission.Kind.RULE_CHANGE, _("Rule change")),
+        ],
+        widget=forms.RadioSelect,
+    )
+    title = forms.CharField(label=_("Title"), max_length=200)
     text = forms.CharField(
+        label=_("Text"),
         widget=forms.Textarea(attrs={"rows": 12}),
-        help_text="For a rule change: the full new text of the clause.",
+        help_text=_("For a rule change: the full new text of the clause."),
     )
     clause_number = forms.CharField(
-        required=False, max_length=30, help_text='Rule changes only, e.g. "3.II.2".'
+        label=_("Clause number"),
+        required=False,
+        max_length=30,
+        help_text=_('Rule changes only, e.g. "3.II.2".'),
     )
     meeting_date = forms.DateField(
-        label="Date of the meeting that agreed it", widget=forms.DateInput(attrs={"type": "date"})
+        label=_("Date of the meeting that agreed it"),
+        widget=forms.DateInput(attrs={"type": "date"}),
     )
-    meeting_for = forms.IntegerField(label="Votes for at the meeting", min_value=0)
-    meeting_against = forms.IntegerField(label="Votes against at the meeting", min_value=0)
+    meeting_for = forms.IntegerField(label=_("Votes for at the meeting"), min_value=0)
+    meeting_against = forms.IntegerField(label=_("Votes against at the meeting"), min_value=0)
     meeting_abstain = forms.IntegerField(
-        label="Abstentions at the meeting", min_value=0, initial=0, required=False
+        label=_("Abstentions at the meeting"), min_value=0, initial=0, required=False
     )
 
     def __init__(self, *args: Any, organisations: list[tuple[str, str]], **kwargs: Any) -> None:
@@ -70,20 +87,22 @@ class SubmissionForm(forms.Form):
     def clean(self) -> dict[str, Any]:
         data = super().clean() or {}
         if data.get("kind") == Submission.Kind.RULE_CHANGE and not data.get("clause_number"):
-            self.add_error("clause_number", "Name the clause the rule change amends.")
+            self.add_error("clause_number", _("Name the clause the rule change amends."))
         return data
 
 
 class RulingForm(forms.Form):
     decision = forms.ChoiceField(
-        choices=[("in_order", "In order"), ("out_of_order", "Out of order")],
+        label=_("Decision"),
+        choices=[("in_order", _("In order")), ("out_of_order", _("Out of order"))],
         widget=forms.RadioSelect,
     )
-    topic = forms.ModelChoiceField(queryset=Topic.objects.none(), required=False)
+    topic = forms.ModelChoiceField(label=_("Topic"), queryset=Topic.objects.none(), required=False)
     reason = forms.CharField(
+        label=_("Reason"),
         widget=forms.Textarea(attrs={"rows": 3}),
         required=False,
-        help_text="Required when out of order; the submitter sees it.",
+        help_text=_("Required when out of order; the submitter sees it."),
     )
 
     def __init__(self, *args: Any, topics: Any, **kwargs: Any) -> None:
@@ -92,16 +111,18 @@ class RulingForm(forms.Form):
 
 
 class AmendmentForm(forms.Form):
-    organisation = forms.ChoiceField(label="Moved by")
-    target = forms.ChoiceField(label="Amends")
+    organisation = forms.ChoiceField(label=_("Moved by"))
+    target = forms.ChoiceField(label=_("Amends"))
     text = forms.CharField(
-        label="The text as amended",
+        label=_("The text as amended"),
         widget=forms.Textarea(attrs={"rows": 14}),
-        help_text="Start from the item's text and delete or insert words; the page shows "
-        "your changes as a word diff.",
+        help_text=_(
+            "Start from the item's text and delete or insert words; the page shows "
+            "your changes as a word diff."
+        ),
     )
     note = forms.CharField(
-        label="Explanation (optional, not part of the text)",
+        label=_("Explanation (optional, not part of the text)"),
         widget=forms.Textarea(attrs={"rows": 3}),
         required=False,
     )
@@ -127,45 +148,62 @@ class AmendmentTargetForm(forms.Form):
 
 class AmendmentRulingForm(forms.Form):
     decision = forms.ChoiceField(
-        choices=[("in_order", "In order"), ("out_of_order", "Out of order")],
+        label=_("Decision"),
+        choices=[("in_order", _("In order")), ("out_of_order", _("Out of order"))],
         widget=forms.RadioSelect,
     )
     reason = forms.CharField(
+        label=_("Reason"),
         widget=forms.Textarea(attrs={"rows": 3}),
         required=False,
-        help_text="Required when out of order; the mover sees it.",
+        help_text=_("Required when out of order; the mover sees it."),
     )
 
 
 class TopicForm(forms.Form):
-    name = forms.CharField(max_length=120, label="New topic")
+    name = forms.CharField(max_length=120, label=_("New topic"))
 
 
 class DelegateForm(forms.Form):
-    membership_number = forms.CharField(max_length=20)
-    kind = forms.ChoiceField(choices=Delegate.Kind.choices)
+    membership_number = forms.CharField(label=_("Membership number"), max_length=20)
+    kind = forms.ChoiceField(
+        label=_("Kind"),
+        choices=[
+            (Delegate.Kind.GENERAL, _("Delegate")),
+            (Delegate.Kind.WOMAN, _("Women's delegate")),
+            (Delegate.Kind.YOUTH, _("Youth delegate")),
+        ],
+    )
     meeting_date = forms.DateField(
-        label="Date of the meeting that elected them",
+        label=_("Date of the meeting that elected them"),
         widget=forms.DateInput(attrs={"type": "date"}),
     )
 
 
 class CompositeForm(forms.Form):
-    title = forms.CharField(max_length=200)
-    text = forms.CharField(widget=forms.Textarea(attrs={"rows": 14}))
+    title = forms.CharField(label=_("Title"), max_length=200)
+    text = forms.CharField(label=_("Text"), widget=forms.Textarea(attrs={"rows": 14}))
 
 
 class SessionForm(forms.Form):
-    title = forms.CharField(max_length=120)
-    starts_at = forms.DateTimeField(widget=forms.DateTimeInput(attrs={"type": "datetime-local"}))
+    title = forms.CharField(label=_("Title"), max_length=120)
+    starts_at = forms.DateTimeField(
+        label=_("Starts at"), widget=forms.DateTimeInput(attrs={"type": "datetime-local"})
+    )
 
 
 class ItemForm(forms.Form):
     session: forms.ModelChoiceField[FloorSession] = forms.ModelChoiceField(
-        queryset=FloorSession.objects.none()
+        label=_("Session"), queryset=FloorSession.objects.none()
     )
-    business = forms.ChoiceField(label="Motion, composite or rule change")
-    method = forms.ChoiceField(choices=AgendaItem.Method.choices)
+    business = forms.ChoiceField(label=_("Motion, composite or rule change"))
+    method = forms.ChoiceField(
+        label=_("Method"),
+        choices=[
+            (AgendaItem.Method.HANDS, _("Show of hands")),
+            (AgendaItem.Method.CARD, _("Card vote")),
+        ],
+    )
 
     def __init__(
         self, *args: Any, sessions: Any, business: list[tuple[str, str]], **kwargs: Any
@@ -189,8 +227,10 @@ class PageActionForm(forms.Form):
     action = forms.ChoiceField(
         choices=[],
         error_messages={
-            "required": "That form is not one of this page's; reload the page and try again.",
-            "invalid_choice": "That form is not one of this page's; reload the page and try again.",
+            "required": _("That form is not one of this page's; reload the page and try again."),
+            "invalid_choice": _(
+                "That form is not one of this page's; reload the page and try again."
+            ),
         },
     )
 
@@ -213,38 +253,42 @@ class NextForm(forms.Form):
 
 class RuleBookPublishForm(forms.Form):
     effective_from = forms.DateField(
-        label="Takes effect on",
+        label=_("Takes effect on"),
         widget=forms.DateInput(attrs={"type": "date"}),
-        error_messages={"required": "Give the date the new rule book takes effect."},
+        error_messages={"required": _("Give the date the new rule book takes effect.")},
     )
 
 
 class ItemActionForm(NextForm):
-    action = forms.ChoiceField(choices=[("open", "Open the card vote"), ("close", "Close")])
-    outcome = forms.ChoiceField(
-        choices=[("", "The vote decides"), *AgendaItem.Outcome.choices[1:]], required=False
+    action = forms.ChoiceField(
+        label=_("Action"), choices=[("open", _("Open the card vote")), ("close", _("Close"))]
     )
-    note = forms.CharField(required=False, max_length=1000)
+    outcome = forms.ChoiceField(
+        label=_("Outcome"),
+        choices=[("", _("The vote decides")), *AgendaItem.Outcome.choices[1:]],
+        required=False,
+    )
+    note = forms.CharField(label=_("Note"), required=False, max_length=1000)
 
 
 class CardForm(forms.Form):
     card = forms.IntegerField(min_value=1)
     choice = forms.ChoiceField(
-        choices=[("for", "For"), ("against", "Against"), ("abstain", "Abstain")],
-        error_messages={"invalid_choice": "vote for, against or abstain"},
+        choices=[("for", _("For")), ("against", _("Against")), ("abstain", _("Abstain"))],
+        error_messages={"invalid_choice": _("vote for, against or abstain")},
     )
 
 
 class CompositeActionForm(forms.Form):
-    action = forms.ChoiceField(choices=[("edit", "Redraft"), ("sign", "Agree the wording")])
+    action = forms.ChoiceField(choices=[("edit", _("Redraft")), ("sign", _("Agree the wording"))])
 
 
 class CompositeSignForm(forms.Form):
     submission = forms.TypedChoiceField(
         coerce=int,
         error_messages={
-            "required": "choose the motion you agree for",
-            "invalid_choice": "choose the motion you agree for",
+            "required": _("choose the motion you agree for"),
+            "invalid_choice": _("choose the motion you agree for"),
         },
     )
 
@@ -261,22 +305,23 @@ class ProvenanceForm(forms.Form):
 
 class BallotDelegatesForm(forms.Form):
     ballot = forms.IntegerField(
-        min_value=1, error_messages={"required": "Choose a ballot of your CLP."}
+        min_value=1, error_messages={"required": _("Choose a ballot of your CLP.")}
     )
 
 
 class DelegationForm(forms.Form):
     affiliate = forms.ModelChoiceField(
+        label=_("Affiliate"),
         queryset=Affiliate.objects.none(),
         error_messages={
-            "required": "Choose your affiliate.",
-            "invalid_choice": "Choose your affiliate.",
+            "required": _("Choose your affiliate."),
+            "invalid_choice": _("Choose your affiliate."),
         },
     )
     size = forms.IntegerField(
-        label="People in the delegation",
+        label=_("People in the delegation"),
         initial=1,
-        error_messages={"invalid": "a delegation has at least one delegate"},
+        error_messages={"invalid": _("a delegation has at least one delegate")},
     )
 
     def __init__(self, *args: Any, affiliates: Any, **kwargs: Any) -> None:
@@ -286,7 +331,7 @@ class DelegationForm(forms.Form):
 
 class PrioritiesActionForm(forms.Form):
     action = forms.ChoiceField(
-        choices=[("open", "Open"), ("close", "Close and count"), ("cast", "Vote")],
+        choices=[("open", _("Open")), ("close", _("Close and count")), ("cast", _("Vote"))],
         required=False,
     )
 
@@ -294,14 +339,14 @@ class PrioritiesActionForm(forms.Form):
 class PrioritiesVoteForm(forms.Form):
     unit = forms.ChoiceField(
         error_messages={
-            "required": "choose the delegation you vote for",
-            "invalid_choice": "choose the delegation you vote for",
+            "required": _("choose the delegation you vote for"),
+            "invalid_choice": _("choose the delegation you vote for"),
         }
     )
     topics = forms.ModelMultipleChoiceField(
         queryset=Topic.objects.none(),
         required=False,
-        error_messages={"invalid_choice": "a topic chosen is not on this conference's agenda"},
+        error_messages={"invalid_choice": _("a topic chosen is not on this conference's agenda")},
     )
 
     def __init__(
@@ -340,14 +385,14 @@ class RuleChangeParametersForm(forms.Form):
             kind = rulechanges.kind_of(name)
             field: forms.Field
             if kind == "bool":
-                field = forms.ChoiceField(choices=[("yes", "Yes"), ("no", "No")], label=label)
+                field = forms.ChoiceField(choices=[("yes", _("Yes")), ("no", _("No"))], label=label)
             elif kind == "choice":
                 field = forms.ChoiceField(choices=rulechanges.choices_of(name), label=label)
             else:
                 hint = {
-                    "int": "A whole number.",
-                    "fraction": "A fraction, e.g. 2/3.",
-                    "shares": "Each section's share, e.g. clp=1/2, affiliate=1/2.",
+                    "int": _("A whole number."),
+                    "fraction": _("A fraction, e.g. 2/3."),
+                    "shares": _("Each section's share, e.g. clp=1/2, affiliate=1/2."),
                 }[kind]
                 field = forms.CharField(label=label, max_length=200, help_text=hint)
             field.initial = initial
@@ -357,33 +402,49 @@ class RuleChangeParametersForm(forms.Form):
 class ConferenceDatesForm(forms.Form):
     """A conference's dates, changed by the CAC after set-up."""
 
-    starts_on = forms.DateField(widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"))
-    ends_on = forms.DateField(widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"))
+    starts_on = forms.DateField(
+        label=_("Starts on"), widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
+    )
+    ends_on = forms.DateField(
+        label=_("Ends on"), widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
+    )
     motions_deadline = forms.DateTimeField(
-        widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M")
+        label=_("Motions deadline"),
+        widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"),
     )
     rule_changes_deadline = forms.DateTimeField(
-        widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M")
+        label=_("Rule changes deadline"),
+        widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"),
     )
     amendments_deadline = forms.DateTimeField(
-        widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M")
+        label=_("Amendments deadline"),
+        widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"),
     )
     delegates_deadline = forms.DateTimeField(
-        label="Delegate registration deadline",
+        label=_("Delegate registration deadline"),
         widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"),
     )
     census_date = forms.DateField(
-        help_text="Membership on this day decides delegate entitlements and card-vote weights.",
+        label=_("Census date"),
+        help_text=_("Membership on this day decides delegate entitlements and card-vote weights."),
         widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
     )
 
 
 class DocumentForm(forms.Form):
-    kind = forms.ChoiceField(choices=ConferenceDocument.Kind.choices, widget=forms.RadioSelect)
-    title = forms.CharField(max_length=200)
+    kind = forms.ChoiceField(
+        label=_("Kind"),
+        choices=[
+            (ConferenceDocument.Kind.NEC_STATEMENT, _("NEC statement")),
+            (ConferenceDocument.Kind.POLICY_DOCUMENT, _("Policy document")),
+        ],
+        widget=forms.RadioSelect,
+    )
+    title = forms.CharField(label=_("Title"), max_length=200)
     text = forms.CharField(
+        label=_("Text"),
         widget=forms.Textarea(attrs={"rows": 16}),
-        help_text="The whole text CLPs and affiliates amend, as it will be put to the vote.",
+        help_text=_("The whole text CLPs and affiliates amend, as it will be put to the vote."),
     )
 
 

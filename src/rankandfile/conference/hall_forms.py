@@ -6,14 +6,15 @@ from __future__ import annotations
 from typing import Any
 
 from django import forms
+from django.utils.translation import gettext_lazy as _
 
 from rankandfile.conference.models import AgendaItem, Card, CardRecord, SpeakerRequest
 from rankandfile.conference.services.hall import SPEAKING_SECONDS_MAX, SPEAKING_SECONDS_MIN
 
 CHOICES = [
-    (Card.Choice.FOR, "For"),
-    (Card.Choice.AGAINST, "Against"),
-    (Card.Choice.ABSTAIN, "Abstain"),
+    (Card.Choice.FOR, _("For")),
+    (Card.Choice.AGAINST, _("Against")),
+    (Card.Choice.ABSTAIN, _("Abstain")),
 ]
 
 
@@ -25,10 +26,13 @@ class CastForm(forms.Form):
 class SpeakForm(forms.Form):
     item = forms.IntegerField(min_value=1, widget=forms.HiddenInput)
     side = forms.ChoiceField(
-        choices=SpeakerRequest.Side.choices,
-        label="I wish to speak",
+        choices=[
+            (SpeakerRequest.Side.FOR, _("To support")),
+            (SpeakerRequest.Side.AGAINST, _("To oppose")),
+        ],
+        label=_("I wish to speak"),
         widget=forms.RadioSelect,
-        error_messages={"required": "Say whether you wish to speak for or against."},
+        error_messages={"required": _("Say whether you wish to speak for or against.")},
     )
 
 
@@ -40,18 +44,18 @@ class ConsoleForm(forms.Form):
     """One button of the chair's console (the hidden fields say what it acts on)."""
 
     ACTIONS = [
-        ("current", "Put before conference"),
-        ("next", "Next item"),
-        ("open", "Open the card vote"),
-        ("close", "Close the vote"),
-        ("decide", "Record the outcome"),
-        ("call", "Call"),
-        ("finish", "Finished"),
-        ("up", "Move up"),
-        ("down", "Move down"),
-        ("top", "Call next"),
-        ("drop", "Take off the list"),
-        ("time", "Set speaking time"),
+        ("current", _("Put before conference")),
+        ("next", _("Next item")),
+        ("open", _("Open the card vote")),
+        ("close", _("Close the vote")),
+        ("decide", _("Record the outcome")),
+        ("call", _("Call")),
+        ("finish", _("Finished")),
+        ("up", _("Move up")),
+        ("down", _("Move down")),
+        ("top", _("Call next")),
+        ("drop", _("Take off the list")),
+        ("time", _("Set speaking time")),
     ]
     action = forms.ChoiceField(choices=ACTIONS)
     item = forms.IntegerField(min_value=1, required=False, widget=forms.HiddenInput)
@@ -67,13 +71,13 @@ class ConsoleForm(forms.Form):
         d = super().clean() or {}
         action = d.get("action")
         if action in ("current", "open", "close", "decide") and not d.get("item"):
-            raise forms.ValidationError("Choose the item.")
+            raise forms.ValidationError(_("Choose the item."))
         if action in ("call", "finish", "up", "down", "top", "drop") and not d.get("speaker"):
-            raise forms.ValidationError("Choose the speaker.")
+            raise forms.ValidationError(_("Choose the speaker."))
         if action == "time" and not d.get("seconds"):
-            raise forms.ValidationError("Give the speaking time in seconds.")
+            raise forms.ValidationError(_("Give the speaking time in seconds."))
         if action == "decide" and not d.get("outcome"):
-            raise forms.ValidationError("Choose the outcome to record.")
+            raise forms.ValidationError(_("Choose the outcome to record."))
         return d
 
 
@@ -81,14 +85,14 @@ class CardRecordForm(forms.Form):
     card = forms.IntegerField(min_value=1, widget=forms.HiddenInput)
     choice = forms.ChoiceField(choices=CHOICES)
     kind = forms.ChoiceField(choices=CardRecord.Kind.choices, initial=CardRecord.Kind.PAPER)
-    proxy_holder = forms.CharField(max_length=200, required=False, label="Proxy holder")
+    proxy_holder = forms.CharField(max_length=200, required=False, label=_("Proxy holder"))
 
     def clean(self) -> dict[str, Any]:
         d = super().clean() or {}
         if d.get("kind") == CardRecord.Kind.PROXY and not (d.get("proxy_holder") or "").strip():
-            self.add_error("proxy_holder", "Name the proxy holder who cast this vote.")
+            self.add_error("proxy_holder", _("Name the proxy holder who cast this vote."))
         return d
 
 
 class CardSearchForm(forms.Form):
-    q = forms.CharField(max_length=100, required=False, label="Delegation or delegate")
+    q = forms.CharField(max_length=100, required=False, label=_("Delegation or delegate"))

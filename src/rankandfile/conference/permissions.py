@@ -15,6 +15,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.db.models import Q, QuerySet
+from django.utils.translation import gettext
 
 from rankandfile.ballots.models import Ballot
 from rankandfile.conference.models import (
@@ -98,7 +99,7 @@ def access_submission(user: AnyUser, conference: Conference, pk: int) -> Submiss
         .first()
     )
     if sub is None:
-        raise NotFound("no such submission")
+        raise NotFound(gettext("no such submission"))
     return sub
 
 
@@ -133,7 +134,7 @@ def access_amendment(user: AnyUser, conference: Conference, pk: int) -> Amendmen
         .first()
     )
     if a is None:
-        raise NotFound("no such amendment")
+        raise NotFound(gettext("no such amendment"))
     return a
 
 
@@ -159,7 +160,7 @@ def access_composite(user: AnyUser, conference: Conference, number: int) -> Comp
         .first()
     )
     if c is None:
-        raise NotFound("no such composite")
+        raise NotFound(gettext("no such composite"))
     return c
 
 
@@ -170,7 +171,7 @@ def access_item(user: AnyUser, conference: Conference, pk: int) -> AgendaItem:
         .first()
     )
     if item is None:
-        raise NotFound("no such agenda item")
+        raise NotFound(gettext("no such agenda item"))
     return item
 
 
@@ -180,7 +181,7 @@ def access_conference(user: AnyUser, year: int, *, set_up: bool = True) -> Confe
     them, so with ``set_up`` they are not found."""
     conf = Conference.objects.filter(year=year).select_related("dates").first()
     if conf is None or (set_up and not hasattr(conf, "dates")):
-        raise NotFound("no such conference")
+        raise NotFound(gettext("no such conference"))
     return conf
 
 
@@ -196,7 +197,7 @@ def access_organisation(user: AnyUser, choice: str) -> dict[str, CLP | Affiliate
         aff = submitting_affiliates(user).filter(pk=int(pk)).first()
         if aff is not None:
             return {"affiliate": aff}
-    raise NotFound("no such organisation of yours")
+    raise NotFound(gettext("no such organisation of yours"))
 
 
 def visible_delegates(user: AnyUser, conference: Conference) -> QuerySet[Delegate]:
@@ -215,7 +216,7 @@ def access_delegate(user: AnyUser, conference: Conference, pk: int) -> Delegate:
         .first()
     )
     if d is None:
-        raise NotFound("no such delegate")
+        raise NotFound(gettext("no such delegate"))
     return d
 
 
@@ -235,7 +236,7 @@ def access_delegation(user: AnyUser, conference: Conference, pk: int) -> Affilia
         .first()
     )
     if d is None:
-        raise NotFound("no such delegation")
+        raise NotFound(gettext("no such delegation"))
     return d
 
 
@@ -243,7 +244,7 @@ def access_document(user: AnyUser, conference: Conference, number: int) -> Confe
     """Documents the CAC designated are public: any of this conference's."""
     doc = ConferenceDocument.objects.filter(conference=conference, number=number).first()
     if doc is None:
-        raise NotFound("no such document")
+        raise NotFound(gettext("no such document"))
     return doc
 
 
@@ -251,7 +252,7 @@ def access_topic(user: AnyUser, conference: Conference, pk: int) -> Topic:
     """Topics are public: any topic of this conference."""
     topic = Topic.objects.filter(conference=conference, pk=pk).first()
     if topic is None:
-        raise NotFound("no such topic")
+        raise NotFound(gettext("no such topic"))
     return topic
 
 
@@ -279,7 +280,7 @@ def access_floor_business(
             am = Amendment.objects.filter(conference=conference, pk=int(pk)).first()
             if am is not None:
                 return am
-    raise NotFound("no such business")
+    raise NotFound(gettext("no such business"))
 
 
 def access_delegates_ballot(user: AnyUser, pk: int) -> Ballot:
@@ -294,7 +295,7 @@ def access_delegates_ballot(user: AnyUser, pk: int) -> Ballot:
         .first()
     )
     if ballot is None:
-        raise NotFound("Choose a ballot of your CLP.")
+        raise NotFound(gettext("Choose a ballot of your CLP."))
     return ballot
 
 
@@ -302,7 +303,7 @@ def access_programme_version(user: AnyUser, number: int) -> ProgrammeVersion:
     """The programme is public: any version."""
     v = ProgrammeVersion.objects.filter(number=number).first()
     if v is None:
-        raise NotFound("no such programme version")
+        raise NotFound(gettext("no such programme version"))
     return v
 
 
@@ -322,7 +323,7 @@ def access_programme_entry(user: AnyUser, pk: int) -> ProgrammeEntry:
         .first()
     )
     if e is None:
-        raise NotFound("no such programme entry")
+        raise NotFound(gettext("no such programme entry"))
     return e
 
 
@@ -330,5 +331,5 @@ def access_rule_book_version(user: AnyUser, number: int) -> RuleBookVersion:
     """The rule book is public: any version."""
     v = RuleBookVersion.objects.filter(number=number).first()
     if v is None:
-        raise NotFound("no such rule-book version")
+        raise NotFound(gettext("no such rule-book version"))
     return v

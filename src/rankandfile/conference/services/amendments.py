@@ -7,6 +7,7 @@ import datetime as dt
 
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext, ngettext
 
 from rankandfile.conference import permissions, procedure
 from rankandfile.conference.models import (
@@ -35,7 +36,7 @@ def _target_text(target: Target) -> str:
 
 def _label(target: Target) -> str:
     if isinstance(target, Composite):
-        return f"composite {target.number}"
+        return gettext("composite %(number)s") % {"number": target.number}
     if isinstance(target, ConferenceDocument):
         return target.label
     return target.reference
@@ -47,34 +48,47 @@ def target_problem(conference: Conference, target: Target) -> str | None:
     composite agreed by every mover, or a document the CAC designated for this conference."""
     dates = conference.dates
     if dates.agenda_published_at is None:
-        return "amendments are to items on the published agenda, and it is not published yet"
+        return gettext(
+            "amendments are to items on the published agenda, and it is not published yet"
+        )
     if isinstance(target, ConferenceDocument):
         if target.conference_id != conference.pk:
-            return f"{target.label} is not on the agenda of this conference"
+            return gettext("%(label)s is not on the agenda of this conference") % {
+                "label": target.label
+            }
         return None
     if isinstance(target, Composite):
         if target.conference_id != conference.pk:
-            return f"composite {target.number} is not on the agenda of this conference"
+            return gettext("composite %(number)s is not on the agenda of this conference") % {
+                "number": target.number
+            }
         if target.status != Composite.Status.AGREED:
-            return f"composite {target.number} is still being agreed by its movers"
+            return gettext("composite %(number)s is still being agreed by its movers") % {
+                "number": target.number
+            }
         return None
     if target.debate_year != conference.year:
-        return f"{target.reference} is not on the agenda of the {conference.year} conference"
+        return gettext("%(reference)s is not on the agenda of the %(year)s conference") % {
+            "reference": target.reference,
+            "year": conference.year,
+        }
     if target.status != Submission.Status.IN_ORDER:
-        return (
-            f"{target.reference} is {target.get_status_display().lower()}; only an item in "
-            "order on the published agenda can be amended"
-        )
+        return gettext(
+            "%(reference)s is %(status)s; only an item in order on the published agenda can "
+            "be amended"
+        ) % {"reference": target.reference, "status": target.get_status_display().lower()}
     return None
 
 
 def _check_mover(actor: User, clp: CLP | None, affiliate: Affiliate | None) -> None:
     if (clp is None) == (affiliate is None):
-        raise DomainError("choose the CLP or the affiliate moving this amendment")
+        raise DomainError(gettext("choose the CLP or the affiliate moving this amendment"))
     if clp is not None and not permissions.can_submit_for_clp(actor, clp):
-        raise PermissionDenied(f"you are not an officer of {clp}")
+        raise PermissionDenied(gettext("you are not an officer of %(clp)s") % {"clp": clp})
     if affiliate is not None and not permissions.can_submit_for_affiliate(actor, affiliate):
-        raise PermissionDenied(f"you are not an officer of {affiliate}")
+        raise PermissionDenied(
+            gettext("you are not an officer of %(affiliate)s") % {"affiliate": affiliate}
+        )
 
 
 def _amendment_exists(target: Target, clp: CLP | None, affiliate: Affiliate | None) -> bool:
@@ -114,8 +128,8 @@ def amendment_create(
     deadline = conference.dates.amendments_deadline
     if at > deadline:
         raise DomainError(
-            f"the deadline for amendments to the {conference.year} conference "
-            f"passed at {time_text(deadline)}"
+            gettext("the deadline for amendments to the %(year)s conference passed at %(time)s")
+            % {"year": conference.year, "time": time_text(deadline)}
         )
     problem = target_problem(conference, target)
     if problem:
@@ -125,24 +139,32 @@ def amendment_create(
         (clp is not None and target.clp_id == clp.pk)
         or (affiliate is not None and target.affiliate_id == affiliate.pk)
     ):
-        raise DomainError(f"{org} moves {target.reference}; it cannot amend its own motion")
+        raise DomainError(
+            gettext("%(org)s moves %(reference)s; it cannot amend its own motion")
+            % {"org": org, "reference": target.reference}
+        )
     base = _target_text(target).strip()
     text = text.strip()
     if not text or text == base or procedure.words_changed(base, text) == 0:
         raise DomainError(
-            "the amendment changes nothing: delete or insert words in the target's text"
+            gettext("the amendment changes nothing: delete or insert words in the target's text")
         )
     p = parameters_in_force(on=timezone.localdate(at))
     n = procedure.words_changed(base, text)
     if n > p.amendment_max_words:
         raise DomainError(
-            f"the amendment changes {n} words (deleted plus inserted); the limit is "
-            f"{p.amendment_max_words}"
+            gettext(
+                "the amendment changes %(n)s words (deleted plus inserted); the limit is %(limit)s"
+            )
+            % {"n": n, "limit": p.amendment_max_words}
         )
     if _amendment_exists(target, clp, affiliate):
         raise DomainError(
-            f"{org} has already submitted an amendment to {_label(target)}; each organisation "
-            "may move one amendment to each item. Withdraw it first to submit another."
+            gettext(
+                "%(org)s has already submitted an amendment to %(item)s; each organisation may "
+                "move one amendment to each item. Withdraw it first to submit another."
+            )
+            % {"org": org, "item": _label(target)}
         )
     seq = Amendment.objects.filter(conference=conference).count() + 1
     amendment = Amendment.objects.create(
@@ -172,9 +194,11 @@ def amendment_create(
 @transaction.atomic
 def amendment_withdraw(*, actor: User, amendment: Amendment) -> Amendment:
     if not permissions.is_amendment_sponsor(actor, amendment):
-        raise PermissionDenied("only an officer of the moving organisation may withdraw it")
+        raise PermissionDenied(
+            gettext("only an officer of the moving organisation may withdraw it")
+        )
     if amendment.status == Amendment.Status.WITHDRAWN or amendment.items.exists():
-        raise DomainError("this amendment can no longer be withdrawn")
+        raise DomainError(gettext("this amendment can no longer be withdrawn"))
     amendment.status = Amendment.Status.WITHDRAWN
     amendment.save(update_fields=["status"])
     audit.record(actor=actor, action="conference.amendment_withdraw", target=amendment)
@@ -196,12 +220,14 @@ def amendment_rule(
     require_manager(actor)
     a = Amendment.objects.select_for_update().get(pk=amendment.pk)
     if a.status == Amendment.Status.WITHDRAWN:
-        raise DomainError("the amendment has been withdrawn")
+        raise DomainError(gettext("the amendment has been withdrawn"))
     if a.items.exists():
-        raise DomainError("the amendment is already on the floor; its ruling is final")
+        raise DomainError(gettext("the amendment is already on the floor; its ruling is final"))
     reason = reason.strip()
     if not in_order and not reason:
-        raise DomainError("give the reason the amendment is out of order; the mover sees it")
+        raise DomainError(
+            gettext("give the reason the amendment is out of order; the mover sees it")
+        )
     a.status = Amendment.Status.IN_ORDER if in_order else Amendment.Status.OUT_OF_ORDER
     a.ruling_reason = reason
     a.ruled_by = actor
@@ -232,8 +258,14 @@ def require_amendments_decided(item: AgendaItem) -> None:
     if pending:
         refs = ", ".join(a.reference for a in pending)
         raise DomainError(
-            f"vote on the amendment{'s' if len(pending) != 1 else ''} {refs} first: "
-            "amendments in order are decided before the item they amend"
+            ngettext(
+                "vote on the amendment %(refs)s first: amendments in order are decided before "
+                "the item they amend",
+                "vote on the amendments %(refs)s first: amendments in order are decided before "
+                "the item they amend",
+                len(pending),
+            )
+            % {"refs": refs}
         )
 
 
@@ -244,7 +276,7 @@ def apply_carried_amendment(actor: User, item: AgendaItem) -> None:
     amendment = Amendment.objects.select_for_update().get(pk=item.amendment_id)
     target_item = target_agenda_item(amendment)
     if target_item is None:  # pragma: no cover - item_create requires the target's item
-        raise DomainError("the item this amendment amends is not on the floor")
+        raise DomainError(gettext("the item this amendment amends is not on the floor"))
     target_item = AgendaItem.objects.select_for_update().get(pk=target_item.pk)
     current = target_item.amended_text or _target_text(amendment.target).strip()
     new = procedure.apply_amendment(amendment.base_text, amendment.text, current)
@@ -281,15 +313,18 @@ def document_designate(
     require_manager(actor)
     at = clock(now)
     if kind not in ConferenceDocument.Kind.values:
-        raise DomainError("choose an NEC statement or a policy document")
+        raise DomainError(gettext("choose an NEC statement or a policy document"))
     title, text = title.strip(), text.strip()
     if not title or not text:
-        raise DomainError("a document needs a title and a text")
+        raise DomainError(gettext("a document needs a title and a text"))
     deadline = conference.dates.amendments_deadline
     if at > deadline:
         raise DomainError(
-            f"the deadline for amendments passed at {time_text(deadline)}: a document "
-            "designated now could not be amended"
+            gettext(
+                "the deadline for amendments passed at %(time)s: a document designated now "
+                "could not be amended"
+            )
+            % {"time": time_text(deadline)}
         )
     n = ConferenceDocument.objects.filter(conference=conference).count() + 1
     doc = ConferenceDocument.objects.create(

@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from rankandfile.conference import permissions
 from rankandfile.core.errors import PermissionDenied
@@ -18,9 +19,12 @@ def clock(now: dt.datetime | None) -> dt.datetime:
 
 def require_manager(actor: User) -> None:
     if not permissions.can_manage_conference(actor):
-        raise PermissionDenied("only the conference arrangements committee may do this")
+        raise PermissionDenied(gettext("only the conference arrangements committee may do this"))
 
 
 def time_text(t: dt.datetime) -> str:
     local = timezone.localtime(t)
-    return f"{local:%H:%M} on {format_date(local.date())}"
+    return gettext("%(time)s on %(date)s") % {
+        "time": f"{local:%H:%M}",
+        "date": format_date(local.date()),
+    }

@@ -7,6 +7,7 @@ import hashlib
 
 from django.db import transaction
 from django.db.models import Max
+from django.utils.translation import gettext
 
 from rankandfile.conference import permissions
 from rankandfile.conference.models import (
@@ -33,9 +34,11 @@ def composite_create(*, actor: User, topic: Topic, title: str, text: str) -> Com
     if not Submission.objects.filter(
         topic=topic, status=Submission.Status.IN_ORDER, kind=Submission.Kind.MOTION
     ).exists():
-        raise DomainError(f"there are no motions in order on {topic} to composite")
+        raise DomainError(
+            gettext("there are no motions in order on %(topic)s to composite") % {"topic": topic}
+        )
     if not title.strip() or not text.strip():
-        raise DomainError("a composite needs a title and a text")
+        raise DomainError(gettext("a composite needs a title and a text"))
     n = (
         Composite.objects.filter(conference=topic.conference).aggregate(m=Max("number"))["m"] or 0
     ) + 1
@@ -56,9 +59,9 @@ def composite_update(*, actor: User, composite: Composite, title: str, text: str
     """Redraft; every sign-off is withdrawn because the wording agreed has changed."""
     require_manager(actor)
     if composite.status == Composite.Status.AGREED:
-        raise DomainError("the composite has been agreed by every mover and is final")
+        raise DomainError(gettext("the composite has been agreed by every mover and is final"))
     if not title.strip() or not text.strip():
-        raise DomainError("a composite needs a title and a text")
+        raise DomainError(gettext("a composite needs a title and a text"))
     composite.title, composite.text = title.strip(), text.strip()
     composite.save(update_fields=["title", "text", "updated_at"])
     dropped = CompositeSignoff.objects.filter(composite=composite).delete()[0]
@@ -79,13 +82,16 @@ def composite_sign(
     final and the originals are marked composited (linked both ways)."""
     view = compositing_queries.composite_view(composite)
     if submission.pk not in {s.pk for s in view.originals}:
-        raise DomainError("that motion is not one of this composite's originals")
+        raise DomainError(gettext("that motion is not one of this composite's originals"))
     if not permissions.can_sign_composite(actor, submission):
-        raise PermissionDenied("only the mover's organisation may agree the composite")
+        raise PermissionDenied(gettext("only the mover's organisation may agree the composite"))
     if composite.status == Composite.Status.AGREED:
-        raise DomainError("the composite is already agreed")
+        raise DomainError(gettext("the composite is already agreed"))
     if submission.pk in view.signed:
-        raise DomainError(f"{submission.organisation_name} has already agreed this wording")
+        raise DomainError(
+            gettext("%(organisation)s has already agreed this wording")
+            % {"organisation": submission.organisation_name}
+        )
     CompositeSignoff.objects.create(
         composite=composite,
         submission=submission,

@@ -10,6 +10,7 @@ from typing import Any
 
 from django.db import IntegrityError, transaction
 from django.db.models import Q
+from django.utils.translation import gettext
 
 from rankandfile.conference import permissions, procedure
 from rankandfile.conference.models import (
@@ -67,14 +68,17 @@ def _check_delegation(conference: Conference, clp: CLP, member: Member, kind: st
         .exists()
     )
     if not member_on:
-        raise DomainError(f"{member} was not a member on the census date ({format_date(census)})")
+        raise DomainError(
+            gettext("%(member)s was not a member on the census date (%(date)s)")
+            % {"member": member, "date": format_date(census)}
+        )
     existing = list(
         Delegate.objects.select_for_update()
         .filter(conference=conference, clp=clp)
         .select_related("member")
     )
     if any(d.member_id == member.pk for d in existing):
-        raise DomainError(f"{member} is already a delegate")
+        raise DomainError(gettext("%(member)s is already a delegate") % {"member": member})
     rows = [
         (d.kind, d.member.gender == Gender.WOMAN, _is_young(d.member, census, p)) for d in existing
     ]
@@ -111,14 +115,17 @@ def delegate_register(
     at = clock(now)
     clp = member.clp
     if not permissions.can_manage_delegates(actor, clp):
-        raise PermissionDenied(f"you may not register delegates for {clp}")
+        raise PermissionDenied(gettext("you may not register delegates for %(clp)s") % {"clp": clp})
     dates = conference.dates
     if at > dates.delegates_deadline and not permissions.can_manage_conference(actor):
-        raise DomainError(f"delegate registration closed at {time_text(dates.delegates_deadline)}")
+        raise DomainError(
+            gettext("delegate registration closed at %(time)s")
+            % {"time": time_text(dates.delegates_deadline)}
+        )
     if kind not in Delegate.Kind.values:
-        raise DomainError("unknown kind of delegate")
+        raise DomainError(gettext("unknown kind of delegate"))
     if method == Delegate.Method.MEETING and meeting_date is None:
-        raise DomainError("give the date of the meeting that elected the delegate")
+        raise DomainError(gettext("give the date of the meeting that elected the delegate"))
     _check_delegation(conference, clp, member, kind)
     for _ in range(5):
         try:
@@ -139,7 +146,7 @@ def delegate_register(
         except IntegrityError:  # credential collision: draw again
             continue
     else:  # pragma: no cover - 5 collisions in 10^8
-        raise DomainError("could not issue a credential; try again")
+        raise DomainError(gettext("could not issue a credential; try again"))
     audit.record(
         actor=actor,
         action="conference.delegate_register",
@@ -159,17 +166,20 @@ def delegates_from_ballot(
     """Register the delegates a declared CLP ballot elected (Ballots app). Each option's
     name ends with the member's number in brackets, e.g. "Jo Bloggs (L0001234)"."""
     if ballot.clp_id != clp.pk:
-        raise DomainError("that ballot is not a ballot of this CLP")
+        raise DomainError(gettext("that ballot is not a ballot of this CLP"))
     if ballot.state != "declared" or not ballot.result:
-        raise DomainError("the ballot has not been declared yet")
+        raise DomainError(gettext("the ballot has not been declared yet"))
     out = []
     for name in ballot.result.get("elected", []):
         m = _NUMBER_IN_BRACKETS.search(name)
         member = Member.objects.filter(clp=clp, membership_number=m.group(1)).first() if m else None
         if member is None:
             raise DomainError(
-                f"cannot find the member for {name!r}: option names must end "
-                "with the membership number in brackets"
+                gettext(
+                    "cannot find the member for %(name)s: option names must end with the "
+                    "membership number in brackets"
+                )
+                % {"name": repr(name)}
             )
         kind = Delegate.Kind.GENERAL
         out.append(
@@ -191,10 +201,11 @@ def delegate_check_in(
 ) -> Delegate:
     """Credentials: the delegate shows their pass; from now on they hold a card."""
     if not permissions.can_check_in(actor, delegate):
-        raise PermissionDenied("you may not check in this delegate")
+        raise PermissionDenied(gettext("you may not check in this delegate"))
     if delegate.checked_in_at is not None:
         raise DomainError(
-            f"{delegate.member} was already checked in at {time_text(delegate.checked_in_at)}"
+            gettext("%(member)s was already checked in at %(time)s")
+            % {"member": delegate.member, "time": time_text(delegate.checked_in_at)}
         )
     delegate.checked_in_at = clock(now)
     delegate.checked_in_by = actor
@@ -220,18 +231,22 @@ def delegation_register(
         permissions.can_submit_for_affiliate(actor, affiliate)
         or permissions.can_manage_conference(actor)
     ):
-        raise PermissionDenied(f"you may not register {affiliate}'s delegation")
+        raise PermissionDenied(
+            gettext("you may not register %(affiliate)s's delegation") % {"affiliate": affiliate}
+        )
     if at > conference.dates.delegates_deadline and not permissions.can_manage_conference(actor):
         raise DomainError(
-            f"delegate registration closed at {time_text(conference.dates.delegates_deadline)}"
+            gettext("delegate registration closed at %(time)s")
+            % {"time": time_text(conference.dates.delegates_deadline)}
         )
     year = affiliate.years.filter(year__lte=conference.year).order_by("-year").first()
     if year is None:
         raise DomainError(
-            f"{affiliate} has no affiliated membership recorded for {conference.year}"
+            gettext("%(affiliate)s has no affiliated membership recorded for %(year)s")
+            % {"affiliate": affiliate, "year": conference.year}
         )
     if size < 1:
-        raise DomainError("a delegation has at least one delegate")
+        raise DomainError(gettext("a delegation has at least one delegate"))
     d, created = AffiliateDelegation.objects.update_or_create(
         conference=conference,
         affiliate=affiliate,
@@ -257,7 +272,7 @@ def delegation_check_in(
 ) -> AffiliateDelegation:
     require_manager(actor)
     if delegation.checked_in_at is not None:
-        raise DomainError("the delegation is already checked in")
+        raise DomainError(gettext("the delegation is already checked in"))
     delegation.checked_in_at = clock(now)
     delegation.save(update_fields=["checked_in_at"])
     audit.record(actor=actor, action="conference.delegation_check_in", target=delegation)

@@ -7,6 +7,7 @@ from fractions import Fraction
 
 from django.db import transaction
 from django.db.models import F, Max
+from django.utils.translation import gettext
 
 from rankandfile.conference.models import (
     AffiliateDelegation,
@@ -47,20 +48,23 @@ def _check_submission_for_floor(submission: Submission, session: FloorSession) -
     parameter changes agreeing (issue 16.1)."""
     if submission.status != Submission.Status.IN_ORDER:
         raise DomainError(
-            f"{submission.reference} is {submission.get_status_display().lower()}; "
-            "only a submission in order goes on the floor"
+            gettext("%(reference)s is %(status)s; only a submission in order goes on the floor")
+            % {"reference": submission.reference, "status": submission.get_status_display().lower()}
         )
     if submission.debate_year != session.conference.year:
         raise DomainError(
-            f"{submission.reference} is timetabled for the {submission.debate_year} conference"
+            gettext("%(reference)s is timetabled for the %(year)s conference")
+            % {"reference": submission.reference, "year": submission.debate_year}
         )
     if submission.kind == Submission.Kind.RULE_CHANGE:
         disagree = submissions_queries.rule_change_disagreements(submission)
         if disagree:
             raise DomainError(
-                f"{submission.reference}: its clause text and its parameter changes disagree — "
-                + "; ".join(disagree)
-                + ". Attach the parameter changes the new text states first."
+                gettext(
+                    "%(reference)s: its clause text and its parameter changes disagree — "
+                    "%(problems)s. Attach the parameter changes the new text states first."
+                )
+                % {"reference": submission.reference, "problems": "; ".join(disagree)}
             )
 
 
@@ -81,15 +85,17 @@ def item_create(
     must already be on the floor and not yet voted on)."""
     require_manager(actor)
     if sum(x is not None for x in (submission, composite, document)) > 1:
-        raise DomainError("an item is one motion, composite or document, not several")
+        raise DomainError(gettext("an item is one motion, composite or document, not several"))
     if amendment is not None:
         return _amendment_item_create(actor, session, amendment, method)
     if submission is not None:
         _check_submission_for_floor(submission, session)
     if composite is not None and composite.status != Composite.Status.AGREED:
-        raise DomainError("the composite must be agreed by every mover first")
+        raise DomainError(gettext("the composite must be agreed by every mover first"))
     if document is not None and document.conference_id != session.conference_id:
-        raise DomainError(f"{document.label} is before another conference")
+        raise DomainError(
+            gettext("%(label)s is before another conference") % {"label": document.label}
+        )
     title = (
         title.strip()
         or (composite and f"Composite {composite.number}: {composite.title}")
@@ -98,7 +104,7 @@ def item_create(
         or ""
     )
     if not title:
-        raise DomainError("an agenda item needs a title")
+        raise DomainError(gettext("an agenda item needs a title"))
     pos = (AgendaItem.objects.filter(session=session).aggregate(m=Max("position"))["m"] or 0) + 1
     item = AgendaItem.objects.create(
         session=session,
@@ -118,21 +124,34 @@ def _amendment_item_create(
 ) -> AgendaItem:
     if amendment.status != Amendment.Status.IN_ORDER:
         raise DomainError(
-            f"amendment {amendment.reference} is {amendment.get_status_display().lower()}; "
-            "only an amendment in order goes on the floor"
+            gettext(
+                "amendment %(reference)s is %(status)s; only an amendment in order goes on "
+                "the floor"
+            )
+            % {"reference": amendment.reference, "status": amendment.get_status_display().lower()}
         )
     if amendment.conference_id != session.conference_id:
-        raise DomainError(f"amendment {amendment.reference} is to another conference")
+        raise DomainError(
+            gettext("amendment %(reference)s is to another conference")
+            % {"reference": amendment.reference}
+        )
     if amendment.items.exists():
-        raise DomainError(f"amendment {amendment.reference} is already on the floor")
+        raise DomainError(
+            gettext("amendment %(reference)s is already on the floor")
+            % {"reference": amendment.reference}
+        )
     target = amendments.target_agenda_item(amendment)
     if target is None:
         raise DomainError(
-            f"put {amendment.target_label} on the floor first; its amendments are voted "
-            "immediately before it"
+            gettext(
+                "put %(target)s on the floor first; its amendments are voted immediately before it"
+            )
+            % {"target": amendment.target_label}
         )
     if target.state != AgendaItem.State.PENDING:
-        raise DomainError(f"{target.title} has already been put to the vote")
+        raise DomainError(
+            gettext("%(title)s has already been put to the vote") % {"title": target.title}
+        )
     AgendaItem.objects.filter(session=target.session, position__gte=target.position).update(
         position=F("position") + 1
     )
@@ -161,15 +180,17 @@ def card_vote_open(*, actor: User, item: AgendaItem, now: dt.datetime | None = N
         .get(pk=item.pk)
     )
     if item.method != AgendaItem.Method.CARD:
-        raise DomainError("this item is decided by a show of hands")
+        raise DomainError(gettext("this item is decided by a show of hands"))
     if item.state != AgendaItem.State.PENDING:
-        raise DomainError(f"the vote is {item.get_state_display().lower()}")
+        raise DomainError(
+            gettext("the vote is %(state)s") % {"state": item.get_state_display().lower()}
+        )
     amendments.require_amendments_decided(item)
     conference = item.session.conference
     if AgendaItem.objects.filter(
         session__conference=conference, state=AgendaItem.State.OPEN
     ).exists():
-        raise DomainError("another vote is open; close it first")
+        raise DomainError(gettext("another vote is open; close it first"))
     p = common_queries.conference_parameters(conference)
     present = list(
         Delegate.objects.filter(conference=conference, checked_in_at__isnull=False).select_related(
@@ -214,7 +235,7 @@ def card_vote_open(*, actor: User, item: AgendaItem, now: dt.datetime | None = N
             )
         )
     if not cards:
-        raise DomainError("no delegates are checked in: nobody could vote")
+        raise DomainError(gettext("no delegates are checked in: nobody could vote"))
     Card.objects.bulk_create(cards, batch_size=1000)
     item.state = AgendaItem.State.OPEN
     item.opened_at = clock(now)
@@ -231,14 +252,14 @@ def card_cast(*, actor: User, card_id: int, choice: str, now: dt.datetime | None
     Refused for someone else's card (the same error as a card that does not exist), an
     unknown choice, or a vote that is not open."""
     if choice not in (Card.Choice.FOR, Card.Choice.AGAINST, Card.Choice.ABSTAIN):
-        raise DomainError("vote for, against or abstain")
+        raise DomainError(gettext("vote for, against or abstain"))
     n = Card.objects.filter(pk=card_id, user=actor, item__state=AgendaItem.State.OPEN).update(
         choice=choice, cast_at=clock(now)
     )
     if n == 0:
         if Card.objects.filter(pk=card_id, user=actor).exists():
-            raise DomainError("this vote is not open")
-        raise PermissionDenied("no such card of yours")
+            raise DomainError(gettext("this vote is not open"))
+        raise PermissionDenied(gettext("no such card of yours"))
 
 
 def _programme_threshold_met(for_share: Fraction | None, p: RuleParameters) -> bool:
@@ -270,7 +291,7 @@ def item_close(
         .get(pk=item.pk)
     )
     if item.state == AgendaItem.State.CLOSED:
-        raise DomainError("this item has already been decided")
+        raise DomainError(gettext("this item has already been decided"))
     conference = item.session.conference
     p = common_queries.conference_parameters(conference)
     at = clock(now)
@@ -285,10 +306,10 @@ def item_close(
         item.outcome = outcome
     elif item.method == AgendaItem.Method.CARD:
         if item.state != AgendaItem.State.OPEN:
-            raise DomainError("open the card vote first")
+            raise DomainError(gettext("open the card vote first"))
         tally = floor_queries.card_tally(item, p)
         if tally.result is None:
-            raise DomainError("no cards have been cast yet")
+            raise DomainError(gettext("no cards have been cast yet"))
         item.result = tally.result.to_dict()
         fs = tally.result.for_share
         item.for_share = f"{fs.numerator}/{fs.denominator}" if fs is not None else ""
@@ -297,7 +318,7 @@ def item_close(
         )
     else:
         if outcome not in (AgendaItem.Outcome.CARRIED, AgendaItem.Outcome.LOST):
-            raise DomainError("record whether the show of hands carried or lost the item")
+            raise DomainError(gettext("record whether the show of hands carried or lost the item"))
         item.outcome = outcome
     item.state = AgendaItem.State.CLOSED
     item.closed_at = at

@@ -15,6 +15,7 @@ import datetime as dt
 from django.db import transaction
 from django.db.models import Max
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from rankandfile.conference import permissions
 from rankandfile.conference.models import (
@@ -44,8 +45,11 @@ class OutstandingCards(DomainError):
         self.outstanding = outstanding
         self.cards = cards
         super().__init__(
-            f"{outstanding:,} of {cards:,} cards have not been cast; "
-            "confirm to close the vote anyway"
+            gettext(
+                "%(outstanding)s of %(cards)s cards have not been cast; confirm to close the "
+                "vote anyway"
+            )
+            % {"outstanding": f"{outstanding:,}", "cards": f"{cards:,}"}
         )
 
 
@@ -55,7 +59,7 @@ def _now(now: dt.datetime | None) -> dt.datetime:
 
 def _require_manager(actor: User) -> None:
     if not permissions.can_manage_conference(actor):
-        raise PermissionDenied("only the conference arrangements committee may do this")
+        raise PermissionDenied(gettext("only the conference arrangements committee may do this"))
 
 
 def _hall(conference: Conference) -> HallState:
@@ -71,7 +75,7 @@ def _item_of(conference: Conference, item: AgendaItem) -> AgendaItem:
         .first()
     )
     if it is None:
-        raise DomainError("that item is not on this conference's agenda")
+        raise DomainError(gettext("that item is not on this conference's agenda"))
     return it
 
 
@@ -107,7 +111,7 @@ def hall_next(*, actor: User, conference: Conference) -> HallState:
     start = ids.index(hall.current_item_id) + 1 if hall.current_item_id in ids else 0
     nxt = next((i for i in order[start:] if i.state != AgendaItem.State.CLOSED), None)
     if nxt is None:
-        raise DomainError("no business left on the agenda after this item")
+        raise DomainError(gettext("no business left on the agenda after this item"))
     hall.current_item = nxt
     hall.save(update_fields=["current_item", "updated_at"])
     audit.record(
@@ -121,8 +125,8 @@ def hall_speaking_time(*, actor: User, conference: Conference, seconds: int) -> 
     _require_manager(actor)
     if not SPEAKING_SECONDS_MIN <= seconds <= SPEAKING_SECONDS_MAX:
         raise DomainError(
-            f"speaking time must be between {SPEAKING_SECONDS_MIN} seconds and "
-            f"{SPEAKING_SECONDS_MAX // 60} minutes"
+            gettext("speaking time must be between %(seconds)s seconds and %(minutes)s minutes")
+            % {"seconds": SPEAKING_SECONDS_MIN, "minutes": SPEAKING_SECONDS_MAX // 60}
         )
     hall = _hall(conference)
     hall.speaking_seconds = seconds
@@ -179,9 +183,9 @@ def hall_vote_close(
 def _delegate_of(actor: User, conference: Conference) -> Delegate:
     d = hall_queries.delegate_of(actor, conference)
     if d is None:
-        raise PermissionDenied("only a delegate to this conference may ask to speak")
+        raise PermissionDenied(gettext("only a delegate to this conference may ask to speak"))
     if d.checked_in_at is None:
-        raise DomainError("check in at the credentials desk first; then ask to speak")
+        raise DomainError(gettext("check in at the credentials desk first; then ask to speak"))
     return d
 
 
@@ -191,20 +195,20 @@ def speaker_request(
 ) -> SpeakerRequest:
     """A delegate asks to speak on an item (for or against), from their phone."""
     if side not in SpeakerRequest.Side.values:
-        raise DomainError("say whether you wish to speak for or against")
+        raise DomainError(gettext("say whether you wish to speak for or against"))
     item = (
         AgendaItem.objects.select_for_update().select_related("session__conference").get(pk=item.pk)
     )
     d = _delegate_of(actor, item.session.conference)
     if item.state == AgendaItem.State.CLOSED:
-        raise DomainError("this item has been decided; the debate is over")
+        raise DomainError(gettext("this item has been decided; the debate is over"))
     live = SpeakerRequest.objects.filter(
         item=item,
         delegate=d,
         status__in=[SpeakerRequest.Status.WAITING, SpeakerRequest.Status.SPEAKING],
     )
     if live.exists():
-        raise DomainError("you have already asked to speak on this item")
+        raise DomainError(gettext("you have already asked to speak on this item"))
     pos = (SpeakerRequest.objects.filter(item=item).aggregate(m=Max("position"))["m"] or 0) + 1
     req = SpeakerRequest.objects.create(
         item=item, delegate=d, side=side, position=pos, asked_at=_now(now)
@@ -223,9 +227,11 @@ def speaker_withdraw(*, actor: User, request: SpeakerRequest) -> SpeakerRequest:
     )
     own = req.delegate.member.user_id is not None and req.delegate.member.user_id == actor.pk
     if not own and not permissions.can_manage_conference(actor):
-        raise PermissionDenied("no such request of yours")
+        raise PermissionDenied(gettext("no such request of yours"))
     if req.status != SpeakerRequest.Status.WAITING:
-        raise DomainError(f"this request is {req.get_status_display().lower()}")
+        raise DomainError(
+            gettext("this request is %(status)s") % {"status": req.get_status_display().lower()}
+        )
     req.status = SpeakerRequest.Status.WITHDRAWN
     req.save(update_fields=["status"])
     audit.record(actor=actor, action="conference.speaker_withdraw", target=req)
@@ -239,7 +245,7 @@ def speaker_move(*, actor: User, request: SpeakerRequest, direction: str) -> Spe
     _require_manager(actor)
     req = SpeakerRequest.objects.select_for_update().get(pk=request.pk)
     if req.status != SpeakerRequest.Status.WAITING:
-        raise DomainError("only a speaker still waiting can be moved")
+        raise DomainError(gettext("only a speaker still waiting can be moved"))
     waiting = list(
         SpeakerRequest.objects.select_for_update()
         .filter(item_id=req.item_id, status=SpeakerRequest.Status.WAITING)
@@ -253,7 +259,7 @@ def speaker_move(*, actor: User, request: SpeakerRequest, direction: str) -> Spe
     elif direction == "top":
         j = 0
     else:
-        raise DomainError("move a speaker up, down or to the top")
+        raise DomainError(gettext("move a speaker up, down or to the top"))
     if not 0 <= j < len(waiting) or j == i:
         return req
     moved = waiting.pop(i)
@@ -282,7 +288,9 @@ def speaker_call(
     at = _now(now)
     req = SpeakerRequest.objects.select_for_update().get(pk=request.pk)
     if req.status != SpeakerRequest.Status.WAITING:
-        raise DomainError(f"this request is {req.get_status_display().lower()}")
+        raise DomainError(
+            gettext("this request is %(status)s") % {"status": req.get_status_display().lower()}
+        )
     SpeakerRequest.objects.filter(
         item_id=req.item_id, status=SpeakerRequest.Status.SPEAKING
     ).update(status=SpeakerRequest.Status.DONE, finished_at=at)
@@ -300,7 +308,7 @@ def speaker_finish(
     _require_manager(actor)
     req = SpeakerRequest.objects.select_for_update().get(pk=request.pk)
     if req.status != SpeakerRequest.Status.SPEAKING:
-        raise DomainError("this speaker is not speaking")
+        raise DomainError(gettext("this speaker is not speaking"))
     req.status = SpeakerRequest.Status.DONE
     req.finished_at = _now(now)
     req.save(update_fields=["status", "finished_at"])
@@ -325,19 +333,20 @@ def card_record(
     vote that is not open. The record and the audit entry say who recorded it."""
     _require_manager(actor)
     if choice not in (Card.Choice.FOR, Card.Choice.AGAINST, Card.Choice.ABSTAIN):
-        raise DomainError("record for, against or abstain")
+        raise DomainError(gettext("record for, against or abstain"))
     if kind not in CardRecord.Kind.values:
-        raise DomainError("record a paper card or a proxy vote")
+        raise DomainError(gettext("record a paper card or a proxy vote"))
     holder = proxy_holder.strip()
     if kind == CardRecord.Kind.PROXY and not holder:
-        raise DomainError("name the proxy holder who cast this vote")
+        raise DomainError(gettext("name the proxy holder who cast this vote"))
     c = Card.objects.select_for_update().select_related("item").get(pk=card.pk)
     if c.item.state != AgendaItem.State.OPEN:
-        raise DomainError("this vote is not open")
+        raise DomainError(gettext("this vote is not open"))
     existing = CardRecord.objects.filter(card=c).first()
     if c.choice and existing is None:
         raise DomainError(
-            f"{c.unit_name}'s card was already cast from a phone; the delegate's own vote stands"
+            gettext("%(unit)s's card was already cast from a phone; the delegate's own vote stands")
+            % {"unit": c.unit_name}
         )
     at = _now(now)
     c.choice = choice

@@ -7,6 +7,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from django.db import IntegrityError, transaction
+from django.utils.translation import gettext
 
 from rankandfile.conference.models import (
     Conference,
@@ -30,11 +31,11 @@ def priorities_open(
     require_manager(actor)
     dates = conference.dates
     if dates.agenda_published_at is None:
-        raise DomainError("publish the agenda before opening the priorities ballot")
+        raise DomainError(gettext("publish the agenda before opening the priorities ballot"))
     if dates.priorities_opened_at is not None:
-        raise DomainError("the priorities ballot has already been opened")
+        raise DomainError(gettext("the priorities ballot has already been opened"))
     if not Topic.objects.filter(conference=conference).exists():
-        raise DomainError("there are no topics to prioritise")
+        raise DomainError(gettext("there are no topics to prioritise"))
     dates.priorities_opened_at = clock(now)
     dates.save(update_fields=["priorities_opened_at"])
     audit.record(actor=actor, action="conference.priorities_open", target=conference)
@@ -54,25 +55,27 @@ def priorities_cast(
     """One vote per CLP delegation and per affiliate: up to N distinct topics."""
     dates = conference.dates
     if dates.priorities_opened_at is None or dates.priorities_closed_at is not None:
-        raise DomainError("the priorities ballot is not open")
+        raise DomainError(gettext("the priorities ballot is not open"))
     if (clp is None) == (affiliate is None):
-        raise DomainError("choose the CLP or affiliate you vote for")
+        raise DomainError(gettext("choose the CLP or affiliate you vote for"))
     clps, affs = priorities_queries.priority_voter_unit_ids(actor, conference)
     if clp is not None and clp.pk not in clps:
-        raise PermissionDenied(f"you may not vote for {clp}")
+        raise PermissionDenied(gettext("you may not vote for %(clp)s") % {"clp": clp})
     if affiliate is not None and affiliate.pk not in affs:
-        raise PermissionDenied(f"you may not vote for {affiliate}")
+        raise PermissionDenied(
+            gettext("you may not vote for %(affiliate)s") % {"affiliate": affiliate}
+        )
     p = common_queries.conference_parameters(conference)
     chosen = {t.pk: t for t in topics}
     if not chosen:
-        raise DomainError("choose at least one topic")
+        raise DomainError(gettext("choose at least one topic"))
     if len(chosen) > p.priorities_topics_per_section:
         raise DomainError(
-            f"choose at most {p.priorities_topics_per_section} topics "
-            f"(you chose {len(chosen)}; clause A6.1)"
+            gettext("choose at most %(limit)s topics (you chose %(n)s; clause A6.1)")
+            % {"limit": p.priorities_topics_per_section, "n": len(chosen)}
         )
     if any(t.conference_id != conference.pk for t in chosen.values()):
-        raise DomainError("a topic chosen is not on this conference's agenda")
+        raise DomainError(gettext("a topic chosen is not on this conference's agenda"))
     try:
         with transaction.atomic():
             pc = PriorityChoice.objects.create(
@@ -84,7 +87,10 @@ def priorities_cast(
                 cast_at=clock(now),
             )
     except IntegrityError as exc:
-        raise DomainError(f"{clp or affiliate} has already voted in the priorities ballot") from exc
+        raise DomainError(
+            gettext("%(organisation)s has already voted in the priorities ballot")
+            % {"organisation": clp or affiliate}
+        ) from exc
     pc.topics.set(chosen.values())
     audit.record(
         actor=actor,
@@ -104,7 +110,7 @@ def priorities_close(
     require_manager(actor)
     dates = conference.dates
     if dates.priorities_opened_at is None or dates.priorities_closed_at is not None:
-        raise DomainError("the priorities ballot is not open")
+        raise DomainError(gettext("the priorities ballot is not open"))
     p = common_queries.conference_parameters(conference)
     topics = list(Topic.objects.filter(conference=conference).order_by("position", "name"))
     names = [t.name for t in topics]

@@ -9,6 +9,7 @@ from typing import Any
 from django.db import transaction
 from django.db.models import Max
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from rankandfile.conference.models import (
     AgendaItem,
@@ -192,7 +193,7 @@ def historic_vote_record(
     A rule change (``kind="rule_change"``) never does: the programme is policy, the rule
     book is changed by publishing a version (clause 3.I.2). Used to load a party's history."""
     if kind not in Submission.Kind.values:
-        raise DomainError("record a motion or a rule change")
+        raise DomainError(gettext("record a motion or a rule change"))
     p = parameters_in_force(on=conference.starts_on)
     shares = p.card_vote_section_shares
     result = count_card_vote(

@@ -7,6 +7,7 @@ import datetime as dt
 
 from django.db import transaction
 from django.db.models import Max
+from django.utils.translation import gettext
 
 from rankandfile.conference import rulebook_data, rulechanges
 from rankandfile.conference.models import (
@@ -119,8 +120,11 @@ def _check_agreement(texts: dict[str, str], new: RuleParameters, old: RuleParame
     ]
     if problems:
         raise DomainError(
-            "the rule book cannot be published: its clause text and its parameters disagree — "
-            + "; ".join(problems)
+            gettext(
+                "the rule book cannot be published: its clause text and its parameters "
+                "disagree — %(problems)s"
+            )
+            % {"problems": "; ".join(problems)}
         )
 
 
@@ -169,14 +173,14 @@ def rule_book_publish(
     require_manager(actor)
     carried = _carried_rule_changes(conference)
     if not carried:
-        raise DomainError("no rule changes were carried at this conference")
+        raise DomainError(gettext("no rule changes were carried at this conference"))
     if RuleBookVersion.objects.filter(adopted_by=conference).exists():
-        raise DomainError("this conference's rule changes have already been published")
+        raise DomainError(gettext("this conference's rule changes have already been published"))
     if RuleBookVersion.objects.filter(effective_from__gte=effective_from).exists():
-        raise DomainError("a later rule-book version already exists; choose a later date")
+        raise DomainError(gettext("a later rule-book version already exists; choose a later date"))
     base = rule_book_in_force(on=effective_from)
     if base is None:
-        raise DomainError("there is no rule book to amend")
+        raise DomainError(gettext("there is no rule book to amend"))
     old = RuleParameters.from_json(base.parameters)
     params = old.to_json()
     changed: dict[str, AgendaItem] = {}

@@ -8,6 +8,7 @@ import datetime as dt
 from django.db import transaction
 from django.db.models import Max
 from django.utils import timezone
+from django.utils.translation import gettext, gettext_noop
 
 from rankandfile.conference.models import (
     Conference,
@@ -19,7 +20,12 @@ from rankandfile.core import audit
 from rankandfile.core.errors import DomainError
 from rankandfile.core.models import User
 
-_DEADLINES = ("motions", "rule changes", "amendments", "delegate registration")
+_DEADLINES = (  # the refusal for each deadline, in the order of the form's fields
+    gettext_noop("the deadline for motions must be before the conference opens"),
+    gettext_noop("the deadline for rule changes must be before the conference opens"),
+    gettext_noop("the deadline for amendments must be before the conference opens"),
+    gettext_noop("the deadline for delegate registration must be before the conference opens"),
+)
 
 
 def _check_dates(
@@ -34,13 +40,13 @@ def _check_dates(
     registration) falls before it opens (09:00 on the first day), the census date is not
     after it starts."""
     if ends_on < starts_on:
-        raise DomainError("the conference cannot end before it starts")
+        raise DomainError(gettext("the conference cannot end before it starts"))
     opens = dt.datetime.combine(starts_on, dt.time(9), tzinfo=timezone.get_current_timezone())
-    for label, d in zip(_DEADLINES, deadlines, strict=True):
+    for message, d in zip(_DEADLINES, deadlines, strict=True):
         if d >= opens:
-            raise DomainError(f"the deadline for {label} must be before the conference opens")
+            raise DomainError(gettext(message))
     if census_date > starts_on:
-        raise DomainError("the census date must be before the conference")
+        raise DomainError(gettext("the census date must be before the conference"))
 
 
 @transaction.atomic
@@ -62,7 +68,7 @@ def conference_create(
     conference opens and the census date on or before the motions deadline."""
     require_manager(actor)
     if Conference.objects.filter(year=year).exists():
-        raise DomainError(f"there is already a conference in {year}")
+        raise DomainError(gettext("there is already a conference in %(year)s") % {"year": year})
     _check_dates(
         starts_on=starts_on,
         ends_on=ends_on,
@@ -121,7 +127,9 @@ def conference_dates_change(
     conf = Conference.objects.select_for_update().get(pk=conference.pk)
     dates = ConferenceDates.objects.select_for_update().get(conference=conf)
     if starts_on.year != conf.year:
-        raise DomainError(f"the {conf.year} conference must start in {conf.year}")
+        raise DomainError(
+            gettext("the %(year)s conference must start in %(year)s") % {"year": conf.year}
+        )
     _check_dates(
         starts_on=starts_on,
         ends_on=ends_on,
@@ -138,8 +146,10 @@ def conference_dates_change(
         and conf.sessions.filter(items__opened_at__isnull=False).exists()
     ):
         raise DomainError(
-            "a card vote has been taken with the delegates' weights at the census date; "
-            "the census date can no longer change"
+            gettext(
+                "a card vote has been taken with the delegates' weights at the census date; "
+                "the census date can no longer change"
+            )
         )
     new = {
         "starts_on": starts_on,
@@ -153,7 +163,7 @@ def conference_dates_change(
     old = {k: getattr(conf if k in ("starts_on", "ends_on") else dates, k) for k in _DATE_FIELDS}
     changed = {k: [str(old[k]), str(v)] for k, v in new.items() if old[k] != v}
     if not changed:
-        raise DomainError("nothing changed: the dates are as they were")
+        raise DomainError(gettext("nothing changed: the dates are as they were"))
     conf.starts_on, conf.ends_on = starts_on, ends_on
     conf.save(update_fields=["starts_on", "ends_on"])
     for k in _DATE_FIELDS[2:]:
@@ -170,9 +180,11 @@ def topic_create(*, actor: User, conference: Conference, name: str) -> Topic:
     require_manager(actor)
     name = name.strip()
     if not name:
-        raise DomainError("a topic needs a name")
+        raise DomainError(gettext("a topic needs a name"))
     if Topic.objects.filter(conference=conference, name__iexact=name).exists():
-        raise DomainError(f"there is already a topic called {name!r}")
+        raise DomainError(
+            gettext("there is already a topic called %(name)s") % {"name": repr(name)}
+        )
     pos = (Topic.objects.filter(conference=conference).aggregate(m=Max("position"))["m"] or 0) + 1
     topic = Topic.objects.create(conference=conference, name=name, position=pos)
     audit.record(actor=actor, action="conference.topic_create", target=topic)

@@ -9,6 +9,7 @@ from typing import Any
 
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext, ngettext
 
 from rankandfile.conference import permissions, procedure, rulechanges
 from rankandfile.conference.models import (
@@ -56,10 +57,10 @@ def three_year_rule_problem(*, clause_number: str, year: int, p: RuleParameters)
     )
     if decided is not None:
         y = decided.session.conference.year
-        return (
-            f"conference decided on clause {clause_number} in {y}; under the three-year rule "
-            f"(clause 3.II.4) no proposal on it may be debated before {y + p.three_year_rule_years}"
-        )
+        return gettext(
+            "conference decided on clause %(clause)s in %(year)s; under the three-year rule "
+            "(clause 3.II.4) no proposal on it may be debated before %(until)s"
+        ) % {"clause": clause_number, "year": y, "until": y + p.three_year_rule_years}
     changed = (
         RuleClause.objects.filter(number=clause_number, since_year__gt=since, since_year__lt=year)
         .order_by("-since_year")
@@ -67,23 +68,24 @@ def three_year_rule_problem(*, clause_number: str, year: int, p: RuleParameters)
     )
     if changed is not None and changed.since_year is not None:
         y = changed.since_year
-        return (
-            f"clause {clause_number} was changed by the {y} conference; under the three-year "
-            f"rule (clause 3.II.4) no proposal on it may be debated before "
-            f"{y + p.three_year_rule_years}"
-        )
+        return gettext(
+            "clause %(clause)s was changed by the %(year)s conference; under the three-year "
+            "rule (clause 3.II.4) no proposal on it may be debated before %(until)s"
+        ) % {"clause": clause_number, "year": y, "until": y + p.three_year_rule_years}
     return None
 
 
 def _check_submitter(actor: User, kind: str, clp: CLP | None, affiliate: Affiliate | None) -> None:
     if (clp is None) == (affiliate is None):
-        raise DomainError("choose the CLP or the affiliate submitting this")
+        raise DomainError(gettext("choose the CLP or the affiliate submitting this"))
     if clp is not None and not permissions.can_submit_for_clp(actor, clp):
-        raise PermissionDenied(f"you are not an officer of {clp}")
+        raise PermissionDenied(gettext("you are not an officer of %(clp)s") % {"clp": clp})
     if affiliate is not None and not permissions.can_submit_for_affiliate(actor, affiliate):
-        raise PermissionDenied(f"you are not an officer of {affiliate}")
+        raise PermissionDenied(
+            gettext("you are not an officer of %(affiliate)s") % {"affiliate": affiliate}
+        )
     if kind not in Submission.Kind.values:
-        raise DomainError("choose a motion or a rule change")
+        raise DomainError(gettext("choose a motion or a rule change"))
 
 
 def _check_deadline(conference: Conference, kind: str, at: dt.datetime) -> None:
@@ -91,28 +93,32 @@ def _check_deadline(conference: Conference, kind: str, at: dt.datetime) -> None:
     deadline = (
         dates.motions_deadline if kind == Submission.Kind.MOTION else dates.rule_changes_deadline
     )
-    what = "motions" if kind == Submission.Kind.MOTION else "rule changes"
     if at > deadline:
-        raise DomainError(
-            f"the deadline for {what} to the {conference.year} conference "
-            f"passed at {time_text(deadline)}"
+        message = (
+            gettext("the deadline for motions to the %(year)s conference passed at %(time)s")
+            if kind == Submission.Kind.MOTION
+            else gettext(
+                "the deadline for rule changes to the %(year)s conference passed at %(time)s"
+            )
         )
+        raise DomainError(message % {"year": conference.year, "time": time_text(deadline)})
 
 
 def _check_wording(kind: str, title: str, text: str, p: RuleParameters) -> int:
     """Clause 3.II.2: the title's and a motion's word limits. Returns the text's words."""
     if not title or not text:
-        raise DomainError("a submission needs a title and a text")
+        raise DomainError(gettext("a submission needs a title and a text"))
     n_title = procedure.word_count(title)
     if n_title > p.motion_title_max_words:
         raise DomainError(
-            f"the title has {n_title} words; the limit is "
-            f"{p.motion_title_max_words} (clause 3.II.2)"
+            gettext("the title has %(n)s words; the limit is %(limit)s (clause 3.II.2)")
+            % {"n": n_title, "limit": p.motion_title_max_words}
         )
     n_words = procedure.word_count(text)
     if kind == Submission.Kind.MOTION and n_words > p.motion_max_words:
         raise DomainError(
-            f"the motion has {n_words} words; the limit is {p.motion_max_words} (clause 3.II.2)"
+            gettext("the motion has %(n)s words; the limit is %(limit)s (clause 3.II.2)")
+            % {"n": n_words, "limit": p.motion_max_words}
         )
     return n_words
 
@@ -125,9 +131,16 @@ def _check_quota(
     if used >= p.submissions_per_organisation:
         org = clp or affiliate
         raise DomainError(
-            f"{org} has already submitted {used} item{'s' if used != 1 else ''} to this "
-            f"conference; each organisation may submit {p.submissions_per_organisation} "
-            f"(a motion or a rule change, clause 3.II.1). Withdraw it first to submit another."
+            ngettext(
+                "%(org)s has already submitted %(used)s item to this conference; each "
+                "organisation may submit %(limit)s (a motion or a rule change, clause 3.II.1). "
+                "Withdraw it first to submit another.",
+                "%(org)s has already submitted %(used)s items to this conference; each "
+                "organisation may submit %(limit)s (a motion or a rule change, clause 3.II.1). "
+                "Withdraw it first to submit another.",
+                used,
+            )
+            % {"org": org, "used": used, "limit": p.submissions_per_organisation}
         )
 
 
@@ -135,13 +148,16 @@ def _check_meeting(meeting_date: dt.date, votes: tuple[int, int, int], at: dt.da
     """The meeting that agreed the submission: held, and more for than against."""
     meeting_for, meeting_against, meeting_abstain = votes
     if meeting_date > timezone.localdate(at):
-        raise DomainError("the meeting that agreed the submission cannot be in the future")
+        raise DomainError(gettext("the meeting that agreed the submission cannot be in the future"))
     if min(meeting_for, meeting_against, meeting_abstain) < 0:
-        raise DomainError("vote counts cannot be negative")
+        raise DomainError(gettext("vote counts cannot be negative"))
     if meeting_for <= meeting_against:
         raise DomainError(
-            f"the meeting's vote ({meeting_for} for, {meeting_against} against) did not agree "
-            "the submission: it needs more votes for than against"
+            gettext(
+                "the meeting's vote (%(meeting_for)s for, %(meeting_against)s against) did not "
+                "agree the submission: it needs more votes for than against"
+            )
+            % {"meeting_for": meeting_for, "meeting_against": meeting_against}
         )
 
 
@@ -159,9 +175,15 @@ def _check_rule_change(
     book = rule_book_in_force(on=timezone.localdate(at))
     clause = book.clauses.filter(number=clause_number).first() if book else None
     if clause is None:
-        raise DomainError(f"there is no clause {clause_number!r} in the rule book in force")
+        raise DomainError(
+            gettext("there is no clause %(clause_number)s in the rule book in force")
+            % {"clause_number": repr(clause_number)}
+        )
     if clause.text.strip() == text:
-        raise DomainError(f"the new text of clause {clause_number} is the same as the current text")
+        raise DomainError(
+            gettext("the new text of clause %(clause_number)s is the same as the current text")
+            % {"clause_number": clause_number}
+        )
     debate_year = conference.year + (p.clp_rule_change_delay_years if clp is not None else 0)
     problem = three_year_rule_problem(clause_number=clause_number, year=debate_year, p=p)
     if problem:
@@ -213,7 +235,7 @@ def submission_create(
     else:
         clause_number = ""
         if supersedes is not None and supersedes.removed_in_id is not None:
-            raise DomainError("that programme entry has already been superseded")
+            raise DomainError(gettext("that programme entry has already been superseded"))
     seq = Submission.objects.filter(conference=conference, kind=kind).count() + 1
     prefix = "M" if kind == Submission.Kind.MOTION else "R"
     sub = Submission.objects.create(
@@ -261,17 +283,28 @@ def rule_change_parameters_set(
     require_manager(actor)
     sub = Submission.objects.select_for_update().get(pk=submission.pk)
     if sub.kind != Submission.Kind.RULE_CHANGE:
-        raise DomainError(f"{sub.reference} is a motion; only a rule change changes parameters")
+        raise DomainError(
+            gettext("%(reference)s is a motion; only a rule change changes parameters")
+            % {"reference": sub.reference}
+        )
     if sub.status not in (Submission.Status.SUBMITTED, Submission.Status.IN_ORDER):
-        raise DomainError(f"{sub.reference} is {sub.get_status_display().lower()}")
+        raise DomainError(
+            gettext("%(reference)s is %(status)s")
+            % {"reference": sub.reference, "status": sub.get_status_display().lower()}
+        )
     if sub.items.exists():
-        raise DomainError(f"{sub.reference} is already on the floor; its parameters are final")
+        raise DomainError(
+            gettext("%(reference)s is already on the floor; its parameters are final")
+            % {"reference": sub.reference}
+        )
     try:
         typed = rulechanges.changes_validate(
             sub.clause_number, changes, submissions_queries.rule_change_base(sub)
         )
     except ValueError as exc:
-        raise DomainError(f"the parameter changes are not valid: {exc}") from exc
+        raise DomainError(
+            gettext("the parameter changes are not valid: %(exc)s") % {"exc": exc}
+        ) from exc
     before = sub.parameter_changes
     sub.parameter_changes = typed
     sub.save(update_fields=["parameter_changes"])
@@ -287,10 +320,13 @@ def rule_change_parameters_set(
 @transaction.atomic
 def submission_withdraw(*, actor: User, submission: Submission) -> Submission:
     if not permissions.is_sponsor(actor, submission):
-        raise PermissionDenied("only an officer of the submitting organisation may withdraw it")
+        raise PermissionDenied(
+            gettext("only an officer of the submitting organisation may withdraw it")
+        )
     if submission.status in (Submission.Status.COMPOSITED, Submission.Status.WITHDRAWN):
         raise DomainError(
-            f"a submission that is {submission.get_status_display().lower()} cannot be withdrawn"
+            gettext("a submission that is %(status)s cannot be withdrawn")
+            % {"status": submission.get_status_display().lower()}
         )
     submission.status = Submission.Status.WITHDRAWN
     submission.save(update_fields=["status"])
@@ -313,15 +349,19 @@ def submission_rule(
     require_manager(actor)
     sub = Submission.objects.select_for_update().get(pk=submission.pk)
     if sub.status in (Submission.Status.WITHDRAWN, Submission.Status.COMPOSITED):
-        raise DomainError(f"the submission is {sub.get_status_display().lower()}")
+        raise DomainError(
+            gettext("the submission is %(status)s") % {"status": sub.get_status_display().lower()}
+        )
     reason = reason.strip()
     if not in_order and not reason:
-        raise DomainError("give the reason the submission is out of order; the submitter sees it")
+        raise DomainError(
+            gettext("give the reason the submission is out of order; the submitter sees it")
+        )
     if in_order and sub.kind == Submission.Kind.MOTION:
         if topic is None:
-            raise DomainError("choose the topic this motion goes under")
+            raise DomainError(gettext("choose the topic this motion goes under"))
         if topic.conference_id != sub.conference_id:
-            raise DomainError("that topic belongs to another conference")
+            raise DomainError(gettext("that topic belongs to another conference"))
     sub.status = Submission.Status.IN_ORDER if in_order else Submission.Status.OUT_OF_ORDER
     sub.ruling_reason = reason
     sub.ruled_by = actor
@@ -348,7 +388,12 @@ def agenda_publish(
     ).count()
     if pending:
         raise DomainError(
-            f"{pending} submission{'s are' if pending != 1 else ' is'} still awaiting a ruling"
+            ngettext(
+                "%(n)s submission is still awaiting a ruling",
+                "%(n)s submissions are still awaiting a ruling",
+                pending,
+            )
+            % {"n": pending}
         )
     dates = conference.dates
     dates.agenda_published_at = clock(now)

@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from django import template
+from django.utils.translation import gettext
 
 from rankandfile.conference.models import AgendaItem, CardRecord, Conference
 from rankandfile.conference.queries import hall as hall_queries
@@ -29,6 +30,5 @@ def mmss(seconds: Any) -> str:
         s = int(seconds)
     except (TypeError, ValueError):
         return ""
-    sign = "over by " if s < 0 else ""
-    s = abs(s)
-    return f"{sign}{s // 60}:{s % 60:02d}"
+    text = f"{abs(s) // 60}:{abs(s) % 60:02d}"
+    return gettext("over by {time}").replace("{time}", text) if s < 0 else text

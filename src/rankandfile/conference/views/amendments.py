@@ -8,6 +8,7 @@ from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
+from django.utils.translation import gettext
 from django.views.decorators.http import require_POST
 
 from rankandfile.conference import forms, permissions, procedure
@@ -80,7 +81,10 @@ def amendment_new(request: HttpRequest, year: int) -> HttpResponse:
         except DomainError as exc:
             form.add_error(None, str(exc))
         else:
-            messages.success(request, f"Amendment submitted as {a.reference}.")
+            messages.success(
+                request,
+                gettext("Amendment submitted as %(reference)s.") % {"reference": a.reference},
+            )
             return redirect("conference:amendment", year=year, pk=a.pk)
     diff = None
     changed = 0
@@ -136,7 +140,7 @@ def amendment_rule(request: HttpRequest, year: int, pk: int) -> HttpResponse:
     a = _amendment(request, conf, pk)
     form = forms.AmendmentRulingForm(request.POST)
     if not form.is_valid():
-        messages.error(request, "Choose in order or out of order.")
+        messages.error(request, gettext("Choose in order or out of order."))
     else:
         in_order = form.cleaned_data["decision"] == "in_order"
         try:
@@ -148,7 +152,12 @@ def amendment_rule(request: HttpRequest, year: int, pk: int) -> HttpResponse:
             )
             messages.success(
                 request,
-                f"{a.reference} ruled {'in order' if in_order else 'out of order'}.",
+                (
+                    gettext("%(reference)s ruled in order.")
+                    if in_order
+                    else gettext("%(reference)s ruled out of order.")
+                )
+                % {"reference": a.reference},
             )
         except DomainError as exc:
             messages.error(request, f"{a.reference}: {exc}")
@@ -162,7 +171,7 @@ def amendment_withdraw(request: HttpRequest, year: int, pk: int) -> HttpResponse
     a = _amendment(request, conf, pk)
     try:
         services.amendment_withdraw(actor=actor(request), amendment=a)
-        messages.success(request, f"{a.reference} withdrawn.")
+        messages.success(request, gettext("%(reference)s withdrawn.") % {"reference": a.reference})
     except DomainError as exc:
         messages.error(request, str(exc))
     return redirect("conference:amendments", year=year)
@@ -201,7 +210,10 @@ def document_new(request: HttpRequest, year: int) -> HttpResponse:
         except DomainError as exc:
             form.add_error(None, str(exc))
         else:
-            messages.success(request, f"{doc.label} is before conference for amendment.")
+            messages.success(
+                request,
+                gettext("%(label)s is before conference for amendment.") % {"label": doc.label},
+            )
             return redirect("conference:document", year=year, number=doc.number)
     return render(
         request, "conference/document_form.html", ctx(request, conference=conf, form=form)

@@ -7,6 +7,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.utils.translation import gettext
 from django.views.decorators.http import require_POST
 
 from rankandfile.conference import forms, permissions, procedure
@@ -86,7 +87,7 @@ def composite(request: HttpRequest, year: int, number: int) -> HttpResponse:
             try:
                 services.composite_update(actor=actor(request), composite=c, **form.cleaned_data)
                 messages.success(
-                    request, "Composite redrafted; the movers must agree the new wording."
+                    request, gettext("Composite redrafted; the movers must agree the new wording.")
                 )
                 return redirect("conference:composite", year=year, number=number)
             except DomainError as exc:
@@ -123,10 +124,14 @@ def _sign(
     form = forms.CompositeSignForm(request.POST, originals=view.originals)
     try:
         if not form.is_valid():
-            raise DomainError("choose the motion you agree for")
+            raise DomainError(gettext("choose the motion you agree for"))
         sub = next(s for s in view.originals if s.pk == form.cleaned_data["submission"])
         services.composite_sign(actor=actor(request), composite=c, submission=sub)
-        messages.success(request, f"{sub.organisation_name} agrees the composite.")
+        messages.success(
+            request,
+            gettext("%(organisation)s agrees the composite.")
+            % {"organisation": sub.organisation_name},
+        )
     except DomainError as exc:
         messages.error(request, str(exc))
     return redirect("conference:composite", year=conf.year, number=c.number)

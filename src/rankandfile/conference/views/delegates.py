@@ -8,6 +8,7 @@ from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils.translation import gettext, ngettext
 from django.views.decorators.http import require_POST
 
 from rankandfile.conference import forms, permissions
@@ -87,7 +88,7 @@ def _register(request: HttpRequest, conf: Conference, form: forms.DelegateForm) 
     )
     if member is None:
         form.add_error(
-            "membership_number", "No member with that number among the members you manage."
+            "membership_number", gettext("No member with that number among the members you manage.")
         )
         return False
     try:
@@ -101,7 +102,11 @@ def _register(request: HttpRequest, conf: Conference, form: forms.DelegateForm) 
     except DomainError as exc:
         form.add_error(None, str(exc))
         return False
-    messages.success(request, f"{dl.member} is a delegate of {dl.clp}; credential {dl.credential}.")
+    messages.success(
+        request,
+        gettext("%(member)s is a delegate of %(clp)s; credential %(credential)s.")
+        % {"member": dl.member, "clp": dl.clp, "credential": dl.credential},
+    )
     return True
 
 
@@ -109,19 +114,24 @@ def _register_from_ballot(request: HttpRequest, conf: Conference) -> HttpRespons
     form = forms.BallotDelegatesForm(request.POST)
     try:
         if not form.is_valid():
-            raise DomainError("Choose a ballot of your CLP.")
+            raise DomainError(gettext("Choose a ballot of your CLP."))
         ballot = found(
             permissions.access_delegates_ballot, request.user, form.cleaned_data["ballot"]
         )
         clp = ballot.clp
         if clp is None:  # pragma: no cover - access_delegates_ballot returns CLP ballots
-            raise DomainError("Choose a ballot of your CLP.")
+            raise DomainError(gettext("Choose a ballot of your CLP."))
         done = services.delegates_from_ballot(
             actor=actor(request), conference=conf, clp=clp, ballot=ballot
         )
         messages.success(
             request,
-            f"{len(done)} delegate{'s' if len(done) != 1 else ''} registered from {ballot.title}.",
+            ngettext(
+                "%(n)s delegate registered from %(ballot)s.",
+                "%(n)s delegates registered from %(ballot)s.",
+                len(done),
+            )
+            % {"n": len(done), "ballot": ballot.title},
         )
     except (DomainError, Http404) as exc:
         messages.error(request, str(exc))
@@ -135,7 +145,7 @@ def check_in(request: HttpRequest, year: int, pk: int) -> HttpResponse:
     d = found(permissions.access_delegate, request.user, conf, pk)
     try:
         services.delegate_check_in(actor=actor(request), delegate=d)
-        messages.success(request, f"{d.member} checked in.")
+        messages.success(request, gettext("%(member)s checked in.") % {"member": d.member})
     except DomainError as exc:
         messages.error(request, str(exc))
     return redirect(reverse("conference:delegates", args=[year]) + f"?q={d.credential}")
@@ -178,7 +188,8 @@ def delegation(request: HttpRequest, year: int) -> HttpResponse:
                 )
                 messages.success(
                     request,
-                    f"{aff} delegation registered: it casts {d.affiliated_members:,} votes.",
+                    gettext("%(affiliate)s delegation registered: it casts %(votes)s votes.")
+                    % {"affiliate": aff, "votes": f"{d.affiliated_members:,}"},
                 )
                 return redirect("conference:delegation", year=year)
             except DomainError as exc:

@@ -11,6 +11,7 @@ from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils.translation import gettext
 from django.views.decorators.http import require_POST
 
 from rankandfile.conference import forms, permissions, procedure
@@ -102,11 +103,13 @@ def item_action(request: HttpRequest, year: int, pk: int) -> HttpResponse:
     form = forms.ItemActionForm(request.POST)
     try:
         if not form.is_valid():
-            raise DomainError("unknown action")
+            raise DomainError(gettext("unknown action"))
         d = form.cleaned_data
         if d["action"] == "open":
             n = services.card_vote_open(actor=actor(request), item=item)
-            messages.success(request, f"Card vote open: {n:,} cards issued.")
+            messages.success(
+                request, gettext("Card vote open: %(n)s cards issued.") % {"n": f"{n:,}"}
+            )
         else:
             item = services.item_close(
                 actor=actor(request), item=item, outcome=d["outcome"], note=d["note"]
@@ -181,7 +184,7 @@ def item(request: HttpRequest, year: int, pk: int) -> HttpResponse:
                 choice=form.cleaned_data["choice"],
             )
             messages.success(
-                request, "Your card is cast. You may change it while the vote is open."
+                request, gettext("Your card is cast. You may change it while the vote is open.")
             )
         except DomainError as exc:
             messages.error(request, str(exc))

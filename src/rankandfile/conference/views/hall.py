@@ -17,6 +17,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
+from django.utils.translation import gettext
 from django.views.decorators.http import require_POST
 
 from rankandfile.conference import hall_forms, permissions
@@ -148,7 +149,7 @@ def hall_cast(request: HttpRequest, year: int) -> HttpResponse:
     _conference(year)
     form = hall_forms.CastForm(request.POST)
     if not form.is_valid():
-        messages.error(request, "Vote for, against or abstain.")
+        messages.error(request, gettext("Vote for, against or abstain."))
         return redirect("conference:hall", year=year)
     try:
         floor_services.card_cast(
@@ -156,7 +157,9 @@ def hall_cast(request: HttpRequest, year: int) -> HttpResponse:
             card_id=form.cleaned_data["card"],
             choice=form.cleaned_data["choice"],
         )
-        messages.success(request, "Your card is cast. You may change it while the vote is open.")
+        messages.success(
+            request, gettext("Your card is cast. You may change it while the vote is open.")
+        )
     except DomainError as exc:
         messages.error(request, str(exc))
     return redirect("conference:hall", year=year)
@@ -176,7 +179,7 @@ def hall_speak(request: HttpRequest, year: int) -> HttpResponse:
         hall_services.speaker_request(
             actor=_actor(request), item=item, side=form.cleaned_data["side"]
         )
-        messages.success(request, "You have asked to speak. The chair will call you.")
+        messages.success(request, gettext("You have asked to speak. The chair will call you."))
     except NotFound as exc:
         raise Http404(str(exc)) from exc
     except DomainError as exc:
@@ -199,7 +202,7 @@ def hall_speak_withdraw(request: HttpRequest, year: int) -> HttpResponse:
         raise Http404("no such request")
     try:
         hall_services.speaker_withdraw(actor=_actor(request), request=req)
-        messages.success(request, "Your request to speak is withdrawn.")
+        messages.success(request, gettext("Your request to speak is withdrawn."))
     except DomainError as exc:
         messages.error(request, str(exc))
     return redirect("conference:hall", year=year)
@@ -226,7 +229,7 @@ def state(request: HttpRequest, year: int) -> JsonResponse:
 # --- The chair's console ---------------------------------------------------------------------
 def _console_item(request: HttpRequest, conf: Conference, pk: int | None) -> AgendaItem:
     if pk is None:
-        raise DomainError("choose the item")
+        raise DomainError(gettext("choose the item"))
     try:
         return permissions.access_item(request.user, conf, pk)
     except NotFound as exc:
@@ -249,14 +252,19 @@ def _console_act(
     if action == "current":
         item = _console_item(request, conf, d["item"])
         hall_services.hall_set_current(actor=actor, conference=conf, item=item)
-        messages.success(request, f"Before conference now: {item.title}.")
+        messages.success(
+            request, gettext("Before conference now: %(title)s.") % {"title": item.title}
+        )
     elif action == "next":
         h = hall_services.hall_next(actor=actor, conference=conf)
-        messages.success(request, f"Before conference now: {h.current_item}.")
+        messages.success(
+            request,
+            gettext("Before conference now: %(title)s.") % {"title": h.current_item},
+        )
     elif action == "open":
         item = _console_item(request, conf, d["item"])
         n = hall_services.hall_vote_open(actor=actor, item=item)
-        messages.success(request, f"Card vote open: {n:,} cards issued.")
+        messages.success(request, gettext("Card vote open: %(n)s cards issued.") % {"n": f"{n:,}"})
     elif action in ("close", "decide"):
         item = _console_item(request, conf, d["item"])
         try:
@@ -278,7 +286,9 @@ def _console_act(
         messages.success(request, f"{item.title}: {item.get_outcome_display()}.")
     elif action == "time":
         hall_services.hall_speaking_time(actor=actor, conference=conf, seconds=d["seconds"])
-        messages.success(request, f"Speaking time: {d['seconds']} seconds.")
+        messages.success(
+            request, gettext("Speaking time: %(seconds)s seconds.") % {"seconds": d["seconds"]}
+        )
     else:
         req = _console_speaker(conf, d["speaker"])
         if action == "call":
@@ -317,9 +327,9 @@ def console(request: HttpRequest, year: int) -> HttpResponse:
         sessions=floor_queries.agenda(conf),
         outcomes=AgendaItem.Outcome.choices[1:],
         procedural=[
-            (AgendaItem.Outcome.REFERRED_BACK, "Reference back"),
-            (AgendaItem.Outcome.REMITTED, "Remit to the NEC"),
-            (AgendaItem.Outcome.WITHDRAWN, "Withdrawn"),
+            (AgendaItem.Outcome.REFERRED_BACK, gettext("Reference back")),
+            (AgendaItem.Outcome.REMITTED, gettext("Remit to the NEC")),
+            (AgendaItem.Outcome.WITHDRAWN, gettext("Withdrawn")),
         ],
     )
     if _fragment(request) and request.method == "GET":
@@ -356,8 +366,12 @@ def paper(request: HttpRequest, year: int, pk: int) -> HttpResponse:
                 )
                 messages.success(
                     request,
-                    f"{rec.get_kind_display()} recorded for {rec.card.unit_name}: "
-                    f"{rec.card.get_choice_display().lower()}.",
+                    gettext("%(kind)s recorded for %(unit)s: %(choice)s.")
+                    % {
+                        "kind": rec.get_kind_display(),
+                        "unit": rec.card.unit_name,
+                        "choice": rec.card.get_choice_display().lower(),
+                    },
                 )
                 return redirect(request.get_full_path())
             except DomainError as exc:

@@ -6,6 +6,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.utils.translation import gettext
 
 from rankandfile.conference import forms
 from rankandfile.conference.models import Conference
@@ -52,12 +53,12 @@ def _act(request: HttpRequest, conf: Conference, clps: list[CLP], affs: list[Aff
     what = action.cleaned_data["action"] if action.is_valid() else ""
     if what == "open":
         services.priorities_open(actor=actor(request), conference=conf)
-        messages.success(request, "The priorities ballot is open.")
+        messages.success(request, gettext("The priorities ballot is open."))
         return
     if what == "close":
         services.priorities_close(actor=actor(request), conference=conf)
         messages.success(
-            request, "The priorities ballot is counted and the debated topics published."
+            request, gettext("The priorities ballot is counted and the debated topics published.")
         )
         return
     units = [(f"clp:{c.pk}", c.name) for c in clps] + [(f"affiliate:{a.pk}", a.name) for a in affs]
@@ -74,4 +75,6 @@ def _act(request: HttpRequest, conf: Conference, clps: list[CLP], affs: list[Aff
         clp=clp,
         affiliate=aff,
     )
-    messages.success(request, f"Priorities recorded for {clp or aff}.")
+    messages.success(
+        request, gettext("Priorities recorded for %(organisation)s.") % {"organisation": clp or aff}
+    )

@@ -8,6 +8,8 @@ from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.template.loader import render_to_string
+from django.utils.formats import date_format
+from django.utils.translation import gettext
 from django.views.decorators.http import require_POST
 
 from rankandfile.conference import forms, permissions
@@ -83,7 +85,7 @@ def rule_book_publish(request: HttpRequest, year: int) -> HttpResponse:
     require_manager(request)
     form = forms.RuleBookPublishForm(request.POST)
     if not form.is_valid():
-        messages.error(request, "Give the date the new rule book takes effect.")
+        messages.error(request, gettext("Give the date the new rule book takes effect."))
         return redirect("conference:floor", year=year)
     day = form.cleaned_data["effective_from"]
     try:
@@ -91,5 +93,9 @@ def rule_book_publish(request: HttpRequest, year: int) -> HttpResponse:
     except DomainError as exc:
         messages.error(request, str(exc))
         return redirect("conference:floor", year=year)
-    messages.success(request, f"{v.title} is published; it takes effect on {day:%-d %B %Y}.")
+    messages.success(
+        request,
+        gettext("%(title)s is published; it takes effect on %(day)s.")
+        % {"title": v.title, "day": date_format(day, "j F Y")},
+    )
     return redirect("conference:rule_book_version", number=v.number)

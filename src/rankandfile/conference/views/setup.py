@@ -7,6 +7,7 @@ from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from rankandfile.conference import forms, permissions
 from rankandfile.conference.queries import amendments as amendments_queries
@@ -52,7 +53,7 @@ def conference_new(request: HttpRequest) -> HttpResponse:
         except DomainError as exc:
             form.add_error(None, str(exc))
         else:
-            messages.success(request, f"{conf.title} is set up.")
+            messages.success(request, gettext("%(title)s is set up.") % {"title": conf.title})
             return redirect("conference:detail", year=conf.year)
     return render(request, "conference/conference_form.html", ctx(request, form=form))
 
@@ -104,6 +105,8 @@ def dates(request: HttpRequest, year: int) -> HttpResponse:
         except DomainError as exc:
             form.add_error(None, str(exc))
         else:
-            messages.success(request, f"The dates of {conf.title} are changed.")
+            messages.success(
+                request, gettext("The dates of %(title)s are changed.") % {"title": conf.title}
+            )
             return redirect("conference:arrangements", year=year)
     return render(request, "conference/dates_form.html", ctx(request, conference=conf, form=form))

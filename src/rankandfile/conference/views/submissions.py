@@ -12,6 +12,7 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext
 from django.views.decorators.http import require_POST
 
 from rankandfile.conference import forms, permissions, procedure
@@ -91,7 +92,9 @@ def submit(request: HttpRequest, year: int) -> HttpResponse:
         except DomainError as exc:
             form.add_error(None, str(exc))
         else:
-            messages.success(request, f"Submitted as {sub.reference}.")
+            messages.success(
+                request, gettext("Submitted as %(reference)s.") % {"reference": sub.reference}
+            )
             return redirect("conference:submission", year=year, pk=sub.pk)
     text = form.data.get("text", "") if form.is_bound else ""
     return render(
@@ -219,8 +222,18 @@ def rule_change_parameters(request: HttpRequest, year: int, pk: int) -> HttpResp
             form.add_error(None, str(exc))
         else:
             rows = submissions_queries.rule_change_rows(sub)
-            changed = "; ".join(f"{label} becomes {after}" for _, label, _, after in rows)
-            messages.success(request, f"{sub.reference}: {changed or 'no parameter changes'}.")
+            changed = "; ".join(
+                gettext("%(label)s becomes %(value)s") % {"label": label, "value": after}
+                for _, label, _, after in rows
+            )
+            messages.success(
+                request,
+                gettext("%(reference)s: %(changes)s.")
+                % {
+                    "reference": sub.reference,
+                    "changes": changed or gettext("no parameter changes"),
+                },
+            )
             return redirect("conference:submission", year=year, pk=sub.pk)
     return submission_page(request, conf, sub, parameter_form=form)
 
@@ -232,7 +245,9 @@ def submission_withdraw(request: HttpRequest, year: int, pk: int) -> HttpRespons
     sub = found(permissions.access_submission, request.user, conf, pk)
     try:
         services.submission_withdraw(actor=actor(request), submission=sub)
-        messages.success(request, f"{sub.reference} withdrawn.")
+        messages.success(
+            request, gettext("%(reference)s withdrawn.") % {"reference": sub.reference}
+        )
     except DomainError as exc:
         messages.error(request, str(exc))
     return redirect("conference:submission", year=year, pk=pk)
@@ -270,7 +285,7 @@ def rule(request: HttpRequest, year: int, pk: int) -> HttpResponse:
     sub = found(permissions.access_submission, request.user, conf, pk)
     form = forms.RulingForm(request.POST, topics=setup_queries.topics_of(conf))
     if not form.is_valid():
-        messages.error(request, "Choose in order or out of order.")
+        messages.error(request, gettext("Choose in order or out of order."))
     else:
         d = form.cleaned_data
         in_order = d["decision"] == "in_order"
@@ -283,7 +298,13 @@ def rule(request: HttpRequest, year: int, pk: int) -> HttpResponse:
                 topic=d["topic"],
             )
             messages.success(
-                request, f"{sub.reference} ruled {'in order' if in_order else 'out of order'}."
+                request,
+                (
+                    gettext("%(reference)s ruled in order.")
+                    if in_order
+                    else gettext("%(reference)s ruled out of order.")
+                )
+                % {"reference": sub.reference},
             )
         except DomainError as exc:
             messages.error(request, f"{sub.reference}: {exc}")
@@ -315,7 +336,7 @@ def agenda_publish(request: HttpRequest, year: int) -> HttpResponse:
     require_manager(request)
     try:
         services.agenda_publish(actor=actor(request), conference=conf)
-        messages.success(request, "The agenda is published.")
+        messages.success(request, gettext("The agenda is published."))
     except DomainError as exc:
         messages.error(request, str(exc))
     return redirect("conference:arrangements", year=year)

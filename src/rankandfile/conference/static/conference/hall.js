@@ -32,7 +32,7 @@
       var over = left < 0;
       var s = Math.abs(left);
       var text = Math.floor(s / 60) + ":" + ("0" + (s % 60)).slice(-2);
-      d.el.textContent = over ? "over by " + text : text;
+      d.el.textContent = over ? (d.el.getAttribute("data-over-format") || "over by {time}").replace("{time}", text) : text;
       d.el.classList.toggle("over", over);
     });
   }
@@ -55,16 +55,26 @@
     }).catch(function () { /* the next poll tries again */ });
   }
 
+  // Figures with thousands separators; the words come from the page, in the reader's
+  // language: data-turnout-format / data-turnout-pair hold "{cast} of {cards} …".
+  function figure(n) { return Number(n).toLocaleString("en-GB"); }
+  function words(format, cast, cards) {
+    return format.replace("{cast}", figure(cast)).replace("{cards}", figure(cards));
+  }
+
   function turnout(open) {
     document.querySelectorAll("[data-turnout-item]").forEach(function (el) {
       if (open && String(open.item) === el.getAttribute("data-turnout-item")) {
-        el.textContent = open.cast + " of " + open.cards + " cards cast";
+        var format = el.getAttribute("data-turnout-format") || "{cast} of {cards} cards cast";
+        el.textContent = words(format, open.cast, open.cards);
       }
     });
     document.querySelectorAll("[data-turnout-section]").forEach(function (el) {
       var s = open && open.sections && open.sections[el.getAttribute("data-turnout-section")];
       if (s && String(open.item) === el.getAttribute("data-turnout-of")) {
-        el.textContent = el.hasAttribute("data-turnout-pair") ? s[0] + " of " + s[1] : String(s[0]);
+        el.textContent = el.hasAttribute("data-turnout-pair")
+          ? words(el.getAttribute("data-turnout-pair") || "{cast} of {cards}", s[0], s[1])
+          : figure(s[0]);
       }
     });
   }
