@@ -64,12 +64,12 @@ def can_erase_supporter(user: Any, supporter: Supporter) -> bool:
 def access_supporter_for_export(user: Any, supporter_id: int) -> Supporter:
     supporter = Supporter.objects.filter(pk=supporter_id).select_related("contest").first()
     if supporter is None or not can_export_supporter(user, supporter):
-        raise NotFound("no such supporter among those whose data you may export")
+        raise NotFound(gettext("no such supporter among those whose data you may export"))
     return supporter
 
 
 def access_supporter_for_erasure(user: Any, supporter_id: int) -> Supporter:
     supporter = Supporter.objects.filter(pk=supporter_id).select_related("contest").first()
     if supporter is None or not can_erase_supporter(user, supporter):
-        raise NotFound("no such supporter among those whose data you may erase")
+        raise NotFound(gettext("no such supporter among those whose data you may erase"))
     return supporter

@@ -318,16 +318,21 @@ def supporter_erase(
 
     reason = (reason or "").strip()
     if not reason:
-        raise DomainError("give the reason for the erasure (e.g. the request's reference)")
+        raise DomainError(gettext("give the reason for the erasure (e.g. the request's reference)"))
     now = now or timezone.now()
     with transaction.atomic():
         locked = Supporter.objects.select_for_update().select_related("user").get(pk=supporter.pk)
         if actor is not None and not permissions.can_erase_supporter(actor, locked):
-            raise PermissionDenied("only national admins may erase a supporter's personal data")
+            raise PermissionDenied(
+                gettext("only national admins may erase a supporter's personal data")
+            )
         if locked.erased_at is not None:
             raise DomainError(
-                f"supporter {locked.pk}'s personal data was already erased on "
-                f"{timezone.localtime(locked.erased_at):%d %B %Y}"
+                gettext("supporter %(number)s's personal data was already erased on %(date)s")
+                % {
+                    "number": locked.pk,
+                    "date": f"{timezone.localtime(locked.erased_at):%d %B %Y}",
+                }
             )
         pending = (
             Elector.objects.filter(supporter_id=locked.pk)
@@ -337,8 +342,11 @@ def supporter_erase(
         )
         if pending is not None:
             raise DomainError(
-                f"the supporter is on the electorate of “{pending.ballot.title}”, which is "
-                "not declared yet: erase after the declaration"
+                gettext(
+                    "the supporter is on the electorate of “%(ballot)s”, which is not "
+                    "declared yet: erase after the declaration"
+                )
+                % {"ballot": pending.ballot.title}
             )
         counts = _anonymise_supporter(locked, now)
         audit.record(
