@@ -293,7 +293,9 @@ def supporter_data_export(*, actor: User | None, supporter: Supporter) -> dict[s
     """Everything held about an election's supporter (``privacy.queries.supporter_data``),
     audited like a member's export."""
     if actor is not None and not permissions.can_export_supporter(actor, supporter):
-        raise PermissionDenied("only the supporter and national admins may export their data")
+        raise PermissionDenied(
+            gettext("only the supporter and national admins may export their data")
+        )
     own = actor is not None and supporter.user_id == actor.pk
     with transaction.atomic():
         data = queries.supporter_data(supporter)
