@@ -13,6 +13,7 @@ import smtplib
 from django.core.mail import EmailMessage
 from django.template.loader import render_to_string
 from django.urls import reverse
+from django.utils.translation import gettext
 from django_tasks import task
 
 from rankandfile.campaigns import ics
@@ -50,10 +51,11 @@ def send_signature_email(signature_id: int, kind: str) -> str:
             "campaign_url": absolute(reverse("campaigns:detail", args=[campaign.slug])),
         }
         template = "confirm" if kind == "confirm" else "already"
+        title = {"title": _one_line(campaign.title)}
         subject = (
-            f"Confirm your signature: {_one_line(campaign.title)}"
+            gettext("Confirm your signature: %(title)s") % title
             if kind == "confirm"
-            else f"You have already signed: {_one_line(campaign.title)}"
+            else gettext("You have already signed: %(title)s") % title
         )
         body = render_to_string(f"campaigns/email/{template}.txt", context)
         return _send(EmailMessage(subject=subject, body=body, to=[sig.email]))
@@ -81,10 +83,11 @@ def send_rsvp_email(rsvp_id: int, kind: str, cancel_secret: str) -> str:
             "cancel_url": absolute(reverse("campaigns:rsvp_cancel", args=[cancel_secret])),
             "event_url": absolute(reverse("campaigns:event", args=[event.campaign.slug, event.pk])),
         }
+        title = {"title": _one_line(event.title)}
         subject = (
-            f"You're coming: {_one_line(event.title)}"
+            gettext("You're coming: %(title)s") % title
             if kind == "rsvp"
-            else f"Reminder: {_one_line(event.title)}"
+            else gettext("Reminder: %(title)s") % title
         )
         body = render_to_string("campaigns/email/rsvp.txt", {**context, "kind": kind})
         message = EmailMessage(subject=subject, body=body, to=[rsvp.email])

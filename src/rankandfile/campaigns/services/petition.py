@@ -16,6 +16,7 @@ from django.conf import settings
 from django.db import IntegrityError, connection, transaction
 from django.db.models import F
 from django.utils import timezone
+from django.utils.translation import gettext, gettext_noop
 
 from rankandfile.campaigns import permissions
 from rankandfile.campaigns.models import (
@@ -73,11 +74,13 @@ def check_signature_input(raw: SignatureInput) -> tuple[SignatureInput, dict[str
     errors: dict[str, str] = {}
     values: dict[str, Any] = {}
     checks: dict[str, Callable[[str], str]] = {
-        "first_name": partial(clean_text, label="first name", max_length=NAME_MAX),
-        "last_name": partial(clean_text, label="last name", max_length=NAME_MAX),
+        "first_name": partial(clean_text, label=gettext_noop("first name"), max_length=NAME_MAX),
+        "last_name": partial(clean_text, label=gettext_noop("last name"), max_length=NAME_MAX),
         "email": normalise_email,
         "postcode": normalise_postcode,
-        "town": partial(clean_text, label="town", max_length=TOWN_MAX, required=False),
+        "town": partial(
+            clean_text, label=gettext_noop("town"), max_length=TOWN_MAX, required=False
+        ),
     }
     for name, fn in checks.items():
         try:
@@ -143,7 +146,7 @@ def signature_sign(*, campaign: Campaign, data: SignatureInput, notify: bool = T
             iter(Signature.objects.filter(campaign=campaign, email=data.email)[:1]), None
         )
         if existing is None:  # withdrawn between the insert and this read
-            raise DomainError("Please try again.") from None
+            raise DomainError(gettext("Please try again.")) from None
         # At most CAMPAIGN_EMAILS_PER_ADDRESS emails to one address for one signature,
         # counted on the row (no extra write when signing for the first time).
         if existing.emails_sent >= emails_per_address():
@@ -229,7 +232,10 @@ def signature_confirm(*, secret: str) -> ConfirmResult:
         return ConfirmResult("already_confirmed", sig.campaign, sig.first_name)
     if not sig.campaign.accepts_signatures:
         raise DomainError(
-            "This petition is no longer taking signatures, so your signature could not be counted."
+            gettext(
+                "This petition is no longer taking signatures, so "
+                "your signature could not be counted."
+            )
         )
     updated = Signature.objects.filter(pk=sig.pk, confirmed_at__isnull=True).update(
         confirmed_at=timezone.now()
