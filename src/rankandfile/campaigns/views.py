@@ -21,7 +21,7 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.cache import patch_cache_control
-from django.utils.translation import gettext
+from django.utils.translation import gettext, gettext_noop
 from django.views.decorators.http import require_POST
 
 from rankandfile.campaigns import forms, ics, permissions, queries
@@ -483,11 +483,13 @@ def _event(request: HttpRequest, slug: str, event_id: int) -> tuple[Campaign, Ca
         raise Http404(str(exc)) from exc
 
 
-RSVP_RECORDED = (
+RSVP_RECORDED = gettext_noop(
     "Thank you: your reply is recorded. The details and a calendar file are emailed to "
     "that address when it first replies; replying again keeps the place it has."
 )
-RSVP_FULL = "Sorry, this event is full. If you had already replied, your place stands."
+RSVP_FULL = gettext_noop(
+    "Sorry, this event is full. If you had already replied, your place stands."
+)
 
 
 def event_detail(request: HttpRequest, slug: str, event_id: int) -> HttpResponse:
@@ -520,7 +522,7 @@ def event_detail(request: HttpRequest, slug: str, event_id: int) -> HttpResponse
                     user=request.user if request.user.is_authenticated else None,
                 )
             except events_services.EventFull:
-                form.add_error(None, RSVP_FULL)
+                form.add_error(None, gettext(RSVP_FULL))
                 status = 409
             except DomainError as exc:
                 form.add_error(None, str(exc))
@@ -531,10 +533,10 @@ def event_detail(request: HttpRequest, slug: str, event_id: int) -> HttpResponse
                 # owner is going to a political event.
                 event.refresh_from_db(fields=["rsvp_count"])
                 if not result.created and event.is_full:
-                    form.add_error(None, RSVP_FULL)
+                    form.add_error(None, gettext(RSVP_FULL))
                     status = 409
                 else:
-                    messages.success(request, RSVP_RECORDED)
+                    messages.success(request, gettext(RSVP_RECORDED))
                     return redirect("campaigns:event", campaign.slug, event.pk)
         else:
             status = 400

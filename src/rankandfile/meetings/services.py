@@ -468,7 +468,7 @@ def attendance_self_check_in(
     if meeting.state != Meeting.State.OPEN:
         raise DomainError(gettext("check-in is open only while the meeting is in progress"))
     if not meeting.checkin_code or not secrets.compare_digest(code.strip(), meeting.checkin_code):
-        raise WrongCode("that is not the code shown in the room")
+        raise WrongCode(gettext("that is not the code shown in the room"))
     if not _check_in(meeting, member, Attendance.Method.SELF, actor, _now(now)):
         raise DomainError(gettext("you are already checked in"))
     audit.record(

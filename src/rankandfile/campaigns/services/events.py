@@ -134,7 +134,7 @@ def rsvp_create(
                 .update(rsvp_count=F("rsvp_count") + 1)
             )
             if not took:
-                raise EventFull("Sorry, this event is full.")
+                raise EventFull(gettext("Sorry, this event is full."))
             rsvp = Rsvp.objects.create(
                 event=event,
                 name=name,
@@ -168,7 +168,7 @@ def rsvp_cancel(*, secret: str) -> CampaignEvent:
         else None
     )
     if rsvp is None:
-        raise LinkInvalid("This link is not valid: the reply was already cancelled.")
+        raise LinkInvalid(gettext("This link is not valid: the reply was already cancelled."))
     Rsvp.objects.filter(pk=rsvp.pk).delete()
     CampaignEvent.objects.filter(pk=rsvp.event_id, rsvp_count__gt=0).update(
         rsvp_count=F("rsvp_count") - 1

@@ -46,7 +46,7 @@ RATE_LIMITED_MESSAGE = (
     "Too many signatures from your connection in the last few minutes. "
     "Please wait a while and try again."
 )
-CLOSED_MESSAGE = "This petition is not open for signatures."
+CLOSED_MESSAGE = gettext_noop("This petition is not open for signatures.")
 
 
 @dataclass(frozen=True)
@@ -121,7 +121,7 @@ def signature_sign(*, campaign: Campaign, data: SignatureInput, notify: bool = T
     ``CAMPAIGN_EMAILS_PER_ADDRESS`` emails per signature.
     """
     if not campaign.accepts_signatures:
-        raise DomainError(CLOSED_MESSAGE)
+        raise DomainError(gettext(CLOSED_MESSAGE))
     now = timezone.now()
     try:
         with savepoint_if_nested():
@@ -225,8 +225,10 @@ def signature_confirm(*, secret: str) -> ConfirmResult:
     )
     if sig is None:
         raise LinkInvalid(
-            "This confirmation link is not valid: the signature may have been withdrawn or "
-            "deleted, or a newer link was sent. Sign again to get a new link."
+            gettext(
+                "This confirmation link is not valid: the signature may have been withdrawn or "
+                "deleted, or a newer link was sent. Sign again to get a new link."
+            )
         )
     if sig.confirmed_at is not None:
         return ConfirmResult("already_confirmed", sig.campaign, sig.first_name)
@@ -257,8 +259,10 @@ def signature_for_withdrawal(secret: str) -> Signature:
     )
     if sig is None:
         raise LinkInvalid(
-            "This link is not valid: the signature has already been withdrawn and deleted, "
-            "or the campaign's data has been deleted."
+            gettext(
+                "This link is not valid: the signature has already been withdrawn and deleted, "
+                "or the campaign's data has been deleted."
+            )
         )
     return sig
 
@@ -436,7 +440,7 @@ def petition_sign(
         except NotFound:
             return SignOutcome(Signing.NOT_FOUND)
         if not campaign.accepts_signatures:
-            return SignOutcome(Signing.CLOSED, CLOSED_MESSAGE)
+            return SignOutcome(Signing.CLOSED, gettext(CLOSED_MESSAGE))
         return SignOutcome(Signing.INVALID)
     if _insert_if_live(campaign_id, data) is not None:
         return SignOutcome(Signing.SIGNED)
@@ -446,7 +450,7 @@ def petition_sign(
     except NotFound:
         return SignOutcome(Signing.NOT_FOUND)
     if not campaign.accepts_signatures:
-        return SignOutcome(Signing.CLOSED, CLOSED_MESSAGE)
+        return SignOutcome(Signing.CLOSED, gettext(CLOSED_MESSAGE))
     try:
         result = signature_sign(campaign=campaign, data=data)
     except DomainError as exc:
