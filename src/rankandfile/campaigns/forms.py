@@ -44,8 +44,14 @@ class ErrorSummaryMixin:
         return out
 
 
-def _limit_message(label: str, limit: int) -> dict[str, str]:
-    return {"max_length": f"Your {label} is too long: at most {limit} characters."}
+def _limit_message(label: str, limit: int) -> dict[str, Any]:
+    """The refusal of a too-long field; ``label`` is an English word the caller marks with
+    gettext_noop, translated here with the sentence."""
+    return {
+        "max_length": format_lazy(
+            _("Your {label} is too long: at most {limit} characters."), label=_(label), limit=limit
+        )
+    }
 
 
 class SignForm(ErrorSummaryMixin, forms.Form):
@@ -178,18 +184,20 @@ class CampaignForm(ErrorSummaryMixin, forms.Form):
     clp = forms.ModelChoiceField(
         queryset=CLP.objects.none(), label=gettext_lazy("Constituency party")
     )
-    title = forms.CharField(max_length=TITLE_MAX, error_messages=_limit_message("title", TITLE_MAX))
+    title = forms.CharField(
+        max_length=TITLE_MAX, error_messages=_limit_message(gettext_noop("title"), TITLE_MAX)
+    )
     demand = forms.CharField(
         max_length=DEMAND_MAX,
         widget=forms.Textarea(attrs={"rows": 2}),
         help_text=gettext_lazy("One sentence: what you ask for."),
-        error_messages=_limit_message("demand", DEMAND_MAX),
+        error_messages=_limit_message(gettext_noop("demand"), DEMAND_MAX),
     )
     story = forms.CharField(
         required=False,
         max_length=STORY_MAX,
         widget=forms.Textarea(attrs={"rows": 8}),
-        error_messages=_limit_message("story", STORY_MAX),
+        error_messages=_limit_message(gettext_noop("story"), STORY_MAX),
     )
     mp = forms.ModelChoiceField(
         queryset=MP.objects.none(),
@@ -247,7 +255,9 @@ class HandInForm(forms.Form):
 
 class EventForm(ErrorSummaryMixin, forms.Form):
     kind = forms.ChoiceField(choices=CampaignEvent.Kind.choices)
-    title = forms.CharField(max_length=TITLE_MAX, error_messages=_limit_message("title", TITLE_MAX))
+    title = forms.CharField(
+        max_length=TITLE_MAX, error_messages=_limit_message(gettext_noop("title"), TITLE_MAX)
+    )
     starts_at = forms.DateTimeField(
         label=gettext_lazy("Starts"), widget=forms.DateTimeInput(attrs={"type": "datetime-local"})
     )
@@ -280,7 +290,10 @@ class RsvpForm(ErrorSummaryMixin, forms.Form):
 
     name = forms.CharField(
         max_length=NAME_MAX,
-        error_messages={"required": "Enter your name.", **_limit_message("name", NAME_MAX)},
+        error_messages={
+            "required": _("Enter your name."),
+            **_limit_message(gettext_noop("name"), NAME_MAX),
+        },
     )
     email = forms.CharField(
         max_length=254,
@@ -319,8 +332,8 @@ class PledgeDecisionForm(forms.Form):
     decision = forms.ChoiceField(
         choices=[("accept", "Verify"), ("reject", "Reject")],
         error_messages={
-            "required": "Choose Verify or Reject.",
-            "invalid_choice": "Choose Verify or Reject.",
+            "required": _("Choose Verify or Reject."),
+            "invalid_choice": _("Choose Verify or Reject."),
         },
     )
 
