@@ -10,12 +10,14 @@ import html
 from types import SimpleNamespace
 from typing import Any
 
+from django.core import mail
 from django.template.loader import render_to_string
 from django.test import Client
 from django.utils import timezone, translation
 
-from rankandfile.campaigns.models import Campaign
-from tests.campaigns.conftest import committed
+from rankandfile.campaigns import tasks
+from rankandfile.campaigns.models import Campaign, Signature
+from tests.campaigns.conftest import committed, sign
 from tests.campaigns.factories import EventFactory
 from tests.conftest import Party
 from tests.core.test_welsh import welsh
@@ -103,3 +105,24 @@ def test_the_meeting_notice_in_welsh() -> None:
     assert notice.startswith("Annwyl Nia,")
     assert "WEDI'I GANSLO" in notice and "Agenda:\n1. Apologies" in notice
     assert "Atal hysbysiadau cyfarfod: https://example.org/u" in notice
+
+
+def test_the_signers_email_is_written_in_the_language_they_signed_in(
+    client: Client, campaign: Campaign
+) -> None:
+    """The worker that sends the email has no request: the language of the signing
+    request travels with the task."""
+    welsh(client)
+    sign(client, campaign)
+    assert mail.outbox[-1].subject.startswith("Cadarnhewch eich llofnod: ")
+    signature = Signature.objects.get()
+    mail.outbox.clear()
+    with translation.override("en-gb"):  # as in a worker: no Welsh request around
+        tasks.send_signature_email.call(signature.pk, "already", "cy")
+        tasks.send_signature_email.call(signature.pk, "already", "xx")  # not offered
+        tasks.send_signature_email.call(signature.pk, "already")  # queued before this
+    welsh_mail, unknown, old = mail.outbox
+    assert welsh_mail.subject.startswith("Rydych eisoes wedi llofnodi: ")
+    assert "Ceisiodd rhywun (chi, mae'n debyg)" in welsh_mail.body
+    assert unknown.subject.startswith("You have already signed: ")
+    assert old.subject.startswith("You have already signed: ")

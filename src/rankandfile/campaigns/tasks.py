@@ -10,9 +10,11 @@ from __future__ import annotations
 import logging
 import smtplib
 
+from django.conf import settings
 from django.core.mail import EmailMessage
 from django.template.loader import render_to_string
 from django.urls import reverse
+from django.utils import translation
 from django.utils.translation import gettext
 from django_tasks import task
 
@@ -29,11 +31,24 @@ def _one_line(text: str) -> str:
     return " ".join(text.split())
 
 
+def reader_language() -> str:
+    """The language of the request that queues an email (the signer's or the replier's),
+    passed to the task so that a worker writes the email in it."""
+    return translation.get_language() or settings.LANGUAGE_CODE
+
+
+def _in_language(language: str) -> translation.override:
+    """Write in ``language`` if it is one the site offers, else in the default."""
+    offered = {code for code, _name in settings.LANGUAGES}
+    return translation.override(language if language in offered else settings.LANGUAGE_CODE)
+
+
 @task()
-def send_signature_email(signature_id: int, kind: str) -> str:
+def send_signature_email(signature_id: int, kind: str, language: str = "") -> str:
     """``confirm``: the double opt-in link (and the withdraw link); ``already``: the
-    address has already signed (a withdraw link only)."""
-    with audit.context("task"):
+    address has already signed (a withdraw link only). Written in ``language``, the
+    signer's when they signed (English if none was given)."""
+    with audit.context("task"), _in_language(language):
         sig = Signature.objects.select_related("campaign").filter(pk=signature_id).first()
         if sig is None:
             return "gone"
@@ -62,10 +77,11 @@ def send_signature_email(signature_id: int, kind: str) -> str:
 
 
 @task()
-def send_rsvp_email(rsvp_id: int, kind: str, cancel_secret: str) -> str:
+def send_rsvp_email(rsvp_id: int, kind: str, cancel_secret: str, language: str = "") -> str:
     """``rsvp``: the reply's acknowledgement with the .ics file and a cancel link;
-    ``reminder``: the day before. The reminder carries a fresh cancel link."""
-    with audit.context("task"):
+    ``reminder``: the day before. The reminder carries a fresh cancel link. Written in
+    ``language`` (the replier's for the acknowledgement; English if none was given)."""
+    with audit.context("task"), _in_language(language):
         rsvp = Rsvp.objects.select_related("event__campaign").filter(pk=rsvp_id).first()
         if rsvp is None:
             return "gone"

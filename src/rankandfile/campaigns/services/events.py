@@ -156,7 +156,7 @@ def rsvp_create(
 def _enqueue_rsvp(rsvp_id: int, secret: str) -> None:
     from rankandfile.campaigns import tasks
 
-    tasks.send_rsvp_email.enqueue(rsvp_id, "rsvp", secret)
+    tasks.send_rsvp_email.enqueue(rsvp_id, "rsvp", secret, tasks.reader_language())
 
 
 @transaction.atomic

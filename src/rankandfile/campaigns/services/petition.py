@@ -169,7 +169,7 @@ def signature_sign(*, campaign: Campaign, data: SignatureInput, notify: bool = T
 def _enqueue(signature_id: int, kind: str) -> None:
     from rankandfile.campaigns import tasks
 
-    tasks.send_signature_email.enqueue(signature_id, kind)
+    tasks.send_signature_email.enqueue(signature_id, kind, tasks.reader_language())
 
 
 def _queue_email(signature_id: int, kind: str) -> None:
