@@ -18,6 +18,7 @@ from django.db import transaction
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import ngettext
 
 from rankandfile.accountability.models import AlertPreference, AlertSent, MPVote, PolicyDivision
 from rankandfile.accountability.scoring import Outcome, outcome
@@ -81,7 +82,12 @@ def _digest(member: Any, items: list[tuple[PolicyDivision, MPVote]]) -> EmailMes
     }
     mp_name = items[0][1].mp.name
     return EmailMessage(
-        subject=f"How {mp_name} voted: {len(items)} vote(s) against party policy",
+        subject=ngettext(
+            "How %(mp_name)s voted: %(count)s vote against party policy",
+            "How %(mp_name)s voted: %(count)s votes against party policy",
+            len(items),
+        )
+        % {"mp_name": mp_name, "count": len(items)},
         body=render_to_string("accountability/email/digest.txt", context),
         to=[member.email],
     )
@@ -165,10 +171,15 @@ def send_linked_division_notices(division_ids: list[int]) -> int:
         }
         for lk in links
     ]
+    changed = len({lk.division_id for lk in links})
     messages = [
         EmailMessage(
-            subject=f"Commons record changed: {len({lk.division_id for lk in links})} "
-            "linked division(s) to check",
+            subject=ngettext(
+                "Commons record changed: %(count)s linked division to check",
+                "Commons record changed: %(count)s linked divisions to check",
+                changed,
+            )
+            % {"count": changed},
             body=render_to_string("accountability/email/linked_changed.txt", {"items": items}),
             to=[email],
         )

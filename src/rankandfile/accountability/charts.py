@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 
 import matplotlib
+from django.utils.translation import gettext
 
 matplotlib.use("Agg")
 
@@ -27,11 +28,13 @@ def mp_chart_svg(rows: list[tuple[str, float | None, float | None]], title: str)
     labels = [r[0][:45] for r in shown][::-1]
     values = [100 * (r[1] or 0) for r in shown][::-1]
     party = [None if r[2] is None else 100 * r[2] for r in shown][::-1]
-    axes.barh(labels, values, color=BLUE, label="MP")
+    axes.barh(labels, values, color=BLUE, label=gettext("MP"))
     for y, p in enumerate(party):
         if p is not None:
             axes.plot([p], [y], marker="D", color=RED, linestyle="none")
-    axes.plot([], [], marker="D", color=RED, linestyle="none", label="party (excluding the MP)")
+    axes.plot(
+        [], [], marker="D", color=RED, linestyle="none", label=gettext("party (excluding the MP)")
+    )
     axes.set_xlim(0, 100)
     axes.set_xlabel("Agreement with the policy (%)")
     axes.set_title(title)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from django import forms
+from django.utils.translation import gettext_lazy
 
 from rankandfile.accountability.models import Division, PartyChange, PolicyDivision
 from rankandfile.accountability.services import MIN_JUSTIFICATION
@@ -13,31 +14,33 @@ class PolicyForm(forms.Form):
     programme_entry = forms.ModelChoiceField(
         queryset=ProgrammeEntry.objects.current().filter(accountability_policy__isnull=True),
         required=False,
-        label="Programme entry",
-        help_text="Leave empty for a free-standing policy.",
+        label=gettext_lazy("Programme entry"),
+        help_text=gettext_lazy("Leave empty for a free-standing policy."),
     )
-    title = forms.CharField(max_length=200, required=False, label="Title")
+    title = forms.CharField(max_length=200, required=False, label=gettext_lazy("Title"))
     description = forms.CharField(widget=forms.Textarea(attrs={"rows": 4}), required=False)
 
 
 class LinkForm(forms.Form):
     division = forms.ModelChoiceField(
-        queryset=Division.objects.order_by("-date", "-division_id"), label="Division"
+        queryset=Division.objects.order_by("-date", "-division_id"), label=gettext_lazy("Division")
     )
     aye_supports = forms.TypedChoiceField(
         choices=[("1", "Voting Aye supports the policy"), ("0", "Voting No supports the policy")],
         coerce=lambda v: v == "1",
         widget=forms.RadioSelect,
-        label="Direction",
+        label=gettext_lazy("Direction"),
     )
     strength = forms.ChoiceField(
-        choices=PolicyDivision.Strength.choices, widget=forms.RadioSelect, label="Strength"
+        choices=PolicyDivision.Strength.choices,
+        widget=forms.RadioSelect,
+        label=gettext_lazy("Strength"),
     )
     justification = forms.CharField(
         widget=forms.Textarea(attrs={"rows": 4}),
         min_length=MIN_JUSTIFICATION,
-        label="Justification (shown publicly)",
-        help_text="Why this division tests the policy, and why in this direction.",
+        label=gettext_lazy("Justification (shown publicly)"),
+        help_text=gettext_lazy("Why this division tests the policy, and why in this direction."),
     )
 
 
@@ -45,8 +48,10 @@ class MPSearchForm(forms.Form):
     q = forms.CharField(
         max_length=100,
         required=False,
-        label="MP or constituency",
-        help_text="A name or a constituency, or part of either (e.g. “Abbott”, “Hackney”).",
+        label=gettext_lazy("MP or constituency"),
+        help_text=gettext_lazy(
+            "A name or a constituency, or part of either (e.g. “Abbott”, “Hackney”)."
+        ),
     )
 
     def query(self) -> str:
@@ -54,23 +59,26 @@ class MPSearchForm(forms.Form):
 
 
 class RemoveLinkForm(forms.Form):
-    reason = forms.CharField(max_length=300, label="Why remove this division?")
+    reason = forms.CharField(max_length=300, label=gettext_lazy("Why remove this division?"))
 
 
 class AlertsForm(forms.Form):
     enabled = forms.BooleanField(
-        required=False, label="Email me when my MP votes against the party's policy"
+        required=False, label=gettext_lazy("Email me when my MP votes against the party's policy")
     )
 
 
 class PartyChangeForm(forms.Form):
     date = forms.DateField(
-        widget=forms.DateInput(attrs={"type": "date"}), label="Date (first day in the new party)"
+        widget=forms.DateInput(attrs={"type": "date"}),
+        label=gettext_lazy("Date (first day in the new party)"),
     )
-    kind = forms.ChoiceField(choices=PartyChange.Kind.choices, label="What happened")
-    from_party = forms.CharField(max_length=100, label="Party before")
-    to_party = forms.CharField(max_length=100, label="Party after")
-    note = forms.CharField(max_length=300, required=False, label="Note (shown publicly)")
+    kind = forms.ChoiceField(choices=PartyChange.Kind.choices, label=gettext_lazy("What happened"))
+    from_party = forms.CharField(max_length=100, label=gettext_lazy("Party before"))
+    to_party = forms.CharField(max_length=100, label=gettext_lazy("Party after"))
+    note = forms.CharField(
+        max_length=300, required=False, label=gettext_lazy("Note (shown publicly)")
+    )
 
 
 class MultipleFileInput(forms.ClearableFileInput):
@@ -91,7 +99,9 @@ class MultipleFileField(forms.FileField):
 
 class ImportForm(forms.Form):
     uploads = MultipleFileField(
-        label="Division files",
-        help_text="Commons Votes CSV exports, Commons Votes API JSON, or the MNIS history CSV.",
+        label=gettext_lazy("Division files"),
+        help_text=gettext_lazy(
+            "Commons Votes CSV exports, Commons Votes API JSON, or the MNIS history CSV."
+        ),
     )
-    dry_run = forms.BooleanField(required=False, label="Check only: import nothing")
+    dry_run = forms.BooleanField(required=False, label=gettext_lazy("Check only: import nothing"))

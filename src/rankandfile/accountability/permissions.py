@@ -17,6 +17,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.utils.translation import gettext
+
 from rankandfile.accountability.models import Policy
 from rankandfile.core.errors import NotFound
 from rankandfile.membership import permissions as membership_permissions
@@ -59,7 +61,7 @@ def access_mp(mnis_id: int) -> MP:
     """Any MP (public)."""
     found = MP.objects.select_related("constituency__clp").filter(mnis_id=mnis_id).first()
     if found is None:
-        raise NotFound("no such MP")
+        raise NotFound(gettext("no such MP"))
     return found
 
 
@@ -67,12 +69,12 @@ def access_policy(slug: str) -> Policy:
     """Any policy (public)."""
     found = Policy.objects.select_related("programme_entry").filter(slug=slug).first()
     if found is None:
-        raise NotFound("no such policy")
+        raise NotFound(gettext("no such policy"))
     return found
 
 
 def access_clp_accountability(user: AnyUser, slug: str) -> CLP:
     clp = membership_permissions.managed_clps(user).filter(slug=slug).first()
     if clp is None:
-        raise NotFound("no such constituency party among those you manage")
+        raise NotFound(gettext("no such constituency party among those you manage"))
     return clp

@@ -11,6 +11,7 @@ import datetime as dt
 
 from django.db import transaction
 from django.utils.text import slugify
+from django.utils.translation import gettext
 
 from rankandfile.accountability import permissions, tasks
 from rankandfile.accountability.models import (
@@ -29,9 +30,16 @@ from rankandfile.membership.models import MP, Member
 MIN_JUSTIFICATION = 20
 
 
+def _audit_label(policy_title: str, division_id: int) -> str:
+    """The audit log's label for a link: a record, so English, never translated."""
+    return f"{policy_title} ← division {division_id}"
+
+
 def _require_manager(actor: User | None) -> None:
     if actor is not None and not permissions.can_manage_policies(actor):
-        raise PermissionDenied("only policy officers and national admins maintain policies")
+        raise PermissionDenied(
+            gettext("only policy officers and national admins maintain policies")
+        )
 
 
 def _schedule(policy_ids: list[int]) -> None:
@@ -60,12 +68,15 @@ def policy_create(
     _require_manager(actor)
     if programme_entry is not None:
         if Policy.objects.filter(programme_entry=programme_entry).exists():
-            raise DomainError(f"programme entry {programme_entry.reference} already has a policy")
+            raise DomainError(
+                gettext("programme entry %(reference)s already has a policy")
+                % {"reference": programme_entry.reference}
+            )
         title = title.strip() or programme_entry.title
         description = description.strip() or programme_entry.text
     title = title.strip()
     if not title:
-        raise DomainError("a free-standing policy needs a title")
+        raise DomainError(gettext("a free-standing policy needs a title"))
     policy = Policy.objects.create(
         title=title[:200],
         slug=_unique_slug(title),
@@ -95,12 +106,18 @@ def link_save(
     policy, its strength, and a written justification shown publicly (rule P1)."""
     _require_manager(actor)
     if strength not in PolicyDivision.Strength.values:
-        raise DomainError(f"strength must be one of {', '.join(PolicyDivision.Strength.values)}")
+        raise DomainError(
+            gettext("strength must be one of %(choices)s")
+            % {"choices": ", ".join(PolicyDivision.Strength.values)}
+        )
     justification = justification.strip()
     if len(justification) < MIN_JUSTIFICATION:
         raise DomainError(
-            f"write a justification of at least {MIN_JUSTIFICATION} characters: members "
-            "see why this division tests the policy"
+            gettext(
+                "write a justification of at least %(min_justification)s "
+                "characters: members see why this division tests the policy"
+            )
+            % {"min_justification": MIN_JUSTIFICATION}
         )
     link, created = PolicyDivision.objects.select_for_update().get_or_create(
         policy=policy,
@@ -124,7 +141,7 @@ def link_save(
         actor=actor,
         action="accountability.link_create" if created else "accountability.link_update",
         target=link,
-        label=f"{policy.title} ← division {division.division_id}",
+        label=_audit_label(policy.title, division.division_id),
         data={
             "policy": policy.slug,
             "division_id": division.division_id,
@@ -143,13 +160,13 @@ def link_remove(*, actor: User | None, link: PolicyDivision, reason: str) -> Non
     """Remove a division from a policy; the reason goes to the audit log."""
     _require_manager(actor)
     if not reason.strip():
-        raise DomainError("say why the link is removed")
+        raise DomainError(gettext("say why the link is removed"))
     policy_id = link.policy_id
     audit.record(
         actor=actor,
         action="accountability.link_remove",
         target=link,
-        label=f"{link.policy.title} ← division {link.division.division_id}",
+        label=_audit_label(link.policy.title, link.division.division_id),
         data={"reason": reason.strip(), "justification": link.justification},
     )
     link.delete()
@@ -170,9 +187,12 @@ def party_change_record(
     """Record (or correct) a change in an MP's party on a date (rule A7); scores follow."""
     _require_manager(actor)
     if kind not in PartyChange.Kind.values:
-        raise DomainError(f"kind must be one of {', '.join(PartyChange.Kind.values)}")
+        raise DomainError(
+            gettext("kind must be one of %(choices)s")
+            % {"choices": ", ".join(PartyChange.Kind.values)}
+        )
     if not from_party.strip() or not to_party.strip():
-        raise DomainError("name the party before and after the change")
+        raise DomainError(gettext("name the party before and after the change"))
     change, _ = PartyChange.objects.update_or_create(
         mp=mp,
         date=date,
@@ -200,7 +220,7 @@ def party_change_record(
 def alerts_set(*, actor: User, member: Member, enabled: bool) -> AlertPreference:
     """A member opts in to (or out of) digests about their MP's votes (rule L1)."""
     if member.user_id != actor.pk:
-        raise PermissionDenied("members set their own alert preferences")
+        raise PermissionDenied(gettext("members set their own alert preferences"))
     pref, _ = AlertPreference.objects.update_or_create(member=member, defaults={"enabled": enabled})
     audit.record(
         actor=actor,

@@ -15,6 +15,7 @@ from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils.translation import gettext
 from django.views.decorators.http import require_POST
 
 from rankandfile.accountability import charts, forms, permissions, queries, services
@@ -66,7 +67,7 @@ def my_mp(request: HttpRequest) -> HttpResponse:
     """Redirect a member to their CLP's MP page."""
     member = membership_permissions.own_member(request.user)
     if member is None:
-        messages.info(request, "Your login is not linked to a membership record.")
+        messages.info(request, gettext("Your login is not linked to a membership record."))
         return redirect("accountability:index")
     mp = (
         MP.objects.filter(constituency_id=member.clp.constituency_id)
@@ -74,7 +75,11 @@ def my_mp(request: HttpRequest) -> HttpResponse:
         .first()
     )
     if mp is None:
-        messages.info(request, f"We have no MP on record for {member.clp.constituency}.")
+        messages.info(
+            request,
+            gettext("We have no MP on record for %(constituency)s.")
+            % {"constituency": member.clp.constituency},
+        )
         return redirect("accountability:index")
     return redirect("accountability:mp", mnis_id=mp.mnis_id)
 
@@ -98,7 +103,7 @@ def mp_detail(request: HttpRequest, mnis_id: int) -> HttpResponse:
             except DomainError as exc:
                 form.add_error(None, str(exc))
             else:
-                messages.success(request, "Party change recorded; scores recomputed.")
+                messages.success(request, gettext("Party change recorded; scores recomputed."))
                 return redirect("accountability:mp", mnis_id=mp.mnis_id)
     elif request.method == "POST":
         raise DjangoPermissionDenied
@@ -199,7 +204,11 @@ def policy_new(request: HttpRequest) -> HttpResponse:
         except DomainError as exc:
             form.add_error(None, str(exc))
         else:
-            messages.success(request, f"Policy “{policy.title}” created: now link divisions.")
+            messages.success(
+                request,
+                gettext("Policy “%(policy_title)s” created: now link divisions.")
+                % {"policy_title": policy.title},
+            )
             return redirect("accountability:policy", slug=policy.slug)
     return render(
         request, "accountability/policy_new.html", {"nav": "accountability", "form": form}
@@ -229,7 +238,7 @@ def link_save_view(request: HttpRequest, slug: str) -> HttpResponse:
         except DomainError as exc:
             form.add_error(None, str(exc))
         else:
-            messages.success(request, "Division linked; scores have been recomputed.")
+            messages.success(request, gettext("Division linked; scores have been recomputed."))
             return redirect("accountability:policy", slug=policy.slug)
     context = queries.policy_page(policy) | {
         "nav": "accountability",
@@ -251,9 +260,9 @@ def link_remove_view(request: HttpRequest, pk: int) -> HttpResponse:
     slug = link.policy.slug
     if form.is_valid():
         services.link_remove(actor=request.user, link=link, reason=form.cleaned_data["reason"])  # type: ignore[arg-type]
-        messages.success(request, "Division removed from the policy; scores recomputed.")
+        messages.success(request, gettext("Division removed from the policy; scores recomputed."))
     else:
-        messages.error(request, "Say why the division is removed.")
+        messages.error(request, gettext("Say why the division is removed."))
     return redirect("accountability:policy", slug=slug)
 
 

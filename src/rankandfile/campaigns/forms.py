@@ -8,7 +8,7 @@ from typing import Any
 from django import forms
 from django.utils import timezone
 from django.utils.text import format_lazy
-from django.utils.translation import gettext, gettext_noop
+from django.utils.translation import gettext, gettext_lazy, gettext_noop
 from django.utils.translation import gettext_lazy as _
 
 from rankandfile.campaigns import permissions
@@ -44,8 +44,14 @@ class ErrorSummaryMixin:
         return out
 
 
-def _limit_message(label: str, limit: int) -> dict[str, str]:
-    return {"max_length": f"Your {label} is too long: at most {limit} characters."}
+def _limit_message(label: str, limit: int) -> dict[str, Any]:
+    """The refusal of a too-long field; ``label`` is an English word the caller marks with
+    gettext_noop, translated here with the sentence."""
+    return {
+        "max_length": format_lazy(
+            _("Your {label} is too long: at most {limit} characters."), label=_(label), limit=limit
+        )
+    }
 
 
 class SignForm(ErrorSummaryMixin, forms.Form):
@@ -147,6 +153,7 @@ class SignForm(ErrorSummaryMixin, forms.Form):
 # The messages of petition.check_signature_input and campaigns.validation, for makemessages.
 _SIGNATURE_MESSAGES = (
     gettext_noop("Enter your first name."),
+    gettext_noop("Enter your name."),
     gettext_noop("Enter your last name."),
     gettext_noop("Enter your postcode."),
     gettext_noop("Enter a UK postcode, like SW16 1AA."),
@@ -174,51 +181,57 @@ class CampaignPrefillForm(forms.Form):
 
 
 class CampaignForm(ErrorSummaryMixin, forms.Form):
-    clp = forms.ModelChoiceField(queryset=CLP.objects.none(), label="Constituency party")
-    title = forms.CharField(max_length=TITLE_MAX, error_messages=_limit_message("title", TITLE_MAX))
+    clp = forms.ModelChoiceField(
+        queryset=CLP.objects.none(), label=gettext_lazy("Constituency party")
+    )
+    title = forms.CharField(
+        max_length=TITLE_MAX, error_messages=_limit_message(gettext_noop("title"), TITLE_MAX)
+    )
     demand = forms.CharField(
         max_length=DEMAND_MAX,
         widget=forms.Textarea(attrs={"rows": 2}),
-        help_text="One sentence: what you ask for.",
-        error_messages=_limit_message("demand", DEMAND_MAX),
+        help_text=gettext_lazy("One sentence: what you ask for."),
+        error_messages=_limit_message(gettext_noop("demand"), DEMAND_MAX),
     )
     story = forms.CharField(
         required=False,
         max_length=STORY_MAX,
         widget=forms.Textarea(attrs={"rows": 8}),
-        error_messages=_limit_message("story", STORY_MAX),
+        error_messages=_limit_message(gettext_noop("story"), STORY_MAX),
     )
     mp = forms.ModelChoiceField(
         queryset=MP.objects.none(),
         required=False,
-        label="MP",
-        help_text="Leave the event blank to take it from the Accountability records.",
+        label=gettext_lazy("MP"),
+        help_text=gettext_lazy("Leave the event blank to take it from the Accountability records."),
     )
     event_kind = forms.ChoiceField(
-        choices=PartyEvent.choices, required=False, label="What the MP did"
+        choices=PartyEvent.choices, required=False, label=gettext_lazy("What the MP did")
     )
     event_date = forms.DateField(
-        required=False, label="Date", widget=forms.DateInput(attrs={"type": "date"})
+        required=False, label=gettext_lazy("Date"), widget=forms.DateInput(attrs={"type": "date"})
     )
-    event_note = forms.CharField(required=False, max_length=300, label="Note on the event")
+    event_note = forms.CharField(
+        required=False, max_length=300, label=gettext_lazy("Note on the event")
+    )
     target = forms.IntegerField(
         required=False,
         min_value=1,
-        label="Target (signatures)",
-        help_text="Blank: 10% of the constituency's electorate.",
+        label=gettext_lazy("Target (signatures)"),
+        help_text=gettext_lazy("Blank: 10% of the constituency's electorate."),
     )
     data_use = forms.CharField(
         required=False,
         max_length=2000,
         widget=forms.Textarea(attrs={"rows": 4}),
-        label="How signers' data will be used",
-        help_text="Shown beside the consent box. Blank: the standard wording.",
+        label=gettext_lazy("How signers' data will be used"),
+        help_text=gettext_lazy("Shown beside the consent box. Blank: the standard wording."),
     )
     retention_until = forms.DateField(
         required=False,
-        label="Delete signers' data after",
+        label=gettext_lazy("Delete signers' data after"),
         widget=forms.DateInput(attrs={"type": "date"}),
-        help_text="Blank: a year from today.",
+        help_text=gettext_lazy("Blank: a year from today."),
     )
 
     def __init__(self, user: Any, *args: Any, campaign: Any = None, **kwargs: Any) -> None:
@@ -237,31 +250,35 @@ class CampaignForm(ErrorSummaryMixin, forms.Form):
 
 
 class HandInForm(forms.Form):
-    handed_in_to = forms.CharField(max_length=200, label="Handed in to")
+    handed_in_to = forms.CharField(max_length=200, label=gettext_lazy("Handed in to"))
 
 
 class EventForm(ErrorSummaryMixin, forms.Form):
     kind = forms.ChoiceField(choices=CampaignEvent.Kind.choices)
-    title = forms.CharField(max_length=TITLE_MAX, error_messages=_limit_message("title", TITLE_MAX))
+    title = forms.CharField(
+        max_length=TITLE_MAX, error_messages=_limit_message(gettext_noop("title"), TITLE_MAX)
+    )
     starts_at = forms.DateTimeField(
-        label="Starts", widget=forms.DateTimeInput(attrs={"type": "datetime-local"})
+        label=gettext_lazy("Starts"), widget=forms.DateTimeInput(attrs={"type": "datetime-local"})
     )
     ends_at = forms.DateTimeField(
-        label="Ends", widget=forms.DateTimeInput(attrs={"type": "datetime-local"})
+        label=gettext_lazy("Ends"), widget=forms.DateTimeInput(attrs={"type": "datetime-local"})
     )
     location = forms.CharField(max_length=200)
     description = forms.CharField(
         required=False, max_length=STORY_MAX, widget=forms.Textarea(attrs={"rows": 4})
     )
-    capacity = forms.IntegerField(required=False, min_value=1, help_text="Blank: no limit.")
+    capacity = forms.IntegerField(
+        required=False, min_value=1, help_text=gettext_lazy("Blank: no limit.")
+    )
 
     def clean(self) -> dict[str, Any]:
         data = super().clean() or {}
         starts, ends = data.get("starts_at"), data.get("ends_at")
         if starts and ends and ends <= starts:
-            self.add_error("ends_at", "The event must end after it starts.")
+            self.add_error("ends_at", gettext("The event must end after it starts."))
         if starts and starts < timezone.now():
-            self.add_error("starts_at", "The event cannot start in the past.")
+            self.add_error("starts_at", gettext("The event cannot start in the past."))
         return data
 
 
@@ -273,7 +290,10 @@ class RsvpForm(ErrorSummaryMixin, forms.Form):
 
     name = forms.CharField(
         max_length=NAME_MAX,
-        error_messages={"required": "Enter your name.", **_limit_message("name", NAME_MAX)},
+        error_messages={
+            "required": _("Enter your name."),
+            **_limit_message(gettext_noop("name"), NAME_MAX),
+        },
     )
     email = forms.CharField(
         max_length=254,
@@ -284,15 +304,17 @@ class RsvpForm(ErrorSummaryMixin, forms.Form):
 
     def clean_name(self) -> str:
         try:
-            return clean_text(self.cleaned_data["name"], label="name", max_length=NAME_MAX)
+            return clean_text(
+                self.cleaned_data["name"], label=gettext_noop("name"), max_length=NAME_MAX
+            )
         except Invalid as exc:
-            raise forms.ValidationError(str(exc)) from exc
+            raise forms.ValidationError(gettext(str(exc))) from exc
 
     def clean_email(self) -> str:
         try:
             return normalise_email(self.cleaned_data["email"])
         except Invalid as exc:
-            raise forms.ValidationError(str(exc)) from exc
+            raise forms.ValidationError(gettext(str(exc))) from exc
 
 
 class VolunteerWithdrawForm(forms.Form):
@@ -310,8 +332,8 @@ class PledgeDecisionForm(forms.Form):
     decision = forms.ChoiceField(
         choices=[("accept", "Verify"), ("reject", "Reject")],
         error_messages={
-            "required": "Choose Verify or Reject.",
-            "invalid_choice": "Choose Verify or Reject.",
+            "required": _("Choose Verify or Reject."),
+            "invalid_choice": _("Choose Verify or Reject."),
         },
     )
 
@@ -334,10 +356,12 @@ class VolunteerForm(forms.Form):
     activities = forms.MultipleChoiceField(
         choices=Volunteer.Activity.choices,
         widget=forms.CheckboxSelectMultiple,
-        label="How I can help",
+        label=gettext_lazy("How I can help"),
         error_messages={"required": "Choose at least one way to help."},
     )
-    availability = forms.CharField(required=False, max_length=300, label="When I'm free (optional)")
+    availability = forms.CharField(
+        required=False, max_length=300, label=gettext_lazy("When I'm free (optional)")
+    )
 
 
 class PledgeForm(ErrorSummaryMixin, forms.Form):
@@ -350,7 +374,7 @@ class PledgeForm(ErrorSummaryMixin, forms.Form):
         error_messages=_limit_message("statement", STATEMENT_MAX),
     )
     pledged_on = forms.DateField(
-        widget=forms.DateInput(attrs={"type": "date"}), label="Date of the pledge"
+        widget=forms.DateInput(attrs={"type": "date"}), label=gettext_lazy("Date of the pledge")
     )
 
     def __init__(self, user: Any, *args: Any, **kwargs: Any) -> None:
@@ -362,19 +386,19 @@ class PledgeSubmitForm(ErrorSummaryMixin, forms.Form):
     """A candidate's or sitting MP's own pledge."""
 
     constituency = forms.ModelChoiceField(
-        queryset=Constituency.objects.order_by("name"), label="Constituency"
+        queryset=Constituency.objects.order_by("name"), label=gettext_lazy("Constituency")
     )
-    role = forms.ChoiceField(choices=Pledge.Role.choices, label="I am")
+    role = forms.ChoiceField(choices=Pledge.Role.choices, label=gettext_lazy("I am"))
     name = forms.CharField(
         max_length=200,
         required=False,
-        label="Name as it should appear (optional)",
-        help_text="Blank: your name on your membership record.",
+        label=gettext_lazy("Name as it should appear (optional)"),
+        help_text=gettext_lazy("Blank: your name on your membership record."),
     )
     statement = forms.CharField(
         max_length=STATEMENT_MAX,
         widget=forms.Textarea(attrs={"rows": 4}),
-        label="My pledge",
+        label=gettext_lazy("My pledge"),
         error_messages=_limit_message("statement", STATEMENT_MAX),
     )
 
@@ -382,37 +406,45 @@ class PledgeSubmitForm(ErrorSummaryMixin, forms.Form):
 class PledgeStatusForm(forms.Form):
     status = forms.ChoiceField(choices=Pledge.Status.choices)
     left_party_on = forms.DateField(
-        required=False, widget=forms.DateInput(attrs={"type": "date"}), label="Left the party on"
+        required=False,
+        widget=forms.DateInput(attrs={"type": "date"}),
+        label=gettext_lazy("Left the party on"),
     )
     event_kind = forms.ChoiceField(
-        choices=PartyEvent.choices, required=False, label="What they did"
+        choices=PartyEvent.choices, required=False, label=gettext_lazy("What they did")
     )
     note = forms.CharField(required=False, max_length=500)
 
 
 class RecallForm(ErrorSummaryMixin, forms.Form):
     constituency = forms.ModelChoiceField(queryset=Constituency.objects.none())
-    mp_name = forms.CharField(max_length=200, label="MP")
+    mp_name = forms.CharField(max_length=200, label=gettext_lazy("MP"))
     ground = forms.ChoiceField(
-        choices=RecallPetition.Ground.choices, help_text="Recall of MPs Act 2015, section 1."
+        choices=RecallPetition.Ground.choices,
+        help_text=gettext_lazy("Recall of MPs Act 2015, section 1."),
     )
-    ground_detail = forms.CharField(required=False, max_length=500, label="Details")
-    opens_on = forms.DateField(widget=forms.DateInput(attrs={"type": "date"}), label="Opens on")
+    ground_detail = forms.CharField(required=False, max_length=500, label=gettext_lazy("Details"))
+    opens_on = forms.DateField(
+        widget=forms.DateInput(attrs={"type": "date"}), label=gettext_lazy("Opens on")
+    )
     closes_on = forms.DateField(
         required=False,
         widget=forms.DateInput(attrs={"type": "date"}),
-        label="Closes on",
+        label=gettext_lazy("Closes on"),
         help_text=(
-            "Blank: six weeks after opening (s.9). Enter the petition officer's date if it differs."
+            gettext_lazy(
+                "Blank: six weeks after opening (s.9). Enter the "
+                "petition officer's date if it differs."
+            )
         ),
     )
     signing_places = forms.CharField(
         required=False,
         widget=forms.Textarea(attrs={"rows": 5}),
-        help_text="One per line; at most ten (s.7).",
+        help_text=gettext_lazy("One per line; at most ten (s.7)."),
     )
     electorate_at_close = forms.IntegerField(
-        required=False, min_value=1, label="Electorate on the closing day"
+        required=False, min_value=1, label=gettext_lazy("Electorate on the closing day")
     )
 
     def __init__(self, user: Any, *args: Any, **kwargs: Any) -> None:
@@ -429,9 +461,13 @@ class RecallCountForm(forms.Form):
     published_on = forms.DateField(widget=forms.DateInput(attrs={"type": "date"}))
     signatures = forms.IntegerField(min_value=0)
     electorate = forms.IntegerField(
-        required=False, min_value=1, help_text="The register size stated with the count, if any."
+        required=False,
+        min_value=1,
+        help_text=gettext_lazy("The register size stated with the count, if any."),
     )
-    is_final = forms.BooleanField(required=False, label="This is the final count (after the close)")
+    is_final = forms.BooleanField(
+        required=False, label=gettext_lazy("This is the final count (after the close)")
+    )
     source = forms.CharField(
-        required=False, max_length=300, help_text="Where it was published (a link)."
+        required=False, max_length=300, help_text=gettext_lazy("Where it was published (a link).")
     )

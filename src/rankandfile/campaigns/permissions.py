@@ -15,6 +15,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.db.models import Q, QuerySet
+from django.utils.translation import gettext
 
 from rankandfile.campaigns.models import Campaign, CampaignEvent, Pledge, RecallPetition
 from rankandfile.core.errors import NotFound
@@ -76,7 +77,7 @@ def access_campaign(user: AnyUser, slug: str) -> Campaign:
     # A slice, not first(): the slug is unique, and first() would add an ORDER BY.
     campaign = next(iter(visible_campaigns(user).filter(slug=slug)[:1]), None)
     if campaign is None:
-        raise NotFound("no such campaign")
+        raise NotFound(gettext("no such campaign"))
     return campaign
 
 
@@ -87,28 +88,28 @@ def signable_campaign(slug: str) -> Campaign:
         iter(Campaign.objects.exclude(state=Campaign.State.DRAFT).filter(slug=slug)[:1]), None
     )
     if campaign is None:
-        raise NotFound("no such campaign")
+        raise NotFound(gettext("no such campaign"))
     return campaign
 
 
 def access_managed_campaign(user: AnyUser, slug: str) -> Campaign:
     campaign = access_campaign(user, slug)
     if not can_manage_campaign(user, campaign):
-        raise NotFound("no such campaign among those you run")
+        raise NotFound(gettext("no such campaign among those you run"))
     return campaign
 
 
 def access_event(user: AnyUser, campaign: Campaign, event_id: int) -> CampaignEvent:
     event = CampaignEvent.objects.filter(campaign=campaign, pk=event_id).first()
     if event is None:
-        raise NotFound("no such event")
+        raise NotFound(gettext("no such event"))
     return event
 
 
 def access_recordable_pledge(user: AnyUser, pledge_id: int) -> Pledge:
     pledge = Pledge.objects.select_related("constituency").filter(pk=pledge_id).first()
     if pledge is None or not can_record_for(user, pledge.constituency):
-        raise NotFound("no such pledge among those you record")
+        raise NotFound(gettext("no such pledge among those you record"))
     return pledge
 
 
@@ -117,5 +118,5 @@ def access_recall(user: AnyUser, petition_id: int) -> RecallPetition:
         RecallPetition.objects.select_related("constituency", "mp").filter(pk=petition_id).first()
     )
     if petition is None:
-        raise NotFound("no such recall petition")
+        raise NotFound(gettext("no such recall petition"))
     return petition

@@ -10,9 +10,12 @@ from __future__ import annotations
 import logging
 import smtplib
 
+from django.conf import settings
 from django.core.mail import EmailMessage
 from django.template.loader import render_to_string
 from django.urls import reverse
+from django.utils import translation
+from django.utils.translation import gettext
 from django_tasks import task
 
 from rankandfile.campaigns import ics
@@ -28,11 +31,24 @@ def _one_line(text: str) -> str:
     return " ".join(text.split())
 
 
+def reader_language() -> str:
+    """The language of the request that queues an email (the signer's or the replier's),
+    passed to the task so that a worker writes the email in it."""
+    return translation.get_language() or settings.LANGUAGE_CODE
+
+
+def _in_language(language: str) -> translation.override:
+    """Write in ``language`` if it is one the site offers, else in the default."""
+    offered = {code for code, _name in settings.LANGUAGES}
+    return translation.override(language if language in offered else settings.LANGUAGE_CODE)
+
+
 @task()
-def send_signature_email(signature_id: int, kind: str) -> str:
+def send_signature_email(signature_id: int, kind: str, language: str = "") -> str:
     """``confirm``: the double opt-in link (and the withdraw link); ``already``: the
-    address has already signed (a withdraw link only)."""
-    with audit.context("task"):
+    address has already signed (a withdraw link only). Written in ``language``, the
+    signer's when they signed (English if none was given)."""
+    with audit.context("task"), _in_language(language):
         sig = Signature.objects.select_related("campaign").filter(pk=signature_id).first()
         if sig is None:
             return "gone"
@@ -50,20 +66,22 @@ def send_signature_email(signature_id: int, kind: str) -> str:
             "campaign_url": absolute(reverse("campaigns:detail", args=[campaign.slug])),
         }
         template = "confirm" if kind == "confirm" else "already"
+        title = {"title": _one_line(campaign.title)}
         subject = (
-            f"Confirm your signature: {_one_line(campaign.title)}"
+            gettext("Confirm your signature: %(title)s") % title
             if kind == "confirm"
-            else f"You have already signed: {_one_line(campaign.title)}"
+            else gettext("You have already signed: %(title)s") % title
         )
         body = render_to_string(f"campaigns/email/{template}.txt", context)
         return _send(EmailMessage(subject=subject, body=body, to=[sig.email]))
 
 
 @task()
-def send_rsvp_email(rsvp_id: int, kind: str, cancel_secret: str) -> str:
+def send_rsvp_email(rsvp_id: int, kind: str, cancel_secret: str, language: str = "") -> str:
     """``rsvp``: the reply's acknowledgement with the .ics file and a cancel link;
-    ``reminder``: the day before. The reminder carries a fresh cancel link."""
-    with audit.context("task"):
+    ``reminder``: the day before. The reminder carries a fresh cancel link. Written in
+    ``language`` (the replier's for the acknowledgement; English if none was given)."""
+    with audit.context("task"), _in_language(language):
         rsvp = Rsvp.objects.select_related("event__campaign").filter(pk=rsvp_id).first()
         if rsvp is None:
             return "gone"
@@ -81,10 +99,11 @@ def send_rsvp_email(rsvp_id: int, kind: str, cancel_secret: str) -> str:
             "cancel_url": absolute(reverse("campaigns:rsvp_cancel", args=[cancel_secret])),
             "event_url": absolute(reverse("campaigns:event", args=[event.campaign.slug, event.pk])),
         }
+        title = {"title": _one_line(event.title)}
         subject = (
-            f"You're coming: {_one_line(event.title)}"
+            gettext("You're coming: %(title)s") % title
             if kind == "rsvp"
-            else f"Reminder: {_one_line(event.title)}"
+            else gettext("Reminder: %(title)s") % title
         )
         body = render_to_string("campaigns/email/rsvp.txt", {**context, "kind": kind})
         message = EmailMessage(subject=subject, body=body, to=[rsvp.email])

@@ -21,6 +21,7 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.cache import patch_cache_control
+from django.utils.translation import gettext, gettext_noop
 from django.views.decorators.http import require_POST
 
 from rankandfile.campaigns import forms, ics, permissions, queries
@@ -273,7 +274,9 @@ def campaign_create(request: HttpRequest) -> HttpResponse:
         except DomainError as exc:
             form.add_error(None, str(exc))
         else:
-            messages.success(request, "Campaign created as a draft. Check it, then launch it.")
+            messages.success(
+                request, gettext("Campaign created as a draft. Check it, then launch it.")
+            )
             return redirect("campaigns:manage", campaign.slug)
     return render(
         request, "campaigns/form.html", {"nav": "campaigns", "form": form, "creating": True}
@@ -294,7 +297,7 @@ def campaign_edit(request: HttpRequest, slug: str) -> HttpResponse:
         except DomainError as exc:
             form.add_error(None, str(exc))
         else:
-            messages.success(request, "Campaign saved.")
+            messages.success(request, gettext("Campaign saved."))
             return redirect("campaigns:manage", campaign.slug)
     return render(
         request,
@@ -334,26 +337,35 @@ def campaign_action(request: HttpRequest, slug: str, action: str) -> HttpRespons
     try:
         if action == "launch":
             lifecycle.campaign_launch(actor=_actor(request), campaign=campaign)
-            messages.success(request, "Launched: the campaign page is public and open for signing.")
+            messages.success(
+                request, gettext("Launched: the campaign page is public and open for signing.")
+            )
         elif action == "hand-in":
             form = forms.HandInForm(request.POST)
             if not form.is_valid():
-                raise DomainError("Say to whom the petition was handed in.")
+                raise DomainError(gettext("Say to whom the petition was handed in."))
             lifecycle.campaign_hand_in(
                 actor=_actor(request),
                 campaign=campaign,
                 handed_in_to=form.cleaned_data["handed_in_to"],
             )
-            messages.success(request, "Recorded as handed in; signing has stopped.")
+            messages.success(request, gettext("Recorded as handed in; signing has stopped."))
         elif action == "close":
             lifecycle.campaign_close(actor=_actor(request), campaign=campaign)
-            messages.success(request, "Campaign closed.")
+            messages.success(request, gettext("Campaign closed."))
         elif action == "purge":
             report = retention.campaign_purge(actor=_actor(request), campaign=campaign)
             messages.success(
                 request,
-                f"Deleted {report.signatures} signatures, {report.rsvps} replies and "
-                f"{report.volunteers} volunteers' details; the counts are kept.",
+                gettext(
+                    "Deleted %(signatures)s signatures, %(rsvps)s replies and "
+                    "%(volunteers)s volunteers' details; the counts are kept."
+                )
+                % {
+                    "signatures": report.signatures,
+                    "rsvps": report.rsvps,
+                    "volunteers": report.volunteers,
+                },
             )
         else:
             raise Http404("no such action")
@@ -454,7 +466,7 @@ def event_create(request: HttpRequest, slug: str) -> HttpResponse:
         except DomainError as exc:
             form.add_error(None, str(exc))
         else:
-            messages.success(request, "Event added.")
+            messages.success(request, gettext("Event added."))
             return redirect("campaigns:event", campaign.slug, event.pk)
     return render(
         request,
@@ -471,11 +483,13 @@ def _event(request: HttpRequest, slug: str, event_id: int) -> tuple[Campaign, Ca
         raise Http404(str(exc)) from exc
 
 
-RSVP_RECORDED = (
+RSVP_RECORDED = gettext_noop(
     "Thank you: your reply is recorded. The details and a calendar file are emailed to "
     "that address when it first replies; replying again keeps the place it has."
 )
-RSVP_FULL = "Sorry, this event is full. If you had already replied, your place stands."
+RSVP_FULL = gettext_noop(
+    "Sorry, this event is full. If you had already replied, your place stands."
+)
 
 
 def event_detail(request: HttpRequest, slug: str, event_id: int) -> HttpResponse:
@@ -496,7 +510,7 @@ def event_detail(request: HttpRequest, slug: str, event_id: int) -> HttpResponse
         if not ratelimit.allow(f"campaigns:rsvp-ip:{client_ip(request)}", limit, window):
             form.is_valid()
             form.add_error(
-                None, "Too many replies from your connection; please wait and try again."
+                None, gettext("Too many replies from your connection; please wait and try again.")
             )
             status = 429
         elif form.is_valid():
@@ -508,7 +522,7 @@ def event_detail(request: HttpRequest, slug: str, event_id: int) -> HttpResponse
                     user=request.user if request.user.is_authenticated else None,
                 )
             except events_services.EventFull:
-                form.add_error(None, RSVP_FULL)
+                form.add_error(None, gettext(RSVP_FULL))
                 status = 409
             except DomainError as exc:
                 form.add_error(None, str(exc))
@@ -519,10 +533,10 @@ def event_detail(request: HttpRequest, slug: str, event_id: int) -> HttpResponse
                 # owner is going to a political event.
                 event.refresh_from_db(fields=["rsvp_count"])
                 if not result.created and event.is_full:
-                    form.add_error(None, RSVP_FULL)
+                    form.add_error(None, gettext(RSVP_FULL))
                     status = 409
                 else:
-                    messages.success(request, RSVP_RECORDED)
+                    messages.success(request, gettext(RSVP_RECORDED))
                     return redirect("campaigns:event", campaign.slug, event.pk)
         else:
             status = 400
@@ -563,7 +577,7 @@ def event_cancel(request: HttpRequest, slug: str, event_id: int) -> HttpResponse
     except NotFound as exc:
         raise Http404(str(exc)) from exc
     events_services.event_cancel(actor=_actor(request), event=event)
-    messages.success(request, "Event cancelled.")
+    messages.success(request, gettext("Event cancelled."))
     return redirect("campaigns:event", campaign.slug, event.pk)
 
 
@@ -586,7 +600,7 @@ def volunteer(request: HttpRequest, slug: str) -> HttpResponse:
     if request.method == "POST":
         if forms.VolunteerWithdrawForm(request.POST).wanted():
             volunteers.volunteer_withdraw(actor=_actor(request), campaign=campaign)
-            messages.success(request, "You are no longer listed as a volunteer.")
+            messages.success(request, gettext("You are no longer listed as a volunteer."))
             return redirect("campaigns:detail", campaign.slug)
         if form.is_valid():
             try:
@@ -599,7 +613,9 @@ def volunteer(request: HttpRequest, slug: str) -> HttpResponse:
             except DomainError as exc:
                 form.add_error(None, str(exc))
             else:
-                messages.success(request, "Thank you: the campaign's organisers will be in touch.")
+                messages.success(
+                    request, gettext("Thank you: the campaign's organisers will be in touch.")
+                )
                 return redirect("campaigns:detail", campaign.slug)
     return render(
         request,
@@ -644,8 +660,10 @@ def pledge_submit(request: HttpRequest) -> HttpResponse:
         else:
             messages.success(
                 request,
-                "Thank you. Your pledge will appear in the register once an officer of the "
-                "constituency party has verified it.",
+                gettext(
+                    "Thank you. Your pledge will appear in the register once an officer of the "
+                    "constituency party has verified it."
+                ),
             )
             return redirect("campaigns:pledges")
     return render(request, "campaigns/pledge_submit.html", {"nav": "campaigns", "form": form})
@@ -661,7 +679,7 @@ def pledge_verify(request: HttpRequest, pledge_id: int) -> HttpResponse:
         raise Http404(str(exc)) from exc
     form = forms.PledgeDecisionForm(request.POST)
     if not form.is_valid():
-        messages.error(request, "Choose Verify or Reject.")
+        messages.error(request, gettext("Choose Verify or Reject."))
         return redirect(f"{reverse('campaigns:pledges')}?constituency={pledge.constituency_id}")
     accept = form.accept
     try:
@@ -689,7 +707,7 @@ def pledge_create(request: HttpRequest) -> HttpResponse:
         except DomainError as exc:
             form.add_error(None, str(exc))
         else:
-            messages.success(request, "Pledge added to the register.")
+            messages.success(request, gettext("Pledge added to the register."))
             return redirect(f"{reverse('campaigns:pledges')}?constituency={pledge.constituency_id}")
     return render(request, "campaigns/pledge_form.html", {"nav": "campaigns", "form": form})
 
@@ -716,7 +734,7 @@ def pledge_status(request: HttpRequest, pledge_id: int) -> HttpResponse:
         except DomainError as exc:
             form.add_error(None, str(exc))
         else:
-            messages.success(request, "Pledge status recorded.")
+            messages.success(request, gettext("Pledge status recorded."))
             return redirect(f"{reverse('campaigns:pledges')}?constituency={pledge.constituency_id}")
     events = queries.mp_events(pledge.mp) if pledge.mp else []
     return render(
@@ -761,7 +779,7 @@ def recall_detail(request: HttpRequest, petition_id: int) -> HttpResponse:
                 form.add_error(None, str(exc))
                 status = 400
             else:
-                messages.success(request, "Count recorded.")
+                messages.success(request, gettext("Count recorded."))
                 return redirect("campaigns:recall", petition.pk)
         else:
             status = 400
@@ -794,6 +812,6 @@ def recall_create(request: HttpRequest) -> HttpResponse:
         except DomainError as exc:
             form.add_error(None, str(exc))
         else:
-            messages.success(request, "Recall petition recorded.")
+            messages.success(request, gettext("Recall petition recorded."))
             return redirect("campaigns:recall", petition.pk)
     return render(request, "campaigns/recall_form.html", {"nav": "campaigns", "form": form})

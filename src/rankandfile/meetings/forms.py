@@ -7,6 +7,7 @@ from typing import Any
 
 from django import forms
 from django.utils import timezone
+from django.utils.translation import gettext, gettext_lazy
 
 from rankandfile.conference.models import Conference
 from rankandfile.meetings import permissions, queries
@@ -35,11 +36,11 @@ def parse_unit(user: Any, value: str) -> tuple[Branch | None, CLP | None]:
         branch = permissions.managed_branches(user).filter(pk=int(pk)).first()
         if branch is not None:
             return branch, None
-    raise forms.ValidationError("Choose one of the units you run.")
+    raise forms.ValidationError(gettext("Choose one of the units you run."))
 
 
 class UnitForm(forms.Form):
-    unit = forms.ChoiceField(label="Branch or constituency party")
+    unit = forms.ChoiceField(label=gettext_lazy("Branch or constituency party"))
 
     def __init__(self, *args: Any, user: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -53,24 +54,26 @@ class UnitForm(forms.Form):
 
 
 class MeetingForm(UnitForm):
-    kind = forms.ChoiceField(label="Kind of meeting", choices=Meeting.Kind.choices)
-    title = forms.CharField(label="Title", max_length=200)
-    starts_at = forms.DateTimeField(label="Starts", widget=DATETIME)
-    ends_at = forms.DateTimeField(label="Ends", widget=DATETIME)
-    location = forms.CharField(label="Place", max_length=300)
+    kind = forms.ChoiceField(label=gettext_lazy("Kind of meeting"), choices=Meeting.Kind.choices)
+    title = forms.CharField(label=gettext_lazy("Title"), max_length=200)
+    starts_at = forms.DateTimeField(label=gettext_lazy("Starts"), widget=DATETIME)
+    ends_at = forms.DateTimeField(label=gettext_lazy("Ends"), widget=DATETIME)
+    location = forms.CharField(label=gettext_lazy("Place"), max_length=300)
     agenda = forms.CharField(
-        label="Agenda",
+        label=gettext_lazy("Agenda"),
         required=False,
         widget=forms.Textarea(attrs={"rows": 6}),
-        help_text="One item per line. Approval of the last minutes and motions waiting for "
-        "this meeting are added for you.",
+        help_text=gettext_lazy(
+            "One item per line. Approval of the last minutes and motions waiting for "
+            "this meeting are added for you."
+        ),
     )
 
     def clean(self) -> dict[str, Any]:
         data = super().clean() or {}
         starts, ends = data.get("starts_at"), data.get("ends_at")
         if starts and ends and ends <= starts:
-            self.add_error("ends_at", "The meeting must end after it starts.")
+            self.add_error("ends_at", gettext("The meeting must end after it starts."))
         return data
 
     def agenda_lines(self) -> list[str]:
@@ -78,61 +81,67 @@ class MeetingForm(UnitForm):
 
 
 class RescheduleForm(forms.Form):
-    starts_at = forms.DateTimeField(label="New start", widget=DATETIME)
-    ends_at = forms.DateTimeField(label="New end", widget=DATETIME)
-    location = forms.CharField(label="Place", max_length=300)
+    starts_at = forms.DateTimeField(label=gettext_lazy("New start"), widget=DATETIME)
+    ends_at = forms.DateTimeField(label=gettext_lazy("New end"), widget=DATETIME)
+    location = forms.CharField(label=gettext_lazy("Place"), max_length=300)
 
     def clean(self) -> dict[str, Any]:
         data = super().clean() or {}
         starts, ends = data.get("starts_at"), data.get("ends_at")
         if starts and ends and ends <= starts:
-            self.add_error("ends_at", "The meeting must end after it starts.")
+            self.add_error("ends_at", gettext("The meeting must end after it starts."))
         return data
 
 
 class CancelForm(forms.Form):
-    reason = forms.CharField(label="Reason (for the record)", max_length=300, required=False)
-    confirm = forms.BooleanField(label="Cancel this meeting and tell the members")
+    reason = forms.CharField(
+        label=gettext_lazy("Reason (for the record)"), max_length=300, required=False
+    )
+    confirm = forms.BooleanField(label=gettext_lazy("Cancel this meeting and tell the members"))
 
 
 class ItemForm(forms.Form):
-    title = forms.CharField(label="New agenda item", max_length=200)
+    title = forms.CharField(label=gettext_lazy("New agenda item"), max_length=200)
 
 
 class MotionForm(forms.Form):
-    title = forms.CharField(label="Title", max_length=200)
-    text = forms.CharField(label="Text", widget=forms.Textarea(attrs={"rows": 8}))
-    mover = forms.CharField(label="Moved by", max_length=200, required=False)
+    title = forms.CharField(label=gettext_lazy("Title"), max_length=200)
+    text = forms.CharField(label=gettext_lazy("Text"), widget=forms.Textarea(attrs={"rows": 8}))
+    mover = forms.CharField(label=gettext_lazy("Moved by"), max_length=200, required=False)
 
 
 class AmendmentForm(forms.Form):
     text = forms.CharField(
-        label="The motion as amended",
+        label=gettext_lazy("The motion as amended"),
         widget=forms.Textarea(attrs={"rows": 8}),
-        help_text="The whole text as it would read if the amendment is carried.",
+        help_text=gettext_lazy("The whole text as it would read if the amendment is carried."),
     )
-    mover = forms.CharField(label="Moved by", max_length=200, required=False)
+    mover = forms.CharField(label=gettext_lazy("Moved by"), max_length=200, required=False)
 
 
 class DecisionForm(forms.Form):
     outcome = forms.ChoiceField(
-        label="Outcome", choices=[c for c in AgendaItem.Outcome.choices if c[0]]
+        label=gettext_lazy("Outcome"), choices=[c for c in AgendaItem.Outcome.choices if c[0]]
     )
-    votes_for = forms.IntegerField(label="For", min_value=0, required=False)
-    votes_against = forms.IntegerField(label="Against", min_value=0, required=False)
-    votes_abstain = forms.IntegerField(label="Abstaining", min_value=0, required=False)
+    votes_for = forms.IntegerField(label=gettext_lazy("For"), min_value=0, required=False)
+    votes_against = forms.IntegerField(label=gettext_lazy("Against"), min_value=0, required=False)
+    votes_abstain = forms.IntegerField(
+        label=gettext_lazy("Abstaining"), min_value=0, required=False
+    )
     decision = forms.CharField(
-        label="Decision (for the minutes)", required=False, widget=forms.Textarea(attrs={"rows": 2})
+        label=gettext_lazy("Decision (for the minutes)"),
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 2}),
     )
 
 
 class CheckInForm(forms.Form):
-    number = forms.CharField(label="Membership number", max_length=20)
+    number = forms.CharField(label=gettext_lazy("Membership number"), max_length=20)
 
 
 class SelfCheckInForm(forms.Form):
     code = forms.CharField(
-        label="Code shown in the room",
+        label=gettext_lazy("Code shown in the room"),
         max_length=8,
         widget=forms.TextInput(attrs={"inputmode": "numeric", "autocomplete": "off"}),
     )
@@ -140,7 +149,7 @@ class SelfCheckInForm(forms.Form):
 
 class SubmitForm(forms.Form):
     conference = forms.ModelChoiceField(
-        label="Conference", queryset=Conference.objects.none(), empty_label=None
+        label=gettext_lazy("Conference"), queryset=Conference.objects.none(), empty_label=None
     )
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
@@ -153,27 +162,31 @@ class SubmitForm(forms.Form):
 
 
 class MessageForm(UnitForm):
-    audience = forms.ChoiceField(label="Send to", choices=OfficerMessage.Audience.choices)
+    audience = forms.ChoiceField(
+        label=gettext_lazy("Send to"), choices=OfficerMessage.Audience.choices
+    )
     audience_branch = forms.ModelChoiceField(
-        label="Branch",
+        label=gettext_lazy("Branch"),
         queryset=Branch.objects.none(),
         required=False,
-        help_text="For “the members of one branch”.",
+        help_text=gettext_lazy("For “the members of one branch”."),
     )
     ballot = forms.TypedChoiceField(
-        label="Ballot",
+        label=gettext_lazy("Ballot"),
         coerce=int,
         required=False,
         empty_value=None,
-        help_text="For “electors who have not voted”.",
+        help_text=gettext_lazy("For “electors who have not voted”."),
     )
-    subject = forms.CharField(label="Subject", max_length=200)
+    subject = forms.CharField(label=gettext_lazy("Subject"), max_length=200)
     body = forms.CharField(
-        label="Message",
+        label=gettext_lazy("Message"),
         widget=forms.Textarea(attrs={"rows": 10}),
-        help_text="{first_name} and {last_name} are replaced by each member's name.",
+        help_text=gettext_lazy("{first_name} and {last_name} are replaced by each member's name."),
     )
-    save_as = forms.CharField(label="Save as a template named", max_length=100, required=False)
+    save_as = forms.CharField(
+        label=gettext_lazy("Save as a template named"), max_length=100, required=False
+    )
 
     def __init__(self, *args: Any, user: Any, **kwargs: Any) -> None:
         super().__init__(*args, user=user, **kwargs)
@@ -189,13 +202,15 @@ class MessageForm(UnitForm):
     def clean_subject(self) -> str:
         subject: str = self.cleaned_data["subject"]
         if "\n" in subject or "\r" in subject:
-            raise forms.ValidationError("The subject is one line.")
+            raise forms.ValidationError(gettext("The subject is one line."))
         return subject
 
 
 class TemplateChoiceForm(forms.Form):
     template = forms.ModelChoiceField(
-        label="Start from a template", queryset=MessageTemplate.objects.none(), required=False
+        label=gettext_lazy("Start from a template"),
+        queryset=MessageTemplate.objects.none(),
+        required=False,
     )
 
     def __init__(self, *args: Any, user: Any, **kwargs: Any) -> None:
@@ -211,8 +226,9 @@ class TemplateChoiceForm(forms.Form):
 
 class PreferencesForm(forms.Form):
     meeting_notices = forms.BooleanField(
-        label="Notices of my branch's and CLP's meetings (with a calendar file)", required=False
+        label=gettext_lazy("Notices of my branch's and CLP's meetings (with a calendar file)"),
+        required=False,
     )
     officer_messages = forms.BooleanField(
-        label="Messages from my branch's and CLP's officers", required=False
+        label=gettext_lazy("Messages from my branch's and CLP's officers"), required=False
     )

@@ -16,6 +16,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.db.models import Q, QuerySet
+from django.utils.translation import gettext
 
 from rankandfile.core.errors import NotFound
 from rankandfile.meetings.models import Meeting, Motion, OfficerMessage
@@ -87,14 +88,14 @@ def visible_meetings(user: AnyUser) -> QuerySet[Meeting]:
 def access_meeting(user: AnyUser, meeting_id: int) -> Meeting:
     meeting = visible_meetings(user).filter(pk=meeting_id).first()
     if meeting is None:
-        raise NotFound("no such meeting")
+        raise NotFound(gettext("no such meeting"))
     return meeting
 
 
 def access_managed_meeting(user: AnyUser, meeting_id: int) -> Meeting:
     meeting = access_meeting(user, meeting_id)
     if not can_manage_meeting(user, meeting):
-        raise NotFound("no such meeting among those you run")
+        raise NotFound(gettext("no such meeting among those you run"))
     return meeting
 
 
@@ -123,14 +124,14 @@ def visible_motions(user: AnyUser) -> QuerySet[Motion]:
 def access_motion(user: AnyUser, motion_id: int) -> Motion:
     motion = visible_motions(user).filter(pk=motion_id).first()
     if motion is None:
-        raise NotFound("no such motion")
+        raise NotFound(gettext("no such motion"))
     return motion
 
 
 def access_managed_motion(user: AnyUser, motion_id: int) -> Motion:
     motion = access_motion(user, motion_id)
     if not can_manage_motion(user, motion):
-        raise NotFound("no such motion among those you run")
+        raise NotFound(gettext("no such motion among those you run"))
     return motion
 
 
@@ -150,7 +151,7 @@ def visible_messages(user: AnyUser) -> QuerySet[OfficerMessage]:
 def access_message(user: AnyUser, message_id: int) -> OfficerMessage:
     message = visible_messages(user).filter(pk=message_id).first()
     if message is None:
-        raise NotFound("no such message")
+        raise NotFound(gettext("no such message"))
     return message
 
 

@@ -21,10 +21,12 @@ from django.core import signing
 from django.db import transaction
 from django.db.models import F, Max
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from rankandfile.ballots.permissions import can_manage_ballot
 from rankandfile.conference.models import Conference, Submission
 from rankandfile.conference.rulebook import parameters_in_force
+from rankandfile.conference.rules import MeetingRules
 from rankandfile.conference.services.submissions import submission_create
 from rankandfile.core import audit
 from rankandfile.core.errors import DomainError, PermissionDenied
@@ -59,15 +61,15 @@ def _when(t: dt.datetime) -> str:
 
 def _require_unit(actor: User, branch: Branch | None, clp: CLP | None) -> None:
     if (branch is None) == (clp is None):
-        raise DomainError("choose the branch or the constituency party")
+        raise DomainError(gettext("choose the branch or the constituency party"))
     if not permissions.can_manage_unit(actor, branch=branch, clp=clp):
         unit = branch or clp
-        raise PermissionDenied(f"you are not an officer of {unit}")
+        raise PermissionDenied(gettext("you are not an officer of %(unit)s") % {"unit": unit})
 
 
 def _require_meeting(actor: User, meeting: Meeting) -> None:
     if not permissions.can_manage_meeting(actor, meeting):
-        raise PermissionDenied("you do not run this meeting")
+        raise PermissionDenied(gettext("you do not run this meeting"))
 
 
 _HOLD = contextvars.ContextVar("meetings_hold_sending", default=False)
@@ -131,23 +133,15 @@ def meeting_schedule(
     """
     at = _now(now)
     _require_unit(actor, branch, clp)
-    if kind not in Meeting.Kind.values:
-        raise DomainError("choose the kind of meeting")
-    title, location = title.strip(), location.strip()
-    if not title or not location:
-        raise DomainError("a meeting needs a title and a place")
-    if ends_at <= starts_at:
-        raise DomainError("the meeting must end after it starts")
-    rules = queries.rules_on(timezone.localdate(starts_at))
-    days = queries.notice_days(kind, rules)
-    if starts_at - at < dt.timedelta(days=days):
-        raise DomainError(
-            f"a {Meeting.Kind(kind).label.lower()} needs {days} clear days' notice "
-            f"(rule M2); the earliest it can start is {_when(at + dt.timedelta(days=days))}"
-        )
-    lines = [line.strip() for line in agenda if line.strip()]
-    if any(len(line) > 200 for line in lines):
-        raise DomainError("an agenda item's title is at most 200 characters")
+    title, location, lines, rules = _checked_schedule(
+        kind=kind,
+        title=title,
+        location=location,
+        starts_at=starts_at,
+        ends_at=ends_at,
+        agenda=agenda,
+        at=at,
+    )
     meeting = Meeting.objects.create(
         branch=branch,
         clp=clp,
@@ -158,36 +152,8 @@ def meeting_schedule(
         location=location[:300],
         created_by=actor,
     )
-    pos = 0
-    previous = queries.previous_meeting_awaiting_minutes(meeting)
-    if previous is not None:
-        pos += 1
-        AgendaItem.objects.create(
-            meeting=meeting,
-            position=pos,
-            kind=AgendaItem.Kind.MINUTES,
-            title=f"Minutes of the meeting of {timezone.localtime(previous.starts_at):%d %B %Y}",
-            minutes_of=previous,
-        )
-    for line in lines:
-        pos += 1
-        AgendaItem.objects.create(meeting=meeting, position=pos, title=line)
-    if clp is not None and kind != Meeting.Kind.EXECUTIVE:
-        waiting = Motion.objects.filter(
-            clp=clp, state=Motion.State.DRAFT, forwarded_from__isnull=False
-        ).select_related("forwarded_from__branch")
-        for motion in waiting:
-            _table(meeting, motion, at)
-    entitled = queries.entitled_members(meeting)
-    meeting.entitled_count = entitled.count()
-    meeting.quorum = queries.quorum_for(
-        kind=kind, is_branch=branch is not None, entitled=meeting.entitled_count, rules=rules
-    )
-    to = queries.recipients(entitled, "meeting_notices")
-    Delivery.objects.bulk_create(Delivery(meeting=meeting, member_id=pk) for pk in to.ids)
-    meeting.notice_sent_at = at
-    meeting.notices_queued = to.count
-    meeting.save(update_fields=["entitled_count", "quorum", "notice_sent_at", "notices_queued"])
+    _open_agenda(meeting, lines, at)
+    to = _queue_notices(meeting, rules, at)
     audit.record(
         actor=actor,
         action="meetings.meeting_schedule",
@@ -206,6 +172,91 @@ def meeting_schedule(
     if to.ids:
         _enqueue_after_commit("meeting", meeting.pk)
     return meeting
+
+
+def _checked_schedule(
+    *,
+    kind: str,
+    title: str,
+    location: str,
+    starts_at: dt.datetime,
+    ends_at: dt.datetime,
+    agenda: Sequence[str],
+    at: dt.datetime,
+) -> tuple[str, str, list[str], MeetingRules]:
+    """The checks of ``meeting_schedule`` (rule M2's notice period among them): the
+    trimmed title, place and agenda lines, and the rule book in force on the day."""
+    if kind not in Meeting.Kind.values:
+        raise DomainError(gettext("choose the kind of meeting"))
+    title, location = title.strip(), location.strip()
+    if not title or not location:
+        raise DomainError(gettext("a meeting needs a title and a place"))
+    if ends_at <= starts_at:
+        raise DomainError(gettext("the meeting must end after it starts"))
+    rules = queries.rules_on(timezone.localdate(starts_at))
+    days = queries.notice_days(kind, rules)
+    if starts_at - at < dt.timedelta(days=days):
+        raise DomainError(
+            gettext(
+                "a %(kind)s needs %(days)s clear days' notice (rule M2); "
+                "the earliest it can start is %(earliest)s"
+            )
+            % {
+                "kind": Meeting.Kind(kind).label.lower(),
+                "days": days,
+                "earliest": _when(at + dt.timedelta(days=days)),
+            }
+        )
+    lines = [line.strip() for line in agenda if line.strip()]
+    if any(len(line) > 200 for line in lines):
+        raise DomainError(gettext("an agenda item's title is at most 200 characters"))
+    return title, location, lines, rules
+
+
+def _open_agenda(meeting: Meeting, lines: list[str], at: dt.datetime) -> None:
+    """The agenda of a new meeting: the approval of the unit's last draft minutes (rule
+    M5), the given lines, then (a CLP's general or all-member meeting) every carried
+    branch motion waiting for it (rule M6)."""
+    pos = 0
+    previous = queries.previous_meeting_awaiting_minutes(meeting)
+    if previous is not None:
+        pos += 1
+        AgendaItem.objects.create(
+            meeting=meeting,
+            position=pos,
+            kind=AgendaItem.Kind.MINUTES,
+            title=f"Minutes of the meeting of {timezone.localtime(previous.starts_at):%d %B %Y}",
+            minutes_of=previous,
+        )
+    for line in lines:
+        pos += 1
+        AgendaItem.objects.create(meeting=meeting, position=pos, title=line)
+    clp = meeting.clp
+    if clp is not None and meeting.kind != Meeting.Kind.EXECUTIVE:
+        waiting = Motion.objects.filter(
+            clp=clp, state=Motion.State.DRAFT, forwarded_from__isnull=False
+        ).select_related("forwarded_from__branch")
+        for motion in waiting:
+            _table(meeting, motion, at)
+
+
+def _queue_notices(meeting: Meeting, rules: MeetingRules, at: dt.datetime) -> queries.Recipients:
+    """Count the members entitled to attend, set the quorum, and queue a notice to those
+    who have an address and have not turned meeting notices off (rule M1)."""
+    entitled = queries.entitled_members(meeting)
+    meeting.entitled_count = entitled.count()
+    meeting.quorum = queries.quorum_for(
+        kind=meeting.kind,
+        is_branch=meeting.branch_id is not None,
+        entitled=meeting.entitled_count,
+        rules=rules,
+    )
+    to = queries.recipients(entitled, "meeting_notices")
+    Delivery.objects.bulk_create(Delivery(meeting=meeting, member_id=pk) for pk in to.ids)
+    meeting.notice_sent_at = at
+    meeting.notices_queued = to.count
+    meeting.save(update_fields=["entitled_count", "quorum", "notice_sent_at", "notices_queued"])
+    return to
 
 
 def _notify_change(meeting: Meeting) -> int:
@@ -246,19 +297,26 @@ def meeting_reschedule(
     meeting = Meeting.objects.select_for_update().get(pk=meeting.pk)
     _require_meeting(actor, meeting)
     if meeting.state != Meeting.State.SCHEDULED:
-        raise DomainError("only a meeting that has not started can be rescheduled")
+        raise DomainError(gettext("only a meeting that has not started can be rescheduled"))
     location = location.strip()
     if not location:
-        raise DomainError("a meeting needs a place")
+        raise DomainError(gettext("a meeting needs a place"))
     if ends_at <= starts_at:
-        raise DomainError("the meeting must end after it starts")
+        raise DomainError(gettext("the meeting must end after it starts"))
     if (starts_at, ends_at, location) == (meeting.starts_at, meeting.ends_at, meeting.location):
-        raise DomainError("nothing has changed: give a new time or place")
+        raise DomainError(gettext("nothing has changed: give a new time or place"))
     days = queries.notice_days(meeting.kind, queries.rules_on(timezone.localdate(starts_at)))
     if starts_at - at < dt.timedelta(days=days):
         raise DomainError(
-            f"a {meeting.get_kind_display().lower()} needs {days} clear days' notice "
-            f"(rule M2); the earliest it can start is {_when(at + dt.timedelta(days=days))}"
+            gettext(
+                "a %(kind)s needs %(days)s clear days' notice (rule M2); "
+                "the earliest it can start is %(earliest)s"
+            )
+            % {
+                "kind": meeting.get_kind_display().lower(),
+                "days": days,
+                "earliest": _when(at + dt.timedelta(days=days)),
+            }
         )
     before = {"starts": _when(meeting.starts_at), "location": meeting.location}
     meeting.starts_at, meeting.ends_at, meeting.location = starts_at, ends_at, location[:300]
@@ -290,7 +348,7 @@ def meeting_cancel(
     meeting = Meeting.objects.select_for_update().get(pk=meeting.pk)
     _require_meeting(actor, meeting)
     if meeting.state != Meeting.State.SCHEDULED:
-        raise DomainError("only a meeting that has not started can be cancelled")
+        raise DomainError(gettext("only a meeting that has not started can be cancelled"))
     meeting.state = Meeting.State.CANCELLED
     meeting.sequence += 1
     meeting.save(update_fields=["state", "sequence"])
@@ -330,10 +388,12 @@ def item_add(*, actor: User, meeting: Meeting, title: str) -> AgendaItem:
     """Add an item of business to a meeting not yet closed."""
     _require_meeting(actor, meeting)
     if meeting.state in (Meeting.State.CLOSED, Meeting.State.CANCELLED):
-        raise DomainError(f"the meeting is {meeting.get_state_display().lower()}")
+        raise DomainError(
+            gettext("the meeting is %(state)s") % {"state": meeting.get_state_display().lower()}
+        )
     title = title.strip()
     if not title or len(title) > 200:
-        raise DomainError("an agenda item needs a title of at most 200 characters")
+        raise DomainError(gettext("an agenda item needs a title of at most 200 characters"))
     item = AgendaItem.objects.create(meeting=meeting, position=_next_position(meeting), title=title)
     audit.record(actor=actor, action="meetings.item_add", target=item)
     return item
@@ -345,11 +405,14 @@ def meeting_open(*, actor: User, meeting: Meeting, now: dt.datetime | None = Non
     _require_meeting(actor, meeting)
     meeting = Meeting.objects.select_for_update().get(pk=meeting.pk)
     if meeting.state != Meeting.State.SCHEDULED:
-        raise DomainError(f"the meeting is {meeting.get_state_display().lower()}")
+        raise DomainError(
+            gettext("the meeting is %(state)s") % {"state": meeting.get_state_display().lower()}
+        )
     at = _now(now)
     if at < meeting.starts_at - dt.timedelta(hours=2):
         raise DomainError(
-            f"the meeting starts at {_when(meeting.starts_at)}; it opens at most two hours before"
+            gettext("the meeting starts at %(starts_at)s; it opens at most two hours before")
+            % {"starts_at": _when(meeting.starts_at)}
         )
     meeting.state = Meeting.State.OPEN
     meeting.opened_at = at
@@ -376,12 +439,14 @@ def attendance_check_in(
     outside the meeting's members answers exactly as an unknown one."""
     _require_meeting(actor, meeting)
     if meeting.state != Meeting.State.OPEN:
-        raise DomainError("check-in is open only while the meeting is in progress")
+        raise DomainError(gettext("check-in is open only while the meeting is in progress"))
     member = queries.entitled_by_number(meeting, number)
     if member is None:
-        raise DomainError("no member with that number is entitled to attend this meeting")
+        raise DomainError(gettext("no member with that number is entitled to attend this meeting"))
     if not _check_in(meeting, member, Attendance.Method.OFFICER, actor, _now(now)):
-        raise DomainError(f"{member.full_name} is already checked in")
+        raise DomainError(
+            gettext("%(full_name)s is already checked in") % {"full_name": member.full_name}
+        )
     audit.record(
         actor=actor, action="meetings.check_in", target=meeting, data={"member": member.audit_label}
     )
@@ -399,13 +464,13 @@ def attendance_self_check_in(
     """A member checks themselves in with the code shown in the room."""
     member = own_member(actor)
     if member is None or not queries.entitled_members(meeting).filter(pk=member.pk).exists():
-        raise PermissionDenied("you are not entitled to attend this meeting")
+        raise PermissionDenied(gettext("you are not entitled to attend this meeting"))
     if meeting.state != Meeting.State.OPEN:
-        raise DomainError("check-in is open only while the meeting is in progress")
+        raise DomainError(gettext("check-in is open only while the meeting is in progress"))
     if not meeting.checkin_code or not secrets.compare_digest(code.strip(), meeting.checkin_code):
-        raise WrongCode("that is not the code shown in the room")
+        raise WrongCode(gettext("that is not the code shown in the room"))
     if not _check_in(meeting, member, Attendance.Method.SELF, actor, _now(now)):
-        raise DomainError("you are already checked in")
+        raise DomainError(gettext("you are already checked in"))
     audit.record(
         actor=actor,
         action="meetings.self_check_in",
@@ -439,39 +504,22 @@ def item_decide(
     _require_meeting(actor, meeting)
     item = AgendaItem.objects.select_for_update().get(pk=item.pk)
     if meeting.state != Meeting.State.OPEN:
-        raise DomainError("decisions are recorded while the meeting is in progress")
+        raise DomainError(gettext("decisions are recorded while the meeting is in progress"))
     if item.outcome:
-        raise DomainError(f"this item was already decided: {item.get_outcome_display().lower()}")
+        raise DomainError(
+            gettext("this item was already decided: %(outcome)s")
+            % {"outcome": item.get_outcome_display().lower()}
+        )
     q = queries.quorum_state(meeting)
     if not q.met:
         raise DomainError(
-            f"the meeting is not quorate: {q.present} present, the quorum is {q.quorum} "
-            "(rule M3). No decision can be taken."
-        )
-    if outcome not in AgendaItem.Outcome.values or not outcome:
-        raise DomainError("choose the outcome")
-    voted = item.kind in (AgendaItem.Kind.MOTION, AgendaItem.Kind.AMENDMENT)
-    decisive = outcome in (AgendaItem.Outcome.CARRIED, AgendaItem.Outcome.LOST)
-    if voted and decisive and (votes_for is None or votes_against is None):
-        raise DomainError("give the votes for and against")
-    counts = [v for v in (votes_for, votes_against, votes_abstain) if v is not None]
-    if any(v < 0 for v in counts):
-        raise DomainError("vote counts cannot be negative")
-    if sum(counts) > q.present:
-        raise DomainError(f"{sum(counts)} votes recorded but only {q.present} members are present")
-    if votes_for is not None and votes_against is not None:
-        if outcome == AgendaItem.Outcome.CARRIED and votes_for <= votes_against:
-            raise DomainError(
-                f"{votes_for} for and {votes_against} against does not carry it: it is lost"
+            gettext(
+                "the meeting is not quorate: %(present)s present, the quorum is "
+                "%(quorum)s (rule M3). No decision can be taken."
             )
-        if outcome == AgendaItem.Outcome.LOST and votes_for > votes_against:
-            raise DomainError(f"{votes_for} for and {votes_against} against carries it")
-    if item.kind == AgendaItem.Kind.MOTION and outcome == AgendaItem.Outcome.CARRIED:
-        pending = MotionAmendment.objects.filter(
-            motion=item.motion, state=MotionAmendment.State.PENDING
+            % {"present": q.present, "quorum": q.quorum}
         )
-        if pending.exists():
-            raise DomainError("decide the amendments to this motion first")
+    _check_decision(item, outcome, q.present, votes_for, votes_against, votes_abstain)
     item.outcome = outcome
     item.decision = decision.strip()
     item.votes_for, item.votes_against, item.votes_abstain = votes_for, votes_against, votes_abstain
@@ -493,6 +541,50 @@ def item_decide(
         data={"outcome": outcome, "for": votes_for, "against": votes_against},
     )
     return item
+
+
+def _check_decision(
+    item: AgendaItem,
+    outcome: str,
+    present: int,
+    votes_for: int | None,
+    votes_against: int | None,
+    votes_abstain: int | None,
+) -> None:
+    """The checks of ``item_decide`` on the outcome and the votes (rules M3-M7)."""
+    if outcome not in AgendaItem.Outcome.values or not outcome:
+        raise DomainError(gettext("choose the outcome"))
+    voted = item.kind in (AgendaItem.Kind.MOTION, AgendaItem.Kind.AMENDMENT)
+    decisive = outcome in (AgendaItem.Outcome.CARRIED, AgendaItem.Outcome.LOST)
+    if voted and decisive and (votes_for is None or votes_against is None):
+        raise DomainError(gettext("give the votes for and against"))
+    counts = [v for v in (votes_for, votes_against, votes_abstain) if v is not None]
+    if any(v < 0 for v in counts):
+        raise DomainError(gettext("vote counts cannot be negative"))
+    if sum(counts) > present:
+        raise DomainError(
+            gettext("%(recorded)s votes recorded but only %(present)s members are present")
+            % {"recorded": sum(counts), "present": present}
+        )
+    if votes_for is not None and votes_against is not None:
+        if outcome == AgendaItem.Outcome.CARRIED and votes_for <= votes_against:
+            raise DomainError(
+                gettext(
+                    "%(votes_for)s for and %(votes_against)s against does not carry it: it is lost"
+                )
+                % {"votes_for": votes_for, "votes_against": votes_against}
+            )
+        if outcome == AgendaItem.Outcome.LOST and votes_for > votes_against:
+            raise DomainError(
+                gettext("%(votes_for)s for and %(votes_against)s against carries it")
+                % {"votes_for": votes_for, "votes_against": votes_against}
+            )
+    if item.kind == AgendaItem.Kind.MOTION and outcome == AgendaItem.Outcome.CARRIED:
+        pending = MotionAmendment.objects.filter(
+            motion=item.motion, state=MotionAmendment.State.PENDING
+        )
+        if pending.exists():
+            raise DomainError(gettext("decide the amendments to this motion first"))
 
 
 def _decide_motion(
@@ -562,7 +654,7 @@ def meeting_close(*, actor: User, meeting: Meeting, now: dt.datetime | None = No
     _require_meeting(actor, meeting)
     meeting = Meeting.objects.select_for_update().get(pk=meeting.pk)
     if meeting.state != Meeting.State.OPEN:
-        raise DomainError("only a meeting in progress can be closed")
+        raise DomainError(gettext("only a meeting in progress can be closed"))
     at = _now(now)
     for item in AgendaItem.objects.filter(meeting=meeting, outcome=""):
         item.outcome = AgendaItem.Outcome.DEFERRED
@@ -605,20 +697,28 @@ def motion_create(
     _require_unit(actor, branch, clp)
     title, text = title.strip(), text.strip()
     if not title or not text:
-        raise DomainError("a motion needs a title and a text")
+        raise DomainError(gettext("a motion needs a title and a text"))
     p = parameters_in_force(on=timezone.localdate(at))
     n = len(text.split())
     if n > p.motion_max_words:
-        raise DomainError(f"the motion has {n} words; the limit is {p.motion_max_words}")
+        raise DomainError(
+            gettext("the motion has %(n)s words; the limit is %(motion_max_words)s")
+            % {"n": n, "motion_max_words": p.motion_max_words}
+        )
     if len(title.split()) > p.motion_title_max_words:
-        raise DomainError(f"the title is at most {p.motion_title_max_words} words")
+        raise DomainError(
+            gettext("the title is at most %(motion_title_max_words)s words")
+            % {"motion_title_max_words": p.motion_title_max_words}
+        )
     if meeting is not None:
         if meeting.branch_id != (branch.pk if branch else None) or meeting.clp_id != (
             clp.pk if clp else None
         ):
-            raise DomainError("the motion goes to a meeting of its own branch or CLP")
+            raise DomainError(gettext("the motion goes to a meeting of its own branch or CLP"))
         if meeting.state in (Meeting.State.CLOSED, Meeting.State.CANCELLED):
-            raise DomainError(f"the meeting is {meeting.get_state_display().lower()}")
+            raise DomainError(
+                gettext("the meeting is %(state)s") % {"state": meeting.get_state_display().lower()}
+            )
     motion = Motion.objects.create(
         branch=branch,
         clp=clp,
@@ -644,22 +744,25 @@ def amendment_move(
     is on the agenda; its vote is an item just before the motion's (rule M7)."""
     at = _now(now)
     if not permissions.can_manage_motion(actor, motion):
-        raise PermissionDenied("you do not run this motion's meetings")
+        raise PermissionDenied(gettext("you do not run this motion's meetings"))
     item = (
         AgendaItem.objects.filter(motion=motion, kind=AgendaItem.Kind.MOTION, outcome="")
         .select_related("meeting")
         .first()
     )
     if item is None or item.meeting.state in (Meeting.State.CLOSED, Meeting.State.CANCELLED):
-        raise DomainError("the motion is not on the agenda of a meeting to come")
+        raise DomainError(gettext("the motion is not on the agenda of a meeting to come"))
     text = text.strip()
     if not text:
-        raise DomainError("give the motion's text as amended")
+        raise DomainError(gettext("give the motion's text as amended"))
     if text == motion.text.strip():
-        raise DomainError("the amended text is the same as the motion's")
+        raise DomainError(gettext("the amended text is the same as the motion's"))
     p = parameters_in_force(on=timezone.localdate(at))
     if len(text.split()) > p.motion_max_words:
-        raise DomainError(f"the amended motion would exceed {p.motion_max_words} words")
+        raise DomainError(
+            gettext("the amended motion would exceed %(motion_max_words)s words")
+            % {"motion_max_words": p.motion_max_words}
+        )
     amendment = MotionAmendment.objects.create(
         motion=motion, text=text, base_text=motion.text, mover=mover.strip()[:200], created_at=at
     )
@@ -694,9 +797,11 @@ def motion_submit(
         .get(pk=motion.pk)
     )
     if motion.clp is None:
-        raise DomainError("a branch motion goes to its CLP first; the CLP submits to conference")
+        raise DomainError(
+            gettext("a branch motion goes to its CLP first; the CLP submits to conference")
+        )
     if motion.state != Motion.State.CARRIED or motion.decided_in is None:
-        raise DomainError("only a motion the CLP has carried can be submitted")
+        raise DomainError(gettext("only a motion the CLP has carried can be submitted"))
     sub = submission_create(
         actor=actor,
         conference=conference,
@@ -735,10 +840,10 @@ def read_unsubscribe_token(token: str) -> tuple[Member, str]:
     try:
         member_id, category = signing.loads(token, salt=_SALT)
     except (signing.BadSignature, ValueError, TypeError) as exc:
-        raise DomainError("this unsubscribe link is not valid") from exc
+        raise DomainError(gettext("this unsubscribe link is not valid")) from exc
     member = Member.objects.filter(pk=member_id, erased_at__isnull=True).first()
     if member is None or category not in CATEGORIES:
-        raise DomainError("this unsubscribe link is not valid")
+        raise DomainError(gettext("this unsubscribe link is not valid"))
     return member, str(category)
 
 
@@ -749,7 +854,7 @@ def preferences_set(
     """Set what the member receives (the member on their page, or ``actor=None`` for a
     one-click unsubscribe). Audited by membership number."""
     if actor is not None and own_member(actor) != member:
-        raise PermissionDenied("members set their own preferences")
+        raise PermissionDenied(gettext("members set their own preferences"))
     pref, _ = CommunicationPreference.objects.select_for_update().get_or_create(member=member)
     pref.meeting_notices, pref.officer_messages = meeting_notices, officer_messages
     pref.save()
@@ -796,28 +901,28 @@ def message_check(
     """Validate a message and return it unsaved (the preview uses it)."""
     _require_unit(actor, branch, clp)
     if audience not in OfficerMessage.Audience.values:
-        raise DomainError("choose who the message is for")
+        raise DomainError(gettext("choose who the message is for"))
     subject, body = subject.strip(), body.strip()
     if not subject or not body:
-        raise DomainError("a message needs a subject and a text")
+        raise DomainError(gettext("a message needs a subject and a text"))
     if "\n" in subject or "\r" in subject or len(subject) > 200:
-        raise DomainError("the subject is one line of at most 200 characters")
+        raise DomainError(gettext("the subject is one line of at most 200 characters"))
     msg = OfficerMessage(
         branch=branch, clp=clp, audience=audience, subject=subject, body=body, sent_by=actor
     )
     clp_id = msg.unit_clp_id
     if audience == OfficerMessage.Audience.BRANCH:
         if audience_branch is None or audience_branch.clp_id != clp_id:
-            raise DomainError("choose one of your constituency party's branches")
+            raise DomainError(gettext("choose one of your constituency party's branches"))
         if branch is not None and audience_branch.pk != branch.pk:
-            raise DomainError("a branch's officers write to their own branch only")
+            raise DomainError(gettext("a branch's officers write to their own branch only"))
         msg.audience_branch = audience_branch
     if audience == OfficerMessage.Audience.NOT_VOTED:
         ballot = next(
             (b for b in queries.open_ballots_for(actor, clp_id=clp_id) if b.pk == ballot_id), None
         )
         if ballot is None or not can_manage_ballot(actor, ballot):
-            raise DomainError("choose an open ballot of your unit that you run")
+            raise DomainError(gettext("choose an open ballot of your unit that you run"))
         msg.ballot = ballot
     return msg
 
@@ -854,14 +959,17 @@ def message_send(
     sent = queries.messages_sent_since(actor, at - dt.timedelta(days=1))
     if sent >= limit:
         raise DomainError(
-            f"you have sent {sent} messages in the last 24 hours; the limit is {limit}. "
-            "Try again later."
+            gettext(
+                "you have sent %(sent)s messages in the last 24 hours; "
+                "the limit is %(limit)s. Try again later."
+            )
+            % {"sent": sent, "limit": limit}
         )
     to = queries.recipients(
         queries.audience_members(msg, day=timezone.localdate(at)), "officer_messages"
     )
     if not to.ids:
-        raise DomainError("nobody in that group can be sent this message")
+        raise DomainError(gettext("nobody in that group can be sent this message"))
     msg.created_at = at
     msg.recipients = to.count
     msg.skipped_unwilling = to.unwilling
@@ -869,11 +977,12 @@ def message_send(
     msg.skipped_bounced = to.bounced
     msg.save()
     Delivery.objects.bulk_create(Delivery(message=msg, member_id=pk) for pk in to.ids)
+    audit_label = f"message {msg.pk} to {msg.get_audience_display().lower()} of {msg.unit_name}"
     audit.record(
         actor=actor,
         action="meetings.message_send",
         target=msg,
-        label=f"message {msg.pk} to {msg.get_audience_display().lower()} of {msg.unit_name}",
+        label=audit_label,
         data={
             "audience": audience,
             "unit": msg.unit_name,
@@ -903,7 +1012,7 @@ def template_save(
     _require_unit(actor, branch, clp)
     name = name.strip()
     if not name or not subject.strip() or not body.strip():
-        raise DomainError("a template needs a name, a subject and a text")
+        raise DomainError(gettext("a template needs a name, a subject and a text"))
     template, _ = MessageTemplate.objects.update_or_create(
         branch=branch,
         clp=clp,

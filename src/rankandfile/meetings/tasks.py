@@ -27,6 +27,7 @@ from django.db.models import Q, QuerySet
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext, gettext_noop
 from django_tasks import task
 
 from rankandfile.core import audit
@@ -83,11 +84,12 @@ def _message_for(row: Delivery, message_id: str) -> EmailMessage:
                 **_context(member.pk, "meeting_notices"),
             },
         )
-        prefix = {"cancelled": "Meeting cancelled", "changed": "Meeting changed"}.get(
-            _change(meeting, row), "Notice of meeting"
-        )
+        subject = {
+            "cancelled": gettext_noop("Meeting cancelled: %(title)s"),
+            "changed": gettext_noop("Meeting changed: %(title)s"),
+        }.get(_change(meeting, row), gettext_noop("Notice of meeting: %(title)s"))
         email = EmailMessage(
-            subject=f"{prefix}: {' '.join(meeting.title.split())}",
+            subject=gettext(subject) % {"title": " ".join(meeting.title.split())},
             body=body,
             to=[member.email],
             headers=_headers(member.pk, "meeting_notices", message_id),

@@ -14,6 +14,7 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
@@ -82,7 +83,7 @@ def preferences(request: HttpRequest) -> HttpResponse:
     )
     if request.method == "POST" and form.is_valid():
         services.preferences_set(actor=_actor(request), member=member, **form.cleaned_data)
-        messages.success(request, "Your choices are saved.")
+        messages.success(request, gettext("Your choices are saved."))
         return redirect("meetings:preferences")
     return render(request, "meetings/preferences.html", {"nav": "meetings", "form": form})
 
@@ -94,12 +95,12 @@ def unsubscribe(request: HttpRequest, token: str) -> HttpResponse:
         member, category = services.read_unsubscribe_token(token)
     except DomainError as exc:
         return render(request, "meetings/unsubscribe.html", {"error": str(exc)}, status=404)
-    label = "meeting notices" if category == "meeting_notices" else "officers' messages"
+    notices = category == "meeting_notices"  # the template words each case in full
     if request.method == "POST":
         services.unsubscribe(token=token)
-        return render(request, "meetings/unsubscribe.html", {"done": True, "label": label})
+        return render(request, "meetings/unsubscribe.html", {"done": True, "notices": notices})
     _ = member
-    return render(request, "meetings/unsubscribe.html", {"label": label, "token": token})
+    return render(request, "meetings/unsubscribe.html", {"notices": notices, "token": token})
 
 
 # --- Meetings ------------------------------------------------------------------------------
@@ -126,7 +127,9 @@ def meeting_create(request: HttpRequest) -> HttpResponse:
             form.add_error(None, str(exc))
         else:
             messages.success(
-                request, f"Scheduled. Notice is being sent to {meeting.notices_queued} members."
+                request,
+                gettext("Scheduled. Notice is being sent to %(notices_queued)s members.")
+                % {"notices_queued": meeting.notices_queued},
             )
             return redirect("meetings:meeting", meeting.pk)
     status = 400 if form.errors else 200
@@ -212,8 +215,10 @@ def _self_check_in(request: HttpRequest, meeting_id: int) -> HttpResponse:
         if not _check_in_limits(request, meeting, dry_run=True):
             form.add_error(
                 "code",
-                "Too many wrong codes. Wait ten minutes and try again, or ask an officer "
-                "to check you in.",
+                gettext(
+                    "Too many wrong codes. Wait ten minutes and try again, or ask an officer "
+                    "to check you in."
+                ),
             )
             status = 429
         else:
@@ -227,7 +232,7 @@ def _self_check_in(request: HttpRequest, meeting_id: int) -> HttpResponse:
             except DomainError as exc:
                 form.add_error("code", str(exc))
             else:
-                messages.success(request, "You are checked in.")
+                messages.success(request, gettext("You are checked in."))
                 return redirect("meetings:meeting", meeting.pk)
     return render(
         request,
@@ -248,40 +253,46 @@ def meeting_action(request: HttpRequest, meeting_id: int, action: str) -> HttpRe
     try:
         if action == "open":
             services.meeting_open(actor=_actor(request), meeting=meeting)
-            messages.success(request, "The meeting is open: show the code in the room.")
+            messages.success(request, gettext("The meeting is open: show the code in the room."))
         elif action == "close":
             services.meeting_close(actor=_actor(request), meeting=meeting)
-            messages.success(request, "The meeting is closed; the draft minutes are below.")
+            messages.success(
+                request, gettext("The meeting is closed; the draft minutes are below.")
+            )
         elif action == "reschedule":
             form = forms.RescheduleForm(request.POST)
             extra["reschedule_form"] = form
             if not form.is_valid():
-                raise DomainError("give the new start, end and place")
+                raise DomainError(gettext("give the new start, end and place"))
             services.meeting_reschedule(actor=_actor(request), meeting=meeting, **form.cleaned_data)
-            messages.success(request, "The meeting is moved; the members are sent the change.")
+            messages.success(
+                request, gettext("The meeting is moved; the members are sent the change.")
+            )
         elif action == "cancel":
             form = forms.CancelForm(request.POST)
             extra["cancel_form"] = form
             if not form.is_valid():
-                raise DomainError("tick the box to confirm the cancellation")
+                raise DomainError(gettext("tick the box to confirm the cancellation"))
             services.meeting_cancel(
                 actor=_actor(request), meeting=meeting, reason=form.cleaned_data["reason"]
             )
-            messages.success(request, "The meeting is cancelled; the members are told.")
+            messages.success(request, gettext("The meeting is cancelled; the members are told."))
         elif action == "check_in":
             form = forms.CheckInForm(request.POST)
             extra["checkin_form"] = form
             if not form.is_valid():
-                raise DomainError("give a membership number")
+                raise DomainError(gettext("give a membership number"))
             member = services.attendance_check_in(
                 actor=_actor(request), meeting=meeting, number=form.cleaned_data["number"]
             )
-            messages.success(request, f"{member.full_name} is checked in.")
+            messages.success(
+                request, gettext("%(full_name)s is checked in.") % {"full_name": member.full_name}
+            )
         elif action == "add_item":
             form = forms.ItemForm(request.POST)
             extra["item_form"] = form
             if not form.is_valid():
-                raise DomainError("give the item a title of at most 200 characters")
+                raise DomainError(gettext("give the item a title of at most 200 characters"))
             services.item_add(
                 actor=_actor(request), meeting=meeting, title=form.cleaned_data["title"]
             )
@@ -289,7 +300,7 @@ def meeting_action(request: HttpRequest, meeting_id: int, action: str) -> HttpRe
             form = forms.MotionForm(request.POST)
             extra["motion_form"] = form
             if not form.is_valid():
-                raise DomainError("a motion needs a title and a text")
+                raise DomainError(gettext("a motion needs a title and a text"))
             services.motion_create(
                 actor=_actor(request),
                 branch=meeting.branch,
@@ -372,7 +383,7 @@ def motion_amend(request: HttpRequest, motion_id: int) -> HttpResponse:
         except DomainError as exc:
             form.add_error(None, str(exc))
         else:
-            messages.success(request, "The amendment is on the agenda before the motion.")
+            messages.success(request, gettext("The amendment is on the agenda before the motion."))
             return redirect("meetings:motion", motion.pk)
     return render(
         request,
@@ -395,7 +406,10 @@ def motion_submit(request: HttpRequest, motion_id: int) -> HttpResponse:
         except DomainError as exc:
             form.add_error(None, str(exc))
         else:
-            messages.success(request, f"Submitted to conference as {sub.reference}.")
+            messages.success(
+                request,
+                gettext("Submitted to conference as %(reference)s.") % {"reference": sub.reference},
+            )
             return redirect("meetings:motion", motion.pk)
     return render(
         request,
@@ -460,7 +474,9 @@ def message_new(request: HttpRequest) -> HttpResponse:
                         )
                     msg = services.message_send(**args)
                     messages.success(
-                        request, f"Your message is being sent to {msg.recipients} members."
+                        request,
+                        gettext("Your message is being sent to %(recipients)s members.")
+                        % {"recipients": msg.recipients},
                     )
                     return redirect("meetings:message", msg.pk)
                 draft = services.message_check(**args)

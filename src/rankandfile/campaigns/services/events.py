@@ -10,6 +10,7 @@ from functools import partial
 from django.db import IntegrityError, transaction
 from django.db.models import F, Q
 from django.utils import timezone
+from django.utils.translation import gettext, gettext_noop
 
 from rankandfile.campaigns.models import (
     NAME_MAX,
@@ -51,21 +52,24 @@ def event_create(
     """Add a public meeting, street stall or canvassing session (§3)."""
     require_manager(actor, campaign)
     if kind not in CampaignEvent.Kind.values:
-        raise DomainError("Choose the kind of event from the list.")
+        raise DomainError(gettext("Choose the kind of event from the list."))
     if ends_at <= starts_at:
-        raise DomainError("The event must end after it starts.")
+        raise DomainError(gettext("The event must end after it starts."))
     if capacity is not None and capacity < 1:
-        raise DomainError("Capacity must be at least one, or blank for no limit.")
+        raise DomainError(gettext("Capacity must be at least one, or blank for no limit."))
     if len(description) > STORY_MAX:
-        raise DomainError(f"The description is too long: at most {STORY_MAX} characters.")
+        raise DomainError(
+            gettext("The description is too long: at most %(story_max)s characters.")
+            % {"story_max": STORY_MAX}
+        )
     event = CampaignEvent.objects.create(
         campaign=campaign,
         kind=kind,
-        title=check_field(clean_text, title, label="title", max_length=TITLE_MAX),
+        title=check_field(clean_text, title, label=gettext_noop("title"), max_length=TITLE_MAX),
         description=description.strip(),
         starts_at=starts_at,
         ends_at=ends_at,
-        location=check_field(clean_text, location, label="location", max_length=200),
+        location=check_field(clean_text, location, label=gettext_noop("location"), max_length=200),
         capacity=capacity,
     )
     audit.record(actor=actor, action="campaigns.event.create", target=event)
@@ -109,15 +113,15 @@ def rsvp_create(
     database's check constraint is the backstop. Replying twice with one email address
     keeps the first reply.
     """
-    name = check_field(clean_text, name, label="name", max_length=NAME_MAX)
+    name = check_field(clean_text, name, label=gettext_noop("name"), max_length=NAME_MAX)
     email = check_field(normalise_email, email)
     now = timezone.now()
     if event.cancelled_at is not None:
-        raise DomainError("This event has been cancelled.")
+        raise DomainError(gettext("This event has been cancelled."))
     if event.starts_at <= now:
-        raise DomainError("This event has already started.")
+        raise DomainError(gettext("This event has already started."))
     if event.campaign.purged_at is not None or not event.campaign.is_public:
-        raise DomainError("This campaign is not taking replies.")
+        raise DomainError(gettext("This campaign is not taking replies."))
     existing = Rsvp.objects.filter(event=event, email=email).first()
     if existing is not None:
         return RsvpResult(existing, False, "")
@@ -130,7 +134,7 @@ def rsvp_create(
                 .update(rsvp_count=F("rsvp_count") + 1)
             )
             if not took:
-                raise EventFull("Sorry, this event is full.")
+                raise EventFull(gettext("Sorry, this event is full."))
             rsvp = Rsvp.objects.create(
                 event=event,
                 name=name,
@@ -144,7 +148,7 @@ def rsvp_create(
     except IntegrityError:
         existing = Rsvp.objects.filter(event=event, email=email).first()
         if existing is None:
-            raise DomainError("Please try again.") from None
+            raise DomainError(gettext("Please try again.")) from None
         return RsvpResult(existing, False, "")
     return RsvpResult(rsvp, True, secret)
 
@@ -152,7 +156,7 @@ def rsvp_create(
 def _enqueue_rsvp(rsvp_id: int, secret: str) -> None:
     from rankandfile.campaigns import tasks
 
-    tasks.send_rsvp_email.enqueue(rsvp_id, "rsvp", secret)
+    tasks.send_rsvp_email.enqueue(rsvp_id, "rsvp", secret, tasks.reader_language())
 
 
 @transaction.atomic
@@ -164,7 +168,7 @@ def rsvp_cancel(*, secret: str) -> CampaignEvent:
         else None
     )
     if rsvp is None:
-        raise LinkInvalid("This link is not valid: the reply was already cancelled.")
+        raise LinkInvalid(gettext("This link is not valid: the reply was already cancelled."))
     Rsvp.objects.filter(pk=rsvp.pk).delete()
     CampaignEvent.objects.filter(pk=rsvp.event_id, rsvp_count__gt=0).update(
         rsvp_count=F("rsvp_count") - 1

@@ -8,6 +8,7 @@ from typing import Any
 from django.db import transaction
 from django.utils import timezone
 from django.utils.text import slugify
+from django.utils.translation import gettext, gettext_noop
 
 from rankandfile.campaigns import permissions
 from rankandfile.campaigns.models import (
@@ -50,20 +51,27 @@ def _unique_slug(base: str) -> str:
 def _check_campaign_fields(fields: dict[str, Any]) -> dict[str, Any]:
     out = dict(fields)
     if "title" in out:
-        out["title"] = check_field(clean_text, out["title"], label="title", max_length=TITLE_MAX)
+        out["title"] = check_field(
+            clean_text, out["title"], label=gettext_noop("title"), max_length=TITLE_MAX
+        )
     if "demand" in out:
         out["demand"] = check_field(
-            clean_text, out["demand"], label="demand", max_length=DEMAND_MAX
+            clean_text, out["demand"], label=gettext_noop("demand"), max_length=DEMAND_MAX
         )
     if "story" in out:
         story = (out["story"] or "").strip()
         if len(story) > STORY_MAX:
-            raise DomainError(f"The story is too long: at most {STORY_MAX} characters.")
+            raise DomainError(
+                gettext("The story is too long: at most %(story_max)s characters.")
+                % {"story_max": STORY_MAX}
+            )
         out["story"] = story
     if "target" in out and out["target"] is not None and out["target"] < 1:
-        raise DomainError("The target must be at least one signature.")
+        raise DomainError(gettext("The target must be at least one signature."))
     if out.get("event_kind") and out.get("event_date") is None:
-        raise DomainError("Give the date of the event (when the MP left or lost the whip).")
+        raise DomainError(
+            gettext("Give the date of the event (when the MP left or lost the whip).")
+        )
     return out
 
 
@@ -90,11 +98,14 @@ def campaign_create(
     defaults to a year from today: signers' data is deleted after it (§2).
     """
     if actor is not None and not permissions.can_run_campaigns_in(actor, clp):
-        raise PermissionDenied("only the officers of this constituency party may do that")
+        raise PermissionDenied(gettext("only the officers of this constituency party may do that"))
     if mp is not None and mp.constituency_id not in (None, clp.constituency_id):
-        raise DomainError(f"{mp.name} is not the MP for {clp.constituency.name}.")
+        raise DomainError(
+            gettext("%(mp_name)s is not the MP for %(constituency_name)s.")
+            % {"mp_name": mp.name, "constituency_name": clp.constituency.name}
+        )
     if event_kind not in PartyEvent.values:
-        raise DomainError("Choose what the MP did from the list.")
+        raise DomainError(gettext("Choose what the MP did from the list."))
     fields = _check_campaign_fields(
         {
             "title": title,
@@ -108,7 +119,7 @@ def campaign_create(
     today = timezone.localdate()
     retention = retention_until or today + dt.timedelta(days=365)
     if retention <= today:
-        raise DomainError("The retention date must be in the future.")
+        raise DomainError(gettext("The retention date must be in the future."))
     campaign = Campaign.objects.create(
         slug=_unique_slug(f"{clp.constituency.name} {today.year}"),
         clp=clp,
@@ -141,7 +152,7 @@ EDITABLE = (
 
 def require_manager(actor: User | None, campaign: Campaign) -> None:
     if actor is not None and not permissions.can_manage_campaign(actor, campaign):
-        raise PermissionDenied("only this campaign's officers may do that")
+        raise PermissionDenied(gettext("only this campaign's officers may do that"))
 
 
 @transaction.atomic
@@ -150,16 +161,20 @@ def campaign_update(*, actor: User | None, campaign: Campaign, **changes: Any) -
     require_manager(actor, campaign)
     unknown = set(changes) - set(EDITABLE)
     if unknown:
-        raise DomainError(f"cannot change {', '.join(sorted(unknown))}")
+        raise DomainError(
+            gettext("cannot change %(fields)s") % {"fields": ", ".join(sorted(unknown))}
+        )
     campaign = Campaign.objects.select_for_update().get(pk=campaign.pk)
     if campaign.purged_at is not None:
-        raise DomainError("This campaign's data has been deleted; it can no longer change.")
+        raise DomainError(
+            gettext("This campaign's data has been deleted; it can no longer change.")
+        )
     if "event_kind" in changes and changes["event_kind"] not in PartyEvent.values:
-        raise DomainError("Choose what the MP did from the list.")
+        raise DomainError(gettext("Choose what the MP did from the list."))
     merged = {"event_kind": campaign.event_kind, "event_date": campaign.event_date, **changes}
     checked = _check_campaign_fields(merged)
     if "retention_until" in changes and changes["retention_until"] < timezone.localdate():
-        raise DomainError("The retention date cannot be in the past.")
+        raise DomainError(gettext("The retention date cannot be in the past."))
     changed = {}
     for name in changes:
         value = checked[name] if name in checked else changes[name]
@@ -180,11 +195,13 @@ def campaign_launch(*, actor: User | None, campaign: Campaign) -> Campaign:
     require_manager(actor, campaign)
     campaign = Campaign.objects.select_for_update().get(pk=campaign.pk)
     if campaign.state != Campaign.State.DRAFT:
-        raise DomainError("Only a draft can be launched.")
+        raise DomainError(gettext("Only a draft can be launched."))
     if campaign.effective_target is None:
         raise DomainError(
-            "Set a target: the constituency's electorate is not known, so there is no "
-            "default of 10%."
+            gettext(
+                "Set a target: the constituency's electorate is not known, so there is no "
+                "default of 10%."
+            )
         )
     campaign.state = Campaign.State.LIVE
     campaign.launched_at = timezone.now()
@@ -199,8 +216,8 @@ def campaign_hand_in(*, actor: User | None, campaign: Campaign, handed_in_to: st
     require_manager(actor, campaign)
     campaign = Campaign.objects.select_for_update().get(pk=campaign.pk)
     if campaign.state != Campaign.State.LIVE:
-        raise DomainError("Only a petition that is gathering signatures can be handed in.")
-    to = check_field(clean_text, handed_in_to, label="recipient", max_length=200)
+        raise DomainError(gettext("Only a petition that is gathering signatures can be handed in."))
+    to = check_field(clean_text, handed_in_to, label=gettext_noop("recipient"), max_length=200)
     campaign.state = Campaign.State.HANDED_IN
     campaign.handed_in_at = timezone.now()
     campaign.handed_in_to = to
@@ -220,7 +237,7 @@ def campaign_close(*, actor: User | None, campaign: Campaign) -> Campaign:
     require_manager(actor, campaign)
     campaign = Campaign.objects.select_for_update().get(pk=campaign.pk)
     if campaign.state == Campaign.State.CLOSED:
-        raise DomainError("The campaign is already closed.")
+        raise DomainError(gettext("The campaign is already closed."))
     campaign.state = Campaign.State.CLOSED
     campaign.closed_at = timezone.now()
     campaign.save(update_fields=["state", "closed_at"])

@@ -16,6 +16,7 @@ from django.conf import settings
 from django.db import IntegrityError, connection, transaction
 from django.db.models import F
 from django.utils import timezone
+from django.utils.translation import gettext, gettext_noop
 
 from rankandfile.campaigns import permissions
 from rankandfile.campaigns.models import (
@@ -45,7 +46,7 @@ RATE_LIMITED_MESSAGE = (
     "Too many signatures from your connection in the last few minutes. "
     "Please wait a while and try again."
 )
-CLOSED_MESSAGE = "This petition is not open for signatures."
+CLOSED_MESSAGE = gettext_noop("This petition is not open for signatures.")
 
 
 @dataclass(frozen=True)
@@ -73,11 +74,13 @@ def check_signature_input(raw: SignatureInput) -> tuple[SignatureInput, dict[str
     errors: dict[str, str] = {}
     values: dict[str, Any] = {}
     checks: dict[str, Callable[[str], str]] = {
-        "first_name": partial(clean_text, label="first name", max_length=NAME_MAX),
-        "last_name": partial(clean_text, label="last name", max_length=NAME_MAX),
+        "first_name": partial(clean_text, label=gettext_noop("first name"), max_length=NAME_MAX),
+        "last_name": partial(clean_text, label=gettext_noop("last name"), max_length=NAME_MAX),
         "email": normalise_email,
         "postcode": normalise_postcode,
-        "town": partial(clean_text, label="town", max_length=TOWN_MAX, required=False),
+        "town": partial(
+            clean_text, label=gettext_noop("town"), max_length=TOWN_MAX, required=False
+        ),
     }
     for name, fn in checks.items():
         try:
@@ -118,7 +121,7 @@ def signature_sign(*, campaign: Campaign, data: SignatureInput, notify: bool = T
     ``CAMPAIGN_EMAILS_PER_ADDRESS`` emails per signature.
     """
     if not campaign.accepts_signatures:
-        raise DomainError(CLOSED_MESSAGE)
+        raise DomainError(gettext(CLOSED_MESSAGE))
     now = timezone.now()
     try:
         with savepoint_if_nested():
@@ -143,7 +146,7 @@ def signature_sign(*, campaign: Campaign, data: SignatureInput, notify: bool = T
             iter(Signature.objects.filter(campaign=campaign, email=data.email)[:1]), None
         )
         if existing is None:  # withdrawn between the insert and this read
-            raise DomainError("Please try again.") from None
+            raise DomainError(gettext("Please try again.")) from None
         # At most CAMPAIGN_EMAILS_PER_ADDRESS emails to one address for one signature,
         # counted on the row (no extra write when signing for the first time).
         if existing.emails_sent >= emails_per_address():
@@ -166,7 +169,7 @@ def signature_sign(*, campaign: Campaign, data: SignatureInput, notify: bool = T
 def _enqueue(signature_id: int, kind: str) -> None:
     from rankandfile.campaigns import tasks
 
-    tasks.send_signature_email.enqueue(signature_id, kind)
+    tasks.send_signature_email.enqueue(signature_id, kind, tasks.reader_language())
 
 
 def _queue_email(signature_id: int, kind: str) -> None:
@@ -222,14 +225,19 @@ def signature_confirm(*, secret: str) -> ConfirmResult:
     )
     if sig is None:
         raise LinkInvalid(
-            "This confirmation link is not valid: the signature may have been withdrawn or "
-            "deleted, or a newer link was sent. Sign again to get a new link."
+            gettext(
+                "This confirmation link is not valid: the signature may have been withdrawn or "
+                "deleted, or a newer link was sent. Sign again to get a new link."
+            )
         )
     if sig.confirmed_at is not None:
         return ConfirmResult("already_confirmed", sig.campaign, sig.first_name)
     if not sig.campaign.accepts_signatures:
         raise DomainError(
-            "This petition is no longer taking signatures, so your signature could not be counted."
+            gettext(
+                "This petition is no longer taking signatures, so "
+                "your signature could not be counted."
+            )
         )
     updated = Signature.objects.filter(pk=sig.pk, confirmed_at__isnull=True).update(
         confirmed_at=timezone.now()
@@ -251,8 +259,10 @@ def signature_for_withdrawal(secret: str) -> Signature:
     )
     if sig is None:
         raise LinkInvalid(
-            "This link is not valid: the signature has already been withdrawn and deleted, "
-            "or the campaign's data has been deleted."
+            gettext(
+                "This link is not valid: the signature has already been withdrawn and deleted, "
+                "or the campaign's data has been deleted."
+            )
         )
     return sig
 
@@ -430,7 +440,7 @@ def petition_sign(
         except NotFound:
             return SignOutcome(Signing.NOT_FOUND)
         if not campaign.accepts_signatures:
-            return SignOutcome(Signing.CLOSED, CLOSED_MESSAGE)
+            return SignOutcome(Signing.CLOSED, gettext(CLOSED_MESSAGE))
         return SignOutcome(Signing.INVALID)
     if _insert_if_live(campaign_id, data) is not None:
         return SignOutcome(Signing.SIGNED)
@@ -440,7 +450,7 @@ def petition_sign(
     except NotFound:
         return SignOutcome(Signing.NOT_FOUND)
     if not campaign.accepts_signatures:
-        return SignOutcome(Signing.CLOSED, CLOSED_MESSAGE)
+        return SignOutcome(Signing.CLOSED, gettext(CLOSED_MESSAGE))
     try:
         result = signature_sign(campaign=campaign, data=data)
     except DomainError as exc:

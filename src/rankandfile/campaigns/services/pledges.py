@@ -6,6 +6,7 @@ import datetime as dt
 
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext, gettext_noop
 
 from rankandfile.campaigns import permissions
 from rankandfile.campaigns.models import (
@@ -38,17 +39,20 @@ def pledge_record(
 ) -> Pledge:
     """Enter a candidate's or sitting MP's pledge in the public register (§4)."""
     if actor is not None and not permissions.can_record_for(actor, constituency):
-        raise PermissionDenied("only the officers of this constituency party may do that")
+        raise PermissionDenied(gettext("only the officers of this constituency party may do that"))
     if role not in Pledge.Role.values:
-        raise DomainError("Choose candidate or sitting MP.")
+        raise DomainError(gettext("Choose candidate or sitting MP."))
     if pledged_on > timezone.localdate():
-        raise DomainError("The pledge date cannot be in the future.")
+        raise DomainError(gettext("The pledge date cannot be in the future."))
     if mp is not None and mp.constituency_id not in (None, constituency.pk):
-        raise DomainError(f"{mp.name} is not the MP for {constituency.name}.")
+        raise DomainError(
+            gettext("%(mp_name)s is not the MP for %(constituency_name)s.")
+            % {"mp_name": mp.name, "constituency_name": constituency.name}
+        )
     statement = _check_statement(statement)
     pledge = Pledge.objects.create(
         constituency=constituency,
-        name=check_field(clean_text, name, label="name", max_length=200),
+        name=check_field(clean_text, name, label=gettext_noop("name"), max_length=200),
         role=role,
         mp=mp,
         statement=statement,
@@ -62,9 +66,12 @@ def pledge_record(
 def _check_statement(statement: str) -> str:
     statement = (statement or "").strip()
     if not statement:
-        raise DomainError("Enter the pledge's statement, in the signer's words.")
+        raise DomainError(gettext("Enter the pledge's statement, in the signer's words."))
     if len(statement) > STATEMENT_MAX:
-        raise DomainError(f"The statement is too long: at most {STATEMENT_MAX} characters.")
+        raise DomainError(
+            gettext("The statement is too long: at most %(statement_max)s characters.")
+            % {"statement_max": STATEMENT_MAX}
+        )
     return statement
 
 
@@ -83,21 +90,23 @@ def pledge_submit(
     member = Member.objects.filter(user=actor).first() if actor.is_authenticated else None
     if member is None:
         raise PermissionDenied(
-            "Only party members can make a pledge: sign in with your member login."
+            gettext("Only party members can make a pledge: sign in with your member login.")
         )
     if role not in Pledge.Role.values:
-        raise DomainError("Choose candidate or sitting MP.")
+        raise DomainError(gettext("Choose candidate or sitting MP."))
     if Pledge.objects.filter(
         submitted_by=actor, constituency=constituency, verified=False
     ).exists():
-        raise DomainError("Your pledge for this constituency is already waiting to be verified.")
+        raise DomainError(
+            gettext("Your pledge for this constituency is already waiting to be verified.")
+        )
     mp = None
     if role == Pledge.Role.MP:
         mp = MP.objects.filter(constituency=constituency).order_by("-pk").first()
     full_name = name.strip() or f"{member.first_name} {member.last_name}".strip()
     pledge = Pledge.objects.create(
         constituency=constituency,
-        name=check_field(clean_text, full_name, label="name", max_length=200),
+        name=check_field(clean_text, full_name, label=gettext_noop("name"), max_length=200),
         role=role,
         mp=mp,
         statement=_check_statement(statement),
@@ -114,10 +123,10 @@ def pledge_verify(*, actor: User | None, pledge: Pledge, accept: bool) -> Pledge
     """An officer of the pledge's constituency party (or a national admin) accepts a
     submitted pledge into the public register, or rejects it (it is deleted)."""
     if actor is not None and not permissions.can_record_for(actor, pledge.constituency):
-        raise PermissionDenied("only the officers of this constituency party may do that")
+        raise PermissionDenied(gettext("only the officers of this constituency party may do that"))
     pledge = Pledge.objects.select_for_update().get(pk=pledge.pk)
     if pledge.verified:
-        raise DomainError("This pledge is already in the register.")
+        raise DomainError(gettext("This pledge is already in the register."))
     if not accept:
         audit.record(
             actor=actor,
@@ -150,21 +159,23 @@ def pledge_set_status(
     resigned to stand again), honoured (they stood in the by-election), broken (they kept
     the seat), or back in force (a correction)."""
     if actor is not None and not permissions.can_record_for(actor, pledge.constituency):
-        raise PermissionDenied("only the officers of this constituency party may do that")
+        raise PermissionDenied(gettext("only the officers of this constituency party may do that"))
     if status not in Pledge.Status.values:
-        raise DomainError("Choose a status from the list.")
+        raise DomainError(gettext("Choose a status from the list."))
     if status != Pledge.Status.IN_FORCE and left_party_on is None:
-        raise DomainError("Give the date the signer left the party.")
+        raise DomainError(gettext("Give the date the signer left the party."))
     if left_party_on is not None and left_party_on < pledge.pledged_on:
-        raise DomainError("They left before they pledged: check the dates.")
+        raise DomainError(gettext("They left before they pledged: check the dates."))
     if event_kind not in PartyEvent.values:
-        raise DomainError("Choose what the signer did from the list.")
+        raise DomainError(gettext("Choose what the signer did from the list."))
     pledge = Pledge.objects.select_for_update().get(pk=pledge.pk)
     before = pledge.status
     pledge.status = status
     pledge.left_party_on = left_party_on if status != Pledge.Status.IN_FORCE else None
     pledge.event_kind = event_kind if status != Pledge.Status.IN_FORCE else ""
-    pledge.status_note = check_field(clean_text, note, label="note", max_length=500, required=False)
+    pledge.status_note = check_field(
+        clean_text, note, label=gettext_noop("note"), max_length=500, required=False
+    )
     pledge.status_changed_at = timezone.now()
     pledge.save()
     audit.record(

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from rankandfile.campaigns.models import (
     Campaign,
@@ -40,7 +41,7 @@ def campaign_purge(*, actor: User | None, campaign: Campaign) -> PurgeReport:
     require_manager(actor, campaign)
     campaign = Campaign.objects.select_for_update().get(pk=campaign.pk)
     if campaign.state in (Campaign.State.DRAFT, Campaign.State.LIVE):
-        raise DomainError("Hand in or close the petition before deleting its data.")
+        raise DomainError(gettext("Hand in or close the petition before deleting its data."))
     signatures, _ = Signature.objects.filter(campaign=campaign).delete()
     rsvps, _ = Rsvp.objects.filter(event__campaign=campaign).delete()
     volunteers, _ = Volunteer.objects.filter(campaign=campaign).delete()

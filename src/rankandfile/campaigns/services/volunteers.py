@@ -6,6 +6,7 @@ from collections.abc import Sequence
 
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext, gettext_noop
 
 from rankandfile.campaigns.models import (
     Campaign,
@@ -43,14 +44,16 @@ def volunteer_signup(
     else:
         member = Member.objects.filter(user=actor).first() if actor.is_authenticated else None
     if member is None:
-        raise PermissionDenied("Only party members can volunteer: sign in with your member login.")
+        raise PermissionDenied(
+            gettext("Only party members can volunteer: sign in with your member login.")
+        )
     if campaign.state not in (Campaign.State.LIVE, Campaign.State.HANDED_IN):
-        raise DomainError("This campaign is not taking volunteers.")
+        raise DomainError(gettext("This campaign is not taking volunteers."))
     bad = [a for a in activities if a not in Volunteer.Activity.values]
     if bad or not activities:
-        raise DomainError("Choose at least one way to help from the list.")
+        raise DomainError(gettext("Choose at least one way to help from the list."))
     availability = check_field(
-        clean_text, availability, label="availability", max_length=300, required=False
+        clean_text, availability, label=gettext_noop("availability"), max_length=300, required=False
     )
     volunteer, created = Volunteer.objects.update_or_create(
         campaign=campaign,
@@ -65,11 +68,12 @@ def volunteer_signup(
             "created_at": timezone.now(),
         },
     )
+    audit_label = f"volunteer for {campaign.title}"  # the audit log stays English
     audit.record(
         actor=actor,
         action="campaigns.volunteer.signup" if created else "campaigns.volunteer.update",
         target=campaign,
-        label=f"volunteer for {campaign.title}",
+        label=audit_label,
     )
     return volunteer
 
