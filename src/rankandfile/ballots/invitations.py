@@ -54,6 +54,8 @@ from django.db import connection as db_connection
 from django.db import transaction
 from django.db.models import Count, Exists, OuterRef, Q, QuerySet
 from django.template.loader import render_to_string
+from django.utils.formats import date_format
+from django.utils.translation import gettext
 from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
 
@@ -226,8 +228,8 @@ def _queue(
 def _require_open(ballot: Ballot) -> None:
     if ballot.state != Ballot.State.OPEN:
         raise DomainError(
-            "links can be sent only while the ballot is open; it is "
-            f"{ballot.get_state_display().lower()}"
+            gettext("links can be sent only while the ballot is open; it is %(state)s")
+            % {"state": str(ballot.get_state_display()).lower()}
         )
 
 
@@ -287,12 +289,15 @@ def render_email(kind: Kind, ballot: Ballot, elector: Elector, link: str) -> tup
         "ballot": ballot,
         "member": elector.member,
         "link": link,
-        "closes": f"{closes:%H:%M} on {closes:%A} {closes.day} {closes:%B %Y}",
+        "closes": gettext("%(time)s on %(date)s")
+        % {"time": date_format(closes, "H:i"), "date": date_format(closes, "l j F Y")},
     }
     title = " ".join(ballot.title.split())  # no line breaks in a header
     subject = (
-        f"Your ballot paper: {title}" if kind == "invitation" else f"Reminder: vote in {title}"
-    )
+        gettext("Your ballot paper: %(title)s")
+        if kind == "invitation"
+        else gettext("Reminder: vote in %(title)s")
+    ) % {"title": title}
     body = render_to_string(f"ballots/email/{kind}.txt", context)
     return subject, body
 

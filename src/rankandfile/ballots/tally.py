@@ -24,6 +24,8 @@ from typing import Any, NamedTuple
 import numpy as np
 from django.db import connections, router, transaction
 from django.utils import timezone
+from django.utils.formats import date_format
+from django.utils.translation import gettext
 
 from rankandfile.ballots import secrecy
 from rankandfile.ballots.models import Ballot, Method, Option, Paper, Threshold
@@ -215,7 +217,11 @@ def ballot_close(*, actor: User | None, ballot: Ballot, now: Any = None) -> Ball
         return ballot
     if now < ballot.closes_at:
         raise DomainError(
-            f"the ballot closes at {timezone.localtime(ballot.closes_at):%H:%M on %d %B %Y}"
+            gettext("the ballot closes at %(time)s on %(date)s")
+            % {
+                "time": date_format(timezone.localtime(ballot.closes_at), "H:i"),
+                "date": date_format(timezone.localtime(ballot.closes_at), "d F Y"),
+            }
         )
     ballot.state = Ballot.State.CLOSED
     ballot.save(update_fields=["state"])
@@ -229,7 +235,7 @@ def ballot_count(*, actor: User | None, ballot: Ballot) -> Ballot:
     them, and count the published text."""
     ballot = Ballot.objects.select_for_update().get(pk=ballot.pk)
     if ballot.state != Ballot.State.CLOSED:
-        raise DomainError("only a closed ballot can be counted")
+        raise DomainError(gettext("only a closed ballot can be counted"))
     opened = secrecy.open_box(ballot)
     options = list(ballot.options.order_by("position"))
     # The published order says nothing about the voting order.
@@ -292,7 +298,7 @@ def ballot_recount(*, actor: User | None, ballot: Ballot) -> Recount:
     to the published text, shows as a digest mismatch (and usually a different result)."""
     ballot = Ballot.objects.get(pk=ballot.pk)  # what is stored now, not the caller's copy
     if ballot.state not in (Ballot.State.COUNTED, Ballot.State.DECLARED):
-        raise DomainError("the ballot has not been counted yet")
+        raise DomainError(gettext("the ballot has not been counted yet"))
     options = list(ballot.options.order_by("position"))
     published = ballot.papers_blt if ballot.method != Method.YESNO else ballot.papers_csv
     papers = _published_order(ballot)
@@ -327,7 +333,7 @@ def ballot_declare(*, actor: User, ballot: Ballot) -> Ballot:
     ballot = Ballot.objects.select_for_update().get(pk=ballot.pk)
     _require_manager(actor, ballot)
     if ballot.state != Ballot.State.COUNTED:
-        raise DomainError("only a counted ballot can be declared")
+        raise DomainError(gettext("only a counted ballot can be declared"))
     ballot.state = Ballot.State.DECLARED
     ballot.declared_at = timezone.now()
     ballot.save(update_fields=["state", "declared_at"])
