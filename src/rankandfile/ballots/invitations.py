@@ -54,10 +54,10 @@ from django.db import connection as db_connection
 from django.db import transaction
 from django.db.models import Count, Exists, OuterRef, Q, QuerySet
 from django.template.loader import render_to_string
-from django.utils.formats import date_format
-from django.utils.translation import gettext
 from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
+from django.utils.formats import date_format
+from django.utils.translation import gettext
 
 from rankandfile.ballots.models import Ballot, Elector, VoteRecord
 from rankandfile.ballots.services import _require_manager
