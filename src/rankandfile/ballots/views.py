@@ -388,12 +388,12 @@ def vote(request: HttpRequest, ballot_id: int) -> HttpResponse:
         _forget_link(request, ballot.pk)
         return _link_gone(request)
     except services.AlreadyVoted as exc:
-        context["message"] = str(exc)
+        context["message"] = gettext(str(exc))
         return _no_store(render(request, "ballots/already_voted.html", context, status=409))
     except services.BallotNotOpen:
         return _no_store(render(request, "ballots/not_open.html", context, status=409))
     except casting.InvalidChoice as exc:
-        form.add_error(None, str(exc).capitalize() + ".")
+        form.add_error(None, (gettext(exc.template) % exc.params).capitalize() + ".")
         return _no_store(render(request, "ballots/vote.html", context, status=400))
     _forget_link(request, ballot.pk)
     context["tracking_code"] = receipt.tracking_code

@@ -580,6 +580,13 @@ def qualified(contest: Contest) -> list[tuple[Candidate, thresholds.Assessment]]
     return [(row.candidate, row.assessment) for row in queries.standings(contest)]
 
 
+def _require_nominations_closed(contest: Contest, now: dt.datetime) -> None:
+    if now < contest.nominations_close:
+        raise DomainError(
+            gettext("nominations close at %(time)s on %(date)s") % _when(contest.nominations_close)
+        )
+
+
 @transaction.atomic
 def contest_ballot_open(*, actor: User, contest: Contest, closes_at: dt.datetime) -> Contest:
     """Close nominations and draw the ballot from the candidates who qualified: the
@@ -590,10 +597,7 @@ def contest_ballot_open(*, actor: User, contest: Contest, closes_at: dt.datetime
     contest = _lock(contest)
     _require_stage(contest, Stage.NOMINATIONS)
     now = timezone.now()
-    if now < contest.nominations_close:
-        raise DomainError(
-            gettext("nominations close at %(time)s on %(date)s") % _when(contest.nominations_close)
-        )
+    _require_nominations_closed(contest, now)
     rules = rules_for(contest)
     if contest.is_nec:
         _require_countable(rules)

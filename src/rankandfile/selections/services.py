@@ -31,8 +31,8 @@ from rankandfile.core.errors import DomainError, PermissionDenied
 from rankandfile.core.links import absolute_url
 from rankandfile.core.models import User
 from rankandfile.membership import permissions as membership_permissions
-from rankandfile.membership.eligibility import EligibilityRule, explain, format_date
-from rankandfile.membership.models import CLP, MP, Affiliate, Branch, Role
+from rankandfile.membership.eligibility import Decision, EligibilityRule, explain, format_date
+from rankandfile.membership.models import CLP, MP, Affiliate, Branch, Member, Role
 from rankandfile.selections import permissions, triggers
 from rankandfile.selections.models import (
     STAGE_ORDER,
@@ -190,19 +190,16 @@ def round_open(
     if not permissions.can_open_round(actor):
         raise PermissionDenied(gettext("only national admins open selection rounds"))
     name = name.strip()
-    if not name:
-        raise DomainError(gettext("give the round a name"))
-    if not clps:
-        raise DomainError(gettext("choose at least one constituency party"))
     chosen_mode = mode or parameters_in_force(on=applications_open).selection_mode
-    if chosen_mode not in triggers.MODES:
-        raise DomainError(gettext("unknown selection mode %(mode)r") % {"mode": chosen_mode})
-    if applications_close < applications_open:
-        raise DomainError(gettext("applications must close after they open"))
-    if ballot_closes_by <= applications_close:
-        raise DomainError(gettext("the ballot must close after applications close"))
-    if freeze_date > applications_close:
-        raise DomainError(gettext("the freeze date must not be after applications close"))
+    _check_round(
+        name=name,
+        clps=clps,
+        mode=chosen_mode,
+        freeze_date=freeze_date,
+        applications_open=applications_open,
+        applications_close=applications_close,
+        ballot_closes_by=ballot_closes_by,
+    )
     rnd = SelectionRound.objects.create(
         name=name,
         mode=chosen_mode,
@@ -216,35 +213,11 @@ def round_open(
         if clp.pk in seen:
             continue
         seen.add(clp.pk)
-        sitting = sitting_mp_for(clp)
-        has_trigger = chosen_mode in triggers.TRIGGER_MODES and sitting is not None
-        if has_trigger and trigger_closes is None:
-            raise DomainError(
-                gettext(
-                    "%(clp)s has a sitting MP and the rule has a trigger ballot: give the date the "
-                    "trigger ballot closes"
-                )
-                % {"clp": clp.name}
-            )
-        dates = default_timetable(
+        _round_selection_create(
+            rnd,
+            clp,
             applications_open=applications_open,
-            applications_close=applications_close,
-            ballot_closes=ballot_closes_by,
-            trigger_closes=trigger_closes if has_trigger else None,
-        )
-        problems = timetable_problems(dates, rnd)
-        if problems:
-            raise DomainError(
-                gettext("%(clp)s: %(problems)s")
-                % {"clp": clp.name, "problems": "; ".join(problems)}
-            )
-        Selection.objects.create(
-            round=rnd,
-            clp=clp,
-            sitting_mp=sitting,
-            mode=chosen_mode,
-            stage=Stage.TRIGGER if has_trigger else Stage.APPLICATIONS,
-            **dates,
+            trigger_closes=trigger_closes,
         )
     audit.record(
         actor=actor,
@@ -258,6 +231,71 @@ def round_open(
         },
     )
     return rnd
+
+
+def _check_round(
+    *,
+    name: str,
+    clps: Sequence[CLP],
+    mode: str,
+    freeze_date: dt.date,
+    applications_open: dt.date,
+    applications_close: dt.date,
+    ballot_closes_by: dt.date,
+) -> None:
+    """The round's own rules: a name, constituencies, a known mode, dates in order."""
+    if not name:
+        raise DomainError(gettext("give the round a name"))
+    if not clps:
+        raise DomainError(gettext("choose at least one constituency party"))
+    if mode not in triggers.MODES:
+        raise DomainError(gettext("unknown selection mode %(mode)r") % {"mode": mode})
+    if applications_close < applications_open:
+        raise DomainError(gettext("applications must close after they open"))
+    if ballot_closes_by <= applications_close:
+        raise DomainError(gettext("the ballot must close after applications close"))
+    if freeze_date > applications_close:
+        raise DomainError(gettext("the freeze date must not be after applications close"))
+
+
+def _round_selection_create(
+    rnd: SelectionRound,
+    clp: CLP,
+    *,
+    applications_open: dt.date,
+    trigger_closes: dt.date | None,
+) -> Selection:
+    """One CLP's selection in the round, with its default timetable: at the trigger stage
+    where the rule has a trigger ballot and the CLP a sitting MP, else at applications."""
+    sitting = sitting_mp_for(clp)
+    has_trigger = rnd.mode in triggers.TRIGGER_MODES and sitting is not None
+    if has_trigger and trigger_closes is None:
+        raise DomainError(
+            gettext(
+                "%(clp)s has a sitting MP and the rule has a trigger ballot: give the date the "
+                "trigger ballot closes"
+            )
+            % {"clp": clp.name}
+        )
+    dates = default_timetable(
+        applications_open=applications_open,
+        applications_close=rnd.applications_close,
+        ballot_closes=rnd.ballot_closes_by,
+        trigger_closes=trigger_closes if has_trigger else None,
+    )
+    problems = timetable_problems(dates, rnd)
+    if problems:
+        raise DomainError(
+            gettext("%(clp)s: %(problems)s") % {"clp": clp.name, "problems": "; ".join(problems)}
+        )
+    return Selection.objects.create(
+        round=rnd,
+        clp=clp,
+        sitting_mp=sitting,
+        mode=rnd.mode,
+        stage=Stage.TRIGGER if has_trigger else Stage.APPLICATIONS,
+        **dates,
+    )
 
 
 @transaction.atomic
@@ -418,6 +456,34 @@ def candidate_rule(selection: Selection, params: RuleParameters) -> EligibilityR
     )
 
 
+def _application_problems(
+    member: Member, selection: Selection, *, statement: str, contact_email: str, trade_union: str
+) -> tuple[list[str], Decision]:
+    """Every reason the member may not apply yet (S6), in the reader's words, and the
+    eligibility decision."""
+    params = parameters_in_force(on=selection.round.freeze_date)
+    problems: list[str] = []
+    decision = explain(member, candidate_rule(selection, params))
+    if not decision.eligible:
+        problems.append(
+            gettext(
+                "candidates need %(months)s months' continuous membership at %(date)s: %(reasons)s"
+            )
+            % {
+                "months": params.candidate_min_membership_months,
+                "date": date_format(selection.round.freeze_date, "j F Y"),
+                "reasons": "; ".join(decision.reasons),
+            }
+        )
+    if params.candidate_requires_trade_union and not trade_union.strip():
+        problems.append(gettext("candidates must be members of a trade union: name your union"))
+    if not statement.strip():
+        problems.append(gettext("write a statement for members"))
+    if not contact_email.strip():
+        problems.append(gettext("give a contact email address"))
+    return problems, decision
+
+
 @transaction.atomic
 def application_submit(
     *,
@@ -452,26 +518,13 @@ def application_submit(
         )
     if Application.objects.filter(selection=selection, member=member).exists():
         raise DomainError(gettext("you have already applied in this selection"))
-    params = parameters_in_force(on=selection.round.freeze_date)
-    problems: list[str] = []
-    decision = explain(member, candidate_rule(selection, params))
-    if not decision.eligible:
-        problems.append(
-            gettext(
-                "candidates need %(months)s months' continuous membership at %(date)s: %(reasons)s"
-            )
-            % {
-                "months": params.candidate_min_membership_months,
-                "date": date_format(selection.round.freeze_date, "j F Y"),
-                "reasons": "; ".join(decision.reasons),
-            }
-        )
-    if params.candidate_requires_trade_union and not trade_union.strip():
-        problems.append(gettext("candidates must be members of a trade union: name your union"))
-    if not statement.strip():
-        problems.append(gettext("write a statement for members"))
-    if not contact_email.strip():
-        problems.append(gettext("give a contact email address"))
+    problems, decision = _application_problems(
+        member,
+        selection,
+        statement=statement,
+        contact_email=contact_email,
+        trade_union=trade_union,
+    )
     if problems:
         raise DomainError(
             gettext("you cannot apply: %(problems)s") % {"problems": "; ".join(problems)}
