@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from django.db.models import Prefetch, QuerySet
+from django.utils.translation import gettext, gettext_noop
 
 from rankandfile.conference.models import RuleBookVersion
 from rankandfile.conference.rulebook import parameters_in_force
@@ -115,7 +116,18 @@ class CountSheet:
     rows: list[tuple[str, list[str]]]
 
 
-_STATE_WORDS = {"elected": "elected", "excluded": "excluded", "withdrawn": "withdrawn"}
+_STATE_WORDS = {
+    "elected": gettext_noop("%(votes)s (elected)"),
+    "excluded": gettext_noop("%(votes)s (excluded)"),
+    "withdrawn": gettext_noop("%(votes)s (withdrawn)"),
+}
+_ACTION_WORDS = {
+    "first": gettext_noop("first"),
+    "elect": gettext_noop("elect"),
+    "surplus": gettext_noop("surplus"),
+    "exclude": gettext_noop("exclude"),
+    "end": gettext_noop("end"),
+}
 
 
 def count_sheet(contest: Contest) -> CountSheet | None:
@@ -133,12 +145,19 @@ def count_sheet(contest: Contest) -> CountSheet | None:
             if before == "excluded":
                 cells.append("—")
             elif state != before and state in _STATE_WORDS:
-                cells.append(f"{votes} ({_STATE_WORDS[state]})")
+                cells.append(gettext(_STATE_WORDS[state]) % {"votes": votes})
             else:
                 cells.append(votes)
             before = state
         rows.append((name, cells))
-    return CountSheet(rounds=[(s["number"], s["action"]) for s in stages], rows=rows)
+    rounds = [
+        (
+            s["number"],
+            gettext(_ACTION_WORDS[s["action"]]) if s["action"] in _ACTION_WORDS else s["action"],
+        )
+        for s in stages
+    ]
+    return CountSheet(rounds=rounds, rows=rows)
 
 
 @dataclass
