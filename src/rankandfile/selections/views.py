@@ -410,11 +410,12 @@ def _act_ballot(request: HttpRequest, selection: Selection) -> str:
         selection=selection,
         **form.cleaned_data,
     )
+    size = ballot.electorate_size or 0
     return ngettext(
         "The members' ballot is open: %(count)s member may vote.",
         "The members' ballot is open: %(count)s members may vote.",
-        ballot.electorate_size,
-    ) % {"count": intcomma(ballot.electorate_size)}
+        size,
+    ) % {"count": intcomma(size)}
 
 
 def _act_declare(request: HttpRequest, selection: Selection) -> str:
