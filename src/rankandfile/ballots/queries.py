@@ -16,6 +16,7 @@ from typing import Any
 from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.formats import date_format
 from django.utils.html import format_html
 from django.utils.safestring import SafeString
 from django.utils.translation import gettext, gettext_noop
@@ -194,14 +195,16 @@ class HomeBallot:
 
     def __html__(self) -> SafeString:
         if self.state == Ballot.State.OPEN:
+            closes = timezone.localtime(self.closes_at)
             status = (
-                "you have voted"
+                gettext("you have voted")
                 if self.voted
-                else f"open until {timezone.localtime(self.closes_at):%H:%M on %-d %B}"
+                else gettext("open until %(time)s on %(date)s")
+                % {"time": date_format(closes, "H:i"), "date": date_format(closes, "j F")}
             )
             url = reverse("ballots:vote", args=[self.ballot_id])
         else:
-            status = "result declared"
+            status = gettext("result declared")
             url = reverse("ballots:result", args=[self.ballot_id])
         return format_html('<a href="{}">{}</a> — {}', url, self.title, status)
 
