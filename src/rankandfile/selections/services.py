@@ -190,11 +190,10 @@ def round_open(
     if not permissions.can_open_round(actor):
         raise PermissionDenied(gettext("only national admins open selection rounds"))
     name = name.strip()
-    chosen_mode = mode or parameters_in_force(on=applications_open).selection_mode
-    _check_round(
+    chosen_mode = _check_round(
         name=name,
         clps=clps,
-        mode=chosen_mode,
+        mode=mode,
         freeze_date=freeze_date,
         applications_open=applications_open,
         applications_close=applications_close,
@@ -237,17 +236,19 @@ def _check_round(
     *,
     name: str,
     clps: Sequence[CLP],
-    mode: str,
+    mode: str | None,
     freeze_date: dt.date,
     applications_open: dt.date,
     applications_close: dt.date,
     ballot_closes_by: dt.date,
-) -> None:
-    """The round's own rules: a name, constituencies, a known mode, dates in order."""
+) -> str:
+    """The round's own rules: a name, constituencies, a known mode, dates in order.
+    Returns the mode: ``mode``, else the rule book's on ``applications_open``."""
     if not name:
         raise DomainError(gettext("give the round a name"))
     if not clps:
         raise DomainError(gettext("choose at least one constituency party"))
+    mode = mode or parameters_in_force(on=applications_open).selection_mode
     if mode not in triggers.MODES:
         raise DomainError(gettext("unknown selection mode %(mode)r") % {"mode": mode})
     if applications_close < applications_open:
@@ -256,6 +257,7 @@ def _check_round(
         raise DomainError(gettext("the ballot must close after applications close"))
     if freeze_date > applications_close:
         raise DomainError(gettext("the freeze date must not be after applications close"))
+    return mode
 
 
 def _round_selection_create(
