@@ -341,7 +341,9 @@ def test_results_by_section_survive_mixing_opening_and_recount(
     one = client.get(f"/api/v1/ballots/{ballot.pk}/papers/{code.tracking_code}").json()
     assert "section" not in one and "registered" not in json.dumps(one)
     ballot_page = client.get(f"/ballots/{ballot.pk}/result/").content.decode()
-    assert "By electorate section" in ballot_page and "Affiliated supporters" in ballot_page
+    assert (
+        "The result by electorate section" in ballot_page and "Affiliated supporters" in ballot_page
+    )
     result = client.get(f"/api/v1/ballots/{ballot.pk}/result").json()
     assert result["by_section"] == by
 

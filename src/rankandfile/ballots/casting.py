@@ -40,6 +40,7 @@ from typing import Any
 
 from django.db import DEFAULT_DB_ALIAS, IntegrityError, connections, router, transaction
 from django.utils import timezone
+from django.utils.translation import gettext_noop
 
 from rankandfile.ballots import secrecy
 from rankandfile.ballots.models import (
@@ -55,10 +56,12 @@ from rankandfile.core import tokens
 from rankandfile.core.errors import DomainError
 from rankandfile.core.models import ApiToken
 
-NOT_OPEN_MESSAGE = "this ballot is not open for voting"
-ALREADY_VOTED_MESSAGE = "your vote is already recorded for this ballot"
-LINK_REPLACED_MESSAGE = "this ballot link has been replaced by a newer one or already used"
-RECEIPT_MESSAGE = (
+NOT_OPEN_MESSAGE = gettext_noop("this ballot is not open for voting")
+ALREADY_VOTED_MESSAGE = gettext_noop("your vote is already recorded for this ballot")
+LINK_REPLACED_MESSAGE = gettext_noop(
+    "this ballot link has been replaced by a newer one or already used"
+)
+RECEIPT_MESSAGE = gettext_noop(
     "your vote is recorded; keep this tracking code to check your paper after the count "
     "(it is not shown again)"
 )
@@ -69,7 +72,14 @@ _CODE_LENGTH = 10
 
 
 class InvalidChoice(DomainError):
-    """The ballot paper is filled in wrongly; the message says how."""
+    """The ballot paper is filled in wrongly; the message says how (in English: the API's
+    and the lean path's answer). ``template`` and ``params`` let a page word it in the
+    reader's language: ``gettext(exc.template) % exc.params``."""
+
+    def __init__(self, template: str, **params: Any) -> None:
+        self.template = template
+        self.params = params
+        super().__init__(template % params if params else template)
 
 
 def new_tracking_code() -> str:
@@ -91,23 +101,27 @@ def validate_choice(ballot: Ballot, choice: Any, n_options: int) -> Any:
     """
     if ballot.method == Method.YESNO:
         if choice not in ("yes", "no", "abstain"):
-            raise InvalidChoice("choose yes, no or abstain")
+            raise InvalidChoice(gettext_noop("choose yes, no or abstain"))
         return choice
     if not isinstance(choice, list) or not all(isinstance(c, int) for c in choice):
-        raise InvalidChoice("the paper is not filled in")
+        raise InvalidChoice(gettext_noop("the paper is not filled in"))
     if not choice:
-        raise InvalidChoice("mark at least one candidate (or choose to abstain by not voting)")
+        raise InvalidChoice(
+            gettext_noop("mark at least one candidate (or choose to abstain by not voting)")
+        )
     for c in choice:
         if not 0 <= c < n_options:
-            raise InvalidChoice("the paper names a candidate who is not standing")
+            raise InvalidChoice(gettext_noop("the paper names a candidate who is not standing"))
     if len(set(choice)) != len(choice):
-        raise InvalidChoice("a candidate is marked more than once")
+        raise InvalidChoice(gettext_noop("a candidate is marked more than once"))
     if ballot.method in MARK_METHODS:
         if ballot.method == Method.BLOCK and len(choice) > ballot.seats:
-            raise InvalidChoice(f"mark at most {ballot.seats} candidates")
+            raise InvalidChoice(
+                gettext_noop("mark at most %(seats)s candidates"), seats=ballot.seats
+            )
         return sorted(choice)
     if ballot.method == Method.PLURALITY and len(choice) > 1:
-        raise InvalidChoice("mark one candidate only")
+        raise InvalidChoice(gettext_noop("mark one candidate only"))
     return list(choice)
 
 

@@ -64,6 +64,21 @@ def seed(seed: int) -> str:
         return "demo ballots skipped: demo logins or Streatham CLP missing"
     now = timezone.now()
     today = timezone.localdate()
+    names = _candidate_names(clp)
+    voted_delegates = _seed_executive(secretary, clp, names[:5], rng, now, today)
+    voted_chair = _seed_chair(secretary, clp, names[5:9], rng, now, today)
+    consultation = _seed_consultation(admin, now, today)
+    total_votes = VoteRecord.objects.count()
+    return (
+        f"demo ballots: 3 ({voted_delegates} votes in the executive committee ballot, "
+        f"{voted_chair} in "
+        f"the declared chair ballot, {consultation.electorate_size:,} electors in the "
+        f"party-wide consultation; {total_votes} votes in all)"
+    )
+
+
+def _candidate_names(clp: CLP) -> list[str]:
+    """Nine Streatham members without logins, filled up with stand-ins in a tiny party."""
     people = list(clp.members.exclude(user__isnull=False).order_by("membership_number")[:9])
     names = [f"{m.first_name} {m.last_name}" for m in people]
     # A tiny demo party may not have nine members in Streatham: fill up with stand-ins.
@@ -72,7 +87,19 @@ def seed(seed: int) -> str:
             break
         if stand_in not in names:
             names.append(stand_in)
+    return names
 
+
+def _seed_executive(
+    secretary: User,
+    clp: CLP,
+    names: list[str],
+    rng: random.Random,
+    now: dt.datetime,
+    today: dt.date,
+) -> int:
+    """The open STV ballot for two executive members, a woman's seat reserved; a third of
+    the electorate has voted. Returns the votes cast."""
     delegates = services.ballot_create(
         actor=secretary,
         # Not conference delegates: those follow the conference's entitlement (the
@@ -85,8 +112,7 @@ def seed(seed: int) -> str:
         seats=2,
         quota_minimums={"woman": 1},
         options=[
-            OptionSpec(name=n, gender="woman" if i % 2 == 0 else "man")
-            for i, n in enumerate(names[:5])
+            OptionSpec(name=n, gender="woman" if i % 2 == 0 else "man") for i, n in enumerate(names)
         ],
         opens_at=now - dt.timedelta(days=1),
         closes_at=now + dt.timedelta(days=6),
@@ -95,14 +121,24 @@ def seed(seed: int) -> str:
         clp=clp,
     )
     delegates = services.ballot_open(actor=secretary, ballot=delegates)
-    voted_delegates = _cast_some(delegates, 0.33, rng, ranked=True)
+    return _cast_some(delegates, 0.33, rng, ranked=True)
 
+
+def _seed_chair(
+    secretary: User,
+    clp: CLP,
+    names: list[str],
+    rng: random.Random,
+    now: dt.datetime,
+    today: dt.date,
+) -> int:
+    """The past AV ballot for the chair, closed, counted and declared. Returns the votes."""
     chair = services.ballot_create(
         actor=secretary,
         title="Chair of Streatham CLP",
         description="Annual election of the CLP chair, counted as an eliminating ballot.",
         method=Method.AV,
-        options=[OptionSpec(name=n) for n in names[5:9]],
+        options=[OptionSpec(name=n) for n in names],
         opens_at=now - dt.timedelta(days=30),
         closes_at=now + dt.timedelta(days=1),
         freeze_date=today - dt.timedelta(days=45),
@@ -119,7 +155,11 @@ def seed(seed: int) -> str:
     chair.refresh_from_db()
     tally.ballot_close(actor=secretary, ballot=chair, now=now)
     tally.ballot_declare(actor=secretary, ballot=Ballot.objects.get(pk=chair.pk))
+    return voted_chair
 
+
+def _seed_consultation(admin: User, now: dt.datetime, today: dt.date) -> Ballot:
+    """The open party-wide yes/no consultation, carried on two-thirds, result public."""
     consultation = services.ballot_create(
         actor=admin,
         title="Should every sitting MP face an open selection before each general election?",
@@ -132,11 +172,4 @@ def seed(seed: int) -> str:
         scope_kind="party",
         results_visibility="public",
     )
-    consultation = services.ballot_open(actor=admin, ballot=consultation)
-    total_votes = VoteRecord.objects.count()
-    return (
-        f"demo ballots: 3 ({voted_delegates} votes in the executive committee ballot, "
-        f"{voted_chair} in "
-        f"the declared chair ballot, {consultation.electorate_size:,} electors in the "
-        f"party-wide consultation; {total_votes} votes in all)"
-    )
+    return services.ballot_open(actor=admin, ballot=consultation)

@@ -338,62 +338,80 @@ class BallotForm(forms.Form):
     """A new ballot. Candidates are one per line, so the form needs no JavaScript:
     ``Name | gender | description`` (gender and description optional)."""
 
-    title = forms.CharField(max_length=200, help_text="For a yes/no ballot, the question.")
-    description = forms.CharField(
-        widget=forms.Textarea(attrs={"rows": 3}), required=False, help_text="Shown on the paper."
+    title = forms.CharField(
+        max_length=200,
+        label=gettext_lazy("Title"),
+        help_text=gettext_lazy("For a yes/no ballot, the question."),
     )
-    method = forms.ChoiceField(choices=Method.choices, initial=Method.AV)
-    seats = forms.IntegerField(min_value=1, max_value=100, initial=1)
+    description = forms.CharField(
+        widget=forms.Textarea(attrs={"rows": 3}),
+        required=False,
+        label=gettext_lazy("Description"),
+        help_text=gettext_lazy("Shown on the paper."),
+    )
+    method = forms.ChoiceField(
+        choices=Method.choices, initial=Method.AV, label=gettext_lazy("Method")
+    )
+    seats = forms.IntegerField(min_value=1, max_value=100, initial=1, label=gettext_lazy("Seats"))
     candidates = forms.CharField(
-        label="Candidates or options",
+        label=gettext_lazy("Candidates or options"),
         widget=forms.Textarea(attrs={"rows": 6}),
         required=False,
-        help_text="One per line, as “Name | gender | description” — gender and description "
-        "are optional. Leave empty for a yes/no question.",
+        help_text=gettext_lazy(
+            "One per line, as “Name | gender | description” — gender and description "
+            "are optional. Leave empty for a yes/no question."
+        ),
     )
     quotas = forms.CharField(
-        label="Quotas",
+        label=gettext_lazy("Quotas"),
         widget=forms.Textarea(attrs={"rows": 2}),
         required=False,
-        help_text="One per line, as “gender: seats”, e.g. “woman: 2” for at least two women.",
+        help_text=gettext_lazy(
+            "One per line, as “gender: seats”, e.g. “woman: 2” for at least two women."
+        ),
     )
     threshold = forms.ChoiceField(
         choices=Threshold.choices,
         initial=Threshold.SIMPLE,
-        help_text="Yes/no ballots only: what it takes to carry.",
+        label=gettext_lazy("Threshold"),
+        help_text=gettext_lazy("Yes/no ballots only: what it takes to carry."),
     )
     scope = forms.ChoiceField(
-        label="Who votes and who runs it",
-        help_text="Only the parts of the party you are an officer for are listed.",
+        label=gettext_lazy("Who votes and who runs it"),
+        help_text=gettext_lazy("Only the parts of the party you are an officer for are listed."),
     )
     freeze_date = forms.DateField(
-        widget=DateInput(), help_text="Eligibility is judged on this day."
+        widget=DateInput(),
+        label=gettext_lazy("Freeze date"),
+        help_text=gettext_lazy("Eligibility is judged on this day."),
     )
     months_required = forms.IntegerField(
-        label="Months of continuous membership", min_value=0, max_value=240, initial=6
+        label=gettext_lazy("Months of continuous membership"), min_value=0, max_value=240, initial=6
     )
     exclude_suspended = forms.BooleanField(
-        label="Exclude suspended members", required=False, initial=True
+        label=gettext_lazy("Exclude suspended members"), required=False, initial=True
     )
     exclude_arrears = forms.BooleanField(
-        label="Exclude members in arrears", required=False, initial=True
+        label=gettext_lazy("Exclude members in arrears"), required=False, initial=True
     )
-    min_age = forms.IntegerField(label="Minimum age", min_value=0, max_value=150, required=False)
+    min_age = forms.IntegerField(
+        label=gettext_lazy("Minimum age"), min_value=0, max_value=150, required=False
+    )
     max_age = forms.IntegerField(
-        label="Maximum age",
+        label=gettext_lazy("Maximum age"),
         min_value=0,
         max_value=150,
         required=False,
-        help_text="For youth ballots, e.g. 26 for “under 27”.",
+        help_text=gettext_lazy("For youth ballots, e.g. 26 for “under 27”."),
     )
     opens_at = forms.DateTimeField(
-        label="Opens", widget=DateTimeLocalInput(), input_formats=DATETIME_FORMATS
+        label=gettext_lazy("Opens"), widget=DateTimeLocalInput(), input_formats=DATETIME_FORMATS
     )
     closes_at = forms.DateTimeField(
-        label="Closes", widget=DateTimeLocalInput(), input_formats=DATETIME_FORMATS
+        label=gettext_lazy("Closes"), widget=DateTimeLocalInput(), input_formats=DATETIME_FORMATS
     )
     results_visibility = forms.ChoiceField(
-        label="Who sees the result once declared",
+        label=gettext_lazy("Who sees the result once declared"),
         choices=Visibility.choices,
         initial=Visibility.ELECTORATE,
     )
@@ -420,17 +438,27 @@ class BallotForm(forms.Form):
             parts = [p.strip() for p in line.split("|")]
             if len(parts) > 3:
                 raise forms.ValidationError(
-                    f"Line {number} has more than two “|”: write “Name | gender | description”."
+                    gettext(
+                        "Line %(number)s has more than two “|”: "
+                        "write “Name | gender | description”."
+                    )
+                    % {"number": number}
                 )
             name, gender, description = [*parts, "", ""][:3]
             if not name:
-                raise forms.ValidationError(f"Line {number} has no name before the “|”.")
+                raise forms.ValidationError(
+                    gettext("Line %(number)s has no name before the “|”.") % {"number": number}
+                )
             if len(name) > 200:
-                raise forms.ValidationError(f"Line {number}: names are at most 200 characters.")
+                raise forms.ValidationError(
+                    gettext("Line %(number)s: names are at most 200 characters.")
+                    % {"number": number}
+                )
             key = name.casefold()
             if key in seen:
                 raise forms.ValidationError(
-                    f"{name} is listed twice (lines {seen[key]} and {number})."
+                    gettext("%(name)s is listed twice (lines %(first)s and %(number)s).")
+                    % {"name": name, "first": seen[key], "number": number}
                 )
             seen[key] = number
             specs.append(OptionSpec(name=name, gender=gender.casefold(), description=description))
@@ -445,7 +473,8 @@ class BallotForm(forms.Form):
             group = group.strip().casefold()
             if not sep or not group or not seats.strip().isdigit():
                 raise forms.ValidationError(
-                    f"Line {number}: write a quota as “gender: seats”, e.g. “woman: 2”."
+                    gettext("Line %(number)s: write a quota as “gender: seats”, e.g. “woman: 2”.")
+                    % {"number": number}
                 )
             quotas[group] = int(seats)
         return quotas
@@ -454,13 +483,15 @@ class BallotForm(forms.Form):
         cleaned = super().clean() or {}
         opens, closes = cleaned.get("opens_at"), cleaned.get("closes_at")
         if opens and closes and closes <= opens:
-            self.add_error("closes_at", "The ballot must close after it opens.")
+            self.add_error("closes_at", gettext("The ballot must close after it opens."))
         freeze = cleaned.get("freeze_date")
         if opens and freeze and freeze > timezone.localdate(opens):
-            self.add_error("freeze_date", "The freeze date must not be after the opening date.")
+            self.add_error(
+                "freeze_date", gettext("The freeze date must not be after the opening date.")
+            )
         low, high = cleaned.get("min_age"), cleaned.get("max_age")
         if low is not None and high is not None and low > high:
-            self.add_error("max_age", "The maximum age is below the minimum age.")
+            self.add_error("max_age", gettext("The maximum age is below the minimum age."))
         self._check_quotas(cleaned)
         return cleaned
 
@@ -482,17 +513,25 @@ class BallotForm(forms.Form):
         if method not in QUOTA_METHODS:
             self.add_error(
                 "quotas",
-                f"Quotas work only with an STV count, not with {Method(method).label}: "
-                "choose STV or remove the quotas.",
+                gettext(
+                    "Quotas work only with an STV count, not with %(method)s: "
+                    "choose STV or remove the quotas."
+                )
+                % {"method": Method(method).label},
             )
             return
         total = sum(quotas.values())
         if total > seats:
             self.add_error(
                 "quotas",
-                f"The quotas reserve {total} seats but only {seats} "
-                f"seat{'s are' if seats != 1 else ' is'} being filled: lower the quotas or "
-                "add seats.",
+                ngettext(
+                    "The quotas reserve %(total)s seats but only %(seats)s seat is being "
+                    "filled: lower the quotas or add seats.",
+                    "The quotas reserve %(total)s seats but only %(seats)s seats are being "
+                    "filled: lower the quotas or add seats.",
+                    seats,
+                )
+                % {"total": total, "seats": seats},
             )
         candidates: list[OptionSpec] = cleaned.get("candidates") or []
         for group, minimum in quotas.items():
@@ -500,10 +539,18 @@ class BallotForm(forms.Form):
             if standing < minimum:
                 self.add_error(
                     "quotas",
-                    f"At least {minimum} seat{'s' if minimum != 1 else ''} must go to "
-                    f"{group} candidates, but only {standing} "
-                    f"{'is' if standing == 1 else 'are'} standing: add candidates or lower "
-                    "the quota.",
+                    ngettext(
+                        "At least %(seats)s must go to %(group)s candidates, but only "
+                        "%(standing)s is standing: add candidates or lower the quota.",
+                        "At least %(seats)s must go to %(group)s candidates, but only "
+                        "%(standing)s are standing: add candidates or lower the quota.",
+                        standing,
+                    )
+                    % {
+                        "seats": ngettext("%(n)s seat", "%(n)s seats", minimum) % {"n": minimum},
+                        "group": group,
+                        "standing": standing,
+                    },
                 )
 
     def scope_kwargs(self) -> dict[str, Any]:
@@ -539,12 +586,12 @@ class BallotForm(forms.Form):
 
 
 class EligibilityLookupForm(forms.Form):
-    number = forms.CharField(label="Membership number", max_length=40)
+    number = forms.CharField(label=gettext_lazy("Membership number"), max_length=40)
 
 
 class TrackingCodeForm(forms.Form):
     code = forms.CharField(
-        label="Your tracking code",
+        label=gettext_lazy("Your tracking code"),
         max_length=20,
         widget=forms.TextInput(attrs={"autocomplete": "off", "spellcheck": "false"}),
     )

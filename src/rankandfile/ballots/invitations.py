@@ -56,6 +56,8 @@ from django.db.models import Count, Exists, OuterRef, Q, QuerySet
 from django.template.loader import render_to_string
 from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
+from django.utils.formats import date_format
+from django.utils.translation import gettext
 
 from rankandfile.ballots import outside
 from rankandfile.ballots.models import Ballot, Elector, VoteRecord
@@ -234,8 +236,8 @@ def _queue(
 def _require_open(ballot: Ballot) -> None:
     if ballot.state != Ballot.State.OPEN:
         raise DomainError(
-            "links can be sent only while the ballot is open; it is "
-            f"{ballot.get_state_display().lower()}"
+            gettext("links can be sent only while the ballot is open; it is %(state)s")
+            % {"state": str(ballot.get_state_display()).lower()}
         )
 
 
@@ -298,12 +300,15 @@ def render_email(
         "ballot": ballot,
         "member": person if person is not None else elector.member,
         "link": link,
-        "closes": f"{closes:%H:%M} on {closes:%A} {closes.day} {closes:%B %Y}",
+        "closes": gettext("%(time)s on %(date)s")
+        % {"time": date_format(closes, "H:i"), "date": date_format(closes, "l j F Y")},
     }
     title = " ".join(ballot.title.split())  # no line breaks in a header
     subject = (
-        f"Your ballot paper: {title}" if kind == "invitation" else f"Reminder: vote in {title}"
-    )
+        gettext("Your ballot paper: %(title)s")
+        if kind == "invitation"
+        else gettext("Reminder: vote in %(title)s")
+    ) % {"title": title}
     body = render_to_string(f"ballots/email/{kind}.txt", context)
     return subject, body
 

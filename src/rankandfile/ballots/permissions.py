@@ -19,6 +19,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.db.models import Exists, OuterRef, Q, QuerySet
+from django.utils.translation import gettext
 
 from rankandfile.ballots import outside
 from rankandfile.ballots.models import Ballot, Elector, Visibility
@@ -172,12 +173,12 @@ def visible_ballots(user: AnyUser) -> QuerySet[Ballot]:
 def access_ballot(user: AnyUser, ballot_id: int) -> Ballot:
     ballot = visible_ballots(user).filter(pk=ballot_id).first()
     if ballot is None:
-        raise NotFound("no such ballot among those you may see")
+        raise NotFound(gettext("no such ballot among those you may see"))
     return ballot
 
 
 def access_managed_ballot(user: AnyUser, ballot_id: int) -> Ballot:
     ballot = access_ballot(user, ballot_id)
     if not can_manage_ballot(user, ballot):
-        raise NotFound("no such ballot among those you manage")
+        raise NotFound(gettext("no such ballot among those you manage"))
     return ballot

@@ -13,11 +13,14 @@ from dataclasses import dataclass, field
 from fractions import Fraction
 from typing import Any
 
+from django.contrib.humanize.templatetags.humanize import intcomma
 from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.formats import date_format
 from django.utils.html import format_html
 from django.utils.safestring import SafeString
+from django.utils.translation import gettext, gettext_noop
 
 from rankandfile.ballots import invitations, permissions
 from rankandfile.ballots.models import Ballot, Elector, Option, Visibility, VoteRecord
@@ -193,14 +196,16 @@ class HomeBallot:
 
     def __html__(self) -> SafeString:
         if self.state == Ballot.State.OPEN:
+            closes = timezone.localtime(self.closes_at)
             status = (
-                "you have voted"
+                gettext("you have voted")
                 if self.voted
-                else f"open until {timezone.localtime(self.closes_at):%H:%M on %-d %B}"
+                else gettext("open until %(time)s on %(date)s")
+                % {"time": date_format(closes, "H:i"), "date": date_format(closes, "j F")}
             )
             url = reverse("ballots:vote", args=[self.ballot_id])
         else:
-            status = "result declared"
+            status = gettext("result declared")
             url = reverse("ballots:result", args=[self.ballot_id])
         return format_html('<a href="{}">{}</a> — {}', url, self.title, status)
 
@@ -356,22 +361,50 @@ def _signed(value: Any) -> str:
 
 
 _ACTIONS = {
-    "first": "First preferences",
-    "elect": "Elected",
-    "surplus": "Surplus of",
-    "exclude": "Excluded",
-    "end": "End",
+    "first": gettext_noop("First preferences"),
+    "elect": gettext_noop("Elected"),
+    "surplus": gettext_noop("Surplus of"),
+    "exclude": gettext_noop("Excluded"),
+    "end": gettext_noop("End"),
 }
 
 
 def result_view(ballot: Ballot) -> ResultView:
     """The stored result as a sheet: outcome in words, stage table (candidates down,
-    stages across, with transfers), tallies for one-round methods. No query."""
+    stages across, with transfers), tallies for one-round methods. No query. Worded in
+    the reader's language, except what the count itself wrote (its notes, ties and
+    explanation: the official record, in English)."""
     result: dict[str, Any] = ballot.result or {}
-    kind = result.get("kind", "empty")
+    view = _result_sheet(ballot, result)
+    if view.kind == "empty":
+        note = result.get("note")
+        view.outcome_lines = [note.capitalize() + "." if note else gettext("No votes were cast.")]
+        return view
+    if view.kind == "yesno":
+        _yesno_outcome(view, result)
+        return view
+    _elected_outcome(view, result, ballot.seats)
+    stages = result.get("stages") or []
+    if stages:
+        _stage_table(view, result, stages)
+    elif result.get("candidates") and "votes" in result["candidates"][0]:
+        for c in result["candidates"]:
+            view.tallies.append(
+                (c["name"], str(c["votes"]), str(c.get("percent", "")), bool(c.get("elected")))
+            )
+    elif result.get("ranking"):
+        view.tallies = [
+            (name, str(place), "", name in view.elected)
+            for place, name in enumerate(result["ranking"], start=1)
+        ]
+    return view
+
+
+def _result_sheet(ballot: Ballot, result: dict[str, Any]) -> ResultView:
+    """The sheet's frame: method, turnout, the count's notes and ties; no outcome yet."""
     turnout = ballot.turnout or 0
-    view = ResultView(
-        kind=kind,
+    return ResultView(
+        kind=result.get("kind", "empty"),
         method_label=ballot.get_method_display(),
         outcome_lines=[],
         elected=list(result.get("elected", [])),
@@ -386,63 +419,138 @@ def result_view(ballot: Ballot) -> ResultView:
         ],
         quota=_num(result.get("quota")),
     )
-    if kind == "empty":
-        view.outcome_lines = [result.get("note", "No votes were cast.").capitalize() + "."]
-        return view
-    if kind == "yesno":
-        view.carried = bool(result.get("carried"))
-        # The threshold is worded once, in the count's explanation (issue 17.6).
-        view.outcome_lines = [
-            f"{'Carried' if view.carried else 'Lost'}: {result.get('achieved_percent') or '–'} "
-            "in favour.",
-            str(result.get("explanation", "")),
-        ]
-        voting = int(result.get("present") or 0)
-        for key, label in (("yes", "Yes"), ("no", "No"), ("abstain", "Abstain")):
-            n = int(result.get(key) or 0)
-            view.tallies.append((label, str(n), percent(n, voting), False))
-        return view
-    elected = view.elected
-    seats = result.get("seats", ballot.seats)
-    noun = "Elected" if seats == 1 or len(elected) == 1 else "Elected, in order of election"
-    view.outcome_lines = [f"{noun}: {', '.join(elected) if elected else 'nobody'}."]
-    stages = result.get("stages") or []
-    if stages:
-        names = [c["name"] for c in result.get("candidates", [])]
-        for stage in stages:
-            action = _ACTIONS.get(stage.get("action", ""), str(stage.get("action", "")).title())
-            subjects = ", ".join(stage.get("subjects", []))
-            header = f"Stage {stage['number']}: {action}"
-            if subjects and stage.get("action") != "first":
-                header += f" {subjects}"
-            view.stage_headers.append(header)
-        for name in names:
-            cells = [
-                StageCell(
-                    votes=_num(s["votes"].get(name)),
-                    transfer=_signed((s.get("transfers") or {}).get(name))
-                    if s.get("number", 1) > 1
-                    else "",
-                    state=s["states"].get(name, ""),
-                )
-                for s in stages
-            ]
-            view.stage_rows.append((name, cells))
-        view.extra_rows.append(
-            ("Non-transferable", [_num(s.get("non_transferable")) for s in stages])
+
+
+def _yesno_outcome(view: ResultView, result: dict[str, Any]) -> None:
+    """Carried or lost, and the yes / no / abstain tallies."""
+    view.carried = bool(result.get("carried"))
+    share = result.get("achieved_percent") or "–"
+    # The threshold is worded once, in the count's explanation (issue 17.6).
+    view.outcome_lines = [
+        (
+            gettext("Carried: %(share)s in favour.")
+            if view.carried
+            else gettext("Lost: %(share)s in favour.")
         )
-        if any(str(s.get("residual") or "0").strip("0.") for s in stages):
-            view.extra_rows.append(("Lost to rounding", [_num(s.get("residual")) for s in stages]))
-        if any(s.get("quota") is not None for s in stages):
-            view.extra_rows.append(("Quota", [_num(s.get("quota")) for s in stages]))
-    elif result.get("candidates") and "votes" in result["candidates"][0]:
-        for c in result["candidates"]:
-            view.tallies.append(
-                (c["name"], str(c["votes"]), str(c.get("percent", "")), bool(c.get("elected")))
+        % {"share": share},
+        str(result.get("explanation", "")),
+    ]
+    voting = int(result.get("present") or 0)
+    for key, label in (
+        ("yes", gettext("Yes")),
+        ("no", gettext("No")),
+        ("abstain", gettext("Abstain")),
+    ):
+        n = int(result.get(key) or 0)
+        view.tallies.append((label, str(n), percent(n, voting), False))
+
+
+def _elected_outcome(view: ResultView, result: dict[str, Any], ballot_seats: int) -> None:
+    """Who is elected, in order of election where several are."""
+    elected = view.elected
+    seats = result.get("seats", ballot_seats)
+    if not elected:
+        line = (
+            gettext("Elected: nobody.")
+            if seats == 1
+            else gettext("Elected, in order of election: nobody.")
+        )
+    elif seats == 1 or len(elected) == 1:
+        line = gettext("Elected: %(names)s.") % {"names": ", ".join(elected)}
+    else:
+        line = gettext("Elected, in order of election: %(names)s.") % {"names": ", ".join(elected)}
+    view.outcome_lines = [line]
+
+
+def _stage_table(view: ResultView, result: dict[str, Any], stages: list[dict[str, Any]]) -> None:
+    """Candidates down, stages across, with each stage's transfers; then the rows for
+    non-transferable votes, rounding and the quota."""
+    for stage in stages:
+        code = stage.get("action", "")
+        action = gettext(_ACTIONS[code]) if code in _ACTIONS else str(code).title()
+        subjects = ", ".join(stage.get("subjects", []))
+        if subjects and code != "first":
+            header = gettext("Stage %(number)s: %(action)s %(subjects)s")
+        else:
+            header = gettext("Stage %(number)s: %(action)s")
+        view.stage_headers.append(
+            header % {"number": stage["number"], "action": action, "subjects": subjects}
+        )
+    for name in [c["name"] for c in result.get("candidates", [])]:
+        cells = [
+            StageCell(
+                votes=_num(s["votes"].get(name)),
+                transfer=_signed((s.get("transfers") or {}).get(name))
+                if s.get("number", 1) > 1
+                else "",
+                state=s["states"].get(name, ""),
             )
-    elif result.get("ranking"):
-        view.tallies = [
-            (name, str(place), "", name in elected)
-            for place, name in enumerate(result["ranking"], start=1)
+            for s in stages
         ]
-    return view
+        view.stage_rows.append((name, cells))
+    view.extra_rows.append(
+        (gettext("Non-transferable"), [_num(s.get("non_transferable")) for s in stages])
+    )
+    if any(str(s.get("residual") or "0").strip("0.") for s in stages):
+        view.extra_rows.append(
+            (gettext("Lost to rounding"), [_num(s.get("residual")) for s in stages])
+        )
+    if any(s.get("quota") is not None for s in stages):
+        view.extra_rows.append((gettext("Quota"), [_num(s.get("quota")) for s in stages]))
+
+
+# --- the result by electorate section (decision 0025) --------------------------------------
+@dataclass
+class SectionTable:
+    """The AV result by electorate section (``tally.by_section``) as a table, worded in
+    the reader's language: a row per section, its papers, first preferences and
+    final-round votes per candidate, and why sections are merged or not broken down."""
+
+    candidates: list[str]
+    finalists: list[str]
+    rows: list[dict[str, Any]]
+    note: str
+    min_papers: int
+
+
+def _section_note(reason: str, k: int) -> str:
+    if reason == "members_only":
+        return gettext("Only members' papers: nothing to break down.")
+    if reason == "merged":
+        return gettext(
+            "Affiliated and registered supporters are shown together: one of the two "
+            "sections has fewer than %(k)s papers."
+        ) % {"k": intcomma(k)}
+    if reason == "too_few":
+        return gettext("Not broken down by section: a section has fewer than %(k)s papers.") % {
+            "k": intcomma(k)
+        }
+    return ""
+
+
+def section_table(ballot: Ballot | None) -> SectionTable | None:
+    """The ballot's result by section, or ``None`` when it is not published by section."""
+    found = (ballot.result or {}).get("by_section") if ballot is not None else None
+    if not found:
+        return None
+    sections = found.get("sections") or []
+    candidates = list(sections[0]["first_preferences"]) if sections else []
+    finalists = list(sections[0]["final_round"]) if sections else []
+    rows = [
+        {
+            "label": gettext(s["label"]),
+            "papers": s["papers"],
+            "first": [s["first_preferences"][c] for c in candidates],
+            "final": [s["final_round"][c] for c in finalists],
+            "non_transferable": s["non_transferable"],
+        }
+        for s in sections
+    ]
+    k = int(found.get("min_papers", 0))
+    return SectionTable(
+        candidates=candidates,
+        finalists=finalists,
+        rows=rows,
+        note=_section_note(str(found.get("reason", "")), k),
+        min_papers=k,
+    )

@@ -309,27 +309,24 @@ def breaks_down_by_section(ballot: Ballot) -> bool:
 
 def published_sections(counts: Mapping[str, int], k: int) -> tuple[dict[str, str], str]:
     """Which sections may be published, as ``{paper section: published section}``, and
-    the note saying why. Every published section must hold at least ``k`` papers: the
-    two supporters' sections are merged into "supporters" when either is smaller, and
-    nothing is broken down when a section is still smaller (empty sections are left out;
-    papers whose section was not recorded at the close are never broken down)."""
+    why in a word (``""``, ``"members_only"``, ``"merged"`` or ``"too_few"``). Every
+    published section must hold at least ``k`` papers: the two supporters' sections are
+    merged into "supporters" when either is smaller, and nothing is broken down when a
+    section is still smaller (empty sections are left out; papers whose section was not
+    recorded at the close are never broken down)."""
     present = {s: n for s, n in counts.items() if n > 0}
-    too_few = f"not broken down by section: a section has fewer than {k} papers"
     if PaperSection.NOT_RECORDED in present:
-        return {}, too_few
+        return {}, "too_few"
     if set(present) <= {Section.MEMBER.value}:
-        return {}, "only members' papers: nothing to break down"
-    merged = (
-        "affiliated and registered supporters are shown together: one of the two "
-        f"sections has fewer than {k} papers"
-    )
+        return {}, "members_only"
     if all(n >= k for n in present.values()) and len(present) > 1:
-        return {s: s for s in present}, (merged if PaperSection.SUPPORTERS in present else "")
+        return {s: s for s in present}, ("merged" if PaperSection.SUPPORTERS in present else "")
     supporters = sum(n for s, n in present.items() if s != Section.MEMBER)
     members = present.get(Section.MEMBER, 0)
     if members >= k and supporters >= k:
-        return {s: (s if s == Section.MEMBER else PaperSection.SUPPORTERS) for s in present}, merged
-    return {}, too_few
+        merge = {s: (s if s == Section.MEMBER else PaperSection.SUPPORTERS) for s in present}
+        return merge, "merged"
+    return {}, "too_few"
 
 
 def as_published(rows: list[tuple[str, Any, str]], ballot: Ballot) -> list[tuple[str, Any, str]]:
@@ -342,7 +339,7 @@ def as_published(rows: list[tuple[str, Any, str]], ballot: Ballot) -> list[tuple
     mapping: dict[str, str] = {}
     if breaks_down_by_section(ballot):
         counts = Counter(section for _code, _choice, section in rows)
-        mapping, _note = published_sections(counts, section_min_papers())
+        mapping, _why = published_sections(counts, section_min_papers())
     blank = PaperSection.NOT_RECORDED.value
     return [(code, choice, str(mapping.get(section, blank))) for code, choice, section in rows]
 

@@ -16,6 +16,7 @@ from typing import Any
 
 from django.db import connections, router, transaction
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from rankandfile.ballots import casting, permissions
 from rankandfile.ballots.casting import InvalidChoice
@@ -61,7 +62,7 @@ def rule_for(ballot: Ballot) -> EligibilityRule:
 
 def _require_manager(actor: User | None, ballot: Ballot) -> None:
     if actor is not None and not permissions.can_manage_ballot(actor, ballot):
-        raise PermissionDenied("only the officers running this ballot may do that")
+        raise PermissionDenied(gettext("only the officers running this ballot may do that"))
 
 
 # --- set-up -----------------------------------------------------------------------------
@@ -170,11 +171,11 @@ def ballot_create(
     """Create a draft ballot with its options. Checks the actor may run ballots for the
     scope; the set-up rules are checked again, all together, when the ballot opens."""
     if not permissions.can_manage_scope(actor, scope_kind, region=region, clp=clp, branch=branch):
-        raise PermissionDenied("you may not run ballots for that part of the party")
+        raise PermissionDenied(gettext("you may not run ballots for that part of the party"))
     if method not in Method.values:
-        raise DomainError(f"unknown method {method!r}")
+        raise DomainError(gettext("unknown method %(method)r") % {"method": method})
     if closes_at <= opens_at:
-        raise DomainError("the ballot must close after it opens")
+        raise DomainError(gettext("the ballot must close after it opens"))
     ballot = Ballot.objects.create(
         title=title.strip(),
         description=description,
@@ -203,7 +204,7 @@ def ballot_create(
     seen: set[str] = set()
     for position, spec in enumerate(options):
         if spec.name.strip().casefold() in seen:
-            raise DomainError(f"{spec.name.strip()!r} is listed twice")
+            raise DomainError(gettext("%(name)r is listed twice") % {"name": spec.name.strip()})
         seen.add(spec.name.strip().casefold())
         Option.objects.create(
             ballot=ballot,
@@ -298,7 +299,10 @@ def _freeze_supporters(ballot: Ballot, supporters: Sequence[SupporterElector]) -
     ]
     for row in rows:
         if row.section not in (Section.AFFILIATED, Section.REGISTERED):
-            raise DomainError(f"a supporter votes as a supporter, not in {row.section!r}")
+            raise DomainError(
+                gettext("a supporter votes as a supporter, not in %(section)r")
+                % {"section": row.section}
+            )
     Elector.objects.bulk_create(rows, batch_size=2000)
     return len(rows)
 
@@ -318,10 +322,15 @@ def ballot_open(
     ballot = Ballot.objects.select_for_update().get(pk=ballot.pk)
     _require_manager(actor, ballot)
     if ballot.state != Ballot.State.DRAFT:
-        raise DomainError(f"the ballot is already {ballot.get_state_display().lower()}")
+        raise DomainError(
+            gettext("the ballot is already %(state)s")
+            % {"state": str(ballot.get_state_display()).lower()}
+        )
     problems = setup_problems(ballot, list(ballot.options.all()))
     if problems:
-        raise DomainError("cannot open the ballot: " + "; ".join(problems))
+        raise DomainError(
+            gettext("cannot open the ballot: %(problems)s") % {"problems": "; ".join(problems)}
+        )
     members, ballot.electorate_digest = _freeze_electorate(ballot)
     added = _freeze_supporters(ballot, supporters)
     ballot.electorate_size = members + added
@@ -385,7 +394,7 @@ def ballot_cast(
     if not casting.is_open_for_voting(ballot, timezone.now()):  # before whose elector it is
         raise BallotNotOpen(casting.NOT_OPEN_MESSAGE)
     if elector.ballot_id != ballot.pk:
-        raise PermissionDenied("you are not on the electorate of this ballot")
+        raise PermissionDenied(gettext("you are not on the electorate of this ballot"))
     if n_options is None:
         n_options = ballot.options.count()
     outcome = casting.vote_cast(

@@ -24,6 +24,8 @@ from typing import Any, NamedTuple
 import numpy as np
 from django.db import connections, router, transaction
 from django.utils import timezone
+from django.utils.formats import date_format
+from django.utils.translation import gettext, gettext_noop
 
 from rankandfile.ballots import secrecy
 from rankandfile.ballots.models import (
@@ -222,11 +224,23 @@ def count_published(
 
 # --- results by electorate section (decision 0025) ------------------------------------------
 SUPPORTERS = PaperSection.SUPPORTERS.value
-_SECTION_LABELS = {
-    Section.MEMBER.value: "Members",
-    Section.AFFILIATED.value: "Affiliated supporters",
-    Section.REGISTERED.value: "Registered supporters",
-    SUPPORTERS: "Supporters (affiliated and registered)",
+# Stored in English with the result; worded in the reader's language where shown
+# (``queries.section_table``).
+SECTION_LABELS = {
+    Section.MEMBER.value: gettext_noop("Members"),
+    Section.AFFILIATED.value: gettext_noop("Affiliated supporters"),
+    Section.REGISTERED.value: gettext_noop("Registered supporters"),
+    SUPPORTERS: gettext_noop("Supporters (affiliated and registered)"),
+}
+#: Why a result is merged or not broken down, for the record (``{k}``: the minimum).
+SECTION_NOTES = {
+    "": "",
+    "members_only": "only members' papers: nothing to break down",
+    "merged": (
+        "affiliated and registered supporters are shown together: one of the two sections "
+        "has fewer than {k} papers"
+    ),
+    "too_few": "not broken down by section: a section has fewer than {k} papers",
 }
 
 
@@ -250,8 +264,9 @@ def by_section(
     for paper in papers:
         section = getattr(paper, "section", PaperSection.NOT_RECORDED)
         counts[section] = counts.get(section, 0) + 1
-    mapping, note = secrecy.published_sections(counts, k)
-    out: dict[str, Any] = {"min_papers": k, "note": note, "sections": []}
+    mapping, reason = secrecy.published_sections(counts, k)
+    note = SECTION_NOTES[reason].format(k=k)
+    out: dict[str, Any] = {"min_papers": k, "reason": reason, "note": note, "sections": []}
     if not mapping:
         return out
     names = [o.name for o in options]
@@ -279,7 +294,7 @@ def by_section(
         out["sections"].append(
             {
                 "section": s,
-                "label": _SECTION_LABELS[s],
+                "label": SECTION_LABELS[s],
                 "papers": papers_in[s],
                 "first_preferences": {names[i]: first[s][i] for i in range(len(names))},
                 "final_round": {names[i]: final[s][i] for i in finalists},
@@ -305,7 +320,11 @@ def ballot_close(*, actor: User | None, ballot: Ballot, now: Any = None) -> Ball
         return ballot
     if now < ballot.closes_at:
         raise DomainError(
-            f"the ballot closes at {timezone.localtime(ballot.closes_at):%H:%M on %d %B %Y}"
+            gettext("the ballot closes at %(time)s on %(date)s")
+            % {
+                "time": date_format(timezone.localtime(ballot.closes_at), "H:i"),
+                "date": date_format(timezone.localtime(ballot.closes_at), "d F Y"),
+            }
         )
     ballot.state = Ballot.State.CLOSED
     ballot.save(update_fields=["state"])
@@ -319,7 +338,7 @@ def ballot_count(*, actor: User | None, ballot: Ballot) -> Ballot:
     them, and count the published text."""
     ballot = Ballot.objects.select_for_update().get(pk=ballot.pk)
     if ballot.state != Ballot.State.CLOSED:
-        raise DomainError("only a closed ballot can be counted")
+        raise DomainError(gettext("only a closed ballot can be counted"))
     opened = secrecy.open_box(ballot)
     options = list(ballot.options.order_by("position"))
     # The published order says nothing about the voting order.
@@ -384,7 +403,7 @@ def ballot_recount(*, actor: User | None, ballot: Ballot) -> Recount:
     to the published text, shows as a digest mismatch (and usually a different result)."""
     ballot = Ballot.objects.get(pk=ballot.pk)  # what is stored now, not the caller's copy
     if ballot.state not in (Ballot.State.COUNTED, Ballot.State.DECLARED):
-        raise DomainError("the ballot has not been counted yet")
+        raise DomainError(gettext("the ballot has not been counted yet"))
     options = list(ballot.options.order_by("position"))
     published = ballot.papers_blt if ballot.method != Method.YESNO else ballot.papers_csv
     papers = _published_order(ballot)
@@ -421,7 +440,7 @@ def ballot_declare(*, actor: User, ballot: Ballot) -> Ballot:
     ballot = Ballot.objects.select_for_update().get(pk=ballot.pk)
     _require_manager(actor, ballot)
     if ballot.state != Ballot.State.COUNTED:
-        raise DomainError("only a counted ballot can be declared")
+        raise DomainError(gettext("only a counted ballot can be declared"))
     ballot.state = Ballot.State.DECLARED
     ballot.declared_at = timezone.now()
     ballot.save(update_fields=["state", "declared_at"])

@@ -31,6 +31,7 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.cache import patch_cache_control, patch_vary_headers
+from django.utils.translation import gettext, ngettext
 from django.views.decorators.http import require_POST
 
 from rankandfile.ballots import (
@@ -74,14 +75,14 @@ def _scrutinised(request: HttpRequest, ballot_id: int) -> Ballot:
         permissions.can_scrutinise(request.user, ballot)
         or permissions.can_manage_ballot(request.user, ballot)
     ):
-        raise Http404("no such ballot among those you scrutinise")
+        raise Http404(gettext("no such ballot among those you scrutinise"))
     return ballot
 
 
 def _with_result(request: HttpRequest, ballot_id: int) -> Ballot:
     ballot = _close_if_due(_ballot(request, ballot_id))
     if not permissions.can_view_result(request.user, ballot):
-        raise Http404("no result you may see")
+        raise Http404(gettext("no result you may see"))
     return ballot
 
 
@@ -136,7 +137,7 @@ def ballot_detail(request: HttpRequest, ballot_id: int) -> HttpResponse:
 @login_required
 def ballot_create(request: HttpRequest) -> HttpResponse:
     if not queries.can_create_ballots(request.user):
-        raise Http404("you do not run ballots")
+        raise Http404(gettext("you do not run ballots"))
     if request.method == "POST":
         form = forms.BallotForm(request.user, request.POST)
         if form.is_valid():
@@ -145,7 +146,9 @@ def ballot_create(request: HttpRequest) -> HttpResponse:
             except DomainError as exc:
                 form.add_error(None, str(exc))
             else:
-                messages.success(request, "Ballot created as a draft. Check it, then open it.")
+                messages.success(
+                    request, gettext("Ballot created as a draft. Check it, then open it.")
+                )
                 return redirect("ballots:manage", ballot.pk)
     else:
         form = forms.BallotForm(request.user)
@@ -211,22 +214,33 @@ def _act(request: HttpRequest, ballot_id: int, action: str) -> HttpResponse:
     try:
         if action == "open":
             services.ballot_open(actor=user, ballot=ballot)
-            messages.success(request, "The ballot is open and its electorate is frozen.")
+            messages.success(request, gettext("The ballot is open and its electorate is frozen."))
         elif action in ("invite", "remind"):
             send = invitations.ballot_invite if action == "invite" else invitations.ballot_remind
             run = send(actor=user, ballot=ballot)
             sending = run.queued > 0
-            what = "invitations" if action == "invite" else "reminders"
-            text = f"{run.queued} {what} queued."
+            text = (
+                ngettext(
+                    "%(count)s invitation queued.", "%(count)s invitations queued.", run.queued
+                )
+                if action == "invite"
+                else ngettext(
+                    "%(count)s reminder queued.", "%(count)s reminders queued.", run.queued
+                )
+            ) % {"count": run.queued}
             if run.no_email:
-                text += f" {run.no_email} electors have no email address."
+                text += " " + ngettext(
+                    "%(count)s elector has no email address.",
+                    "%(count)s electors have no email address.",
+                    run.no_email,
+                ) % {"count": run.no_email}
             messages.success(request, text)
         elif action == "close":
             tally.ballot_close(actor=user, ballot=ballot)
-            messages.success(request, "The ballot is closed and counted.")
+            messages.success(request, gettext("The ballot is closed and counted."))
         elif action == "declare":
             tally.ballot_declare(actor=user, ballot=ballot)
-            messages.success(request, "The result is declared.")
+            messages.success(request, gettext("The result is declared."))
             return redirect("ballots:result", ballot.pk)
     except DomainError as exc:
         messages.error(request, str(exc).capitalize() + ("" if str(exc).endswith(".") else "."))
@@ -339,7 +353,7 @@ def vote(request: HttpRequest, ballot_id: int) -> HttpResponse:
         ballot = _ballot(request, ballot_id)
         elector = permissions.elector_for(request.user, ballot)
     if elector is None:
-        raise Http404("you are not on the electorate of this ballot")
+        raise Http404(gettext("you are not on the electorate of this ballot"))
     context: dict[str, Any] = {"nav": "ballots", "ballot": ballot}
     if services.elector_has_voted(elector):
         _forget_link(request, ballot.pk)
@@ -374,12 +388,12 @@ def vote(request: HttpRequest, ballot_id: int) -> HttpResponse:
         _forget_link(request, ballot.pk)
         return _link_gone(request)
     except services.AlreadyVoted as exc:
-        context["message"] = str(exc)
+        context["message"] = gettext(str(exc))
         return _no_store(render(request, "ballots/already_voted.html", context, status=409))
     except services.BallotNotOpen:
         return _no_store(render(request, "ballots/not_open.html", context, status=409))
     except casting.InvalidChoice as exc:
-        form.add_error(None, str(exc).capitalize() + ".")
+        form.add_error(None, (gettext(exc.template) % exc.params).capitalize() + ".")
         return _no_store(render(request, "ballots/vote.html", context, status=400))
     _forget_link(request, ballot.pk)
     context["tracking_code"] = receipt.tracking_code
@@ -404,6 +418,7 @@ def _result_context(ballot: Ballot) -> dict[str, Any]:
         "blt_digest": tally.digest(ballot.papers_blt) if ballot.papers_blt else "",
         "now": timezone.now(),
         "audit_anchor": queries.audit_anchor(ballot),
+        "sections": queries.section_table(ballot),
         "count_command": (
             f"rankandfile count papers.blt --method {ballot.method} --seats {ballot.seats} "
             f"--seed {ballot.seed}"
@@ -481,11 +496,11 @@ def declaration(request: HttpRequest, ballot_id: int) -> HttpResponse:
 def papers(request: HttpRequest, ballot_id: int, fmt: str) -> HttpResponse:
     """The anonymised papers as published at the count (BLT or CSV)."""
     if fmt not in ("blt", "csv"):
-        raise Http404("papers are published as BLT and CSV")
+        raise Http404(gettext("papers are published as BLT and CSV"))
     ballot = _with_result(request, ballot_id)
     text = ballot.papers_blt if fmt == "blt" else ballot.papers_csv
     if not text:
-        raise Http404("no papers in that format for this ballot")
+        raise Http404(gettext("no papers in that format for this ballot"))
     content_type = "text/csv" if fmt == "csv" else "text/plain"
     response = HttpResponse(text.encode("utf-8"), content_type=f"{content_type}; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="ballot-{ballot.pk}-papers.{fmt}"'
@@ -566,14 +581,22 @@ def recount(request: HttpRequest, ballot_id: int) -> HttpResponse:
         if outcome.matches and outcome.digest_matches:
             messages.success(
                 request,
-                "Recount matches: the published papers are unaltered (same SHA-256) and "
-                "counting them again gives exactly the declared result.",
+                gettext(
+                    "Recount matches: the published papers are unaltered (same SHA-256) and "
+                    "counting them again gives exactly the declared result."
+                ),
             )
         else:
             problems = []
             if not outcome.digest_matches:
-                problems.append("the published papers no longer match their SHA-256 digest")
+                problems.append(
+                    gettext("the published papers no longer match their SHA-256 digest")
+                )
             if not outcome.matches:
-                problems.append("counting them again gives a different result")
-            messages.error(request, "Recount does NOT match: " + "; ".join(problems) + ".")
+                problems.append(gettext("counting them again gives a different result"))
+            messages.error(
+                request,
+                gettext("Recount does NOT match: %(problems)s.")
+                % {"problems": "; ".join(problems)},
+            )
     return redirect("ballots:scrutiny", ballot.pk)

@@ -6,6 +6,7 @@ from typing import Any
 
 from django import forms
 from django.db.models import QuerySet
+from django.utils.translation import gettext, gettext_lazy
 
 from rankandfile.elections.models import Candidate, ContestKind, Office, Supporter
 from rankandfile.membership.models import CLP, Affiliate
@@ -23,20 +24,29 @@ def _preselect_only(form: forms.Form, name: str, choices: QuerySet[Any]) -> None
 
 
 class ContestForm(forms.Form):
-    title = forms.CharField(max_length=200, label="Title")
-    office = forms.ChoiceField(choices=Office.choices, label="Office")
+    title = forms.CharField(max_length=200, label=gettext_lazy("Title"))
+    office = forms.ChoiceField(choices=Office.choices, label=gettext_lazy("Office"))
     kind = forms.ChoiceField(
-        choices=[(ContestKind.VACANCY, "Vacancy"), (ContestKind.CHALLENGE, "Challenge")],
-        label="Vacancy or challenge",
-        help_text="Ignored for the NEC, which is a periodic election.",
+        choices=[
+            (ContestKind.VACANCY, gettext_lazy("Vacancy")),
+            (ContestKind.CHALLENGE, gettext_lazy("Challenge")),
+        ],
+        label=gettext_lazy("Vacancy or challenge"),
+        help_text=gettext_lazy("Ignored for the NEC, which is a periodic election."),
     )
-    mp_nominations_close = forms.DateTimeField(widget=DATETIME, label="MPs' nominations close")
+    mp_nominations_close = forms.DateTimeField(
+        widget=DATETIME, label=gettext_lazy("MPs' nominations close")
+    )
     nominations_close = forms.DateTimeField(
-        widget=DATETIME, label="CLP and affiliate nominations close"
+        widget=DATETIME, label=gettext_lazy("CLP and affiliate nominations close")
     )
-    field_meps = forms.IntegerField(min_value=0, initial=0, label="MEPs in the EPLP")
-    incumbent_name = forms.CharField(max_length=200, required=False, label="Incumbent (challenge)")
-    incumbent_is_woman = forms.BooleanField(required=False, label="The incumbent is a woman")
+    field_meps = forms.IntegerField(min_value=0, initial=0, label=gettext_lazy("MEPs in the EPLP"))
+    incumbent_name = forms.CharField(
+        max_length=200, required=False, label=gettext_lazy("Incumbent (challenge)")
+    )
+    incumbent_is_woman = forms.BooleanField(
+        required=False, label=gettext_lazy("The incumbent is a woman")
+    )
 
 
 class CandidateForm(forms.Form):
@@ -44,21 +54,27 @@ class CandidateForm(forms.Form):
         kwargs.setdefault("auto_id", "newcand_%s")
         super().__init__(*args, **kwargs)
 
-    name = forms.CharField(max_length=200, label="Name on the ballot")
-    is_woman = forms.BooleanField(required=False, label="Woman (for the NEC's gender minimum)")
-    statement = forms.CharField(widget=forms.Textarea(attrs={"rows": 4}), required=False)
+    name = forms.CharField(max_length=200, label=gettext_lazy("Name on the ballot"))
+    is_woman = forms.BooleanField(
+        required=False, label=gettext_lazy("Woman (for the NEC's gender minimum)")
+    )
+    statement = forms.CharField(
+        widget=forms.Textarea(attrs={"rows": 4}), required=False, label=gettext_lazy("Statement")
+    )
 
 
 class StatementForm(forms.Form):
     statement = forms.CharField(
-        widget=forms.Textarea(attrs={"rows": 8}), max_length=5000, label="Statement"
+        widget=forms.Textarea(attrs={"rows": 8}), max_length=5000, label=gettext_lazy("Statement")
     )
 
 
 class _CandidateChoice(forms.Form):
     #: Several of these forms share a page: each gets its own element ids.
     id_prefix = "cand"
-    candidate = forms.ModelChoiceField(queryset=Candidate.objects.none(), label="Candidate")
+    candidate = forms.ModelChoiceField(
+        queryset=Candidate.objects.none(), label=gettext_lazy("Candidate")
+    )
 
     def __init__(self, *args: Any, candidates: QuerySet[Candidate], **kwargs: Any) -> None:
         kwargs.setdefault("auto_id", f"{self.id_prefix}_%s")
@@ -72,10 +88,12 @@ class MPNominationForm(_CandidateChoice):
 
 class ClpMeetingForm(_CandidateChoice):
     id_prefix = "clp"
-    clp = forms.ModelChoiceField(queryset=CLP.objects.none(), label="Constituency party")
-    meeting_on = forms.DateField(widget=DATE, label="Date of the nominating meeting")
-    votes_for = forms.IntegerField(min_value=1, label="Votes for the nominee")
-    votes_cast = forms.IntegerField(min_value=1, label="Votes cast")
+    clp = forms.ModelChoiceField(
+        queryset=CLP.objects.none(), label=gettext_lazy("Constituency party")
+    )
+    meeting_on = forms.DateField(widget=DATE, label=gettext_lazy("Date of the nominating meeting"))
+    votes_for = forms.IntegerField(min_value=1, label=gettext_lazy("Votes for the nominee"))
+    votes_cast = forms.IntegerField(min_value=1, label=gettext_lazy("Votes cast"))
 
     def __init__(self, *args: Any, clps: QuerySet[CLP], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -87,13 +105,21 @@ class ClpMeetingForm(_CandidateChoice):
         data = super().clean() or {}
         vf, vc = data.get("votes_for"), data.get("votes_cast")
         if vf is not None and vc is not None and vf > vc:
-            self.add_error("votes_for", f"{vf} votes for is more than the {vc} votes cast")
+            self.add_error(
+                "votes_for",
+                gettext("%(votes_for)s votes for is more than the %(votes_cast)s votes cast")
+                % {"votes_for": vf, "votes_cast": vc},
+            )
         return data
 
 
 class ClpBallotForm(forms.Form):
-    clp = forms.ModelChoiceField(queryset=CLP.objects.none(), label="Constituency party")
-    closes_at = forms.DateTimeField(widget=DATETIME, label="The nomination ballot closes")
+    clp = forms.ModelChoiceField(
+        queryset=CLP.objects.none(), label=gettext_lazy("Constituency party")
+    )
+    closes_at = forms.DateTimeField(
+        widget=DATETIME, label=gettext_lazy("The nomination ballot closes")
+    )
 
     def __init__(self, *args: Any, clps: QuerySet[CLP], **kwargs: Any) -> None:
         kwargs.setdefault("auto_id", "clpballot_%s")
@@ -104,7 +130,9 @@ class ClpBallotForm(forms.Form):
 
 class AffiliateNominationForm(_CandidateChoice):
     id_prefix = "aff"
-    affiliate = forms.ModelChoiceField(queryset=Affiliate.objects.none(), label="Affiliate")
+    affiliate = forms.ModelChoiceField(
+        queryset=Affiliate.objects.none(), label=gettext_lazy("Affiliate")
+    )
 
     def __init__(self, *args: Any, affiliates: QuerySet[Affiliate], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -118,7 +146,9 @@ class BallotOpenForm(forms.Form):
         kwargs.setdefault("auto_id", "ballot_%s")
         super().__init__(*args, **kwargs)
 
-    closes_at = forms.DateTimeField(widget=DATETIME, label="The members' ballot closes")
+    closes_at = forms.DateTimeField(
+        widget=DATETIME, label=gettext_lazy("The members' ballot closes")
+    )
 
 
 class HustingsForm(forms.Form):
@@ -126,9 +156,11 @@ class HustingsForm(forms.Form):
         kwargs.setdefault("auto_id", "hustings_%s")
         super().__init__(*args, **kwargs)
 
-    starts_at = forms.DateTimeField(widget=DATETIME, label="Starts")
-    place = forms.CharField(max_length=200, label="Place (or online link)")
-    note = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 2}))
+    starts_at = forms.DateTimeField(widget=DATETIME, label=gettext_lazy("Starts"))
+    place = forms.CharField(max_length=200, label=gettext_lazy("Place (or online link)"))
+    note = forms.CharField(
+        required=False, widget=forms.Textarea(attrs={"rows": 2}), label=gettext_lazy("Note")
+    )
 
 
 class SupporterForm(forms.Form):
@@ -140,23 +172,27 @@ class SupporterForm(forms.Form):
         super().__init__(*args, **kwargs)
         self.fields["affiliate"].queryset = Affiliate.objects.order_by("name")  # type: ignore[attr-defined]
 
-    kind = forms.ChoiceField(choices=Supporter.Kind.choices, label="Kind of supporter")
-    name = forms.CharField(max_length=200, label="Name")
-    email = forms.EmailField(label="Email address")
+    kind = forms.ChoiceField(
+        choices=Supporter.Kind.choices, label=gettext_lazy("Kind of supporter")
+    )
+    name = forms.CharField(max_length=200, label=gettext_lazy("Name"))
+    email = forms.EmailField(label=gettext_lazy("Email address"))
     affiliate = forms.ModelChoiceField(
         queryset=Affiliate.objects.none(),
         required=False,
-        label="Affiliate (affiliated supporters: whose political levy they pay)",
+        label=gettext_lazy("Affiliate (affiliated supporters: whose political levy they pay)"),
     )
     fee_paid = forms.DecimalField(
         required=False,
         min_value=0,
         max_digits=7,
         decimal_places=2,
-        label="Fee paid, £ (registered supporters)",
+        label=gettext_lazy("Fee paid, £ (registered supporters)"),
     )
     paid_on = forms.DateField(
-        required=False, widget=DATE, label="Date the fee was paid (registered supporters)"
+        required=False,
+        widget=DATE,
+        label=gettext_lazy("Date the fee was paid (registered supporters)"),
     )
 
     def registration(self) -> dict[str, Any]:

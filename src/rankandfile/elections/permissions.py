@@ -18,6 +18,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.db.models import QuerySet
+from django.utils.translation import gettext
 
 from rankandfile.core.errors import NotFound
 from rankandfile.elections.models import Candidate, Contest, MPAccount, Nomination, PastRound
@@ -65,28 +66,28 @@ def visible_contests(user: AnyUser) -> QuerySet[Contest]:
 def access_contest(user: AnyUser, contest_id: int) -> Contest:
     contest = visible_contests(user).filter(pk=contest_id).first()
     if contest is None:
-        raise NotFound("no such election among those you may see")
+        raise NotFound(gettext("no such election among those you may see"))
     return contest
 
 
 def access_run_contest(user: AnyUser, contest_id: int) -> Contest:
     contest = access_contest(user, contest_id)
     if not can_run_elections(user):
-        raise NotFound("no such election among those you run")
+        raise NotFound(gettext("no such election among those you run"))
     return contest
 
 
 def access_candidate(user: AnyUser, contest: Contest, candidate_id: int) -> Candidate:
     found = contest.candidates.filter(pk=candidate_id).first()
     if found is None:
-        raise NotFound("no such candidate in this election")
+        raise NotFound(gettext("no such candidate in this election"))
     return found
 
 
 def access_past_round(user: AnyUser, round_id: int) -> PastRound:
     found = PastRound.objects.filter(pk=round_id).first() if can_see_elections(user) else None
     if found is None:
-        raise NotFound("no such past round")
+        raise NotFound(gettext("no such past round"))
     return found
 
 
@@ -136,7 +137,7 @@ def access_nomination(user: AnyUser, contest: Contest, nomination_id: int) -> No
         .first()
     )
     if found is None or not can_withdraw_nomination(user, found):
-        raise NotFound("no such nomination among those you may withdraw")
+        raise NotFound(gettext("no such nomination among those you may withdraw"))
     return found
 
 

@@ -11,8 +11,10 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from django.db.models import Prefetch, QuerySet
+from django.utils.translation import gettext, gettext_noop
 
 from rankandfile.ballots import outside
+from rankandfile.ballots import queries as ballots_queries
 from rankandfile.conference.models import RuleBookVersion
 from rankandfile.conference.rulebook import parameters_in_force
 from rankandfile.conference.rules import ElectionRules, RuleParameters
@@ -118,7 +120,18 @@ class CountSheet:
     rows: list[tuple[str, list[str]]]
 
 
-_STATE_WORDS = {"elected": "elected", "excluded": "excluded", "withdrawn": "withdrawn"}
+_STATE_WORDS = {
+    "elected": gettext_noop("%(votes)s (elected)"),
+    "excluded": gettext_noop("%(votes)s (excluded)"),
+    "withdrawn": gettext_noop("%(votes)s (withdrawn)"),
+}
+_ACTION_WORDS = {
+    "first": gettext_noop("first"),
+    "elect": gettext_noop("elect"),
+    "surplus": gettext_noop("surplus"),
+    "exclude": gettext_noop("exclude"),
+    "end": gettext_noop("end"),
+}
 
 
 def count_sheet(contest: Contest) -> CountSheet | None:
@@ -136,12 +149,19 @@ def count_sheet(contest: Contest) -> CountSheet | None:
             if before == "excluded":
                 cells.append("—")
             elif state != before and state in _STATE_WORDS:
-                cells.append(f"{votes} ({_STATE_WORDS[state]})")
+                cells.append(gettext(_STATE_WORDS[state]) % {"votes": votes})
             else:
                 cells.append(votes)
             before = state
         rows.append((name, cells))
-    return CountSheet(rounds=[(s["number"], s["action"]) for s in stages], rows=rows)
+    rounds = [
+        (
+            s["number"],
+            gettext(_ACTION_WORDS[s["action"]]) if s["action"] in _ACTION_WORDS else s["action"],
+        )
+        for s in stages
+    ]
+    return CountSheet(rounds=rounds, rows=rows)
 
 
 @dataclass
@@ -159,7 +179,7 @@ class ContestPage:
     #: NEC seats that must go to women under the contest's rules (4.III.1).
     women_minimum: int = 0
     #: The AV result by electorate section, where the rules publish it (decision 0025).
-    sections: SectionTable | None = None
+    sections: ballots_queries.SectionTable | None = None
 
 
 def contest_page(contest: Contest, user: Any) -> ContestPage:
@@ -321,40 +341,5 @@ class SupporterDirectory:
         )
 
 
-@dataclass
-class SectionTable:
-    """The AV result by electorate section (``ballots.tally.by_section``) as a table: a
-    row per section, its papers, first preferences and final-round votes per candidate."""
-
-    candidates: list[str]
-    finalists: list[str]
-    rows: list[dict[str, Any]]
-    note: str
-    min_papers: int
-
-
-def section_table(contest: Contest) -> SectionTable | None:
-    ballot = contest.ballot
-    found = (ballot.result or {}).get("by_section") if ballot is not None else None
-    if not found:
-        return None
-    sections = found.get("sections") or []
-    candidates = list(sections[0]["first_preferences"]) if sections else []
-    finalists = list(sections[0]["final_round"]) if sections else []
-    rows = [
-        {
-            "label": s["label"],
-            "papers": s["papers"],
-            "first": [s["first_preferences"][c] for c in candidates],
-            "final": [s["final_round"][c] for c in finalists],
-            "non_transferable": s["non_transferable"],
-        }
-        for s in sections
-    ]
-    return SectionTable(
-        candidates=candidates,
-        finalists=finalists,
-        rows=rows,
-        note=found.get("note", ""),
-        min_papers=int(found.get("min_papers", 0)),
-    )
+def section_table(contest: Contest) -> ballots_queries.SectionTable | None:
+    return ballots_queries.section_table(contest.ballot)

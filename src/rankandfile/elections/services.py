@@ -17,6 +17,8 @@ from typing import Any
 from django.db import IntegrityError, transaction
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.formats import date_format
+from django.utils.translation import gettext
 
 from rankandfile.ballots import services as ballot_services
 from rankandfile.ballots import tally
@@ -56,7 +58,7 @@ def rules_in_force() -> ElectionRules:
 
 def _require_runner(actor: User) -> None:
     if not permissions.can_run_elections(actor):
-        raise PermissionDenied("only national admins run internal elections")
+        raise PermissionDenied(gettext("only national admins run internal elections"))
 
 
 def _require_countable(rules: ElectionRules) -> None:
@@ -71,11 +73,20 @@ def _lock(contest: Contest) -> Contest:
     return Contest.objects.select_for_update().get(pk=contest.pk)
 
 
+def _when(moment: dt.datetime) -> dict[str, str]:
+    """``{"time": "09:00", "date": "01 March 2026"}`` in the reader's language."""
+    local = timezone.localtime(moment)
+    return {"time": date_format(local, "H:i"), "date": date_format(local, "d F Y")}
+
+
 def _require_stage(contest: Contest, stage: str) -> None:
     if contest.stage != stage:
         raise DomainError(
-            f"this can only be done while the election is at {Stage(stage).label.lower()}; "
-            f"it is at {contest.get_stage_display().lower()}"
+            gettext("this can only be done while the election is at %(needed)s; it is at %(stage)s")
+            % {
+                "needed": str(Stage(stage).label).lower(),
+                "stage": str(contest.get_stage_display()).lower(),
+            }
         )
 
 
@@ -112,20 +123,22 @@ def contest_open(
     A challenge names the incumbent, who is on the ballot where the rules say so."""
     _require_runner(actor)
     if office not in Office.values:
-        raise DomainError(f"unknown office {office!r}")
+        raise DomainError(gettext("unknown office %(office)r") % {"office": office})
     if office == Office.NEC_CLP:
         kind = ContestKind.ELECTION
     elif kind not in (ContestKind.VACANCY, ContestKind.CHALLENGE):
-        raise DomainError("a leader or deputy election is a vacancy or a challenge")
+        raise DomainError(gettext("a leader or deputy election is a vacancy or a challenge"))
     now = timezone.now()
     if mp_nominations_close <= now:
-        raise DomainError("MPs' nominations must close in the future")
+        raise DomainError(gettext("MPs' nominations must close in the future"))
     if nominations_close < mp_nominations_close:
-        raise DomainError("nominations by CLPs and affiliates cannot close before the MPs'")
+        raise DomainError(
+            gettext("nominations by CLPs and affiliates cannot close before the MPs'")
+        )
     if kind == ContestKind.CHALLENGE and not incumbent_name.strip():
-        raise DomainError("a challenge names the incumbent")
+        raise DomainError(gettext("a challenge names the incumbent"))
     if field_meps < 0:
-        raise DomainError("the number of MEPs cannot be negative")
+        raise DomainError(gettext("the number of MEPs cannot be negative"))
     if office == Office.NEC_CLP:
         _require_countable(rules_in_force())
     today = timezone.localdate()
@@ -174,9 +187,9 @@ def candidate_add(
     _require_stage(contest, Stage.NOMINATIONS)
     name = name.strip()
     if not name:
-        raise DomainError("give the candidate's name as it will appear on the ballot")
+        raise DomainError(gettext("give the candidate's name as it will appear on the ballot"))
     if contest.candidates.filter(name__iexact=name).exists():
-        raise DomainError(f"{name} is already a candidate")
+        raise DomainError(gettext("%(name)s is already a candidate") % {"name": name})
     candidate = Candidate.objects.create(
         contest=contest, name=name, member=member, is_woman=is_woman, statement=statement
     )
@@ -198,7 +211,9 @@ def candidate_withdraw(*, actor: User, candidate: Candidate) -> Candidate:
     _require_stage(contest, Stage.NOMINATIONS)
     candidate = Candidate.objects.select_for_update().get(pk=candidate.pk)
     if candidate.withdrawn_at is not None:
-        raise DomainError(f"{candidate.name} has already withdrawn")
+        raise DomainError(
+            gettext("%(candidate)s has already withdrawn") % {"candidate": candidate.name}
+        )
     now = timezone.now()
     candidate.withdrawn_at = now
     candidate.save(update_fields=["withdrawn_at"])
@@ -211,9 +226,11 @@ def candidate_withdraw(*, actor: User, candidate: Candidate) -> Candidate:
 def candidate_statement_set(*, actor: User, candidate: Candidate, statement: str) -> Candidate:
     """The candidate's statement, shown with the nominations and sent with the ballot."""
     if not permissions.can_edit_statement(actor, candidate):
-        raise PermissionDenied("only the candidate and the national staff may edit the statement")
+        raise PermissionDenied(
+            gettext("only the candidate and the national staff may edit the statement")
+        )
     if candidate.contest.stage == Stage.DECLARED:
-        raise DomainError("the election has been declared")
+        raise DomainError(gettext("the election has been declared"))
     candidate.statement = statement.strip()
     candidate.save(update_fields=["statement"])
     audit.record(actor=actor, action="elections.candidate.statement", target=candidate)
@@ -222,11 +239,14 @@ def candidate_statement_set(*, actor: User, candidate: Candidate, statement: str
 
 def _nominations_open_for_units(contest: Contest, now: dt.datetime) -> None:
     if contest.stage != Stage.NOMINATIONS or now >= contest.nominations_close:
-        raise DomainError("nominations by CLPs and affiliates are closed")
+        raise DomainError(gettext("nominations by CLPs and affiliates are closed"))
     if not contest.is_nec and now < contest.mp_nominations_close:
         raise DomainError(
-            "CLPs and affiliates nominate once the MPs' nominations have closed "
-            f"({timezone.localtime(contest.mp_nominations_close):%H:%M on %d %B %Y})"
+            gettext(
+                "CLPs and affiliates nominate once the MPs' nominations have closed "
+                "(%(time)s on %(date)s)"
+            )
+            % _when(contest.mp_nominations_close)
         )
 
 
@@ -246,14 +266,17 @@ def mp_limb_met(contest: Contest, candidate: Candidate, rules: ElectionRules) ->
 
 def _check_unit_candidate(contest: Contest, candidate: Candidate) -> ElectionRules:
     if candidate.contest_id != contest.pk:
-        raise DomainError("that candidate is not standing in this election")
+        raise DomainError(gettext("that candidate is not standing in this election"))
     if candidate.withdrawn_at is not None:
-        raise DomainError(f"{candidate.name} has withdrawn")
+        raise DomainError(gettext("%(candidate)s has withdrawn") % {"candidate": candidate.name})
     rules = rules_for(contest)
     if not contest.is_nec and not mp_limb_met(contest, candidate, rules):
         raise DomainError(
-            f"{candidate.name} did not reach the MPs' threshold: CLPs and affiliates may "
-            "nominate only candidates who did"
+            gettext(
+                "%(candidate)s did not reach the MPs' threshold: CLPs and affiliates may nominate "
+                "only candidates who did"
+            )
+            % {"candidate": candidate.name}
         )
     return rules
 
@@ -262,12 +285,14 @@ def _unit_limit(contest: Contest, rules: ElectionRules, live: int, unit: str) ->
     limit = rules.nec_clp_seats if contest.is_nec else 1
     if live >= limit:
         raise DomainError(
-            f"{unit} has already nominated "
-            + (
-                "a candidate: withdraw that nomination first"
+            (
+                gettext(
+                    "%(unit)s has already nominated a candidate: withdraw that nomination first"
+                )
                 if limit == 1
-                else f"{limit} candidates"
+                else gettext("%(unit)s has already nominated %(limit)s candidates")
             )
+            % {"unit": unit, "limit": limit}
         )
 
 
@@ -277,21 +302,27 @@ def nomination_by_mp(*, actor: User, contest: Contest, candidate: Candidate) -> 
     the MPs' nominations close; published at once."""
     own = permissions.mp_for(actor)
     if own is None:
-        raise PermissionDenied("only the party's MPs nominate here")
+        raise PermissionDenied(gettext("only the party's MPs nominate here"))
     contest = _lock(contest)
     if contest.is_nec:
-        raise DomainError("MPs do not nominate for the NEC's CLP section")
+        raise DomainError(gettext("MPs do not nominate for the NEC's CLP section"))
     if contest.stage != Stage.NOMINATIONS or timezone.now() >= contest.mp_nominations_close:
-        raise DomainError("MPs' nominations are closed")
+        raise DomainError(gettext("MPs' nominations are closed"))
     if candidate.contest_id != contest.pk or candidate.withdrawn_at is not None:
-        raise DomainError("that candidate is not standing in this election")
+        raise DomainError(gettext("that candidate is not standing in this election"))
     if candidate.is_incumbent:
-        raise DomainError(f"{candidate.name} is the incumbent and needs no nominations")
+        raise DomainError(
+            gettext("%(candidate)s is the incumbent and needs no nominations")
+            % {"candidate": candidate.name}
+        )
     current = contest.nominations.filter(mp=own, withdrawn_at__isnull=True).first()
     if current is not None:
         raise DomainError(
-            f"you have already nominated {current.candidate.name}: withdraw that nomination "
-            "first to nominate someone else"
+            gettext(
+                "you have already nominated %(candidate)s: withdraw that nomination first to "
+                "nominate someone else"
+            )
+            % {"candidate": current.candidate.name}
         )
     try:
         with transaction.atomic():
@@ -304,7 +335,7 @@ def nomination_by_mp(*, actor: User, contest: Contest, candidate: Candidate) -> 
                 recorded_by=actor,
             )
     except IntegrityError as exc:  # a simultaneous second nomination
-        raise DomainError("you have already nominated in this election") from exc
+        raise DomainError(gettext("you have already nominated in this election")) from exc
     audit.record(
         actor=actor,
         action="elections.nomination.mp",
@@ -318,7 +349,7 @@ def nomination_by_mp(*, actor: User, contest: Contest, candidate: Candidate) -> 
 def nomination_withdraw(*, actor: User, nomination: Nomination) -> Nomination:
     """Withdraw a nomination before the close of its stage (MPs' or units')."""
     if not permissions.can_withdraw_nomination(actor, nomination):
-        raise PermissionDenied("you may not withdraw that nomination")
+        raise PermissionDenied(gettext("you may not withdraw that nomination"))
     contest = _lock(nomination.contest)
     closes = (
         contest.mp_nominations_close
@@ -326,9 +357,9 @@ def nomination_withdraw(*, actor: User, nomination: Nomination) -> Nomination:
         else contest.nominations_close
     )
     if contest.stage != Stage.NOMINATIONS or timezone.now() >= closes:
-        raise DomainError("nominations have closed: it can no longer be withdrawn")
+        raise DomainError(gettext("nominations have closed: it can no longer be withdrawn"))
     if nomination.withdrawn_at is not None:
-        raise DomainError("that nomination was already withdrawn")
+        raise DomainError(gettext("that nomination was already withdrawn"))
     nomination.withdrawn_at = timezone.now()
     nomination.save(update_fields=["withdrawn_at"])
     audit.record(actor=actor, action="elections.nomination.withdraw", target=nomination)
@@ -348,24 +379,34 @@ def nomination_by_clp_meeting(
 ) -> Nomination:
     """A CLP nominates by a vote at its nomination meeting, recorded with the votes."""
     if not permissions.can_act_for_clp(actor, clp):
-        raise PermissionDenied("only this CLP's officers may record its nomination")
+        raise PermissionDenied(gettext("only this CLP's officers may record its nomination"))
     contest = _lock(contest)
     _nominations_open_for_units(contest, timezone.now())
     rules = _check_unit_candidate(contest, candidate)
     if votes_cast < 1 or votes_for < 1:
-        raise DomainError("record the votes cast at the meeting and the votes for the nominee")
+        raise DomainError(
+            gettext("record the votes cast at the meeting and the votes for the nominee")
+        )
     if votes_for > votes_cast:
-        raise DomainError(f"{votes_for} votes for is more than the {votes_cast} votes cast")
+        raise DomainError(
+            gettext("%(votes_for)s votes for is more than the %(votes_cast)s votes cast")
+            % {"votes_for": votes_for, "votes_cast": votes_cast}
+        )
     if meeting_on > timezone.localdate():
-        raise DomainError("the meeting date cannot be in the future")
+        raise DomainError(gettext("the meeting date cannot be in the future"))
     if meeting_on < contest.rules_on:
-        raise DomainError("the meeting was held before nominations opened")
+        raise DomainError(gettext("the meeting was held before nominations opened"))
     live = contest.nominations.filter(clp=clp, withdrawn_at__isnull=True)
     if live.filter(candidate=candidate).exists():
-        raise DomainError(f"{clp.name} has already nominated {candidate.name}")
+        raise DomainError(
+            gettext("%(clp)s has already nominated %(candidate)s")
+            % {"clp": clp.name, "candidate": candidate.name}
+        )
     _unit_limit(contest, rules, live.count(), clp.name)
     if UnitBallot.objects.filter(contest=contest, clp=clp).exists() and not contest.is_nec:
-        raise DomainError(f"{clp.name} is nominating by an all-member ballot")
+        raise DomainError(
+            gettext("%(clp)s is nominating by an all-member ballot") % {"clp": clp.name}
+        )
     nomination = Nomination.objects.create(
         contest=contest,
         candidate=candidate,
@@ -392,13 +433,16 @@ def nomination_by_affiliate(
 ) -> Nomination:
     """An affiliate nominates through its officers."""
     if not permissions.can_act_for_affiliate(actor, affiliate):
-        raise PermissionDenied("only this affiliate's officers may record its nomination")
+        raise PermissionDenied(gettext("only this affiliate's officers may record its nomination"))
     contest = _lock(contest)
     _nominations_open_for_units(contest, timezone.now())
     rules = _check_unit_candidate(contest, candidate)
     live = contest.nominations.filter(affiliate=affiliate, withdrawn_at__isnull=True)
     if live.filter(candidate=candidate).exists():
-        raise DomainError(f"{affiliate} has already nominated {candidate.name}")
+        raise DomainError(
+            gettext("%(affiliate)s has already nominated %(candidate)s")
+            % {"affiliate": affiliate, "candidate": candidate.name}
+        )
     _unit_limit(contest, rules, live.count(), str(affiliate))
     nomination = Nomination.objects.create(
         contest=contest,
@@ -426,18 +470,18 @@ def unit_ballot_open(
     vote among the candidates who may be nominated, the CLP's members with the rule
     book's months of membership; it must close before nominations do."""
     if not permissions.can_act_for_clp(actor, clp):
-        raise PermissionDenied("only this CLP's officers may hold its nomination ballot")
+        raise PermissionDenied(gettext("only this CLP's officers may hold its nomination ballot"))
     if contest.is_nec:
-        raise DomainError("NEC nominations are made at a meeting")
+        raise DomainError(gettext("NEC nominations are made at a meeting"))
     contest = _lock(contest)
     now = timezone.now()
     _nominations_open_for_units(contest, now)
     if closes_at > contest.nominations_close:
-        raise DomainError("the nomination ballot must close before nominations close")
+        raise DomainError(gettext("the nomination ballot must close before nominations close"))
     if UnitBallot.objects.filter(contest=contest, clp=clp).exists():
-        raise DomainError(f"{clp.name} already holds a nomination ballot")
+        raise DomainError(gettext("%(clp)s already holds a nomination ballot") % {"clp": clp.name})
     if contest.nominations.filter(clp=clp, withdrawn_at__isnull=True).exists():
-        raise DomainError(f"{clp.name} has already nominated")
+        raise DomainError(gettext("%(clp)s has already nominated") % {"clp": clp.name})
     rules = rules_for(contest)
     eligible = [
         c
@@ -445,7 +489,9 @@ def unit_ballot_open(
         if mp_limb_met(contest, c, rules)
     ]
     if len(eligible) < 2:
-        raise DomainError("a nomination ballot needs at least two candidates who may be nominated")
+        raise DomainError(
+            gettext("a nomination ballot needs at least two candidates who may be nominated")
+        )
     ballot = ballot_services.ballot_create(
         actor=actor,
         title=f"{clp.name}: nomination for {contest.title}",
@@ -476,24 +522,24 @@ def unit_ballot_open(
 def unit_ballot_conclude(*, actor: User, unit: UnitBallot) -> Nomination:
     """Record the CLP's nomination from its counted nomination ballot."""
     if not permissions.can_act_for_clp(actor, unit.clp):
-        raise PermissionDenied("only this CLP's officers may record its nomination")
+        raise PermissionDenied(gettext("only this CLP's officers may record its nomination"))
     contest = _lock(unit.contest)
     _nominations_open_for_units(contest, timezone.now())
     ballot = Ballot.objects.get(pk=unit.ballot_id)
     if ballot.state == Ballot.State.OPEN and timezone.now() >= ballot.closes_at:
         ballot = tally.ballot_close(actor=actor, ballot=ballot)
     if ballot.state not in (Ballot.State.COUNTED, Ballot.State.DECLARED):
-        raise DomainError("the nomination ballot has not closed and been counted yet")
+        raise DomainError(gettext("the nomination ballot has not closed and been counted yet"))
     elected = list((ballot.result or {}).get("elected") or [])
     if not elected:
         raise DomainError(
-            "no votes were cast in the nomination ballot: the CLP makes no nomination"
+            gettext("no votes were cast in the nomination ballot: the CLP makes no nomination")
         )
     if ballot.state == Ballot.State.COUNTED:
         ballot = tally.ballot_declare(actor=actor, ballot=ballot)
     candidate = contest.candidates.get(name=elected[0])
     if contest.nominations.filter(clp=unit.clp, withdrawn_at__isnull=True).exists():
-        raise DomainError(f"{unit.clp.name} has already nominated")
+        raise DomainError(gettext("%(clp)s has already nominated") % {"clp": unit.clp.name})
     nomination = Nomination.objects.create(
         contest=contest,
         candidate=candidate,
@@ -519,9 +565,9 @@ def hustings_add(
 ) -> Hustings:
     _require_runner(actor)
     if contest.stage == Stage.DECLARED:
-        raise DomainError("the election has been declared")
+        raise DomainError(gettext("the election has been declared"))
     if not place.strip():
-        raise DomainError("say where the hustings is held")
+        raise DomainError(gettext("say where the hustings is held"))
     found = Hustings.objects.create(
         contest=contest, starts_at=starts_at, place=place.strip(), note=note
     )
@@ -566,44 +612,71 @@ def _check_supporter(
     on: dt.date,
 ) -> None:
     rules = parameters_in_force(on=on).elections
-    when = f"{on:%d %B %Y}".lstrip("0")
+    when = date_format(on, "j F Y")
     if kind == Supporter.Kind.AFFILIATED:
         if not rules.affiliated_supporters:
-            raise DomainError(f"the rules in force on {when} admit no affiliated supporters")
+            raise DomainError(
+                gettext("the rules in force on %(date)s admit no affiliated supporters")
+                % {"date": when}
+            )
         if affiliate is None:
-            raise DomainError("name the affiliate whose political levy the supporter pays")
+            raise DomainError(gettext("name the affiliate whose political levy the supporter pays"))
         if fee_pence_paid or paid_on is not None:
-            raise DomainError("an affiliated supporter pays no registration fee")
+            raise DomainError(gettext("an affiliated supporter pays no registration fee"))
     elif kind == Supporter.Kind.REGISTERED:
         if not rules.registered_supporters:
-            raise DomainError(f"the rules in force on {when} admit no registered supporters")
+            raise DomainError(
+                gettext("the rules in force on %(date)s admit no registered supporters")
+                % {"date": when}
+            )
         if affiliate is not None:
-            raise DomainError("a registered supporter is not registered through an affiliate")
+            raise DomainError(
+                gettext("a registered supporter is not registered through an affiliate")
+            )
         if paid_on is None:
-            raise DomainError("give the date the registration fee was paid")
+            raise DomainError(gettext("give the date the registration fee was paid"))
         fee = rules.registered_supporter_fee_pence
         if fee_pence_paid != fee:
             raise DomainError(
-                f"the registration fee under the rules in force on {when} is {_pounds(fee)}; "
-                f"{_pounds(fee_pence_paid)} was paid"
+                gettext(
+                    "the registration fee under the rules in force on %(date)s is %(fee)s; "
+                    "%(paid)s was paid"
+                )
+                % {"date": when, "fee": _pounds(fee), "paid": _pounds(fee_pence_paid)}
             )
         first, last = registration_window(contest, rules)
         if not first <= paid_on <= last:
             raise DomainError(
-                f"registration for this election is open from {first:%d %B %Y} to "
-                f"{last:%d %B %Y} ({rules.registered_supporter_window_days} days before "
-                f"the roll is frozen); the fee was paid on {paid_on:%d %B %Y}"
+                gettext(
+                    "registration for this election is open from %(first)s to %(last)s "
+                    "(%(days)s days before the roll is frozen); the fee was paid on %(paid)s"
+                )
+                % {
+                    "first": date_format(first, "d F Y"),
+                    "last": date_format(last, "d F Y"),
+                    "days": rules.registered_supporter_window_days,
+                    "paid": date_format(paid_on, "d F Y"),
+                }
             )
     else:
-        raise DomainError(f"a supporter is affiliated or registered, not {kind!r}")
+        raise DomainError(
+            gettext("a supporter is affiliated or registered, not %(kind)r") % {"kind": kind}
+        )
     if _is_member(email):
         raise DomainError(
-            f"{email} is a party member: members vote as members (one vote each), not as supporters"
+            gettext(
+                "%(email)s is a party member: members vote as members (one vote each), "
+                "not as supporters"
+            )
+            % {"email": email}
         )
     if Supporter.objects.filter(
         contest=contest, email__iexact=email, erased_at__isnull=True
     ).exists():
-        raise DomainError(f"{email} is already registered as a supporter for this election")
+        raise DomainError(
+            gettext("%(email)s is already registered as a supporter for this election")
+            % {"email": email}
+        )
 
 
 def _voting_login(email: str, name: str) -> User:
@@ -643,11 +716,13 @@ def supporter_register(
     contest = _lock(contest)
     if contest.stage != Stage.NOMINATIONS:
         raise DomainError(
-            "supporters are registered until nominations close: this election's roll is frozen"
+            gettext(
+                "supporters are registered until nominations close: this election's roll is frozen"
+            )
         )
     name, email = " ".join((name or "").split()), (email or "").strip().lower()
     if not name or "@" not in email:
-        raise DomainError("give the supporter's name and email address")
+        raise DomainError(gettext("give the supporter's name and email address"))
     if on is None:
         on = paid_on if kind == Supporter.Kind.REGISTERED and paid_on else timezone.localdate()
     _check_supporter(
@@ -758,6 +833,13 @@ def _members_ballot(
     )
 
 
+def _require_nominations_closed(contest: Contest, now: dt.datetime) -> None:
+    if now < contest.nominations_close:
+        raise DomainError(
+            gettext("nominations close at %(time)s on %(date)s") % _when(contest.nominations_close)
+        )
+
+
 @transaction.atomic
 def contest_ballot_open(*, actor: User, contest: Contest, closes_at: dt.datetime) -> Contest:
     """Close nominations and draw the ballot from the candidates who qualified: the
@@ -768,15 +850,15 @@ def contest_ballot_open(*, actor: User, contest: Contest, closes_at: dt.datetime
     contest = _lock(contest)
     _require_stage(contest, Stage.NOMINATIONS)
     now = timezone.now()
-    if now < contest.nominations_close:
-        closes = timezone.localtime(contest.nominations_close)
-        raise DomainError(f"nominations close at {closes:%H:%M on %d %B %Y}")
+    _require_nominations_closed(contest, now)
     rules = rules_for(contest)
     if contest.is_nec:
         _require_countable(rules)
     on_ballot = [c for c, a in qualified(contest) if a.qualified]
     if not on_ballot:
-        raise DomainError("no candidate qualified: reopen the election with a new timetable")
+        raise DomainError(
+            gettext("no candidate qualified: reopen the election with a new timetable")
+        )
     seats = rules.nec_clp_seats if contest.is_nec else 1
     for position, candidate in enumerate(on_ballot):
         candidate.on_ballot = True
@@ -831,9 +913,11 @@ def contest_declare(*, actor: User, contest: Contest) -> Contest:
     if ballot.state == Ballot.State.OPEN and timezone.now() >= ballot.closes_at:
         ballot = tally.ballot_close(actor=actor, ballot=ballot)
     if ballot.state not in (Ballot.State.COUNTED, Ballot.State.DECLARED):
-        raise DomainError("the ballot has not closed and been counted yet")
+        raise DomainError(gettext("the ballot has not closed and been counted yet"))
     if not (ballot.result or {}).get("elected"):
-        raise DomainError("nobody was elected (no votes were cast): the ballot must be re-run")
+        raise DomainError(
+            gettext("nobody was elected (no votes were cast): the ballot must be re-run")
+        )
     if ballot.state == Ballot.State.COUNTED:
         ballot = tally.ballot_declare(actor=actor, ballot=ballot)
     rules = rules_for(contest)
@@ -874,7 +958,7 @@ def past_round_record(
     if actor is not None:
         _require_runner(actor)
     if not source.strip():
-        raise DomainError("say where the figures come from (and that they are modelled)")
+        raise DomainError(gettext("say where the figures come from (and that they are modelled)"))
     PastRound.objects.filter(title=title).delete()
     past = PastRound.objects.create(
         title=title,
@@ -909,7 +993,7 @@ def mp_account_link(*, actor: User | None, mp: MP, user: User) -> MPAccount:
         _require_runner(actor)
     other = MPAccount.objects.filter(user=user).exclude(mp=mp).first()
     if other is not None:
-        raise DomainError(f"that login already belongs to {other.mp.name}")
+        raise DomainError(gettext("that login already belongs to %(mp)s") % {"mp": other.mp.name})
     account, _ = MPAccount.objects.update_or_create(mp=mp, defaults={"user": user})
     audit.record(
         actor=actor, action="elections.mp_account.link", target=account, data={"mp": mp.pk}

@@ -19,6 +19,7 @@ from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
+from django.utils.translation import gettext
 from django.views.decorators.http import require_POST
 
 from rankandfile.core.errors import DomainError, NotFound
@@ -36,7 +37,7 @@ def _contest(request: HttpRequest, contest_id: int) -> Contest:
 @login_required
 def index(request: HttpRequest) -> HttpResponse:
     if not permissions.can_see_elections(request.user):
-        raise Http404("no elections to show")
+        raise Http404(gettext("no elections to show"))
     return render(
         request,
         "elections/index.html",
@@ -53,7 +54,7 @@ def index(request: HttpRequest) -> HttpResponse:
 @login_required
 def contest_create(request: HttpRequest) -> HttpResponse:
     if not permissions.can_run_elections(request.user):
-        raise Http404("no such page")
+        raise Http404(gettext("no such page"))
     rules = services.rules_in_force()
     now = timezone.localtime().replace(second=0, microsecond=0)
     mp_close = now + dt.timedelta(days=rules.mp_nomination_days)
@@ -71,7 +72,7 @@ def contest_create(request: HttpRequest) -> HttpResponse:
         except DomainError as exc:
             form.add_error(None, str(exc))
         else:
-            messages.success(request, "Nominations are open.")
+            messages.success(request, gettext("Nominations are open."))
             return redirect("elections:detail", contest_id=contest.pk)
     status = 400 if request.method == "POST" else 200
     return render(
@@ -148,7 +149,7 @@ def candidate(request: HttpRequest, contest_id: int, candidate_id: int) -> HttpR
     form = forms.StatementForm(request.POST or None, initial={"statement": found.statement})
     if request.method == "POST":
         if not can_edit:
-            raise Http404("no such candidate among those you may edit")
+            raise Http404(gettext("no such candidate among those you may edit"))
         if form.is_valid():
             try:
                 services.candidate_statement_set(
@@ -159,7 +160,7 @@ def candidate(request: HttpRequest, contest_id: int, candidate_id: int) -> HttpR
             except DomainError as exc:
                 form.add_error(None, str(exc))
             else:
-                messages.success(request, "Statement saved.")
+                messages.success(request, gettext("Statement saved."))
                 return redirect("elections:candidate", contest_id=contest.pk, candidate_id=found.pk)
     nominations = found.nominations.filter(withdrawn_at__isnull=True).select_related(
         "mp", "clp", "affiliate"
@@ -182,7 +183,7 @@ def candidate(request: HttpRequest, contest_id: int, candidate_id: int) -> HttpR
 def mp_page(request: HttpRequest) -> HttpResponse:
     own = permissions.mp_for(request.user)
     if own is None:
-        raise Http404("this page is for the party's MPs")
+        raise Http404(gettext("this page is for the party's MPs"))
     return render(
         request,
         "elections/mp.html",
@@ -223,20 +224,25 @@ def _act_mp(request: HttpRequest, contest: Contest) -> str | dict[str, Any]:
         contest=contest,
         candidate=form.cleaned_data["candidate"],
     )
-    return f"You nominated {n.candidate.name}. Your nomination is published."
+    return gettext("You nominated %(candidate)s. Your nomination is published.") % {
+        "candidate": n.candidate.name
+    }
 
 
 def _act_withdraw(request: HttpRequest, contest: Contest) -> str | dict[str, Any]:
     form = django_forms.Form(request.POST)
     form.fields["nomination"] = django_forms.IntegerField()
     if not form.is_valid():
-        raise DomainError("choose the nomination to withdraw")
+        raise DomainError(gettext("choose the nomination to withdraw"))
     try:
         n = permissions.access_nomination(request.user, contest, form.cleaned_data["nomination"])
     except NotFound as exc:
         raise Http404(str(exc)) from exc
     services.nomination_withdraw(actor=request.user, nomination=n)  # type: ignore[arg-type]
-    return f"The nomination of {n.candidate.name} by {n.nominator} is withdrawn."
+    return gettext("The nomination of %(candidate)s by %(nominator)s is withdrawn.") % {
+        "candidate": n.candidate.name,
+        "nominator": n.nominator,
+    }
 
 
 def _act_clp(request: HttpRequest, contest: Contest) -> str | dict[str, Any]:
@@ -255,7 +261,12 @@ def _act_clp(request: HttpRequest, contest: Contest) -> str | dict[str, Any]:
         votes_for=d["votes_for"],
         votes_cast=d["votes_cast"],
     )
-    return f"{n.clp} nominates {n.candidate.name} ({n.votes_for} of {n.votes_cast} votes)."
+    return gettext("%(clp)s nominates %(candidate)s (%(votes_for)s of %(votes_cast)s votes).") % {
+        "clp": n.clp,
+        "candidate": n.candidate.name,
+        "votes_for": n.votes_for,
+        "votes_cast": n.votes_cast,
+    }
 
 
 def _act_clp_ballot(request: HttpRequest, contest: Contest) -> str | dict[str, Any]:
@@ -268,14 +279,14 @@ def _act_clp_ballot(request: HttpRequest, contest: Contest) -> str | dict[str, A
         clp=form.cleaned_data["clp"],
         closes_at=form.cleaned_data["closes_at"],
     )
-    return f"{unit.clp}'s nomination ballot is open to its members."
+    return gettext("%(clp)s's nomination ballot is open to its members.") % {"clp": unit.clp}
 
 
 def _act_clp_conclude(request: HttpRequest, contest: Contest) -> str | dict[str, Any]:
     form = django_forms.Form(request.POST)
     form.fields["unit_ballot"] = django_forms.IntegerField()
     if not form.is_valid():
-        raise DomainError("choose the nomination ballot")
+        raise DomainError(gettext("choose the nomination ballot"))
     unit = (
         UnitBallot.objects.select_related("clp", "contest")
         .filter(
@@ -286,9 +297,12 @@ def _act_clp_conclude(request: HttpRequest, contest: Contest) -> str | dict[str,
         .first()
     )
     if unit is None:
-        raise Http404("no such nomination ballot among those you run")
+        raise Http404(gettext("no such nomination ballot among those you run"))
     n = services.unit_ballot_conclude(actor=request.user, unit=unit)  # type: ignore[arg-type]
-    return f"{unit.clp} nominates {n.candidate.name} by its members' ballot."
+    return gettext("%(clp)s nominates %(candidate)s by its members' ballot.") % {
+        "clp": unit.clp,
+        "candidate": n.candidate.name,
+    }
 
 
 def _act_affiliate(request: HttpRequest, contest: Contest) -> str | dict[str, Any]:
@@ -305,12 +319,15 @@ def _act_affiliate(request: HttpRequest, contest: Contest) -> str | dict[str, An
         affiliate=form.cleaned_data["affiliate"],
         candidate=form.cleaned_data["candidate"],
     )
-    return f"{n.affiliate} nominates {n.candidate.name}."
+    return gettext("%(affiliate)s nominates %(candidate)s.") % {
+        "affiliate": n.affiliate,
+        "candidate": n.candidate.name,
+    }
 
 
 def _require_runner(request: HttpRequest) -> None:
     if not permissions.can_run_elections(request.user):
-        raise Http404("no such election among those you run")
+        raise Http404(gettext("no such election among those you run"))
 
 
 def _act_candidate(request: HttpRequest, contest: Contest) -> str | dict[str, Any]:
@@ -323,7 +340,7 @@ def _act_candidate(request: HttpRequest, contest: Contest) -> str | dict[str, An
         contest=contest,
         **form.cleaned_data,
     )
-    return f"{c.name} is a candidate."
+    return gettext("%(name)s is a candidate.") % {"name": c.name}
 
 
 def _act_candidate_withdraw(request: HttpRequest, contest: Contest) -> str | dict[str, Any]:
@@ -331,13 +348,15 @@ def _act_candidate_withdraw(request: HttpRequest, contest: Contest) -> str | dic
     form = django_forms.Form(request.POST)
     form.fields["candidate"] = django_forms.IntegerField()
     if not form.is_valid():
-        raise DomainError("choose the candidate who withdraws")
+        raise DomainError(gettext("choose the candidate who withdraws"))
     try:
         found = permissions.access_candidate(request.user, contest, form.cleaned_data["candidate"])
     except NotFound as exc:
         raise Http404(str(exc)) from exc
     services.candidate_withdraw(actor=request.user, candidate=found)  # type: ignore[arg-type]
-    return f"{found.name} has withdrawn; their nominations no longer count."
+    return gettext("%(name)s has withdrawn; their nominations no longer count.") % {
+        "name": found.name
+    }
 
 
 def _act_ballot(request: HttpRequest, contest: Contest) -> str | dict[str, Any]:
@@ -351,8 +370,8 @@ def _act_ballot(request: HttpRequest, contest: Contest) -> str | dict[str, Any]:
         closes_at=form.cleaned_data["closes_at"],
     )
     if contest.stage == Stage.DECLARED:
-        return "Nominations closed: elected unopposed and declared."
-    return "Nominations closed; the members' ballot is open."
+        return gettext("Nominations closed: elected unopposed and declared.")
+    return gettext("Nominations closed; the members' ballot is open.")
 
 
 def _act_supporter(request: HttpRequest, contest: Contest) -> str | dict[str, Any]:
@@ -376,7 +395,7 @@ def _act_supporter(request: HttpRequest, contest: Contest) -> str | dict[str, An
 def _act_declare(request: HttpRequest, contest: Contest) -> str | dict[str, Any]:
     _require_runner(request)
     services.contest_declare(actor=request.user, contest=contest)  # type: ignore[arg-type]
-    return "The result is declared. The appeal window is open."
+    return gettext("The result is declared. The appeal window is open.")
 
 
 def _act_hustings(request: HttpRequest, contest: Contest) -> str | dict[str, Any]:
@@ -389,7 +408,7 @@ def _act_hustings(request: HttpRequest, contest: Contest) -> str | dict[str, Any
         contest=contest,
         **form.cleaned_data,
     )
-    return "Hustings added."
+    return gettext("Hustings added.")
 
 
 ACTIONS: dict[str, Action] = {
@@ -414,14 +433,14 @@ def action(request: HttpRequest, contest_id: int, name: str) -> HttpResponse:
     contest = _contest(request, contest_id)
     handler = ACTIONS.get(name)
     if handler is None:
-        raise Http404("no such action")
+        raise Http404(gettext("no such action"))
     try:
         outcome = handler(request, contest)
     except DomainError as exc:
         messages.error(request, str(exc))
         return _render_detail(request, contest, status=400)
     if isinstance(outcome, dict):
-        messages.error(request, "Please correct the form below.")
+        messages.error(request, gettext("Please correct the form below."))
         return _render_detail(request, contest, bound=outcome, status=400)
     messages.success(request, outcome)
     return redirect("elections:detail", contest_id=contest.pk)

@@ -18,6 +18,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.db.models import Q, QuerySet
+from django.utils.translation import gettext
 
 from rankandfile.core.errors import NotFound
 from rankandfile.membership import permissions as membership_permissions
@@ -63,23 +64,23 @@ def visible_selections(user: AnyUser) -> QuerySet[Selection]:
 def access_selection(user: AnyUser, selection_id: int) -> Selection:
     selection = visible_selections(user).filter(pk=selection_id).first()
     if selection is None:
-        raise NotFound("no such selection among those you may see")
+        raise NotFound(gettext("no such selection among those you may see"))
     return selection
 
 
 def access_managed_selection(user: AnyUser, selection_id: int) -> Selection:
     selection = access_selection(user, selection_id)
     if not can_manage_selection(user, selection):
-        raise NotFound("no such selection among those you manage")
+        raise NotFound(gettext("no such selection among those you manage"))
     return selection
 
 
 def access_round(user: AnyUser, round_id: int) -> SelectionRound:
     if not membership_permissions.is_national_admin(user):
-        raise NotFound("no such selection round")
+        raise NotFound(gettext("no such selection round"))
     found = SelectionRound.objects.filter(pk=round_id).first()
     if found is None:
-        raise NotFound("no such selection round")
+        raise NotFound(gettext("no such selection round"))
     return found
 
 

@@ -18,6 +18,8 @@ from django.core.mail import send_mail
 from django.db import transaction
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.formats import date_format
+from django.utils.translation import gettext
 
 from rankandfile.ballots import services as ballot_services
 from rankandfile.ballots import tally
@@ -29,8 +31,8 @@ from rankandfile.core.errors import DomainError, PermissionDenied
 from rankandfile.core.links import absolute_url
 from rankandfile.core.models import User
 from rankandfile.membership import permissions as membership_permissions
-from rankandfile.membership.eligibility import EligibilityRule, explain, format_date
-from rankandfile.membership.models import CLP, MP, Affiliate, Branch, Role
+from rankandfile.membership.eligibility import Decision, EligibilityRule, explain, format_date
+from rankandfile.membership.models import CLP, MP, Affiliate, Branch, Member, Role
 from rankandfile.selections import permissions, triggers
 from rankandfile.selections.models import (
     STAGE_ORDER,
@@ -50,15 +52,15 @@ PARTY_NAMES = ("Labour", "Labour (Co-op)")
 
 def _require_manager(actor: User, selection: Selection) -> None:
     if not permissions.can_manage_selection(actor, selection):
-        raise PermissionDenied("only the officers of this constituency party may do that")
+        raise PermissionDenied(gettext("only the officers of this constituency party may do that"))
 
 
 def _require_stage(selection: Selection, *stages: str) -> None:
     if selection.stage not in stages:
-        labels = " or ".join(str(Stage(s).label).lower() for s in stages)
+        labels = gettext(" or ").join(str(Stage(s).label).lower() for s in stages)
         raise DomainError(
-            f"this can only be done at the {labels} stage; the selection is at "
-            f"{selection.get_stage_display().lower()}"
+            gettext("this can only be done at the %(needed)s stage; the selection is at %(stage)s")
+            % {"needed": labels, "stage": str(selection.get_stage_display()).lower()}
         )
 
 
@@ -186,21 +188,17 @@ def round_open(
     stage (``trigger_closes`` required), otherwise at applications.
     """
     if not permissions.can_open_round(actor):
-        raise PermissionDenied("only national admins open selection rounds")
+        raise PermissionDenied(gettext("only national admins open selection rounds"))
     name = name.strip()
-    if not name:
-        raise DomainError("give the round a name")
-    if not clps:
-        raise DomainError("choose at least one constituency party")
-    chosen_mode = mode or parameters_in_force(on=applications_open).selection_mode
-    if chosen_mode not in triggers.MODES:
-        raise DomainError(f"unknown selection mode {chosen_mode!r}")
-    if applications_close < applications_open:
-        raise DomainError("applications must close after they open")
-    if ballot_closes_by <= applications_close:
-        raise DomainError("the ballot must close after applications close")
-    if freeze_date > applications_close:
-        raise DomainError("the freeze date must not be after applications close")
+    chosen_mode = _check_round(
+        name=name,
+        clps=clps,
+        mode=mode,
+        freeze_date=freeze_date,
+        applications_open=applications_open,
+        applications_close=applications_close,
+        ballot_closes_by=ballot_closes_by,
+    )
     rnd = SelectionRound.objects.create(
         name=name,
         mode=chosen_mode,
@@ -214,29 +212,11 @@ def round_open(
         if clp.pk in seen:
             continue
         seen.add(clp.pk)
-        sitting = sitting_mp_for(clp)
-        has_trigger = chosen_mode in triggers.TRIGGER_MODES and sitting is not None
-        if has_trigger and trigger_closes is None:
-            raise DomainError(
-                f"{clp.name} has a sitting MP and the rule has a trigger ballot: give the "
-                "date the trigger ballot closes"
-            )
-        dates = default_timetable(
+        _round_selection_create(
+            rnd,
+            clp,
             applications_open=applications_open,
-            applications_close=applications_close,
-            ballot_closes=ballot_closes_by,
-            trigger_closes=trigger_closes if has_trigger else None,
-        )
-        problems = timetable_problems(dates, rnd)
-        if problems:
-            raise DomainError(f"{clp.name}: " + "; ".join(problems))
-        Selection.objects.create(
-            round=rnd,
-            clp=clp,
-            sitting_mp=sitting,
-            mode=chosen_mode,
-            stage=Stage.TRIGGER if has_trigger else Stage.APPLICATIONS,
-            **dates,
+            trigger_closes=trigger_closes,
         )
     audit.record(
         actor=actor,
@@ -252,6 +232,74 @@ def round_open(
     return rnd
 
 
+def _check_round(
+    *,
+    name: str,
+    clps: Sequence[CLP],
+    mode: str | None,
+    freeze_date: dt.date,
+    applications_open: dt.date,
+    applications_close: dt.date,
+    ballot_closes_by: dt.date,
+) -> str:
+    """The round's own rules: a name, constituencies, a known mode, dates in order.
+    Returns the mode: ``mode``, else the rule book's on ``applications_open``."""
+    if not name:
+        raise DomainError(gettext("give the round a name"))
+    if not clps:
+        raise DomainError(gettext("choose at least one constituency party"))
+    mode = mode or parameters_in_force(on=applications_open).selection_mode
+    if mode not in triggers.MODES:
+        raise DomainError(gettext("unknown selection mode %(mode)r") % {"mode": mode})
+    if applications_close < applications_open:
+        raise DomainError(gettext("applications must close after they open"))
+    if ballot_closes_by <= applications_close:
+        raise DomainError(gettext("the ballot must close after applications close"))
+    if freeze_date > applications_close:
+        raise DomainError(gettext("the freeze date must not be after applications close"))
+    return mode
+
+
+def _round_selection_create(
+    rnd: SelectionRound,
+    clp: CLP,
+    *,
+    applications_open: dt.date,
+    trigger_closes: dt.date | None,
+) -> Selection:
+    """One CLP's selection in the round, with its default timetable: at the trigger stage
+    where the rule has a trigger ballot and the CLP a sitting MP, else at applications."""
+    sitting = sitting_mp_for(clp)
+    has_trigger = rnd.mode in triggers.TRIGGER_MODES and sitting is not None
+    if has_trigger and trigger_closes is None:
+        raise DomainError(
+            gettext(
+                "%(clp)s has a sitting MP and the rule has a trigger ballot: give the date the "
+                "trigger ballot closes"
+            )
+            % {"clp": clp.name}
+        )
+    dates = default_timetable(
+        applications_open=applications_open,
+        applications_close=rnd.applications_close,
+        ballot_closes=rnd.ballot_closes_by,
+        trigger_closes=trigger_closes if has_trigger else None,
+    )
+    problems = timetable_problems(dates, rnd)
+    if problems:
+        raise DomainError(
+            gettext("%(clp)s: %(problems)s") % {"clp": clp.name, "problems": "; ".join(problems)}
+        )
+    return Selection.objects.create(
+        round=rnd,
+        clp=clp,
+        sitting_mp=sitting,
+        mode=rnd.mode,
+        stage=Stage.TRIGGER if has_trigger else Stage.APPLICATIONS,
+        **dates,
+    )
+
+
 @transaction.atomic
 def timetable_update(*, actor: User, selection: Selection, **dates: dt.date | None) -> Selection:
     """S5: change the CLP's timetable (any of :data:`TIMETABLE_FIELDS`)."""
@@ -259,9 +307,11 @@ def timetable_update(*, actor: User, selection: Selection, **dates: dt.date | No
     _require_manager(actor, selection)
     unknown = set(dates) - set(TIMETABLE_FIELDS)
     if unknown:
-        raise DomainError(f"unknown timetable dates: {', '.join(sorted(unknown))}")
+        raise DomainError(
+            gettext("unknown timetable dates: %(dates)s") % {"dates": ", ".join(sorted(unknown))}
+        )
     if selection.stage in (Stage.DECLARED, Stage.RESELECTED):
-        raise DomainError("the selection is over; its timetable can no longer change")
+        raise DomainError(gettext("the selection is over; its timetable can no longer change"))
     merged = {f: getattr(selection, f) for f in TIMETABLE_FIELDS}
     merged.update(dates)
     if not selection.has_trigger:
@@ -296,7 +346,9 @@ def trigger_record_branch(
     """S1: record (or correct) a branch meeting's trigger decision."""
     selection = _lock(selection)
     if not permissions.can_act_for_branch(actor, selection, branch):
-        raise PermissionDenied("only this branch's officers or the CLP's officers may record it")
+        raise PermissionDenied(
+            gettext("only this branch's officers or the CLP's officers may record it")
+        )
     _require_stage(selection, Stage.TRIGGER)
     try:
         wants = triggers.branch_wants_open(
@@ -339,12 +391,14 @@ def trigger_record_affiliate(
     selection = _lock(selection)
     if not permissions.can_act_for_affiliate(actor, selection, affiliate):
         raise PermissionDenied(
-            "only an officer of this affiliate (affiliated to the CLP) or the CLP's officers "
-            "may record it"
+            gettext(
+                "only an officer of this affiliate (affiliated to the CLP) or the CLP's officers "
+                "may record it"
+            )
         )
     _require_stage(selection, Stage.TRIGGER)
     if vote not in TriggerDecision.AffiliateVote.values:
-        raise DomainError("the affiliate's vote is open, reselect or abstain")
+        raise DomainError(gettext("the affiliate's vote is open, reselect or abstain"))
     wants = {"open": True, "reselect": False}.get(vote)
     decision, _ = TriggerDecision.objects.update_or_create(
         selection=selection,
@@ -404,6 +458,34 @@ def candidate_rule(selection: Selection, params: RuleParameters) -> EligibilityR
     )
 
 
+def _application_problems(
+    member: Member, selection: Selection, *, statement: str, contact_email: str, trade_union: str
+) -> tuple[list[str], Decision]:
+    """Every reason the member may not apply yet (S6), in the reader's words, and the
+    eligibility decision."""
+    params = parameters_in_force(on=selection.round.freeze_date)
+    problems: list[str] = []
+    decision = explain(member, candidate_rule(selection, params))
+    if not decision.eligible:
+        problems.append(
+            gettext(
+                "candidates need %(months)s months' continuous membership at %(date)s: %(reasons)s"
+            )
+            % {
+                "months": params.candidate_min_membership_months,
+                "date": date_format(selection.round.freeze_date, "j F Y"),
+                "reasons": "; ".join(decision.reasons),
+            }
+        )
+    if params.candidate_requires_trade_union and not trade_union.strip():
+        problems.append(gettext("candidates must be members of a trade union: name your union"))
+    if not statement.strip():
+        problems.append(gettext("write a statement for members"))
+    if not contact_email.strip():
+        problems.append(gettext("give a contact email address"))
+    return problems, decision
+
+
 @transaction.atomic
 def application_submit(
     *,
@@ -425,38 +507,38 @@ def application_submit(
     selection = _lock(selection)
     member = membership_permissions.own_member(actor)
     if member is None:
-        raise PermissionDenied("only members can apply")
+        raise PermissionDenied(gettext("only members can apply"))
     _require_stage(selection, Stage.APPLICATIONS)
     day = today or timezone.localdate()
     if not selection.applications_open <= day <= selection.applications_close:
         raise DomainError(
-            f"applications are open from {format_date(selection.applications_open)} to "
-            f"{format_date(selection.applications_close)}"
+            gettext("applications are open from %(open)s to %(close)s")
+            % {
+                "open": date_format(selection.applications_open, "j F Y"),
+                "close": date_format(selection.applications_close, "j F Y"),
+            }
         )
     if Application.objects.filter(selection=selection, member=member).exists():
-        raise DomainError("you have already applied in this selection")
-    params = parameters_in_force(on=selection.round.freeze_date)
-    problems: list[str] = []
-    decision = explain(member, candidate_rule(selection, params))
-    if not decision.eligible:
-        problems.append(
-            f"candidates need {params.candidate_min_membership_months} months' continuous "
-            f"membership at {format_date(selection.round.freeze_date)}: "
-            + "; ".join(decision.reasons)
-        )
-    if params.candidate_requires_trade_union and not trade_union.strip():
-        problems.append("candidates must be members of a trade union: name your union")
-    if not statement.strip():
-        problems.append("write a statement for members")
-    if not contact_email.strip():
-        problems.append("give a contact email address")
+        raise DomainError(gettext("you have already applied in this selection"))
+    problems, decision = _application_problems(
+        member,
+        selection,
+        statement=statement,
+        contact_email=contact_email,
+        trade_union=trade_union,
+    )
     if problems:
-        raise DomainError("you cannot apply: " + "; ".join(problems))
+        raise DomainError(
+            gettext("you cannot apply: %(problems)s") % {"problems": "; ".join(problems)}
+        )
     ballot_name = (name or member.full_name).strip()
     if Application.objects.filter(selection=selection, name__iexact=ballot_name).exists():
         raise DomainError(
-            f"another applicant is called {ballot_name}: give the name you want on the paper "
-            "with a distinguishing middle name or initial"
+            gettext(
+                "another applicant is called %(ballot_name)s: give the name you want on the paper "
+                "with a distinguishing middle name or initial"
+            )
+            % {"ballot_name": ballot_name}
         )
     application = Application.objects.create(
         selection=selection,
@@ -482,9 +564,9 @@ def application_withdraw(*, actor: User, application: Application) -> Applicatio
     application = Application.objects.select_for_update().get(pk=application.pk)
     me = membership_permissions.own_member(actor)
     if me is None or me.pk != application.member_id:
-        raise PermissionDenied("only the applicant may withdraw their application")
+        raise PermissionDenied(gettext("only the applicant may withdraw their application"))
     if application.selection.stage in (Stage.BALLOT, Stage.DECLARED):
-        raise DomainError("the ballot is open: it is too late to withdraw")
+        raise DomainError(gettext("the ballot is open: it is too late to withdraw"))
     application.status = Application.Status.WITHDRAWN
     application.on_longlist = application.on_shortlist = False
     application.save(update_fields=["status", "on_longlist", "on_shortlist"])
@@ -499,7 +581,7 @@ def application_mark_sitting_mp(*, actor: User, application: Application) -> App
     selection = application.selection
     _require_manager(actor, selection)
     if selection.sitting_mp is None:
-        raise DomainError("this constituency has no sitting MP of the party")
+        raise DomainError(gettext("this constituency has no sitting MP of the party"))
     Application.objects.filter(selection=selection, mp__isnull=False).update(mp=None)
     application.mp = selection.sitting_mp
     application.save(update_fields=["mp"])
@@ -545,7 +627,7 @@ def list_set(
     _require_manager(actor, selection)
     stage = Stage.LONGLIST if which == "longlist" else Stage.SHORTLIST
     if which not in ("longlist", "shortlist"):
-        raise DomainError("choose the longlist or the shortlist")
+        raise DomainError(gettext("choose the longlist or the shortlist"))
     _require_stage(selection, stage)
     chosen = set(application_ids)
     active = _active(selection)
@@ -553,13 +635,21 @@ def list_set(
     pool_ids = {a.pk for a in pool}
     strays = chosen - pool_ids
     if strays:
-        where = "applications" if which == "longlist" else "longlist"
-        raise DomainError(f"{len(strays)} chosen are not on the {where} of this selection")
+        raise DomainError(
+            (
+                gettext("%(count)s chosen are not on the applications of this selection")
+                if which == "longlist"
+                else gettext("%(count)s chosen are not on the longlist of this selection")
+            )
+            % {"count": len(strays)}
+        )
     notes: list[str] = []
     for app in pool:
         if app.mp_id is not None and app.pk not in chosen:
             chosen.add(app.pk)
-            notes.append(f"{app.name}, the sitting MP, is included automatically.")
+            notes.append(
+                gettext("%(name)s, the sitting MP, is included automatically.") % {"name": app.name}
+            )
         on = app.pk in chosen
         if which == "longlist":
             app.on_longlist = on
@@ -620,7 +710,8 @@ def selection_advance(*, actor: User, selection: Selection) -> Selection:
     problems = _advance_problems(selection)
     if problems:
         raise DomainError(
-            f"cannot end the {selection.get_stage_display().lower()} stage: " + "; ".join(problems)
+            gettext("cannot end the %(stage)s stage: %(problems)s")
+            % {"stage": str(selection.get_stage_display()).lower(), "problems": "; ".join(problems)}
         )
     before = selection.stage
     selection.stage = STAGE_ORDER[STAGE_ORDER.index(before) + 1]
@@ -648,15 +739,20 @@ def nomination_record(
     nomination until nominations close)."""
     selection = _lock(selection)
     if (branch is None) == (affiliate is None):
-        raise DomainError("a nomination comes from one branch or one affiliate")
+        raise DomainError(gettext("a nomination comes from one branch or one affiliate"))
     if branch is not None and not permissions.can_act_for_branch(actor, selection, branch):
-        raise PermissionDenied("only this branch's officers or the CLP's officers may nominate")
+        raise PermissionDenied(
+            gettext("only this branch's officers or the CLP's officers may nominate")
+        )
     if affiliate is not None and not permissions.can_act_for_affiliate(actor, selection, affiliate):
-        raise PermissionDenied("only this affiliate's officers may nominate for it")
+        raise PermissionDenied(gettext("only this affiliate's officers may nominate for it"))
     _require_stage(selection, Stage.NOMINATIONS)
     application = Application.objects.get(pk=application.pk)  # the caller's copy may be stale
     if application.selection_id != selection.pk or not application.on_shortlist:
-        raise DomainError(f"{application.name} is not on this selection's shortlist")
+        raise DomainError(
+            gettext("%(application)s is not on this selection's shortlist")
+            % {"application": application.name}
+        )
     unit: dict[str, Any] = {"branch": branch} if branch else {"affiliate": affiliate}
     nomination, _ = Nomination.objects.update_or_create(
         selection=selection, **unit, defaults={"application": application, "recorded_by": actor}
@@ -683,10 +779,11 @@ def hustings_add(
     _require_manager(actor, selection)
     _require_stage(selection, Stage.NOMINATIONS, Stage.HUSTINGS)
     if not venue.strip():
-        raise DomainError("say where the hustings is held")
+        raise DomainError(gettext("say where the hustings is held"))
     if timezone.localdate(starts_at) >= selection.ballot_opens:
         raise DomainError(
-            f"hustings are held before the ballot opens on {format_date(selection.ballot_opens)}"
+            gettext("hustings are held before the ballot opens on %(date)s")
+            % {"date": date_format(selection.ballot_opens, "j F Y")}
         )
     hustings = Hustings.objects.create(
         selection=selection, starts_at=starts_at, venue=venue.strip(), details=details.strip()
@@ -715,7 +812,10 @@ def selection_ballot_open(
     shortlist = [a for a in _active(selection) if a.on_shortlist]
     breaches = shortlist_check(selection).breaches
     if breaches:
-        raise DomainError("the shortlist breaks the rules: " + "; ".join(breaches))
+        raise DomainError(
+            gettext("the shortlist breaks the rules: %(breaches)s")
+            % {"breaches": "; ".join(breaches)}
+        )
     params = parameters_in_force(on=selection.round.freeze_date)
     ballot = ballot_services.ballot_create(
         actor=actor,
@@ -776,15 +876,19 @@ def selection_declare(*, actor: User, selection: Selection) -> Selection:
     if ballot.state == Ballot.State.OPEN and timezone.now() >= ballot.closes_at:
         ballot = tally.ballot_close(actor=actor, ballot=ballot)
     if ballot.state not in (Ballot.State.COUNTED, Ballot.State.DECLARED):
-        raise DomainError("the ballot has not closed and been counted yet")
+        raise DomainError(gettext("the ballot has not closed and been counted yet"))
     elected = list((ballot.result or {}).get("elected") or [])
     if not elected:
-        raise DomainError("nobody was elected (no votes were cast): the ballot must be re-run")
+        raise DomainError(
+            gettext("nobody was elected (no votes were cast): the ballot must be re-run")
+        )
     if ballot.state == Ballot.State.COUNTED:
         ballot = tally.ballot_declare(actor=actor, ballot=ballot)
     winner = selection.applications.filter(name=elected[0]).first()
     if winner is None:  # pragma: no cover - the options are the shortlist's names
-        raise DomainError(f"{elected[0]} is not among the applicants")
+        raise DomainError(
+            gettext("%(elected)s is not among the applicants") % {"elected": elected[0]}
+        )
     params = parameters_in_force(on=timezone.localdate())
     selection.selected = winner
     selection.declared_at = timezone.now()

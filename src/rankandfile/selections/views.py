@@ -13,9 +13,11 @@ from typing import Any
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.contrib.humanize.templatetags.humanize import intcomma
 from django.core.exceptions import ValidationError
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.utils.translation import gettext, ngettext
 from django.views.decorators.http import require_POST
 
 from rankandfile.ballots.permissions import elector_for
@@ -58,7 +60,7 @@ def index(request: HttpRequest) -> HttpResponse:
 @login_required
 def round_create(request: HttpRequest) -> HttpResponse:
     if not permissions.can_open_round(request.user):
-        raise Http404("no such page")
+        raise Http404(gettext("no such page"))
     form = forms.RoundForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
@@ -76,7 +78,12 @@ def round_create(request: HttpRequest) -> HttpResponse:
         except DomainError as exc:
             form.add_error(None, str(exc))
         else:
-            messages.success(request, f"Round opened in {rnd.selections.count()} CLP(s).")
+            count = rnd.selections.count()
+            messages.success(
+                request,
+                ngettext("Round opened in %(count)s CLP.", "Round opened in %(count)s CLPs.", count)
+                % {"count": count},
+            )
             return redirect("selections:round", round_id=rnd.pk)
     return render(
         request,
@@ -112,7 +119,7 @@ def round_compare(request: HttpRequest, round_id: int) -> HttpResponse:
     except NotFound as exc:
         raise Http404(str(exc)) from exc
     if not permissions.can_compare_rules(request.user):
-        raise Http404("no such page")
+        raise Http404(gettext("no such page"))
     return render(
         request,
         "selections/compare.html",
@@ -165,7 +172,7 @@ def candidate(request: HttpRequest, selection_id: int, application_id: int) -> H
         if own is not None:
             row = queries.CandidateRow(own, [n.unit_name for n in own.nominations.all()])
     if row is None:
-        raise Http404("no such candidate")
+        raise Http404(gettext("no such candidate"))
     application = row.application
     private = permissions.can_see_private(request.user, application)
     is_own = member is not None and member.pk == application.member_id
@@ -195,7 +202,7 @@ def candidate(request: HttpRequest, selection_id: int, application_id: int) -> H
 def apply(request: HttpRequest, selection_id: int) -> HttpResponse:
     selection = _selection(request, selection_id)
     if not permissions.can_apply(request.user, selection):
-        raise Http404("applications are not open to you")
+        raise Http404(gettext("applications are not open to you"))
     form = forms.ApplicationForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
@@ -207,7 +214,7 @@ def apply(request: HttpRequest, selection_id: int) -> HttpResponse:
         except DomainError as exc:
             form.add_error(None, str(exc))
         else:
-            messages.success(request, "Your application is in.")
+            messages.success(request, gettext("Your application is in."))
             return redirect(
                 "selections:candidate", selection_id=selection.pk, application_id=application.pk
             )
@@ -225,13 +232,13 @@ def withdraw(request: HttpRequest, selection_id: int, application_id: int) -> Ht
     selection = _selection(request, selection_id)
     application = selection.applications.filter(pk=application_id).first()
     if application is None:
-        raise Http404("no such application")
+        raise Http404(gettext("no such application"))
     try:
         services.application_withdraw(actor=request.user, application=application)  # type: ignore[arg-type]
     except DomainError as exc:
         messages.error(request, str(exc))
     else:
-        messages.success(request, "Your application is withdrawn.")
+        messages.success(request, gettext("Your application is withdrawn."))
     return redirect("selections:detail", selection_id=selection.pk)
 
 
@@ -274,7 +281,7 @@ def manage(request: HttpRequest, selection_id: int) -> HttpResponse:
     selection = _selection(request, selection_id)
     context = _manage_context(request, selection)
     if not context["managers"] and not (context["branches"] or context["affiliates"]):
-        raise Http404("no such selection among those you manage")
+        raise Http404(gettext("no such selection among those you manage"))
     return render(request, "selections/manage.html", context)
 
 
@@ -285,17 +292,17 @@ def _act_timetable(request: HttpRequest, selection: Selection) -> str:
             "; ".join(f"{k}: {' '.join(str(e) for e in v)}" for k, v in form.errors.items())
         )
     services.timetable_update(actor=request.user, selection=selection, **form.cleaned_data)  # type: ignore[arg-type]
-    return "Timetable saved."
+    return gettext("Timetable saved.")
 
 
 def _act_branch(request: HttpRequest, selection: Selection) -> str:
     form = forms.BranchDecisionForm(request.POST)
     if not form.is_valid():
-        raise DomainError("give the numbers present, for and against as whole numbers")
+        raise DomainError(gettext("give the numbers present, for and against as whole numbers"))
     data = form.cleaned_data
     branch = Branch.objects.filter(pk=data["branch"], clp_id=selection.clp_id).first()
     if branch is None:
-        raise DomainError("no such branch in this CLP")
+        raise DomainError(gettext("no such branch in this CLP"))
     decision = services.trigger_record_branch(
         actor=request.user,  # type: ignore[arg-type]
         selection=selection,
@@ -305,25 +312,28 @@ def _act_branch(request: HttpRequest, selection: Selection) -> str:
         votes_against=data["votes_against"],
         meeting_date=data["meeting_date"],
     )
-    verdict = {True: "wants an open selection", False: "does not want an open selection",
-               None: "abstained"}[decision.wants_open]  # fmt: skip
-    return f"{branch.name}'s decision recorded: {verdict}."
+    verdict = {
+        True: gettext("%(branch)s's decision recorded: wants an open selection."),
+        False: gettext("%(branch)s's decision recorded: does not want an open selection."),
+        None: gettext("%(branch)s's decision recorded: abstained."),
+    }[decision.wants_open]
+    return verdict % {"branch": branch.name}
 
 
 def _act_affiliate(request: HttpRequest, selection: Selection) -> str:
     form = forms.AffiliateDecisionForm(request.POST)
     if not form.is_valid():
-        raise DomainError("choose the affiliate's decision")
+        raise DomainError(gettext("choose the affiliate's decision"))
     affiliate = Affiliate.objects.filter(pk=form.cleaned_data["affiliate"]).first()
     if affiliate is None:
-        raise DomainError("no such affiliate")
+        raise DomainError(gettext("no such affiliate"))
     services.trigger_record_affiliate(
         actor=request.user,  # type: ignore[arg-type]
         selection=selection,
         affiliate=affiliate,
         vote=form.cleaned_data["vote"],
     )
-    return f"{affiliate}'s decision recorded."
+    return gettext("%(affiliate)s's decision recorded.") % {"affiliate": affiliate}
 
 
 def _act_conclude(request: HttpRequest, selection: Selection) -> str:
@@ -340,34 +350,39 @@ def _act_list(request: HttpRequest, selection: Selection) -> str:
         which=which,
         application_ids=ids,
     )
-    return " ".join([f"{which.capitalize()} saved.", *notes])
+    saved = gettext("Longlist saved.") if which == "longlist" else gettext("Shortlist saved.")
+    return " ".join([saved, *notes])
 
 
 def _act_advance(request: HttpRequest, selection: Selection) -> str:
     selection = services.selection_advance(actor=request.user, selection=selection)  # type: ignore[arg-type]
-    return f"The selection is now at: {selection.get_stage_display().lower()}."
+    return gettext("The selection is now at: %(stage)s.") % {
+        "stage": str(selection.get_stage_display()).lower()
+    }
 
 
 def _act_mark_mp(request: HttpRequest, selection: Selection) -> str:
     application = selection.applications.filter(pk=request.POST.get("application") or 0).first()
     if application is None:
-        raise DomainError("no such application")
+        raise DomainError(gettext("no such application"))
     services.application_mark_sitting_mp(actor=request.user, application=application)  # type: ignore[arg-type]
-    return f"{application.name} is recorded as the sitting MP."
+    return gettext("%(application)s is recorded as the sitting MP.") % {
+        "application": application.name
+    }
 
 
 def _act_nominate(request: HttpRequest, selection: Selection) -> str:
     form = forms.NominationForm(request.POST)
     if not form.is_valid():
-        raise DomainError("choose a shortlisted candidate")
+        raise DomainError(gettext("choose a shortlisted candidate"))
     kind, unit_id = form.unit_kind_id()
     application = selection.applications.filter(pk=form.cleaned_data["application"]).first()
     if application is None:
-        raise DomainError("choose a shortlisted candidate")
+        raise DomainError(gettext("choose a shortlisted candidate"))
     branch = Branch.objects.filter(pk=unit_id).first() if kind == "b" else None
     affiliate = Affiliate.objects.filter(pk=unit_id).first() if kind == "a" else None
     if branch is None and affiliate is None:
-        raise DomainError("unknown branch or affiliate")
+        raise DomainError(gettext("unknown branch or affiliate"))
     services.nomination_record(
         actor=request.user,  # type: ignore[arg-type]
         selection=selection,
@@ -375,33 +390,40 @@ def _act_nominate(request: HttpRequest, selection: Selection) -> str:
         branch=branch,
         affiliate=affiliate,
     )
-    return f"Nomination of {application.name} recorded."
+    return gettext("Nomination of %(application)s recorded.") % {"application": application.name}
 
 
 def _act_hustings(request: HttpRequest, selection: Selection) -> str:
     form = forms.HustingsForm(request.POST)
     if not form.is_valid():
-        raise DomainError("give the date, time and venue of the hustings")
+        raise DomainError(gettext("give the date, time and venue of the hustings"))
     services.hustings_add(actor=request.user, selection=selection, **form.cleaned_data)  # type: ignore[arg-type]
-    return "Hustings published to members."
+    return gettext("Hustings published to members.")
 
 
 def _act_ballot(request: HttpRequest, selection: Selection) -> str:
     form = forms.BallotForm(request.POST)
     if not form.is_valid():
-        raise DomainError("give the opening and closing times of the ballot")
+        raise DomainError(gettext("give the opening and closing times of the ballot"))
     ballot = services.selection_ballot_open(
         actor=request.user,  # type: ignore[arg-type]
         selection=selection,
         **form.cleaned_data,
     )
-    return f"The members' ballot is open: {ballot.electorate_size} members may vote."
+    size = ballot.electorate_size or 0
+    return ngettext(
+        "The members' ballot is open: %(count)s member may vote.",
+        "The members' ballot is open: %(count)s members may vote.",
+        size,
+    ) % {"count": intcomma(size)}
 
 
 def _act_declare(request: HttpRequest, selection: Selection) -> str:
     selection = services.selection_declare(actor=request.user, selection=selection)  # type: ignore[arg-type]
     assert selection.selected is not None
-    return f"{selection.selected.name} is declared the selected candidate."
+    return gettext("%(selected)s is declared the selected candidate.") % {
+        "selected": selection.selected.name
+    }
 
 
 _ACTIONS: dict[str, tuple[bool, Callable[[HttpRequest, Selection], str]]] = {
@@ -425,7 +447,7 @@ _ACTIONS: dict[str, tuple[bool, Callable[[HttpRequest, Selection], str]]] = {
 def manage_action(request: HttpRequest, selection_id: int, action: str) -> HttpResponse:
     entry = _ACTIONS.get(action)
     if entry is None:
-        raise Http404("no such action")
+        raise Http404(gettext("no such action"))
     managers_only, handler = entry
     selection = (
         _managed(request, selection_id) if managers_only else _selection(request, selection_id)

@@ -102,28 +102,17 @@ def _amendment_exists(target: Target, clp: CLP | None, affiliate: Affiliate | No
     return qs.filter(clp=clp).exists() if clp else qs.filter(affiliate=affiliate).exists()
 
 
-@transaction.atomic
-def amendment_create(
-    *,
+def _checked_amendment(
     actor: User,
     conference: Conference,
     target: Target,
     text: str,
-    note: str = "",
-    clp: CLP | None = None,
-    affiliate: Affiliate | None = None,
-    now: dt.datetime | None = None,
-) -> Amendment:
-    """A CLP or affiliate amends a motion, composite, rule change or CAC-designated
-    document (an NEC statement, a policy document) on the published agenda.
-
-    ``text`` is the target's whole text as the amendment would leave it (words deleted and
-    inserted); it is stored with the text it was written against. Checks, each with its own
-    message: an officer of the organisation; before the amendments deadline; the target on
-    the published agenda; not the organisation's own motion; the text changes something and
-    at most ``amendment_max_words`` words (deleted plus inserted); one amendment per
-    organisation per target."""
-    at = clock(now)
+    clp: CLP | None,
+    affiliate: Affiliate | None,
+    at: dt.datetime,
+) -> tuple[str, str, int]:
+    """The amendment's checks, each with its own message (``amendment_create``'s
+    docstring lists them); the target's text, the amended text and the words changed."""
     _check_mover(actor, clp, affiliate)
     deadline = conference.dates.amendments_deadline
     if at > deadline:
@@ -166,6 +155,32 @@ def amendment_create(
             )
             % {"org": org, "item": _label(target)}
         )
+    return base, text, n
+
+
+@transaction.atomic
+def amendment_create(
+    *,
+    actor: User,
+    conference: Conference,
+    target: Target,
+    text: str,
+    note: str = "",
+    clp: CLP | None = None,
+    affiliate: Affiliate | None = None,
+    now: dt.datetime | None = None,
+) -> Amendment:
+    """A CLP or affiliate amends a motion, composite, rule change or CAC-designated
+    document (an NEC statement, a policy document) on the published agenda.
+
+    ``text`` is the target's whole text as the amendment would leave it (words deleted and
+    inserted); it is stored with the text it was written against. Checks, each with its own
+    message: an officer of the organisation; before the amendments deadline; the target on
+    the published agenda; not the organisation's own motion; the text changes something and
+    at most ``amendment_max_words`` words (deleted plus inserted); one amendment per
+    organisation per target."""
+    at = clock(now)
+    base, text, n = _checked_amendment(actor, conference, target, text, clp, affiliate, at)
     seq = Amendment.objects.filter(conference=conference).count() + 1
     amendment = Amendment.objects.create(
         conference=conference,
