@@ -26,6 +26,7 @@ from django.conf import settings
 from django.db import transaction
 from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone
+from django.utils.formats import date_format
 from django.utils.translation import gettext
 
 from rankandfile.core import audit
@@ -87,6 +88,18 @@ class SupporterErasure:
     counts: dict[str, int]
 
 
+def _erasure_reason(reason: str) -> str:
+    """The reason an erasure is recorded with (the request's reference): required."""
+    reason = (reason or "").strip()
+    if not reason:
+        raise DomainError(gettext("give the reason for the erasure (e.g. the request's reference)"))
+    return reason
+
+
+def _day(moment: dt.datetime) -> str:
+    return date_format(timezone.localtime(moment), "j F Y")
+
+
 def member_erase(
     *, actor: User | None, member: Member, reason: str, now: dt.datetime | None = None
 ) -> Erasure:
@@ -99,9 +112,7 @@ def member_erase(
     """
     from rankandfile.ballots.models import Ballot, Elector
 
-    reason = (reason or "").strip()
-    if not reason:
-        raise DomainError(gettext("give the reason for the erasure (e.g. the request's reference)"))
+    reason = _erasure_reason(reason)
     now = now or timezone.now()
     today = timezone.localdate(now)
     with transaction.atomic():
@@ -115,10 +126,7 @@ def member_erase(
         if locked.erased_at is not None:
             raise DomainError(
                 gettext("member %(number)s's personal data was already erased on %(date)s")
-                % {
-                    "number": locked.membership_number,
-                    "date": f"{timezone.localtime(locked.erased_at):%d %B %Y}",
-                }
+                % {"number": locked.membership_number, "date": _day(locked.erased_at)}
             )
         current = locked.periods.filter(kind=Period.Kind.MEMBERSHIP, start__lte=today).filter(
             Q(end__isnull=True) | Q(end__gt=today)
@@ -318,9 +326,7 @@ def supporter_erase(
     the electorate of a ballot not yet declared, or when already erased."""
     from rankandfile.ballots.models import Ballot, Elector
 
-    reason = (reason or "").strip()
-    if not reason:
-        raise DomainError(gettext("give the reason for the erasure (e.g. the request's reference)"))
+    reason = _erasure_reason(reason)
     now = now or timezone.now()
     with transaction.atomic():
         locked = Supporter.objects.select_for_update().select_related("user").get(pk=supporter.pk)
@@ -331,10 +337,7 @@ def supporter_erase(
         if locked.erased_at is not None:
             raise DomainError(
                 gettext("supporter %(number)s's personal data was already erased on %(date)s")
-                % {
-                    "number": locked.pk,
-                    "date": f"{timezone.localtime(locked.erased_at):%d %B %Y}",
-                }
+                % {"number": locked.pk, "date": _day(locked.erased_at)}
             )
         pending = (
             Elector.objects.filter(supporter_id=locked.pk)

@@ -92,13 +92,7 @@ def _check_mover(actor: User, clp: CLP | None, affiliate: Affiliate | None) -> N
 
 
 def _amendment_exists(target: Target, clp: CLP | None, affiliate: Affiliate | None) -> bool:
-    qs = Amendment.objects.exclude(status=Amendment.Status.WITHDRAWN)
-    if isinstance(target, Composite):
-        qs = qs.filter(composite=target)
-    elif isinstance(target, ConferenceDocument):
-        qs = qs.filter(document=target)
-    else:
-        qs = qs.filter(submission=target)
+    qs = amendments_queries.amendments_of(target)
     return qs.filter(clp=clp).exists() if clp else qs.filter(affiliate=affiliate).exists()
 
 
