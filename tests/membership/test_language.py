@@ -34,10 +34,10 @@ pytestmark = pytest.mark.django_db
 CATALOGUE = read_po(Path(settings.LOCALE_PATHS[0]) / "cy" / "LC_MESSAGES" / "django.po")
 
 
-def cy(msgid: str) -> str:
-    """The Welsh for ``msgid``, read from the catalogue (so a test cannot pass on an
-    English fallback)."""
-    welsh = CATALOGUE[msgid]
+def cy(msgid: str, form: int | None = None) -> str:
+    """The Welsh for ``msgid`` (plural form ``form``), read from the catalogue (so a test
+    cannot pass on an English fallback)."""
+    welsh = CATALOGUE[msgid if form is None else (msgid, form)]
     assert welsh and welsh != msgid
     return welsh
 
