@@ -3,14 +3,16 @@ from django.urls import include, path
 
 from rankandfile import home
 from rankandfile.api import api
+from rankandfile.membership import views as membership_views
 
 handler400 = "rankandfile.core.views.bad_request"
 
 urlpatterns = [
     path("admin/", admin.site.urls),
     path("accounts/", include("allauth.urls")),
-    # The language switcher posts here (django.views.i18n.set_language).
-    path("i18n/", include("django.conf.urls.i18n")),
+    # The language switcher posts here: django.views.i18n.set_language, which
+    # membership.views.set_language wraps to keep a signed-in member's choice.
+    path("i18n/setlang/", membership_views.set_language, name="set_language"),
     path("api/v1/", api.urls),
     # Email providers' delivery reports (bounces, complaints): ballots.mail.
     path("anymail/", include("anymail.urls")),

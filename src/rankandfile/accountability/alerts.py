@@ -24,6 +24,7 @@ from rankandfile.accountability.models import AlertPreference, AlertSent, MPVote
 from rankandfile.accountability.scoring import Outcome, outcome
 from rankandfile.core import audit
 from rankandfile.core.links import absolute_url
+from rankandfile.membership.language import in_language
 
 ALERT_WINDOW_DAYS = 30
 
@@ -58,7 +59,12 @@ def _votes_against(fresh: list[PolicyDivision]) -> Against:
 
 
 def _digest(member: Any, items: list[tuple[PolicyDivision, MPVote]]) -> EmailMessage:
-    """One member's digest email listing ``items``."""
+    """One member's digest email listing ``items``, in the member's language."""
+    with in_language(member):
+        return _compose_digest(member, items)
+
+
+def _compose_digest(member: Any, items: list[tuple[PolicyDivision, MPVote]]) -> EmailMessage:
     context = {
         "member": member,
         "items": [

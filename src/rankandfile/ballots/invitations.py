@@ -66,6 +66,7 @@ from rankandfile.core import audit, links
 from rankandfile.core.errors import DomainError
 from rankandfile.core.models import User
 from rankandfile.core.tokens import digest as token_digest
+from rankandfile.membership.language import in_language
 
 logger = logging.getLogger(__name__)
 
@@ -294,7 +295,8 @@ def render_email(
     kind: Kind, ballot: Ballot, elector: Elector, link: str, person: Any = None
 ) -> tuple[str, str]:
     """Subject and plain-text body of an invitation or reminder (``person``: whom it is
-    addressed to, the elector's member unless given — a supporter's contact)."""
+    addressed to, the elector's member unless given — a supporter's contact), in the
+    active language (the sender wraps it in ``membership.language.in_language``)."""
     closes = timezone.localtime(ballot.closes_at)
     context = {
         "ballot": ballot,
@@ -555,7 +557,8 @@ def _deliver_one(
     connection: Any,
     throttle: Throttle,
 ) -> bool:
-    subject, body = render_email(kind, ballot, elector, vote_url(intent.secret), person)
+    with in_language(person):  # the member's language; a supporter's: the default
+        subject, body = render_email(kind, ballot, elector, vote_url(intent.secret), person)
     message = EmailMessage(
         subject=subject,
         body=body,

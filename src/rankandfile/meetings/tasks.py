@@ -34,6 +34,7 @@ from rankandfile.core import audit
 from rankandfile.core.links import absolute_url
 from rankandfile.meetings import ics, services
 from rankandfile.meetings.models import Delivery, Meeting, OfficerMessage
+from rankandfile.membership.language import in_language
 
 logger = logging.getLogger(__name__)
 
@@ -68,6 +69,12 @@ def _change(meeting: Meeting, row: Delivery) -> str:
 
 
 def _message_for(row: Delivery, message_id: str) -> EmailMessage:
+    """The notice or officer's message for ``row``, written in its member's language."""
+    with in_language(row.member):
+        return _compose(row, message_id)
+
+
+def _compose(row: Delivery, message_id: str) -> EmailMessage:
     member = row.member
     if row.meeting_id is not None:
         meeting = Meeting.objects.select_related("branch", "clp").get(pk=row.meeting_id)

@@ -52,6 +52,7 @@ from rankandfile.core import audit, links
 from rankandfile.core.errors import DomainError
 from rankandfile.core.models import User
 from rankandfile.membership import permissions
+from rankandfile.membership.language import in_language
 from rankandfile.membership.models import AccountInvitation, Member
 
 logger = logging.getLogger(__name__)
@@ -250,9 +251,13 @@ def _message(invitation: AccountInvitation, secret: str, message_id: str) -> Ema
         "site_name": getattr(settings, "RANKANDFILE_SITE_NAME", "Rank and File"),
         "requested": invitation.requested_by_member,
     }
-    body = render_to_string("membership/email/activation.txt", context)
+    with in_language(member):
+        body = render_to_string("membership/email/activation.txt", context)
+        subject = gettext("Activate your %(site_name)s account") % {
+            "site_name": context["site_name"]
+        }
     return EmailMessage(
-        subject=f"Activate your {context['site_name']} account",
+        subject=subject,
         body=body,
         to=[member.email],
         headers={"Message-ID": message_id},

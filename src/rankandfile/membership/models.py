@@ -205,6 +205,13 @@ class Member(models.Model):
     # Set when the member's personal data was erased (privacy.services.member_erase): the
     # record stays, as a membership number and history, for ballots and conference.
     erased_at = models.DateTimeField(null=True, blank=True)
+    # The language the member chose with the site's switcher (blank: none chosen); the
+    # emails sent to them outside a request are written in it (membership.language).
+    # A database default too: the demo seeder and the importer's COPY insert rows naming
+    # their columns, and leave this one out.
+    preferred_language = models.CharField(
+        max_length=8, choices=settings.LANGUAGES, blank=True, default="", db_default=""
+    )
 
     class Meta:
         ordering = ["last_name", "first_name", "membership_number"]

@@ -31,6 +31,7 @@ from rankandfile.core.errors import DomainError, PermissionDenied
 from rankandfile.core.models import User
 from rankandfile.membership import permissions
 from rankandfile.membership.eligibility import format_date
+from rankandfile.membership.language import offered
 from rankandfile.membership.models import Member, Period
 from rankandfile.membership.periods import Entry, HistoryError, normalise_history
 
@@ -533,3 +534,20 @@ def member_replace_history(
         ],
     )
     return member
+
+
+# --- preferences --------------------------------------------------------------------------
+def member_set_language(*, member: Member, language: str) -> bool:
+    """Record the language ``member`` chose with the site's switcher (one of
+    settings.LANGUAGES; anything else is ignored); True if it was recorded.
+
+    Not audited, unlike the services above: it is the member's own choice of how the site
+    and its emails read to them — like the cookie the switcher sets — not part of their
+    membership record, and it decides nothing about them. Nor does it touch
+    ``updated_at`` (the record itself did not change)."""
+    code = offered(language)
+    if not code:
+        return False
+    Member.objects.filter(pk=member.pk).update(preferred_language=code)
+    member.preferred_language = code
+    return True

@@ -11,6 +11,7 @@ from collections.abc import Callable
 from typing import Any
 
 from allauth.core import ratelimit
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import login
 from django.contrib.auth.decorators import login_required
@@ -26,6 +27,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
+from django.views.i18n import set_language as django_set_language
 
 from rankandfile.core import audit
 from rankandfile.core.errors import DomainError, NotFound, PermissionDenied
@@ -366,3 +368,15 @@ def activate(request: HttpRequest, secret: str) -> HttpResponse:
         {"form": form, "member": invitation.member},
         status=status,
     )
+
+
+def set_language(request: HttpRequest) -> HttpResponse:
+    """The footer's language switcher: Django's ``set_language`` (same form, cookie,
+    next-URL handling and CSRF check), and, for a signed-in member, the choice is kept on
+    their record too, so that emails sent to them later are written in it."""
+    response = django_set_language(request)
+    cookie = response.cookies.get(settings.LANGUAGE_COOKIE_NAME)
+    member = permissions.own_member(request.user)
+    if cookie is not None and member is not None:
+        services.member_set_language(member=member, language=cookie.value)
+    return response

@@ -88,6 +88,9 @@ def _member(member: Member) -> dict[str, Any]:
         "postcode": member.postcode,
         "gender": member.get_gender_display() if member.gender else "",
         "date_of_birth": _iso(member.date_of_birth),
+        "preferred_language": member.get_preferred_language_display()
+        if member.preferred_language
+        else "",
         "constituency_party": member.clp.name,
         "branch": member.branch.name if member.branch_id and member.branch else None,
         "updated_at": _iso(member.updated_at),

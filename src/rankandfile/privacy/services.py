@@ -10,8 +10,8 @@ in docs/privacy.md:
   votes (the conference's record), the name on a selection's ballot paper (it is on the
   published papers), campaign signature and reply *counts*, and the audit log, untouched;
 - anonymised: names, email addresses, postal address, postcode, gender, date of birth,
-  notes, contact details, the login's email and name (the login stays, unusable, because
-  audit entries name it by id);
+  language preference, notes, contact details, the login's email and name (the login
+  stays, unusable, because audit entries name it by id);
 - deleted: API tokens, verified email addresses, two-factor authenticators, volunteer
   offers and alert preferences.
 """
@@ -266,12 +266,13 @@ def _anonymise_member_row(member: Member, now: dt.datetime) -> None:
     """The member row keeps its number, CLP and history; everything personal goes."""
     member.first_name, member.last_name = "Erased", "member"
     member.email = member.address = member.postcode = member.gender = ""
+    member.preferred_language = ""
     member.date_of_birth = None
     member.erased_at = now
     member.save(
         update_fields=[
             "first_name", "last_name", "email", "address", "postcode", "gender",
-            "date_of_birth", "erased_at", "updated_at",
+            "preferred_language", "date_of_birth", "erased_at", "updated_at",
         ]
     )  # fmt: skip
 
