@@ -531,11 +531,14 @@ def _section_note(reason: str, k: int) -> str:
 def section_table(ballot: Ballot | None) -> SectionTable | None:
     """The ballot's result by section, or ``None`` when it is not published by section."""
     found = (ballot.result or {}).get("by_section") if ballot is not None else None
-    if not found:
+    if ballot is None or not found:
         return None
     sections = found.get("sections") or []
-    candidates = list(sections[0]["first_preferences"]) if sections else []
-    finalists = list(sections[0]["final_round"]) if sections else []
+    # In the ballot paper's order: a JSON column need not keep the keys' order (jsonb
+    # does not), so the stored dicts' order is not the candidates'.
+    printed = [o.name for o in ballot_options(ballot)] if sections else []
+    candidates = [c for c in printed if c in sections[0]["first_preferences"]] if sections else []
+    finalists = [c for c in printed if c in sections[0]["final_round"]] if sections else []
     rows = [
         {
             "label": gettext(s["label"]),

@@ -330,7 +330,11 @@ def supporter_erase(
     reason = _erasure_reason(reason)
     now = now or timezone.now()
     with transaction.atomic():
-        locked = Supporter.objects.select_for_update().select_related("user").get(pk=supporter.pk)
+        locked = (
+            Supporter.objects.select_for_update(of=("self",))
+            .select_related("user")
+            .get(pk=supporter.pk)
+        )
         if actor is not None and not permissions.can_erase_supporter(actor, locked):
             raise PermissionDenied(
                 gettext("only national admins may erase a supporter's personal data")
