@@ -171,6 +171,31 @@ def test_the_activation_email_is_in_the_members_language(
     assert "To activate it, open this link and choose a password:" in english.body
 
 
+def test_a_member_who_asks_in_welsh_gets_the_link_in_welsh(
+    party: Party, client: Client, django_capture_on_commit_callbacks: Any
+) -> None:
+    """Asking for an activation link from the Welsh page (no login yet, so no switcher
+    choice kept): the link comes in Welsh and Welsh becomes the member's preference; a
+    member who asks in English keeps no preference and gets English."""
+    nia = f.MemberFactory(first_name="Nia", email="nia@example.org", clp=party.northtown)
+    nina = f.MemberFactory(first_name="Nina", email="nina@example.org", clp=party.northtown)
+    client.cookies[settings.LANGUAGE_COOKIE_NAME] = "cy"
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post("/account/activate/", {"identifier": "nia@example.org"})
+    english = Client()
+    with django_capture_on_commit_callbacks(execute=True):
+        english.post("/account/activate/", {"identifier": "nina@example.org"})
+    nia.refresh_from_db()
+    nina.refresh_from_db()
+    assert (nia.preferred_language, nina.preferred_language) == ("cy", "")
+    sent = {m.to[0]: m for m in mail.outbox}
+    site = getattr(settings, "RANKANDFILE_SITE_NAME", "Rank and File")
+    assert sent["nia@example.org"].subject == cy("Activate your %(site_name)s account") % {
+        "site_name": site
+    }
+    assert sent["nina@example.org"].subject == f"Activate your {site} account"
+
+
 # --- personal data ------------------------------------------------------------------------------
 def test_the_subject_access_export_shows_the_preference(party: Party, client: Client) -> None:
     assert privacy_queries.subject_data(party.me)["member"]["preferred_language"] == ""

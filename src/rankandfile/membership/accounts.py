@@ -52,7 +52,7 @@ from rankandfile.core import audit, links
 from rankandfile.core.errors import DomainError
 from rankandfile.core.models import User
 from rankandfile.membership import permissions
-from rankandfile.membership.language import in_language
+from rankandfile.membership.language import in_language, offered
 from rankandfile.membership.models import AccountInvitation, Member
 
 logger = logging.getLogger(__name__)
@@ -203,12 +203,15 @@ def uninvited_in_clp(clp_id: int) -> list[int]:
 
 
 @transaction.atomic
-def request_link(*, identifier: str) -> None:
+def request_link(*, identifier: str, language: str = "") -> None:
     """A member asks for an activation link by email address or membership number.
 
     Returns nothing and raises nothing about whether anyone was found: the caller shows the
     same answer either way. A member with a login already is sent nothing here (they use
     "forgot password"). The audit entry names no member and no typed identifier.
+    ``language`` is the page's: a member who asked in Welsh and has no preference recorded
+    gets the link in Welsh, and keeps Welsh as their preference (what the footer switcher
+    would record once they can sign in).
     """
     text = identifier.strip()
     if not text:
@@ -220,6 +223,11 @@ def request_link(*, identifier: str) -> None:
     )
     # The same queries and the same queued task whether or not anyone was found, so the
     # answer's timing says nothing either (the worker finds nothing to send).
+    chosen = offered(language)
+    if chosen and chosen != settings.LANGUAGE_CODE:
+        Member.objects.filter(pk__in=ids or [0], preferred_language="").update(
+            preferred_language=chosen
+        )
     _queue(ids or [0], actor=None, by_member=True)
     _enqueue_delivery()
     audit.record(actor=None, action="membership.accounts.request_link", data={})

@@ -23,8 +23,8 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.cache import patch_vary_headers
+from django.utils.translation import get_language, ngettext
 from django.utils.translation import gettext as _
-from django.utils.translation import ngettext
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 from django.views.i18n import set_language as django_set_language
@@ -330,7 +330,7 @@ def activation_request(request: HttpRequest) -> HttpResponse:
                 )
                 status = 429
             else:
-                accounts.request_link(identifier=identifier)
+                accounts.request_link(identifier=identifier, language=get_language())
                 return render(request, "membership/activation_requested.html", {})
         else:
             status = 400
