@@ -94,6 +94,30 @@ def conference_in_session(*, totp: bool = False) -> tuple[Conference, User]:
     return conference, cac
 
 
+def conference_next_year(actor: User) -> Conference:
+    """The rule book loaded and next year's conference, every deadline still ahead on the
+    real clock: for the browser tests of the stages before conference."""
+    from django.utils import timezone
+
+    from rankandfile.conference.services import rulebook, setup
+
+    rulebook.rule_book_load(actor=None)
+    year = timezone.localdate().year + 1
+    return setup.conference_create(
+        actor=actor,
+        year=year,
+        title=f"Annual Conference {year}",
+        venue="Liverpool",
+        starts_on=dt.date(year, 9, 27),
+        ends_on=dt.date(year, 9, 30),
+        motions_deadline=dt.datetime(year, 9, 10, 12, tzinfo=UTC),
+        rule_changes_deadline=dt.datetime(year, 6, 20, 12, tzinfo=UTC),
+        amendments_deadline=dt.datetime(year, 9, 1, 12, tzinfo=UTC),
+        delegates_deadline=dt.datetime(year, 8, 31, 12, tzinfo=UTC),
+        census_date=dt.date(year, 5, 31),
+    )
+
+
 def motion_text(words: int, seed: str = "conference") -> str:
     """A motion of exactly ``words`` words."""
     base = f"{seed} notes that members want public ownership".split()

@@ -8,11 +8,10 @@ import datetime as dt
 from typing import Any
 
 import pytest
-from django.utils import timezone
 
 from rankandfile.conference.models import Conference, ConferenceDocument
-from rankandfile.conference.services import rulebook, setup
 from tests.browser.conftest import log_in
+from tests.conference.conftest import conference_next_year
 from tests.conftest import Party
 
 pytestmark = [pytest.mark.browser, pytest.mark.xdist_group("browser")]
@@ -22,21 +21,8 @@ pytestmark = [pytest.mark.browser, pytest.mark.xdist_group("browser")]
 def test_the_cac_changes_the_dates_and_puts_a_document_before_conference(
     party: Party, live_server: Any, new_page: Any, width: int
 ) -> None:
-    rulebook.rule_book_load(actor=None)
-    year = timezone.localdate().year + 1
-    conf = setup.conference_create(
-        actor=party.national_admin,
-        year=year,
-        title=f"Annual Conference {year}",
-        venue="Liverpool",
-        starts_on=dt.date(year, 9, 27),
-        ends_on=dt.date(year, 9, 30),
-        motions_deadline=dt.datetime(year, 9, 10, 12, tzinfo=dt.UTC),
-        rule_changes_deadline=dt.datetime(year, 6, 20, 12, tzinfo=dt.UTC),
-        amendments_deadline=dt.datetime(year, 9, 1, 12, tzinfo=dt.UTC),
-        delegates_deadline=dt.datetime(year, 8, 31, 12, tzinfo=dt.UTC),
-        census_date=dt.date(year, 5, 31),
-    )
+    conf = conference_next_year(party.national_admin)
+    year = conf.year
     base = live_server.url
     cac = new_page(viewport={"width": width, "height": 900})
     log_in(cac, base, "admin@example.org")

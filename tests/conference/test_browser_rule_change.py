@@ -15,8 +15,8 @@ from playwright.sync_api import expect
 
 from rankandfile.conference.models import FloorSession, RuleBookVersion, Submission
 from rankandfile.conference.rulebook import parameters_in_force
-from rankandfile.conference.services import rulebook, setup
 from tests.browser.conftest import log_in
+from tests.conference.conftest import conference_next_year
 from tests.conftest import Party
 
 pytestmark = [pytest.mark.browser, pytest.mark.xdist_group("browser")]
@@ -27,22 +27,9 @@ NEW_TEXT = "A motion shall not exceed 200 words, and its title shall not exceed 
 def test_a_rule_change_changes_the_software_through_the_web(
     party: Party, live_server: Any, new_page: Any
 ) -> None:
-    rulebook.rule_book_load(actor=None)
     today = timezone.localdate()
-    year = today.year + 1
-    conf = setup.conference_create(
-        actor=party.national_admin,
-        year=year,
-        title=f"Annual Conference {year}",
-        venue="Liverpool",
-        starts_on=dt.date(year, 9, 27),
-        ends_on=dt.date(year, 9, 30),
-        motions_deadline=dt.datetime(year, 9, 10, 12, tzinfo=dt.UTC),
-        rule_changes_deadline=dt.datetime(year, 6, 20, 12, tzinfo=dt.UTC),
-        amendments_deadline=dt.datetime(year, 9, 1, 12, tzinfo=dt.UTC),
-        delegates_deadline=dt.datetime(year, 8, 31, 12, tzinfo=dt.UTC),
-        census_date=dt.date(year, 5, 31),
-    )
+    conf = conference_next_year(party.national_admin)
+    year = conf.year
     base = live_server.url
     assert parameters_in_force().motion_max_words == 250
 
