@@ -20,25 +20,15 @@ from rankandfile.elections import services as election_services
 from rankandfile.elections.models import Contest, Supporter
 from rankandfile.privacy import services
 from tests.conftest import Party, issue_token
-from tests.elections.factories import close_all, close_mp_stage, mp_logins, open_contest
+from tests.elections.factories import close_all
+from tests.elections.test_supporters import _contest as nominated_contest
 
 pytestmark = pytest.mark.django_db
 
 
 def _voted_supporter(party: Party) -> tuple[Contest, Supporter]:
     """An affiliated supporter on a leadership ballot, who has voted; ballot open."""
-    logins = mp_logins(9)
-    contest = open_contest(party.national_admin)
-    a = election_services.candidate_add(actor=party.national_admin, contest=contest, name="A")
-    b = election_services.candidate_add(actor=party.national_admin, contest=contest, name="B")
-    for (_mp, user), cand in zip(logins, [a, a, b, b], strict=False):
-        election_services.nomination_by_mp(actor=user, contest=contest, candidate=cand)
-    contest = close_mp_stage(contest)
-    for clp, cand in ((party.northtown, a), (party.easton, b)):
-        election_services.nomination_by_clp_meeting(
-            actor=party.national_admin, contest=contest, clp=clp, candidate=cand,
-            meeting_on=timezone.localdate(), votes_for=5, votes_cast=9,
-        )  # fmt: skip
+    contest = nominated_contest(party)
     supporter = election_services.supporter_register(
         actor=party.national_admin, contest=contest, kind="affiliated", name="Sam Supporter",
         email="sam@example.net", affiliate=party.affiliate,

@@ -384,12 +384,17 @@ def _act_supporter(request: HttpRequest, contest: Contest) -> str | dict[str, An
         contest=contest,
         **form.registration(),
     )
-    article = "an" if supporter.kind == supporter.Kind.AFFILIATED else "a"
-    return (
-        f"{supporter.name} is registered as {article} "
-        f"{supporter.get_kind_display().lower()}; they join the electorate when the "
-        "ballot opens."
-    )
+    if supporter.kind == supporter.Kind.AFFILIATED:
+        words = gettext(
+            "%(name)s is registered as an affiliated supporter; they join the electorate "
+            "when the ballot opens."
+        )
+    else:
+        words = gettext(
+            "%(name)s is registered as a registered supporter; they join the electorate "
+            "when the ballot opens."
+        )
+    return words % {"name": supporter.name}
 
 
 def _act_declare(request: HttpRequest, contest: Contest) -> str | dict[str, Any]:
